@@ -1,0 +1,272 @@
+//! Local side effects only: every artifact of the plan, written into the output folder.
+//!
+//! [`run`] executes the plan's local steps in order with one `match`; remote steps are not its
+//! business. Assets land at the top of the folder (what the release uploads); image layouts go
+//! under `images/`. A rebuild from the same commit gives the same bytes.
+
+mod archive;
+pub mod image;
+pub mod sums;
+
+use crate::manifest::{self, ReleaseManifest};
+use crate::plan::{Plan, Step};
+use crate::shell::Shell;
+use anyhow::Context;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+pub use sums::sha256_file;
+
+/// What happens when an image cannot be built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageFailure {
+    /// The run fails (`release`).
+    Stop,
+    /// The image is reported as not built here (`dry-run`: base images may be out of reach).
+    Report,
+}
+
+/// The outcome of a local build.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Built {
+    pub out_dir: PathBuf,
+    /// Every asset in upload order, with size and hex SHA-256.
+    pub assets: Vec<Asset>,
+    pub images: Vec<BuiltImage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Asset {
+    pub name: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BuiltImage {
+    pub name: String,
+    /// Index digest of the local layout, when built.
+    pub digest: Option<String>,
+    /// Why it was not built, when it was not.
+    pub not_built: Option<String>,
+}
+
+/// Runs the plan's local steps into `out` (created; stale files of an earlier build removed).
+pub fn run(
+    sh: &Shell,
+    root: &Path,
+    plan: &Plan,
+    out: &Path,
+    on_image_failure: ImageFailure,
+) -> anyhow::Result<Built> {
+    reset_dir(out)?;
+    let epoch = plan.source_date_epoch;
+    let mut built = Built {
+        out_dir: out.to_path_buf(),
+        assets: Vec::new(),
+        images: Vec::new(),
+    };
+    for step in plan.steps.iter().filter(|s| s.is_local()) {
+        match *step {
+            Step::PackageChart { chart } => {
+                let c = &plan.charts[chart];
+                archive::write_tar_gz(root, &c.entries, epoch, &out.join(&c.file))
+                    .with_context(|| format!("package chart `{}`", c.name))?;
+                built.assets.push(asset(out, &c.file)?);
+            }
+            Step::WriteBundle { bundle } => {
+                let b = &plan.bundles[bundle];
+                archive::write_tar_gz(root, &b.entries, epoch, &out.join(&b.file))
+                    .with_context(|| format!("write bundle `{}`", b.name))?;
+                built.assets.push(asset(out, &b.file)?);
+            }
+            Step::BuildImage { image } => {
+                let i = &plan.images[image];
+                let result = match i.builder {
+                    Some(builder) => image::build(
+                        sh,
+                        root,
+                        i,
+                        builder,
+                        epoch,
+                        &out.join("images").join(&i.name),
+                    )
+                    .map_err(|e| format!("{e:#}")),
+                    None => Err("no image builder found (docker buildx or buildah)".to_owned()),
+                };
+                built.images.push(match result {
+                    Ok(digest) => BuiltImage {
+                        name: i.name.clone(),
+                        digest: Some(digest),
+                        not_built: None,
+                    },
+                    Err(reason) if on_image_failure == ImageFailure::Report => BuiltImage {
+                        name: i.name.clone(),
+                        digest: None,
+                        not_built: Some(reason),
+                    },
+                    Err(reason) => anyhow::bail!("image `{}` failed to build: {reason}", i.name),
+                });
+            }
+            Step::WriteManifest => {
+                let text = serde_json::to_string_pretty(&record(plan, &built))? + "\n";
+                write_atomic(&out.join(crate::plan::MANIFEST), text.as_bytes())?;
+                built.assets.push(asset(out, crate::plan::MANIFEST)?);
+            }
+            Step::WriteSums => {
+                let pairs: Vec<(String, String)> = built
+                    .assets
+                    .iter()
+                    .map(|a| (a.name.clone(), a.sha256.clone()))
+                    .collect();
+                write_atomic(
+                    &out.join(crate::plan::SUMS),
+                    sums::render(&pairs).as_bytes(),
+                )?;
+                built.assets.push(asset(out, crate::plan::SUMS)?);
+            }
+            _ => unreachable!("only local steps are built"),
+        }
+    }
+    Ok(built)
+}
+
+/// The release manifest for a plan and the assets built so far.
+pub fn record(plan: &Plan, built: &Built) -> ReleaseManifest {
+    let find = |file: &str| built.assets.iter().find(|a| a.name == file);
+    let mut components = Vec::new();
+    for c in &plan.charts {
+        if let Some(a) = find(&c.file) {
+            components.push(component(
+                &c.name,
+                manifest::ComponentKind::Chart,
+                &plan.version,
+                a,
+            ));
+        }
+    }
+    for b in &plan.bundles {
+        let kind = match b.kind {
+            crate::config::BundleKind::Manifests => manifest::ComponentKind::Manifests,
+            crate::config::BundleKind::Compose => manifest::ComponentKind::Compose,
+            crate::config::BundleKind::Terraform => manifest::ComponentKind::Terraform,
+        };
+        if let Some(a) = find(&b.file) {
+            components.push(component(&b.name, kind, &plan.version, a));
+        }
+    }
+    let images = plan
+        .images
+        .iter()
+        .map(|i| manifest::Image {
+            name: i.name.clone(),
+            repository: i.repository.clone(),
+            tags: i.tags.clone(),
+            platforms: i.platforms.clone(),
+            digest: built
+                .images
+                .iter()
+                .find(|b| b.name == i.name)
+                .and_then(|b| b.digest.clone()),
+        })
+        .collect();
+    let charts = plan
+        .charts
+        .iter()
+        .zip(&plan.index.entries)
+        .filter_map(|(c, entry)| {
+            Some(manifest::Chart {
+                name: c.name.clone(),
+                version: c.version.clone(),
+                file: c.file.clone(),
+                digest: find(&c.file)?.sha256.clone(),
+                url: entry.url.clone(),
+                oci: c.oci.clone(),
+            })
+        })
+        .collect();
+    ReleaseManifest {
+        schema_version: manifest::SCHEMA_VERSION,
+        repository: plan.repository.clone(),
+        version: plan.version.clone(),
+        tag: plan.tag.clone(),
+        commit: plan.commit.clone(),
+        source_date_epoch: plan.source_date_epoch,
+        components,
+        images,
+        charts,
+    }
+}
+
+fn component(
+    name: &str,
+    kind: manifest::ComponentKind,
+    version: &str,
+    a: &Asset,
+) -> manifest::Component {
+    manifest::Component {
+        name: name.to_owned(),
+        kind,
+        version: version.to_owned(),
+        file: a.name.clone(),
+        size: a.size,
+        sha256: a.sha256.clone(),
+    }
+}
+
+fn asset(out: &Path, name: &str) -> anyhow::Result<Asset> {
+    let (sha256, size) = sha256_file(&out.join(name)).with_context(|| format!("hash `{name}`"))?;
+    Ok(Asset {
+        name: name.to_owned(),
+        size,
+        sha256,
+    })
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, bytes).with_context(|| format!("write `{}`", partial.display()))?;
+    std::fs::rename(&partial, path)?;
+    Ok(())
+}
+
+fn reset_dir(dir: &Path) -> anyhow::Result<()> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).with_context(|| format!("clear `{}`", dir.display()))?;
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("create `{}`", dir.display()))
+}
+
+/// Files under two build folders that differ, by relative path.
+pub fn compare_dirs(a: &Path, b: &Path) -> anyhow::Result<Vec<String>> {
+    let list = |dir: &Path| -> anyhow::Result<Vec<(String, PathBuf)>> {
+        let mut files = Vec::new();
+        for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+            let entry = entry?;
+            if entry.file_type().is_file() {
+                let rel = entry
+                    .path()
+                    .strip_prefix(dir)?
+                    .to_string_lossy()
+                    .into_owned();
+                files.push((rel, entry.path().to_path_buf()));
+            }
+        }
+        Ok(files)
+    };
+    let (left, right) = (list(a)?, list(b)?);
+    let mut differ = Vec::new();
+    for (rel, path) in &left {
+        match right.iter().find(|(r, _)| r == rel) {
+            Some((_, other)) if std::fs::read(path)? == std::fs::read(other)? => {}
+            _ => differ.push(rel.clone()),
+        }
+    }
+    differ.extend(
+        right
+            .iter()
+            .filter(|(r, _)| !left.iter().any(|(l, _)| l == r))
+            .map(|(r, _)| r.clone()),
+    );
+    Ok(differ)
+}

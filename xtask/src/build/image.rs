@@ -1,0 +1,94 @@
+//! Image builds into OCI layouts under `{out}/images/{name}/`, one platform at a time, joined by
+//! an index. `buildah` runs daemonless with its storage under `target/buildah`; `docker buildx`
+//! writes the layout directly.
+
+use crate::plan::{Builder, ImagePlan};
+use crate::shell::{Shell, cmd, run_captured};
+use anyhow::{Context, format_err};
+use std::path::Path;
+
+/// Builds `image` into an OCI layout at `layout` and returns the index digest.
+pub fn build(
+    sh: &Shell,
+    root: &Path,
+    image: &ImagePlan,
+    builder: Builder,
+    epoch: i64,
+    layout: &Path,
+) -> anyhow::Result<String> {
+    if layout.exists() {
+        std::fs::remove_dir_all(layout)?;
+    }
+    std::fs::create_dir_all(layout.parent().unwrap_or(root))?;
+    let context = root.join(&image.context);
+    let dockerfile = root.join(&image.dockerfile);
+    let epoch = epoch.to_string();
+    match builder {
+        Builder::Buildah => {
+            let store = root.join("target/buildah");
+            let base = [
+                "--root".to_owned(),
+                store.join("store").display().to_string(),
+                "--runroot".to_owned(),
+                store.join("run").display().to_string(),
+                "--storage-driver".to_owned(),
+                "vfs".to_owned(),
+            ];
+            let base = base.as_slice();
+            let list = format!("localhost/lamina-build/{}:{}", image.name, image.tags[0]);
+            let _ = cmd!(sh, "buildah {base...} manifest rm {list}")
+                .quiet()
+                .ignore_stdout()
+                .ignore_stderr()
+                .run();
+            cmd!(sh, "buildah {base...} manifest create {list}")
+                .quiet()
+                .ignore_stdout()
+                .run()?;
+            for platform in &image.platforms {
+                let tag = format!("{list}-{}", platform.replace('/', "-"));
+                let build = cmd!(
+                    sh,
+                    "buildah {base...} build --quiet --isolation chroot --format oci --timestamp {epoch} --platform {platform} -f {dockerfile} -t {tag} {context}"
+                );
+                run_captured(build).with_context(|| format!("{platform}"))?;
+                cmd!(sh, "buildah {base...} manifest add {list} {tag}")
+                    .quiet()
+                    .ignore_stdout()
+                    .run()?;
+            }
+            let dest = format!("oci:{}", layout.display());
+            cmd!(
+                sh,
+                "buildah {base...} manifest push --quiet --all --format oci {list} {dest}"
+            )
+            .quiet()
+            .ignore_stdout()
+            .run()?;
+        }
+        Builder::Buildx => {
+            let platforms = image.platforms.join(",");
+            let dest = format!("type=oci,dest={}.tar,tar=true", layout.display());
+            cmd!(sh, "docker buildx build --platform {platforms} -f {dockerfile} --output {dest} {context}")
+                .env("SOURCE_DATE_EPOCH", &epoch)
+                .run()
+                .with_context(|| format!("build image `{}`", image.name))?;
+            std::fs::create_dir_all(layout)?;
+            let tarball = format!("{}.tar", layout.display());
+            cmd!(sh, "tar -xf {tarball} -C {layout}").quiet().run()?;
+            std::fs::remove_file(&tarball)?;
+        }
+    }
+    index_digest(layout)
+}
+
+/// Digest of the image index a layout's `index.json` points at (or of the single manifest).
+pub fn index_digest(layout: &Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(layout.join("index.json"))
+        .with_context(|| format!("read `{}/index.json`", layout.display()))?;
+    let index: serde_json::Value = serde_json::from_str(&text)?;
+    index["manifests"][0]["digest"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format_err!("`{}/index.json` names no manifest", layout.display()))
+}

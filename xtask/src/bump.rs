@@ -1,0 +1,166 @@
+//! `cargo xtask bump VERSION`: moves the release version in `release.toml`, every chart's
+//! `version` and `appVersion`, and adds a CHANGELOG section, keeping comments and formatting.
+
+use crate::changelog;
+use crate::config::{self, ReleaseConfig};
+use anyhow::{Context, bail, format_err};
+use std::path::Path;
+
+/// One file and its new content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
+    pub path: String,
+    pub content: String,
+}
+
+/// The edits that move the workspace at `root` to `version`; `date` heads the CHANGELOG section.
+pub fn edits(
+    root: &Path,
+    config_text: &str,
+    config: &ReleaseConfig,
+    version: &str,
+    date: &str,
+) -> anyhow::Result<Vec<Edit>> {
+    semver::Version::parse(version).map_err(|e| format_err!("`{version}` is not a SemVer 2 version: {e}\n\nhint: write it without a `v`, e.g. `cargo xtask bump 0.4.0`"))?;
+    let mut edits = vec![Edit {
+        path: config::FILE.to_owned(),
+        content: set_toml_version(config_text, version)?,
+    }];
+    for chart in &config.charts {
+        let path = format!("{}/Chart.yaml", chart.path);
+        let text =
+            std::fs::read_to_string(root.join(&path)).with_context(|| format!("read `{path}`"))?;
+        let text = set_yaml_scalar(&text, "version", version).ok_or_else(|| {
+            format_err!("`{path}` has no top-level `version:`\n\nhint: add `version: {version}`")
+        })?;
+        let text = set_yaml_scalar(&text, "appVersion", version).unwrap_or_else(|| {
+            insert_after(&text, "version", &format!("appVersion: \"{version}\""))
+        });
+        edits.push(Edit {
+            path,
+            content: text,
+        });
+    }
+    let notes = std::fs::read_to_string(root.join(&config.notes)).unwrap_or_default();
+    if let Some(text) = changelog::add_section(&notes, version, date) {
+        edits.push(Edit {
+            path: config.notes.clone(),
+            content: text,
+        });
+    }
+    Ok(edits)
+}
+
+/// Writes the edits; each file through a temporary file and a rename.
+pub fn apply(root: &Path, edits: &[Edit]) -> anyhow::Result<()> {
+    for edit in edits {
+        let path = root.join(&edit.path);
+        let partial = path.with_extension("bump-partial");
+        std::fs::write(&partial, &edit.content)
+            .with_context(|| format!("write `{}`", edit.path))?;
+        std::fs::rename(&partial, &path)?;
+    }
+    Ok(())
+}
+
+/// `release.version` set to `version`, keeping the value's comment and spacing.
+fn set_toml_version(text: &str, version: &str) -> anyhow::Result<String> {
+    let mut doc: toml_edit::DocumentMut = text
+        .parse()
+        .with_context(|| format!("parse `{}`", config::FILE))?;
+    let Some(item) = doc.get_mut("release").and_then(|r| r.get_mut("version")) else {
+        bail!(
+            "`{}` has no release.version\n\nhint: add `version = \"{version}\"` under [release]",
+            config::FILE
+        );
+    };
+    let Some(value) = item.as_value_mut() else {
+        bail!("release.version is not a value")
+    };
+    let decor = value.decor().clone();
+    *value = toml_edit::Value::from(version);
+    *value.decor_mut() = decor;
+    Ok(doc.to_string())
+}
+
+/// A top-level `key: value` line rewritten to `new`, keeping its quotes and trailing comment.
+fn set_yaml_scalar(text: &str, key: &str, new: &str) -> Option<String> {
+    let mut found = false;
+    let lines: Vec<String> = text
+        .split_inclusive('\n')
+        .map(|line| {
+            let Some(rest) = line.strip_prefix(key).and_then(|r| r.strip_prefix(':')) else {
+                return line.to_owned();
+            };
+            if found {
+                return line.to_owned();
+            }
+            found = true;
+            let ending = if line.ends_with("\r\n") {
+                "\r\n"
+            } else if line.ends_with('\n') {
+                "\n"
+            } else {
+                ""
+            };
+            let rest = rest.trim_end_matches(['\n', '\r']);
+            let space = &rest[..rest.len() - rest.trim_start().len()];
+            let value = rest.trim_start();
+            let (value, comment) = match value.find(" #") {
+                Some(i) if !value.starts_with(['"', '\'']) || value[..i].ends_with(['"', '\'']) => {
+                    (&value[..i], &value[i..])
+                }
+                _ => (value, ""),
+            };
+            let quoted = match value.chars().next() {
+                Some(q @ ('"' | '\'')) => format!("{q}{new}{q}"),
+                _ => new.to_owned(),
+            };
+            format!("{key}:{space}{quoted}{comment}{ending}")
+        })
+        .collect();
+    found.then(|| lines.concat())
+}
+
+fn insert_after(text: &str, key: &str, line: &str) -> String {
+    let mut out = String::new();
+    let mut done = false;
+    for l in text.split_inclusive('\n') {
+        out.push_str(l);
+        if !done && l.starts_with(&format!("{key}:")) {
+            if !l.ends_with('\n') {
+                out.push('\n');
+            }
+            out.push_str(line);
+            out.push('\n');
+            done = true;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_scalar_keeps_quotes_and_comments() {
+        let text =
+            "apiVersion: v2\nversion: 0.1.0 # chart\nappVersion: \"0.1.0\"\n  version: nested\n";
+        let out = set_yaml_scalar(text, "version", "0.2.0").unwrap();
+        let out = set_yaml_scalar(&out, "appVersion", "0.2.0").unwrap();
+        assert_eq!(
+            out,
+            "apiVersion: v2\nversion: 0.2.0 # chart\nappVersion: \"0.2.0\"\n  version: nested\n"
+        );
+    }
+
+    #[test]
+    fn toml_version_keeps_comment() {
+        let text = "[release]\nversion = \"0.1.0\"   # SemVer\nrepository = \"a/b\"\n";
+        assert_eq!(
+            set_toml_version(text, "1.0.0").unwrap(),
+            "[release]\nversion = \"1.0.0\"   # SemVer\nrepository = \"a/b\"\n"
+        );
+    }
+}

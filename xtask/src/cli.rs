@@ -1,0 +1,129 @@
+//! The command line, declared in one place with clap's derive API. Each command's doc says when
+//! to use it; pipeline commands share [`RemoteArgs`] so `dry-run` and `release` cannot drift.
+
+use crate::settings::RemoteArgs;
+use clap::{Parser, Subcommand};
+
+/// Release pipeline for the Lamina OS infrastructure: Helm charts, container images, Kubernetes
+/// manifests, Compose files and Terraform modules, shipped together.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", version)]
+pub struct Cli {
+    /// Work on the repository at DIR instead of this workspace.
+    #[arg(short = 'C', long = "directory", global = true, value_name = "DIR")]
+    pub directory: Option<std::path::PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check release.toml and every component it names; lists every problem at once.
+    ///
+    /// Use it before committing: it reads only local files and exits 1 with the list of problems,
+    /// each with its file, line and fix.
+    Validate,
+    /// Preview a release: the whole plan, and a real local build into target/release/v{version}/.
+    ///
+    /// Never writes anywhere remote. Images are built when docker buildx or buildah is found;
+    /// otherwise they are listed as not built here.
+    DryRun(DryRunArgs),
+    /// Publish the release: preflight, build, images, OCI charts, GitHub release, Pages index, verify.
+    ///
+    /// Safe to run again after any failure: a rerun finishes the job and never duplicates or
+    /// silently replaces anything.
+    Release(ReleaseArgs),
+    /// Read a published release back from every channel and check every digest.
+    Verify(VerifyArgs),
+    /// Move the release version in release.toml, every Chart.yaml and the CHANGELOG.
+    Bump(BumpArgs),
+    /// Maintain the Helm repository index on the Pages branch.
+    #[command(subcommand)]
+    Index(IndexCommand),
+    /// Install and start the test peers this machine lacks, then run the whole test suite.
+    Test(TestArgs),
+    /// Compare the pipeline's speed with the real peers and print a table of ratios.
+    Bench,
+}
+
+/// Which program builds the images.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum BuilderChoice {
+    /// docker buildx when a Docker engine answers, else buildah, else none
+    #[default]
+    Auto,
+    /// docker buildx build --output type=oci
+    Buildx,
+    /// buildah, daemonless
+    Buildah,
+    /// build no image (dry-run lists them as not built here)
+    None,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DryRunArgs {
+    /// Print the plan and the build result as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Build everything twice in separate folders and compare every byte.
+    #[arg(long)]
+    pub check_reproducible: bool,
+    /// Image builder.
+    #[arg(long, value_enum, default_value_t)]
+    pub builder: BuilderChoice,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReleaseArgs {
+    /// Print the result as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Image builder.
+    #[arg(long, value_enum, default_value_t)]
+    pub builder: BuilderChoice,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// Release version to verify [default: release.version]
+    #[arg(long, value_name = "VERSION")]
+    pub version: Option<String>,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BumpArgs {
+    /// The new version, SemVer 2 without a `v` (e.g. 0.4.0 or 1.0.0-rc.1).
+    #[arg(value_name = "VERSION")]
+    pub new_version: String,
+    /// Date for the new CHANGELOG heading, YYYY-MM-DD [default: today, UTC]
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IndexCommand {
+    /// Rebuild index.yaml from the chart assets of every published release.
+    Rebuild {
+        /// Show the difference without pushing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TestArgs {
+    /// Only check and install the peers; run no test.
+    #[arg(long)]
+    pub peers_only: bool,
+    /// Arguments passed on to `cargo test` (e.g. a test name filter).
+    #[arg(last = true)]
+    pub cargo_args: Vec<String>,
+}

@@ -1,0 +1,148 @@
+//! The body of each pipeline command: load and validate the workspace, plan, then build (and,
+//! for `release`, publish). `dry-run` and `release` share [`prepare`], so they run one plan.
+
+use crate::build::{self, ImageFailure};
+use crate::cli::{BuilderChoice, BumpArgs, DryRunArgs, ReleaseArgs};
+use crate::inputs::{self, Workspace};
+use crate::plan::{self, Inputs, Plan};
+use crate::settings::{RemoteArgs, Settings};
+use crate::shell::Shell;
+use crate::{bump, report, validate};
+use anyhow::{bail, format_err};
+use std::path::Path;
+use std::process::ExitCode;
+
+/// A validated workspace and its plan.
+pub struct Prepared {
+    pub ws: Workspace,
+    pub settings: Settings,
+    pub plan: Plan,
+}
+
+/// Load, validate, resolve settings, plan. Fails with [`Diagnostics`] listing every problem.
+pub fn prepare(
+    sh: &Shell,
+    root: &Path,
+    args: &RemoteArgs,
+    builder: BuilderChoice,
+) -> anyhow::Result<Prepared> {
+    let ws = Workspace::load(sh, root)?;
+    let mut diags = validate::check(&ws);
+    let settings = Settings::resolve(args, &ws.config)?;
+    let builder = match builder {
+        BuilderChoice::Auto => inputs::detect_builder(sh),
+        BuilderChoice::Buildx => Some(plan::Builder::Buildx),
+        BuilderChoice::Buildah => Some(plan::Builder::Buildah),
+        BuilderChoice::None => None,
+    };
+    let planned = plan::plan(&Inputs {
+        config: &ws.config,
+        settings: &settings,
+        repo: &ws.repo,
+        charts: &ws.charts,
+        builder,
+    });
+    let plan = match planned {
+        Ok(plan) => {
+            diags.extend(validate::check_contents(&ws, &plan));
+            Some(plan)
+        }
+        Err(d) => {
+            diags.extend(d);
+            None
+        }
+    };
+    diags.into_result(())?;
+    let plan = plan.ok_or_else(|| format_err!("no plan"))?;
+    Ok(Prepared { ws, settings, plan })
+}
+
+pub fn validate(sh: &Shell, root: &Path) -> anyhow::Result<ExitCode> {
+    let p = prepare(sh, root, &RemoteArgs::default(), BuilderChoice::None)?;
+    let c = &p.ws.config;
+    eprintln!(
+        "{} and {} components are valid: {} chart(s), {} bundle(s), {} image(s)",
+        crate::config::FILE,
+        c.charts.len() + c.bundles.len() + c.images.len(),
+        c.charts.len(),
+        c.bundles.len(),
+        c.images.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn dry_run(sh: &Shell, root: &Path, args: DryRunArgs) -> anyhow::Result<ExitCode> {
+    let p = prepare(sh, root, &args.remote, args.builder)?;
+    let plan = &p.plan;
+    if !args.json {
+        print!("{}", plan::render_human(plan));
+    }
+    let out = root.join(&plan.out_dir);
+    let built = build::run(sh, root, plan, &out, ImageFailure::Report)?;
+    let mut reproducible = None;
+    if args.check_reproducible {
+        let second = root.join(format!("{}.check", plan.out_dir));
+        build::run(sh, root, plan, &second, ImageFailure::Report)?;
+        let differ = build::compare_dirs(&out, &second)?;
+        std::fs::remove_dir_all(&second)?;
+        if !differ.is_empty() {
+            bail!(
+                "two builds of the same commit differ in: {}\n\nhint: this is a bug in the pipeline or a builder; please report it",
+                differ.join(", ")
+            );
+        }
+        reproducible = Some(true);
+    }
+    if args.json {
+        let value = serde_json::json!({ "plan": plan, "built": { "assets": built.assets, "images": built.images }, "reproducible": reproducible });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        print!("{}", report::built(&built, &plan.out_dir));
+        if reproducible == Some(true) {
+            println!("reproducible: a second build in a separate folder is byte-identical");
+        }
+        println!("dry run: nothing was published");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn release(sh: &Shell, root: &Path, args: ReleaseArgs) -> anyhow::Result<ExitCode> {
+    let p = prepare(sh, root, &args.remote, args.builder)?;
+    if !p.plan.changed.is_empty() {
+        bail!(
+            "tracked files have uncommitted changes: {}\n\nhint: commit or stash them; a release is built from a commit",
+            p.plan.changed.join(", ")
+        );
+    }
+    bail!(
+        "publishing is not available in this version: the registry, GitHub and Pages channels are not implemented yet\n\nhint: `cargo xtask dry-run` builds and shows everything `release` would publish"
+    )
+}
+
+pub fn bump(sh: &Shell, root: &Path, args: BumpArgs) -> anyhow::Result<ExitCode> {
+    let _ = sh;
+    let path = root.join(crate::config::FILE);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format_err!("read `{}`: {e}", path.display()))?;
+    let config = crate::config::parse(&text).map_err(anyhow::Error::from)?;
+    let date = match args.date {
+        Some(d) => d,
+        None => plan::rfc3339(now())[..10].to_owned(),
+    };
+    let edits = bump::edits(root, &text, &config, &args.new_version, &date)?;
+    bump::apply(root, &edits)?;
+    for e in &edits {
+        eprintln!("updated {}", e.path);
+    }
+    eprintln!(
+        "moved the release to {}; review with `git diff`, then `cargo xtask validate`",
+        args.new_version
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}

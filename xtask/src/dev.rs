@@ -1,0 +1,6 @@
+//! Developer commands: `cargo xtask test` (provision the peers, run every test) and
+//! `cargo xtask bench` (compare with the real peers).
+
+pub mod bench;
+pub mod peers;
+pub mod test;

@@ -1,0 +1,335 @@
+//! The release plan: every artifact, image, asset, tag and index entry of one release, computed
+//! as plain data from what was read, with no IO and no clock.
+//!
+//! `dry-run` prints and builds this plan; `release` executes the same value, so the two cannot
+//! drift. Planning goes:
+//!
+//! 1. select the files of each chart (`.helmignore`, Helm's rules) and bundle (git-tracked only),
+//!    refusing state, secret and escaping-symlink files unless `allow`ed ([`select`]);
+//! 2. name every asset `{name}-{version}` and derive image tags, OCI references and asset URLs;
+//! 3. lay out the steps in the order interface.md fixes: local builds, then images, OCI charts,
+//!    the GitHub release and the Pages index.
+
+mod render;
+pub mod select;
+#[cfg(test)]
+mod tests;
+
+use crate::config::{BundleKind, ReleaseConfig};
+use crate::diagnostic::Diagnostics;
+use crate::helm::chart::ChartMeta;
+use crate::repo::RepoState;
+use crate::settings::Settings;
+use serde::Serialize;
+
+pub use render::{render_human, rfc3339};
+pub use select::Entry;
+
+/// Name of the checksum file among the assets.
+pub const SUMS: &str = "SHA256SUMS";
+/// Name of the release manifest among the assets.
+pub const MANIFEST: &str = "release-manifest.json";
+
+/// Everything the planner reads, gathered beforehand by `inputs`.
+#[derive(Debug)]
+pub struct Inputs<'a> {
+    pub config: &'a ReleaseConfig,
+    pub settings: &'a Settings,
+    pub repo: &'a RepoState,
+    /// One per `[[chart]]`, in the same order.
+    pub charts: &'a [ChartSource],
+    /// The image builder found on this machine, if any.
+    pub builder: Option<Builder>,
+}
+
+/// What was read from one chart directory.
+#[derive(Debug, Clone)]
+pub struct ChartSource {
+    pub meta: ChartMeta,
+    /// Content of the chart's `.helmignore`, when git tracks one.
+    pub helmignore: Option<String>,
+}
+
+/// A program that turns a Dockerfile into an OCI image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Builder {
+    /// `docker buildx build --output type=oci`.
+    Buildx,
+    /// `buildah build`, daemonless.
+    Buildah,
+}
+
+impl Builder {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Builder::Buildx => "buildx",
+            Builder::Buildah => "buildah",
+        }
+    }
+}
+
+/// One release, decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    pub repository: String,
+    pub version: String,
+    pub tag: String,
+    pub prerelease: bool,
+    pub make_latest: bool,
+    pub commit: String,
+    /// Tracked files with uncommitted changes; `release` refuses to run with any.
+    pub changed: Vec<String>,
+    /// Modification time of every archive entry.
+    pub source_date_epoch: i64,
+    /// Where local artifacts go, relative to the repository root.
+    pub out_dir: String,
+    pub charts: Vec<ChartPlan>,
+    pub bundles: Vec<BundlePlan>,
+    pub images: Vec<ImagePlan>,
+    pub release: ReleasePlan,
+    pub index: IndexPlan,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChartPlan {
+    pub name: String,
+    pub version: String,
+    pub path: String,
+    /// Asset file name, `{name}-{version}.tgz`.
+    pub file: String,
+    /// `{registry}/charts/{name}:{tag}` when `oci = true`.
+    pub oci: Option<String>,
+    pub entries: Vec<Entry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BundlePlan {
+    pub name: String,
+    pub kind: BundleKind,
+    pub path: String,
+    /// Asset file name, `{name}-{version}.tar.gz`.
+    pub file: String,
+    pub entries: Vec<Entry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImagePlan {
+    pub name: String,
+    /// `{registry}/{name}`.
+    pub repository: String,
+    pub context: String,
+    pub dockerfile: String,
+    pub platforms: Vec<String>,
+    pub tags: Vec<String>,
+    /// `None`: no builder on this machine; the image is planned but not built here.
+    pub builder: Option<Builder>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReleasePlan {
+    pub name: String,
+    /// The CHANGELOG file whose section is the release body.
+    pub notes: String,
+    /// Every asset, in upload order; the checksum file and the manifest come last.
+    pub assets: Vec<String>,
+    /// Public download URL of each asset once published, by name.
+    pub download_base: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IndexPlan {
+    /// `None`: the checkout's `origin`.
+    pub remote: Option<String>,
+    pub branch: String,
+    pub pages_url: String,
+    /// `(chart, version, url)` of each entry this release adds.
+    pub entries: Vec<IndexEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IndexEntry {
+    pub chart: String,
+    pub version: String,
+    pub url: String,
+}
+
+/// One action of the release, in execution order. Indices point into the plan's lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "step", rename_all = "kebab-case")]
+pub enum Step {
+    PackageChart { chart: usize },
+    WriteBundle { bundle: usize },
+    BuildImage { image: usize },
+    WriteManifest,
+    WriteSums,
+    PushImage { image: usize },
+    MoveTags { image: usize },
+    PushChart { chart: usize },
+    DraftRelease,
+    UploadAssets,
+    PublishRelease,
+    MergeIndex,
+    Verify,
+}
+
+impl Step {
+    /// Steps that only write under the output folder; `dry-run` runs exactly these.
+    pub fn is_local(self) -> bool {
+        matches!(
+            self,
+            Step::PackageChart { .. }
+                | Step::WriteBundle { .. }
+                | Step::BuildImage { .. }
+                | Step::WriteManifest
+                | Step::WriteSums
+        )
+    }
+}
+
+/// Decides the release. Pure: the same inputs give the same plan.
+pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
+    let Inputs {
+        config,
+        settings,
+        repo,
+        charts: sources,
+        builder,
+    } = inputs;
+    let version = config.version.to_string();
+    let tag = format!("v{version}");
+    let prerelease = !config.version.pre.is_empty();
+    let mut diags = Diagnostics::default();
+
+    let mut charts = Vec::new();
+    for (chart, source) in config.charts.iter().zip(sources.iter()) {
+        let name = source.meta.name.clone().unwrap_or_default();
+        match select::chart(repo, chart, &name, source.helmignore.as_deref()) {
+            Ok(entries) => charts.push(ChartPlan {
+                file: format!("{name}-{version}.tgz"),
+                oci: chart
+                    .oci
+                    .then(|| format!("{}/charts/{name}:{}", settings.registry, oci_tag(&version))),
+                name,
+                version: version.clone(),
+                path: chart.path.clone(),
+                entries,
+            }),
+            Err(d) => diags.extend(d),
+        }
+    }
+    let mut bundles = Vec::new();
+    for bundle in &config.bundles {
+        match select::bundle(repo, bundle, &version) {
+            Ok(entries) => bundles.push(BundlePlan {
+                name: bundle.name.clone(),
+                kind: bundle.kind,
+                path: bundle.path.clone(),
+                file: format!("{}-{version}.tar.gz", bundle.name),
+                entries,
+            }),
+            Err(d) => diags.extend(d),
+        }
+    }
+    let images: Vec<ImagePlan> = config
+        .images
+        .iter()
+        .map(|image| ImagePlan {
+            name: image.name.clone(),
+            repository: format!("{}/{}", settings.registry, image.name),
+            context: image.context.clone(),
+            dockerfile: image.dockerfile.clone(),
+            platforms: image.platforms.clone(),
+            tags: image_tags(&config.version, config.make_latest),
+            builder: *builder,
+        })
+        .collect();
+    diags.extend(select::asset_clashes(&charts, &bundles, config));
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+
+    let mut assets: Vec<String> = charts.iter().map(|c| c.file.clone()).collect();
+    assets.extend(bundles.iter().map(|b| b.file.clone()));
+    assets.extend([MANIFEST.to_owned(), SUMS.to_owned()]);
+    let download_base = format!(
+        "{}/{}/releases/download/{}",
+        settings.server_url,
+        settings.repository,
+        tag.replace('+', "%2B")
+    );
+    let index = IndexPlan {
+        remote: settings.pages_remote.clone(),
+        branch: config.pages_branch.clone(),
+        pages_url: settings.pages_url.clone(),
+        entries: charts
+            .iter()
+            .map(|c| IndexEntry {
+                chart: c.name.clone(),
+                version: c.version.clone(),
+                url: format!("{download_base}/{}", c.file),
+            })
+            .collect(),
+    };
+
+    let mut steps = Vec::new();
+    steps.extend((0..charts.len()).map(|chart| Step::PackageChart { chart }));
+    steps.extend((0..bundles.len()).map(|bundle| Step::WriteBundle { bundle }));
+    steps.extend((0..images.len()).map(|image| Step::BuildImage { image }));
+    steps.extend([Step::WriteManifest, Step::WriteSums]);
+    steps.extend((0..images.len()).map(|image| Step::PushImage { image }));
+    steps.extend((0..images.len()).map(|image| Step::MoveTags { image }));
+    steps.extend(
+        charts
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.oci.is_some())
+            .map(|(chart, _)| Step::PushChart { chart }),
+    );
+    steps.extend([Step::DraftRelease, Step::UploadAssets, Step::PublishRelease]);
+    if !charts.is_empty() {
+        steps.push(Step::MergeIndex);
+    }
+    steps.push(Step::Verify);
+
+    Ok(Plan {
+        repository: settings.repository.clone(),
+        out_dir: format!("target/release/{tag}"),
+        release: ReleasePlan {
+            name: tag.clone(),
+            notes: config.notes.clone(),
+            assets,
+            download_base,
+        },
+        version,
+        tag,
+        prerelease,
+        make_latest: config.make_latest && !prerelease,
+        commit: repo.head.clone(),
+        changed: repo.changed.clone(),
+        source_date_epoch: settings.source_date_epoch.unwrap_or(repo.commit_time),
+        charts,
+        bundles,
+        images,
+        index,
+        steps,
+    })
+}
+
+/// OCI tags cannot hold `+`; Helm writes `_` instead (reference/helm.md §6.4).
+pub fn oci_tag(version: &str) -> String {
+    version.replace('+', "_")
+}
+
+/// `{version}` always; `{major}.{minor}`, `{major}` and `latest` for a release that is not a
+/// pre-release when `make-latest` is on.
+pub fn image_tags(version: &semver::Version, make_latest: bool) -> Vec<String> {
+    let mut tags = vec![oci_tag(&version.to_string())];
+    if version.pre.is_empty() && make_latest {
+        tags.push(format!("{}.{}", version.major, version.minor));
+        tags.push(version.major.to_string());
+        tags.push("latest".to_owned());
+    }
+    tags
+}

@@ -1,0 +1,48 @@
+//! What the user reads on stderr and stdout: problems, the build summary. Problems become
+//! GitHub Actions annotations when running there.
+
+use crate::build::Built;
+use crate::diagnostic::Diagnostics;
+use crate::env;
+
+/// Prints every problem on stderr, and as workflow annotations inside GitHub Actions.
+pub fn diagnostics(diags: &Diagnostics) {
+    if env::flag(env::GITHUB_ACTIONS) {
+        for d in &diags.0 {
+            println!("{}", d.annotation());
+        }
+    }
+    eprintln!("{diags}");
+}
+
+/// The table of built assets and images, for people.
+pub fn built(built: &Built, out_dir: &str) -> String {
+    let mut out = format!("built into {out_dir}/\n");
+    let width = built.assets.iter().map(|a| a.name.len()).max().unwrap_or(0);
+    for a in &built.assets {
+        out.push_str(&format!(
+            "  {:<width$}  {:>9}  sha256:{}\n",
+            a.name,
+            human_size(a.size),
+            &a.sha256[..16]
+        ));
+    }
+    for i in &built.images {
+        match (&i.digest, &i.not_built) {
+            (Some(d), _) => out.push_str(&format!("  image {}  {d}\n", i.name)),
+            (None, Some(reason)) => {
+                out.push_str(&format!("  image {}  not built here: {reason}\n", i.name))
+            }
+            (None, None) => {}
+        }
+    }
+    out
+}
+
+fn human_size(bytes: u64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} B"),
+        b if b < 1024 * 1024 => format!("{:.1} KiB", b as f64 / 1024.0),
+        b => format!("{:.1} MiB", b as f64 / (1024.0 * 1024.0)),
+    }
+}

@@ -1,0 +1,98 @@
+//! Resolved settings for one run: command-line flags over environment variables over
+//! `release.toml` over built-in defaults (interface.md, "Environment").
+
+use crate::config::{RegistryBase, ReleaseConfig, parse_registry_base};
+use crate::env;
+use anyhow::format_err;
+use serde::Serialize;
+
+/// The flags every pipeline command shares; each falls back to its environment variable.
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Environment (flags override variables)")]
+pub struct RemoteArgs {
+    /// GitHub repository as `owner/repo` [default: release.repository]
+    #[arg(long, env = env::GITHUB_REPOSITORY, hide_env_values = true, value_name = "OWNER/REPO")]
+    pub repository: Option<String>,
+    /// GitHub REST API base
+    #[arg(long, env = env::GITHUB_API_URL, hide_env_values = true, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// GitHub web base, used for release asset URLs
+    #[arg(long, env = env::GITHUB_SERVER_URL, hide_env_values = true, value_name = "URL")]
+    pub server_url: Option<String>,
+    /// Registry base for images and OCI charts [default: registry.base]
+    #[arg(long, env = env::LAMINA_REGISTRY, hide_env_values = true, value_name = "HOST/NAMESPACE")]
+    pub registry: Option<String>,
+    /// Git URL or path of the repository holding the Pages branch [default: origin]
+    #[arg(long, env = env::LAMINA_PAGES_REMOTE, hide_env_values = true, value_name = "REMOTE")]
+    pub pages_remote: Option<String>,
+    /// Public base URL of the Pages site [default: pages.url]
+    #[arg(long, env = env::LAMINA_PAGES_URL, hide_env_values = true, value_name = "URL")]
+    pub pages_url: Option<String>,
+    /// Timestamp of every archive entry, seconds since the epoch [default: commit time of HEAD]
+    #[arg(long, env = env::SOURCE_DATE_EPOCH, hide_env_values = true, value_name = "SECONDS")]
+    pub source_date_epoch: Option<i64>,
+}
+
+/// Where a release goes, after every default is applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Settings {
+    pub repository: String,
+    pub api_url: String,
+    pub server_url: String,
+    #[serde(serialize_with = "display")]
+    pub registry: RegistryBase,
+    /// `None`: the checkout's `origin`.
+    pub pages_remote: Option<String>,
+    pub pages_url: String,
+    pub source_date_epoch: Option<i64>,
+}
+
+fn display<S: serde::Serializer>(v: &RegistryBase, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}
+
+impl Settings {
+    pub fn resolve(args: &RemoteArgs, config: &ReleaseConfig) -> anyhow::Result<Settings> {
+        let repository = args
+            .repository
+            .clone()
+            .unwrap_or_else(|| config.repository.clone());
+        let (owner, repo) = repository
+            .split_once('/')
+            .filter(|(o, r)| !o.is_empty() && !r.is_empty() && !r.contains('/'))
+            .ok_or_else(|| {
+                format_err!(
+                    "repository `{repository}` is not `owner/repo`\n\nhint: fix --repository or {}",
+                    env::GITHUB_REPOSITORY
+                )
+            })?;
+        let registry_text = args
+            .registry
+            .clone()
+            .unwrap_or_else(|| config.registry.clone());
+        let registry = parse_registry_base(&registry_text).map_err(|e| {
+            format_err!(
+                "registry {e}\n\nhint: fix --registry, {} or registry.base",
+                env::LAMINA_REGISTRY
+            )
+        })?;
+        let pages_url = args
+            .pages_url
+            .clone()
+            .or_else(|| config.pages_url.clone())
+            .unwrap_or_else(|| format!("https://{owner}.github.io/{repo}"));
+        Ok(Settings {
+            api_url: trim(args.api_url.as_deref().unwrap_or("https://api.github.com")),
+            server_url: trim(args.server_url.as_deref().unwrap_or("https://github.com")),
+            repository,
+            registry,
+            pages_remote: args.pages_remote.clone(),
+            pages_url: trim(&pages_url),
+            source_date_epoch: args.source_date_epoch,
+        })
+    }
+}
+
+fn trim(url: &str) -> String {
+    url.trim_end_matches('/').to_owned()
+}

@@ -1,0 +1,90 @@
+//! The one place that starts other programs: a quiet xshell `Shell` rooted at the repository,
+//! tool discovery, and CI log sections.
+//!
+//! Every process goes through xshell's `cmd!`, so arguments are never parsed by a shell and a
+//! non-zero exit is an error. `std::process::Command::new` is banned by `clippy.toml`.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+pub use xshell::{Shell, cmd};
+
+/// A shell whose working directory is `root`.
+pub fn at(root: &Path) -> anyhow::Result<Shell> {
+    let sh = Shell::new()?;
+    sh.change_dir(root);
+    Ok(sh)
+}
+
+/// The workspace root: the parent of this crate's manifest directory, so any cwd works.
+pub fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Full path of `program` on `PATH`, if present.
+pub fn which(program: &str) -> Option<PathBuf> {
+    let path = crate::env::var("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|p| is_executable(p))
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// A named block of log output: `::group::` in GitHub Actions, a heading elsewhere; prints the
+/// elapsed time when dropped.
+pub struct Section {
+    name: &'static str,
+    start: Instant,
+    github: bool,
+}
+
+impl Section {
+    pub fn new(name: &'static str) -> Section {
+        let github = crate::env::flag(crate::env::GITHUB_ACTIONS);
+        if github {
+            eprintln!("::group::{name}");
+        } else {
+            eprintln!("== {name}");
+        }
+        Section {
+            name,
+            start: Instant::now(),
+            github,
+        }
+    }
+}
+
+impl Drop for Section {
+    fn drop(&mut self) {
+        eprintln!("   {} took {:.2?}", self.name, self.start.elapsed());
+        if self.github {
+            eprintln!("::endgroup::");
+        }
+    }
+}
+
+/// Runs `cmd` with its output captured; on failure the error carries the last lines the
+/// program wrote on stderr, which usually say why.
+pub fn run_captured(cmd: xshell::Cmd<'_>) -> anyhow::Result<String> {
+    let shown = cmd.to_string();
+    let output = cmd.quiet().ignore_status().output()?;
+    if output.status.success() {
+        return Ok(String::from_utf8_lossy(&output.stdout).into_owned());
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let tail: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    let tail = tail[tail.len().saturating_sub(3)..].join("\n");
+    anyhow::bail!(
+        "`{}` failed ({}): {tail}",
+        shown.split(' ').next().unwrap_or_default(),
+        output.status
+    )
+}

@@ -1,0 +1,26 @@
+//! The one integration-test binary. Tests drive the `xtask` binary on throwaway repositories.
+//! Tests that need a real peer (Helm, buildah, terraform) skip without `cargo xtask test`, and
+//! fail under `CI=true`.
+
+// Tests start the binary and peers directly and read their own environment.
+#![allow(clippy::disallowed_methods)]
+
+/// Shared helpers: fixture repositories, running the binary, peers, snapshot settings.
+mod support;
+
+/// One test per validation rule: clear message, non-zero exit, nothing written.
+mod bad_input;
+/// `bump` moves every version and keeps formatting.
+mod bump;
+/// Exit codes, `--help` of every command, the repository's own configuration.
+mod cli;
+/// `dry-run` on a fixture: plan, artifacts, checksums, manifest and its schema.
+mod dry_run;
+/// Real Helm v4 loads, lints and packages the same files as our chart archives.
+mod helm;
+/// Terraform validates the provider-free module from its bundle; buildah builds images.
+mod peers;
+/// Byte-identical artifacts from two clones with different mtimes and umask.
+mod reproducible;
+/// Repository invariants: module docs, documented keys.
+mod tidy;

@@ -1,0 +1,317 @@
+//! Fixture repositories in temporary folders, the `xtask` binary, and the test peers.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The variables interface.md reads; cleared for every child so the host's CI cannot leak in.
+const CLEARED: &[&str] = &[
+    "GITHUB_TOKEN",
+    "GITHUB_REPOSITORY",
+    "GITHUB_API_URL",
+    "GITHUB_SERVER_URL",
+    "GITHUB_REF_NAME",
+    "GITHUB_SHA",
+    "GITHUB_STEP_SUMMARY",
+    "GITHUB_OUTPUT",
+    "GITHUB_ACTIONS",
+    "GITHUB_ACTOR",
+    "LAMINA_REGISTRY",
+    "LAMINA_REGISTRY_USERNAME",
+    "LAMINA_REGISTRY_PASSWORD",
+    "LAMINA_PAGES_REMOTE",
+    "LAMINA_PAGES_URL",
+    "SOURCE_DATE_EPOCH",
+];
+
+/// Fixed identity and dates, so commit ids are the same on every machine.
+const GIT_ENV: &[(&str, &str)] = &[
+    ("GIT_AUTHOR_NAME", "Test"),
+    ("GIT_AUTHOR_EMAIL", "test@example.com"),
+    ("GIT_AUTHOR_DATE", "2026-01-15T12:00:00Z"),
+    ("GIT_COMMITTER_NAME", "Test"),
+    ("GIT_COMMITTER_EMAIL", "test@example.com"),
+    ("GIT_COMMITTER_DATE", "2026-01-15T12:00:00Z"),
+    ("GIT_CONFIG_GLOBAL", "/dev/null"),
+    ("GIT_CONFIG_NOSYSTEM", "1"),
+];
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// A git repository in a temporary folder, deleted on drop.
+pub struct TestRepo {
+    _tmp: tempfile::TempDir,
+    pub root: PathBuf,
+}
+
+impl TestRepo {
+    /// A copy of `tests/fixtures/{name}`, committed.
+    pub fn fixture(name: &str) -> TestRepo {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("repo");
+        copy_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures")
+                .join(name),
+            &root,
+        );
+        let repo = TestRepo { _tmp: tmp, root };
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo.commit("initial");
+        repo
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    pub fn write(&self, rel: &str, content: &str) {
+        let path = self.path(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
+    }
+
+    /// Runs git in the repository; panics on failure.
+    pub fn git(&self, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(&self.root)
+            .envs(GIT_ENV.iter().copied())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// `git add -A` and commit.
+    pub fn commit(&self, message: &str) {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "--allow-empty", "-m", message]);
+    }
+
+    /// Runs `cargo xtask ARGS` on this repository.
+    pub fn xtask(&self, args: &[&str]) -> Run {
+        xtask_in(&self.root, args, &[])
+    }
+
+    pub fn xtask_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        xtask_in(&self.root, args, env)
+    }
+
+    /// The output folder of a version.
+    pub fn out(&self, version: &str) -> PathBuf {
+        self.path(&format!("target/release/v{version}"))
+    }
+}
+
+/// The result of one run of the binary.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    #[track_caller]
+    pub fn ok(self) -> Run {
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn fails(self) -> Run {
+        assert_ne!(
+            self.code, 0,
+            "expected failure\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+pub fn xtask_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    cmd.arg("-C").arg(dir).args(args).current_dir(dir);
+    for var in CLEARED {
+        cmd.env_remove(var);
+    }
+    cmd.envs(GIT_ENV.iter().copied()).envs(env.iter().copied());
+    let out: Output = cmd.output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Where `cargo xtask test` provisioned the peers, or `None` to skip (never under `CI=true`).
+pub fn peers(what: &str) -> Option<PathBuf> {
+    match std::env::var_os("LAMINA_TEST_PEERS") {
+        Some(dir) => Some(PathBuf::from(dir)),
+        None if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!(
+                "{what} needs the test peers; under CI=true run the suite through `cargo xtask test`"
+            )
+        }
+        None => {
+            eprintln!("skipped: {what} needs the test peers (run `cargo xtask test`)");
+            None
+        }
+    }
+}
+
+/// The Python of the peers' venv (Helm v4 SDK).
+pub fn python(peers: &Path) -> PathBuf {
+    let python = peers.join("venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run `cargo xtask test`",
+        python.display()
+    );
+    python
+}
+
+/// Runs a program; panics with its output on failure.
+#[track_caller]
+pub fn run(program: &Path, args: &[&str], dir: &Path, env: &[(&str, &str)]) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{} {args:?} failed\nstdout:\n{}\nstderr:\n{}",
+        program.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Entry names of a `.tar.gz`, in archive order.
+pub fn tar_names(path: &Path) -> Vec<String> {
+    let file = std::fs::File::open(path).unwrap();
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    archive
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// insta settings shared by every snapshot: no module prefix, volatile values filtered.
+pub fn snapshot_settings(repo: Option<&TestRepo>) -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_prepend_module_to_snapshot(false);
+    s.set_snapshot_path("snapshots");
+    if let Some(repo) = repo {
+        s.add_filter(&regex_escape(&repo.root.display().to_string()), "[repo]");
+    }
+    s
+}
+
+fn regex_escape(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '/' {
+                c.to_string()
+            } else {
+                format!("\\{c}")
+            }
+        })
+        .collect()
+}
+
+/// A committed copy of this workspace's tracked files (as they are in the working tree), so tests
+/// can build the real repository without touching it.
+pub fn workspace_copy() -> TestRepo {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("repo");
+    let src = workspace_root();
+    let listing = Command::new("git")
+        .args(["ls-files", "-z"])
+        .current_dir(&src)
+        .output()
+        .unwrap();
+    for rel in String::from_utf8(listing.stdout)
+        .unwrap()
+        .split('\0')
+        .filter(|p| !p.is_empty())
+    {
+        let (from, to) = (src.join(rel), root.join(rel));
+        let Ok(meta) = std::fs::symlink_metadata(&from) else {
+            continue;
+        }; // deleted, not yet committed
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        if meta.file_type().is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(&from).unwrap(), &to).unwrap();
+        } else {
+            std::fs::copy(&from, &to).unwrap();
+        }
+    }
+    let repo = TestRepo { _tmp: tmp, root };
+    repo.git(&["init", "-q", "-b", "main"]);
+    repo.commit("workspace");
+    repo
+}
+
+/// A program a peer provides: found on `PATH`, or `None` to skip (a failure under `CI=true`).
+pub fn tool(name: &str, install: &str) -> Option<PathBuf> {
+    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|d| d.join(name))
+        .find(|p| p.is_file());
+    match found {
+        Some(p) => Some(p),
+        None if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("`{name}` is missing under CI=true: {install}")
+        }
+        None => {
+            eprintln!("skipped: `{name}` is not on PATH ({install})");
+            None
+        }
+    }
+}
+
+/// The tracked files of `dir` in `repo`, extracted into a fresh folder (what Helm should see).
+pub fn export(repo: &TestRepo, dir: &str, into: &Path) -> PathBuf {
+    let out = Command::new("git")
+        .args(["archive", "--format=tar", "HEAD", "--", dir])
+        .current_dir(&repo.root)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    tar::Archive::new(out.stdout.as_slice())
+        .unpack(into)
+        .unwrap();
+    into.join(dir)
+}
