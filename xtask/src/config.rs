@@ -259,21 +259,20 @@ impl<'a> Parser<'a> {
                     format!("add `{} = {}`", field.key, field.example),
                 ),
                 None => {}
-                Some(item) => {
-                    if !field.kind.matches(item) {
-                        let line = self.line(item.span()).or(Some(header));
-                        self.error(
-                            line,
-                            format!(
-                                "`{}` in {} must be {}",
-                                field.key,
-                                section.header(),
-                                field.kind.describe()
-                            ),
-                            format!("write `{} = {}`", field.key, field.example),
-                        );
-                    }
+                Some(item) if !field.kind.matches(item) => {
+                    let line = self.line(item.span()).or(Some(header));
+                    self.error(
+                        line,
+                        format!(
+                            "`{}` in {} must be {}",
+                            field.key,
+                            section.header(),
+                            field.kind.describe()
+                        ),
+                        format!("write `{} = {}`", field.key, field.example),
+                    );
                 }
+                Some(_) => {}
             }
         }
     }

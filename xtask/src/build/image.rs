@@ -51,7 +51,7 @@ pub fn build(
                     sh,
                     "buildah {base...} build --quiet --isolation chroot --format oci --timestamp {epoch} --platform {platform} -f {dockerfile} -t {tag} {context}"
                 );
-                run_captured(build).with_context(|| format!("{platform}"))?;
+                run_captured(build).with_context(|| platform.clone())?;
                 cmd!(sh, "buildah {base...} manifest add {list} {tag}")
                     .quiet()
                     .ignore_stdout()

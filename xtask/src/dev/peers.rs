@@ -38,10 +38,10 @@ pub fn provision(sh: &Shell, root: &Path, strict: bool) -> anyhow::Result<Peers>
         .filter(|(bin, _)| shell::which(bin).is_none())
         .map(|(_, pkg)| *pkg)
         .collect();
-    if !packages.is_empty() {
-        if let Err(e) = apt_install(sh, &packages) {
-            missing.push(format!("{} ({e:#})", packages.join(", ")));
-        }
+    if !packages.is_empty()
+        && let Err(e) = apt_install(sh, &packages)
+    {
+        missing.push(format!("{} ({e:#})", packages.join(", ")));
     }
     if let Err(e) = python_venv(sh, &dir) {
         missing.push(format!(
