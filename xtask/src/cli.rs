@@ -108,8 +108,29 @@ pub struct BumpArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum IndexCommand {
+    /// Merge chart archives into index.yaml on the Pages branch, keeping every other entry.
+    ///
+    /// `release` does this itself after publishing; use it to repair an index by hand. Entries
+    /// point at the release asset URLs, so the releases must exist. An archive whose name and
+    /// version are already indexed with another digest is refused.
+    Add {
+        /// Chart archives, `{name}-{version}.tgz`.
+        #[arg(required = true, value_name = "TGZ")]
+        archives: Vec<std::path::PathBuf>,
+        /// Show the difference without pushing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
     /// Rebuild index.yaml from the chart assets of every published release.
+    ///
+    /// Replaces the index with one made from the archives in DIR (download every release's chart
+    /// assets there), keeping the `created` time of entries that did not change.
     Rebuild {
+        /// Folder holding every published chart archive.
+        #[arg(long, value_name = "DIR")]
+        from: std::path::PathBuf,
         /// Show the difference without pushing.
         #[arg(long)]
         dry_run: bool,

@@ -1,6 +1,8 @@
 //! The body of each pipeline command: load and validate the workspace, plan, then build (and,
 //! for `release`, publish). `dry-run` and `release` share [`prepare`], so they run one plan.
 
+pub mod index;
+
 use crate::build::{self, ImageFailure};
 use crate::cli::{BuilderChoice, BumpArgs, DryRunArgs, ReleaseArgs};
 use crate::inputs::{self, Workspace};

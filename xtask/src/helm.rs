@@ -1,4 +1,9 @@
-//! Helm's formats, without IO: Chart.yaml metadata and `.helmignore` rules.
+//! Helm's formats, without IO: Chart.yaml metadata, `.helmignore` rules, the repository index,
+//! and versions as Helm orders them.
 
+pub mod archive;
 pub mod chart;
 pub mod ignore;
+pub mod index;
+pub mod version;
+mod yaml;

@@ -26,6 +26,7 @@ pub mod helm;
 pub mod inputs;
 pub mod manifest;
 pub mod plan;
+pub mod publish;
 pub mod repo;
 pub mod report;
 pub mod settings;
@@ -48,9 +49,23 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Release(args) => commands::release(&sh, &root, args),
         Command::Verify(_) => not_yet("verify", "the GitHub, registry and Pages channels"),
         Command::Bump(args) => commands::bump(&sh, &root, args),
-        Command::Index(IndexCommand::Rebuild { .. }) => {
-            not_yet("index rebuild", "the Pages channel")
+        // Paths on the command line are relative to where the command was started.
+        Command::Index(IndexCommand::Add {
+            archives,
+            dry_run,
+            remote,
+        }) => {
+            let archives = archives
+                .iter()
+                .map(std::path::absolute)
+                .collect::<Result<Vec<_>, _>>()?;
+            commands::index::add(&sh, &root, &archives, dry_run, &remote)
         }
+        Command::Index(IndexCommand::Rebuild {
+            from,
+            dry_run,
+            remote,
+        }) => commands::index::rebuild(&sh, &root, &std::path::absolute(from)?, dry_run, &remote),
         Command::Test(args) => dev::test::run(&sh, &root, args),
         Command::Bench => dev::bench::run(&sh, &root),
     }

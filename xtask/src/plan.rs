@@ -22,7 +22,7 @@ use crate::repo::RepoState;
 use crate::settings::Settings;
 use serde::Serialize;
 
-pub use render::{render_human, rfc3339};
+pub use render::{parse_rfc3339, render_human, rfc3339};
 pub use select::Entry;
 
 /// Name of the checksum file among the assets.
@@ -315,6 +315,15 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
         index,
         steps,
     })
+}
+
+/// Where the assets of the release tagged `tag` are downloaded from once it is published
+/// (`+` appears as `%2B` in GitHub's URLs).
+pub fn download_base(server_url: &str, repository: &str, tag: &str) -> String {
+    format!(
+        "{server_url}/{repository}/releases/download/{}",
+        tag.replace('+', "%2B")
+    )
 }
 
 /// OCI tags cannot hold `+`; Helm writes `_` instead (reference/helm.md §6.4).

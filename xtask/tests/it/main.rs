@@ -18,6 +18,8 @@ mod cli;
 mod dry_run;
 /// Real Helm v4 loads, lints and packages the same files as our chart archives.
 mod helm;
+/// The Helm index on the Pages branch, races and refusals, real Helm over HTTP.
+mod pages;
 /// Terraform validates the provider-free module from its bundle; buildah builds images.
 mod peers;
 /// Byte-identical artifacts from two clones with different mtimes and umask.

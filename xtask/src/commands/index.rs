@@ -1,0 +1,255 @@
+//! `cargo xtask index add` and `index rebuild`: maintain the Helm index on the Pages branch from
+//! chart archives, with the same merge and push loop `release` uses.
+
+use crate::build::sha256_file;
+use crate::config::{self, ReleaseConfig};
+use crate::helm::{
+    archive,
+    index::{Index, Merged, NewEntry},
+};
+use crate::plan::{download_base, rfc3339};
+use crate::publish::pages::{Change, Pages};
+use crate::settings::{RemoteArgs, Settings};
+use crate::shell::{Shell, cmd};
+use anyhow::{Context, bail};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Merges chart archives into the index, keeping every other entry.
+pub fn add(
+    sh: &Shell,
+    root: &Path,
+    archives: &[PathBuf],
+    dry_run: bool,
+    args: &RemoteArgs,
+) -> anyhow::Result<ExitCode> {
+    let (config, settings) = load(root, args)?;
+    let entries = entries(archives, &settings)?;
+    let pages = pages(sh, &config, &settings, &entries);
+    let generated = entries
+        .iter()
+        .map(|e| e.created.clone())
+        .max()
+        .unwrap_or_default();
+    let merge = |current: Option<&str>| -> anyhow::Result<(Index, Vec<Merged>)> {
+        let mut index = parse(current, &pages)?;
+        let merged = index
+            .merge(&entries, &generated)
+            .map_err(|e| anyhow::format_err!("{e}\n\nhint: {}", e.help()))?;
+        Ok((index, merged))
+    };
+    if dry_run {
+        let current = pages.read()?;
+        let (index, merged) = merge(current.as_deref())?;
+        report(&merged);
+        print!(
+            "{}",
+            diff(sh, current.as_deref().unwrap_or(""), &index.to_string())?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut outcome = Vec::new();
+    let updated = pages.update(|current| {
+        let (index, merged) = merge(current)?;
+        let added: Vec<String> = merged
+            .iter()
+            .filter_map(|m| match m {
+                Merged::Added { name, version } => Some(format!("{name} {version}")),
+                Merged::Kept { .. } => None,
+            })
+            .collect();
+        outcome = merged;
+        Ok((!added.is_empty()).then(|| Change {
+            index,
+            message: format!("Add {} to the Helm index", added.join(", ")),
+        }))
+    })?;
+    report(&outcome);
+    finish(&pages, &updated.commit);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Replaces the index with one made from exactly these archives; `created` is kept for entries
+/// that did not change.
+pub fn rebuild(
+    sh: &Shell,
+    root: &Path,
+    from: &Path,
+    dry_run: bool,
+    args: &RemoteArgs,
+) -> anyhow::Result<ExitCode> {
+    let (config, settings) = load(root, args)?;
+    let mut archives: Vec<PathBuf> = std::fs::read_dir(from)
+        .with_context(|| format!("read `{}`", from.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "tgz"))
+        .collect();
+    archives.sort();
+    if archives.is_empty() {
+        bail!(
+            "`{}` holds no chart archive (*.tgz)\n\nhint: download the chart assets of every release into one folder",
+            from.display()
+        );
+    }
+    let entries = entries(&archives, &settings)?;
+    let pages = pages(sh, &config, &settings, &entries);
+    let generated = entries
+        .iter()
+        .map(|e| e.created.clone())
+        .max()
+        .unwrap_or_default();
+    let rebuilt = |current: Option<&str>| -> anyhow::Result<Index> {
+        let mut index = Index::of(&entries, &generated).map_err(|e| anyhow::format_err!("{e}"))?;
+        if let Some(old) = current.and_then(|c| Index::parse(c).ok()) {
+            index.keep_created_from(&old);
+        }
+        Ok(index)
+    };
+    if dry_run {
+        let current = pages.read()?;
+        let index = rebuilt(current.as_deref())?;
+        let text = diff(sh, current.as_deref().unwrap_or(""), &index.to_string())?;
+        print!(
+            "{}",
+            if text.is_empty() {
+                "the rebuilt index equals the published one\n".to_owned()
+            } else {
+                text
+            }
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let updated = pages.update(|current| {
+        let index = rebuilt(current)?;
+        let unchanged = current == Some(index.to_string().as_str());
+        Ok((!unchanged).then(|| Change {
+            index,
+            message: format!(
+                "Rebuild the Helm index from {} chart archives",
+                entries.len()
+            ),
+        }))
+    })?;
+    finish(&pages, &updated.commit);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn load(root: &Path, args: &RemoteArgs) -> anyhow::Result<(ReleaseConfig, Settings)> {
+    let text = std::fs::read_to_string(root.join(config::FILE))
+        .with_context(|| format!("read `{}`", config::FILE))?;
+    let config = config::parse(&text)?;
+    let settings = Settings::resolve(args, &config)?;
+    Ok((config, settings))
+}
+
+fn pages<'a>(
+    sh: &'a Shell,
+    config: &ReleaseConfig,
+    settings: &Settings,
+    entries: &[NewEntry],
+) -> Pages<'a> {
+    let time = entries
+        .iter()
+        .filter_map(|e| crate::plan::parse_rfc3339(&e.created))
+        .max()
+        .unwrap_or(0);
+    Pages {
+        sh,
+        remote: settings
+            .pages_remote
+            .clone()
+            .unwrap_or_else(|| "origin".to_owned()),
+        branch: config.pages_branch.clone(),
+        url: settings.pages_url.clone(),
+        time,
+    }
+}
+
+/// One index entry per archive, pointing at its release asset.
+fn entries(archives: &[PathBuf], settings: &Settings) -> anyhow::Result<Vec<NewEntry>> {
+    let mut out = Vec::new();
+    for path in archives {
+        let chart = archive::read(path)?;
+        let file = format!("{}-{}.tgz", chart.name, chart.version);
+        if path.file_name().is_none_or(|n| n.to_string_lossy() != file) {
+            bail!(
+                "`{}` holds chart {} {}, so it must be named `{file}`",
+                path.display(),
+                chart.name,
+                chart.version
+            );
+        }
+        let (digest, _) = sha256_file(path)?;
+        let base = download_base(
+            &settings.server_url,
+            &settings.repository,
+            &format!("v{}", chart.version),
+        );
+        out.push(NewEntry {
+            metadata: chart.metadata,
+            digest,
+            url: format!("{base}/{file}"),
+            created: rfc3339(chart.mtime),
+        });
+    }
+    Ok(out)
+}
+
+fn parse(current: Option<&str>, pages: &Pages) -> anyhow::Result<Index> {
+    match current {
+        None => Ok(Index::empty()),
+        Some(text) => Index::parse(text).map_err(|e| {
+            anyhow::format_err!(
+                "{e} (branch `{}` of `{}`)\n\nhint: {}",
+                pages.branch,
+                pages.remote,
+                e.help()
+            )
+        }),
+    }
+}
+
+fn report(merged: &[Merged]) {
+    for m in merged {
+        match m {
+            Merged::Added { name, version } => eprintln!("add {name} {version}"),
+            Merged::Kept { name, version } => {
+                eprintln!("keep {name} {version}: already in the index with the same digest")
+            }
+        }
+    }
+}
+
+fn finish(pages: &Pages, commit: &Option<String>) {
+    match commit {
+        Some(c) => eprintln!(
+            "pushed {} to `{}` of `{}`",
+            &c[..12.min(c.len())],
+            pages.branch,
+            pages.remote
+        ),
+        None => eprintln!("the index already has every entry: nothing to push"),
+    }
+}
+
+/// A unified diff of two texts, empty when equal.
+fn diff(sh: &Shell, old: &str, new: &str) -> anyhow::Result<String> {
+    let dir = tempfile::tempdir()?;
+    let (a, b) = (
+        dir.path().join("published/index.yaml"),
+        dir.path().join("rebuilt/index.yaml"),
+    );
+    for (path, text) in [(&a, old), (&b, new)] {
+        std::fs::create_dir_all(path.parent().unwrap_or(dir.path()))?;
+        std::fs::write(path, text)?;
+    }
+    let _dir = sh.push_dir(dir.path());
+    let out = cmd!(
+        sh,
+        "git diff --no-index --no-color published/index.yaml rebuilt/index.yaml"
+    )
+    .quiet()
+    .ignore_status()
+    .read()?;
+    Ok(out)
+}

@@ -1,0 +1,344 @@
+//! The Helm repository on the Pages branch: fetch the tip, change `index.yaml` on top of it,
+//! commit, push without force; a push rejected because another writer got there first is
+//! answered by fetching and changing again, a bounded number of times (reference/github.md §8).
+//!
+//! Git runs in the checkout, so the push uses whatever credentials the checkout has (in GitHub
+//! Actions, those `actions/checkout` configured). Refs and the index file used here are private
+//! to the process and removed afterwards; the working tree is never touched.
+
+use crate::helm::index::Index;
+use crate::shell::{Shell, cmd};
+use anyhow::{Context, bail, format_err};
+use std::path::Path;
+use std::time::Duration;
+
+/// Attempts before giving up on a remote that keeps moving.
+const ATTEMPTS: u32 = 8;
+
+/// One Pages remote and branch.
+pub struct Pages<'a> {
+    pub sh: &'a Shell,
+    /// Git URL, path, or remote name.
+    pub remote: String,
+    pub branch: String,
+    /// Public URL of the site, for the front page.
+    pub url: String,
+    /// Author and committer time of the commits made here (the release's commit time, so a
+    /// rerun that has to commit makes the same commit).
+    pub time: i64,
+}
+
+/// The result of an update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Updated {
+    /// The commit pushed; `None` when the index already had everything.
+    pub commit: Option<String>,
+    /// Pushes tried, including rejected ones.
+    pub attempts: u32,
+}
+
+/// What a change wants written: the new index and the commit message.
+pub struct Change {
+    pub index: Index,
+    pub message: String,
+}
+
+impl Pages<'_> {
+    /// The index at the tip of the branch (`None`: no branch, or no index on it).
+    pub fn read(&self) -> anyhow::Result<Option<String>> {
+        let scratch = Scratch::new(self.sh)?;
+        let tip = self.fetch(&scratch)?;
+        tip.map(|t| self.index_at(&t))
+            .transpose()
+            .map(Option::flatten)
+    }
+
+    /// Applies `change` to the current index until a push lands. `change` gets the index text at
+    /// the tip (or `None`) and returns `None` when nothing needs to change.
+    pub fn update(
+        &self,
+        mut change: impl FnMut(Option<&str>) -> anyhow::Result<Option<Change>>,
+    ) -> anyhow::Result<Updated> {
+        let scratch = Scratch::new(self.sh)?;
+        for attempt in 1..=ATTEMPTS {
+            let tip = self.fetch(&scratch)?;
+            let current = match &tip {
+                Some(t) => self.index_at(t)?,
+                None => None,
+            };
+            let Some(Change { index, message }) = change(current.as_deref())? else {
+                return Ok(Updated {
+                    commit: None,
+                    attempts: attempt - 1,
+                });
+            };
+            let commit = self.commit(&scratch, tip.as_deref(), &index, &message)?;
+            match self.push(&commit)? {
+                Push::Landed => {
+                    return Ok(Updated {
+                        commit: Some(commit),
+                        attempts: attempt,
+                    });
+                }
+                Push::Behind(reason) => {
+                    eprintln!(
+                        "the Pages branch moved ({reason}); fetching and merging again (attempt {attempt} of {ATTEMPTS})"
+                    );
+                    std::thread::sleep(backoff(attempt));
+                }
+            }
+        }
+        bail!(
+            "the Pages branch `{}` of `{}` kept moving: {ATTEMPTS} pushes were rejected\n\nhint: another job is writing the index; run the command again",
+            self.branch,
+            self.remote
+        )
+    }
+
+    /// Fetches the branch into the scratch ref; `None` when the remote has no such branch.
+    fn fetch(&self, scratch: &Scratch) -> anyhow::Result<Option<String>> {
+        let (sh, remote, branch) = (self.sh, &self.remote, format!("refs/heads/{}", self.branch));
+        let listed = cmd!(sh, "git ls-remote --exit-code {remote} {branch}")
+            .quiet()
+            .ignore_status()
+            .output()?;
+        match listed.status.code() {
+            Some(0) => {}
+            Some(2) => return Ok(None),
+            _ => bail!(
+                "cannot read the Pages remote `{remote}`: {}\n\nhint: check {} (or the checkout's `origin`) and that this machine can reach it",
+                last_line(&listed.stderr),
+                crate::env::LAMINA_PAGES_REMOTE
+            ),
+        }
+        let refspec = format!("+{branch}:{}", scratch.tip_ref);
+        let fetched = cmd!(
+            sh,
+            "git fetch --quiet --no-tags --no-write-fetch-head {remote} {refspec}"
+        )
+        .quiet()
+        .ignore_status()
+        .output()?;
+        if !fetched.status.success() {
+            bail!(
+                "cannot fetch `{branch}` from `{remote}`: {}",
+                last_line(&fetched.stderr)
+            );
+        }
+        let tip_ref = &scratch.tip_ref;
+        Ok(Some(
+            cmd!(sh, "git rev-parse {tip_ref}")
+                .quiet()
+                .read()?
+                .trim()
+                .to_owned(),
+        ))
+    }
+
+    fn index_at(&self, tip: &str) -> anyhow::Result<Option<String>> {
+        let sh = self.sh;
+        let object = format!("{tip}:index.yaml");
+        let out = cmd!(sh, "git cat-file blob {object}")
+            .quiet()
+            .ignore_status()
+            .output()?;
+        Ok(out
+            .status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned()))
+    }
+
+    /// A commit on `tip` (or a root commit) with `index.yaml`, `index.html` and `.nojekyll`.
+    fn commit(
+        &self,
+        scratch: &Scratch,
+        tip: Option<&str>,
+        index: &Index,
+        message: &str,
+    ) -> anyhow::Result<String> {
+        let sh = self.sh;
+        let _env = sh.push_env("GIT_INDEX_FILE", &scratch.index_file);
+        match tip {
+            Some(tip) => cmd!(sh, "git read-tree {tip}").quiet().run()?,
+            None => cmd!(sh, "git read-tree --empty").quiet().run()?,
+        }
+        let files = [
+            ("index.yaml", index.to_string()),
+            ("index.html", front_page(index, &self.url)),
+            (".nojekyll", String::new()),
+        ];
+        for (name, content) in files {
+            let blob = cmd!(sh, "git hash-object -w --stdin")
+                .quiet()
+                .stdin(content)
+                .read()?;
+            let info = format!("100644,{},{name}", blob.trim());
+            cmd!(sh, "git update-index --add --cacheinfo {info}")
+                .quiet()
+                .run()?;
+        }
+        let tree = cmd!(sh, "git write-tree").quiet().read()?;
+        let tree = tree.trim();
+        let parents: Vec<String> = tip
+            .map(|t| vec!["-p".to_owned(), t.to_owned()])
+            .unwrap_or_default();
+        let date = format!("@{} +0000", self.time);
+        let identity = identity(sh);
+        let commit = cmd!(sh, "git commit-tree {tree} {parents...} -m {message}")
+            .env("GIT_AUTHOR_NAME", &identity.0)
+            .env("GIT_AUTHOR_EMAIL", &identity.1)
+            .env("GIT_COMMITTER_NAME", &identity.0)
+            .env("GIT_COMMITTER_EMAIL", &identity.1)
+            .env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date)
+            .quiet()
+            .read()
+            .context("commit the Pages index")?;
+        Ok(commit.trim().to_owned())
+    }
+
+    /// Pushes without force. A rejection because the remote moved is `Behind`; a refusal by the
+    /// server (protected branch, hook, permissions) is an error.
+    fn push(&self, commit: &str) -> anyhow::Result<Push> {
+        let (sh, remote) = (self.sh, &self.remote);
+        let refspec = format!("{commit}:refs/heads/{}", self.branch);
+        let out = cmd!(sh, "git push --porcelain {remote} {refspec}")
+            .quiet()
+            .ignore_status()
+            .output()?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let line = stdout
+            .lines()
+            .find(|l| l.contains(&format!("refs/heads/{}", self.branch)));
+        match line.map(|l| (l.chars().next(), l.rsplit('\t').next().unwrap_or_default())) {
+            Some((Some(' ' | '*' | '+' | '='), _)) if out.status.success() => Ok(Push::Landed),
+            Some((Some('!'), reason)) if moved(reason) => Ok(Push::Behind(reason.to_owned())),
+            Some((Some('!'), reason)) => bail!(
+                "the Pages remote `{remote}` refused the push to `{}`: {reason}\n\nhint: a protected branch or a hook rejects it; allow this job to push to the branch, then run again",
+                self.branch
+            ),
+            _ => Err(format_err!(
+                "push to the Pages remote `{remote}` failed: {}",
+                last_line(&out.stderr)
+            )),
+        }
+    }
+}
+
+/// Rejections that mean another writer got there first: `[rejected]` (fetch first,
+/// non-fast-forward, stale info), and a server losing the race for the ref's lock.
+fn moved(reason: &str) -> bool {
+    reason.starts_with("[rejected]")
+        || [
+            "failed to update ref",
+            "cannot lock ref",
+            "incorrect old value",
+        ]
+        .iter()
+        .any(|r| reason.contains(r))
+}
+
+enum Push {
+    Landed,
+    Behind(String),
+}
+
+/// A ref and an index file private to this process, removed on drop.
+struct Scratch<'a> {
+    sh: &'a Shell,
+    tip_ref: String,
+    index_file: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl<'a> Scratch<'a> {
+    fn new(sh: &'a Shell) -> anyhow::Result<Scratch<'a>> {
+        let dir = tempfile::tempdir()?;
+        let id = std::process::id();
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        Ok(Scratch {
+            sh,
+            tip_ref: format!("refs/lamina/pages-{id}-{nanos}"),
+            index_file: dir.path().join("index"),
+            _dir: dir,
+        })
+    }
+}
+
+impl Drop for Scratch<'_> {
+    fn drop(&mut self) {
+        let (sh, r) = (self.sh, &self.tip_ref);
+        let _ = cmd!(sh, "git update-ref -d {r}")
+            .quiet()
+            .ignore_stderr()
+            .run();
+    }
+}
+
+/// The committer of index commits: the checkout's configured identity, else a neutral one.
+fn identity(sh: &Shell) -> (String, String) {
+    let get = |key: &str| {
+        cmd!(sh, "git config {key}")
+            .quiet()
+            .ignore_stderr()
+            .read()
+            .ok()
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    match (get("user.name"), get("user.email")) {
+        (Some(name), Some(email)) => (name, email),
+        _ => (
+            "lamina-release".to_owned(),
+            "lamina-release@users.noreply.github.com".to_owned(),
+        ),
+    }
+}
+
+/// Grows from a quarter second to about eight, with a little jitter so racing jobs spread out.
+fn backoff(attempt: u32) -> Duration {
+    let base = 250u64 << attempt.min(5);
+    let jitter = u64::from(std::process::id() % 97) * base / 400;
+    Duration::from_millis(base + jitter)
+}
+
+/// git's own reason: its `fatal:` line when there is one, else its last line.
+fn last_line(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let fatal = text.lines().find_map(|l| l.strip_prefix("fatal: "));
+    let last = text.lines().rev().find(|l| !l.trim().is_empty());
+    fatal.or(last).unwrap_or("no message").trim().to_owned()
+}
+
+/// The site's front page: every chart and version, and how to add the repository.
+pub fn front_page(index: &Index, url: &str) -> String {
+    let mut rows = String::new();
+    for (name, versions) in index.charts() {
+        rows.push_str(&format!(
+            "      <tr><td>{}</td><td>{}</td></tr>\n",
+            escape(&name),
+            escape(&versions.join(", "))
+        ));
+    }
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n  <head>\n    <meta charset=\"utf-8\">\n    <title>Lamina OS Helm charts</title>\n  </head>\n  <body>\n    <h1>Lamina OS Helm charts</h1>\n    <pre><code>helm repo add lamina {url}\nhelm repo update\nhelm install lamina-core lamina/lamina-core</code></pre>\n    <table>\n      <tr><th>chart</th><th>versions</th></tr>\n{rows}    </table>\n    <p>The index is <a href=\"index.yaml\">index.yaml</a>.</p>\n  </body>\n</html>\n",
+        url = escape(url)
+    )
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// `true` when `path` looks like a local repository rather than a URL or remote name.
+pub fn is_path(remote: &str) -> bool {
+    remote.starts_with('/')
+        || remote.starts_with("./")
+        || remote.starts_with("../")
+        || Path::new(remote).join("HEAD").exists()
+}
