@@ -5,5 +5,6 @@ pub mod archive;
 pub mod chart;
 pub mod ignore;
 pub mod index;
+pub mod oci;
 pub mod version;
 mod yaml;

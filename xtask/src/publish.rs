@@ -2,3 +2,4 @@
 //! reach this module; `dry-run` never does.
 
 pub mod pages;
+pub mod registry;

@@ -88,3 +88,12 @@ pub fn run_captured(cmd: xshell::Cmd<'_>) -> anyhow::Result<String> {
         output.status
     )
 }
+
+/// Starts `cmd` in the background with its output discarded; the caller stops it.
+pub fn spawn(cmd: xshell::Cmd<'_>) -> anyhow::Result<std::process::Child> {
+    let mut command: std::process::Command = cmd.into();
+    Ok(command
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?)
+}

@@ -1,10 +1,206 @@
-//! `cargo xtask bench`: the pipeline against the real peers, side by side in one run.
+//! `cargo xtask bench`: the pipeline against the real peers, side by side in one run, as whole
+//! processes, with the median of several runs and the ratio.
+//!
+//! - index: add one chart to an index of 10,000 versions on a Pages branch (ours: `xtask index
+//!   add`, through git) against Helm's `repo index --merge` of the same index (Helm v4 SDK).
+//!   Helm's merge is quadratic in the number of versions (each old entry is looked up in the new
+//!   index by semver constraint), so at this size it takes minutes: it runs once, ours five times.
+//!
+//! The timed binary is a release build of this crate, built first.
 
-use crate::shell::Shell;
+use super::peers;
+use crate::shell::{Shell, cmd};
+use anyhow::{Context, bail};
 use std::path::Path;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+const RUNS: usize = 5;
+const PEER_RUNS: usize = 1;
+const VERSIONS: usize = 10_000;
 
 pub fn run(sh: &Shell, root: &Path) -> anyhow::Result<ExitCode> {
-    let _ = (sh, root);
-    anyhow::bail!("`cargo xtask bench` has no benchmark yet")
+    let peers = peers::provision(sh, root, false)?;
+    let python = peers.dir.join("venv/bin/python");
+    if !python.exists() {
+        bail!("the Helm SDK venv is missing: run `cargo xtask test --peers-only` first");
+    }
+    let rows = vec![index_add(sh, root, &python)?];
+    println!(
+        "{:<44} {:>10} {:>10} {:>8}",
+        "benchmark (median)", "ours", "peer", "ratio"
+    );
+    for (name, ours, peer) in rows {
+        let ratio = peer.as_secs_f64() / ours.as_secs_f64();
+        println!(
+            "{name:<44} {:>8.0}ms {:>8.0}ms {ratio:>7.1}x",
+            ours.as_secs_f64() * 1e3,
+            peer.as_secs_f64() * 1e3
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Ours: `index add` of one archive onto a Pages branch holding 10,000 versions.
+/// Peer: Helm's `repo index --merge` of the same index with the same archive.
+fn index_add(
+    sh: &Shell,
+    root: &Path,
+    python: &Path,
+) -> anyhow::Result<(&'static str, Duration, Duration)> {
+    let tmp = tempfile::tempdir()?;
+    let t = tmp.path();
+    // One real archive, from the repository's own dry-run.
+    let cargo = crate::env::var("CARGO").unwrap_or_else(|| "cargo".to_owned());
+    cmd!(sh, "{cargo} build --release --quiet --package xtask")
+        .run()
+        .context("build the release binary")?;
+    let xtask = root.join("target/release/xtask");
+    cmd!(sh, "{xtask} -C {root} dry-run --builder none")
+        .quiet()
+        .ignore_stdout()
+        .ignore_stderr()
+        .run()
+        .context("build the charts")?;
+    let out = std::fs::read_dir(root.join("target/release"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir() && !p.to_string_lossy().ends_with(".check"))
+        .max()
+        .context("no build output")?;
+    let archive = std::fs::read_dir(&out)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|x| x == "tgz"))
+        .context("no chart archive")?;
+
+    // A Pages branch with a 10,000-version index of another chart.
+    let index = big_index();
+    let remote = t.join("pages.git");
+    cmd!(sh, "git init -q --bare {remote}").quiet().run()?;
+    let seed = t.join("seed");
+    cmd!(sh, "git init -q -b gh-pages {seed}").quiet().run()?;
+    std::fs::write(seed.join("index.yaml"), &index)?;
+    {
+        let _d = sh.push_dir(&seed);
+        cmd!(sh, "git add index.yaml").quiet().run()?;
+        cmd!(
+            sh,
+            "git -c user.name=bench -c user.email=bench@example.com commit -q -m seed"
+        )
+        .quiet()
+        .run()?;
+        cmd!(sh, "git push -q {remote} gh-pages").quiet().run()?;
+    }
+    let seed_tip = cmd!(sh, "git -C {remote} rev-parse gh-pages")
+        .quiet()
+        .read()?;
+    let seed_tip = seed_tip.trim();
+
+    let ours = median(RUNS, || {
+        cmd!(
+            sh,
+            "git -C {remote} update-ref refs/heads/gh-pages {seed_tip}"
+        )
+        .quiet()
+        .run()?;
+        let start = Instant::now();
+        cmd!(sh, "{xtask} -C {root} index add {archive}")
+            .env(crate::env::LAMINA_PAGES_REMOTE, &remote)
+            .quiet()
+            .ignore_stderr()
+            .run()?;
+        Ok(start.elapsed())
+    })?;
+    let merged = cmd!(sh, "git -C {remote} show gh-pages:index.yaml")
+        .quiet()
+        .read()?;
+
+    // Helm: the same archive in a folder, merged into the same index.
+    let dir = t.join("helm");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::copy(&archive, dir.join(archive.file_name().unwrap_or_default()))?;
+    let merge_file = t.join("index.yaml");
+    std::fs::write(&merge_file, &index)?;
+    let script = root.join("xtask/tests/peers/helm_merge.py");
+    let peer = median(PEER_RUNS, || {
+        let start = Instant::now();
+        cmd!(
+            sh,
+            "{python} {script} {dir} {merge_file} https://example.com"
+        )
+        .quiet()
+        .ignore_stdout()
+        .run()?;
+        Ok(start.elapsed())
+    })?;
+
+    // Helm loads what we wrote, over HTTP, as `helm repo add` would.
+    let site = t.join("site");
+    std::fs::create_dir_all(&site)?;
+    std::fs::write(site.join("index.yaml"), merged)?;
+    let count = with_server(sh, &site, |url| {
+        let load = root.join("xtask/tests/peers/helm_load.py");
+        Ok(cmd!(sh, "{python} {load} {url}").quiet().read()?)
+    })?;
+    if count.trim() != (VERSIONS + 1).to_string() {
+        bail!(
+            "Helm read {} versions from our index, expected {}",
+            count.trim(),
+            VERSIONS + 1
+        );
+    }
+    Ok(("index: add 1 chart to 10,000 versions", ours, peer))
+}
+
+fn median(
+    runs: usize,
+    mut f: impl FnMut() -> anyhow::Result<Duration>,
+) -> anyhow::Result<Duration> {
+    let mut times = (0..runs).map(|_| f()).collect::<anyhow::Result<Vec<_>>>()?;
+    times.sort();
+    Ok(times[runs / 2])
+}
+
+/// Runs `f` with `dir` served by `python3 -m http.server` on a free loopback port.
+fn with_server<T>(
+    sh: &Shell,
+    dir: &Path,
+    f: impl FnOnce(&str) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port()
+        .to_string();
+    let mut server = crate::shell::spawn(cmd!(
+        sh,
+        "python3 -m http.server {port} --bind 127.0.0.1 --directory {dir}"
+    ))?;
+    let url = format!("http://127.0.0.1:{port}");
+    let ready = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(50));
+        std::net::TcpStream::connect(("127.0.0.1", port.parse().unwrap_or(0))).is_ok()
+    });
+    let result = if ready {
+        f(&url)
+    } else {
+        Err(anyhow::format_err!(
+            "http.server did not start on port {port}"
+        ))
+    };
+    let _ = server.kill();
+    let _ = server.wait();
+    result
+}
+
+/// An index of one chart with 10,000 versions, in Helm's layout.
+fn big_index() -> String {
+    let mut out = String::from("apiVersion: v1\nentries:\n  legacy-app:\n");
+    for i in (0..VERSIONS).rev() {
+        let version = format!("1.{}.{}", i / 100, i % 100);
+        out.push_str(&format!(
+            "  - apiVersion: v2\n    appVersion: {version}\n    created: \"2025-01-01T00:00:00Z\"\n    description: A legacy application\n    digest: {:064x}\n    name: legacy-app\n    type: application\n    urls:\n    - https://example.com/legacy-app-{version}.tgz\n    version: {version}\n",
+            i
+        ));
+    }
+    out.push_str("generated: \"2025-01-01T00:00:00Z\"\n");
+    out
 }

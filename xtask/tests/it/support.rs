@@ -396,3 +396,107 @@ impl Drop for StaticServer {
         let _ = self.child.wait();
     }
 }
+
+/// The CNCF distribution registry (Debian `docker-registry`) on a loopback port the system
+/// picks, optionally with bcrypt htpasswd users; stopped on drop. Its log is kept for counting.
+pub struct RegistryServer {
+    child: std::process::Child,
+    pub port: u16,
+    log: std::sync::Arc<std::sync::Mutex<String>>,
+    _dir: tempfile::TempDir,
+}
+
+impl RegistryServer {
+    /// `users`: `(name, password)` pairs; empty for an anonymous registry.
+    pub fn start(users: &[(&str, &str)]) -> RegistryServer {
+        use std::io::BufRead;
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = format!(
+            "version: 0.1\nlog: {{level: info}}\nstorage: {{filesystem: {{rootdirectory: {}}}, delete: {{enabled: true}}}}\nhttp: {{addr: \"127.0.0.1:0\", secret: test-only}}\n",
+            dir.path().join("data").display()
+        );
+        if !users.is_empty() {
+            let mut htpasswd = String::new();
+            for (user, pass) in users {
+                let out = Command::new("htpasswd")
+                    .args(["-Bbn", user, pass])
+                    .output()
+                    .unwrap();
+                assert!(out.status.success(), "htpasswd failed");
+                htpasswd.push_str(String::from_utf8(out.stdout).unwrap().trim());
+                htpasswd.push('\n');
+            }
+            std::fs::write(dir.path().join("htpasswd"), htpasswd).unwrap();
+            config.push_str(&format!(
+                "auth: {{htpasswd: {{realm: test-realm, path: {}}}}}\n",
+                dir.path().join("htpasswd").display()
+            ));
+        }
+        std::fs::write(dir.path().join("config.yml"), config).unwrap();
+        let mut child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(dir.path().join("config.yml"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start docker-registry");
+        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let mut port = None;
+        // The registry logs its address once it listens; reading blocks until then (or EOF).
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            log.lock().unwrap().push_str(&format!("{line}\n"));
+            if let Some(rest) = line.split("listening on 127.0.0.1:").nth(1) {
+                port = rest
+                    .split(|c: char| !c.is_ascii_digit())
+                    .next()
+                    .and_then(|p| p.parse().ok());
+                break;
+            }
+        }
+        let Some(port) = port else {
+            let _ = child.kill();
+            panic!("docker-registry did not start: {}", log.lock().unwrap());
+        };
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                let mut log = sink.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        RegistryServer {
+            child,
+            port,
+            log,
+            _dir: dir,
+        }
+    }
+
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// The registry's log so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Completed requests with `method` whose URI contains `uri`, as the access log shows them.
+    pub fn requests(&self, method: &str, uri: &str) -> usize {
+        let log = self.log();
+        let method = format!("http.request.method={method} ");
+        log.lines()
+            .filter(|l| l.contains("response completed") && l.contains(&method) && l.contains(uri))
+            .count()
+    }
+}
+
+impl Drop for RegistryServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

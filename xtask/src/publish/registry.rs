@@ -1,0 +1,193 @@
+//! The registry channel: OCI charts pushed with oci-client. Digests are computed locally first,
+//! so a tag already holding the same digest is skipped and one holding another is refused: a
+//! published version is never replaced (reference/oci.md §3, §8).
+
+use crate::config::RegistryBase;
+use crate::helm::oci::{self, ChartArtifact};
+use anyhow::{Context, bail};
+use oci_client::client::{ClientConfig, ClientProtocol};
+use oci_client::errors::OciDistributionError;
+use oci_client::secrets::RegistryAuth;
+use oci_client::{Client, Reference, RegistryOperation};
+
+/// Credentials for the registry; the password is never printed (its `Debug` hides it).
+#[derive(Clone, Default)]
+pub struct Credentials {
+    pub username: String,
+    pub password: Option<String>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Credentials({}, {})",
+            self.username,
+            if self.password.is_some() {
+                "***"
+            } else {
+                "anonymous"
+            }
+        )
+    }
+}
+
+/// One registry and one set of credentials (oci-client keeps the first credentials it sees per
+/// registry, so a client is never shared between credential sets).
+pub struct Registry {
+    client: Client,
+    auth: RegistryAuth,
+    base: RegistryBase,
+}
+
+/// What a push did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pushed {
+    Created {
+        reference: String,
+        digest: String,
+    },
+    /// The tag already held exactly this artifact.
+    Unchanged {
+        reference: String,
+        digest: String,
+    },
+}
+
+impl Registry {
+    pub fn new(base: &RegistryBase, credentials: &Credentials) -> Registry {
+        // Plain HTTP only for the loopback host the configuration validated (config::paths).
+        let protocol = if base.plain_http {
+            ClientProtocol::HttpsExcept(vec![base.host.clone()])
+        } else {
+            ClientProtocol::Https
+        };
+        let config = ClientConfig {
+            protocol,
+            ..Default::default()
+        };
+        let auth = match &credentials.password {
+            Some(p) => RegistryAuth::Basic(credentials.username.clone(), p.clone()),
+            None => RegistryAuth::Anonymous,
+        };
+        Registry {
+            client: Client::new(config),
+            auth,
+            base: base.clone(),
+        }
+    }
+
+    /// `{registry}/charts/{name}:{tag}` as a tag reference.
+    pub fn chart_reference(&self, name: &str, tag: &str) -> Reference {
+        let repository = if self.base.namespace.is_empty() {
+            format!("charts/{name}")
+        } else {
+            format!("{}/charts/{name}", self.base.namespace)
+        };
+        Reference::with_tag(self.base.host.clone(), repository, tag.to_owned())
+    }
+
+    /// The digest a tag points at, or `None` when the tag does not exist.
+    pub async fn tag_digest(&self, reference: &Reference) -> anyhow::Result<Option<String>> {
+        match self
+            .client
+            .fetch_manifest_digest(reference, &self.auth)
+            .await
+        {
+            Ok(d) => Ok(Some(d)),
+            Err(e) if is_absent(&e) => Ok(None),
+            Err(e) => Err(explain(e, reference)),
+        }
+    }
+
+    /// Pushes a chart artifact to `reference`: blobs that are missing, then the manifest's exact
+    /// bytes to the tag. The same digest at the tag is a no-op; another digest is refused.
+    pub async fn push_chart(
+        &self,
+        reference: &Reference,
+        artifact: &ChartArtifact,
+        archive: &[u8],
+    ) -> anyhow::Result<Pushed> {
+        let shown = reference.whole();
+        self.client
+            .auth(reference, &self.auth, RegistryOperation::Push)
+            .await
+            .map_err(|e| explain(e, reference))?;
+        match self.tag_digest(reference).await? {
+            Some(d) if d == artifact.manifest_digest => {
+                return Ok(Pushed::Unchanged {
+                    reference: shown,
+                    digest: d,
+                });
+            }
+            Some(d) => bail!(
+                "`{shown}` already holds {d}, but this chart's artifact is {}\n\nhint: a published chart version is immutable: release a new version (`cargo xtask bump`)",
+                artifact.manifest_digest
+            ),
+            None => {}
+        }
+        for (bytes, digest) in [
+            (artifact.config.as_slice(), &artifact.config_digest),
+            (archive, &artifact.layer_digest),
+        ] {
+            let present = self
+                .client
+                .blob_exists(reference, digest)
+                .await
+                .map_err(|e| explain(e, reference))?;
+            if !present {
+                self.client
+                    .push_blob(reference, bytes.to_vec(), digest)
+                    .await
+                    .map_err(|e| explain(e, reference))
+                    .with_context(|| format!("upload blob {digest}"))?;
+            }
+        }
+        let content_type = oci::MANIFEST_MEDIA_TYPE
+            .parse()
+            .expect("a valid header value");
+        self.client
+            .push_manifest_raw(reference, artifact.manifest.clone(), content_type)
+            .await
+            .map_err(|e| explain(e, reference))
+            .context("push the chart manifest")?;
+        Ok(Pushed::Created {
+            reference: shown,
+            digest: artifact.manifest_digest.clone(),
+        })
+    }
+}
+
+fn is_absent(e: &OciDistributionError) -> bool {
+    match e {
+        OciDistributionError::ImageManifestNotFoundError(_) => true,
+        OciDistributionError::ServerError { code: 404, .. } => true,
+        OciDistributionError::RegistryError { envelope, .. } => envelope.errors.iter().any(|e| {
+            matches!(
+                e.code,
+                oci_client::errors::OciErrorCode::ManifestUnknown
+                    | oci_client::errors::OciErrorCode::NameUnknown
+            )
+        }),
+        _ => false,
+    }
+}
+
+/// Registry errors with what to do about them; never carries a credential.
+fn explain(e: OciDistributionError, reference: &Reference) -> anyhow::Error {
+    let registry = reference.resolve_registry();
+    match &e {
+        OciDistributionError::UnauthorizedError { .. }
+        | OciDistributionError::AuthenticationFailure(_) => anyhow::format_err!(
+            "the registry `{registry}` refused the credentials for `{}`: {e}\n\nhint: set {} and {} (or GITHUB_ACTOR and GITHUB_TOKEN) to a user allowed to push",
+            reference.repository(),
+            crate::env::LAMINA_REGISTRY_USERNAME,
+            crate::env::LAMINA_REGISTRY_PASSWORD
+        ),
+        OciDistributionError::RequestError(_) => anyhow::format_err!(
+            "cannot reach the registry `{registry}`: {e}\n\nhint: check {} and the network",
+            crate::env::LAMINA_REGISTRY
+        ),
+        _ => anyhow::format_err!("registry `{registry}`: {e}"),
+    }
+}
