@@ -62,11 +62,9 @@ fn index_add(
         .ignore_stderr()
         .run()
         .context("build the charts")?;
-    let out = std::fs::read_dir(root.join("target/release"))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir() && !p.to_string_lossy().ends_with(".check"))
-        .max()
-        .context("no build output")?;
+    let text = std::fs::read_to_string(root.join(crate::config::FILE))?;
+    let version = crate::config::parse(&text)?.version;
+    let out = root.join(format!("target/release/v{version}"));
     let archive = std::fs::read_dir(&out)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .find(|p| p.extension().is_some_and(|x| x == "tgz"))
