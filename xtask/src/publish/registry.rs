@@ -36,9 +36,13 @@ impl Credentials {
     /// `LAMINA_REGISTRY_USERNAME` / `LAMINA_REGISTRY_PASSWORD`, falling back to `GITHUB_ACTOR`
     /// (else `x-access-token`) and `GITHUB_TOKEN`, as ghcr.io expects; no password: anonymous.
     pub fn from_env() -> Credentials {
-        use crate::env::{GITHUB_ACTOR, GITHUB_TOKEN, LAMINA_REGISTRY_PASSWORD, LAMINA_REGISTRY_USERNAME, var};
+        use crate::env::{
+            GITHUB_ACTOR, GITHUB_TOKEN, LAMINA_REGISTRY_PASSWORD, LAMINA_REGISTRY_USERNAME, var,
+        };
         Credentials {
-            username: var(LAMINA_REGISTRY_USERNAME).or_else(|| var(GITHUB_ACTOR)).unwrap_or_else(|| "x-access-token".to_owned()),
+            username: var(LAMINA_REGISTRY_USERNAME)
+                .or_else(|| var(GITHUB_ACTOR))
+                .unwrap_or_else(|| "x-access-token".to_owned()),
             password: var(LAMINA_REGISTRY_PASSWORD).or_else(|| var(GITHUB_TOKEN)),
         }
     }

@@ -347,9 +347,16 @@ fn two_charts_with_one_name_clash() {
     check(
         |r| {
             crate::support::copy_dir(&r.path("charts/demo"), &r.path("vendor/demo"));
-            let text = r.read("release.toml").replacen("[[image]]", "[[chart]]\npath = \"vendor/demo\"\n\n[[image]]", 1);
+            let text = r.read("release.toml").replacen(
+                "[[image]]",
+                "[[chart]]\npath = \"vendor/demo\"\n\n[[image]]",
+                1,
+            );
             r.write("release.toml", &text);
         },
-        &["chart name `demo` is also used by the chart at line 13", "asset `demo-0.2.0.tgz` is also made by the entry at line 13"],
+        &[
+            "chart name `demo` is also used by the chart at line 13",
+            "asset `demo-0.2.0.tgz` is also made by the entry at line 13",
+        ],
     );
 }

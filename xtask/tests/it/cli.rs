@@ -13,6 +13,7 @@ fn help_of_every_command() {
         &["verify"],
         &["bump"],
         &["index"],
+        &["index", "add"],
         &["index", "rebuild"],
         &["test"],
         &["bench"],
