@@ -26,11 +26,7 @@ pub fn add(
     let (config, settings) = load(root, args)?;
     let entries = entries(archives, &settings)?;
     let pages = pages(sh, &config, &settings, &entries);
-    let generated = entries
-        .iter()
-        .map(|e| e.created.clone())
-        .max()
-        .unwrap_or_default();
+    let generated = latest(&entries);
     let merge = |current: Option<&str>| -> anyhow::Result<(Index, Vec<Merged>)> {
         let mut index = parse(current, &pages)?;
         let merged = index
@@ -93,11 +89,7 @@ pub fn rebuild(
     }
     let entries = entries(&archives, &settings)?;
     let pages = pages(sh, &config, &settings, &entries);
-    let generated = entries
-        .iter()
-        .map(|e| e.created.clone())
-        .max()
-        .unwrap_or_default();
+    let generated = latest(&entries);
     let rebuilt = |current: Option<&str>| -> anyhow::Result<Index> {
         let mut index = Index::of(&entries, &generated).map_err(|e| anyhow::format_err!("{e}"))?;
         if let Some(old) = current.and_then(|c| Index::parse(c).ok()) {
@@ -193,6 +185,15 @@ fn entries(archives: &[PathBuf], settings: &Settings) -> anyhow::Result<Vec<NewE
         });
     }
     Ok(out)
+}
+
+/// The newest `created` time: the index's `generated` after adding these entries.
+fn latest(entries: &[NewEntry]) -> String {
+    entries
+        .iter()
+        .map(|e| e.created.clone())
+        .max()
+        .unwrap_or_default()
 }
 
 fn parse(current: Option<&str>, pages: &Pages) -> anyhow::Result<Index> {

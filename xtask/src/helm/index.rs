@@ -9,6 +9,8 @@
 #[cfg(test)]
 mod tests;
 
+use super::chart::METADATA_FIELDS;
+use super::omitempty;
 use super::version::HelmVersion;
 use serde_json::{Map, Value};
 use std::fmt;
@@ -22,53 +24,17 @@ const TOP_KEYS: &[&str] = &[
     "annotations",
     "serverInfo",
 ];
-/// Keys of one chart version: Chart.yaml's metadata plus the index's own, and legacy read-only ones.
-const ENTRY_KEYS: &[&str] = &[
-    "annotations",
-    "apiVersion",
-    "appVersion",
-    "condition",
+/// Keys of one chart version besides Chart.yaml's metadata: the index's own, and legacy ones
+/// Helm still reads.
+const INDEX_KEYS: &[&str] = &[
     "created",
-    "dependencies",
-    "deprecated",
-    "description",
     "digest",
-    "home",
-    "icon",
-    "keywords",
-    "kubeVersion",
-    "maintainers",
-    "name",
     "removed",
-    "sources",
-    "tags",
-    "type",
     "urls",
-    "version",
     "checksum",
     "engine",
     "tillerVersion",
     "url",
-];
-/// Chart.yaml fields an index entry keeps (Helm's `Metadata`).
-const METADATA_KEYS: &[&str] = &[
-    "annotations",
-    "apiVersion",
-    "appVersion",
-    "condition",
-    "dependencies",
-    "deprecated",
-    "description",
-    "home",
-    "icon",
-    "keywords",
-    "kubeVersion",
-    "maintainers",
-    "name",
-    "sources",
-    "tags",
-    "type",
-    "version",
 ];
 
 /// A parsed index.
@@ -196,7 +162,9 @@ impl Index {
                 let Value::Object(entry) = entry else {
                     return Err(shape(at, "is not a mapping"));
                 };
-                if let Some(key) = entry.keys().find(|k| !ENTRY_KEYS.contains(&k.as_str())) {
+                if let Some(key) = entry.keys().find(|k| {
+                    !METADATA_FIELDS.contains(&k.as_str()) && !INDEX_KEYS.contains(&k.as_str())
+                }) {
                     return Err(shape(at, format!("unknown key `{key}`")));
                 }
                 for key in ["name", "version"] {
@@ -348,7 +316,7 @@ fn entry_from(new: &NewEntry) -> Value {
     let mut entry = Map::new();
     if let Value::Object(meta) = &new.metadata {
         for (key, value) in meta {
-            if METADATA_KEYS.contains(&key.as_str()) && !is_empty(value) {
+            if METADATA_FIELDS.contains(&key.as_str()) && !omitempty(value) {
                 let value = match (key.as_str(), value) {
                     // Helm's Metadata holds these as strings; YAML may have read `1.0` as a number.
                     ("appVersion" | "version" | "kubeVersion", Value::Number(n)) => {
@@ -364,17 +332,6 @@ fn entry_from(new: &NewEntry) -> Value {
     entry.insert("digest".into(), new.digest.clone().into());
     entry.insert("urls".into(), Value::Array(vec![new.url.clone().into()]));
     Value::Object(entry)
-}
-
-fn is_empty(value: &Value) -> bool {
-    match value {
-        Value::Null => true,
-        Value::Bool(b) => !b,
-        Value::String(s) => s.is_empty(),
-        Value::Array(a) => a.is_empty(),
-        Value::Object(o) => o.is_empty(),
-        Value::Number(_) => false,
-    }
 }
 
 /// Newest first by Helm's lenient SemVer; versions Helm cannot read go last; ties keep order.

@@ -2,6 +2,8 @@
 //! config blob (Chart.yaml metadata as JSON), one layer (the exact `.tgz`), and a manifest with
 //! Helm's annotations and no `mediaType`. Built locally, so its digest is known before pushing.
 
+use super::chart::METADATA_FIELDS;
+use super::omitempty;
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -10,27 +12,6 @@ use std::collections::BTreeMap;
 pub const CONFIG_MEDIA_TYPE: &str = "application/vnd.cncf.helm.config.v1+json";
 pub const CHART_LAYER_MEDIA_TYPE: &str = "application/vnd.cncf.helm.chart.content.v1.tar+gzip";
 pub const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
-
-/// Helm's `Metadata` fields in its Go declaration order (how `json.Marshal` writes them).
-const METADATA_ORDER: &[&str] = &[
-    "name",
-    "home",
-    "sources",
-    "version",
-    "description",
-    "keywords",
-    "maintainers",
-    "icon",
-    "apiVersion",
-    "condition",
-    "tags",
-    "appVersion",
-    "deprecated",
-    "annotations",
-    "kubeVersion",
-    "dependencies",
-    "type",
-];
 
 /// The three pieces of one chart artifact, with their digests.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,18 +130,11 @@ pub fn chart_artifact(metadata: &Value, archive: &[u8], created: &str) -> ChartA
 /// empty ones left out.
 fn config_json(metadata: &Value) -> Vec<u8> {
     let mut out = String::from("{");
-    for key in METADATA_ORDER {
+    for key in METADATA_FIELDS {
         let Some(value) = metadata.get(*key) else {
             continue;
         };
-        let empty = match value {
-            Value::Null => true,
-            Value::Bool(b) => !b,
-            Value::String(s) => s.is_empty(),
-            Value::Array(a) => a.is_empty(),
-            Value::Object(o) => o.is_empty(),
-            Value::Number(_) => false,
-        };
+        let empty = omitempty(value);
         if empty {
             continue;
         }

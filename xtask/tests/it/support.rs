@@ -81,18 +81,7 @@ impl TestRepo {
 
     /// Runs git in the repository; panics on failure.
     pub fn git(&self, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .args(args)
-            .current_dir(&self.root)
-            .envs(GIT_ENV.iter().copied())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        git_in(&self.root, args)
     }
 
     /// `git add -A` and commit.
