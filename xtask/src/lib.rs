@@ -24,6 +24,7 @@ pub mod diagnostic;
 pub mod env;
 pub mod helm;
 pub mod inputs;
+pub mod layout;
 pub mod manifest;
 pub mod plan;
 pub mod publish;

@@ -4,6 +4,7 @@
 
 use crate::config::RegistryBase;
 use crate::helm::oci::{self, ChartArtifact};
+use crate::layout::Image;
 use anyhow::{Context, bail};
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::errors::OciDistributionError;
@@ -170,6 +171,117 @@ impl Registry {
         Ok(Pushed::Created {
             reference: shown,
             digest: artifact.manifest_digest.clone(),
+        })
+    }
+}
+
+/// What an image push did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImagePushed {
+    /// `{registry}/{name}@{digest}`.
+    pub reference: String,
+    pub digest: String,
+    /// Blobs uploaded; the rest were already there.
+    pub uploaded: usize,
+    /// Tags that were created or moved to the digest.
+    pub tagged: Vec<String>,
+}
+
+impl Registry {
+    /// The repository path of image `name` under the registry base.
+    fn repository(&self, name: &str) -> String {
+        if self.base.namespace.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{}/{name}", self.base.namespace)
+        }
+    }
+
+    /// Pushes an image by digest, then moves its tags (interface.md, step 3): missing blobs, child
+    /// manifests, the root, and only then the tags. `fixed` is the version tag: when it already
+    /// points at another digest the push is refused before anything is written. The other tags
+    /// float and are moved.
+    pub async fn push_image(
+        &self,
+        name: &str,
+        image: &Image,
+        tags: &[String],
+        fixed: &str,
+    ) -> anyhow::Result<ImagePushed> {
+        let repository = self.repository(name);
+        let at = |digest: &str| {
+            Reference::with_digest(
+                self.base.host.clone(),
+                repository.clone(),
+                digest.to_owned(),
+            )
+        };
+        let tagged = |tag: &str| {
+            Reference::with_tag(self.base.host.clone(), repository.clone(), tag.to_owned())
+        };
+        let root = at(&image.root.digest);
+        self.client
+            .auth(&root, &self.auth, RegistryOperation::Push)
+            .await
+            .map_err(|e| explain(e, &root))?;
+        if let Some(d) = self.tag_digest(&tagged(fixed)).await?
+            && d != image.root.digest
+        {
+            bail!(
+                "`{}:{fixed}` already holds {d}, but this build is {}\n\nhint: a published version is immutable: release a new version (`cargo xtask bump`)",
+                root.resolve_registry().to_owned() + "/" + &repository,
+                image.root.digest
+            );
+        }
+        let mut uploaded = 0;
+        for blob in &image.blobs {
+            if self
+                .client
+                .blob_exists(&root, &blob.digest)
+                .await
+                .map_err(|e| explain(e, &root))?
+            {
+                continue;
+            }
+            let bytes = std::fs::read(image.blob_path(&blob.digest))
+                .with_context(|| format!("read blob {}", blob.digest))?;
+            self.client
+                .push_blob(&root, bytes, &blob.digest)
+                .await
+                .map_err(|e| explain(e, &root))
+                .with_context(|| format!("upload blob {}", blob.digest))?;
+            uploaded += 1;
+        }
+        for doc in image.children.iter().chain(std::iter::once(&image.root)) {
+            let content_type = doc.media_type.parse().context("media type as a header")?;
+            self.client
+                .push_manifest_raw(&at(&doc.digest), doc.bytes.clone(), content_type)
+                .await
+                .map_err(|e| explain(e, &root))
+                .with_context(|| format!("push manifest {}", doc.digest))?;
+        }
+        let mut moved = Vec::new();
+        for tag in tags {
+            let reference = tagged(tag);
+            if self.tag_digest(&reference).await?.as_deref() == Some(image.root.digest.as_str()) {
+                continue;
+            }
+            let content_type = image
+                .root
+                .media_type
+                .parse()
+                .context("media type as a header")?;
+            self.client
+                .push_manifest_raw(&reference, image.root.bytes.clone(), content_type)
+                .await
+                .map_err(|e| explain(e, &reference))?;
+            moved.push(tag.clone());
+        }
+        Ok(ImagePushed {
+            reference: format!("{}/{repository}@{}", self.base.host, image.root.digest),
+            digest: image.root.digest.clone(),
+            uploaded,
+            tagged: moved,
         })
     }
 }

@@ -18,6 +18,8 @@ mod cli;
 mod dry_run;
 /// Real Helm v4 loads, lints and packages the same files as our chart archives.
 mod helm;
+/// Images pushed by digest then tagged on the real registry, read back by skopeo.
+mod images;
 /// Charts as OCI artifacts on the real registry, pulled by real Helm.
 mod oci;
 /// The Helm index on the Pages branch, races and refusals, real Helm over HTTP.

@@ -1,0 +1,197 @@
+//! OCI image layouts as builders write them: `index.json` (with or without `mediaType`) naming
+//! one image, which may be an index (OCI or Docker manifest list, possibly nested, possibly with
+//! attestation manifests) or a single manifest. Every document and blob is checked against its
+//! digest while reading, and the graph comes out in push order: blobs, then children before the
+//! parents that name them.
+
+use anyhow::{Context, bail};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
+pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+
+/// One image, read from a layout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    pub dir: PathBuf,
+    /// The top document: what tags point at.
+    pub root: Document,
+    /// Every manifest and index below the root, children before parents.
+    pub children: Vec<Document>,
+    /// Every config and layer blob, each once.
+    pub blobs: Vec<Blob>,
+}
+
+/// A manifest or index: its exact bytes, which its digest is over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    pub digest: String,
+    pub media_type: String,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blob {
+    pub digest: String,
+    pub size: u64,
+}
+
+impl Image {
+    /// Path of a blob inside the layout.
+    pub fn blob_path(&self, digest: &str) -> PathBuf {
+        blob_path(&self.dir, digest)
+    }
+}
+
+/// Reads the one image a layout's `index.json` names.
+pub fn read(dir: &Path) -> anyhow::Result<Image> {
+    let index_path = dir.join("index.json");
+    let text = std::fs::read(&index_path)
+        .with_context(|| format!("read `{}`: not an OCI image layout", index_path.display()))?;
+    let index: Value = serde_json::from_slice(&text)
+        .with_context(|| format!("`{}` is not JSON", index_path.display()))?;
+    let entries = index["manifests"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let [top] = entries else {
+        bail!(
+            "`{}` names {} images; a layout for one image names exactly one",
+            index_path.display(),
+            entries.len()
+        );
+    };
+    let mut image = Image {
+        dir: dir.to_path_buf(),
+        root: Document {
+            digest: String::new(),
+            media_type: String::new(),
+            bytes: Vec::new(),
+        },
+        children: Vec::new(),
+        blobs: Vec::new(),
+    };
+    image.root = visit(dir, top, &mut image.children, &mut image.blobs, 0)?;
+    Ok(image)
+}
+
+/// Reads the document a descriptor names, its children first; returns the document.
+fn visit(
+    dir: &Path,
+    descriptor: &Value,
+    children: &mut Vec<Document>,
+    blobs: &mut Vec<Blob>,
+    depth: usize,
+) -> anyhow::Result<Document> {
+    if depth > 4 {
+        bail!(
+            "image indexes in `{}` are nested more than four deep",
+            dir.display()
+        );
+    }
+    let digest = descriptor["digest"]
+        .as_str()
+        .context("a descriptor has no digest")?
+        .to_owned();
+    let bytes = read_blob(dir, &digest)?;
+    let doc: Value =
+        serde_json::from_slice(&bytes).with_context(|| format!("manifest {digest} is not JSON"))?;
+    // The descriptor's type, else the document's own, else its shape (`index.json` may omit it).
+    let media_type = descriptor["mediaType"]
+        .as_str()
+        .or_else(|| doc["mediaType"].as_str())
+        .unwrap_or(if doc.get("manifests").is_some() {
+            OCI_INDEX
+        } else {
+            OCI_MANIFEST
+        })
+        .to_owned();
+    match media_type.as_str() {
+        OCI_INDEX | DOCKER_LIST => {
+            for child in doc["manifests"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+            {
+                let child = visit(dir, child, children, blobs, depth + 1)?;
+                if !children.iter().any(|c| c.digest == child.digest) {
+                    children.push(child);
+                }
+            }
+        }
+        OCI_MANIFEST | DOCKER_MANIFEST => {
+            let layers = doc["layers"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            for blob in std::iter::once(&doc["config"]).chain(layers) {
+                let digest = blob["digest"]
+                    .as_str()
+                    .with_context(|| format!("manifest {digest} has a blob without a digest"))?;
+                if blobs.iter().any(|b| b.digest == digest) {
+                    continue;
+                }
+                let size = verify_file(dir, digest)?;
+                blobs.push(Blob {
+                    digest: digest.to_owned(),
+                    size,
+                });
+            }
+        }
+        other => bail!(
+            "`{}` holds a document of type `{other}`, which is not an image manifest or index",
+            dir.display()
+        ),
+    }
+    Ok(Document {
+        digest,
+        media_type,
+        bytes,
+    })
+}
+
+fn blob_path(dir: &Path, digest: &str) -> PathBuf {
+    let (algorithm, hex) = digest.split_once(':').unwrap_or(("sha256", digest));
+    dir.join("blobs").join(algorithm).join(hex)
+}
+
+fn read_blob(dir: &Path, digest: &str) -> anyhow::Result<Vec<u8>> {
+    let path = blob_path(dir, digest);
+    let bytes = std::fs::read(&path)
+        .with_context(|| format!("blob {digest} is missing from `{}`", dir.display()))?;
+    check(
+        digest,
+        &format!("sha256:{}", hex::encode(Sha256::digest(&bytes))),
+        dir,
+    )?;
+    Ok(bytes)
+}
+
+/// Hashes a blob file without holding it in memory; returns its size.
+fn verify_file(dir: &Path, digest: &str) -> anyhow::Result<u64> {
+    let path = blob_path(dir, digest);
+    let (hex, size) = crate::build::sha256_file(&path)
+        .with_context(|| format!("blob {digest} is missing from `{}`", dir.display()))?;
+    check(digest, &format!("sha256:{hex}"), dir)?;
+    Ok(size)
+}
+
+fn check(expected: &str, actual: &str, dir: &Path) -> anyhow::Result<()> {
+    if !expected.starts_with("sha256:") {
+        bail!(
+            "blob {expected} in `{}` uses a digest algorithm other than sha256",
+            dir.display()
+        );
+    }
+    if expected != actual {
+        bail!(
+            "blob {expected} in `{}` does not match its content ({actual})\n\nhint: the layout is damaged; build the image again",
+            dir.display()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,173 @@
+//! Images on the real registry: pushed by digest then tagged, read back by skopeo with the same
+//! digests, a rerun uploads nothing, a published version tag is never moved, damaged layouts
+//! are refused before anything is written.
+
+use crate::support::{RegistryServer, TestRepo, peers, run, tool};
+use std::path::{Path, PathBuf};
+use xtask::config::parse_registry_base;
+use xtask::layout;
+use xtask::publish::registry::{Credentials, ImagePushed, Registry};
+
+/// The fixture's two-platform image, built by buildah; `None` without the peers.
+fn built() -> Option<(TestRepo, PathBuf)> {
+    peers("buildah and the registry")?;
+    let repo = TestRepo::fixture("minimal");
+    repo.xtask(&["dry-run", "--builder", "buildah"]).ok();
+    let layout = repo.out("0.2.0").join("images/hello");
+    Some((repo, layout))
+}
+
+fn push(registry: &Registry, image: &layout::Image, tags: &[&str]) -> anyhow::Result<ImagePushed> {
+    let tags: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(registry.push_image("hello", image, &tags, &tags[0]))
+}
+
+fn registry(server: &RegistryServer) -> Registry {
+    Registry::new(
+        &parse_registry_base(&format!("http://{}/acme", server.host())).unwrap(),
+        &Credentials::default(),
+    )
+}
+
+#[test]
+fn pushed_by_digest_then_tagged_and_read_back_by_skopeo() {
+    let Some((_repo, dir)) = built() else { return };
+    let Some(skopeo) = tool("skopeo", "apt-get install skopeo") else {
+        return;
+    };
+    let server = RegistryServer::start(&[]);
+    let image = layout::read(&dir).unwrap();
+    assert_eq!(image.children.len(), 2, "one manifest per platform");
+    let pushed = push(&registry(&server), &image, &["0.2.0", "0.2", "0", "latest"]).unwrap();
+    assert_eq!(pushed.uploaded, image.blobs.len());
+    assert_eq!(pushed.tagged, ["0.2.0", "0.2", "0", "latest"]);
+
+    // Manifests went in before tags: every manifest PUT by digest precedes the first tag PUT.
+    let log = server.log();
+    let puts: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("http.request.method=PUT ") && l.contains("/manifests/"))
+        .collect();
+    let first_tag = puts
+        .iter()
+        .position(|l| !l.contains("/manifests/sha256:"))
+        .unwrap();
+    assert_eq!(
+        first_tag,
+        3,
+        "two platform manifests and the index by digest, then the tags:\n{}",
+        puts.join("\n")
+    );
+
+    let host = server.host();
+    for tag in ["0.2.0", "latest"] {
+        let raw = run(
+            &skopeo,
+            &[
+                "inspect",
+                "--raw",
+                "--tls-verify=false",
+                &format!("docker://{host}/acme/hello:{tag}"),
+            ],
+            Path::new("/"),
+            &[],
+        );
+        assert_eq!(
+            raw.as_bytes(),
+            image.root.bytes.as_slice(),
+            "the registry serves our exact index bytes at {tag}"
+        );
+    }
+    // An independent copy back into a layout keeps every digest.
+    let back = tempfile::tempdir().unwrap();
+    let dest = format!("oci:{}:copy", back.path().join("layout").display());
+    run(
+        &skopeo,
+        &[
+            "copy",
+            "--all",
+            "--src-tls-verify=false",
+            &format!("docker://{host}/acme/hello:0.2.0"),
+            &dest,
+        ],
+        Path::new("/"),
+        &[],
+    );
+    let copied = std::fs::read_to_string(back.path().join("layout/index.json")).unwrap();
+    assert!(
+        copied.contains(&image.root.digest),
+        "skopeo's copy has our index digest: {copied}"
+    );
+    for child in &image.children {
+        assert!(
+            back.path()
+                .join("layout/blobs/sha256")
+                .join(child.digest.trim_start_matches("sha256:"))
+                .exists()
+        );
+    }
+    let arm = run(
+        &skopeo,
+        &[
+            "inspect",
+            "--override-arch",
+            "arm64",
+            "--tls-verify=false",
+            &format!("docker://{host}/acme/hello:0.2.0"),
+        ],
+        Path::new("/"),
+        &[],
+    );
+    assert!(arm.contains("\"Architecture\": \"arm64\""), "{arm}");
+}
+
+#[test]
+fn a_rerun_uploads_no_blob_and_a_version_tag_never_moves() {
+    let Some((repo, dir)) = built() else { return };
+    let server = RegistryServer::start(&[]);
+    let registry = registry(&server);
+    let image = layout::read(&dir).unwrap();
+    push(&registry, &image, &["0.2.0", "latest"]).unwrap();
+    let uploads = server.requests("PUT", "/blobs/uploads/");
+    assert_eq!(uploads, image.blobs.len());
+    let again = push(&registry, &image, &["0.2.0", "latest"]).unwrap();
+    assert_eq!((again.uploaded, again.tagged.len()), (0, 0));
+    assert_eq!(
+        server.requests("PUT", "/blobs/uploads/"),
+        uploads,
+        "no blob uploaded twice"
+    );
+
+    // Another build of the same version: refused before any write; `latest` is untouched.
+    repo.write("docker/hello/hello.txt", "a different image\n");
+    repo.commit("change the image");
+    repo.xtask(&["dry-run", "--builder", "buildah"]).ok();
+    let other = layout::read(&dir).unwrap();
+    assert_ne!(other.root.digest, image.root.digest);
+    let before = server.requests("PUT", "/");
+    let err = push(&registry, &other, &["0.2.0", "latest"])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("already holds") && err.contains("immutable"),
+        "{err}"
+    );
+    assert_eq!(server.requests("PUT", "/"), before, "nothing written");
+    // A floating tag does move.
+    let moved = push(&registry, &other, &["0.2.1", "latest"]).unwrap();
+    assert_eq!(moved.tagged, ["0.2.1", "latest"]);
+}
+
+#[test]
+fn a_blob_that_does_not_match_its_digest_is_refused() {
+    let Some((_repo, dir)) = built() else { return };
+    let image = layout::read(&dir).unwrap();
+    let victim = image.blob_path(&image.blobs.last().unwrap().digest);
+    std::fs::write(&victim, b"tampered").unwrap();
+    let err = layout::read(&dir).unwrap_err().to_string();
+    assert!(err.contains("does not match its content"), "{err}");
+}
