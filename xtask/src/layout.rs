@@ -195,3 +195,81 @@ fn check(expected: &str, actual: &str, dir: &Path) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Adds `annotations` to every OCI manifest and index of the layout's image (keeping the ones
+/// already there unless named again), rewrites the documents that change and the descriptors
+/// that point at them, and returns the new root digest. Docker-typed documents have no
+/// annotations and are left as they are. The same layout and annotations give the same digests.
+pub fn annotate(
+    dir: &Path,
+    annotations: &std::collections::BTreeMap<String, String>,
+) -> anyhow::Result<String> {
+    let index_path = dir.join("index.json");
+    let mut index: Value = serde_json::from_slice(&std::fs::read(&index_path)?)?;
+    let Some([top]) = index["manifests"].as_array_mut().map(Vec::as_mut_slice) else {
+        bail!("`{}` must name exactly one image", index_path.display());
+    };
+    rewrite(dir, top, annotations, 0)?;
+    let root = top["digest"].as_str().unwrap_or_default().to_owned();
+    std::fs::write(&index_path, serde_json::to_vec(&index)?)?;
+    Ok(root)
+}
+
+/// Annotates the document `descriptor` names (children first) and updates the descriptor.
+fn rewrite(
+    dir: &Path,
+    descriptor: &mut Value,
+    annotations: &std::collections::BTreeMap<String, String>,
+    depth: usize,
+) -> anyhow::Result<()> {
+    if depth > 4 {
+        bail!(
+            "image indexes in `{}` are nested more than four deep",
+            dir.display()
+        );
+    }
+    let digest = descriptor["digest"]
+        .as_str()
+        .context("a descriptor has no digest")?
+        .to_owned();
+    let mut doc: Value = serde_json::from_slice(&read_blob(dir, &digest)?)?;
+    let media_type = descriptor["mediaType"]
+        .as_str()
+        .or_else(|| doc["mediaType"].as_str())
+        .map(str::to_owned);
+    let media_type = media_type.unwrap_or_else(|| {
+        if doc.get("manifests").is_some() {
+            OCI_INDEX.to_owned()
+        } else {
+            OCI_MANIFEST.to_owned()
+        }
+    });
+    match media_type.as_str() {
+        OCI_INDEX => {
+            for child in doc["manifests"].as_array_mut().into_iter().flatten() {
+                // Attestation manifests describe another manifest; they keep their own annotations.
+                if child["annotations"]
+                    .get("vnd.docker.reference.type")
+                    .is_none()
+                {
+                    rewrite(dir, child, annotations, depth + 1)?;
+                }
+            }
+        }
+        OCI_MANIFEST => {}
+        _ => return Ok(()),
+    }
+    if !doc["annotations"].is_object() {
+        doc["annotations"] = Value::Object(Default::default());
+    }
+    for (k, v) in annotations {
+        doc["annotations"][k] = Value::String(v.clone());
+    }
+    let bytes = serde_json::to_vec(&doc)?;
+    let new_digest = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
+    std::fs::write(blob_path(dir, &new_digest), &bytes)?;
+    descriptor["digest"] = Value::String(new_digest);
+    descriptor["size"] = Value::from(bytes.len());
+    descriptor["mediaType"] = Value::String(media_type);
+    Ok(())
+}

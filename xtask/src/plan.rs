@@ -125,6 +125,8 @@ pub struct ImagePlan {
     pub tags: Vec<String>,
     /// `None`: no builder on this machine; the image is planned but not built here.
     pub builder: Option<Builder>,
+    /// OCI annotations set on every manifest and index of the image.
+    pub annotations: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -243,6 +245,12 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
             platforms: image.platforms.clone(),
             tags: image_tags(&config.version, config.make_latest),
             builder: *builder,
+            annotations: image_annotations(
+                settings,
+                &config.version.to_string(),
+                &repo.head,
+                settings.source_date_epoch.unwrap_or(repo.commit_time),
+            ),
         })
         .collect();
     diags.extend(select::asset_clashes(&charts, &bundles, config));
@@ -324,6 +332,27 @@ pub fn download_base(server_url: &str, repository: &str, tag: &str) -> String {
         "{server_url}/{repository}/releases/download/{}",
         tag.replace('+', "%2B")
     )
+}
+
+/// The annotations of every image: `source` links the package to the repository on GHCR.
+pub fn image_annotations(
+    settings: &Settings,
+    version: &str,
+    commit: &str,
+    time: i64,
+) -> std::collections::BTreeMap<String, String> {
+    [
+        (
+            "org.opencontainers.image.source",
+            format!("{}/{}", settings.server_url, settings.repository),
+        ),
+        ("org.opencontainers.image.version", version.to_owned()),
+        ("org.opencontainers.image.revision", commit.to_owned()),
+        ("org.opencontainers.image.created", rfc3339(time)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
 }
 
 /// OCI tags cannot hold `+`; Helm writes `_` instead (reference/helm.md §6.4).

@@ -4,7 +4,7 @@
 
 use crate::plan::{Builder, ImagePlan};
 use crate::shell::{Shell, cmd, run_captured};
-use anyhow::{Context, format_err};
+use anyhow::Context;
 use std::path::Path;
 
 /// Builds `image` into an OCI layout at `layout` and returns the index digest.
@@ -79,16 +79,5 @@ pub fn build(
             std::fs::remove_file(&tarball)?;
         }
     }
-    index_digest(layout)
-}
-
-/// Digest of the image index a layout's `index.json` points at (or of the single manifest).
-pub fn index_digest(layout: &Path) -> anyhow::Result<String> {
-    let text = std::fs::read_to_string(layout.join("index.json"))
-        .with_context(|| format!("read `{}/index.json`", layout.display()))?;
-    let index: serde_json::Value = serde_json::from_str(&text)?;
-    index["manifests"][0]["digest"]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| format_err!("`{}/index.json` names no manifest", layout.display()))
+    crate::layout::annotate(layout, &image.annotations)
 }

@@ -42,6 +42,25 @@ fn pushed_by_digest_then_tagged_and_read_back_by_skopeo() {
     let server = RegistryServer::start(&[]);
     let image = layout::read(&dir).unwrap();
     assert_eq!(image.children.len(), 2, "one manifest per platform");
+    for doc in std::iter::once(&image.root).chain(&image.children) {
+        let json: serde_json::Value = serde_json::from_slice(&doc.bytes).unwrap();
+        let a = &json["annotations"];
+        assert_eq!(
+            a["org.opencontainers.image.source"], "https://github.com/acme/infra-demo",
+            "{json}"
+        );
+        assert_eq!(a["org.opencontainers.image.version"], "0.2.0");
+        assert_eq!(
+            a["org.opencontainers.image.created"],
+            "2026-01-15T12:00:00Z"
+        );
+        assert_eq!(
+            a["org.opencontainers.image.revision"]
+                .as_str()
+                .map(str::len),
+            Some(40)
+        );
+    }
     let pushed = push(&registry(&server), &image, &["0.2.0", "0.2", "0", "latest"]).unwrap();
     assert_eq!(pushed.uploaded, image.blobs.len());
     assert_eq!(pushed.tagged, ["0.2.0", "0.2", "0", "latest"]);
