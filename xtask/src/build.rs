@@ -82,18 +82,9 @@ pub fn run(
             }
             Step::BuildImage { image } => {
                 let i = &plan.images[image];
-                let result = match i.builder {
-                    Some(builder) => image::build(
-                        sh,
-                        root,
-                        i,
-                        builder,
-                        epoch,
-                        &out.join("images").join(&i.name),
-                    )
-                    .map_err(|e| format!("{e:#}")),
-                    None => Err("no image builder found (docker buildx or buildah)".to_owned()),
-                };
+                let layout = out.join("images").join(&i.name);
+                let result =
+                    image::produce(sh, root, i, epoch, &layout).map_err(|e| format!("{e:#}"));
                 built.images.push(match result {
                     Ok(digest) => BuiltImage {
                         name: i.name.clone(),

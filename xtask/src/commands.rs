@@ -32,10 +32,10 @@ pub fn prepare(
     let mut diags = validate::check(&ws);
     let settings = Settings::resolve(args, &ws.config)?;
     let builder = match builder {
-        BuilderChoice::Auto => inputs::detect_builder(sh),
-        BuilderChoice::Buildx => Some(plan::Builder::Buildx),
-        BuilderChoice::Buildah => Some(plan::Builder::Buildah),
-        BuilderChoice::None => None,
+        BuilderChoice::Auto => plan::BuilderPick::Auto(inputs::detect_builder(sh)),
+        BuilderChoice::Buildx => plan::BuilderPick::Forced(Some(plan::Builder::Buildx)),
+        BuilderChoice::Buildah => plan::BuilderPick::Forced(Some(plan::Builder::Buildah)),
+        BuilderChoice::None => plan::BuilderPick::Forced(None),
     };
     let planned = plan::plan(&Inputs {
         config: &ws.config,

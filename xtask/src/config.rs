@@ -56,11 +56,24 @@ pub struct ChartConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ImageConfig {
     pub name: String,
-    pub context: String,
-    pub dockerfile: String,
+    pub source: ImageSource,
     pub platforms: Vec<String>,
     #[serde(skip)]
     pub line: usize,
+}
+
+/// Where an image comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "from", rename_all = "kebab-case")]
+pub enum ImageSource {
+    /// Built from a Dockerfile; `builder` pins the builder for this image.
+    Dockerfile {
+        context: String,
+        dockerfile: String,
+        builder: Option<crate::plan::Builder>,
+    },
+    /// Already built: an OCI image layout (folder or tar) or a `docker save` archive.
+    Prebuilt { input: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -447,11 +460,7 @@ impl<'a> Parser<'a> {
             }
             Some(name.to_owned())
         });
-        let context = self.path(f, "context");
-        let dockerfile = match f.table.contains_key("dockerfile") {
-            true => self.path(f, "dockerfile"),
-            false => context.as_ref().map(|c| paths::join(c, "Dockerfile")),
-        };
+        let source = self.image_source(f);
         let mut platforms = Vec::new();
         for (p, line) in self.strings(f, "platforms") {
             if !paths::is_platform(&p) {
@@ -485,10 +494,65 @@ impl<'a> Parser<'a> {
         }
         Some(ImageConfig {
             name: name?,
-            context: context?,
-            dockerfile: dockerfile?,
+            source: source?,
             platforms,
             line: f.line,
+        })
+    }
+
+    /// `context` (with `dockerfile`, `builder`) or `input`, never both.
+    fn image_source(&mut self, f: &Fields) -> Option<ImageSource> {
+        let has = |k: &str| f.table.contains_key(k);
+        if has("input") {
+            if let Some(key) = ["context", "dockerfile", "builder"]
+                .into_iter()
+                .find(|k| has(k))
+            {
+                let line = self.key_line(f, key).or(Some(f.line));
+                self.error(
+                    line,
+                    format!("`{key}` and `input` exclude each other"),
+                    "an image is either built from a Dockerfile or taken from `input`, not both",
+                );
+                return None;
+            }
+            return Some(ImageSource::Prebuilt {
+                input: self.path(f, "input")?,
+            });
+        }
+        if !has("context") {
+            self.error(
+                Some(f.line),
+                "missing key `context` in [[image]]".to_owned(),
+                "add `context = \"docker/lamina-core\"`, or `input` for an image built elsewhere",
+            );
+            return None;
+        }
+        let context = self.path(f, "context")?;
+        let dockerfile = match has("dockerfile") {
+            true => self.path(f, "dockerfile")?,
+            false => paths::join(&context, "Dockerfile"),
+        };
+        let builder = match self.value(f, "builder") {
+            None => None,
+            Some((v, line)) => match v.as_str() {
+                Some("buildx") => Some(crate::plan::Builder::Buildx),
+                Some("buildah") => Some(crate::plan::Builder::Buildah),
+                other => {
+                    let other = other.unwrap_or_default();
+                    self.error(
+                        Some(line),
+                        format!("unknown builder `{other}`"),
+                        "use \"buildx\" or \"buildah\"",
+                    );
+                    return None;
+                }
+            },
+        };
+        Some(ImageSource::Dockerfile {
+            context,
+            dockerfile,
+            builder,
         })
     }
 

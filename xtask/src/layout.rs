@@ -273,3 +273,97 @@ fn rewrite(
     descriptor["mediaType"] = Value::String(media_type);
     Ok(())
 }
+
+/// Copies a prebuilt image into an OCI layout at `dest`: from an OCI layout folder, an OCI
+/// layout in a tar (`oci-archive`), or a `docker save` archive (converted to an OCI manifest
+/// with the layers as they are, compressed or not).
+pub fn import(input: &Path, dest: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dest)?;
+    if input.is_dir() {
+        if !input.join("index.json").exists() {
+            bail!(
+                "`{}` is a folder without `index.json`: not an OCI image layout",
+                input.display()
+            );
+        }
+        for entry in walkdir::WalkDir::new(input) {
+            let entry = entry?;
+            let target = dest.join(entry.path().strip_prefix(input)?);
+            if entry.file_type().is_dir() {
+                std::fs::create_dir_all(&target)?;
+            } else if entry.file_type().is_file() {
+                std::fs::copy(entry.path(), &target)?;
+            }
+        }
+        return Ok(());
+    }
+    let unpacked = tempfile::tempdir()?;
+    let file = std::fs::File::open(input).with_context(|| format!("open `{}`", input.display()))?;
+    // `unpack` refuses entries that would land outside the folder.
+    tar::Archive::new(file)
+        .unpack(unpacked.path())
+        .with_context(|| format!("`{}` is not a tar archive", input.display()))?;
+    if unpacked.path().join("index.json").exists() {
+        return import(unpacked.path(), dest);
+    }
+    if unpacked.path().join("manifest.json").exists() {
+        return from_docker_save(unpacked.path(), dest)
+            .with_context(|| format!("read the `docker save` archive `{}`", input.display()));
+    }
+    bail!(
+        "`{}` holds neither `index.json` (an OCI layout) nor `manifest.json` (a `docker save` archive)",
+        input.display()
+    )
+}
+
+/// An OCI layout from the contents of a `docker save` archive with one image.
+fn from_docker_save(dir: &Path, dest: &Path) -> anyhow::Result<()> {
+    let manifest: Value = serde_json::from_slice(&std::fs::read(dir.join("manifest.json"))?)?;
+    let images = manifest.as_array().map(Vec::as_slice).unwrap_or_default();
+    let [image] = images else {
+        bail!("it holds {} images; save exactly one", images.len())
+    };
+    let blobs = dest.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs)?;
+    let store = |rel: &str| -> anyhow::Result<(String, u64, bool)> {
+        let path = dir.join(rel);
+        let (hex, size) =
+            crate::build::sha256_file(&path).with_context(|| format!("read `{rel}`"))?;
+        let mut magic = [0u8; 2];
+        let gzip = std::io::Read::read(&mut std::fs::File::open(&path)?, &mut magic)? == 2
+            && magic == [0x1f, 0x8b];
+        std::fs::copy(&path, blobs.join(&hex))?;
+        Ok((format!("sha256:{hex}"), size, gzip))
+    };
+    let (config_digest, config_size, _) = store(image["Config"].as_str().context("no `Config`")?)?;
+    let mut layers = Vec::new();
+    for layer in image["Layers"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
+        let (digest, size, gzip) = store(layer.as_str().context("a layer without a path")?)?;
+        let media_type = if gzip {
+            "application/vnd.oci.image.layer.v1.tar+gzip"
+        } else {
+            "application/vnd.oci.image.layer.v1.tar"
+        };
+        layers.push(serde_json::json!({"mediaType": media_type, "digest": digest, "size": size}));
+    }
+    let doc = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config_size},
+        "layers": layers,
+    });
+    let bytes = serde_json::to_vec(&doc)?;
+    let digest = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
+    std::fs::write(blob_path(dest, &digest), &bytes)?;
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [{"mediaType": OCI_MANIFEST, "digest": digest, "size": bytes.len()}]});
+    std::fs::write(dest.join("index.json"), serde_json::to_vec(&index)?)?;
+    std::fs::write(
+        dest.join("oci-layout"),
+        br#"{"imageLayoutVersion":"1.0.0"}"#,
+    )?;
+    Ok(())
+}

@@ -15,7 +15,7 @@ pub mod select;
 #[cfg(test)]
 mod tests;
 
-use crate::config::{BundleKind, ReleaseConfig};
+use crate::config::{BundleKind, ImageSource, ReleaseConfig};
 use crate::diagnostic::Diagnostics;
 use crate::helm::chart::ChartMeta;
 use crate::repo::RepoState;
@@ -38,8 +38,17 @@ pub struct Inputs<'a> {
     pub repo: &'a RepoState,
     /// One per `[[chart]]`, in the same order.
     pub charts: &'a [ChartSource],
-    /// The image builder found on this machine, if any.
-    pub builder: Option<Builder>,
+    /// Which builder builds the Dockerfile images.
+    pub builder: BuilderPick,
+}
+
+/// How the builder of each image is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuilderPick {
+    /// The image's `builder` key, else the one found on this machine (if any).
+    Auto(Option<Builder>),
+    /// Chosen on the command line for every image; `None` builds none.
+    Forced(Option<Builder>),
 }
 
 /// What was read from one chart directory.
@@ -119,11 +128,11 @@ pub struct ImagePlan {
     pub name: String,
     /// `{registry}/{name}`.
     pub repository: String,
-    pub context: String,
-    pub dockerfile: String,
+    pub source: ImageSource,
     pub platforms: Vec<String>,
     pub tags: Vec<String>,
-    /// `None`: no builder on this machine; the image is planned but not built here.
+    /// The builder of a Dockerfile image; `None` for one built elsewhere, or when no builder is
+    /// found (the image is planned but not built here).
     pub builder: Option<Builder>,
     /// OCI annotations set on every manifest and index of the image.
     pub annotations: std::collections::BTreeMap<String, String>,
@@ -240,11 +249,19 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
         .map(|image| ImagePlan {
             name: image.name.clone(),
             repository: format!("{}/{}", settings.registry, image.name),
-            context: image.context.clone(),
-            dockerfile: image.dockerfile.clone(),
+            source: image.source.clone(),
             platforms: image.platforms.clone(),
             tags: image_tags(&config.version, config.make_latest),
-            builder: *builder,
+            builder: match (&image.source, builder) {
+                (ImageSource::Prebuilt { .. }, _) => None,
+                (ImageSource::Dockerfile { .. }, BuilderPick::Forced(b)) => *b,
+                (
+                    ImageSource::Dockerfile {
+                        builder: pinned, ..
+                    },
+                    BuilderPick::Auto(found),
+                ) => pinned.or(*found),
+            },
             annotations: image_annotations(
                 settings,
                 &config.version.to_string(),

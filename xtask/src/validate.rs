@@ -7,7 +7,7 @@ mod bundle;
 mod chart;
 
 use crate::changelog;
-use crate::config::FILE as CONFIG;
+use crate::config::{FILE as CONFIG, ImageSource};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::inputs::Workspace;
 use crate::plan::{Plan, select};
@@ -18,35 +18,53 @@ pub fn check(ws: &Workspace) -> Diagnostics {
     diags.extend(notes(ws));
     diags.extend(chart::check_all(ws));
     for image in &ws.config.images {
-        if !ws.repo.has_dir(&image.context) {
-            diags.push(
-                Diagnostic::new(
-                    CONFIG,
-                    Some(image.line),
-                    format!(
-                        "image `{}`: context `{}` holds no tracked file",
-                        image.name, image.context
-                    ),
-                )
-                .help("point `context` at the folder the image is built from"),
-            );
-        }
-        if !ws.repo.is_tracked(&image.dockerfile) {
-            diags.push(
-                Diagnostic::new(
-                    CONFIG,
-                    Some(image.line),
-                    format!(
-                        "image `{}`: Dockerfile `{}` is missing",
-                        image.name, image.dockerfile
-                    ),
-                )
-                .help("add the Dockerfile, or set `dockerfile` to where it is"),
-            );
-        }
+        diags.extend(image_source(ws, image));
     }
     for b in &ws.config.bundles {
         diags.extend(bundle::check(ws, b));
+    }
+    diags
+}
+
+/// A Dockerfile image has its context and Dockerfile tracked; a prebuilt one its input.
+fn image_source(ws: &Workspace, image: &crate::config::ImageConfig) -> Diagnostics {
+    let mut diags = Diagnostics::default();
+    let mut problem = |message: String, help: &str| {
+        diags.push(Diagnostic::new(CONFIG, Some(image.line), message).help(help))
+    };
+    match &image.source {
+        ImageSource::Dockerfile {
+            context,
+            dockerfile,
+            ..
+        } => {
+            if !ws.repo.has_dir(context) {
+                problem(
+                    format!(
+                        "image `{}`: context `{context}` holds no tracked file",
+                        image.name
+                    ),
+                    "point `context` at the folder the image is built from",
+                );
+            }
+            if !ws.repo.is_tracked(dockerfile) {
+                problem(
+                    format!(
+                        "image `{}`: Dockerfile `{dockerfile}` is missing",
+                        image.name
+                    ),
+                    "add the Dockerfile, or set `dockerfile` to where it is",
+                );
+            }
+        }
+        ImageSource::Prebuilt { input } => {
+            if !ws.root.join(input).exists() {
+                problem(
+                    format!("image `{}`: input `{input}` does not exist", image.name),
+                    "build the image first (an OCI layout folder or tar, or a `docker save` archive), or fix `input`",
+                );
+            }
+        }
     }
     diags
 }

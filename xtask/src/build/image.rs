@@ -2,26 +2,63 @@
 //! an index. `buildah` runs daemonless with its storage under `target/buildah`; `docker buildx`
 //! writes the layout directly.
 
+use crate::config::ImageSource;
 use crate::plan::{Builder, ImagePlan};
 use crate::shell::{Shell, cmd, run_captured};
-use anyhow::Context;
+use anyhow::{Context, bail};
 use std::path::Path;
 
-/// Builds `image` into an OCI layout at `layout` and returns the index digest.
-pub fn build(
+/// Makes the image's OCI layout at `layout`, built by its builder or imported from its input,
+/// then annotated; returns the digest of its root manifest or index.
+pub fn produce(
     sh: &Shell,
     root: &Path,
     image: &ImagePlan,
-    builder: Builder,
     epoch: i64,
     layout: &Path,
 ) -> anyhow::Result<String> {
+    if let (ImageSource::Dockerfile { .. }, None) = (&image.source, image.builder) {
+        bail!("no image builder found (docker buildx or buildah)");
+    }
     if layout.exists() {
         std::fs::remove_dir_all(layout)?;
     }
     std::fs::create_dir_all(layout.parent().unwrap_or(root))?;
-    let context = root.join(&image.context);
-    let dockerfile = root.join(&image.dockerfile);
+    match (&image.source, image.builder) {
+        (ImageSource::Prebuilt { input }, _) => crate::layout::import(&root.join(input), layout)?,
+        (
+            ImageSource::Dockerfile {
+                context,
+                dockerfile,
+                ..
+            },
+            Some(builder),
+        ) => {
+            build(
+                sh,
+                root,
+                image,
+                builder,
+                (&root.join(context), &root.join(dockerfile)),
+                epoch,
+                layout,
+            )?;
+        }
+        (ImageSource::Dockerfile { .. }, None) => unreachable!("checked above"),
+    }
+    crate::layout::annotate(layout, &image.annotations)
+}
+
+/// Runs the builder into an OCI layout at `layout`.
+fn build(
+    sh: &Shell,
+    root: &Path,
+    image: &ImagePlan,
+    builder: Builder,
+    (context, dockerfile): (&Path, &Path),
+    epoch: i64,
+    layout: &Path,
+) -> anyhow::Result<()> {
     let epoch = epoch.to_string();
     match builder {
         Builder::Buildah => {
@@ -79,5 +116,5 @@ pub fn build(
             std::fs::remove_file(&tarball)?;
         }
     }
-    crate::layout::annotate(layout, &image.annotations)
+    Ok(())
 }

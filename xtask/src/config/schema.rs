@@ -98,7 +98,7 @@ pub const SECTIONS: &[Section] = &[
         required: false,
         fields: &[
             field("name", Str, true, "\"lamina-core\""),
-            field("context", Str, true, "\"docker/lamina-core\""),
+            field("context", Str, false, "\"docker/lamina-core\""),
             field(
                 "dockerfile",
                 Str,
@@ -111,6 +111,8 @@ pub const SECTIONS: &[Section] = &[
                 false,
                 "[\"linux/amd64\", \"linux/arm64\"]",
             ),
+            field("builder", Str, false, "\"buildah\""),
+            field("input", Str, false, "\"target/images/lamina-core.oci.tar\""),
         ],
     },
     Section {

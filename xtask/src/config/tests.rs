@@ -40,7 +40,14 @@ fn good_config_gets_defaults_and_normalised_paths() {
     assert_eq!(c.pages_branch, "gh-pages");
     assert_eq!(c.charts[0].path, "charts/lamina-core");
     assert_eq!(c.charts[0].line, 9);
-    assert_eq!(c.images[0].dockerfile, "docker/lamina-core/Dockerfile");
+    assert_eq!(
+        c.images[0].source,
+        ImageSource::Dockerfile {
+            context: "docker/lamina-core".into(),
+            dockerfile: "docker/lamina-core/Dockerfile".into(),
+            builder: None
+        }
+    );
     assert_eq!(c.images[0].platforms, ["linux/amd64"]);
     assert_eq!(c.bundles[0].kind, BundleKind::Manifests);
     assert_eq!(c.bundles[0].allow, ["infra/k8s/demo.env"]);
@@ -147,4 +154,31 @@ fn the_repository_release_toml_parses() {
     let text = std::fs::read_to_string(crate::shell::project_root().join(FILE)).unwrap();
     let c = parse(&text).unwrap();
     assert!(!c.charts.is_empty() && !c.images.is_empty() && !c.bundles.is_empty());
+}
+
+#[test]
+fn prebuilt_images_take_an_input_and_nothing_to_build_with() {
+    let text = GOOD.replace(
+        "context = \"docker/lamina-core\"",
+        "input = \"target/images/core.oci.tar\"",
+    );
+    let c = parse(&text).unwrap();
+    assert_eq!(
+        c.images[0].source,
+        ImageSource::Prebuilt {
+            input: "target/images/core.oci.tar".into()
+        }
+    );
+    let both = GOOD.replace(
+        "context = \"docker/lamina-core\"",
+        "context = \"a\"\ninput = \"b\"",
+    );
+    assert!(problems(&both).contains("`context` and `input` exclude each other"));
+    let neither = GOOD.replace("context = \"docker/lamina-core\"\n", "");
+    assert!(problems(&neither).contains("missing key `context` in [[image]]"));
+    let builder = GOOD.replace(
+        "context = \"docker/lamina-core\"",
+        "context = \"a\"\nbuilder = \"kaniko\"",
+    );
+    assert!(problems(&builder).contains("unknown builder `kaniko`"));
 }

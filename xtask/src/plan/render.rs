@@ -1,6 +1,7 @@
 //! The plan as people read it: a numbered table of steps, one line each.
 
 use super::{Plan, Step};
+use crate::config::ImageSource;
 use std::fmt::Write;
 
 /// The human table printed by `dry-run` (and by `release` before it starts).
@@ -86,16 +87,21 @@ fn describe(plan: &Plan, step: Step) -> (&'static str, String, String) {
         }
         Step::BuildImage { image } => {
             let i = &plan.images[image];
-            let how = match i.builder {
-                Some(b) => format!("with {}", b.as_str()),
-                None => {
-                    "not built here: no image builder found (docker buildx or buildah)".to_owned()
+            let how = match (&i.source, i.builder) {
+                (ImageSource::Prebuilt { input }, _) => format!("taken from {input}"),
+                (ImageSource::Dockerfile { dockerfile, .. }, Some(b)) => {
+                    format!("from {dockerfile} with {}", b.as_str())
+                }
+                (ImageSource::Dockerfile { dockerfile, .. }, None) => {
+                    format!(
+                        "from {dockerfile}, not built here: no image builder (docker buildx or buildah)"
+                    )
                 }
             };
             (
                 "build image",
                 i.name.clone(),
-                format!("{} from {}, {how}", i.platforms.join(", "), i.dockerfile),
+                format!("{} {how}", i.platforms.join(", ")),
             )
         }
         Step::WriteManifest => (

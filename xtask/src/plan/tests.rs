@@ -87,7 +87,7 @@ fn run(config_text: &str, repo: &RepoState) -> Result<Plan, Diagnostics> {
         settings: &settings,
         repo,
         charts: &charts,
-        builder: Some(Builder::Buildah),
+        builder: BuilderPick::Auto(Some(Builder::Buildah)),
     })
 }
 

@@ -190,3 +190,127 @@ fn a_blob_that_does_not_match_its_digest_is_refused() {
     let err = layout::read(&dir).unwrap_err().to_string();
     assert!(err.contains("does not match its content"), "{err}");
 }
+
+/// Uses `input` instead of a Dockerfile, dry-runs, and returns the imported layout's image.
+fn import(repo: &TestRepo, input: &str) -> layout::Image {
+    let text: String = repo
+        .read("release.toml")
+        .lines()
+        .map(|l| {
+            if l.starts_with("context = \"docker/hello\"") || l.starts_with("input = ") {
+                format!("input = \"{input}\"\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    repo.write("release.toml", &text);
+    let run = repo.xtask(&["dry-run", "--builder", "none"]).ok();
+    assert!(
+        run.stdout.contains(&format!("taken from {input}")),
+        "{}",
+        run.stdout
+    );
+    let image = layout::read(&repo.out("0.2.0").join("images/hello")).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&repo.read("target/release/v0.2.0/release-manifest.json")).unwrap();
+    assert_eq!(manifest["images"][0]["digest"], image.root.digest.as_str());
+    let root: serde_json::Value = serde_json::from_slice(&image.root.bytes).unwrap();
+    assert_eq!(
+        root["annotations"]["org.opencontainers.image.version"], "0.2.0",
+        "imported images are annotated too"
+    );
+    image
+}
+
+#[test]
+fn prebuilt_layouts_in_folders_and_tars_are_imported() {
+    let Some((repo, dir)) = built() else { return };
+    let built = layout::read(&dir).unwrap();
+    copy(&dir, &repo.path("prebuilt/layout"));
+    let from_dir = import(&repo, "prebuilt/layout");
+    assert_eq!(
+        from_dir,
+        layout::Image {
+            dir: from_dir.dir.clone(),
+            ..built.clone()
+        },
+        "already annotated: nothing changes"
+    );
+
+    let tar = std::process::Command::new("tar")
+        .args(["-C", dir.to_str().unwrap(), "-cf"])
+        .arg(repo.path("prebuilt/hello.oci.tar"))
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(tar.success());
+    let from_tar = import(&repo, "prebuilt/hello.oci.tar");
+    assert_eq!(from_tar.root.digest, built.root.digest);
+}
+
+#[test]
+fn docker_save_archives_are_converted_and_read_by_skopeo() {
+    if peers("skopeo").is_none() {
+        return;
+    }
+    let Some(skopeo) = tool("skopeo", "apt-get install skopeo") else {
+        return;
+    };
+    let repo = TestRepo::fixture("minimal");
+    let save = repo.path("prebuilt/save");
+    std::fs::create_dir_all(save.join("layer")).unwrap();
+    let mut layer = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(6);
+    header.set_mode(0o644);
+    header.set_cksum();
+    layer
+        .append_data(&mut header, "hello.txt", &b"hello\n"[..])
+        .unwrap();
+    let layer = layer.into_inner().unwrap();
+    std::fs::write(save.join("layer/layer.tar"), &layer).unwrap();
+    let diff_id = format!(
+        "sha256:{}",
+        xtask::build::sha256_file(&save.join("layer/layer.tar"))
+            .unwrap()
+            .0
+    );
+    let config = serde_json::json!({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["/hello.txt"]}, "rootfs": {"type": "layers", "diff_ids": [diff_id]}});
+    std::fs::write(
+        save.join("config.json"),
+        serde_json::to_vec(&config).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        save.join("manifest.json"),
+        r#"[{"Config":"config.json","RepoTags":["hello:latest"],"Layers":["layer/layer.tar"]}]"#,
+    )
+    .unwrap();
+    let ok = std::process::Command::new("tar")
+        .args(["-C", save.to_str().unwrap(), "-cf"])
+        .arg(repo.path("prebuilt/hello.docker.tar"))
+        .args(["manifest.json", "config.json", "layer"])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+
+    let image = import(&repo, "prebuilt/hello.docker.tar");
+    let out = run(
+        &skopeo,
+        &["inspect", &format!("oci:{}", image.dir.display())],
+        Path::new("/"),
+        &[],
+    );
+    let inspected: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(inspected["Digest"], image.root.digest.as_str());
+    assert_eq!(
+        inspected["Layers"],
+        serde_json::json!([diff_id]),
+        "the uncompressed layer is kept as it is"
+    );
+}
+
+fn copy(from: &Path, to: &Path) {
+    crate::support::copy_dir(from, to);
+}
