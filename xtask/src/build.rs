@@ -6,6 +6,7 @@
 
 mod archive;
 pub mod image;
+pub mod pin;
 pub mod sums;
 
 use crate::manifest::{self, ReleaseManifest};
@@ -33,6 +34,8 @@ pub struct Built {
     /// Every asset in upload order, with size and hex SHA-256.
     pub assets: Vec<Asset>,
     pub images: Vec<BuiltImage>,
+    /// Things the user should know about the build (e.g. a bundle left unpinned).
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -65,18 +68,32 @@ pub fn run(
         out_dir: out.to_path_buf(),
         assets: Vec::new(),
         images: Vec::new(),
+        notes: Vec::new(),
     };
     for step in plan.steps.iter().filter(|s| s.is_local()) {
         match *step {
             Step::PackageChart { chart } => {
                 let c = &plan.charts[chart];
-                archive::write_tar_gz(root, &c.entries, epoch, &out.join(&c.file))
+                archive::write_tar_gz(root, &c.entries, epoch, &out.join(&c.file), &|_, data| data)
                     .with_context(|| format!("package chart `{}`", c.name))?;
                 built.assets.push(asset(out, &c.file)?);
             }
             Step::WriteBundle { bundle } => {
                 let b = &plan.bundles[bundle];
-                archive::write_tar_gz(root, &b.entries, epoch, &out.join(&b.file))
+                let pinned = match b.pin_images {
+                    true => pinned_images(plan, &mut built, &b.name),
+                    false => Vec::new(),
+                };
+                let edit = |source: &str, data: Vec<u8>| match (
+                    pinned.is_empty(),
+                    source.ends_with(".yaml") || source.ends_with(".yml"),
+                ) {
+                    (false, true) => {
+                        pin::pin(&String::from_utf8_lossy(&data), &pinned).into_bytes()
+                    }
+                    _ => data,
+                };
+                archive::write_tar_gz(root, &b.entries, epoch, &out.join(&b.file), &edit)
                     .with_context(|| format!("write bundle `{}`", b.name))?;
                 built.assets.push(asset(out, &b.file)?);
             }
@@ -120,6 +137,33 @@ pub fn run(
         }
     }
     Ok(built)
+}
+
+/// The digests a pinned bundle uses; none (and a note) when an image was not built here.
+fn pinned_images(plan: &Plan, built: &mut Built, bundle: &str) -> Vec<pin::Pinned> {
+    let mut pinned = Vec::new();
+    for image in &plan.images {
+        match built
+            .images
+            .iter()
+            .find(|b| b.name == image.name)
+            .and_then(|b| b.digest.clone())
+        {
+            Some(digest) => pinned.push(pin::Pinned {
+                repository: image.repository.clone(),
+                tags: image.tags.clone(),
+                digest,
+            }),
+            None => {
+                built.notes.push(format!(
+                    "bundle `{bundle}` is not pinned: image `{}` was not built here",
+                    image.name
+                ));
+                return Vec::new();
+            }
+        }
+    }
+    pinned
 }
 
 /// The release manifest for a plan and the assets built so far.

@@ -41,6 +41,37 @@ pub fn edits(
             content: text,
         });
     }
+    // Compose files name this project's images by version; move those references too.
+    let old = config.version.to_string();
+    for bundle in config
+        .bundles
+        .iter()
+        .filter(|b| b.kind == crate::config::BundleKind::Compose)
+    {
+        for path in yaml_files(&root.join(&bundle.path))? {
+            let text = std::fs::read_to_string(&path)?;
+            let mut moved = text.clone();
+            for image in &config.images {
+                let repository = format!("{}/{}", config.registry, image.name);
+                moved = crate::build::pin::replace_whole(
+                    &moved,
+                    &format!("{repository}:{old}"),
+                    &format!("{repository}:{version}"),
+                );
+            }
+            if moved != text {
+                let rel = path
+                    .strip_prefix(root)
+                    .unwrap_or(&path)
+                    .to_string_lossy()
+                    .into_owned();
+                edits.push(Edit {
+                    path: rel,
+                    content: moved,
+                });
+            }
+        }
+    }
     let notes = std::fs::read_to_string(root.join(&config.notes)).unwrap_or_default();
     if let Some(text) = changelog::add_section(&notes, version, date) {
         edits.push(Edit {
@@ -49,6 +80,18 @@ pub fn edits(
         });
     }
     Ok(edits)
+}
+
+fn yaml_files(dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy();
+        if entry.file_type().is_file() && (name.ends_with(".yaml") || name.ends_with(".yml")) {
+            files.push(entry.into_path());
+        }
+    }
+    Ok(files)
 }
 
 /// Writes the edits; each file through a temporary file and a rename.

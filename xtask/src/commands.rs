@@ -47,6 +47,7 @@ pub fn prepare(
     let plan = match planned {
         Ok(plan) => {
             diags.extend(validate::check_contents(&ws, &plan));
+            diags.extend(validate::image_references(&ws, &plan));
             Some(plan)
         }
         Err(d) => {

@@ -82,6 +82,8 @@ pub struct BundleConfig {
     pub kind: BundleKind,
     pub path: String,
     pub allow: Vec<String>,
+    /// Compose bundles: this release's image references become `@sha256:` digests.
+    pub pin_images: bool,
     #[serde(skip)]
     pub line: usize,
 }
@@ -589,11 +591,21 @@ impl<'a> Parser<'a> {
         });
         let path = self.path(f, "path");
         let allow = self.allow(f);
+        let pin_images = self.bool(f, "pin-images").unwrap_or(false);
+        if pin_images && kind.is_some_and(|k| k != BundleKind::Compose) {
+            let line = self.key_line(f, "pin-images");
+            self.error(
+                line,
+                "`pin-images` applies to compose bundles only".to_owned(),
+                "remove it, or set `kind = \"compose\"`",
+            );
+        }
         Some(BundleConfig {
             name: name?,
             kind: kind?,
             path: path?,
             allow,
+            pin_images,
             line: f.line,
         })
     }

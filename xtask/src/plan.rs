@@ -121,6 +121,8 @@ pub struct BundlePlan {
     /// Asset file name, `{name}-{version}.tar.gz`.
     pub file: String,
     pub entries: Vec<Entry>,
+    /// This release's image references in its YAML files become digests.
+    pub pin_images: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -239,6 +241,7 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
                 path: bundle.path.clone(),
                 file: format!("{}-{version}.tar.gz", bundle.name),
                 entries,
+                pin_images: bundle.pin_images,
             }),
             Err(d) => diags.extend(d),
         }
@@ -299,9 +302,10 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
     };
 
     let mut steps = Vec::new();
+    // Images before bundles: a Compose bundle may pin the images' digests.
     steps.extend((0..charts.len()).map(|chart| Step::PackageChart { chart }));
-    steps.extend((0..bundles.len()).map(|bundle| Step::WriteBundle { bundle }));
     steps.extend((0..images.len()).map(|image| Step::BuildImage { image }));
+    steps.extend((0..bundles.len()).map(|bundle| Step::WriteBundle { bundle }));
     steps.extend([Step::WriteManifest, Step::WriteSums]);
     steps.extend((0..images.len()).map(|image| Step::PushImage { image }));
     steps.extend((0..images.len()).map(|image| Step::MoveTags { image }));

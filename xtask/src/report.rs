@@ -36,6 +36,9 @@ pub fn built(built: &Built, out_dir: &str) -> String {
             (None, None) => {}
         }
     }
+    for note in &built.notes {
+        out.push_str(&format!("note: {note}\n"));
+    }
     out
 }
 

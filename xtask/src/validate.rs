@@ -5,6 +5,9 @@
 
 mod bundle;
 mod chart;
+mod references;
+
+pub use references::check as image_references;
 
 use crate::changelog;
 use crate::config::{FILE as CONFIG, ImageSource};

@@ -12,9 +12,16 @@ use std::path::Path;
 
 /// Writes `entries` (contents read from `root`) to `out`, through a temporary file so that a
 /// failure never leaves a half-written archive behind.
-pub fn write_tar_gz(root: &Path, entries: &[Entry], mtime: i64, out: &Path) -> anyhow::Result<()> {
+/// `edit` may change a file's content on the way in (given its source path).
+pub fn write_tar_gz(
+    root: &Path,
+    entries: &[Entry],
+    mtime: i64,
+    out: &Path,
+    edit: &Edit,
+) -> anyhow::Result<()> {
     let partial = out.with_extension("partial");
-    let result = write(root, entries, mtime, &partial);
+    let result = write(root, entries, mtime, &partial, edit);
     match result {
         Ok(()) => std::fs::rename(&partial, out)
             .with_context(|| format!("move `{}` into place", out.display())),
@@ -25,7 +32,16 @@ pub fn write_tar_gz(root: &Path, entries: &[Entry], mtime: i64, out: &Path) -> a
     }
 }
 
-fn write(root: &Path, entries: &[Entry], mtime: i64, path: &Path) -> anyhow::Result<()> {
+/// A change to a file's content on its way into an archive.
+pub type Edit<'a> = dyn Fn(&str, Vec<u8>) -> Vec<u8> + 'a;
+
+fn write(
+    root: &Path,
+    entries: &[Entry],
+    mtime: i64,
+    path: &Path,
+    edit: &Edit,
+) -> anyhow::Result<()> {
     let file = File::create(path).with_context(|| format!("create `{}`", path.display()))?;
     // mtime 0 and no file name keep the gzip header free of build-time facts.
     let gz = GzBuilder::new()
@@ -47,6 +63,7 @@ fn write(root: &Path, entries: &[Entry], mtime: i64, path: &Path) -> anyhow::Res
             EntryKind::File { source } => {
                 let data =
                     std::fs::read(root.join(source)).with_context(|| format!("read `{source}`"))?;
+                let data = edit(source, data);
                 if let Some(reason) = refused_content(&data) {
                     bail!("refusing to publish `{source}`: it {reason}");
                 }

@@ -125,6 +125,7 @@ pub const SECTIONS: &[Section] = &[
             field("kind", Str, true, "\"manifests\""),
             field("path", Str, true, "\"infra/k8s\""),
             field("allow", StrList, false, "[\"infra/k8s/example.env\"]"),
+            field("pin-images", Bool, false, "true"),
         ],
     },
 ];

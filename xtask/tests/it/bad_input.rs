@@ -360,3 +360,27 @@ fn two_charts_with_one_name_clash() {
         ],
     );
 }
+
+#[test]
+fn charts_and_pinned_compose_files_name_only_tags_this_release_pushes() {
+    check(
+        |r| replace(r, "charts/demo/values.yaml", "tag: \"\"", "tag: \"0.1.9\""),
+        &[
+            "charts/demo/values.yaml:5: names `ghcr.io/acme/hello:0.1.9`, a tag this release does not push",
+            "0.2.0, 0.2, 0, latest",
+        ],
+    );
+    check(
+        |r| {
+            replace(
+                r,
+                "docker/compose/compose.yaml",
+                "ghcr.io/acme/hello:0.2.0",
+                "ghcr.io/acme/hello:0.1.0",
+            )
+        },
+        &[
+            "docker/compose/compose.yaml:3: names `ghcr.io/acme/hello:0.1.0`, a tag this release does not push",
+        ],
+    );
+}

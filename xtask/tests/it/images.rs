@@ -314,3 +314,40 @@ fn docker_save_archives_are_converted_and_read_by_skopeo() {
 fn copy(from: &Path, to: &Path) {
     crate::support::copy_dir(from, to);
 }
+
+/// A pinned Compose bundle names this build's image by digest; the repository's file is untouched.
+#[test]
+fn compose_bundles_pin_this_releases_digests() {
+    let Some((repo, dir)) = built() else { return };
+    let image = layout::read(&dir).unwrap();
+    let file = std::fs::File::open(repo.out("0.2.0").join("demo-compose-0.2.0.tar.gz")).unwrap();
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let mut compose = String::new();
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        if entry.path().unwrap().ends_with("compose.yaml") {
+            std::io::Read::read_to_string(&mut entry, &mut compose).unwrap();
+        }
+    }
+    assert!(
+        compose.contains(&format!("image: ghcr.io/acme/hello@{}", image.root.digest)),
+        "{compose}"
+    );
+    assert!(
+        repo.read("docker/compose/compose.yaml")
+            .contains("image: ghcr.io/acme/hello:0.2.0")
+    );
+}
+
+#[test]
+fn without_images_a_pinned_bundle_is_left_unpinned_with_a_note() {
+    let repo = TestRepo::fixture("minimal");
+    let run = repo.xtask(&["dry-run", "--builder", "none"]).ok();
+    assert!(
+        run.stdout.contains(
+            "note: bundle `demo-compose` is not pinned: image `hello` was not built here"
+        ),
+        "{}",
+        run.stdout
+    );
+}

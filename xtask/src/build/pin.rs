@@ -1,0 +1,121 @@
+//! Pinning image references in Compose files: `{registry}/{name}:{tag}` for an image this
+//! release pushes under that tag becomes `{registry}/{name}@{digest}`, in place, so the rest of
+//! the file keeps its formatting.
+
+/// One image of the release: its repository, the tags it is pushed under, its digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pinned {
+    pub repository: String,
+    pub tags: Vec<String>,
+    pub digest: String,
+}
+
+/// `text` with every reference to one of `images` under one of its tags replaced by its digest.
+pub fn pin(text: &str, images: &[Pinned]) -> String {
+    let mut out = text.to_owned();
+    for image in images {
+        for tag in &image.tags {
+            let from = format!("{}:{tag}", image.repository);
+            let to = format!("{}@{}", image.repository, image.digest);
+            out = replace_whole(&out, &from, &to);
+        }
+    }
+    out
+}
+
+/// References to one of `images` under a tag the release does not push: `(line, reference)`.
+pub fn foreign_tags(text: &str, images: &[(String, Vec<String>)]) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        for (repository, tags) in images {
+            let prefix = format!("{repository}:");
+            let mut rest = line;
+            while let Some(i) = rest.find(&prefix) {
+                let before = rest[..i].chars().last();
+                let tail = &rest[i + prefix.len()..];
+                let tag: String = tail.chars().take_while(|c| is_tag_char(*c)).collect();
+                if before.is_none_or(|c| !is_ref_char(c)) && !tag.is_empty() && !tags.contains(&tag)
+                {
+                    found.push((n + 1, format!("{repository}:{tag}")));
+                }
+                rest = &tail[tag.len()..];
+            }
+        }
+    }
+    found
+}
+
+/// Replaces `from` where it stands as a whole reference: not inside a longer name or tag.
+pub fn replace_whole(text: &str, from: &str, to: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(from) {
+        let before = out.chars().last().or_else(|| rest[..i].chars().last());
+        let before = if i > 0 {
+            rest[..i].chars().last()
+        } else {
+            before
+        };
+        let after = rest[i + from.len()..].chars().next();
+        out.push_str(&rest[..i]);
+        if before.is_none_or(|c| !is_ref_char(c)) && after.is_none_or(|c| !is_tag_char(c)) {
+            out.push_str(to);
+        } else {
+            out.push_str(from);
+        }
+        rest = &rest[i + from.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn is_tag_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')
+}
+
+fn is_ref_char(c: char) -> bool {
+    is_tag_char(c) || matches!(c, '/' | ':')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image() -> Pinned {
+        Pinned {
+            repository: "ghcr.io/acme/hello".into(),
+            tags: vec!["0.2.0".into(), "latest".into()],
+            digest: "sha256:abc".into(),
+        }
+    }
+
+    #[test]
+    fn pins_whole_references_only() {
+        let text = "services:\n  a:\n    image: ghcr.io/acme/hello:0.2.0 # pinned\n  b:\n    image: \"ghcr.io/acme/hello:latest\"\n  c:\n    image: ghcr.io/acme/hello:0.2.0-rc.1\n  d:\n    image: mirror.io/ghcr.io/acme/hello:0.2.0\n  e:\n    image: ghcr.io/acme/hello-world:0.2.0\n";
+        let out = pin(text, &[image()]);
+        assert!(out.contains("image: ghcr.io/acme/hello@sha256:abc # pinned"));
+        assert!(out.contains("image: \"ghcr.io/acme/hello@sha256:abc\""));
+        assert!(
+            out.contains("ghcr.io/acme/hello:0.2.0-rc.1"),
+            "a longer tag is another tag"
+        );
+        assert!(
+            out.contains("mirror.io/ghcr.io/acme/hello:0.2.0"),
+            "inside another name"
+        );
+        assert!(
+            out.contains("ghcr.io/acme/hello-world:0.2.0"),
+            "another image"
+        );
+    }
+
+    #[test]
+    fn finds_tags_the_release_does_not_push() {
+        let text = "image: ghcr.io/acme/hello:0.1.9\nimage: ghcr.io/acme/hello:0.2.0\nimage: ghcr.io/acme/hello-world:1\n";
+        let images = [("ghcr.io/acme/hello".to_owned(), vec!["0.2.0".to_owned()])];
+        assert_eq!(
+            foreign_tags(text, &images),
+            [(1, "ghcr.io/acme/hello:0.1.9".to_owned())]
+        );
+    }
+}
