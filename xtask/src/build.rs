@@ -55,21 +55,10 @@ pub struct BuiltImage {
 }
 
 /// Runs the plan's local steps into `out` (created; stale files of an earlier build removed).
-pub fn run(
-    sh: &Shell,
-    root: &Path,
-    plan: &Plan,
-    out: &Path,
-    on_image_failure: ImageFailure,
-) -> anyhow::Result<Built> {
+pub fn run(sh: &Shell, root: &Path, plan: &Plan, out: &Path, on_image_failure: ImageFailure) -> anyhow::Result<Built> {
     reset_dir(out)?;
     let epoch = plan.source_date_epoch;
-    let mut built = Built {
-        out_dir: out.to_path_buf(),
-        assets: Vec::new(),
-        images: Vec::new(),
-        notes: Vec::new(),
-    };
+    let mut built = Built { out_dir: out.to_path_buf(), assets: Vec::new(), images: Vec::new(), notes: Vec::new() };
     for step in plan.steps.iter().filter(|s| s.is_local()) {
         match *step {
             Step::PackageChart { chart } => {
@@ -88,9 +77,7 @@ pub fn run(
                     pinned.is_empty(),
                     source.ends_with(".yaml") || source.ends_with(".yml"),
                 ) {
-                    (false, true) => {
-                        pin::pin(&String::from_utf8_lossy(&data), &pinned).into_bytes()
-                    }
+                    (false, true) => pin::pin(&String::from_utf8_lossy(&data), &pinned).into_bytes(),
                     _ => data,
                 };
                 archive::write_tar_gz(root, &b.entries, epoch, &out.join(&b.file), &edit)
@@ -100,19 +87,12 @@ pub fn run(
             Step::BuildImage { image } => {
                 let i = &plan.images[image];
                 let layout = out.join("images").join(&i.name);
-                let result =
-                    image::produce(sh, root, i, epoch, &layout).map_err(|e| format!("{e:#}"));
+                let result = image::produce(sh, root, i, epoch, &layout).map_err(|e| format!("{e:#}"));
                 built.images.push(match result {
-                    Ok(digest) => BuiltImage {
-                        name: i.name.clone(),
-                        digest: Some(digest),
-                        not_built: None,
-                    },
-                    Err(reason) if on_image_failure == ImageFailure::Report => BuiltImage {
-                        name: i.name.clone(),
-                        digest: None,
-                        not_built: Some(reason),
-                    },
+                    Ok(digest) => BuiltImage { name: i.name.clone(), digest: Some(digest), not_built: None },
+                    Err(reason) if on_image_failure == ImageFailure::Report => {
+                        BuiltImage { name: i.name.clone(), digest: None, not_built: Some(reason) }
+                    }
                     Err(reason) => anyhow::bail!("image `{}` failed to build: {reason}", i.name),
                 });
             }
@@ -122,15 +102,9 @@ pub fn run(
                 built.assets.push(asset(out, crate::plan::MANIFEST)?);
             }
             Step::WriteSums => {
-                let pairs: Vec<(String, String)> = built
-                    .assets
-                    .iter()
-                    .map(|a| (a.name.clone(), a.sha256.clone()))
-                    .collect();
-                write_atomic(
-                    &out.join(crate::plan::SUMS),
-                    sums::render(&pairs).as_bytes(),
-                )?;
+                let pairs: Vec<(String, String)> =
+                    built.assets.iter().map(|a| (a.name.clone(), a.sha256.clone())).collect();
+                write_atomic(&out.join(crate::plan::SUMS), sums::render(&pairs).as_bytes())?;
                 built.assets.push(asset(out, crate::plan::SUMS)?);
             }
             _ => unreachable!("only local steps are built"),
@@ -143,22 +117,12 @@ pub fn run(
 fn pinned_images(plan: &Plan, built: &mut Built, bundle: &str) -> Vec<pin::Pinned> {
     let mut pinned = Vec::new();
     for image in &plan.images {
-        match built
-            .images
-            .iter()
-            .find(|b| b.name == image.name)
-            .and_then(|b| b.digest.clone())
-        {
-            Some(digest) => pinned.push(pin::Pinned {
-                repository: image.repository.clone(),
-                tags: image.tags.clone(),
-                digest,
-            }),
+        match built.images.iter().find(|b| b.name == image.name).and_then(|b| b.digest.clone()) {
+            Some(digest) => {
+                pinned.push(pin::Pinned { repository: image.repository.clone(), tags: image.tags.clone(), digest })
+            }
             None => {
-                built.notes.push(format!(
-                    "bundle `{bundle}` is not pinned: image `{}` was not built here",
-                    image.name
-                ));
+                built.notes.push(format!("bundle `{bundle}` is not pinned: image `{}` was not built here", image.name));
                 return Vec::new();
             }
         }
@@ -172,12 +136,7 @@ pub fn record(plan: &Plan, built: &Built) -> ReleaseManifest {
     let mut components = Vec::new();
     for c in &plan.charts {
         if let Some(a) = find(&c.file) {
-            components.push(component(
-                &c.name,
-                manifest::ComponentKind::Chart,
-                &plan.version,
-                a,
-            ));
+            components.push(component(&c.name, manifest::ComponentKind::Chart, &plan.version, a));
         }
     }
     for b in &plan.bundles {
@@ -198,11 +157,7 @@ pub fn record(plan: &Plan, built: &Built) -> ReleaseManifest {
             repository: i.repository.clone(),
             tags: i.tags.clone(),
             platforms: i.platforms.clone(),
-            digest: built
-                .images
-                .iter()
-                .find(|b| b.name == i.name)
-                .and_then(|b| b.digest.clone()),
+            digest: built.images.iter().find(|b| b.name == i.name).and_then(|b| b.digest.clone()),
         })
         .collect();
     let charts = plan
@@ -233,12 +188,7 @@ pub fn record(plan: &Plan, built: &Built) -> ReleaseManifest {
     }
 }
 
-fn component(
-    name: &str,
-    kind: manifest::ComponentKind,
-    version: &str,
-    a: &Asset,
-) -> manifest::Component {
+fn component(name: &str, kind: manifest::ComponentKind, version: &str, a: &Asset) -> manifest::Component {
     manifest::Component {
         name: name.to_owned(),
         kind,
@@ -251,11 +201,7 @@ fn component(
 
 fn asset(out: &Path, name: &str) -> anyhow::Result<Asset> {
     let (sha256, size) = sha256_file(&out.join(name)).with_context(|| format!("hash `{name}`"))?;
-    Ok(Asset {
-        name: name.to_owned(),
-        size,
-        sha256,
-    })
+    Ok(Asset { name: name.to_owned(), size, sha256 })
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
@@ -279,11 +225,7 @@ pub fn compare_dirs(a: &Path, b: &Path) -> anyhow::Result<Vec<String>> {
         for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
             let entry = entry?;
             if entry.file_type().is_file() {
-                let rel = entry
-                    .path()
-                    .strip_prefix(dir)?
-                    .to_string_lossy()
-                    .into_owned();
+                let rel = entry.path().strip_prefix(dir)?.to_string_lossy().into_owned();
                 files.push((rel, entry.path().to_path_buf()));
             }
         }
@@ -297,11 +239,6 @@ pub fn compare_dirs(a: &Path, b: &Path) -> anyhow::Result<Vec<String>> {
             _ => differ.push(rel.clone()),
         }
     }
-    differ.extend(
-        right
-            .iter()
-            .filter(|(r, _)| !left.iter().any(|(l, _)| l == r))
-            .map(|(r, _)| r.clone()),
-    );
+    differ.extend(right.iter().filter(|(r, _)| !left.iter().any(|(l, _)| l == r)).map(|(r, _)| r.clone()));
     Ok(differ)
 }

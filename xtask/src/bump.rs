@@ -21,33 +21,24 @@ pub fn edits(
     version: &str,
     date: &str,
 ) -> anyhow::Result<Vec<Edit>> {
-    semver::Version::parse(version).map_err(|e| format_err!("`{version}` is not a SemVer 2 version: {e}\n\nhint: write it without a `v`, e.g. `cargo xtask bump 0.4.0`"))?;
-    let mut edits = vec![Edit {
-        path: config::FILE.to_owned(),
-        content: set_toml_version(config_text, version)?,
-    }];
+    semver::Version::parse(version).map_err(|e| {
+        format_err!(
+            "`{version}` is not a SemVer 2 version: {e}\n\nhint: write it without a `v`, e.g. `cargo xtask bump 0.4.0`"
+        )
+    })?;
+    let mut edits = vec![Edit { path: config::FILE.to_owned(), content: set_toml_version(config_text, version)? }];
     for chart in &config.charts {
         let path = format!("{}/Chart.yaml", chart.path);
-        let text =
-            std::fs::read_to_string(root.join(&path)).with_context(|| format!("read `{path}`"))?;
-        let text = set_yaml_scalar(&text, "version", version).ok_or_else(|| {
-            format_err!("`{path}` has no top-level `version:`\n\nhint: add `version: {version}`")
-        })?;
-        let text = set_yaml_scalar(&text, "appVersion", version).unwrap_or_else(|| {
-            insert_after(&text, "version", &format!("appVersion: \"{version}\""))
-        });
-        edits.push(Edit {
-            path,
-            content: text,
-        });
+        let text = std::fs::read_to_string(root.join(&path)).with_context(|| format!("read `{path}`"))?;
+        let text = set_yaml_scalar(&text, "version", version)
+            .ok_or_else(|| format_err!("`{path}` has no top-level `version:`\n\nhint: add `version: {version}`"))?;
+        let text = set_yaml_scalar(&text, "appVersion", version)
+            .unwrap_or_else(|| insert_after(&text, "version", &format!("appVersion: \"{version}\"")));
+        edits.push(Edit { path, content: text });
     }
     // Compose files name this project's images by version; move those references too.
     let old = config.version.to_string();
-    for bundle in config
-        .bundles
-        .iter()
-        .filter(|b| b.kind == crate::config::BundleKind::Compose)
-    {
+    for bundle in config.bundles.iter().filter(|b| b.kind == crate::config::BundleKind::Compose) {
         for path in yaml_files(&root.join(&bundle.path))? {
             let text = std::fs::read_to_string(&path)?;
             let mut moved = text.clone();
@@ -60,24 +51,14 @@ pub fn edits(
                 );
             }
             if moved != text {
-                let rel = path
-                    .strip_prefix(root)
-                    .unwrap_or(&path)
-                    .to_string_lossy()
-                    .into_owned();
-                edits.push(Edit {
-                    path: rel,
-                    content: moved,
-                });
+                let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().into_owned();
+                edits.push(Edit { path: rel, content: moved });
             }
         }
     }
     let notes = std::fs::read_to_string(root.join(&config.notes)).unwrap_or_default();
     if let Some(text) = changelog::add_section(&notes, version, date) {
-        edits.push(Edit {
-            path: config.notes.clone(),
-            content: text,
-        });
+        edits.push(Edit { path: config.notes.clone(), content: text });
     }
     Ok(edits)
 }
@@ -99,8 +80,7 @@ pub fn apply(root: &Path, edits: &[Edit]) -> anyhow::Result<()> {
     for edit in edits {
         let path = root.join(&edit.path);
         let partial = path.with_extension("bump-partial");
-        std::fs::write(&partial, &edit.content)
-            .with_context(|| format!("write `{}`", edit.path))?;
+        std::fs::write(&partial, &edit.content).with_context(|| format!("write `{}`", edit.path))?;
         std::fs::rename(&partial, &path)?;
     }
     Ok(())
@@ -108,18 +88,11 @@ pub fn apply(root: &Path, edits: &[Edit]) -> anyhow::Result<()> {
 
 /// `release.version` set to `version`, keeping the value's comment and spacing.
 fn set_toml_version(text: &str, version: &str) -> anyhow::Result<String> {
-    let mut doc: toml_edit::DocumentMut = text
-        .parse()
-        .with_context(|| format!("parse `{}`", config::FILE))?;
+    let mut doc: toml_edit::DocumentMut = text.parse().with_context(|| format!("parse `{}`", config::FILE))?;
     let Some(item) = doc.get_mut("release").and_then(|r| r.get_mut("version")) else {
-        bail!(
-            "`{}` has no release.version\n\nhint: add `version = \"{version}\"` under [release]",
-            config::FILE
-        );
+        bail!("`{}` has no release.version\n\nhint: add `version = \"{version}\"` under [release]", config::FILE);
     };
-    let Some(value) = item.as_value_mut() else {
-        bail!("release.version is not a value")
-    };
+    let Some(value) = item.as_value_mut() else { bail!("release.version is not a value") };
     let decor = value.decor().clone();
     *value = toml_edit::Value::from(version);
     *value.decor_mut() = decor;
@@ -188,14 +161,10 @@ mod tests {
 
     #[test]
     fn yaml_scalar_keeps_quotes_and_comments() {
-        let text =
-            "apiVersion: v2\nversion: 0.1.0 # chart\nappVersion: \"0.1.0\"\n  version: nested\n";
+        let text = "apiVersion: v2\nversion: 0.1.0 # chart\nappVersion: \"0.1.0\"\n  version: nested\n";
         let out = set_yaml_scalar(text, "version", "0.2.0").unwrap();
         let out = set_yaml_scalar(&out, "appVersion", "0.2.0").unwrap();
-        assert_eq!(
-            out,
-            "apiVersion: v2\nversion: 0.2.0 # chart\nappVersion: \"0.2.0\"\n  version: nested\n"
-        );
+        assert_eq!(out, "apiVersion: v2\nversion: 0.2.0 # chart\nappVersion: \"0.2.0\"\n  version: nested\n");
     }
 
     #[test]

@@ -6,31 +6,21 @@
 /// Body of the section for `version`, without its heading, trimmed.
 pub fn section(text: &str, version: &str) -> Option<String> {
     let lines: Vec<&str> = text.lines().collect();
-    let start = lines
-        .iter()
-        .position(|l| heading_version(l) == Some(version))?;
-    let end = lines[start + 1..]
-        .iter()
-        .position(|l| l.starts_with("## "))
-        .map_or(lines.len(), |i| start + 1 + i);
+    let start = lines.iter().position(|l| heading_version(l) == Some(version))?;
+    let end = lines[start + 1..].iter().position(|l| l.starts_with("## ")).map_or(lines.len(), |i| start + 1 + i);
     Some(lines[start + 1..end].join("\n").trim().to_owned())
 }
 
 /// Line (1-based) of the section heading for `version`.
 pub fn section_line(text: &str, version: &str) -> Option<usize> {
-    text.lines()
-        .position(|l| heading_version(l) == Some(version))
-        .map(|i| i + 1)
+    text.lines().position(|l| heading_version(l) == Some(version)).map(|i| i + 1)
 }
 
 /// The version a `## ` heading names, if it names one.
 fn heading_version(line: &str) -> Option<&str> {
     let rest = line.strip_prefix("## ")?.trim();
     let word = rest.split_whitespace().next()?;
-    let word = word
-        .strip_prefix('[')
-        .and_then(|w| w.strip_suffix(']'))
-        .unwrap_or(word);
+    let word = word.strip_prefix('[').and_then(|w| w.strip_suffix(']')).unwrap_or(word);
     let word = word.strip_prefix('v').unwrap_or(word);
     semver::Version::parse(word).is_ok().then_some(word)
 }
@@ -54,10 +44,7 @@ pub fn add_section(text: &str, version: &str, date: &str) -> Option<String> {
             out.extend(lines[..=i].iter().map(|l| l.to_string()));
             out.push(String::new());
             out.push(heading);
-            let body_end = lines[i + 1..]
-                .iter()
-                .position(|l| l.starts_with("## "))
-                .map_or(lines.len(), |j| i + 1 + j);
+            let body_end = lines[i + 1..].iter().position(|l| l.starts_with("## ")).map_or(lines.len(), |j| i + 1 + j);
             let body: Vec<&str> = lines[i + 1..body_end].to_vec();
             let body_text = body.join("\n");
             if body_text.trim().is_empty() {
@@ -70,10 +57,7 @@ pub fn add_section(text: &str, version: &str, date: &str) -> Option<String> {
             out.extend(lines[body_end..].iter().map(|l| l.to_string()));
         }
         None => {
-            let first = lines
-                .iter()
-                .position(|l| l.starts_with("## "))
-                .unwrap_or(lines.len());
+            let first = lines.iter().position(|l| l.starts_with("## ")).unwrap_or(lines.len());
             out.extend(lines[..first].iter().map(|l| l.to_string()));
             if out.last().is_some_and(|l| !l.is_empty()) {
                 out.push(String::new());

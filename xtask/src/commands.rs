@@ -22,12 +22,7 @@ pub struct Prepared {
 }
 
 /// Load, validate, resolve settings, plan. Fails with [`Diagnostics`] listing every problem.
-pub fn prepare(
-    sh: &Shell,
-    root: &Path,
-    args: &RemoteArgs,
-    builder: BuilderChoice,
-) -> anyhow::Result<Prepared> {
+pub fn prepare(sh: &Shell, root: &Path, args: &RemoteArgs, builder: BuilderChoice) -> anyhow::Result<Prepared> {
     let ws = Workspace::load(sh, root)?;
     let mut diags = validate::check(&ws);
     let settings = Settings::resolve(args, &ws.config)?;
@@ -37,13 +32,8 @@ pub fn prepare(
         BuilderChoice::Buildah => plan::BuilderPick::Forced(Some(plan::Builder::Buildah)),
         BuilderChoice::None => plan::BuilderPick::Forced(None),
     };
-    let planned = plan::plan(&Inputs {
-        config: &ws.config,
-        settings: &settings,
-        repo: &ws.repo,
-        charts: &ws.charts,
-        builder,
-    });
+    let planned =
+        plan::plan(&Inputs { config: &ws.config, settings: &settings, repo: &ws.repo, charts: &ws.charts, builder });
     let plan = match planned {
         Ok(plan) => {
             diags.extend(validate::check_contents(&ws, &plan));
@@ -125,8 +115,7 @@ pub fn release(sh: &Shell, root: &Path, args: ReleaseArgs) -> anyhow::Result<Exi
 pub fn bump(sh: &Shell, root: &Path, args: BumpArgs) -> anyhow::Result<ExitCode> {
     let _ = sh;
     let path = root.join(crate::config::FILE);
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format_err!("read `{}`: {e}", path.display()))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| format_err!("read `{}`: {e}", path.display()))?;
     let config = crate::config::parse(&text).map_err(anyhow::Error::from)?;
     let date = match args.date {
         Some(d) => d,
@@ -137,15 +126,10 @@ pub fn bump(sh: &Shell, root: &Path, args: BumpArgs) -> anyhow::Result<ExitCode>
     for e in &edits {
         eprintln!("updated {}", e.path);
     }
-    eprintln!(
-        "moved the release to {}; review with `git diff`, then `cargo xtask validate`",
-        args.new_version
-    );
+    eprintln!("moved the release to {}; review with `git diff`, then `cargo xtask validate`", args.new_version);
     Ok(ExitCode::SUCCESS)
 }
 
 fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }

@@ -67,11 +67,7 @@ pub struct ImageConfig {
 #[serde(tag = "from", rename_all = "kebab-case")]
 pub enum ImageSource {
     /// Built from a Dockerfile; `builder` pins the builder for this image.
-    Dockerfile {
-        context: String,
-        dockerfile: String,
-        builder: Option<crate::plan::Builder>,
-    },
+    Dockerfile { context: String, dockerfile: String, builder: Option<crate::plan::Builder> },
     /// Already built: an OCI image layout (folder or tar) or a `docker save` archive.
     Prebuilt { input: String },
 }
@@ -118,15 +114,10 @@ pub fn parse(text: &str) -> Result<ReleaseConfig, Diagnostics> {
             return Err(Diagnostics(vec![d]));
         }
     };
-    let mut p = Parser {
-        text,
-        diags: Diagnostics::default(),
-    };
+    let mut p = Parser { text, diags: Diagnostics::default() };
     let config = p.document(doc.as_table());
     p.diags.0.sort_by_key(|d| d.line);
-    p.diags
-        .into_result(config)
-        .and_then(|c| c.ok_or_else(Diagnostics::default))
+    p.diags.into_result(config).and_then(|c| c.ok_or_else(Diagnostics::default))
 }
 
 struct Parser<'a> {
@@ -145,24 +136,16 @@ impl<'a> Parser<'a> {
     /// blank lines before their header).
     fn line(&self, span: Option<std::ops::Range<usize>>) -> Option<usize> {
         let start = span?.start;
-        let skipped = self
-            .text
-            .get(start..)
-            .map_or(0, |rest| rest.len() - rest.trim_start().len());
+        let skipped = self.text.get(start..).map_or(0, |rest| rest.len() - rest.trim_start().len());
         Some(line_of(self.text, start + skipped))
     }
 
     fn error(&mut self, line: Option<usize>, message: String, help: impl Into<String>) {
-        self.diags
-            .push(Diagnostic::new(FILE, line, message).help(help));
+        self.diags.push(Diagnostic::new(FILE, line, message).help(help));
     }
 
     fn document(&mut self, root: &Table) -> Option<ReleaseConfig> {
-        self.unknown_keys(
-            root,
-            "",
-            &schema::SECTIONS.iter().map(|s| s.name).collect::<Vec<_>>(),
-        );
+        self.unknown_keys(root, "", &schema::SECTIONS.iter().map(|s| s.name).collect::<Vec<_>>());
         let mut tables = Vec::new();
         for section in schema::SECTIONS {
             tables.push(self.section(root, section));
@@ -174,14 +157,8 @@ impl<'a> Parser<'a> {
 
         let version = release.as_ref().and_then(|r| self.version(r));
         let repository = release.as_ref().and_then(|r| self.repository(r));
-        let notes = release
-            .as_ref()
-            .map(|r| self.path(r, "notes"))
-            .unwrap_or(None);
-        let make_latest = release
-            .as_ref()
-            .and_then(|r| self.bool(r, "make-latest"))
-            .unwrap_or(true);
+        let notes = release.as_ref().map(|r| self.path(r, "notes")).unwrap_or(None);
+        let make_latest = release.as_ref().and_then(|r| self.bool(r, "make-latest")).unwrap_or(true);
         let registry_base = registry.as_ref().and_then(|r| self.registry(r));
         let pages_branch = pages.as_ref().and_then(|p| self.string(p, "branch"));
         let pages_url = pages.as_ref().and_then(|p| self.url(p, "url"));
@@ -192,12 +169,8 @@ impl<'a> Parser<'a> {
         self.duplicates(&charts, &images, &bundles);
 
         let lines = Lines {
-            version: release
-                .as_ref()
-                .map_or(1, |r| self.key_line(r, "version").unwrap_or(r.line)),
-            notes: release
-                .as_ref()
-                .map_or(1, |r| self.key_line(r, "notes").unwrap_or(r.line)),
+            version: release.as_ref().map_or(1, |r| self.key_line(r, "version").unwrap_or(r.line)),
+            notes: release.as_ref().map_or(1, |r| self.key_line(r, "notes").unwrap_or(r.line)),
         };
         Some(ReleaseConfig {
             version: version?,
@@ -226,9 +199,7 @@ impl<'a> Parser<'a> {
             }
             return Vec::new();
         };
-        let line = self
-            .line(root.key(section.name).and_then(|k| k.span()))
-            .or(Some(1));
+        let line = self.line(root.key(section.name).and_then(|k| k.span())).or(Some(1));
         let tables: Vec<&Table> = match (section.many, item) {
             (false, Item::Table(t)) => vec![t],
             (true, Item::ArrayOfTables(a)) => a.iter().collect(),
@@ -254,10 +225,7 @@ impl<'a> Parser<'a> {
             .map(|table| {
                 let header = self.line(table.span()).or(line).unwrap_or(1);
                 self.fields(table, section, header);
-                Fields {
-                    table,
-                    line: header,
-                }
+                Fields { table, line: header }
             })
             .collect()
     }
@@ -278,12 +246,7 @@ impl<'a> Parser<'a> {
                     let line = self.line(item.span()).or(Some(header));
                     self.error(
                         line,
-                        format!(
-                            "`{}` in {} must be {}",
-                            field.key,
-                            section.header(),
-                            field.kind.describe()
-                        ),
+                        format!("`{}` in {} must be {}", field.key, section.header(), field.kind.describe()),
                         format!("write `{} = {}`", field.key, field.example),
                     );
                 }
@@ -298,11 +261,7 @@ impl<'a> Parser<'a> {
                 continue;
             }
             let line = self.line(table.key(key).and_then(|k| k.span()));
-            let place = if header.is_empty() {
-                "at the top level".to_owned()
-            } else {
-                format!("in {header}")
-            };
+            let place = if header.is_empty() { "at the top level".to_owned() } else { format!("in {header}") };
             let help = match nearest(key, known) {
                 Some(near) => format!("did you mean `{near}`?"),
                 None => format!("valid keys {place}: {}", known.join(", ")),
@@ -322,8 +281,7 @@ impl<'a> Parser<'a> {
     }
 
     fn string(&self, f: &Fields, key: &str) -> Option<String> {
-        self.value(f, key)
-            .and_then(|(v, _)| v.as_str().map(str::to_owned))
+        self.value(f, key).and_then(|(v, _)| v.as_str().map(str::to_owned))
     }
 
     fn bool(&self, f: &Fields, key: &str) -> Option<bool> {
@@ -334,10 +292,7 @@ impl<'a> Parser<'a> {
         let Some((Value::Array(array), line)) = self.value(f, key) else {
             return Vec::new();
         };
-        array
-            .iter()
-            .filter_map(|v| Some((v.as_str()?.to_owned(), self.line(v.span()).unwrap_or(line))))
-            .collect()
+        array.iter().filter_map(|v| Some((v.as_str()?.to_owned(), self.line(v.span()).unwrap_or(line)))).collect()
     }
 
     fn version(&mut self, f: &Fields) -> Option<semver::Version> {
@@ -346,19 +301,12 @@ impl<'a> Parser<'a> {
         match semver::Version::parse(text) {
             Ok(v) => Some(v),
             Err(e) => {
-                let hint = text
-                    .strip_prefix('v')
-                    .filter(|t| semver::Version::parse(t).is_ok());
+                let hint = text.strip_prefix('v').filter(|t| semver::Version::parse(t).is_ok());
                 let help = match hint {
                     Some(t) => format!("drop the `v`: the tag adds it; write `version = \"{t}\"`"),
-                    None => "use a strict SemVer 2 version such as \"1.2.3\" or \"1.2.3-rc.1\""
-                        .to_owned(),
+                    None => "use a strict SemVer 2 version such as \"1.2.3\" or \"1.2.3-rc.1\"".to_owned(),
                 };
-                self.error(
-                    Some(line),
-                    format!("release.version `{text}` is not SemVer 2: {e}"),
-                    help,
-                );
+                self.error(Some(line), format!("release.version `{text}` is not SemVer 2: {e}"), help);
                 None
             }
         }
@@ -368,11 +316,9 @@ impl<'a> Parser<'a> {
         let (value, line) = self.value(f, "repository")?;
         let text = value.as_str()?;
         let ok = text.split('/').count() == 2
-            && text.split('/').all(|p| {
-                !p.is_empty()
-                    && p.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-            });
+            && text
+                .split('/')
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)));
         if !ok {
             self.error(
                 Some(line),
@@ -424,40 +370,32 @@ impl<'a> Parser<'a> {
         match normalize_path(text) {
             Ok(p) => Some(p),
             Err(e) => {
-                self.error(
-                    Some(line),
-                    format!("`{key}` {e}"),
-                    "use a path relative to the repository root, inside it",
-                );
+                self.error(Some(line), format!("`{key}` {e}"), "use a path relative to the repository root, inside it");
                 None
             }
         }
     }
 
     fn allow(&mut self, f: &Fields) -> Vec<String> {
-        self.strings(f, "allow")
-            .into_iter()
-            .filter_map(|(p, line)| self.check_path(&p, "allow", line))
-            .collect()
+        self.strings(f, "allow").into_iter().filter_map(|(p, line)| self.check_path(&p, "allow", line)).collect()
     }
 
     fn chart(&mut self, f: &Fields) -> Option<ChartConfig> {
         let path = self.path(f, "path");
         let oci = self.bool(f, "oci").unwrap_or(false);
         let allow = self.allow(f);
-        Some(ChartConfig {
-            path: path?,
-            oci,
-            allow,
-            line: f.line,
-        })
+        Some(ChartConfig { path: path?, oci, allow, line: f.line })
     }
 
     fn image(&mut self, f: &Fields) -> Option<ImageConfig> {
         let name = self.value(f, "name").and_then(|(v, line)| {
             let name = v.as_str()?;
             if let Err(e) = paths::check_repository_name(name) {
-                self.error(Some(line), format!("image name `{name}` {e}"), "use lowercase letters, digits and single `-`, `.` or `_` between them, e.g. \"lamina-core\"");
+                self.error(
+                    Some(line),
+                    format!("image name `{name}` {e}"),
+                    "use lowercase letters, digits and single `-`, `.` or `_` between them, e.g. \"lamina-core\"",
+                );
                 return None;
             }
             Some(name.to_owned())
@@ -472,19 +410,12 @@ impl<'a> Parser<'a> {
                     "write platforms like \"linux/amd64\" or \"linux/arm/v7\"",
                 );
             } else if platforms.contains(&p) {
-                self.error(
-                    Some(line),
-                    format!("platform `{p}` is listed twice"),
-                    "remove the repeated entry",
-                );
+                self.error(Some(line), format!("platform `{p}` is listed twice"), "remove the repeated entry");
             } else {
                 platforms.push(p);
             }
         }
-        if f.table.contains_key("platforms")
-            && platforms.is_empty()
-            && self.strings(f, "platforms").is_empty()
-        {
+        if f.table.contains_key("platforms") && platforms.is_empty() && self.strings(f, "platforms").is_empty() {
             self.error(
                 Some(f.line),
                 "`platforms` is empty".to_owned(),
@@ -494,22 +425,14 @@ impl<'a> Parser<'a> {
         if platforms.is_empty() {
             platforms.push("linux/amd64".to_owned());
         }
-        Some(ImageConfig {
-            name: name?,
-            source: source?,
-            platforms,
-            line: f.line,
-        })
+        Some(ImageConfig { name: name?, source: source?, platforms, line: f.line })
     }
 
     /// `context` (with `dockerfile`, `builder`) or `input`, never both.
     fn image_source(&mut self, f: &Fields) -> Option<ImageSource> {
         let has = |k: &str| f.table.contains_key(k);
         if has("input") {
-            if let Some(key) = ["context", "dockerfile", "builder"]
-                .into_iter()
-                .find(|k| has(k))
-            {
+            if let Some(key) = ["context", "dockerfile", "builder"].into_iter().find(|k| has(k)) {
                 let line = self.key_line(f, key).or(Some(f.line));
                 self.error(
                     line,
@@ -518,9 +441,7 @@ impl<'a> Parser<'a> {
                 );
                 return None;
             }
-            return Some(ImageSource::Prebuilt {
-                input: self.path(f, "input")?,
-            });
+            return Some(ImageSource::Prebuilt { input: self.path(f, "input")? });
         }
         if !has("context") {
             self.error(
@@ -542,20 +463,12 @@ impl<'a> Parser<'a> {
                 Some("buildah") => Some(crate::plan::Builder::Buildah),
                 other => {
                     let other = other.unwrap_or_default();
-                    self.error(
-                        Some(line),
-                        format!("unknown builder `{other}`"),
-                        "use \"buildx\" or \"buildah\"",
-                    );
+                    self.error(Some(line), format!("unknown builder `{other}`"), "use \"buildx\" or \"buildah\"");
                     return None;
                 }
             },
         };
-        Some(ImageSource::Dockerfile {
-            context,
-            dockerfile,
-            builder,
-        })
+        Some(ImageSource::Dockerfile { context, dockerfile, builder })
     }
 
     fn bundle(&mut self, f: &Fields) -> Option<BundleConfig> {
@@ -600,23 +513,11 @@ impl<'a> Parser<'a> {
                 "remove it, or set `kind = \"compose\"`",
             );
         }
-        Some(BundleConfig {
-            name: name?,
-            kind: kind?,
-            path: path?,
-            allow,
-            pin_images,
-            line: f.line,
-        })
+        Some(BundleConfig { name: name?, kind: kind?, path: path?, allow, pin_images, line: f.line })
     }
 
     /// Names and paths that must be unique across the file.
-    fn duplicates(
-        &mut self,
-        charts: &[ChartConfig],
-        images: &[ImageConfig],
-        bundles: &[BundleConfig],
-    ) {
+    fn duplicates(&mut self, charts: &[ChartConfig], images: &[ImageConfig], bundles: &[BundleConfig]) {
         let keys = charts.iter().map(|c| ("chart path", &c.path, c.line));
         let keys = keys.chain(images.iter().map(|i| ("image name", &i.name, i.line)));
         let keys = keys.chain(bundles.iter().map(|b| ("bundle name", &b.name, b.line)));
@@ -625,11 +526,7 @@ impl<'a> Parser<'a> {
             match seen.iter().find(|(w, k, _)| *w == what && *k == key) {
                 Some((_, _, first)) => {
                     let message = format!("duplicate {what} `{key}` (first at line {first})");
-                    self.error(
-                        Some(line),
-                        message,
-                        "remove one of them or give it another name",
-                    );
+                    self.error(Some(line), message, "remove one of them or give it another name");
                 }
                 None => seen.push((what, key, line)),
             }

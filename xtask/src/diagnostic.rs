@@ -19,12 +19,7 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(file: impl Into<String>, line: Option<usize>, message: impl Into<String>) -> Self {
-        Diagnostic {
-            file: file.into(),
-            line,
-            message: message.into(),
-            help: None,
-        }
+        Diagnostic { file: file.into(), line, message: message.into(), help: None }
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
@@ -40,10 +35,7 @@ impl Diagnostic {
             text.push_str(&format!(" (help: {help})"));
         }
         // Workflow commands end at a newline; `%` must be escaped first.
-        let text = text
-            .replace('%', "%25")
-            .replace('\r', "%0D")
-            .replace('\n', "%0A");
+        let text = text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
         format!("::error file={}{line}::{text}", self.file)
     }
 }
@@ -84,11 +76,7 @@ impl Diagnostics {
 
     /// `Ok(value)` when nothing was found, else these problems as the error.
     pub fn into_result<T>(self, value: T) -> Result<T, Diagnostics> {
-        if self.is_empty() {
-            Ok(value)
-        } else {
-            Err(self)
-        }
+        if self.is_empty() { Ok(value) } else { Err(self) }
     }
 }
 
@@ -106,9 +94,5 @@ impl std::error::Error for Diagnostics {}
 
 /// 1-based line of a byte offset in `text`.
 pub fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+    text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
 }

@@ -26,11 +26,7 @@ impl Workspace {
     pub fn load(sh: &Shell, root: &Path) -> anyhow::Result<Workspace> {
         let path = root.join(config::FILE);
         let config_text = std::fs::read_to_string(&path).with_context(|| {
-            format!(
-                "read `{}`\n\nhint: run from a checkout that has a `{}`",
-                path.display(),
-                config::FILE
-            )
+            format!("read `{}`\n\nhint: run from a checkout that has a `{}`", path.display(), config::FILE)
         })?;
         let config = config::parse(&config_text)?;
         let repo = RepoState::read(sh, root)?;
@@ -43,13 +39,7 @@ impl Workspace {
             }
         }
         diags.into_result(())?;
-        Ok(Workspace {
-            root: root.to_path_buf(),
-            config,
-            config_text,
-            repo,
-            charts,
-        })
+        Ok(Workspace { root: root.to_path_buf(), config, config_text, repo, charts })
     }
 
     /// Text of a tracked file.
@@ -58,25 +48,12 @@ impl Workspace {
     }
 }
 
-fn read_chart(
-    root: &Path,
-    repo: &RepoState,
-    dir: &str,
-    line: usize,
-) -> Result<ChartSource, Diagnostic> {
+fn read_chart(root: &Path, repo: &RepoState, dir: &str, line: usize) -> Result<ChartSource, Diagnostic> {
     let file = config::normalize_path(&format!("{dir}/Chart.yaml")).unwrap_or_default();
     if !repo.is_tracked(&file) {
-        let message = if root.join(&file).exists() {
-            "is not tracked by git"
-        } else {
-            "does not exist"
-        };
-        return Err(Diagnostic::new(
-            config::FILE,
-            Some(line),
-            format!("chart `{dir}`: `{file}` {message}"),
-        )
-        .help("point `path` at a chart directory whose Chart.yaml is committed"));
+        let message = if root.join(&file).exists() { "is not tracked by git" } else { "does not exist" };
+        return Err(Diagnostic::new(config::FILE, Some(line), format!("chart `{dir}`: `{file}` {message}"))
+            .help("point `path` at a chart directory whose Chart.yaml is committed"));
     }
     let text = std::fs::read_to_string(root.join(&file))
         .map_err(|e| Diagnostic::new(&file, None, format!("cannot read: {e}")))?;
@@ -99,18 +76,8 @@ fn read_chart(
 /// `buildah`, else none.
 pub fn detect_builder(sh: &Shell) -> Option<Builder> {
     if shell::which("docker").is_some()
-        && cmd!(sh, "docker buildx version")
-            .quiet()
-            .ignore_stdout()
-            .ignore_stderr()
-            .run()
-            .is_ok()
-        && cmd!(sh, "docker info")
-            .quiet()
-            .ignore_stdout()
-            .ignore_stderr()
-            .run()
-            .is_ok()
+        && cmd!(sh, "docker buildx version").quiet().ignore_stdout().ignore_stderr().run().is_ok()
+        && cmd!(sh, "docker info").quiet().ignore_stdout().ignore_stderr().run().is_ok()
     {
         return Some(Builder::Buildx);
     }

@@ -52,26 +52,15 @@ pub fn read(dir: &Path) -> anyhow::Result<Image> {
     let index_path = dir.join("index.json");
     let text = std::fs::read(&index_path)
         .with_context(|| format!("read `{}`: not an OCI image layout", index_path.display()))?;
-    let index: Value = serde_json::from_slice(&text)
-        .with_context(|| format!("`{}` is not JSON", index_path.display()))?;
-    let entries = index["manifests"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
+    let index: Value =
+        serde_json::from_slice(&text).with_context(|| format!("`{}` is not JSON", index_path.display()))?;
+    let entries = index["manifests"].as_array().map(Vec::as_slice).unwrap_or_default();
     let [top] = entries else {
-        bail!(
-            "`{}` names {} images; a layout for one image names exactly one",
-            index_path.display(),
-            entries.len()
-        );
+        bail!("`{}` names {} images; a layout for one image names exactly one", index_path.display(), entries.len());
     };
     let mut image = Image {
         dir: dir.to_path_buf(),
-        root: Document {
-            digest: String::new(),
-            media_type: String::new(),
-            bytes: Vec::new(),
-        },
+        root: Document { digest: String::new(), media_type: String::new(), bytes: Vec::new() },
         children: Vec::new(),
         blobs: Vec::new(),
     };
@@ -88,35 +77,20 @@ fn visit(
     depth: usize,
 ) -> anyhow::Result<Document> {
     if depth > 4 {
-        bail!(
-            "image indexes in `{}` are nested more than four deep",
-            dir.display()
-        );
+        bail!("image indexes in `{}` are nested more than four deep", dir.display());
     }
-    let digest = descriptor["digest"]
-        .as_str()
-        .context("a descriptor has no digest")?
-        .to_owned();
+    let digest = descriptor["digest"].as_str().context("a descriptor has no digest")?.to_owned();
     let bytes = read_blob(dir, &digest)?;
-    let doc: Value =
-        serde_json::from_slice(&bytes).with_context(|| format!("manifest {digest} is not JSON"))?;
+    let doc: Value = serde_json::from_slice(&bytes).with_context(|| format!("manifest {digest} is not JSON"))?;
     // The descriptor's type, else the document's own, else its shape (`index.json` may omit it).
     let media_type = descriptor["mediaType"]
         .as_str()
         .or_else(|| doc["mediaType"].as_str())
-        .unwrap_or(if doc.get("manifests").is_some() {
-            OCI_INDEX
-        } else {
-            OCI_MANIFEST
-        })
+        .unwrap_or(if doc.get("manifests").is_some() { OCI_INDEX } else { OCI_MANIFEST })
         .to_owned();
     match media_type.as_str() {
         OCI_INDEX | DOCKER_LIST => {
-            for child in doc["manifests"]
-                .as_array()
-                .map(Vec::as_slice)
-                .unwrap_or_default()
-            {
+            for child in doc["manifests"].as_array().map(Vec::as_slice).unwrap_or_default() {
                 let child = visit(dir, child, children, blobs, depth + 1)?;
                 if !children.iter().any(|c| c.digest == child.digest) {
                     children.push(child);
@@ -124,10 +98,7 @@ fn visit(
             }
         }
         OCI_MANIFEST | DOCKER_MANIFEST => {
-            let layers = doc["layers"]
-                .as_array()
-                .map(Vec::as_slice)
-                .unwrap_or_default();
+            let layers = doc["layers"].as_array().map(Vec::as_slice).unwrap_or_default();
             for blob in std::iter::once(&doc["config"]).chain(layers) {
                 let digest = blob["digest"]
                     .as_str()
@@ -136,22 +107,14 @@ fn visit(
                     continue;
                 }
                 let size = verify_file(dir, digest)?;
-                blobs.push(Blob {
-                    digest: digest.to_owned(),
-                    size,
-                });
+                blobs.push(Blob { digest: digest.to_owned(), size });
             }
         }
-        other => bail!(
-            "`{}` holds a document of type `{other}`, which is not an image manifest or index",
-            dir.display()
-        ),
+        other => {
+            bail!("`{}` holds a document of type `{other}`, which is not an image manifest or index", dir.display())
+        }
     }
-    Ok(Document {
-        digest,
-        media_type,
-        bytes,
-    })
+    Ok(Document { digest, media_type, bytes })
 }
 
 fn blob_path(dir: &Path, digest: &str) -> PathBuf {
@@ -161,13 +124,8 @@ fn blob_path(dir: &Path, digest: &str) -> PathBuf {
 
 fn read_blob(dir: &Path, digest: &str) -> anyhow::Result<Vec<u8>> {
     let path = blob_path(dir, digest);
-    let bytes = std::fs::read(&path)
-        .with_context(|| format!("blob {digest} is missing from `{}`", dir.display()))?;
-    check(
-        digest,
-        &format!("sha256:{}", hex::encode(Sha256::digest(&bytes))),
-        dir,
-    )?;
+    let bytes = std::fs::read(&path).with_context(|| format!("blob {digest} is missing from `{}`", dir.display()))?;
+    check(digest, &format!("sha256:{}", hex::encode(Sha256::digest(&bytes))), dir)?;
     Ok(bytes)
 }
 
@@ -182,10 +140,7 @@ fn verify_file(dir: &Path, digest: &str) -> anyhow::Result<u64> {
 
 fn check(expected: &str, actual: &str, dir: &Path) -> anyhow::Result<()> {
     if !expected.starts_with("sha256:") {
-        bail!(
-            "blob {expected} in `{}` uses a digest algorithm other than sha256",
-            dir.display()
-        );
+        bail!("blob {expected} in `{}` uses a digest algorithm other than sha256", dir.display());
     }
     if expected != actual {
         bail!(
@@ -200,10 +155,7 @@ fn check(expected: &str, actual: &str, dir: &Path) -> anyhow::Result<()> {
 /// already there unless named again), rewrites the documents that change and the descriptors
 /// that point at them, and returns the new root digest. Docker-typed documents have no
 /// annotations and are left as they are. The same layout and annotations give the same digests.
-pub fn annotate(
-    dir: &Path,
-    annotations: &std::collections::BTreeMap<String, String>,
-) -> anyhow::Result<String> {
+pub fn annotate(dir: &Path, annotations: &std::collections::BTreeMap<String, String>) -> anyhow::Result<String> {
     let index_path = dir.join("index.json");
     let mut index: Value = serde_json::from_slice(&std::fs::read(&index_path)?)?;
     let Some([top]) = index["manifests"].as_array_mut().map(Vec::as_mut_slice) else {
@@ -223,35 +175,18 @@ fn rewrite(
     depth: usize,
 ) -> anyhow::Result<()> {
     if depth > 4 {
-        bail!(
-            "image indexes in `{}` are nested more than four deep",
-            dir.display()
-        );
+        bail!("image indexes in `{}` are nested more than four deep", dir.display());
     }
-    let digest = descriptor["digest"]
-        .as_str()
-        .context("a descriptor has no digest")?
-        .to_owned();
+    let digest = descriptor["digest"].as_str().context("a descriptor has no digest")?.to_owned();
     let mut doc: Value = serde_json::from_slice(&read_blob(dir, &digest)?)?;
-    let media_type = descriptor["mediaType"]
-        .as_str()
-        .or_else(|| doc["mediaType"].as_str())
-        .map(str::to_owned);
-    let media_type = media_type.unwrap_or_else(|| {
-        if doc.get("manifests").is_some() {
-            OCI_INDEX.to_owned()
-        } else {
-            OCI_MANIFEST.to_owned()
-        }
-    });
+    let media_type = descriptor["mediaType"].as_str().or_else(|| doc["mediaType"].as_str()).map(str::to_owned);
+    let media_type = media_type
+        .unwrap_or_else(|| if doc.get("manifests").is_some() { OCI_INDEX.to_owned() } else { OCI_MANIFEST.to_owned() });
     match media_type.as_str() {
         OCI_INDEX => {
             for child in doc["manifests"].as_array_mut().into_iter().flatten() {
                 // Attestation manifests describe another manifest; they keep their own annotations.
-                if child["annotations"]
-                    .get("vnd.docker.reference.type")
-                    .is_none()
-                {
+                if child["annotations"].get("vnd.docker.reference.type").is_none() {
                     rewrite(dir, child, annotations, depth + 1)?;
                 }
             }
@@ -281,10 +216,7 @@ pub fn import(input: &Path, dest: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dest)?;
     if input.is_dir() {
         if !input.join("index.json").exists() {
-            bail!(
-                "`{}` is a folder without `index.json`: not an OCI image layout",
-                input.display()
-            );
+            bail!("`{}` is a folder without `index.json`: not an OCI image layout", input.display());
         }
         for entry in walkdir::WalkDir::new(input) {
             let entry = entry?;
@@ -320,34 +252,23 @@ pub fn import(input: &Path, dest: &Path) -> anyhow::Result<()> {
 fn from_docker_save(dir: &Path, dest: &Path) -> anyhow::Result<()> {
     let manifest: Value = serde_json::from_slice(&std::fs::read(dir.join("manifest.json"))?)?;
     let images = manifest.as_array().map(Vec::as_slice).unwrap_or_default();
-    let [image] = images else {
-        bail!("it holds {} images; save exactly one", images.len())
-    };
+    let [image] = images else { bail!("it holds {} images; save exactly one", images.len()) };
     let blobs = dest.join("blobs/sha256");
     std::fs::create_dir_all(&blobs)?;
     let store = |rel: &str| -> anyhow::Result<(String, u64, bool)> {
         let path = dir.join(rel);
-        let (hex, size) =
-            crate::build::sha256_file(&path).with_context(|| format!("read `{rel}`"))?;
+        let (hex, size) = crate::build::sha256_file(&path).with_context(|| format!("read `{rel}`"))?;
         let mut magic = [0u8; 2];
-        let gzip = std::io::Read::read(&mut std::fs::File::open(&path)?, &mut magic)? == 2
-            && magic == [0x1f, 0x8b];
+        let gzip = std::io::Read::read(&mut std::fs::File::open(&path)?, &mut magic)? == 2 && magic == [0x1f, 0x8b];
         std::fs::copy(&path, blobs.join(&hex))?;
         Ok((format!("sha256:{hex}"), size, gzip))
     };
     let (config_digest, config_size, _) = store(image["Config"].as_str().context("no `Config`")?)?;
     let mut layers = Vec::new();
-    for layer in image["Layers"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-    {
+    for layer in image["Layers"].as_array().map(Vec::as_slice).unwrap_or_default() {
         let (digest, size, gzip) = store(layer.as_str().context("a layer without a path")?)?;
-        let media_type = if gzip {
-            "application/vnd.oci.image.layer.v1.tar+gzip"
-        } else {
-            "application/vnd.oci.image.layer.v1.tar"
-        };
+        let media_type =
+            if gzip { "application/vnd.oci.image.layer.v1.tar+gzip" } else { "application/vnd.oci.image.layer.v1.tar" };
         layers.push(serde_json::json!({"mediaType": media_type, "digest": digest, "size": size}));
     }
     let doc = serde_json::json!({
@@ -361,9 +282,6 @@ fn from_docker_save(dir: &Path, dest: &Path) -> anyhow::Result<()> {
     std::fs::write(blob_path(dest, &digest), &bytes)?;
     let index = serde_json::json!({"schemaVersion": 2, "manifests": [{"mediaType": OCI_MANIFEST, "digest": digest, "size": bytes.len()}]});
     std::fs::write(dest.join("index.json"), serde_json::to_vec(&index)?)?;
-    std::fs::write(
-        dest.join("oci-layout"),
-        br#"{"imageLayoutVersion":"1.0.0"}"#,
-    )?;
+    std::fs::write(dest.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#)?;
     Ok(())
 }

@@ -51,22 +51,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify(_) => not_yet("verify", "the GitHub, registry and Pages channels"),
         Command::Bump(args) => commands::bump(&sh, &root, args),
         // Paths on the command line are relative to where the command was started.
-        Command::Index(IndexCommand::Add {
-            archives,
-            dry_run,
-            remote,
-        }) => {
-            let archives = archives
-                .iter()
-                .map(std::path::absolute)
-                .collect::<Result<Vec<_>, _>>()?;
+        Command::Index(IndexCommand::Add { archives, dry_run, remote }) => {
+            let archives = archives.iter().map(std::path::absolute).collect::<Result<Vec<_>, _>>()?;
             commands::index::add(&sh, &root, &archives, dry_run, &remote)
         }
-        Command::Index(IndexCommand::Rebuild {
-            from,
-            dry_run,
-            remote,
-        }) => commands::index::rebuild(&sh, &root, &std::path::absolute(from)?, dry_run, &remote),
+        Command::Index(IndexCommand::Rebuild { from, dry_run, remote }) => {
+            commands::index::rebuild(&sh, &root, &std::path::absolute(from)?, dry_run, &remote)
+        }
         Command::Test(args) => dev::test::run(&sh, &root, args),
         Command::Bench => dev::bench::run(&sh, &root),
     }

@@ -10,8 +10,7 @@ fn main() -> ExitCode {
         Err(err) => {
             // A closed pipe (`cargo xtask dry-run --json | head`) is not a failure worth a message.
             if err.chain().any(|e| {
-                e.downcast_ref::<std::io::Error>()
-                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+                e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
             }) {
                 return ExitCode::SUCCESS;
             }

@@ -203,13 +203,7 @@ impl Step {
 
 /// Decides the release. Pure: the same inputs give the same plan.
 pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
-    let Inputs {
-        config,
-        settings,
-        repo,
-        charts: sources,
-        builder,
-    } = inputs;
+    let Inputs { config, settings, repo, charts: sources, builder } = inputs;
     let version = config.version.to_string();
     let tag = format!("v{version}");
     let prerelease = !config.version.pre.is_empty();
@@ -221,9 +215,7 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
         match select::chart(repo, chart, &name, source.helmignore.as_deref()) {
             Ok(entries) => charts.push(ChartPlan {
                 file: format!("{name}-{version}.tgz"),
-                oci: chart
-                    .oci
-                    .then(|| format!("{}/charts/{name}:{}", settings.registry, oci_tag(&version))),
+                oci: chart.oci.then(|| format!("{}/charts/{name}:{}", settings.registry, oci_tag(&version))),
                 name,
                 version: version.clone(),
                 path: chart.path.clone(),
@@ -258,12 +250,7 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
             builder: match (&image.source, builder) {
                 (ImageSource::Prebuilt { .. }, _) => None,
                 (ImageSource::Dockerfile { .. }, BuilderPick::Forced(b)) => *b,
-                (
-                    ImageSource::Dockerfile {
-                        builder: pinned, ..
-                    },
-                    BuilderPick::Auto(found),
-                ) => pinned.or(*found),
+                (ImageSource::Dockerfile { builder: pinned, .. }, BuilderPick::Auto(found)) => pinned.or(*found),
             },
             annotations: image_annotations(
                 settings,
@@ -281,12 +268,8 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
     let mut assets: Vec<String> = charts.iter().map(|c| c.file.clone()).collect();
     assets.extend(bundles.iter().map(|b| b.file.clone()));
     assets.extend([MANIFEST.to_owned(), SUMS.to_owned()]);
-    let download_base = format!(
-        "{}/{}/releases/download/{}",
-        settings.server_url,
-        settings.repository,
-        tag.replace('+', "%2B")
-    );
+    let download_base =
+        format!("{}/{}/releases/download/{}", settings.server_url, settings.repository, tag.replace('+', "%2B"));
     let index = IndexPlan {
         remote: settings.pages_remote.clone(),
         branch: config.pages_branch.clone(),
@@ -309,13 +292,8 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
     steps.extend([Step::WriteManifest, Step::WriteSums]);
     steps.extend((0..images.len()).map(|image| Step::PushImage { image }));
     steps.extend((0..images.len()).map(|image| Step::MoveTags { image }));
-    steps.extend(
-        charts
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.oci.is_some())
-            .map(|(chart, _)| Step::PushChart { chart }),
-    );
+    steps
+        .extend(charts.iter().enumerate().filter(|(_, c)| c.oci.is_some()).map(|(chart, _)| Step::PushChart { chart }));
     steps.extend([Step::DraftRelease, Step::UploadAssets, Step::PublishRelease]);
     if !charts.is_empty() {
         steps.push(Step::MergeIndex);
@@ -325,12 +303,7 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
     Ok(Plan {
         repository: settings.repository.clone(),
         out_dir: format!("target/release/{tag}"),
-        release: ReleasePlan {
-            name: tag.clone(),
-            notes: config.notes.clone(),
-            assets,
-            download_base,
-        },
+        release: ReleasePlan { name: tag.clone(), notes: config.notes.clone(), assets, download_base },
         version,
         tag,
         prerelease,
@@ -349,10 +322,7 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
 /// Where the assets of the release tagged `tag` are downloaded from once it is published
 /// (`+` appears as `%2B` in GitHub's URLs).
 pub fn download_base(server_url: &str, repository: &str, tag: &str) -> String {
-    format!(
-        "{server_url}/{repository}/releases/download/{}",
-        tag.replace('+', "%2B")
-    )
+    format!("{server_url}/{repository}/releases/download/{}", tag.replace('+', "%2B"))
 }
 
 /// The annotations of every image: `source` links the package to the repository on GHCR.
@@ -363,10 +333,7 @@ pub fn image_annotations(
     time: i64,
 ) -> std::collections::BTreeMap<String, String> {
     [
-        (
-            "org.opencontainers.image.source",
-            format!("{}/{}", settings.server_url, settings.repository),
-        ),
+        ("org.opencontainers.image.source", format!("{}/{}", settings.server_url, settings.repository)),
         ("org.opencontainers.image.version", version.to_owned()),
         ("org.opencontainers.image.revision", commit.to_owned()),
         ("org.opencontainers.image.created", rfc3339(time)),

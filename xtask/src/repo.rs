@@ -45,49 +45,37 @@ impl RepoState {
     /// Reads the state of the checkout at `root`.
     pub fn read(sh: &Shell, root: &Path) -> anyhow::Result<RepoState> {
         let _dir = sh.push_dir(root);
-        let head = cmd!(sh, "git rev-parse --verify HEAD")
-            .quiet()
-            .ignore_stderr()
-            .read()
-            .map_err(|_| format_err!("`{}` has no commit to release\n\nhint: commit the files first (`git add -A && git commit`)", root.display()))?;
+        let head = cmd!(sh, "git rev-parse --verify HEAD").quiet().ignore_stderr().read().map_err(|_| {
+            format_err!(
+                "`{}` has no commit to release\n\nhint: commit the files first (`git add -A && git commit`)",
+                root.display()
+            )
+        })?;
         let commit_time = cmd!(sh, "git log -1 --format=%ct HEAD").quiet().read()?;
-        let commit_time = commit_time
-            .trim()
-            .parse()
-            .context("read the commit time of HEAD")?;
+        let commit_time = commit_time.trim().parse().context("read the commit time of HEAD")?;
         let tags = cmd!(sh, "git tag --points-at HEAD").quiet().read()?;
-        let status = cmd!(sh, "git status --porcelain=v1 -z --untracked-files=no")
-            .quiet()
-            .read()?;
+        let status = cmd!(sh, "git status --porcelain=v1 -z --untracked-files=no").quiet().read()?;
         let listing = cmd!(sh, "git ls-files --stage -z").quiet().read()?;
         let mut files = Vec::new();
         for record in listing.split('\0').filter(|r| !r.is_empty()) {
-            let (meta, path) = record
-                .split_once('\t')
-                .ok_or_else(|| format_err!("unexpected `git ls-files` output: {record}"))?;
+            let (meta, path) =
+                record.split_once('\t').ok_or_else(|| format_err!("unexpected `git ls-files` output: {record}"))?;
             let mode = meta.split(' ').next().unwrap_or_default();
             let kind = match mode {
                 "100755" => FileKind::Executable,
                 "120000" => {
-                    let target = std::fs::read_link(root.join(path))
-                        .with_context(|| format!("read the symlink `{path}`"))?;
+                    let target =
+                        std::fs::read_link(root.join(path)).with_context(|| format!("read the symlink `{path}`"))?;
                     FileKind::Symlink(target.to_string_lossy().into_owned())
                 }
                 "160000" => FileKind::Submodule,
                 _ => FileKind::Regular,
             };
-            files.push(TrackedFile {
-                path: path.to_owned(),
-                kind,
-            });
+            files.push(TrackedFile { path: path.to_owned(), kind });
         }
         files.sort_by(|a, b| a.path.cmp(&b.path));
         files.dedup_by(|a, b| a.path == b.path); // unmerged paths appear once per stage
-        let changed = status
-            .split('\0')
-            .filter(|r| r.len() > 3)
-            .map(|r| r[3..].to_owned())
-            .collect();
+        let changed = status.split('\0').filter(|r| r.len() > 3).map(|r| r[3..].to_owned()).collect();
         Ok(RepoState {
             root: root.to_path_buf(),
             head: head.trim().to_owned(),
@@ -100,18 +88,13 @@ impl RepoState {
 
     /// Tracked files under `dir` (repository-relative; `.` is the whole repository).
     pub fn files_under<'a>(&'a self, dir: &'a str) -> impl Iterator<Item = &'a TrackedFile> + 'a {
-        self.files.iter().filter(move |f| {
-            dir == "."
-                || f.path
-                    .strip_prefix(dir)
-                    .is_some_and(|rest| rest.starts_with('/'))
-        })
+        self.files
+            .iter()
+            .filter(move |f| dir == "." || f.path.strip_prefix(dir).is_some_and(|rest| rest.starts_with('/')))
     }
 
     pub fn is_tracked(&self, path: &str) -> bool {
-        self.files
-            .binary_search_by(|f| f.path.as_str().cmp(path))
-            .is_ok()
+        self.files.binary_search_by(|f| f.path.as_str().cmp(path)).is_ok()
     }
 
     /// `true` when `dir` holds at least one tracked file.

@@ -20,19 +20,12 @@ pub fn built(built: &Built, out_dir: &str) -> String {
     let mut out = format!("built into {out_dir}/\n");
     let width = built.assets.iter().map(|a| a.name.len()).max().unwrap_or(0);
     for a in &built.assets {
-        out.push_str(&format!(
-            "  {:<width$}  {:>9}  sha256:{}\n",
-            a.name,
-            human_size(a.size),
-            &a.sha256[..16]
-        ));
+        out.push_str(&format!("  {:<width$}  {:>9}  sha256:{}\n", a.name, human_size(a.size), &a.sha256[..16]));
     }
     for i in &built.images {
         match (&i.digest, &i.not_built) {
             (Some(d), _) => out.push_str(&format!("  image {}  {d}\n", i.name)),
-            (None, Some(reason)) => {
-                out.push_str(&format!("  image {}  not built here: {reason}\n", i.name))
-            }
+            (None, Some(reason)) => out.push_str(&format!("  image {}  not built here: {reason}\n", i.name)),
             (None, None) => {}
         }
     }

@@ -53,10 +53,7 @@ fn display<S: serde::Serializer>(v: &RegistryBase, s: S) -> Result<S::Ok, S::Err
 
 impl Settings {
     pub fn resolve(args: &RemoteArgs, config: &ReleaseConfig) -> anyhow::Result<Settings> {
-        let repository = args
-            .repository
-            .clone()
-            .unwrap_or_else(|| config.repository.clone());
+        let repository = args.repository.clone().unwrap_or_else(|| config.repository.clone());
         let (owner, repo) = repository
             .split_once('/')
             .filter(|(o, r)| !o.is_empty() && !r.is_empty() && !r.contains('/'))
@@ -66,15 +63,9 @@ impl Settings {
                     env::GITHUB_REPOSITORY
                 )
             })?;
-        let registry_text = args
-            .registry
-            .clone()
-            .unwrap_or_else(|| config.registry.clone());
+        let registry_text = args.registry.clone().unwrap_or_else(|| config.registry.clone());
         let registry = parse_registry_base(&registry_text).map_err(|e| {
-            format_err!(
-                "registry {e}\n\nhint: fix --registry, {} or registry.base",
-                env::LAMINA_REGISTRY
-            )
+            format_err!("registry {e}\n\nhint: fix --registry, {} or registry.base", env::LAMINA_REGISTRY)
         })?;
         let pages_url = args
             .pages_url

@@ -18,24 +18,18 @@ pub fn at(root: &Path) -> anyhow::Result<Shell> {
 
 /// The workspace root: the parent of this crate's manifest directory, so any cwd works.
 pub fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
 }
 
 /// Full path of `program` on `PATH`, if present.
 pub fn which(program: &str) -> Option<PathBuf> {
     let path = crate::env::var("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|p| is_executable(p))
+    std::env::split_paths(&path).map(|dir| dir.join(program)).find(|p| is_executable(p))
 }
 
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    path.metadata()
-        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 /// A named block of log output: `::group::` in GitHub Actions, a heading elsewhere; prints the
@@ -54,11 +48,7 @@ impl Section {
         } else {
             eprintln!("== {name}");
         }
-        Section {
-            name,
-            start: Instant::now(),
-            github,
-        }
+        Section { name, start: Instant::now(), github }
     }
 }
 
@@ -82,18 +72,11 @@ pub fn run_captured(cmd: xshell::Cmd<'_>) -> anyhow::Result<String> {
     let stderr = String::from_utf8_lossy(&output.stderr);
     let tail: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
     let tail = tail[tail.len().saturating_sub(3)..].join("\n");
-    anyhow::bail!(
-        "`{}` failed ({}): {tail}",
-        shown.split(' ').next().unwrap_or_default(),
-        output.status
-    )
+    anyhow::bail!("`{}` failed ({}): {tail}", shown.split(' ').next().unwrap_or_default(), output.status)
 }
 
 /// Starts `cmd` in the background with its output discarded; the caller stops it.
 pub fn spawn(cmd: xshell::Cmd<'_>) -> anyhow::Result<std::process::Child> {
     let mut command: std::process::Command = cmd.into();
-    Ok(command
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()?)
+    Ok(command.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn()?)
 }

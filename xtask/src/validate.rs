@@ -32,30 +32,19 @@ pub fn check(ws: &Workspace) -> Diagnostics {
 /// A Dockerfile image has its context and Dockerfile tracked; a prebuilt one its input.
 fn image_source(ws: &Workspace, image: &crate::config::ImageConfig) -> Diagnostics {
     let mut diags = Diagnostics::default();
-    let mut problem = |message: String, help: &str| {
-        diags.push(Diagnostic::new(CONFIG, Some(image.line), message).help(help))
-    };
+    let mut problem =
+        |message: String, help: &str| diags.push(Diagnostic::new(CONFIG, Some(image.line), message).help(help));
     match &image.source {
-        ImageSource::Dockerfile {
-            context,
-            dockerfile,
-            ..
-        } => {
+        ImageSource::Dockerfile { context, dockerfile, .. } => {
             if !ws.repo.has_dir(context) {
                 problem(
-                    format!(
-                        "image `{}`: context `{context}` holds no tracked file",
-                        image.name
-                    ),
+                    format!("image `{}`: context `{context}` holds no tracked file", image.name),
                     "point `context` at the folder the image is built from",
                 );
             }
             if !ws.repo.is_tracked(dockerfile) {
                 problem(
-                    format!(
-                        "image `{}`: Dockerfile `{dockerfile}` is missing",
-                        image.name
-                    ),
+                    format!("image `{}`: Dockerfile `{dockerfile}` is missing", image.name),
                     "add the Dockerfile, or set `dockerfile` to where it is",
                 );
             }
@@ -80,17 +69,8 @@ pub fn check_contents(ws: &Workspace, plan: &Plan) -> Diagnostics {
         .charts
         .iter()
         .map(|c| (c.line, c.allow.as_slice()))
-        .chain(
-            ws.config
-                .bundles
-                .iter()
-                .map(|b| (b.line, b.allow.as_slice())),
-        );
-    let entries = plan
-        .charts
-        .iter()
-        .map(|c| &c.entries)
-        .chain(plan.bundles.iter().map(|b| &b.entries));
+        .chain(ws.config.bundles.iter().map(|b| (b.line, b.allow.as_slice())));
+    let entries = plan.charts.iter().map(|c| &c.entries).chain(plan.bundles.iter().map(|b| &b.entries));
     for (entries, (line, allow)) in entries.zip(lines) {
         for entry in entries {
             let select::EntryKind::File { source } = &entry.kind else {
@@ -106,12 +86,8 @@ pub fn check_contents(ws: &Workspace, plan: &Plan) -> Diagnostics {
                     }
                 }
                 Err(e) => diags.push(
-                    Diagnostic::new(
-                        source.as_str(),
-                        None,
-                        format!("tracked file cannot be read: {e}"),
-                    )
-                    .help("restore it (`git checkout -- FILE`) or commit its removal"),
+                    Diagnostic::new(source.as_str(), None, format!("tracked file cannot be read: {e}"))
+                        .help("restore it (`git checkout -- FILE`) or commit its removal"),
                 ),
             }
         }
@@ -129,10 +105,11 @@ fn notes(ws: &Workspace) -> Diagnostics {
             Diagnostic::new(CONFIG, Some(c.lines.notes), format!("release notes file `{}` does not exist", c.notes))
                 .help("create it with a `## [VERSION]` section, or point `release.notes` at your changelog"),
         ),
-        Ok(text) if changelog::section(&text, &version).is_none() => diags.push(
-            Diagnostic::new(c.notes.as_str(), None, format!("no section for {version}"))
-                .help(format!("add a `## [{version}]` heading with the release notes, or run `cargo xtask bump {version}`")),
-        ),
+        Ok(text) if changelog::section(&text, &version).is_none() => {
+            diags.push(Diagnostic::new(c.notes.as_str(), None, format!("no section for {version}")).help(format!(
+                "add a `## [{version}]` heading with the release notes, or run `cargo xtask bump {version}`"
+            )))
+        }
         Ok(_) => {}
     }
     diags

@@ -13,18 +13,11 @@ use std::path::Path;
 /// Writes `entries` (contents read from `root`) to `out`, through a temporary file so that a
 /// failure never leaves a half-written archive behind.
 /// `edit` may change a file's content on the way in (given its source path).
-pub fn write_tar_gz(
-    root: &Path,
-    entries: &[Entry],
-    mtime: i64,
-    out: &Path,
-    edit: &Edit,
-) -> anyhow::Result<()> {
+pub fn write_tar_gz(root: &Path, entries: &[Entry], mtime: i64, out: &Path, edit: &Edit) -> anyhow::Result<()> {
     let partial = out.with_extension("partial");
     let result = write(root, entries, mtime, &partial, edit);
     match result {
-        Ok(()) => std::fs::rename(&partial, out)
-            .with_context(|| format!("move `{}` into place", out.display())),
+        Ok(()) => std::fs::rename(&partial, out).with_context(|| format!("move `{}` into place", out.display())),
         Err(e) => {
             let _ = std::fs::remove_file(&partial);
             Err(e)
@@ -35,19 +28,10 @@ pub fn write_tar_gz(
 /// A change to a file's content on its way into an archive.
 pub type Edit<'a> = dyn Fn(&str, Vec<u8>) -> Vec<u8> + 'a;
 
-fn write(
-    root: &Path,
-    entries: &[Entry],
-    mtime: i64,
-    path: &Path,
-    edit: &Edit,
-) -> anyhow::Result<()> {
+fn write(root: &Path, entries: &[Entry], mtime: i64, path: &Path, edit: &Edit) -> anyhow::Result<()> {
     let file = File::create(path).with_context(|| format!("create `{}`", path.display()))?;
     // mtime 0 and no file name keep the gzip header free of build-time facts.
-    let gz = GzBuilder::new()
-        .mtime(0)
-        .operating_system(255)
-        .write(BufWriter::new(file), Compression::new(9));
+    let gz = GzBuilder::new().mtime(0).operating_system(255).write(BufWriter::new(file), Compression::new(9));
     let mut tar = tar::Builder::new(gz);
     tar.mode(tar::HeaderMode::Deterministic);
     let mtime = u64::try_from(mtime).unwrap_or(0);
@@ -61,8 +45,7 @@ fn write(
         header.set_mode(entry.mode);
         match &entry.kind {
             EntryKind::File { source } => {
-                let data =
-                    std::fs::read(root.join(source)).with_context(|| format!("read `{source}`"))?;
+                let data = std::fs::read(root.join(source)).with_context(|| format!("read `{source}`"))?;
                 let data = edit(source, data);
                 if let Some(reason) = refused_content(&data) {
                     bail!("refusing to publish `{source}`: it {reason}");
@@ -86,9 +69,6 @@ fn write(
     let gz = tar.into_inner()?;
     let mut writer = gz.finish()?;
     writer.flush()?;
-    writer
-        .into_inner()
-        .map_err(|e| e.into_error())?
-        .sync_all()?;
+    writer.into_inner().map_err(|e| e.into_error())?.sync_all()?;
     Ok(())
 }

@@ -10,13 +10,7 @@ use std::path::Path;
 
 /// Makes the image's OCI layout at `layout`, built by its builder or imported from its input,
 /// then annotated; returns the digest of its root manifest or index.
-pub fn produce(
-    sh: &Shell,
-    root: &Path,
-    image: &ImagePlan,
-    epoch: i64,
-    layout: &Path,
-) -> anyhow::Result<String> {
+pub fn produce(sh: &Shell, root: &Path, image: &ImagePlan, epoch: i64, layout: &Path) -> anyhow::Result<String> {
     if let (ImageSource::Dockerfile { .. }, None) = (&image.source, image.builder) {
         bail!("no image builder found (docker buildx or buildah)");
     }
@@ -26,23 +20,8 @@ pub fn produce(
     std::fs::create_dir_all(layout.parent().unwrap_or(root))?;
     match (&image.source, image.builder) {
         (ImageSource::Prebuilt { input }, _) => crate::layout::import(&root.join(input), layout)?,
-        (
-            ImageSource::Dockerfile {
-                context,
-                dockerfile,
-                ..
-            },
-            Some(builder),
-        ) => {
-            build(
-                sh,
-                root,
-                image,
-                builder,
-                (&root.join(context), &root.join(dockerfile)),
-                epoch,
-                layout,
-            )?;
+        (ImageSource::Dockerfile { context, dockerfile, .. }, Some(builder)) => {
+            build(sh, root, image, builder, (&root.join(context), &root.join(dockerfile)), epoch, layout)?;
         }
         (ImageSource::Dockerfile { .. }, None) => unreachable!("checked above"),
     }
@@ -73,15 +52,8 @@ fn build(
             ];
             let base = base.as_slice();
             let list = format!("localhost/lamina-build/{}:{}", image.name, image.tags[0]);
-            let _ = cmd!(sh, "buildah {base...} manifest rm {list}")
-                .quiet()
-                .ignore_stdout()
-                .ignore_stderr()
-                .run();
-            cmd!(sh, "buildah {base...} manifest create {list}")
-                .quiet()
-                .ignore_stdout()
-                .run()?;
+            let _ = cmd!(sh, "buildah {base...} manifest rm {list}").quiet().ignore_stdout().ignore_stderr().run();
+            cmd!(sh, "buildah {base...} manifest create {list}").quiet().ignore_stdout().run()?;
             for platform in &image.platforms {
                 let tag = format!("{list}-{}", platform.replace('/', "-"));
                 let build = cmd!(
@@ -89,19 +61,13 @@ fn build(
                     "buildah {base...} build --quiet --isolation chroot --format oci --timestamp {epoch} --platform {platform} -f {dockerfile} -t {tag} {context}"
                 );
                 run_captured(build).with_context(|| platform.clone())?;
-                cmd!(sh, "buildah {base...} manifest add {list} {tag}")
-                    .quiet()
-                    .ignore_stdout()
-                    .run()?;
+                cmd!(sh, "buildah {base...} manifest add {list} {tag}").quiet().ignore_stdout().run()?;
             }
             let dest = format!("oci:{}", layout.display());
-            cmd!(
-                sh,
-                "buildah {base...} manifest push --quiet --all --format oci {list} {dest}"
-            )
-            .quiet()
-            .ignore_stdout()
-            .run()?;
+            cmd!(sh, "buildah {base...} manifest push --quiet --all --format oci {list} {dest}")
+                .quiet()
+                .ignore_stdout()
+                .run()?;
         }
         Builder::Buildx => {
             let platforms = image.platforms.join(",");

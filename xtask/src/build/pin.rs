@@ -34,8 +34,7 @@ pub fn foreign_tags(text: &str, images: &[(String, Vec<String>)]) -> Vec<(usize,
                 let before = rest[..i].chars().last();
                 let tail = &rest[i + prefix.len()..];
                 let tag: String = tail.chars().take_while(|c| is_tag_char(*c)).collect();
-                if before.is_none_or(|c| !is_ref_char(c)) && !tag.is_empty() && !tags.contains(&tag)
-                {
+                if before.is_none_or(|c| !is_ref_char(c)) && !tag.is_empty() && !tags.contains(&tag) {
                     found.push((n + 1, format!("{repository}:{tag}")));
                 }
                 rest = &tail[tag.len()..];
@@ -51,11 +50,7 @@ pub fn replace_whole(text: &str, from: &str, to: &str) -> String {
     let mut rest = text;
     while let Some(i) = rest.find(from) {
         let before = out.chars().last().or_else(|| rest[..i].chars().last());
-        let before = if i > 0 {
-            rest[..i].chars().last()
-        } else {
-            before
-        };
+        let before = if i > 0 { rest[..i].chars().last() } else { before };
         let after = rest[i + from.len()..].chars().next();
         out.push_str(&rest[..i]);
         if before.is_none_or(|c| !is_ref_char(c)) && after.is_none_or(|c| !is_tag_char(c)) {
@@ -95,27 +90,16 @@ mod tests {
         let out = pin(text, &[image()]);
         assert!(out.contains("image: ghcr.io/acme/hello@sha256:abc # pinned"));
         assert!(out.contains("image: \"ghcr.io/acme/hello@sha256:abc\""));
-        assert!(
-            out.contains("ghcr.io/acme/hello:0.2.0-rc.1"),
-            "a longer tag is another tag"
-        );
-        assert!(
-            out.contains("mirror.io/ghcr.io/acme/hello:0.2.0"),
-            "inside another name"
-        );
-        assert!(
-            out.contains("ghcr.io/acme/hello-world:0.2.0"),
-            "another image"
-        );
+        assert!(out.contains("ghcr.io/acme/hello:0.2.0-rc.1"), "a longer tag is another tag");
+        assert!(out.contains("mirror.io/ghcr.io/acme/hello:0.2.0"), "inside another name");
+        assert!(out.contains("ghcr.io/acme/hello-world:0.2.0"), "another image");
     }
 
     #[test]
     fn finds_tags_the_release_does_not_push() {
-        let text = "image: ghcr.io/acme/hello:0.1.9\nimage: ghcr.io/acme/hello:0.2.0\nimage: ghcr.io/acme/hello-world:1\n";
+        let text =
+            "image: ghcr.io/acme/hello:0.1.9\nimage: ghcr.io/acme/hello:0.2.0\nimage: ghcr.io/acme/hello-world:1\n";
         let images = [("ghcr.io/acme/hello".to_owned(), vec!["0.2.0".to_owned()])];
-        assert_eq!(
-            foreign_tags(text, &images),
-            [(1, "ghcr.io/acme/hello:0.1.9".to_owned())]
-        );
+        assert_eq!(foreign_tags(text, &images), [(1, "ghcr.io/acme/hello:0.1.9".to_owned())]);
     }
 }

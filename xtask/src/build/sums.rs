@@ -23,7 +23,5 @@ pub fn sha256_file(path: &Path) -> anyhow::Result<(String, u64)> {
 
 /// The checksum file over `(name, sha256)` pairs, in the given order.
 pub fn render(sums: &[(String, String)]) -> String {
-    sums.iter()
-        .map(|(name, hex)| format!("{hex}  {name}\n"))
-        .collect()
+    sums.iter().map(|(name, hex)| format!("{hex}  {name}\n")).collect()
 }

@@ -29,19 +29,14 @@ pub fn add(
     let generated = latest(&entries);
     let merge = |current: Option<&str>| -> anyhow::Result<(Index, Vec<Merged>)> {
         let mut index = parse(current, &pages)?;
-        let merged = index
-            .merge(&entries, &generated)
-            .map_err(|e| anyhow::format_err!("{e}\n\nhint: {}", e.help()))?;
+        let merged = index.merge(&entries, &generated).map_err(|e| anyhow::format_err!("{e}\n\nhint: {}", e.help()))?;
         Ok((index, merged))
     };
     if dry_run {
         let current = pages.read()?;
         let (index, merged) = merge(current.as_deref())?;
         report(&merged);
-        print!(
-            "{}",
-            diff(sh, current.as_deref().unwrap_or(""), &index.to_string())?
-        );
+        print!("{}", diff(sh, current.as_deref().unwrap_or(""), &index.to_string())?);
         return Ok(ExitCode::SUCCESS);
     }
     let mut outcome = Vec::new();
@@ -55,10 +50,8 @@ pub fn add(
             })
             .collect();
         outcome = merged;
-        Ok((!added.is_empty()).then(|| Change {
-            index,
-            message: format!("Add {} to the Helm index", added.join(", ")),
-        }))
+        Ok((!added.is_empty())
+            .then(|| Change { index, message: format!("Add {} to the Helm index", added.join(", ")) }))
     })?;
     report(&outcome);
     finish(&pages, &updated.commit);
@@ -67,13 +60,7 @@ pub fn add(
 
 /// Replaces the index with one made from exactly these archives; `created` is kept for entries
 /// that did not change.
-pub fn rebuild(
-    sh: &Shell,
-    root: &Path,
-    from: &Path,
-    dry_run: bool,
-    args: &RemoteArgs,
-) -> anyhow::Result<ExitCode> {
+pub fn rebuild(sh: &Shell, root: &Path, from: &Path, dry_run: bool, args: &RemoteArgs) -> anyhow::Result<ExitCode> {
     let (config, settings) = load(root, args)?;
     let mut archives: Vec<PathBuf> = std::fs::read_dir(from)
         .with_context(|| format!("read `{}`", from.display()))?
@@ -101,14 +88,7 @@ pub fn rebuild(
         let current = pages.read()?;
         let index = rebuilt(current.as_deref())?;
         let text = diff(sh, current.as_deref().unwrap_or(""), &index.to_string())?;
-        print!(
-            "{}",
-            if text.is_empty() {
-                "the rebuilt index equals the published one\n".to_owned()
-            } else {
-                text
-            }
-        );
+        print!("{}", if text.is_empty() { "the rebuilt index equals the published one\n".to_owned() } else { text });
         return Ok(ExitCode::SUCCESS);
     }
     let updated = pages.update(|current| {
@@ -116,10 +96,7 @@ pub fn rebuild(
         let unchanged = current == Some(index.to_string().as_str());
         Ok((!unchanged).then(|| Change {
             index,
-            message: format!(
-                "Rebuild the Helm index from {} chart archives",
-                entries.len()
-            ),
+            message: format!("Rebuild the Helm index from {} chart archives", entries.len()),
         }))
     })?;
     finish(&pages, &updated.commit);
@@ -127,30 +104,17 @@ pub fn rebuild(
 }
 
 fn load(root: &Path, args: &RemoteArgs) -> anyhow::Result<(ReleaseConfig, Settings)> {
-    let text = std::fs::read_to_string(root.join(config::FILE))
-        .with_context(|| format!("read `{}`", config::FILE))?;
+    let text = std::fs::read_to_string(root.join(config::FILE)).with_context(|| format!("read `{}`", config::FILE))?;
     let config = config::parse(&text)?;
     let settings = Settings::resolve(args, &config)?;
     Ok((config, settings))
 }
 
-fn pages<'a>(
-    sh: &'a Shell,
-    config: &ReleaseConfig,
-    settings: &Settings,
-    entries: &[NewEntry],
-) -> Pages<'a> {
-    let time = entries
-        .iter()
-        .filter_map(|e| crate::plan::parse_rfc3339(&e.created))
-        .max()
-        .unwrap_or(0);
+fn pages<'a>(sh: &'a Shell, config: &ReleaseConfig, settings: &Settings, entries: &[NewEntry]) -> Pages<'a> {
+    let time = entries.iter().filter_map(|e| crate::plan::parse_rfc3339(&e.created)).max().unwrap_or(0);
     Pages {
         sh,
-        remote: settings
-            .pages_remote
-            .clone()
-            .unwrap_or_else(|| "origin".to_owned()),
+        remote: settings.pages_remote.clone().unwrap_or_else(|| "origin".to_owned()),
         branch: config.pages_branch.clone(),
         url: settings.pages_url.clone(),
         time,
@@ -164,19 +128,10 @@ fn entries(archives: &[PathBuf], settings: &Settings) -> anyhow::Result<Vec<NewE
         let chart = archive::read(path)?;
         let file = format!("{}-{}.tgz", chart.name, chart.version);
         if path.file_name().is_none_or(|n| n.to_string_lossy() != file) {
-            bail!(
-                "`{}` holds chart {} {}, so it must be named `{file}`",
-                path.display(),
-                chart.name,
-                chart.version
-            );
+            bail!("`{}` holds chart {} {}, so it must be named `{file}`", path.display(), chart.name, chart.version);
         }
         let (digest, _) = sha256_file(path)?;
-        let base = download_base(
-            &settings.server_url,
-            &settings.repository,
-            &format!("v{}", chart.version),
-        );
+        let base = download_base(&settings.server_url, &settings.repository, &format!("v{}", chart.version));
         out.push(NewEntry {
             metadata: chart.metadata,
             digest,
@@ -189,23 +144,14 @@ fn entries(archives: &[PathBuf], settings: &Settings) -> anyhow::Result<Vec<NewE
 
 /// The newest `created` time: the index's `generated` after adding these entries.
 fn latest(entries: &[NewEntry]) -> String {
-    entries
-        .iter()
-        .map(|e| e.created.clone())
-        .max()
-        .unwrap_or_default()
+    entries.iter().map(|e| e.created.clone()).max().unwrap_or_default()
 }
 
 fn parse(current: Option<&str>, pages: &Pages) -> anyhow::Result<Index> {
     match current {
         None => Ok(Index::empty()),
         Some(text) => Index::parse(text).map_err(|e| {
-            anyhow::format_err!(
-                "{e} (branch `{}` of `{}`)\n\nhint: {}",
-                pages.branch,
-                pages.remote,
-                e.help()
-            )
+            anyhow::format_err!("{e} (branch `{}` of `{}`)\n\nhint: {}", pages.branch, pages.remote, e.help())
         }),
     }
 }
@@ -223,12 +169,7 @@ fn report(merged: &[Merged]) {
 
 fn finish(pages: &Pages, commit: &Option<String>) {
     match commit {
-        Some(c) => eprintln!(
-            "pushed {} to `{}` of `{}`",
-            &c[..12.min(c.len())],
-            pages.branch,
-            pages.remote
-        ),
+        Some(c) => eprintln!("pushed {} to `{}` of `{}`", &c[..12.min(c.len())], pages.branch, pages.remote),
         None => eprintln!("the index already has every entry: nothing to push"),
     }
 }
@@ -236,21 +177,15 @@ fn finish(pages: &Pages, commit: &Option<String>) {
 /// A unified diff of two texts, empty when equal.
 fn diff(sh: &Shell, old: &str, new: &str) -> anyhow::Result<String> {
     let dir = tempfile::tempdir()?;
-    let (a, b) = (
-        dir.path().join("published/index.yaml"),
-        dir.path().join("rebuilt/index.yaml"),
-    );
+    let (a, b) = (dir.path().join("published/index.yaml"), dir.path().join("rebuilt/index.yaml"));
     for (path, text) in [(&a, old), (&b, new)] {
         std::fs::create_dir_all(path.parent().unwrap_or(dir.path()))?;
         std::fs::write(path, text)?;
     }
     let _dir = sh.push_dir(dir.path());
-    let out = cmd!(
-        sh,
-        "git diff --no-index --no-color published/index.yaml rebuilt/index.yaml"
-    )
-    .quiet()
-    .ignore_status()
-    .read()?;
+    let out = cmd!(sh, "git diff --no-index --no-color published/index.yaml rebuilt/index.yaml")
+        .quiet()
+        .ignore_status()
+        .read()?;
     Ok(out)
 }

@@ -31,11 +31,7 @@ pub fn normalize_path(text: &str) -> Result<String, String> {
 
 /// `base/rest`, treating the repository root `.` as empty.
 pub fn join(base: &str, rest: &str) -> String {
-    if base == "." {
-        rest.to_owned()
-    } else {
-        format!("{base}/{rest}")
-    }
+    if base == "." { rest.to_owned() } else { format!("{base}/{rest}") }
 }
 
 /// A registry base such as `ghcr.io/lamina-os` or `http://127.0.0.1:5000/ns`.
@@ -82,11 +78,7 @@ pub fn parse_registry_base(text: &str) -> Result<RegistryBase, String> {
     if !namespace.is_empty() {
         check_repository_name(namespace).map_err(|e| format!("namespace `{namespace}` {e}"))?;
     }
-    Ok(RegistryBase {
-        host: host.to_owned(),
-        namespace: namespace.to_owned(),
-        plain_http,
-    })
+    Ok(RegistryBase { host: host.to_owned(), namespace: namespace.to_owned(), plain_http })
 }
 
 /// `true` for `127.x.y.z`, `localhost` and `[::1]`, with or without a port.
@@ -98,9 +90,7 @@ pub fn is_loopback(host: &str) -> bool {
     };
     match name {
         "localhost" | "::1" => true,
-        n => n
-            .parse::<std::net::Ipv4Addr>()
-            .is_ok_and(|ip| ip.is_loopback()),
+        n => n.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback()),
     }
 }
 
@@ -116,9 +106,7 @@ pub fn check_repository_name(name: &str) -> Result<(), String> {
         if component.chars().any(|c| c.is_ascii_uppercase()) {
             return Err("has uppercase letters; registry names are lowercase".to_owned());
         }
-        let valid = component
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
+        let valid = component.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
         let edges = component.starts_with(|c: char| c.is_ascii_alphanumeric())
             && component.ends_with(|c: char| c.is_ascii_alphanumeric());
         let separators = !component.contains("..")
@@ -126,9 +114,7 @@ pub fn check_repository_name(name: &str) -> Result<(), String> {
             && !component.contains("_.")
             && !component.contains("___");
         if !(valid && edges && separators) {
-            return Err(format!(
-                "is not a valid registry name (component `{component}`)"
-            ));
+            return Err(format!("is not a valid registry name (component `{component}`)"));
         }
     }
     Ok(())
@@ -137,24 +123,16 @@ pub fn check_repository_name(name: &str) -> Result<(), String> {
 /// A name that becomes part of a release asset file name.
 pub fn check_asset_name(name: &str) -> Result<(), String> {
     let valid = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
         && name.starts_with(|c: char| c.is_ascii_alphanumeric());
-    if valid {
-        Ok(())
-    } else {
-        Err("is not a valid asset name".to_owned())
-    }
+    if valid { Ok(()) } else { Err("is not a valid asset name".to_owned()) }
 }
 
 /// `os/arch` or `os/arch/variant`, lowercase.
 pub fn is_platform(text: &str) -> bool {
     let parts: Vec<&str> = text.split('/').collect();
     (2..=3).contains(&parts.len())
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && p.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        })
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
 }

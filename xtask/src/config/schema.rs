@@ -29,12 +29,7 @@ pub struct Section {
 }
 
 const fn field(key: &'static str, kind: Kind, required: bool, example: &'static str) -> Field {
-    Field {
-        key,
-        kind,
-        required,
-        example,
-    }
+    Field { key, kind, required, example }
 }
 
 use Kind::*;
@@ -67,12 +62,7 @@ pub const SECTIONS: &[Section] = &[
         required: false,
         fields: &[
             field("branch", Str, false, "\"gh-pages\""),
-            field(
-                "url",
-                Str,
-                false,
-                "\"https://lamina-os.github.io/lamina-infra\"",
-            ),
+            field("url", Str, false, "\"https://lamina-os.github.io/lamina-infra\""),
         ],
     },
     Section {
@@ -83,12 +73,7 @@ pub const SECTIONS: &[Section] = &[
         fields: &[
             field("path", Str, true, "\"charts/lamina-core\""),
             field("oci", Bool, false, "true"),
-            field(
-                "allow",
-                StrList,
-                false,
-                "[\"charts/lamina-core/files/example.pem\"]",
-            ),
+            field("allow", StrList, false, "[\"charts/lamina-core/files/example.pem\"]"),
         ],
     },
     Section {
@@ -99,18 +84,8 @@ pub const SECTIONS: &[Section] = &[
         fields: &[
             field("name", Str, true, "\"lamina-core\""),
             field("context", Str, false, "\"docker/lamina-core\""),
-            field(
-                "dockerfile",
-                Str,
-                false,
-                "\"docker/lamina-core/Dockerfile\"",
-            ),
-            field(
-                "platforms",
-                StrList,
-                false,
-                "[\"linux/amd64\", \"linux/arm64\"]",
-            ),
+            field("dockerfile", Str, false, "\"docker/lamina-core/Dockerfile\""),
+            field("platforms", StrList, false, "[\"linux/amd64\", \"linux/arm64\"]"),
             field("builder", Str, false, "\"buildah\""),
             field("input", Str, false, "\"target/images/lamina-core.oci.tar\""),
         ],

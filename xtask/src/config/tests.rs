@@ -90,10 +90,7 @@ path = "docker/compose"
 #[test]
 fn syntax_errors_name_the_line() {
     let out = problems("[release]\nversion = \"1.0.0\nrepository = 'a/b'\n");
-    assert!(
-        out.starts_with("error: release.toml:2: invalid TOML"),
-        "{out}"
-    );
+    assert!(out.starts_with("error: release.toml:2: invalid TOML"), "{out}");
 }
 
 #[test]
@@ -106,10 +103,7 @@ fn wrong_types_and_missing_sections() {
 #[test]
 fn nearest_key_only_for_likely_typos() {
     assert_eq!(nearest("pth", &["path", "oci", "allow"]), Some("path"));
-    assert_eq!(
-        nearest("dockerfil", &["name", "context", "dockerfile"]),
-        Some("dockerfile")
-    );
+    assert_eq!(nearest("dockerfil", &["name", "context", "dockerfile"]), Some("dockerfile"));
     assert_eq!(nearest("zzzzzz", &["path", "oci"]), None);
 }
 
@@ -125,25 +119,10 @@ fn paths_stay_inside_the_repository() {
 #[test]
 fn registry_bases() {
     let b = parse_registry_base("ghcr.io/lamina-os").unwrap();
-    assert_eq!(
-        (b.host.as_str(), b.namespace.as_str(), b.plain_http),
-        ("ghcr.io", "lamina-os", false)
-    );
-    assert!(
-        parse_registry_base("http://127.0.0.1:5000/ns")
-            .unwrap()
-            .plain_http
-    );
-    assert!(
-        parse_registry_base("http://localhost:5000")
-            .unwrap()
-            .plain_http
-    );
-    assert!(
-        parse_registry_base("http://[::1]:5000/ns")
-            .unwrap()
-            .plain_http
-    );
+    assert_eq!((b.host.as_str(), b.namespace.as_str(), b.plain_http), ("ghcr.io", "lamina-os", false));
+    assert!(parse_registry_base("http://127.0.0.1:5000/ns").unwrap().plain_http);
+    assert!(parse_registry_base("http://localhost:5000").unwrap().plain_http);
+    assert!(parse_registry_base("http://[::1]:5000/ns").unwrap().plain_http);
     assert!(parse_registry_base("http://10.0.0.1:5000/ns").is_err());
     assert!(parse_registry_base("ghcr.io/Lamina").is_err());
     assert!(parse_registry_base("ftp://x/y").is_err());
@@ -158,27 +137,13 @@ fn the_repository_release_toml_parses() {
 
 #[test]
 fn prebuilt_images_take_an_input_and_nothing_to_build_with() {
-    let text = GOOD.replace(
-        "context = \"docker/lamina-core\"",
-        "input = \"target/images/core.oci.tar\"",
-    );
+    let text = GOOD.replace("context = \"docker/lamina-core\"", "input = \"target/images/core.oci.tar\"");
     let c = parse(&text).unwrap();
-    assert_eq!(
-        c.images[0].source,
-        ImageSource::Prebuilt {
-            input: "target/images/core.oci.tar".into()
-        }
-    );
-    let both = GOOD.replace(
-        "context = \"docker/lamina-core\"",
-        "context = \"a\"\ninput = \"b\"",
-    );
+    assert_eq!(c.images[0].source, ImageSource::Prebuilt { input: "target/images/core.oci.tar".into() });
+    let both = GOOD.replace("context = \"docker/lamina-core\"", "context = \"a\"\ninput = \"b\"");
     assert!(problems(&both).contains("`context` and `input` exclude each other"));
     let neither = GOOD.replace("context = \"docker/lamina-core\"\n", "");
     assert!(problems(&neither).contains("missing key `context` in [[image]]"));
-    let builder = GOOD.replace(
-        "context = \"docker/lamina-core\"",
-        "context = \"a\"\nbuilder = \"kaniko\"",
-    );
+    let builder = GOOD.replace("context = \"docker/lamina-core\"", "context = \"a\"\nbuilder = \"kaniko\"");
     assert!(problems(&builder).contains("unknown builder `kaniko`"));
 }

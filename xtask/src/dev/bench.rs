@@ -26,35 +26,22 @@ pub fn run(sh: &Shell, root: &Path) -> anyhow::Result<ExitCode> {
         bail!("the Helm SDK venv is missing: run `cargo xtask test --peers-only` first");
     }
     let rows = vec![index_add(sh, root, &python)?];
-    println!(
-        "{:<44} {:>10} {:>10} {:>8}",
-        "benchmark (median)", "ours", "peer", "ratio"
-    );
+    println!("{:<44} {:>10} {:>10} {:>8}", "benchmark (median)", "ours", "peer", "ratio");
     for (name, ours, peer) in rows {
         let ratio = peer.as_secs_f64() / ours.as_secs_f64();
-        println!(
-            "{name:<44} {:>8.0}ms {:>8.0}ms {ratio:>7.1}x",
-            ours.as_secs_f64() * 1e3,
-            peer.as_secs_f64() * 1e3
-        );
+        println!("{name:<44} {:>8.0}ms {:>8.0}ms {ratio:>7.1}x", ours.as_secs_f64() * 1e3, peer.as_secs_f64() * 1e3);
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// Ours: `index add` of one archive onto a Pages branch holding 10,000 versions.
 /// Peer: Helm's `repo index --merge` of the same index with the same archive.
-fn index_add(
-    sh: &Shell,
-    root: &Path,
-    python: &Path,
-) -> anyhow::Result<(&'static str, Duration, Duration)> {
+fn index_add(sh: &Shell, root: &Path, python: &Path) -> anyhow::Result<(&'static str, Duration, Duration)> {
     let tmp = tempfile::tempdir()?;
     let t = tmp.path();
     // One real archive, from the repository's own dry-run.
     let cargo = crate::env::var("CARGO").unwrap_or_else(|| "cargo".to_owned());
-    cmd!(sh, "{cargo} build --release --quiet --package xtask")
-        .run()
-        .context("build the release binary")?;
+    cmd!(sh, "{cargo} build --release --quiet --package xtask").run().context("build the release binary")?;
     let xtask = root.join("target/release/xtask");
     cmd!(sh, "{xtask} -C {root} dry-run --builder none")
         .quiet()
@@ -80,26 +67,14 @@ fn index_add(
     {
         let _d = sh.push_dir(&seed);
         cmd!(sh, "git add index.yaml").quiet().run()?;
-        cmd!(
-            sh,
-            "git -c user.name=bench -c user.email=bench@example.com commit -q -m seed"
-        )
-        .quiet()
-        .run()?;
+        cmd!(sh, "git -c user.name=bench -c user.email=bench@example.com commit -q -m seed").quiet().run()?;
         cmd!(sh, "git push -q {remote} gh-pages").quiet().run()?;
     }
-    let seed_tip = cmd!(sh, "git -C {remote} rev-parse gh-pages")
-        .quiet()
-        .read()?;
+    let seed_tip = cmd!(sh, "git -C {remote} rev-parse gh-pages").quiet().read()?;
     let seed_tip = seed_tip.trim();
 
     let ours = median(RUNS, || {
-        cmd!(
-            sh,
-            "git -C {remote} update-ref refs/heads/gh-pages {seed_tip}"
-        )
-        .quiet()
-        .run()?;
+        cmd!(sh, "git -C {remote} update-ref refs/heads/gh-pages {seed_tip}").quiet().run()?;
         let start = Instant::now();
         cmd!(sh, "{xtask} -C {root} index add {archive}")
             .env(crate::env::LAMINA_PAGES_REMOTE, &remote)
@@ -108,9 +83,7 @@ fn index_add(
             .run()?;
         Ok(start.elapsed())
     })?;
-    let merged = cmd!(sh, "git -C {remote} show gh-pages:index.yaml")
-        .quiet()
-        .read()?;
+    let merged = cmd!(sh, "git -C {remote} show gh-pages:index.yaml").quiet().read()?;
 
     // Helm: the same archive in a folder, merged into the same index.
     let dir = t.join("helm");
@@ -121,13 +94,7 @@ fn index_add(
     let script = root.join("xtask/tests/peers/helm_merge.py");
     let peer = median(PEER_RUNS, || {
         let start = Instant::now();
-        cmd!(
-            sh,
-            "{python} {script} {dir} {merge_file} https://example.com"
-        )
-        .quiet()
-        .ignore_stdout()
-        .run()?;
+        cmd!(sh, "{python} {script} {dir} {merge_file} https://example.com").quiet().ignore_stdout().run()?;
         Ok(start.elapsed())
     })?;
 
@@ -140,50 +107,27 @@ fn index_add(
         Ok(cmd!(sh, "{python} {load} {url}").quiet().read()?)
     })?;
     if count.trim() != (VERSIONS + 1).to_string() {
-        bail!(
-            "Helm read {} versions from our index, expected {}",
-            count.trim(),
-            VERSIONS + 1
-        );
+        bail!("Helm read {} versions from our index, expected {}", count.trim(), VERSIONS + 1);
     }
     Ok(("index: add 1 chart to 10,000 versions", ours, peer))
 }
 
-fn median(
-    runs: usize,
-    mut f: impl FnMut() -> anyhow::Result<Duration>,
-) -> anyhow::Result<Duration> {
+fn median(runs: usize, mut f: impl FnMut() -> anyhow::Result<Duration>) -> anyhow::Result<Duration> {
     let mut times = (0..runs).map(|_| f()).collect::<anyhow::Result<Vec<_>>>()?;
     times.sort();
     Ok(times[runs / 2])
 }
 
 /// Runs `f` with `dir` served by `python3 -m http.server` on a free loopback port.
-fn with_server<T>(
-    sh: &Shell,
-    dir: &Path,
-    f: impl FnOnce(&str) -> anyhow::Result<T>,
-) -> anyhow::Result<T> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port()
-        .to_string();
-    let mut server = crate::shell::spawn(cmd!(
-        sh,
-        "python3 -m http.server {port} --bind 127.0.0.1 --directory {dir}"
-    ))?;
+fn with_server<T>(sh: &Shell, dir: &Path, f: impl FnOnce(&str) -> anyhow::Result<T>) -> anyhow::Result<T> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port().to_string();
+    let mut server = crate::shell::spawn(cmd!(sh, "python3 -m http.server {port} --bind 127.0.0.1 --directory {dir}"))?;
     let url = format!("http://127.0.0.1:{port}");
     let ready = (0..100).any(|_| {
         std::thread::sleep(Duration::from_millis(50));
         std::net::TcpStream::connect(("127.0.0.1", port.parse().unwrap_or(0))).is_ok()
     });
-    let result = if ready {
-        f(&url)
-    } else {
-        Err(anyhow::format_err!(
-            "http.server did not start on port {port}"
-        ))
-    };
+    let result = if ready { f(&url) } else { Err(anyhow::format_err!("http.server did not start on port {port}")) };
     let _ = server.kill();
     let _ = server.wait();
     result

@@ -25,8 +25,6 @@ pub fn run(sh: &Shell, root: &Path, args: TestArgs) -> anyhow::Result<ExitCode> 
     let _s = crate::shell::Section::new("cargo test");
     let cargo = env::var("CARGO").unwrap_or_else(|| "cargo".to_owned());
     let extra = &args.cargo_args;
-    cmd!(sh, "{cargo} test --workspace --locked {extra...}")
-        .env(env::LAMINA_TEST_PEERS, &peers.dir)
-        .run()?;
+    cmd!(sh, "{cargo} test --workspace --locked {extra...}").env(env::LAMINA_TEST_PEERS, &peers.dir).run()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -19,10 +19,7 @@ pub struct ArchivedChart {
 pub fn read(path: &Path) -> anyhow::Result<ArchivedChart> {
     let file = std::fs::File::open(path).with_context(|| format!("open `{}`", path.display()))?;
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
-    for entry in archive
-        .entries()
-        .with_context(|| format!("read `{}` as a .tgz", path.display()))?
-    {
+    for entry in archive.entries().with_context(|| format!("read `{}` as a .tgz", path.display()))? {
         let mut entry = entry?;
         let name = entry.path()?.to_string_lossy().into_owned();
         let parts: Vec<&str> = name.split('/').collect();
@@ -32,21 +29,12 @@ pub fn read(path: &Path) -> anyhow::Result<ArchivedChart> {
         let mtime = entry.header().mtime().unwrap_or(0) as i64;
         let mut text = String::new();
         entry.read_to_string(&mut text)?;
-        let meta = super::chart::parse(&text).map_err(|(_, e)| {
-            anyhow::format_err!("`{}`: invalid Chart.yaml: {e}", path.display())
-        })?;
+        let meta = super::chart::parse(&text)
+            .map_err(|(_, e)| anyhow::format_err!("`{}`: invalid Chart.yaml: {e}", path.display()))?;
         let (Some(name), Some(version)) = (meta.name.clone(), meta.version.clone()) else {
             bail!("`{}`: Chart.yaml has no name or version", path.display());
         };
-        return Ok(ArchivedChart {
-            metadata: meta.raw,
-            name,
-            version,
-            mtime,
-        });
+        return Ok(ArchivedChart { metadata: meta.raw, name, version, mtime });
     }
-    bail!(
-        "`{}` holds no `<chart>/Chart.yaml`: it is not a Helm chart archive",
-        path.display()
-    )
+    bail!("`{}` holds no `<chart>/Chart.yaml`: it is not a Helm chart archive", path.display())
 }

@@ -88,20 +88,10 @@ pub fn parse(text: &str) -> Result<ChartMeta, (Option<usize>, String)> {
     let raw: Raw = serde_norway::from_str(text).map_err(located)?;
     let json: serde_json::Value = serde_norway::from_str(text).map_err(located)?;
     if !json.is_object() {
-        return Err((
-            Some(1),
-            "Chart.yaml is not a mapping of keys to values".to_owned(),
-        ));
+        return Err((Some(1), "Chart.yaml is not a mapping of keys to values".to_owned()));
     }
-    let nulls = |n: usize, what: &str| {
-        (
-            Some(1),
-            format!(
-                "`{what}` has {n} empty entr{}",
-                if n == 1 { "y" } else { "ies" }
-            ),
-        )
-    };
+    let nulls =
+        |n: usize, what: &str| (Some(1), format!("`{what}` has {n} empty entr{}", if n == 1 { "y" } else { "ies" }));
     let deps = raw.dependencies.unwrap_or_default();
     let maintainers = raw.maintainers.unwrap_or_default();
     let empty_deps = deps.iter().filter(|d| d.is_none()).count();
@@ -136,42 +126,20 @@ pub struct Problem {
 /// equal the release version.
 pub fn check(meta: &ChartMeta, dir_name: &str, release: &semver::Version) -> Vec<Problem> {
     let mut out = Vec::new();
-    let mut problem = |key, message: String, help: &str| {
-        out.push(Problem {
-            key,
-            message,
-            help: help.to_owned(),
-        })
-    };
+    let mut problem = |key, message: String, help: &str| out.push(Problem { key, message, help: help.to_owned() });
     match meta.api_version.as_deref() {
         Some("v2") => {}
-        Some("v1") => problem(
-            "apiVersion",
-            "apiVersion `v1` is Helm 2's format".into(),
-            "set `apiVersion: v2`",
-        ),
-        Some(other) => problem(
-            "apiVersion",
-            format!("apiVersion `{other}` is not one Helm packages"),
-            "set `apiVersion: v2`",
-        ),
-        None => problem(
-            "apiVersion",
-            "apiVersion is missing".into(),
-            "add `apiVersion: v2`",
-        ),
+        Some("v1") => problem("apiVersion", "apiVersion `v1` is Helm 2's format".into(), "set `apiVersion: v2`"),
+        Some(other) => {
+            problem("apiVersion", format!("apiVersion `{other}` is not one Helm packages"), "set `apiVersion: v2`")
+        }
+        None => problem("apiVersion", "apiVersion is missing".into(), "add `apiVersion: v2`"),
     }
     match meta.name.as_deref() {
-        None | Some("") => problem(
-            "name",
-            "name is missing".into(),
-            "add `name:` with the chart's name",
-        ),
-        Some(name @ ("." | "..")) => problem(
-            "name",
-            format!("name `{name}` is not a chart name"),
-            "use the chart's directory name",
-        ),
+        None | Some("") => problem("name", "name is missing".into(), "add `name:` with the chart's name"),
+        Some(name @ ("." | "..")) => {
+            problem("name", format!("name `{name}` is not a chart name"), "use the chart's directory name")
+        }
         Some(name) if name.contains('/') || name.contains('\\') => problem(
             "name",
             format!("name `{name}` contains a path separator"),
@@ -186,17 +154,11 @@ pub fn check(meta: &ChartMeta, dir_name: &str, release: &semver::Version) -> Vec
     }
     let want = release.to_string();
     match meta.version.as_deref() {
-        None | Some("") => problem(
-            "version",
-            "version is missing".into(),
-            &format!("add `version: {want}`"),
-        ),
+        None | Some("") => problem("version", "version is missing".into(), &format!("add `version: {want}`")),
         Some(v) => match semver::Version::parse(v) {
-            Err(e) => problem(
-                "version",
-                format!("version `{v}` is not SemVer 2: {e}"),
-                &format!("set `version: {want}`"),
-            ),
+            Err(e) => {
+                problem("version", format!("version `{v}` is not SemVer 2: {e}"), &format!("set `version: {want}`"))
+            }
             Ok(parsed) if parsed != *release => problem(
                 "version",
                 format!("version `{v}` differs from the release version `{want}`"),
@@ -212,11 +174,7 @@ pub fn check(meta: &ChartMeta, dir_name: &str, release: &semver::Version) -> Vec
             format!("appVersion `{v}` differs from the release version `{want}`"),
             "run `cargo xtask bump VERSION` to move every version together",
         ),
-        None => problem(
-            "appVersion",
-            "appVersion is missing".into(),
-            &format!("add `appVersion: \"{want}\"`"),
-        ),
+        None => problem("appVersion", "appVersion is missing".into(), &format!("add `appVersion: \"{want}\"`")),
     }
     match meta.chart_type.as_deref() {
         None | Some("" | "application" | "library") => {}
@@ -228,28 +186,18 @@ pub fn check(meta: &ChartMeta, dir_name: &str, release: &semver::Version) -> Vec
     }
     for (i, m) in meta.maintainers.iter().enumerate() {
         if m.name.as_deref().is_none_or(str::is_empty) {
-            problem(
-                "maintainers",
-                format!("maintainer {} has no name", i + 1),
-                "give every maintainer a `name`",
-            );
+            problem("maintainers", format!("maintainer {} has no name", i + 1), "give every maintainer a `name`");
         }
     }
     let mut seen = Vec::new();
     for d in &meta.dependencies {
         let Some(name) = d.name.as_deref().filter(|n| !n.is_empty()) else {
-            problem(
-                "dependencies",
-                "a dependency has no name".into(),
-                "give every dependency a `name`",
-            );
+            problem("dependencies", "a dependency has no name".into(), "give every dependency a `name`");
             continue;
         };
         let key = d.alias.as_deref().unwrap_or(name);
         if let Some(alias) = &d.alias
-            && !alias
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            && !alias.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         {
             problem(
                 "dependencies",
@@ -258,11 +206,7 @@ pub fn check(meta: &ChartMeta, dir_name: &str, release: &semver::Version) -> Vec
             );
         }
         if seen.contains(&key) {
-            problem(
-                "dependencies",
-                format!("dependency `{key}` is declared twice"),
-                "give one of them an `alias`",
-            );
+            problem("dependencies", format!("dependency `{key}` is declared twice"), "give one of them an `alias`");
         }
         seen.push(key);
     }
@@ -271,10 +215,5 @@ pub fn check(meta: &ChartMeta, dir_name: &str, release: &semver::Version) -> Vec
 
 /// Line of a top-level `key:` in a YAML text, for messages.
 pub fn key_line(text: &str, key: &str) -> Option<usize> {
-    text.lines()
-        .position(|l| {
-            l.strip_prefix(key)
-                .is_some_and(|rest| rest.trim_start().starts_with(':'))
-        })
-        .map(|i| i + 1)
+    text.lines().position(|l| l.strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with(':'))).map(|i| i + 1)
 }

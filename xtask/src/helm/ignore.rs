@@ -60,9 +60,7 @@ pub struct Rules {
 
 impl fmt::Debug for Rules {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list()
-            .entries(self.patterns.iter().map(|p| &p.raw))
-            .finish()
+        f.debug_list().entries(self.patterns.iter().map(|p| &p.raw)).finish()
     }
 }
 
@@ -88,9 +86,7 @@ impl Rules {
     /// Parses the content of a `.helmignore` (None = file absent). Always adds Helm's default rule
     /// `templates/.?*` like Helm's loader does (`AddDefaults`). Errors name the 1-based line (e.g. `**` is a hard error in Helm).
     pub fn parse(content: Option<&str>) -> anyhow::Result<Rules> {
-        let mut rules = Rules {
-            patterns: Vec::new(),
-        };
+        let mut rules = Rules { patterns: Vec::new() };
         for (index, line) in content.map(scan_lines).into_iter().flatten().enumerate() {
             let number = index + 1;
             if line.len() >= MAX_LINE_BYTES {
@@ -102,11 +98,7 @@ impl Rules {
             }
             let line = line.strip_suffix('\r').unwrap_or(line);
             // Helm drops a UTF-8 byte order mark from the first line only, before trimming.
-            let line = if index == 0 {
-                line.strip_prefix('\u{feff}').unwrap_or(line)
-            } else {
-                line
-            };
+            let line = if index == 0 { line.strip_prefix('\u{feff}').unwrap_or(line) } else { line };
             match rules.parse_rule(line) {
                 Ok(()) => {}
                 Err(RuleError::DoubleStar) => bail!(
@@ -125,9 +117,7 @@ impl Rules {
             }
         }
         if rules.parse_rule(DEFAULT_RULE).is_err() {
-            bail!(
-                "helm's default rule `{DEFAULT_RULE}` failed to parse; this is a bug in the port"
-            );
+            bail!("helm's default rule `{DEFAULT_RULE}` failed to parse; this is a bug in the port");
         }
         Ok(rules)
     }
@@ -187,13 +177,7 @@ impl Rules {
             Some(rest) => (false, rest),
             None => (!rule.contains('/'), rule),
         };
-        self.patterns.push(Pattern {
-            raw: raw.to_owned(),
-            glob: rule.to_owned(),
-            negate,
-            must_dir,
-            basename_only,
-        });
+        self.patterns.push(Pattern { raw: raw.to_owned(), glob: rule.to_owned(), negate, must_dir, basename_only });
         Ok(())
     }
 }
@@ -201,11 +185,7 @@ impl Rules {
 impl Pattern {
     /// The matcher closure Helm builds for this rule; a glob error at this point means "no match".
     fn matches(&self, path: &str) -> bool {
-        let name = if self.basename_only {
-            go_base(path)
-        } else {
-            path
-        };
+        let name = if self.basename_only { go_base(path) } else { path };
         glob_match(&self.glob, name).unwrap_or(false)
     }
 }
@@ -214,10 +194,7 @@ impl Pattern {
 /// what Go's buffer sees): split at `\n`, no empty token after a final `\n`.
 fn scan_lines(content: &str) -> impl Iterator<Item = &str> {
     let body = content.strip_suffix('\n').unwrap_or(content);
-    (!content.is_empty())
-        .then(|| body.split('\n'))
-        .into_iter()
-        .flatten()
+    (!content.is_empty()).then(|| body.split('\n')).into_iter().flatten()
 }
 
 /// Go's `filepath.Base` on Unix.
@@ -415,10 +392,7 @@ fn decode_rune(s: &[u8]) -> (u32, usize) {
         return (RUNE_ERROR, 0);
     }
     // A character is at most 4 bytes; looking no further keeps this O(1).
-    let first = s[..s.len().min(4)]
-        .utf8_chunks()
-        .next()
-        .and_then(|c| c.valid().chars().next());
+    let first = s[..s.len().min(4)].utf8_chunks().next().and_then(|c| c.valid().chars().next());
     match first {
         Some(c) => (u32::from(c), c.len_utf8()),
         None => (RUNE_ERROR, 1),

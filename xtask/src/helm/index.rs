@@ -16,26 +16,10 @@ use serde_json::{Map, Value};
 use std::fmt;
 
 /// Keys Helm's `IndexFile` accepts at the top level.
-const TOP_KEYS: &[&str] = &[
-    "apiVersion",
-    "entries",
-    "generated",
-    "publicKeys",
-    "annotations",
-    "serverInfo",
-];
+const TOP_KEYS: &[&str] = &["apiVersion", "entries", "generated", "publicKeys", "annotations", "serverInfo"];
 /// Keys of one chart version besides Chart.yaml's metadata: the index's own, and legacy ones
 /// Helm still reads.
-const INDEX_KEYS: &[&str] = &[
-    "created",
-    "digest",
-    "removed",
-    "urls",
-    "checksum",
-    "engine",
-    "tillerVersion",
-    "url",
-];
+const INDEX_KEYS: &[&str] = &["created", "digest", "removed", "urls", "checksum", "engine", "tillerVersion", "url"];
 
 /// A parsed index.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,15 +60,8 @@ pub enum IndexError {
     Yaml(String),
     #[error("index.yaml: {at}: {problem}")]
     Shape { at: String, problem: String },
-    #[error(
-        "index.yaml already has {name} {version} with digest {published}, but this build is {built}"
-    )]
-    Conflict {
-        name: String,
-        version: String,
-        published: String,
-        built: String,
-    },
+    #[error("index.yaml already has {name} {version} with digest {published}, but this build is {built}")]
+    Conflict { name: String, version: String, published: String, built: String },
 }
 
 impl IndexError {
@@ -102,10 +79,7 @@ impl IndexError {
 }
 
 fn shape(at: impl Into<String>, problem: impl Into<String>) -> IndexError {
-    IndexError::Shape {
-        at: at.into(),
-        problem: problem.into(),
-    }
+    IndexError::Shape { at: at.into(), problem: problem.into() }
 }
 
 impl Index {
@@ -119,24 +93,17 @@ impl Index {
 
     /// Parses and checks an index the way Helm's strict loader would.
     pub fn parse(text: &str) -> Result<Index, IndexError> {
-        let value: Value =
-            serde_norway::from_str(text).map_err(|e| IndexError::Yaml(e.to_string()))?;
+        let value: Value = serde_norway::from_str(text).map_err(|e| IndexError::Yaml(e.to_string()))?;
         let Value::Object(root) = value else {
             return Err(shape("top level", "is not a mapping"));
         };
         if let Some(key) = root.keys().find(|k| !TOP_KEYS.contains(&k.as_str())) {
-            return Err(shape(
-                key.as_str(),
-                format!("unknown key `{key}` (Helm accepts {})", TOP_KEYS.join(", ")),
-            ));
+            return Err(shape(key.as_str(), format!("unknown key `{key}` (Helm accepts {})", TOP_KEYS.join(", "))));
         }
         match root.get("apiVersion") {
             Some(Value::String(v)) if !v.is_empty() => {}
             _ => {
-                return Err(shape(
-                    "apiVersion",
-                    "is missing; Helm needs `apiVersion: v1`",
-                ));
+                return Err(shape("apiVersion", "is missing; Helm needs `apiVersion: v1`"));
             }
         }
         let empty = Map::new();
@@ -144,27 +111,21 @@ impl Index {
             None | Some(Value::Null) => &empty,
             Some(Value::Object(e)) => e,
             Some(_) => {
-                return Err(shape(
-                    "entries",
-                    "is not a mapping of chart names to versions",
-                ));
+                return Err(shape("entries", "is not a mapping of chart names to versions"));
             }
         };
         for (name, versions) in entries {
             let Value::Array(versions) = versions else {
-                return Err(shape(
-                    format!("entries.{name}"),
-                    "is not a list of versions",
-                ));
+                return Err(shape(format!("entries.{name}"), "is not a list of versions"));
             };
             for (i, entry) in versions.iter().enumerate() {
                 let at = format!("entries.{name}[{i}]");
                 let Value::Object(entry) = entry else {
                     return Err(shape(at, "is not a mapping"));
                 };
-                if let Some(key) = entry.keys().find(|k| {
-                    !METADATA_FIELDS.contains(&k.as_str()) && !INDEX_KEYS.contains(&k.as_str())
-                }) {
+                if let Some(key) =
+                    entry.keys().find(|k| !METADATA_FIELDS.contains(&k.as_str()) && !INDEX_KEYS.contains(&k.as_str()))
+                {
                     return Err(shape(at, format!("unknown key `{key}`")));
                 }
                 for key in ["name", "version"] {
@@ -186,10 +147,7 @@ impl Index {
     }
 
     fn entries_mut(&mut self) -> &mut Map<String, Value> {
-        self.root
-            .get_mut("entries")
-            .and_then(Value::as_object_mut)
-            .expect("checked in parse")
+        self.root.get_mut("entries").and_then(Value::as_object_mut).expect("checked in parse")
     }
 
     /// `(name, version, digest)` of every entry, in index order.
@@ -198,11 +156,7 @@ impl Index {
         for (name, versions) in self.entries() {
             for v in versions.as_array().into_iter().flatten() {
                 let field = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
-                out.push((
-                    name.clone(),
-                    field("version").unwrap_or_default(),
-                    field("digest"),
-                ));
+                out.push((name.clone(), field("version").unwrap_or_default(), field("digest")));
             }
         }
         out
@@ -216,30 +170,13 @@ impl Index {
         let mut outcome = Vec::new();
         for entry in new {
             let version_entry = entry_from(entry);
-            let name = version_entry["name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-            let version = version_entry["version"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-            let list = next
-                .entries_mut()
-                .entry(name.clone())
-                .or_insert_with(|| Value::Array(Vec::new()));
-            let Value::Array(list) = list else {
-                unreachable!("checked in parse")
-            };
-            match list
-                .iter()
-                .find(|v| v.get("version").and_then(Value::as_str) == Some(version.as_str()))
-            {
+            let name = version_entry["name"].as_str().unwrap_or_default().to_owned();
+            let version = version_entry["version"].as_str().unwrap_or_default().to_owned();
+            let list = next.entries_mut().entry(name.clone()).or_insert_with(|| Value::Array(Vec::new()));
+            let Value::Array(list) = list else { unreachable!("checked in parse") };
+            match list.iter().find(|v| v.get("version").and_then(Value::as_str) == Some(version.as_str())) {
                 Some(existing) => {
-                    let published = existing
-                        .get("digest")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default();
+                    let published = existing.get("digest").and_then(Value::as_str).unwrap_or_default();
                     if published != entry.digest {
                         return Err(IndexError::Conflict {
                             name,
@@ -276,16 +213,9 @@ impl Index {
     pub fn keep_created_from(&mut self, old: &Index) {
         for (name, versions) in self.entries_mut() {
             for v in versions.as_array_mut().into_iter().flatten() {
-                let found = old
-                    .entries()
-                    .get(name)
-                    .and_then(Value::as_array)
-                    .and_then(|list| {
-                        list.iter().find(|o| {
-                            o.get("version") == v.get("version")
-                                && o.get("digest") == v.get("digest")
-                        })
-                    });
+                let found = old.entries().get(name).and_then(Value::as_array).and_then(|list| {
+                    list.iter().find(|o| o.get("version") == v.get("version") && o.get("digest") == v.get("digest"))
+                });
                 if let Some(created) = found.and_then(|o| o.get("created")) {
                     v["created"] = created.clone();
                 }
@@ -301,10 +231,7 @@ impl Index {
                 let list = versions.as_array().into_iter().flatten();
                 (
                     name.clone(),
-                    list.filter_map(|v| {
-                        v.get("version").and_then(Value::as_str).map(str::to_owned)
-                    })
-                    .collect(),
+                    list.filter_map(|v| v.get("version").and_then(Value::as_str).map(str::to_owned)).collect(),
                 )
             })
             .collect()
@@ -319,9 +246,7 @@ fn entry_from(new: &NewEntry) -> Value {
             if METADATA_FIELDS.contains(&key.as_str()) && !omitempty(value) {
                 let value = match (key.as_str(), value) {
                     // Helm's Metadata holds these as strings; YAML may have read `1.0` as a number.
-                    ("appVersion" | "version" | "kubeVersion", Value::Number(n)) => {
-                        Value::String(n.to_string())
-                    }
+                    ("appVersion" | "version" | "kubeVersion", Value::Number(n)) => Value::String(n.to_string()),
                     _ => value.clone(),
                 };
                 entry.insert(key.clone(), value);
@@ -336,11 +261,7 @@ fn entry_from(new: &NewEntry) -> Value {
 
 /// Newest first by Helm's lenient SemVer; versions Helm cannot read go last; ties keep order.
 fn sort_versions(list: &mut [Value]) {
-    let key = |v: &Value| {
-        v.get("version")
-            .and_then(Value::as_str)
-            .and_then(HelmVersion::parse)
-    };
+    let key = |v: &Value| v.get("version").and_then(Value::as_str).and_then(HelmVersion::parse);
     list.sort_by(|a, b| match (key(a), key(b)) {
         (Some(a), Some(b)) => b.cmp(&a),
         (Some(_), None) => std::cmp::Ordering::Less,

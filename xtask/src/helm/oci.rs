@@ -47,13 +47,7 @@ pub fn chart_artifact(metadata: &Value, archive: &[u8], created: &str) -> ChartA
     let config = config_json(metadata);
     let config_digest = sha256(&config);
     let layer_digest = sha256(archive);
-    let field = |k: &str| {
-        metadata
-            .get(k)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    };
+    let field = |k: &str| metadata.get(k).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
     let mut annotations = BTreeMap::new();
     let mut put = |k: &str, v: Option<String>| {
         if let Some(v) = v {
@@ -62,14 +56,7 @@ pub fn chart_artifact(metadata: &Value, archive: &[u8], created: &str) -> ChartA
     };
     put("description", field("description"));
     put("url", field("home"));
-    put(
-        "source",
-        metadata
-            .get("sources")
-            .and_then(|s| s.get(0))
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-    );
+    put("source", metadata.get("sources").and_then(|s| s.get(0)).and_then(Value::as_str).map(str::to_owned));
     let authors: Vec<String> = metadata
         .get("maintainers")
         .and_then(Value::as_array)
@@ -93,21 +80,11 @@ pub fn chart_artifact(metadata: &Value, archive: &[u8], created: &str) -> ChartA
             }
         }
     }
-    annotations.insert(
-        "org.opencontainers.image.title".into(),
-        field("name").unwrap_or_default(),
-    );
-    annotations.insert(
-        "org.opencontainers.image.version".into(),
-        field("version").unwrap_or_default(),
-    );
+    annotations.insert("org.opencontainers.image.title".into(), field("name").unwrap_or_default());
+    annotations.insert("org.opencontainers.image.version".into(), field("version").unwrap_or_default());
     let manifest = Manifest {
         schema_version: 2,
-        config: Descriptor {
-            media_type: CONFIG_MEDIA_TYPE,
-            digest: config_digest.clone(),
-            size: config.len() as u64,
-        },
+        config: Descriptor { media_type: CONFIG_MEDIA_TYPE, digest: config_digest.clone(), size: config.len() as u64 },
         layers: vec![Descriptor {
             media_type: CHART_LAYER_MEDIA_TYPE,
             digest: layer_digest.clone(),

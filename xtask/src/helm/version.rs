@@ -27,15 +27,12 @@ impl HelmVersion {
             }
             *slot = part.parse().ok()?;
         }
-        let pre_text = rest
-            .strip_prefix('-')
-            .map(|r| r.split('+').next().unwrap_or_default());
+        let pre_text = rest.strip_prefix('-').map(|r| r.split('+').next().unwrap_or_default());
         let pre: Vec<String> = match pre_text {
             Some(p) => p.split('.').map(str::to_owned).collect(),
             None => Vec::new(),
         };
-        let ident =
-            |s: &String| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        let ident = |s: &String| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
         if !pre.iter().all(ident) {
             return None;
         }
@@ -45,13 +42,11 @@ impl HelmVersion {
 
 impl Ord for HelmVersion {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.numbers.cmp(&other.numbers).then_with(|| {
-            match (self.pre.is_empty(), other.pre.is_empty()) {
-                (true, true) => Ordering::Equal,
-                (true, false) => Ordering::Greater,
-                (false, true) => Ordering::Less,
-                (false, false) => compare_pre(&self.pre, &other.pre),
-            }
+        self.numbers.cmp(&other.numbers).then_with(|| match (self.pre.is_empty(), other.pre.is_empty()) {
+            (true, true) => Ordering::Equal,
+            (true, false) => Ordering::Greater,
+            (false, true) => Ordering::Less,
+            (false, false) => compare_pre(&self.pre, &other.pre),
         })
     }
 }
@@ -85,35 +80,12 @@ mod tests {
 
     #[test]
     fn helm_order() {
-        let mut versions = [
-            "1.0.0-rc.1",
-            "v1.0.0",
-            "1.0",
-            "0.9.10",
-            "0.9.9",
-            "1.0.0-beta.11",
-            "1.0.0-beta.2",
-            "2",
-            "1.0.0-alpha",
-        ];
-        versions.sort_by(|a, b| {
-            HelmVersion::parse(b)
-                .unwrap()
-                .cmp(&HelmVersion::parse(a).unwrap())
-        });
+        let mut versions =
+            ["1.0.0-rc.1", "v1.0.0", "1.0", "0.9.10", "0.9.9", "1.0.0-beta.11", "1.0.0-beta.2", "2", "1.0.0-alpha"];
+        versions.sort_by(|a, b| HelmVersion::parse(b).unwrap().cmp(&HelmVersion::parse(a).unwrap()));
         assert_eq!(
             versions,
-            [
-                "2",
-                "v1.0.0",
-                "1.0",
-                "1.0.0-rc.1",
-                "1.0.0-beta.11",
-                "1.0.0-beta.2",
-                "1.0.0-alpha",
-                "0.9.10",
-                "0.9.9"
-            ]
+            ["2", "v1.0.0", "1.0", "1.0.0-rc.1", "1.0.0-beta.11", "1.0.0-beta.2", "1.0.0-alpha", "0.9.10", "0.9.9"]
         );
     }
 

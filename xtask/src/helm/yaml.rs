@@ -69,11 +69,7 @@ fn scalar(value: &Value) -> String {
 
 /// A string plain when that reads back as the same string, else JSON-quoted (valid YAML).
 pub fn scalar_string(s: &str) -> String {
-    if is_plain(s) {
-        s.to_owned()
-    } else {
-        serde_json::to_string(s).unwrap_or_default()
-    }
+    if is_plain(s) { s.to_owned() } else { serde_json::to_string(s).unwrap_or_default() }
 }
 
 fn is_plain(s: &str) -> bool {
@@ -83,17 +79,12 @@ fn is_plain(s: &str) -> bool {
     if first.is_whitespace() || s.ends_with(char::is_whitespace) || s.ends_with(':') {
         return false;
     }
-    if "-?:,[]{}#&*!|>'\"%@`".contains(first)
-        || s.contains(": ")
-        || s.contains(" #")
-        || s.chars().any(char::is_control)
+    if "-?:,[]{}#&*!|>'\"%@`".contains(first) || s.contains(": ") || s.contains(" #") || s.chars().any(char::is_control)
     {
         return false;
     }
     let lower = s.to_ascii_lowercase();
-    let special = [
-        "~", "null", "true", "false", "yes", "no", "on", "off", "y", "n", ".inf", ".nan",
-    ];
+    let special = ["~", "null", "true", "false", "yes", "no", "on", "off", "y", "n", ".inf", ".nan"];
     if special.contains(&lower.as_str()) {
         return false;
     }
@@ -104,13 +95,9 @@ fn is_plain(s: &str) -> bool {
 fn looks_numeric(s: &str) -> bool {
     let t = s.trim_start_matches(['+', '-']);
     t.parse::<f64>().is_ok()
-        || t.strip_prefix("0x")
-            .is_some_and(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit()))
-        || t.strip_prefix("0o")
-            .is_some_and(|o| !o.is_empty() && o.chars().all(|c| c.is_digit(8)))
-        || (t.contains(':')
-            && t.split(':')
-                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit() || c == '.')))
+        || t.strip_prefix("0x").is_some_and(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit()))
+        || t.strip_prefix("0o").is_some_and(|o| !o.is_empty() && o.chars().all(|c| c.is_digit(8)))
+        || (t.contains(':') && t.split(':').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit() || c == '.')))
         || (t.contains('_') && t.replace('_', "").parse::<f64>().is_ok())
 }
 
@@ -130,31 +117,12 @@ mod tests {
 
     #[test]
     fn quotes_only_what_needs_it() {
-        for plain in [
-            "0.3.0",
-            "lamina-core",
-            "https://example.com/a.tgz",
-            "v2",
-            "a b",
-            "1.2.3-rc.1",
-        ] {
+        for plain in ["0.3.0", "lamina-core", "https://example.com/a.tgz", "v2", "a b", "1.2.3-rc.1"] {
             assert_eq!(scalar_string(plain), plain);
         }
-        for quoted in [
-            "1.0",
-            "1",
-            "true",
-            "No",
-            "",
-            " x",
-            "2026-01-15T12:00:00Z",
-            "a: b",
-            "#x",
-            "-x",
-            "1:20",
-            "0x1F",
-            "null",
-        ] {
+        for quoted in
+            ["1.0", "1", "true", "No", "", " x", "2026-01-15T12:00:00Z", "a: b", "#x", "-x", "1:20", "0x1F", "null"]
+        {
             assert!(scalar_string(quoted).starts_with('"'), "{quoted}");
         }
     }

@@ -22,12 +22,7 @@ pub fn render_human(plan: &Plan) -> String {
             plan.changed.len()
         );
     }
-    let rows: Vec<[String; 4]> = plan
-        .steps
-        .iter()
-        .enumerate()
-        .map(|(i, step)| row(plan, i + 1, *step))
-        .collect();
+    let rows: Vec<[String; 4]> = plan.steps.iter().enumerate().map(|(i, step)| row(plan, i + 1, *step)).collect();
     let mut widths = [0usize; 4];
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -61,29 +56,12 @@ fn describe(plan: &Plan, step: Step) -> (&'static str, String, String) {
     match step {
         Step::PackageChart { chart } => {
             let c = &plan.charts[chart];
-            (
-                "package chart",
-                c.file.clone(),
-                format!("{}, {}", c.path, plural(c.entries.len(), "file")),
-            )
+            ("package chart", c.file.clone(), format!("{}, {}", c.path, plural(c.entries.len(), "file")))
         }
         Step::WriteBundle { bundle } => {
             let b = &plan.bundles[bundle];
-            let files = b
-                .entries
-                .iter()
-                .filter(|e| !matches!(e.kind, super::select::EntryKind::Dir))
-                .count();
-            (
-                "bundle",
-                b.file.clone(),
-                format!(
-                    "{} from {}, {}",
-                    b.kind.as_str(),
-                    b.path,
-                    plural(files, "file")
-                ),
-            )
+            let files = b.entries.iter().filter(|e| !matches!(e.kind, super::select::EntryKind::Dir)).count();
+            ("bundle", b.file.clone(), format!("{} from {}, {}", b.kind.as_str(), b.path, plural(files, "file")))
         }
         Step::BuildImage { image } => {
             let i = &plan.images[image];
@@ -93,34 +71,20 @@ fn describe(plan: &Plan, step: Step) -> (&'static str, String, String) {
                     format!("from {dockerfile} with {}", b.as_str())
                 }
                 (ImageSource::Dockerfile { dockerfile, .. }, None) => {
-                    format!(
-                        "from {dockerfile}, not built here: no image builder (docker buildx or buildah)"
-                    )
+                    format!("from {dockerfile}, not built here: no image builder (docker buildx or buildah)")
                 }
             };
-            (
-                "build image",
-                i.name.clone(),
-                format!("{} {how}", i.platforms.join(", ")),
-            )
+            ("build image", i.name.clone(), format!("{} {how}", i.platforms.join(", ")))
         }
-        Step::WriteManifest => (
-            "write",
-            super::MANIFEST.to_owned(),
-            "every component, image and chart with its digest".to_owned(),
-        ),
-        Step::WriteSums => (
-            "write",
-            super::SUMS.to_owned(),
-            format!("over {}", plural(plan.release.assets.len() - 1, "asset")),
-        ),
+        Step::WriteManifest => {
+            ("write", super::MANIFEST.to_owned(), "every component, image and chart with its digest".to_owned())
+        }
+        Step::WriteSums => {
+            ("write", super::SUMS.to_owned(), format!("over {}", plural(plan.release.assets.len() - 1, "asset")))
+        }
         Step::PushImage { image } => {
             let i = &plan.images[image];
-            (
-                "push image",
-                i.repository.clone(),
-                format!("by digest, {}", i.platforms.join(", ")),
-            )
+            ("push image", i.repository.clone(), format!("by digest, {}", i.platforms.join(", ")))
         }
         Step::MoveTags { image } => {
             let i = &plan.images[image];
@@ -128,11 +92,7 @@ fn describe(plan: &Plan, step: Step) -> (&'static str, String, String) {
         }
         Step::PushChart { chart } => {
             let c = &plan.charts[chart];
-            (
-                "push chart",
-                format!("oci://{}", c.oci.as_deref().unwrap_or_default()),
-                c.file.clone(),
-            )
+            ("push chart", format!("oci://{}", c.oci.as_deref().unwrap_or_default()), c.file.clone())
         }
         Step::DraftRelease => {
             let mut flags = vec!["draft"];
@@ -142,41 +102,23 @@ fn describe(plan: &Plan, step: Step) -> (&'static str, String, String) {
             if plan.make_latest {
                 flags.push("latest");
             }
-            (
-                "draft release",
-                plan.tag.clone(),
-                format!("{}, notes from {}", flags.join(", "), plan.release.notes),
-            )
+            ("draft release", plan.tag.clone(), format!("{}, notes from {}", flags.join(", "), plan.release.notes))
         }
-        Step::UploadAssets => (
-            "upload assets",
-            plural(plan.release.assets.len(), "asset"),
-            plan.release.download_base.clone(),
-        ),
-        Step::PublishRelease => (
-            "publish release",
-            plan.tag.clone(),
-            "after every asset is read back and matches".to_owned(),
-        ),
+        Step::UploadAssets => {
+            ("upload assets", plural(plan.release.assets.len(), "asset"), plan.release.download_base.clone())
+        }
+        Step::PublishRelease => {
+            ("publish release", plan.tag.clone(), "after every asset is read back and matches".to_owned())
+        }
         Step::MergeIndex => {
             let remote = plan.index.remote.as_deref().unwrap_or("origin");
-            let entries: Vec<String> = plan
-                .index
-                .entries
-                .iter()
-                .map(|e| format!("{} {}", e.chart, e.version))
-                .collect();
-            (
-                "merge index",
-                format!("{remote} {}:index.yaml", plan.index.branch),
-                entries.join(", "),
-            )
+            let entries: Vec<String> =
+                plan.index.entries.iter().map(|e| format!("{} {}", e.chart, e.version)).collect();
+            ("merge index", format!("{remote} {}:index.yaml", plan.index.branch), entries.join(", "))
         }
-        Step::Verify => (
-            "verify",
-            "every channel".to_owned(),
-            "assets, image and chart tags, index entries".to_owned(),
-        ),
+        Step::Verify => {
+            ("verify", "every channel".to_owned(), "assets, image and chart tags, index entries".to_owned())
+        }
     }
 }
 
@@ -194,12 +136,7 @@ pub fn rfc3339(seconds: i64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
 }
 
 /// Seconds since the epoch of an RFC 3339 time in UTC (`YYYY-MM-DDTHH:MM:SS[.frac]Z`).

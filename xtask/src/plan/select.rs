@@ -39,18 +39,10 @@ pub enum EntryKind {
 
 /// The entries of `{name}-{version}.tar.gz`: one top folder, directories and files sorted by
 /// path, symlinks kept when they stay inside the bundle.
-pub fn bundle(
-    repo: &RepoState,
-    bundle: &BundleConfig,
-    version: &str,
-) -> Result<Vec<Entry>, Diagnostics> {
+pub fn bundle(repo: &RepoState, bundle: &BundleConfig, version: &str) -> Result<Vec<Entry>, Diagnostics> {
     let top = format!("{}-{version}", bundle.name);
     let mut diags = Diagnostics::default();
-    let mut entries = vec![Entry {
-        name: top.clone(),
-        mode: 0o755,
-        kind: EntryKind::Dir,
-    }];
+    let mut entries = vec![Entry { name: top.clone(), mode: 0o755, kind: EntryKind::Dir }];
     for file in repo.files_under(&bundle.path) {
         let rel = relative(&bundle.path, &file.path);
         if let Some(reason) = refused(&file.path, &bundle.allow) {
@@ -60,34 +52,18 @@ pub fn bundle(
         for dir in ancestors(rel) {
             let name = format!("{top}/{dir}");
             if !entries.iter().any(|e| e.name == name) {
-                entries.push(Entry {
-                    name,
-                    mode: 0o755,
-                    kind: EntryKind::Dir,
-                });
+                entries.push(Entry { name, mode: 0o755, kind: EntryKind::Dir });
             }
         }
         let name = format!("{top}/{rel}");
         let source = file.path.clone();
         match &file.kind {
-            FileKind::Regular => entries.push(Entry {
-                name,
-                mode: 0o644,
-                kind: EntryKind::File { source },
-            }),
-            FileKind::Executable => entries.push(Entry {
-                name,
-                mode: 0o755,
-                kind: EntryKind::File { source },
-            }),
+            FileKind::Regular => entries.push(Entry { name, mode: 0o644, kind: EntryKind::File { source } }),
+            FileKind::Executable => entries.push(Entry { name, mode: 0o755, kind: EntryKind::File { source } }),
             FileKind::Symlink(target) => match link_inside(&file.path, target, &bundle.path) {
-                Some(_) => entries.push(Entry {
-                    name,
-                    mode: 0o777,
-                    kind: EntryKind::Symlink {
-                        target: target.clone(),
-                    },
-                }),
+                Some(_) => {
+                    entries.push(Entry { name, mode: 0o777, kind: EntryKind::Symlink { target: target.clone() } })
+                }
                 None => diags.push(escaping_link(&file.path, target, &bundle.path, bundle.line)),
             },
             FileKind::Submodule => diags.push(submodule(&file.path, bundle.line)),
@@ -114,9 +90,7 @@ pub fn chart(
         Err(e) => {
             let file = format!("{}/.helmignore", chart.path);
             let help = "`.helmignore` takes one Go glob per line, as `helm package` reads it";
-            return Err(Diagnostics(vec![
-                Diagnostic::new(file, None, format!("{e:#}")).help(help),
-            ]));
+            return Err(Diagnostics(vec![Diagnostic::new(file, None, format!("{e:#}")).help(help)]));
         }
     };
     let mut entries = Vec::new();
@@ -133,10 +107,10 @@ pub fn chart(
             FileKind::Regular | FileKind::Executable => file.path.clone(),
             FileKind::Symlink(target) => match link_inside(&file.path, target, &chart.path) {
                 Some(resolved)
-                    if repo.files.iter().any(|f| {
-                        f.path == resolved
-                            && matches!(f.kind, FileKind::Regular | FileKind::Executable)
-                    }) =>
+                    if repo
+                        .files
+                        .iter()
+                        .any(|f| f.path == resolved && matches!(f.kind, FileKind::Regular | FileKind::Executable)) =>
                 {
                     resolved
                 }
@@ -156,22 +130,14 @@ pub fn chart(
                 continue;
             }
         };
-        entries.push(Entry {
-            name: format!("{name}/{rel}"),
-            mode: 0o644,
-            kind: EntryKind::File { source },
-        });
+        entries.push(Entry { name: format!("{name}/{rel}"), mode: 0o644, kind: EntryKind::File { source } });
     }
     let chart_yaml = format!("{name}/Chart.yaml");
     entries.sort_by(|a, b| (a.name != chart_yaml, &a.name).cmp(&(b.name != chart_yaml, &b.name)));
     if entries.first().is_none_or(|e| e.name != chart_yaml) && diags.is_empty() {
         diags.push(
-            Diagnostic::new(
-                format!("{}/Chart.yaml", chart.path),
-                None,
-                "Chart.yaml is not tracked by git",
-            )
-            .help("`git add` it"),
+            Diagnostic::new(format!("{}/Chart.yaml", chart.path), None, "Chart.yaml is not tracked by git")
+                .help("`git add` it"),
         );
     }
     diags.into_result(entries)
@@ -186,15 +152,8 @@ pub fn asset_clashes(
 ) -> Diagnostics {
     let mut diags = Diagnostics::default();
     let mut seen: Vec<(&str, usize)> = vec![(super::SUMS, 0), (super::MANIFEST, 0)];
-    let lines = config
-        .charts
-        .iter()
-        .map(|c| c.line)
-        .chain(config.bundles.iter().map(|b| b.line));
-    let files = charts
-        .iter()
-        .map(|c| &c.file)
-        .chain(bundles.iter().map(|b| &b.file));
+    let lines = config.charts.iter().map(|c| c.line).chain(config.bundles.iter().map(|b| b.line));
+    let files = charts.iter().map(|c| &c.file).chain(bundles.iter().map(|b| &b.file));
     for (file, line) in files.zip(lines) {
         match seen.iter().find(|(f, _)| f == file) {
             Some((_, first)) => {
@@ -204,12 +163,8 @@ pub fn asset_clashes(
                     format!("the entry at line {first}")
                 };
                 diags.push(
-                    Diagnostic::new(
-                        CONFIG,
-                        Some(line),
-                        format!("asset `{file}` is also made by {earlier}"),
-                    )
-                    .help("give the chart or bundle another name"),
+                    Diagnostic::new(CONFIG, Some(line), format!("asset `{file}` is also made by {earlier}"))
+                        .help("give the chart or bundle another name"),
                 );
             }
             None => seen.push((file, line)),
@@ -221,10 +176,7 @@ pub fn asset_clashes(
 /// Whether Helm leaves `rel` out: a `.helmignore` rule on the file or any parent folder, or a
 /// `charts/` entry starting with `_` or `.`.
 fn helm_skips(rules: &Rules, rel: &str) -> bool {
-    if rel
-        .strip_prefix("charts/")
-        .is_some_and(|sub| sub.starts_with(['_', '.']))
-    {
+    if rel.strip_prefix("charts/").is_some_and(|sub| sub.starts_with(['_', '.'])) {
         return true;
     }
     ancestors(rel).any(|dir| rules.ignored(dir, true)) || rules.ignored(rel, false)
@@ -250,11 +202,7 @@ pub fn refused(path: &str, allow: &[String]) -> Option<&'static str> {
         || matches!(ext, "key" | "p12" | "pfx" | "jks")
     {
         Some("looks like a private key")
-    } else if base == "kubeconfig"
-        || ext == "kubeconfig"
-        || stem == "kubeconfig"
-        || path.ends_with(".kube/config")
-    {
+    } else if base == "kubeconfig" || ext == "kubeconfig" || stem == "kubeconfig" || path.ends_with(".kube/config") {
         Some("looks like a kubeconfig, which holds cluster credentials")
     } else {
         None
@@ -283,32 +231,24 @@ pub fn refusal(path: &str, reason: &str, line: usize) -> Diagnostic {
 }
 
 fn escaping_link(path: &str, target: &str, within: &str, line: usize) -> Diagnostic {
-    Diagnostic::new(path, None, format!("symlink to `{target}` leaves `{within}`"))
-        .help(format!("replace the link with the file itself, or move the target inside `{within}` (entry at {CONFIG}:{line})"))
-}
-
-fn submodule(path: &str, line: usize) -> Diagnostic {
-    Diagnostic::new(path, None, "is a git submodule, which cannot be packaged").help(format!(
-        "move the submodule out of the path of the entry at {CONFIG}:{line}"
+    Diagnostic::new(path, None, format!("symlink to `{target}` leaves `{within}`")).help(format!(
+        "replace the link with the file itself, or move the target inside `{within}` (entry at {CONFIG}:{line})"
     ))
 }
 
+fn submodule(path: &str, line: usize) -> Diagnostic {
+    Diagnostic::new(path, None, "is a git submodule, which cannot be packaged")
+        .help(format!("move the submodule out of the path of the entry at {CONFIG}:{line}"))
+}
+
 fn empty(path: &str, line: usize) -> Diagnostic {
-    Diagnostic::new(
-        CONFIG,
-        Some(line),
-        format!("`{path}` holds no file tracked by git"),
-    )
-    .help("fix the path, or `git add` the files that belong in it")
+    Diagnostic::new(CONFIG, Some(line), format!("`{path}` holds no file tracked by git"))
+        .help("fix the path, or `git add` the files that belong in it")
 }
 
 /// `path` relative to `dir` (both repository-relative).
 fn relative<'a>(dir: &str, path: &'a str) -> &'a str {
-    if dir == "." {
-        path
-    } else {
-        &path[dir.len() + 1..]
-    }
+    if dir == "." { path } else { &path[dir.len() + 1..] }
 }
 
 /// Parent folders of a relative path, outermost first: `a/b/c` → `a`, `a/b`.
@@ -322,15 +262,8 @@ fn link_inside(path: &str, target: &str, within: &str) -> Option<String> {
         return None;
     }
     let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
-    let joined = if dir.is_empty() {
-        target.to_owned()
-    } else {
-        format!("{dir}/{target}")
-    };
+    let joined = if dir.is_empty() { target.to_owned() } else { format!("{dir}/{target}") };
     let resolved = normalize_path(&joined).ok()?;
-    let inside = within == "."
-        || resolved
-            .strip_prefix(within)
-            .is_some_and(|r| r.starts_with('/'));
+    let inside = within == "." || resolved.strip_prefix(within).is_some_and(|r| r.starts_with('/'));
     inside.then_some(resolved)
 }

@@ -26,10 +26,7 @@ path = "infra/k8s"
 "#;
 
 fn file(path: &str) -> TrackedFile {
-    TrackedFile {
-        path: path.to_owned(),
-        kind: FileKind::Regular,
-    }
+    TrackedFile { path: path.to_owned(), kind: FileKind::Regular }
 }
 
 fn repo(mut files: Vec<TrackedFile>) -> RepoState {
@@ -55,10 +52,7 @@ fn default_files() -> Vec<TrackedFile> {
         file("docker/demo/Dockerfile"),
         file("infra/k8s/ns.yaml"),
         file("infra/k8s/app/deploy.yaml"),
-        TrackedFile {
-            path: "infra/k8s/run.sh".to_owned(),
-            kind: FileKind::Executable,
-        },
+        TrackedFile { path: "infra/k8s/run.sh".to_owned(), kind: FileKind::Executable },
         TrackedFile {
             path: "infra/k8s/current.yaml".to_owned(),
             kind: FileKind::Symlink("app/deploy.yaml".to_owned()),
@@ -68,14 +62,8 @@ fn default_files() -> Vec<TrackedFile> {
 }
 
 fn chart_source() -> ChartSource {
-    let meta = crate::helm::chart::parse(
-        "apiVersion: v2\nname: demo\nversion: 1.2.0\nappVersion: 1.2.0\n",
-    )
-    .unwrap();
-    ChartSource {
-        meta,
-        helmignore: Some("*.tmp\n".to_owned()),
-    }
+    let meta = crate::helm::chart::parse("apiVersion: v2\nname: demo\nversion: 1.2.0\nappVersion: 1.2.0\n").unwrap();
+    ChartSource { meta, helmignore: Some("*.tmp\n".to_owned()) }
 }
 
 fn run(config_text: &str, repo: &RepoState) -> Result<Plan, Diagnostics> {
@@ -112,31 +100,15 @@ fn planning_is_pure() {
 #[test]
 fn chart_follows_helmignore_and_helm_defaults() {
     let plan = run(CONFIG, &repo(default_files())).unwrap();
-    let names: Vec<&str> = plan.charts[0]
-        .entries
-        .iter()
-        .map(|e| e.name.as_str())
-        .collect();
-    assert_eq!(
-        names,
-        [
-            "demo/Chart.yaml",
-            "demo/.helmignore",
-            "demo/templates/cm.yaml",
-            "demo/values.yaml"
-        ]
-    );
+    let names: Vec<&str> = plan.charts[0].entries.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["demo/Chart.yaml", "demo/.helmignore", "demo/templates/cm.yaml", "demo/values.yaml"]);
     assert!(plan.charts[0].entries.iter().all(|e| e.mode == 0o644));
 }
 
 #[test]
 fn bundle_has_one_top_folder_sorted_entries_and_normal_modes() {
     let plan = run(CONFIG, &repo(default_files())).unwrap();
-    let entries: Vec<(&str, u32)> = plan.bundles[0]
-        .entries
-        .iter()
-        .map(|e| (e.name.as_str(), e.mode))
-        .collect();
+    let entries: Vec<(&str, u32)> = plan.bundles[0].entries.iter().map(|e| (e.name.as_str(), e.mode)).collect();
     assert_eq!(
         entries,
         [
@@ -167,17 +139,12 @@ fn state_secrets_and_escaping_links_are_refused_unless_allowed() {
         path: "infra/k8s/escape.yaml".to_owned(),
         kind: FileKind::Symlink("../../README.md".to_owned()),
     });
-    files.push(TrackedFile {
-        path: "infra/k8s/abs.yaml".to_owned(),
-        kind: FileKind::Symlink("/etc/passwd".to_owned()),
-    });
+    files
+        .push(TrackedFile { path: "infra/k8s/abs.yaml".to_owned(), kind: FileKind::Symlink("/etc/passwd".to_owned()) });
     let err = run(CONFIG, &repo(files.clone())).unwrap_err();
     insta::assert_snapshot!(err.to_string());
 
-    let allowed = CONFIG.replace(
-        "path = \"infra/k8s\"",
-        "path = \"infra/k8s\"\nallow = [\"infra/k8s/tls.key\"]",
-    );
+    let allowed = CONFIG.replace("path = \"infra/k8s\"", "path = \"infra/k8s\"\nallow = [\"infra/k8s/tls.key\"]");
     let err = run(&allowed, &repo(files)).unwrap_err();
     assert!(!err.to_string().contains("tls.key"), "{err}");
     assert_eq!(err.len(), 7);
@@ -193,32 +160,21 @@ fn env_examples_are_not_secrets() {
 #[test]
 fn private_keys_and_kubeconfigs_are_found_by_content() {
     assert!(select::refused_content(b"x\n-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n").is_some());
-    assert!(
-        select::refused_content(b"apiVersion: v1\nkind: Config\nclusters: []\nusers: []\n")
-            .is_some()
-    );
+    assert!(select::refused_content(b"apiVersion: v1\nkind: Config\nclusters: []\nusers: []\n").is_some());
     assert!(select::refused_content(b"-----BEGIN CERTIFICATE-----\n").is_none());
     assert!(select::refused_content(b"apiVersion: v1\nkind: ConfigMap\n").is_none());
 }
 
 #[test]
 fn empty_bundle_and_clashing_assets_are_errors() {
-    let text = format!(
-        "{CONFIG}\n[[bundle]]\nname = \"demo\"\nkind = \"compose\"\npath = \"nothing/here\"\n"
-    );
+    let text = format!("{CONFIG}\n[[bundle]]\nname = \"demo\"\nkind = \"compose\"\npath = \"nothing/here\"\n");
     let err = run(&text, &repo(default_files())).unwrap_err().to_string();
-    assert!(
-        err.contains("`nothing/here` holds no file tracked by git"),
-        "{err}"
-    );
+    assert!(err.contains("`nothing/here` holds no file tracked by git"), "{err}");
 
     let text = format!(
         "{CONFIG}\n[[bundle]]\nname = \"demo-k8s2\"\nkind = \"manifests\"\npath = \"infra/k8s\"\n[[bundle]]\nname = \"release-manifest.json\"\nkind = \"compose\"\npath = \"infra\"\n"
     );
-    let plan = run(
-        &text.replace("release-manifest.json", "x"),
-        &repo(default_files()),
-    );
+    let plan = run(&text.replace("release-manifest.json", "x"), &repo(default_files()));
     assert!(plan.is_ok());
 }
 
@@ -226,10 +182,7 @@ fn empty_bundle_and_clashing_assets_are_errors() {
 fn prerelease_gets_only_its_own_tag() {
     let pre = semver::Version::parse("2.0.0-rc.1+build.5").unwrap();
     assert_eq!(image_tags(&pre, true), ["2.0.0-rc.1_build.5"]);
-    assert_eq!(
-        image_tags(&semver::Version::new(1, 4, 2), true),
-        ["1.4.2", "1.4", "1", "latest"]
-    );
+    assert_eq!(image_tags(&semver::Version::new(1, 4, 2), true), ["1.4.2", "1.4", "1", "latest"]);
     assert_eq!(image_tags(&semver::Version::new(1, 4, 2), false), ["1.4.2"]);
 }
 

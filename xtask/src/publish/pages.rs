@@ -48,9 +48,7 @@ impl Pages<'_> {
     pub fn read(&self) -> anyhow::Result<Option<String>> {
         let scratch = Scratch::new(self.sh)?;
         let tip = self.fetch(&scratch)?;
-        tip.map(|t| self.index_at(&t))
-            .transpose()
-            .map(Option::flatten)
+        tip.map(|t| self.index_at(&t)).transpose().map(Option::flatten)
     }
 
     /// Applies `change` to the current index until a push lands. `change` gets the index text at
@@ -67,18 +65,12 @@ impl Pages<'_> {
                 None => None,
             };
             let Some(Change { index, message }) = change(current.as_deref())? else {
-                return Ok(Updated {
-                    commit: None,
-                    attempts: attempt - 1,
-                });
+                return Ok(Updated { commit: None, attempts: attempt - 1 });
             };
             let commit = self.commit(&scratch, tip.as_deref(), &index, &message)?;
             match self.push(&commit)? {
                 Push::Landed => {
-                    return Ok(Updated {
-                        commit: Some(commit),
-                        attempts: attempt,
-                    });
+                    return Ok(Updated { commit: Some(commit), attempts: attempt });
                 }
                 Push::Behind(reason) => {
                     eprintln!(
@@ -98,10 +90,7 @@ impl Pages<'_> {
     /// Fetches the branch into the scratch ref; `None` when the remote has no such branch.
     fn fetch(&self, scratch: &Scratch) -> anyhow::Result<Option<String>> {
         let (sh, remote, branch) = (self.sh, &self.remote, format!("refs/heads/{}", self.branch));
-        let listed = cmd!(sh, "git ls-remote --exit-code {remote} {branch}")
-            .quiet()
-            .ignore_status()
-            .output()?;
+        let listed = cmd!(sh, "git ls-remote --exit-code {remote} {branch}").quiet().ignore_status().output()?;
         match listed.status.code() {
             Some(0) => {}
             Some(2) => return Ok(None),
@@ -112,50 +101,26 @@ impl Pages<'_> {
             ),
         }
         let refspec = format!("+{branch}:{}", scratch.tip_ref);
-        let fetched = cmd!(
-            sh,
-            "git fetch --quiet --no-tags --no-write-fetch-head {remote} {refspec}"
-        )
-        .quiet()
-        .ignore_status()
-        .output()?;
+        let fetched = cmd!(sh, "git fetch --quiet --no-tags --no-write-fetch-head {remote} {refspec}")
+            .quiet()
+            .ignore_status()
+            .output()?;
         if !fetched.status.success() {
-            bail!(
-                "cannot fetch `{branch}` from `{remote}`: {}",
-                last_line(&fetched.stderr)
-            );
+            bail!("cannot fetch `{branch}` from `{remote}`: {}", last_line(&fetched.stderr));
         }
         let tip_ref = &scratch.tip_ref;
-        Ok(Some(
-            cmd!(sh, "git rev-parse {tip_ref}")
-                .quiet()
-                .read()?
-                .trim()
-                .to_owned(),
-        ))
+        Ok(Some(cmd!(sh, "git rev-parse {tip_ref}").quiet().read()?.trim().to_owned()))
     }
 
     fn index_at(&self, tip: &str) -> anyhow::Result<Option<String>> {
         let sh = self.sh;
         let object = format!("{tip}:index.yaml");
-        let out = cmd!(sh, "git cat-file blob {object}")
-            .quiet()
-            .ignore_status()
-            .output()?;
-        Ok(out
-            .status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).into_owned()))
+        let out = cmd!(sh, "git cat-file blob {object}").quiet().ignore_status().output()?;
+        Ok(out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned()))
     }
 
     /// A commit on `tip` (or a root commit) with `index.yaml`, `index.html` and `.nojekyll`.
-    fn commit(
-        &self,
-        scratch: &Scratch,
-        tip: Option<&str>,
-        index: &Index,
-        message: &str,
-    ) -> anyhow::Result<String> {
+    fn commit(&self, scratch: &Scratch, tip: Option<&str>, index: &Index, message: &str) -> anyhow::Result<String> {
         let sh = self.sh;
         let _env = sh.push_env("GIT_INDEX_FILE", &scratch.index_file);
         match tip {
@@ -168,20 +133,13 @@ impl Pages<'_> {
             (".nojekyll", String::new()),
         ];
         for (name, content) in files {
-            let blob = cmd!(sh, "git hash-object -w --stdin")
-                .quiet()
-                .stdin(content)
-                .read()?;
+            let blob = cmd!(sh, "git hash-object -w --stdin").quiet().stdin(content).read()?;
             let info = format!("100644,{},{name}", blob.trim());
-            cmd!(sh, "git update-index --add --cacheinfo {info}")
-                .quiet()
-                .run()?;
+            cmd!(sh, "git update-index --add --cacheinfo {info}").quiet().run()?;
         }
         let tree = cmd!(sh, "git write-tree").quiet().read()?;
         let tree = tree.trim();
-        let parents: Vec<String> = tip
-            .map(|t| vec!["-p".to_owned(), t.to_owned()])
-            .unwrap_or_default();
+        let parents: Vec<String> = tip.map(|t| vec!["-p".to_owned(), t.to_owned()]).unwrap_or_default();
         let date = format!("@{} +0000", self.time);
         let identity = identity(sh);
         let commit = cmd!(sh, "git commit-tree {tree} {parents...} -m {message}")
@@ -202,14 +160,9 @@ impl Pages<'_> {
     fn push(&self, commit: &str) -> anyhow::Result<Push> {
         let (sh, remote) = (self.sh, &self.remote);
         let refspec = format!("{commit}:refs/heads/{}", self.branch);
-        let out = cmd!(sh, "git push --porcelain {remote} {refspec}")
-            .quiet()
-            .ignore_status()
-            .output()?;
+        let out = cmd!(sh, "git push --porcelain {remote} {refspec}").quiet().ignore_status().output()?;
         let stdout = String::from_utf8_lossy(&out.stdout);
-        let line = stdout
-            .lines()
-            .find(|l| l.contains(&format!("refs/heads/{}", self.branch)));
+        let line = stdout.lines().find(|l| l.contains(&format!("refs/heads/{}", self.branch)));
         match line.map(|l| (l.chars().next(), l.rsplit('\t').next().unwrap_or_default())) {
             Some((Some(' ' | '*' | '+' | '='), _)) if out.status.success() => Ok(Push::Landed),
             Some((Some('!'), reason)) if moved(reason) => Ok(Push::Behind(reason.to_owned())),
@@ -217,10 +170,7 @@ impl Pages<'_> {
                 "the Pages remote `{remote}` refused the push to `{}`: {reason}\n\nhint: a protected branch or a hook rejects it; allow this job to push to the branch, then run again",
                 self.branch
             ),
-            _ => Err(format_err!(
-                "push to the Pages remote `{remote}` failed: {}",
-                last_line(&out.stderr)
-            )),
+            _ => Err(format_err!("push to the Pages remote `{remote}` failed: {}", last_line(&out.stderr))),
         }
     }
 }
@@ -229,13 +179,7 @@ impl Pages<'_> {
 /// non-fast-forward, stale info), and a server losing the race for the ref's lock.
 fn moved(reason: &str) -> bool {
     reason.starts_with("[rejected]")
-        || [
-            "failed to update ref",
-            "cannot lock ref",
-            "incorrect old value",
-        ]
-        .iter()
-        .any(|r| reason.contains(r))
+        || ["failed to update ref", "cannot lock ref", "incorrect old value"].iter().any(|r| reason.contains(r))
 }
 
 enum Push {
@@ -255,9 +199,7 @@ impl<'a> Scratch<'a> {
     fn new(sh: &'a Shell) -> anyhow::Result<Scratch<'a>> {
         let dir = tempfile::tempdir()?;
         let id = std::process::id();
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
         Ok(Scratch {
             sh,
             tip_ref: format!("refs/lamina/pages-{id}-{nanos}"),
@@ -270,10 +212,7 @@ impl<'a> Scratch<'a> {
 impl Drop for Scratch<'_> {
     fn drop(&mut self) {
         let (sh, r) = (self.sh, &self.tip_ref);
-        let _ = cmd!(sh, "git update-ref -d {r}")
-            .quiet()
-            .ignore_stderr()
-            .run();
+        let _ = cmd!(sh, "git update-ref -d {r}").quiet().ignore_stderr().run();
     }
 }
 
@@ -290,10 +229,7 @@ fn identity(sh: &Shell) -> (String, String) {
     };
     match (get("user.name"), get("user.email")) {
         (Some(name), Some(email)) => (name, email),
-        _ => (
-            "lamina-release".to_owned(),
-            "lamina-release@users.noreply.github.com".to_owned(),
-        ),
+        _ => ("lamina-release".to_owned(), "lamina-release@users.noreply.github.com".to_owned()),
     }
 }
 
@@ -316,11 +252,7 @@ fn last_line(bytes: &[u8]) -> String {
 pub fn front_page(index: &Index, url: &str) -> String {
     let mut rows = String::new();
     for (name, versions) in index.charts() {
-        rows.push_str(&format!(
-            "      <tr><td>{}</td><td>{}</td></tr>\n",
-            escape(&name),
-            escape(&versions.join(", "))
-        ));
+        rows.push_str(&format!("      <tr><td>{}</td><td>{}</td></tr>\n", escape(&name), escape(&versions.join(", "))));
     }
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n  <head>\n    <meta charset=\"utf-8\">\n    <title>Lamina OS Helm charts</title>\n  </head>\n  <body>\n    <h1>Lamina OS Helm charts</h1>\n    <pre><code>helm repo add lamina {url}\nhelm repo update\nhelm install lamina-core lamina/lamina-core</code></pre>\n    <table>\n      <tr><th>chart</th><th>versions</th></tr>\n{rows}    </table>\n    <p>The index is <a href=\"index.yaml\">index.yaml</a>.</p>\n  </body>\n</html>\n",
@@ -329,10 +261,7 @@ pub fn front_page(index: &Index, url: &str) -> String {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// `true` when `path` looks like a local repository rather than a URL or remote name.

@@ -6,6 +6,7 @@ use crate::config::RegistryBase;
 use crate::helm::oci::{self, ChartArtifact};
 use crate::layout::Image;
 use anyhow::{Context, bail};
+use futures_util::{StreamExt, TryStreamExt};
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::errors::OciDistributionError;
 use oci_client::secrets::RegistryAuth;
@@ -20,16 +21,7 @@ pub struct Credentials {
 
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "Credentials({}, {})",
-            self.username,
-            if self.password.is_some() {
-                "***"
-            } else {
-                "anonymous"
-            }
-        )
+        write!(f, "Credentials({}, {})", self.username, if self.password.is_some() { "***" } else { "anonymous" })
     }
 }
 
@@ -37,9 +29,7 @@ impl Credentials {
     /// `LAMINA_REGISTRY_USERNAME` / `LAMINA_REGISTRY_PASSWORD`, falling back to `GITHUB_ACTOR`
     /// (else `x-access-token`) and `GITHUB_TOKEN`, as ghcr.io expects; no password: anonymous.
     pub fn from_env() -> Credentials {
-        use crate::env::{
-            GITHUB_ACTOR, GITHUB_TOKEN, LAMINA_REGISTRY_PASSWORD, LAMINA_REGISTRY_USERNAME, var,
-        };
+        use crate::env::{GITHUB_ACTOR, GITHUB_TOKEN, LAMINA_REGISTRY_PASSWORD, LAMINA_REGISTRY_USERNAME, var};
         Credentials {
             username: var(LAMINA_REGISTRY_USERNAME)
                 .or_else(|| var(GITHUB_ACTOR))
@@ -55,6 +45,20 @@ pub struct Registry {
     client: Client,
     auth: RegistryAuth,
     base: RegistryBase,
+    /// Blobs known to be in some repository of this registry, so another repository can mount
+    /// them instead of uploading them again.
+    known: std::sync::Mutex<std::collections::HashMap<String, String>>,
+}
+
+/// Blob uploads running at once for one image.
+const UPLOADS_AT_ONCE: usize = 4;
+
+/// How one blob got into the repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Transfer {
+    Present,
+    Mounted,
+    Uploaded,
 }
 
 /// What a push did.
@@ -74,24 +78,14 @@ pub enum Pushed {
 impl Registry {
     pub fn new(base: &RegistryBase, credentials: &Credentials) -> Registry {
         // Plain HTTP only for the loopback host the configuration validated (config::paths).
-        let protocol = if base.plain_http {
-            ClientProtocol::HttpsExcept(vec![base.host.clone()])
-        } else {
-            ClientProtocol::Https
-        };
-        let config = ClientConfig {
-            protocol,
-            ..Default::default()
-        };
+        let protocol =
+            if base.plain_http { ClientProtocol::HttpsExcept(vec![base.host.clone()]) } else { ClientProtocol::Https };
+        let config = ClientConfig { protocol, ..Default::default() };
         let auth = match &credentials.password {
             Some(p) => RegistryAuth::Basic(credentials.username.clone(), p.clone()),
             None => RegistryAuth::Anonymous,
         };
-        Registry {
-            client: Client::new(config),
-            auth,
-            base: base.clone(),
-        }
+        Registry { client: Client::new(config), auth, base: base.clone(), known: Default::default() }
     }
 
     /// `{registry}/charts/{name}:{tag}` as a tag reference.
@@ -106,11 +100,7 @@ impl Registry {
 
     /// The digest a tag points at, or `None` when the tag does not exist.
     pub async fn tag_digest(&self, reference: &Reference) -> anyhow::Result<Option<String>> {
-        match self
-            .client
-            .fetch_manifest_digest(reference, &self.auth)
-            .await
-        {
+        match self.client.fetch_manifest_digest(reference, &self.auth).await {
             Ok(d) => Ok(Some(d)),
             Err(e) if is_absent(&e) => Ok(None),
             Err(e) => Err(explain(e, reference)),
@@ -126,16 +116,10 @@ impl Registry {
         archive: &[u8],
     ) -> anyhow::Result<Pushed> {
         let shown = reference.whole();
-        self.client
-            .auth(reference, &self.auth, RegistryOperation::Push)
-            .await
-            .map_err(|e| explain(e, reference))?;
+        self.client.auth(reference, &self.auth, RegistryOperation::Push).await.map_err(|e| explain(e, reference))?;
         match self.tag_digest(reference).await? {
             Some(d) if d == artifact.manifest_digest => {
-                return Ok(Pushed::Unchanged {
-                    reference: shown,
-                    digest: d,
-                });
+                return Ok(Pushed::Unchanged { reference: shown, digest: d });
             }
             Some(d) => bail!(
                 "`{shown}` already holds {d}, but this chart's artifact is {}\n\nhint: a published chart version is immutable: release a new version (`cargo xtask bump`)",
@@ -143,15 +127,10 @@ impl Registry {
             ),
             None => {}
         }
-        for (bytes, digest) in [
-            (artifact.config.as_slice(), &artifact.config_digest),
-            (archive, &artifact.layer_digest),
-        ] {
-            let present = self
-                .client
-                .blob_exists(reference, digest)
-                .await
-                .map_err(|e| explain(e, reference))?;
+        for (bytes, digest) in
+            [(artifact.config.as_slice(), &artifact.config_digest), (archive, &artifact.layer_digest)]
+        {
+            let present = self.client.blob_exists(reference, digest).await.map_err(|e| explain(e, reference))?;
             if !present {
                 self.client
                     .push_blob(reference, bytes.to_vec(), digest)
@@ -160,18 +139,13 @@ impl Registry {
                     .with_context(|| format!("upload blob {digest}"))?;
             }
         }
-        let content_type = oci::MANIFEST_MEDIA_TYPE
-            .parse()
-            .expect("a valid header value");
+        let content_type = oci::MANIFEST_MEDIA_TYPE.parse().expect("a valid header value");
         self.client
             .push_manifest_raw(reference, artifact.manifest.clone(), content_type)
             .await
             .map_err(|e| explain(e, reference))
             .context("push the chart manifest")?;
-        Ok(Pushed::Created {
-            reference: shown,
-            digest: artifact.manifest_digest.clone(),
-        })
+        Ok(Pushed::Created { reference: shown, digest: artifact.manifest_digest.clone() })
     }
 }
 
@@ -181,8 +155,10 @@ pub struct ImagePushed {
     /// `{registry}/{name}@{digest}`.
     pub reference: String,
     pub digest: String,
-    /// Blobs uploaded; the rest were already there.
+    /// Blobs uploaded.
     pub uploaded: usize,
+    /// Blobs mounted from another repository of the registry instead of uploaded.
+    pub mounted: usize,
     /// Tags that were created or moved to the digest.
     pub tagged: Vec<String>,
 }
@@ -190,11 +166,7 @@ pub struct ImagePushed {
 impl Registry {
     /// The repository path of image `name` under the registry base.
     fn repository(&self, name: &str) -> String {
-        if self.base.namespace.is_empty() {
-            name.to_owned()
-        } else {
-            format!("{}/{name}", self.base.namespace)
-        }
+        if self.base.namespace.is_empty() { name.to_owned() } else { format!("{}/{name}", self.base.namespace) }
     }
 
     /// Pushes an image by digest, then moves its tags (interface.md, step 3): missing blobs, child
@@ -209,21 +181,10 @@ impl Registry {
         fixed: &str,
     ) -> anyhow::Result<ImagePushed> {
         let repository = self.repository(name);
-        let at = |digest: &str| {
-            Reference::with_digest(
-                self.base.host.clone(),
-                repository.clone(),
-                digest.to_owned(),
-            )
-        };
-        let tagged = |tag: &str| {
-            Reference::with_tag(self.base.host.clone(), repository.clone(), tag.to_owned())
-        };
+        let at = |digest: &str| Reference::with_digest(self.base.host.clone(), repository.clone(), digest.to_owned());
+        let tagged = |tag: &str| Reference::with_tag(self.base.host.clone(), repository.clone(), tag.to_owned());
         let root = at(&image.root.digest);
-        self.client
-            .auth(&root, &self.auth, RegistryOperation::Push)
-            .await
-            .map_err(|e| explain(e, &root))?;
+        self.client.auth(&root, &self.auth, RegistryOperation::Push).await.map_err(|e| explain(e, &root))?;
         if let Some(d) = self.tag_digest(&tagged(fixed)).await?
             && d != image.root.digest
         {
@@ -233,25 +194,12 @@ impl Registry {
                 image.root.digest
             );
         }
-        let mut uploaded = 0;
-        for blob in &image.blobs {
-            if self
-                .client
-                .blob_exists(&root, &blob.digest)
-                .await
-                .map_err(|e| explain(e, &root))?
-            {
-                continue;
-            }
-            let bytes = std::fs::read(image.blob_path(&blob.digest))
-                .with_context(|| format!("read blob {}", blob.digest))?;
-            self.client
-                .push_blob(&root, bytes, &blob.digest)
-                .await
-                .map_err(|e| explain(e, &root))
-                .with_context(|| format!("upload blob {}", blob.digest))?;
-            uploaded += 1;
-        }
+        let transfers: Vec<Transfer> =
+            futures_util::stream::iter(image.blobs.iter().map(|blob| self.transfer(&root, image, blob)))
+                .buffer_unordered(UPLOADS_AT_ONCE)
+                .try_collect()
+                .await?;
+        let count = |t: Transfer| transfers.iter().filter(|x| **x == t).count();
         for doc in image.children.iter().chain(std::iter::once(&image.root)) {
             let content_type = doc.media_type.parse().context("media type as a header")?;
             self.client
@@ -266,11 +214,7 @@ impl Registry {
             if self.tag_digest(&reference).await?.as_deref() == Some(image.root.digest.as_str()) {
                 continue;
             }
-            let content_type = image
-                .root
-                .media_type
-                .parse()
-                .context("media type as a header")?;
+            let content_type = image.root.media_type.parse().context("media type as a header")?;
             self.client
                 .push_manifest_raw(&reference, image.root.bytes.clone(), content_type)
                 .await
@@ -280,9 +224,44 @@ impl Registry {
         Ok(ImagePushed {
             reference: format!("{}/{repository}@{}", self.base.host, image.root.digest),
             digest: image.root.digest.clone(),
-            uploaded,
+            uploaded: count(Transfer::Uploaded),
+            mounted: count(Transfer::Mounted),
             tagged: moved,
         })
+    }
+
+    /// Gets one blob into `target`'s repository: nothing when it is there, a cross-repository
+    /// mount when another repository has it, else an upload. A refused mount (a registry may
+    /// answer 202 and start an upload instead) falls back to uploading.
+    async fn transfer(
+        &self,
+        target: &Reference,
+        image: &Image,
+        blob: &crate::layout::Blob,
+    ) -> anyhow::Result<Transfer> {
+        let repository = target.repository().to_owned();
+        let remember = |transfer| {
+            self.known.lock().expect("not poisoned").insert(blob.digest.clone(), repository.clone());
+            Ok(transfer)
+        };
+        if self.client.blob_exists(target, &blob.digest).await.map_err(|e| explain(e, target))? {
+            return remember(Transfer::Present);
+        }
+        let source = self.known.lock().expect("not poisoned").get(&blob.digest).filter(|r| **r != repository).cloned();
+        if let Some(source) = source {
+            let from = Reference::with_digest(self.base.host.clone(), source, blob.digest.clone());
+            if self.client.mount_blob(target, &from, &blob.digest).await.is_ok() {
+                return remember(Transfer::Mounted);
+            }
+        }
+        let bytes =
+            std::fs::read(image.blob_path(&blob.digest)).with_context(|| format!("read blob {}", blob.digest))?;
+        self.client
+            .push_blob(target, bytes, &blob.digest)
+            .await
+            .map_err(|e| explain(e, target))
+            .with_context(|| format!("upload blob {}", blob.digest))?;
+        remember(Transfer::Uploaded)
     }
 }
 
@@ -293,8 +272,7 @@ fn is_absent(e: &OciDistributionError) -> bool {
         OciDistributionError::RegistryError { envelope, .. } => envelope.errors.iter().any(|e| {
             matches!(
                 e.code,
-                oci_client::errors::OciErrorCode::ManifestUnknown
-                    | oci_client::errors::OciErrorCode::NameUnknown
+                oci_client::errors::OciErrorCode::ManifestUnknown | oci_client::errors::OciErrorCode::NameUnknown
             )
         }),
         _ => false,
@@ -305,13 +283,14 @@ fn is_absent(e: &OciDistributionError) -> bool {
 fn explain(e: OciDistributionError, reference: &Reference) -> anyhow::Error {
     let registry = reference.resolve_registry();
     match &e {
-        OciDistributionError::UnauthorizedError { .. }
-        | OciDistributionError::AuthenticationFailure(_) => anyhow::format_err!(
-            "the registry `{registry}` refused the credentials for `{}`: {e}\n\nhint: set {} and {} (or GITHUB_ACTOR and GITHUB_TOKEN) to a user allowed to push",
-            reference.repository(),
-            crate::env::LAMINA_REGISTRY_USERNAME,
-            crate::env::LAMINA_REGISTRY_PASSWORD
-        ),
+        OciDistributionError::UnauthorizedError { .. } | OciDistributionError::AuthenticationFailure(_) => {
+            anyhow::format_err!(
+                "the registry `{registry}` refused the credentials for `{}`: {e}\n\nhint: set {} and {} (or GITHUB_ACTOR and GITHUB_TOKEN) to a user allowed to push",
+                reference.repository(),
+                crate::env::LAMINA_REGISTRY_USERNAME,
+                crate::env::LAMINA_REGISTRY_PASSWORD
+            )
+        }
         OciDistributionError::RequestError(_) => anyhow::format_err!(
             "cannot reach the registry `{registry}`: {e}\n\nhint: check {} and the network",
             crate::env::LAMINA_REGISTRY

@@ -14,9 +14,7 @@ pub fn check(ws: &Workspace, bundle: &BundleConfig) -> Diagnostics {
             BundleKind::Manifests if is_yaml => read(ws, path, manifests),
             BundleKind::Compose if is_yaml && is_compose_file(path) => read(ws, path, compose),
             BundleKind::Compose if is_yaml => read(ws, path, yaml_only),
-            BundleKind::Terraform
-                if path.ends_with(".tf") || path.ends_with(".tfvars") || path.ends_with(".hcl") =>
-            {
+            BundleKind::Terraform if path.ends_with(".tf") || path.ends_with(".tfvars") || path.ends_with(".hcl") => {
                 read(ws, path, terraform)
             }
             _ => Vec::new(),
@@ -33,11 +31,7 @@ type Problem = (Option<usize>, String, String);
 fn read(ws: &Workspace, path: &str, check: fn(&str) -> Vec<Problem>) -> Vec<Problem> {
     match ws.read(path) {
         Ok(text) => check(&text),
-        Err(e) => vec![(
-            None,
-            format!("{e:#}"),
-            "restore the file or commit its removal".to_owned(),
-        )],
+        Err(e) => vec![(None, format!("{e:#}"), "restore the file or commit its removal".to_owned())],
     }
 }
 
@@ -53,11 +47,7 @@ fn documents(text: &str) -> Result<Vec<(usize, Value)>, Problem> {
     let mut docs = Vec::new();
     for (i, de) in serde_norway::Deserializer::from_str(text).enumerate() {
         let value = serde::Deserialize::deserialize(de).map_err(|e: serde_norway::Error| {
-            (
-                e.location().map(|l| l.line()),
-                format!("invalid YAML: {e}"),
-                "fix the YAML syntax".to_owned(),
-            )
+            (e.location().map(|l| l.line()), format!("invalid YAML: {e}"), "fix the YAML syntax".to_owned())
         })?;
         docs.push((starts.get(i).copied().unwrap_or(1), value));
     }
@@ -107,16 +97,8 @@ fn manifests(text: &str) -> Vec<Problem> {
             ));
             continue;
         };
-        let text = |key: &str| {
-            map.get(key)
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-        };
-        let name = map
-            .get("metadata")
-            .and_then(|m| m.get("name"))
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty());
+        let text = |key: &str| map.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
+        let name = map.get("metadata").and_then(|m| m.get("name")).and_then(Value::as_str).filter(|s| !s.is_empty());
         let kind = text("kind").unwrap_or("object");
         for (missing, key) in [
             (text("apiVersion").is_none(), "apiVersion"),
@@ -142,17 +124,9 @@ fn compose(text: &str) -> Vec<Problem> {
         Err(p) => return vec![p],
     };
     let Some((_, doc)) = docs.first() else {
-        return vec![(
-            Some(1),
-            "the Compose file is empty".to_owned(),
-            "define `services:`".to_owned(),
-        )];
+        return vec![(Some(1), "the Compose file is empty".to_owned(), "define `services:`".to_owned())];
     };
-    let Some(services) = doc
-        .get("services")
-        .and_then(Value::as_mapping)
-        .filter(|s| !s.is_empty())
-    else {
+    let Some(services) = doc.get("services").and_then(Value::as_mapping).filter(|s| !s.is_empty()) else {
         return vec![(
             Some(1),
             "the Compose file defines no `services`".to_owned(),
@@ -162,15 +136,8 @@ fn compose(text: &str) -> Vec<Problem> {
     let mut out = Vec::new();
     for (name, service) in services {
         let name = name.as_str().unwrap_or("?");
-        let line = text
-            .lines()
-            .position(|l| l.trim_end() == format!("  {name}:"))
-            .map(|i| i + 1);
-        if service
-            .get("image")
-            .and_then(Value::as_str)
-            .is_none_or(str::is_empty)
-        {
+        let line = text.lines().position(|l| l.trim_end() == format!("  {name}:")).map(|i| i + 1);
+        if service.get("image").and_then(Value::as_str).is_none_or(str::is_empty) {
             out.push((line, format!("service `{name}` names no image"), "set `image:` to the image the service runs (this project's images are published as {registry}/{name}:{version})".to_owned()));
         }
     }

@@ -10,18 +10,11 @@ use serde_json::Value;
 
 pub fn check(ws: &Workspace, plan: &Plan) -> Diagnostics {
     let mut diags = Diagnostics::default();
-    let images: Vec<(String, Vec<String>)> = plan
-        .images
-        .iter()
-        .map(|i| (i.repository.clone(), i.tags.clone()))
-        .collect();
+    let images: Vec<(String, Vec<String>)> =
+        plan.images.iter().map(|i| (i.repository.clone(), i.tags.clone())).collect();
     let tags_of = |repository: &str| images.iter().find(|(r, _)| r == repository).map(|(_, t)| t);
     let mut report = |file: &str, line: Option<usize>, reference: String| {
-        let tags = reference
-            .rsplit_once(':')
-            .and_then(|(r, _)| tags_of(r))
-            .map(|t| t.join(", "))
-            .unwrap_or_default();
+        let tags = reference.rsplit_once(':').and_then(|(r, _)| tags_of(r)).map(|t| t.join(", ")).unwrap_or_default();
         diags.push(
             Diagnostic::new(file, line, format!("names `{reference}`, a tag this release does not push"))
                 .help(format!("use one of the tags this release pushes ({tags}), or leave the tag empty so the chart's appVersion is used")),
@@ -43,19 +36,14 @@ pub fn check(ws: &Workspace, plan: &Plan) -> Diagnostics {
                 continue;
             };
             if !tag.is_empty() && !tags.contains(&tag) {
-                let line = text
-                    .lines()
-                    .position(|l| l.trim_start().starts_with("tag:") && l.contains(&tag))
-                    .map(|i| i + 1);
+                let line =
+                    text.lines().position(|l| l.trim_start().starts_with("tag:") && l.contains(&tag)).map(|i| i + 1);
                 report(&file, line, format!("{repository}:{tag}"));
             }
         }
     }
     for bundle in plan.bundles.iter().filter(|b| b.pin_images) {
-        for file in ws
-            .repo
-            .files_under(&bundle.path)
-            .filter(|f| f.path.ends_with(".yaml") || f.path.ends_with(".yml"))
+        for file in ws.repo.files_under(&bundle.path).filter(|f| f.path.ends_with(".yaml") || f.path.ends_with(".yml"))
         {
             let Ok(text) = ws.read(&file.path) else {
                 continue;

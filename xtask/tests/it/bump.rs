@@ -5,8 +5,7 @@ use crate::support::{TestRepo, snapshot_settings};
 #[test]
 fn bump_moves_every_version_and_keeps_formatting() {
     let repo = TestRepo::fixture("minimal");
-    repo.xtask(&["bump", "0.3.0-rc.1", "--date", "2026-02-01"])
-        .ok();
+    repo.xtask(&["bump", "0.3.0-rc.1", "--date", "2026-02-01"]).ok();
     let diff = repo.git(&["diff", "--no-color", "--unified=1"]);
     snapshot_settings(Some(&repo)).bind(|| insta::assert_snapshot!("bump_diff", diff));
     // Everything agrees again: the bumped repository validates and builds.
@@ -20,13 +19,6 @@ fn bump_moves_every_version_and_keeps_formatting() {
 fn bump_refuses_a_version_that_is_not_semver() {
     let repo = TestRepo::fixture("minimal");
     let run = repo.xtask(&["bump", "v1.0"]).fails();
-    assert!(
-        run.stderr.contains("`v1.0` is not a SemVer 2 version"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        repo.git(&["status", "--porcelain"]).is_empty(),
-        "nothing changed"
-    );
+    assert!(run.stderr.contains("`v1.0` is not a SemVer 2 version"), "{}", run.stderr);
+    assert!(repo.git(&["status", "--porcelain"]).is_empty(), "nothing changed");
 }

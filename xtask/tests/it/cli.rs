@@ -24,11 +24,7 @@ fn help_of_every_command() {
         args.push("--help");
         let run = xtask_in(&root, &args, &[]);
         assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
-        all.push_str(&format!(
-            "==== cargo xtask {} ====\n{}\n",
-            args.join(" "),
-            run.stdout
-        ));
+        all.push_str(&format!("==== cargo xtask {} ====\n{}\n", args.join(" "), run.stdout));
     }
     snapshot_settings(None).bind(|| insta::assert_snapshot!("help", all));
 }
@@ -36,27 +32,15 @@ fn help_of_every_command() {
 #[test]
 fn the_repository_validates() {
     let run = xtask_in(&workspace_root(), &["validate"], &[]).ok();
-    assert!(
-        run.stderr.contains("components are valid"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stdout.is_empty(),
-        "validate prints nothing on stdout: {}",
-        run.stdout
-    );
+    assert!(run.stderr.contains("components are valid"), "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "validate prints nothing on stdout: {}", run.stdout);
 }
 
 #[test]
 fn unknown_command_is_a_usage_error() {
     let run = xtask_in(&workspace_root(), &["relase"], &[]);
     assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("release"),
-        "clap suggests the nearest command: {}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("release"), "clap suggests the nearest command: {}", run.stderr);
 }
 
 #[test]

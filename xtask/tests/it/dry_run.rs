@@ -8,10 +8,8 @@ fn plan_and_artifacts_of_the_fixture() {
     let repo = TestRepo::fixture("minimal");
     let run = repo.xtask(&["dry-run", "--builder", "none"]).ok();
     let out = repo.out("0.2.0");
-    let mut files: Vec<String> = std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    let mut files: Vec<String> =
+        std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     files.sort();
     assert_eq!(
         files,
@@ -28,16 +26,10 @@ fn plan_and_artifacts_of_the_fixture() {
     let mut all = format!("==== stdout ====\n{}\n", run.stdout);
     for name in &files {
         if name.ends_with("gz") {
-            all.push_str(&format!(
-                "==== {name} ====\n{}\n",
-                tar_names(&out.join(name)).join("\n")
-            ));
+            all.push_str(&format!("==== {name} ====\n{}\n", tar_names(&out.join(name)).join("\n")));
         }
     }
-    all.push_str(&format!(
-        "==== SHA256SUMS ====\n{}",
-        std::fs::read_to_string(out.join("SHA256SUMS")).unwrap()
-    ));
+    all.push_str(&format!("==== SHA256SUMS ====\n{}", std::fs::read_to_string(out.join("SHA256SUMS")).unwrap()));
     all.push_str(&format!(
         "==== release-manifest.json ====\n{}",
         std::fs::read_to_string(out.join("release-manifest.json")).unwrap()
@@ -49,13 +41,11 @@ fn plan_and_artifacts_of_the_fixture() {
 fn json_plan_is_the_same_plan() {
     let repo = TestRepo::fixture("minimal");
     let run = repo.xtask(&["dry-run", "--json", "--builder", "none"]).ok();
-    let value: serde_json::Value =
-        serde_json::from_str(&run.stdout).expect("stdout is one JSON document");
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).expect("stdout is one JSON document");
     let steps = value["plan"]["steps"].as_array().unwrap();
     assert_eq!(steps.first().unwrap()["step"], "package-chart");
     assert_eq!(steps.last().unwrap()["step"], "verify");
-    snapshot_settings(Some(&repo))
-        .bind(|| insta::assert_json_snapshot!("dry_run_minimal_json", value["plan"]));
+    snapshot_settings(Some(&repo)).bind(|| insta::assert_json_snapshot!("dry_run_minimal_json", value["plan"]));
 }
 
 #[test]
@@ -67,17 +57,9 @@ fn sha256sum_reads_the_checksum_file() {
         .current_dir(repo.out("0.2.0"))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        text.lines().filter(|l| l.ends_with(": OK")).count(),
-        5,
-        "{text}"
-    );
+    assert_eq!(text.lines().filter(|l| l.ends_with(": OK")).count(), 5, "{text}");
 }
 
 #[test]
@@ -97,15 +79,11 @@ fn manifest_matches_its_committed_schema() {
         std::fs::write(&schema_path, &generated).unwrap();
     }
     let schema: serde_json::Value = serde_json::from_str(&generated).unwrap();
-    let manifest: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(repo.out("0.2.0").join("release-manifest.json")).unwrap(),
-    )
-    .unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(repo.out("0.2.0").join("release-manifest.json")).unwrap())
+            .unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(&manifest)
-        .map(|e| e.to_string())
-        .collect();
+    let errors: Vec<String> = validator.iter_errors(&manifest).map(|e| e.to_string()).collect();
     assert!(errors.is_empty(), "{errors:#?}");
     // The schema is not vacuous: a manifest without its digests fails it.
     let mut broken = manifest.clone();
@@ -116,23 +94,15 @@ fn manifest_matches_its_committed_schema() {
 #[test]
 fn check_reproducible_builds_twice_and_compares() {
     let repo = TestRepo::fixture("minimal");
-    let run = repo
-        .xtask(&["dry-run", "--check-reproducible", "--builder", "none"])
-        .ok();
+    let run = repo.xtask(&["dry-run", "--check-reproducible", "--builder", "none"]).ok();
     assert!(run.stdout.contains("byte-identical"), "{}", run.stdout);
-    assert!(
-        !repo.path("target/release/v0.2.0.check").exists(),
-        "the second build folder is removed"
-    );
+    assert!(!repo.path("target/release/v0.2.0.check").exists(), "the second build folder is removed");
 }
 
 #[test]
 fn uncommitted_changes_are_shown_and_built_from_the_worktree() {
     let repo = TestRepo::fixture("minimal");
-    repo.write(
-        "infra/k8s/namespace.yaml",
-        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: changed\n",
-    );
+    repo.write("infra/k8s/namespace.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: changed\n");
     let run = repo.xtask(&["dry-run", "--builder", "none"]).ok();
     assert!(run.stdout.contains("uncommitted changes"), "{}", run.stdout);
 }

@@ -9,11 +9,7 @@ fn helm_check(peers: &Path, ours: &Path, chart_dir: &Path) -> Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/helm_check.py");
     let out = crate::support::run(
         &python(peers),
-        &[
-            script.to_str().unwrap(),
-            ours.to_str().unwrap(),
-            chart_dir.to_str().unwrap(),
-        ],
+        &[script.to_str().unwrap(), ours.to_str().unwrap(), chart_dir.to_str().unwrap()],
         Path::new("/"),
         &[],
     );
@@ -26,32 +22,15 @@ fn assert_helm_agrees(repo: &TestRepo, peers: &Path, chart: &str, version: &str)
     let dir = export(repo, &format!("charts/{chart}"), tmp.path());
     let ours = repo.out(version).join(format!("{chart}-{version}.tgz"));
     let report = helm_check(peers, &ours, &dir);
-    assert_eq!(
-        report["ours"], report["helm"],
-        "{chart}: our file set differs from `helm package`"
-    );
+    assert_eq!(report["ours"], report["helm"], "{chart}: our file set differs from `helm package`");
     assert_eq!(report["name"], chart);
     assert_eq!(report["version"], version);
-    let errors: Vec<&Value> = report["lint"]["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| m["severity"].as_i64() >= Some(2))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "{chart}: strict lint found problems: {errors:#?}"
-    );
-    assert!(
-        !report["rendered"].as_array().unwrap().is_empty(),
-        "{chart}: Helm rendered nothing"
-    );
+    let errors: Vec<&Value> =
+        report["lint"]["messages"].as_array().unwrap().iter().filter(|m| m["severity"].as_i64() >= Some(2)).collect();
+    assert!(errors.is_empty(), "{chart}: strict lint found problems: {errors:#?}");
+    assert!(!report["rendered"].as_array().unwrap().is_empty(), "{chart}: Helm rendered nothing");
     let sha = xtask::build::sha256_file(&ours).unwrap().0;
-    assert_eq!(
-        report["digest"],
-        format!("sha256:{sha}"),
-        "Helm's digest of the archive is ours"
-    );
+    assert_eq!(report["digest"], format!("sha256:{sha}"), "Helm's digest of the archive is ours");
 }
 
 #[test]
@@ -87,20 +66,13 @@ fn helmignore_cases_select_what_helm_selects() {
     for (i, ignore) in cases.iter().enumerate() {
         let repo = TestRepo::fixture("minimal");
         repo.write("charts/demo/.helmignore", ignore);
-        repo.write(
-            "charts/demo/templates/.draft.yaml",
-            "dotfiles in templates/ are ignored by Helm's default rule\n",
-        );
+        repo.write("charts/demo/templates/.draft.yaml", "dotfiles in templates/ are ignored by Helm's default rule\n");
         repo.write("charts/demo/docs/nested/deep.md", "deep\n");
         repo.commit(&format!("case {i}"));
         let run = repo.xtask(&["dry-run", "--builder", "none"]);
         if run.code != 0 {
             // A .helmignore that hides Chart.yaml cannot be packaged by Helm either.
-            assert!(
-                run.stderr.contains("Chart.yaml"),
-                "case {i}: {}",
-                run.stderr
-            );
+            assert!(run.stderr.contains("Chart.yaml"), "case {i}: {}", run.stderr);
             continue;
         }
         let tmp = tempfile::tempdir().unwrap();

@@ -19,18 +19,12 @@ fn built() -> Option<(TestRepo, PathBuf)> {
 
 fn push(registry: &Registry, image: &layout::Image, tags: &[&str]) -> anyhow::Result<ImagePushed> {
     let tags: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(registry.push_image("hello", image, &tags, &tags[0]))
 }
 
 fn registry(server: &RegistryServer) -> Registry {
-    Registry::new(
-        &parse_registry_base(&format!("http://{}/acme", server.host())).unwrap(),
-        &Credentials::default(),
-    )
+    Registry::new(&parse_registry_base(&format!("http://{}/acme", server.host())).unwrap(), &Credentials::default())
 }
 
 #[test]
@@ -45,21 +39,10 @@ fn pushed_by_digest_then_tagged_and_read_back_by_skopeo() {
     for doc in std::iter::once(&image.root).chain(&image.children) {
         let json: serde_json::Value = serde_json::from_slice(&doc.bytes).unwrap();
         let a = &json["annotations"];
-        assert_eq!(
-            a["org.opencontainers.image.source"], "https://github.com/acme/infra-demo",
-            "{json}"
-        );
+        assert_eq!(a["org.opencontainers.image.source"], "https://github.com/acme/infra-demo", "{json}");
         assert_eq!(a["org.opencontainers.image.version"], "0.2.0");
-        assert_eq!(
-            a["org.opencontainers.image.created"],
-            "2026-01-15T12:00:00Z"
-        );
-        assert_eq!(
-            a["org.opencontainers.image.revision"]
-                .as_str()
-                .map(str::len),
-            Some(40)
-        );
+        assert_eq!(a["org.opencontainers.image.created"], "2026-01-15T12:00:00Z");
+        assert_eq!(a["org.opencontainers.image.revision"].as_str().map(str::len), Some(40));
     }
     let pushed = push(&registry(&server), &image, &["0.2.0", "0.2", "0", "latest"]).unwrap();
     assert_eq!(pushed.uploaded, image.blobs.len());
@@ -67,77 +50,38 @@ fn pushed_by_digest_then_tagged_and_read_back_by_skopeo() {
 
     // Manifests went in before tags: every manifest PUT by digest precedes the first tag PUT.
     let log = server.log();
-    let puts: Vec<&str> = log
-        .lines()
-        .filter(|l| l.contains("http.request.method=PUT ") && l.contains("/manifests/"))
-        .collect();
-    let first_tag = puts
-        .iter()
-        .position(|l| !l.contains("/manifests/sha256:"))
-        .unwrap();
-    assert_eq!(
-        first_tag,
-        3,
-        "two platform manifests and the index by digest, then the tags:\n{}",
-        puts.join("\n")
-    );
+    let puts: Vec<&str> =
+        log.lines().filter(|l| l.contains("http.request.method=PUT ") && l.contains("/manifests/")).collect();
+    let first_tag = puts.iter().position(|l| !l.contains("/manifests/sha256:")).unwrap();
+    assert_eq!(first_tag, 3, "two platform manifests and the index by digest, then the tags:\n{}", puts.join("\n"));
 
     let host = server.host();
     for tag in ["0.2.0", "latest"] {
         let raw = run(
             &skopeo,
-            &[
-                "inspect",
-                "--raw",
-                "--tls-verify=false",
-                &format!("docker://{host}/acme/hello:{tag}"),
-            ],
+            &["inspect", "--raw", "--tls-verify=false", &format!("docker://{host}/acme/hello:{tag}")],
             Path::new("/"),
             &[],
         );
-        assert_eq!(
-            raw.as_bytes(),
-            image.root.bytes.as_slice(),
-            "the registry serves our exact index bytes at {tag}"
-        );
+        assert_eq!(raw.as_bytes(), image.root.bytes.as_slice(), "the registry serves our exact index bytes at {tag}");
     }
     // An independent copy back into a layout keeps every digest.
     let back = tempfile::tempdir().unwrap();
     let dest = format!("oci:{}:copy", back.path().join("layout").display());
     run(
         &skopeo,
-        &[
-            "copy",
-            "--all",
-            "--src-tls-verify=false",
-            &format!("docker://{host}/acme/hello:0.2.0"),
-            &dest,
-        ],
+        &["copy", "--all", "--src-tls-verify=false", &format!("docker://{host}/acme/hello:0.2.0"), &dest],
         Path::new("/"),
         &[],
     );
     let copied = std::fs::read_to_string(back.path().join("layout/index.json")).unwrap();
-    assert!(
-        copied.contains(&image.root.digest),
-        "skopeo's copy has our index digest: {copied}"
-    );
+    assert!(copied.contains(&image.root.digest), "skopeo's copy has our index digest: {copied}");
     for child in &image.children {
-        assert!(
-            back.path()
-                .join("layout/blobs/sha256")
-                .join(child.digest.trim_start_matches("sha256:"))
-                .exists()
-        );
+        assert!(back.path().join("layout/blobs/sha256").join(child.digest.trim_start_matches("sha256:")).exists());
     }
     let arm = run(
         &skopeo,
-        &[
-            "inspect",
-            "--override-arch",
-            "arm64",
-            "--tls-verify=false",
-            &format!("docker://{host}/acme/hello:0.2.0"),
-        ],
+        &["inspect", "--override-arch", "arm64", "--tls-verify=false", &format!("docker://{host}/acme/hello:0.2.0")],
         Path::new("/"),
         &[],
     );
@@ -155,11 +99,7 @@ fn a_rerun_uploads_no_blob_and_a_version_tag_never_moves() {
     assert_eq!(uploads, image.blobs.len());
     let again = push(&registry, &image, &["0.2.0", "latest"]).unwrap();
     assert_eq!((again.uploaded, again.tagged.len()), (0, 0));
-    assert_eq!(
-        server.requests("PUT", "/blobs/uploads/"),
-        uploads,
-        "no blob uploaded twice"
-    );
+    assert_eq!(server.requests("PUT", "/blobs/uploads/"), uploads, "no blob uploaded twice");
 
     // Another build of the same version: refused before any write; `latest` is untouched.
     repo.write("docker/hello/hello.txt", "a different image\n");
@@ -168,13 +108,8 @@ fn a_rerun_uploads_no_blob_and_a_version_tag_never_moves() {
     let other = layout::read(&dir).unwrap();
     assert_ne!(other.root.digest, image.root.digest);
     let before = server.requests("PUT", "/");
-    let err = push(&registry, &other, &["0.2.0", "latest"])
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("already holds") && err.contains("immutable"),
-        "{err}"
-    );
+    let err = push(&registry, &other, &["0.2.0", "latest"]).unwrap_err().to_string();
+    assert!(err.contains("already holds") && err.contains("immutable"), "{err}");
     assert_eq!(server.requests("PUT", "/"), before, "nothing written");
     // A floating tag does move.
     let moved = push(&registry, &other, &["0.2.1", "latest"]).unwrap();
@@ -206,20 +141,13 @@ fn import(repo: &TestRepo, input: &str) -> layout::Image {
         .collect();
     repo.write("release.toml", &text);
     let run = repo.xtask(&["dry-run", "--builder", "none"]).ok();
-    assert!(
-        run.stdout.contains(&format!("taken from {input}")),
-        "{}",
-        run.stdout
-    );
+    assert!(run.stdout.contains(&format!("taken from {input}")), "{}", run.stdout);
     let image = layout::read(&repo.out("0.2.0").join("images/hello")).unwrap();
     let manifest: serde_json::Value =
         serde_json::from_str(&repo.read("target/release/v0.2.0/release-manifest.json")).unwrap();
     assert_eq!(manifest["images"][0]["digest"], image.root.digest.as_str());
     let root: serde_json::Value = serde_json::from_slice(&image.root.bytes).unwrap();
-    assert_eq!(
-        root["annotations"]["org.opencontainers.image.version"], "0.2.0",
-        "imported images are annotated too"
-    );
+    assert_eq!(root["annotations"]["org.opencontainers.image.version"], "0.2.0", "imported images are annotated too");
     image
 }
 
@@ -231,10 +159,7 @@ fn prebuilt_layouts_in_folders_and_tars_are_imported() {
     let from_dir = import(&repo, "prebuilt/layout");
     assert_eq!(
         from_dir,
-        layout::Image {
-            dir: from_dir.dir.clone(),
-            ..built.clone()
-        },
+        layout::Image { dir: from_dir.dir.clone(), ..built.clone() },
         "already annotated: nothing changes"
     );
 
@@ -265,23 +190,12 @@ fn docker_save_archives_are_converted_and_read_by_skopeo() {
     header.set_size(6);
     header.set_mode(0o644);
     header.set_cksum();
-    layer
-        .append_data(&mut header, "hello.txt", &b"hello\n"[..])
-        .unwrap();
+    layer.append_data(&mut header, "hello.txt", &b"hello\n"[..]).unwrap();
     let layer = layer.into_inner().unwrap();
     std::fs::write(save.join("layer/layer.tar"), &layer).unwrap();
-    let diff_id = format!(
-        "sha256:{}",
-        xtask::build::sha256_file(&save.join("layer/layer.tar"))
-            .unwrap()
-            .0
-    );
+    let diff_id = format!("sha256:{}", xtask::build::sha256_file(&save.join("layer/layer.tar")).unwrap().0);
     let config = serde_json::json!({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["/hello.txt"]}, "rootfs": {"type": "layers", "diff_ids": [diff_id]}});
-    std::fs::write(
-        save.join("config.json"),
-        serde_json::to_vec(&config).unwrap(),
-    )
-    .unwrap();
+    std::fs::write(save.join("config.json"), serde_json::to_vec(&config).unwrap()).unwrap();
     std::fs::write(
         save.join("manifest.json"),
         r#"[{"Config":"config.json","RepoTags":["hello:latest"],"Layers":["layer/layer.tar"]}]"#,
@@ -296,19 +210,10 @@ fn docker_save_archives_are_converted_and_read_by_skopeo() {
     assert!(ok.success());
 
     let image = import(&repo, "prebuilt/hello.docker.tar");
-    let out = run(
-        &skopeo,
-        &["inspect", &format!("oci:{}", image.dir.display())],
-        Path::new("/"),
-        &[],
-    );
+    let out = run(&skopeo, &["inspect", &format!("oci:{}", image.dir.display())], Path::new("/"), &[]);
     let inspected: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(inspected["Digest"], image.root.digest.as_str());
-    assert_eq!(
-        inspected["Layers"],
-        serde_json::json!([diff_id]),
-        "the uncompressed layer is kept as it is"
-    );
+    assert_eq!(inspected["Layers"], serde_json::json!([diff_id]), "the uncompressed layer is kept as it is");
 }
 
 fn copy(from: &Path, to: &Path) {
@@ -329,14 +234,8 @@ fn compose_bundles_pin_this_releases_digests() {
             std::io::Read::read_to_string(&mut entry, &mut compose).unwrap();
         }
     }
-    assert!(
-        compose.contains(&format!("image: ghcr.io/acme/hello@{}", image.root.digest)),
-        "{compose}"
-    );
-    assert!(
-        repo.read("docker/compose/compose.yaml")
-            .contains("image: ghcr.io/acme/hello:0.2.0")
-    );
+    assert!(compose.contains(&format!("image: ghcr.io/acme/hello@{}", image.root.digest)), "{compose}");
+    assert!(repo.read("docker/compose/compose.yaml").contains("image: ghcr.io/acme/hello:0.2.0"));
 }
 
 #[test]
@@ -344,10 +243,55 @@ fn without_images_a_pinned_bundle_is_left_unpinned_with_a_note() {
     let repo = TestRepo::fixture("minimal");
     let run = repo.xtask(&["dry-run", "--builder", "none"]).ok();
     assert!(
-        run.stdout.contains(
-            "note: bundle `demo-compose` is not pinned: image `hello` was not built here"
-        ),
+        run.stdout.contains("note: bundle `demo-compose` is not pinned: image `hello` was not built here"),
         "{}",
         run.stdout
     );
+}
+
+/// A second repository gets the shared blobs by cross-repository mount, not by upload.
+#[test]
+fn shared_blobs_are_mounted_across_repositories() {
+    let Some((_repo, dir)) = built() else { return };
+    let server = RegistryServer::start(&[]);
+    let registry = registry(&server);
+    let image = layout::read(&dir).unwrap();
+    let tags = vec!["0.2.0".to_owned()];
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(registry.push_image("hello", &image, &tags, "0.2.0")).unwrap();
+    let second = runtime.block_on(registry.push_image("hello-copy", &image, &tags, "0.2.0")).unwrap();
+    assert_eq!((second.uploaded, second.mounted), (0, image.blobs.len()));
+    assert_eq!(server.requests("POST", "/v2/acme/hello-copy/blobs/uploads/?mount=sha256"), image.blobs.len());
+    assert_eq!(
+        server.requests("PUT", "/v2/acme/hello-copy/blobs/uploads/"),
+        0,
+        "nothing uploaded to the second repository"
+    );
+}
+
+/// The registry dies in the middle of a push; after a restart the rerun finishes the job,
+/// uploading only what is missing, and every digest is right.
+#[test]
+fn a_push_cut_short_by_a_dying_registry_converges_on_rerun() {
+    let Some((_repo, dir)) = built() else { return };
+    let Some(skopeo) = tool("skopeo", "apt-get install skopeo") else { return };
+    let image = layout::read(&dir).unwrap();
+    // The registry kills itself right after it stores its first blob.
+    let server = RegistryServer::start_in(tempfile::tempdir().unwrap(), &[], Some("http.request.method=PUT"));
+    let err = push(&registry(&server), &image, &["0.2.0", "latest"]).unwrap_err();
+    assert!(format!("{err:#}").contains("127.0.0.1"), "{err:#}");
+    let server = server.restart();
+    let rerun = push(&registry(&server), &image, &["0.2.0", "latest"]).unwrap();
+    assert!(rerun.uploaded < image.blobs.len(), "what landed before the crash is not uploaded again");
+    let raw = run(
+        &skopeo,
+        &["inspect", "--raw", "--tls-verify=false", &format!("docker://{}/acme/hello:0.2.0", server.host())],
+        Path::new("/"),
+        &[],
+    );
+    assert_eq!(raw.as_bytes(), image.root.bytes.as_slice());
+    for child in &image.children {
+        let at = format!("docker://{}/acme/hello@{}", server.host(), child.digest);
+        run(&skopeo, &["inspect", "--raw", "--tls-verify=false", &at], Path::new("/"), &[]);
+    }
 }

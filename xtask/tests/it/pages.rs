@@ -20,12 +20,7 @@ fn archives(repo: &TestRepo, versions: &[&str]) -> Vec<PathBuf> {
     out
 }
 
-fn add(
-    repo: &TestRepo,
-    remote: &Path,
-    archives: &[PathBuf],
-    extra: &[(&str, &str)],
-) -> crate::support::Run {
+fn add(repo: &TestRepo, remote: &Path, archives: &[PathBuf], extra: &[(&str, &str)]) -> crate::support::Run {
     let mut args = vec!["index", "add"];
     let paths: Vec<String> = archives.iter().map(|a| a.display().to_string()).collect();
     args.extend(paths.iter().map(String::as_str));
@@ -50,16 +45,12 @@ fn first_add_creates_the_branch_and_a_rerun_pushes_nothing() {
     let run = add(&repo, &remote, &files, &[]).ok();
     assert!(run.stderr.contains("pushed"), "{}", run.stderr);
     let tree = git_in(&remote, &["ls-tree", "--name-only", "gh-pages"]);
-    assert_eq!(
-        tree.lines().collect::<Vec<_>>(),
-        [".nojekyll", "index.html", "index.yaml"]
-    );
+    assert_eq!(tree.lines().collect::<Vec<_>>(), [".nojekyll", "index.html", "index.yaml"]);
     let before = tip(&remote);
     let rerun = add(&repo, &remote, &files, &[]).ok();
     assert!(rerun.stderr.contains("nothing to push"), "{}", rerun.stderr);
     assert_eq!(tip(&remote), before, "a rerun makes no commit");
-    crate::support::snapshot_settings(Some(&repo))
-        .bind(|| insta::assert_snapshot!("pages_index", index_on(&remote)));
+    crate::support::snapshot_settings(Some(&repo)).bind(|| insta::assert_snapshot!("pages_index", index_on(&remote)));
 }
 
 /// Four processes add four versions to one remote at once; every entry lands, nothing is forced.
@@ -72,13 +63,7 @@ fn concurrent_writers_all_land() {
         .iter()
         .map(|f| {
             std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
-                .args([
-                    "-C",
-                    repo.root.to_str().unwrap(),
-                    "index",
-                    "add",
-                    f.to_str().unwrap(),
-                ])
+                .args(["-C", repo.root.to_str().unwrap(), "index", "add", f.to_str().unwrap()])
                 .env("LAMINA_PAGES_REMOTE", &remote)
                 .env_remove("GITHUB_SERVER_URL")
                 .stderr(std::process::Stdio::piped())
@@ -88,34 +73,16 @@ fn concurrent_writers_all_land() {
         .collect();
     for child in children {
         let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
     let index = index_on(&remote);
     for v in ["0.3.0", "0.4.0", "0.5.0", "0.6.0"] {
-        assert!(
-            index.contains(&format!("version: {v}")),
-            "{v} lost:\n{index}"
-        );
+        assert!(index.contains(&format!("version: {v}")), "{v} lost:\n{index}");
     }
     let commits = git_in(&remote, &["rev-list", "--count", "gh-pages"]);
-    assert_eq!(
-        commits.trim(),
-        "4",
-        "one commit per writer, each on top of the last"
-    );
-    let versions: Vec<&str> = index
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("version: "))
-        .collect();
-    assert_eq!(
-        versions,
-        ["0.6.0", "0.5.0", "0.4.0", "0.3.0"],
-        "newest first"
-    );
+    assert_eq!(commits.trim(), "4", "one commit per writer, each on top of the last");
+    let versions: Vec<&str> = index.lines().filter_map(|l| l.trim().strip_prefix("version: ")).collect();
+    assert_eq!(versions, ["0.6.0", "0.5.0", "0.4.0", "0.3.0"], "newest first");
 }
 
 #[test]
@@ -124,10 +91,7 @@ fn a_protected_branch_is_reported_not_retried() {
     let remote = bare_remote(repo.root.parent().unwrap());
     let hook = remote.join("hooks/pre-receive");
     std::fs::write(&hook, "#!/bin/sh\necho 'branch is protected' >&2\nexit 1\n").unwrap();
-    std::os::unix::fs::PermissionsExt::set_mode(
-        &mut std::fs::metadata(&hook).unwrap().permissions(),
-        0o755,
-    );
+    std::os::unix::fs::PermissionsExt::set_mode(&mut std::fs::metadata(&hook).unwrap().permissions(), 0o755);
     std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let files = archives(&repo, &["0.2.1"]);
     let run = add(&repo, &remote, &files, &[]).fails();
@@ -136,11 +100,7 @@ fn a_protected_branch_is_reported_not_retried() {
         "{}",
         run.stderr
     );
-    assert!(
-        !run.stderr.contains("attempt 2"),
-        "a refusal is not retried: {}",
-        run.stderr
-    );
+    assert!(!run.stderr.contains("attempt 2"), "a refusal is not retried: {}", run.stderr);
 }
 
 /// Seeds the branch with `index` and checks that adding is refused with `expected` and no push.
@@ -149,15 +109,7 @@ fn refused_on(index: &str, expected: &[&str]) {
     let repo = TestRepo::fixture("minimal");
     let remote = bare_remote(repo.root.parent().unwrap());
     let seed = repo.root.parent().unwrap().join("seed");
-    git_in(
-        repo.root.parent().unwrap(),
-        &[
-            "clone",
-            "-q",
-            remote.to_str().unwrap(),
-            seed.to_str().unwrap(),
-        ],
-    );
+    git_in(repo.root.parent().unwrap(), &["clone", "-q", remote.to_str().unwrap(), seed.to_str().unwrap()]);
     git_in(&seed, &["checkout", "-q", "--orphan", "gh-pages"]);
     std::fs::write(seed.join("index.yaml"), index).unwrap();
     git_in(&seed, &["add", "index.yaml"]);
@@ -167,11 +119,7 @@ fn refused_on(index: &str, expected: &[&str]) {
     let files = archives(&repo, &["0.2.1"]);
     let run = add(&repo, &remote, &files, &[]).fails();
     for e in expected {
-        assert!(
-            run.stderr.contains(e),
-            "{e:?} missing from:\n{}",
-            run.stderr
-        );
+        assert!(run.stderr.contains(e), "{e:?} missing from:\n{}", run.stderr);
     }
     assert!(run.stderr.contains("hint:"), "{}", run.stderr);
     assert_eq!(tip(&remote), before, "nothing pushed");
@@ -187,20 +135,14 @@ fn an_unknown_key_in_the_index_is_refused() {
 
 #[test]
 fn a_malformed_index_is_refused() {
-    refused_on(
-        "apiVersion: v1\nentries: [unclosed\n",
-        &["index.yaml is not valid YAML"],
-    );
+    refused_on("apiVersion: v1\nentries: [unclosed\n", &["index.yaml is not valid YAML"]);
 }
 
 #[test]
 fn a_published_version_with_another_digest_is_refused() {
     refused_on(
         "apiVersion: v1\nentries:\n  demo:\n  - name: demo\n    version: 0.2.1\n    digest: 0000\n    urls: [x]\n",
-        &[
-            "index.yaml already has demo 0.2.1 with digest 0000",
-            "immutable",
-        ],
+        &["index.yaml already has demo 0.2.1 with digest 0000", "immutable"],
     );
 }
 
@@ -209,12 +151,7 @@ fn an_unreachable_remote_is_a_clear_error() {
     let repo = TestRepo::fixture("minimal");
     let files = archives(&repo, &["0.2.1"]);
     let run = add(&repo, Path::new("/nonexistent/pages.git"), &files, &[]).fails();
-    assert!(
-        run.stderr
-            .contains("cannot read the Pages remote `/nonexistent/pages.git`"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("cannot read the Pages remote `/nonexistent/pages.git`"), "{}", run.stderr);
 }
 
 #[test]
@@ -225,31 +162,15 @@ fn rebuild_repairs_a_pruned_index_and_dry_run_shows_the_diff() {
     add(&repo, &remote, &files[..1], &[]).ok();
     let store = files[0].parent().unwrap().to_str().unwrap().to_owned();
     let env = [("LAMINA_PAGES_REMOTE", remote.to_str().unwrap())];
-    let preview = repo
-        .xtask_env(&["index", "rebuild", "--from", &store, "--dry-run"], &env)
-        .ok();
-    assert!(
-        preview.stdout.contains("+    version: 0.2.2"),
-        "{}",
-        preview.stdout
-    );
-    assert!(
-        !preview.stdout.contains("-    version: 0.2.1"),
-        "unchanged entries stay: {}",
-        preview.stdout
-    );
+    let preview = repo.xtask_env(&["index", "rebuild", "--from", &store, "--dry-run"], &env).ok();
+    assert!(preview.stdout.contains("+    version: 0.2.2"), "{}", preview.stdout);
+    assert!(!preview.stdout.contains("-    version: 0.2.1"), "unchanged entries stay: {}", preview.stdout);
     let before = tip(&remote);
     assert_eq!(tip(&remote), before, "--dry-run pushes nothing");
-    repo.xtask_env(&["index", "rebuild", "--from", &store], &env)
-        .ok();
+    repo.xtask_env(&["index", "rebuild", "--from", &store], &env).ok();
     let index = index_on(&remote);
-    assert!(
-        index.contains("version: 0.2.1") && index.contains("version: 0.2.2"),
-        "{index}"
-    );
-    let again = repo
-        .xtask_env(&["index", "rebuild", "--from", &store], &env)
-        .ok();
+    assert!(index.contains("version: 0.2.1") && index.contains("version: 0.2.2"), "{index}");
+    let again = repo.xtask_env(&["index", "rebuild", "--from", &store], &env).ok();
     assert!(again.stderr.contains("nothing to push"), "{}", again.stderr);
 }
 
@@ -267,69 +188,32 @@ fn helm_pulls_every_chart_through_the_served_index() {
     std::fs::create_dir_all(&site).unwrap();
     let server = StaticServer::start(&site);
     let files = archives(&repo, &["0.2.1", "0.3.0-rc.1"]);
-    add(
-        &repo,
-        &remote,
-        &files,
-        &[("GITHUB_SERVER_URL", &server.url())],
-    )
-    .ok();
+    add(&repo, &remote, &files, &[("GITHUB_SERVER_URL", &server.url())]).ok();
     // The Pages site is a checkout of the branch; the assets sit where GitHub would serve them.
     git_in(
         &parent,
-        &[
-            "clone",
-            "-q",
-            "--branch",
-            "gh-pages",
-            remote.to_str().unwrap(),
-            site.join("pages").to_str().unwrap(),
-        ],
+        &["clone", "-q", "--branch", "gh-pages", remote.to_str().unwrap(), site.join("pages").to_str().unwrap()],
     );
     for f in &files {
-        let version = f
-            .file_name()
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .trim_start_matches("demo-")
-            .trim_end_matches(".tgz")
-            .to_owned();
+        let version =
+            f.file_name().unwrap().to_str().unwrap().trim_start_matches("demo-").trim_end_matches(".tgz").to_owned();
         let dir = site.join(format!("acme/infra-demo/releases/download/v{version}"));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::copy(f, dir.join(f.file_name().unwrap())).unwrap();
     }
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/helm_repo.py");
     let url = format!("{}/pages", server.url());
-    let out = run(
-        &python(&peers),
-        &[
-            script.to_str().unwrap(),
-            &url,
-            "demo:0.2.1",
-            "demo:0.3.0-rc.1",
-        ],
-        Path::new("/"),
-        &[],
-    );
+    let out =
+        run(&python(&peers), &[script.to_str().unwrap(), &url, "demo:0.2.1", "demo:0.3.0-rc.1"], Path::new("/"), &[]);
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(
-        report["entries"]["demo"],
-        serde_json::json!(["0.3.0-rc.1", "0.2.1"])
-    );
+    assert_eq!(report["entries"]["demo"], serde_json::json!(["0.3.0-rc.1", "0.2.1"]));
     for (pulled, file) in report["pulled"].as_array().unwrap().iter().zip(&files) {
-        assert_eq!(
-            pulled["sha256"],
-            xtask::build::sha256_file(file).unwrap().0.as_str()
-        );
+        assert_eq!(pulled["sha256"], xtask::build::sha256_file(file).unwrap().0.as_str());
     }
     let index = index_on(&remote);
     for f in &files {
         let digest = xtask::build::sha256_file(f).unwrap().0;
-        assert!(
-            index.contains(&format!("digest: {digest}")),
-            "the index digest is the archive's sha256"
-        );
+        assert!(index.contains(&format!("digest: {digest}")), "the index digest is the archive's sha256");
     }
 }
 
@@ -355,11 +239,7 @@ fn our_index_equals_helm_repo_index() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/helm_index.py");
     let helm = run(
         &python(&peers),
-        &[
-            script.to_str().unwrap(),
-            out_dir.to_str().unwrap(),
-            "https://example.com",
-        ],
+        &[script.to_str().unwrap(), out_dir.to_str().unwrap(), "https://example.com"],
         Path::new("/"),
         &[],
     );

@@ -13,29 +13,14 @@ fn two_clones_build_the_same_bytes() {
         let clone = tmp.path().join(format!("clone{i}"));
         // `sh -c` sets the umask for the clone only, so files get different permissions on disk.
         let script = format!("umask {umask} && git clone -q \"$0\" \"$1\"");
-        let ok = Command::new("sh")
-            .args(["-c", &script])
-            .arg(&origin.root)
-            .arg(&clone)
-            .status()
-            .unwrap();
+        let ok = Command::new("sh").args(["-c", &script]).arg(&origin.root).arg(&clone).status().unwrap();
         assert!(ok.success());
         // Different mtimes: touch every file with another date in each clone.
-        let stamp = if i == 0 {
-            "200001010000"
-        } else {
-            "203001010000"
-        };
-        for entry in walkdir::WalkDir::new(&clone)
-            .into_iter()
-            .filter_map(Result::ok)
-            .filter(|e| e.file_type().is_file())
+        let stamp = if i == 0 { "200001010000" } else { "203001010000" };
+        for entry in
+            walkdir::WalkDir::new(&clone).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file())
         {
-            Command::new("touch")
-                .args(["-t", stamp])
-                .arg(entry.path())
-                .status()
-                .unwrap();
+            Command::new("touch").args(["-t", stamp]).arg(entry.path()).status().unwrap();
         }
         crate::support::xtask_in(&clone, &["dry-run", "--builder", "none"], &[]).ok();
         outputs.push(clone.join("target/release/v0.2.0"));
@@ -67,16 +52,8 @@ fn entry_times_come_from_source_date_epoch_or_the_commit() {
         (1_768_478_400, 0, 0, Some(String::new())),
         "2026-01-15T12:00:00Z, the fixture's commit time"
     );
-    repo.xtask_env(
-        &["dry-run", "--builder", "none"],
-        &[("SOURCE_DATE_EPOCH", "1000000000")],
-    )
-    .ok();
+    repo.xtask_env(&["dry-run", "--builder", "none"], &[("SOURCE_DATE_EPOCH", "1000000000")]).ok();
     assert_eq!(mtime(&repo).0, 1_000_000_000);
     let gz = std::fs::read(repo.out("0.2.0").join("demo-k8s-0.2.0.tar.gz")).unwrap();
-    assert_eq!(
-        &gz[3..8],
-        &[0, 0, 0, 0, 0],
-        "gzip header: no flags (no name), mtime 0"
-    );
+    assert_eq!(&gz[3..8], &[0, 0, 0, 0, 0], "gzip header: no flags (no name), mtime 0");
 }

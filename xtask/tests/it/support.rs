@@ -36,10 +36,7 @@ const GIT_ENV: &[(&str, &str)] = &[
 ];
 
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
 /// A git repository in a temporary folder, deleted on drop.
@@ -53,12 +50,7 @@ impl TestRepo {
     pub fn fixture(name: &str) -> TestRepo {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().join("repo");
-        copy_dir(
-            &Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/fixtures")
-                .join(name),
-            &root,
-        );
+        copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name), &root);
         let repo = TestRepo { _tmp: tmp, root };
         repo.git(&["init", "-q", "-b", "main"]);
         repo.commit("initial");
@@ -115,21 +107,13 @@ pub struct Run {
 impl Run {
     #[track_caller]
     pub fn ok(self) -> Run {
-        assert_eq!(
-            self.code, 0,
-            "expected success\nstdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
+        assert_eq!(self.code, 0, "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
         self
     }
 
     #[track_caller]
     pub fn fails(self) -> Run {
-        assert_ne!(
-            self.code, 0,
-            "expected failure\nstdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
+        assert_ne!(self.code, 0, "expected failure\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
         self
     }
 }
@@ -166,9 +150,7 @@ pub fn peers(what: &str) -> Option<PathBuf> {
     match std::env::var_os("LAMINA_TEST_PEERS") {
         Some(dir) => Some(PathBuf::from(dir)),
         None if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!(
-                "{what} needs the test peers; under CI=true run the suite through `cargo xtask test`"
-            )
+            panic!("{what} needs the test peers; under CI=true run the suite through `cargo xtask test`")
         }
         None => {
             eprintln!("skipped: {what} needs the test peers (run `cargo xtask test`)");
@@ -180,23 +162,14 @@ pub fn peers(what: &str) -> Option<PathBuf> {
 /// The Python of the peers' venv (Helm v4 SDK).
 pub fn python(peers: &Path) -> PathBuf {
     let python = peers.join("venv/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: run `cargo xtask test`",
-        python.display()
-    );
+    assert!(python.exists(), "{} is missing: run `cargo xtask test`", python.display());
     python
 }
 
 /// Runs a program; panics with its output on failure.
 #[track_caller]
 pub fn run(program: &Path, args: &[&str], dir: &Path, env: &[(&str, &str)]) -> String {
-    let out = Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
+    let out = Command::new(program).args(args).current_dir(dir).envs(env.iter().copied()).output().unwrap();
     assert!(
         out.status.success(),
         "{} {args:?} failed\nstdout:\n{}\nstderr:\n{}",
@@ -211,11 +184,7 @@ pub fn run(program: &Path, args: &[&str], dir: &Path, env: &[(&str, &str)]) -> S
 pub fn tar_names(path: &Path) -> Vec<String> {
     let file = std::fs::File::open(path).unwrap();
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
-    archive
-        .entries()
-        .unwrap()
-        .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
-        .collect()
+    archive.entries().unwrap().map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned()).collect()
 }
 
 /// insta settings shared by every snapshot: no module prefix, volatile values filtered.
@@ -230,15 +199,7 @@ pub fn snapshot_settings(repo: Option<&TestRepo>) -> insta::Settings {
 }
 
 fn regex_escape(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '/' {
-                c.to_string()
-            } else {
-                format!("\\{c}")
-            }
-        })
-        .collect()
+    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '/' { c.to_string() } else { format!("\\{c}") }).collect()
 }
 
 /// A committed copy of this workspace's tracked files (as they are in the working tree), so tests
@@ -247,16 +208,8 @@ pub fn workspace_copy() -> TestRepo {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("repo");
     let src = workspace_root();
-    let listing = Command::new("git")
-        .args(["ls-files", "-z"])
-        .current_dir(&src)
-        .output()
-        .unwrap();
-    for rel in String::from_utf8(listing.stdout)
-        .unwrap()
-        .split('\0')
-        .filter(|p| !p.is_empty())
-    {
+    let listing = Command::new("git").args(["ls-files", "-z"]).current_dir(&src).output().unwrap();
+    for rel in String::from_utf8(listing.stdout).unwrap().split('\0').filter(|p| !p.is_empty()) {
         let (from, to) = (src.join(rel), root.join(rel));
         let Ok(meta) = std::fs::symlink_metadata(&from) else {
             continue;
@@ -299,37 +252,22 @@ pub fn export(repo: &TestRepo, dir: &str, into: &Path) -> PathBuf {
         .output()
         .unwrap();
     assert!(out.status.success());
-    tar::Archive::new(out.stdout.as_slice())
-        .unpack(into)
-        .unwrap();
+    tar::Archive::new(out.stdout.as_slice()).unpack(into).unwrap();
     into.join(dir)
 }
 
 /// A bare git repository standing in for the Pages remote.
 pub fn bare_remote(dir: &Path) -> PathBuf {
     let path = dir.join("pages.git");
-    let out = Command::new("git")
-        .args(["init", "-q", "--bare"])
-        .arg(&path)
-        .output()
-        .unwrap();
+    let out = Command::new("git").args(["init", "-q", "--bare"]).arg(&path).output().unwrap();
     assert!(out.status.success());
     path
 }
 
 /// `git` in any repository; panics on failure.
 pub fn git_in(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .envs(GIT_ENV.iter().copied())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new("git").args(args).current_dir(dir).envs(GIT_ENV.iter().copied()).output().unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -343,15 +281,7 @@ impl StaticServer {
     pub fn start(dir: &Path) -> StaticServer {
         use std::io::BufRead;
         let mut child = Command::new("python3")
-            .args([
-                "-u",
-                "-m",
-                "http.server",
-                "0",
-                "--bind",
-                "127.0.0.1",
-                "--directory",
-            ])
+            .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory"])
             .arg(dir)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
@@ -359,14 +289,8 @@ impl StaticServer {
             .unwrap();
         // The first line names the port: "Serving HTTP on 127.0.0.1 port 40123 (…) ...".
         let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .split(" port ")
-            .nth(1)
-            .and_then(|r| r.split_whitespace().next())
-            .and_then(|p| p.parse().ok());
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let port = line.split(" port ").nth(1).and_then(|r| r.split_whitespace().next()).and_then(|p| p.parse().ok());
         let Some(port) = port else {
             let _ = child.kill();
             panic!("http.server did not report its port: {line:?}");
@@ -392,14 +316,19 @@ pub struct RegistryServer {
     child: std::process::Child,
     pub port: u16,
     log: std::sync::Arc<std::sync::Mutex<String>>,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl RegistryServer {
     /// `users`: `(name, password)` pairs; empty for an anonymous registry.
     pub fn start(users: &[(&str, &str)]) -> RegistryServer {
+        Self::start_in(tempfile::tempdir().unwrap(), users, None)
+    }
+
+    /// A registry on the storage of `dir` (kept by the server), which kills itself when a log
+    /// line contains `die_on`.
+    pub fn start_in(dir: tempfile::TempDir, users: &[(&str, &str)], die_on: Option<&str>) -> RegistryServer {
         use std::io::BufRead;
-        let dir = tempfile::tempdir().unwrap();
         let mut config = format!(
             "version: 0.1\nlog: {{level: info}}\nstorage: {{filesystem: {{rootdirectory: {}}}, delete: {{enabled: true}}}}\nhttp: {{addr: \"127.0.0.1:0\", secret: test-only}}\n",
             dir.path().join("data").display()
@@ -407,10 +336,7 @@ impl RegistryServer {
         if !users.is_empty() {
             let mut htpasswd = String::new();
             for (user, pass) in users {
-                let out = Command::new("htpasswd")
-                    .args(["-Bbn", user, pass])
-                    .output()
-                    .unwrap();
+                let out = Command::new("htpasswd").args(["-Bbn", user, pass]).output().unwrap();
                 assert!(out.status.success(), "htpasswd failed");
                 htpasswd.push_str(String::from_utf8(out.stdout).unwrap().trim());
                 htpasswd.push('\n');
@@ -437,10 +363,7 @@ impl RegistryServer {
             let line = line.unwrap();
             log.lock().unwrap().push_str(&format!("{line}\n"));
             if let Some(rest) = line.split("listening on 127.0.0.1:").nth(1) {
-                port = rest
-                    .split(|c: char| !c.is_ascii_digit())
-                    .next()
-                    .and_then(|p| p.parse().ok());
+                port = rest.split(|c: char| !c.is_ascii_digit()).next().and_then(|p| p.parse().ok());
                 break;
             }
         }
@@ -449,23 +372,31 @@ impl RegistryServer {
             panic!("docker-registry did not start: {}", log.lock().unwrap());
         };
         let sink = log.clone();
+        let pid = child.id().to_string();
+        let die_on = die_on.map(str::to_owned);
         std::thread::spawn(move || {
             for line in lines.map_while(Result::ok) {
+                if die_on.as_deref().is_some_and(|p| line.contains(p)) {
+                    let _ = Command::new("kill").args(["-9", &pid]).status();
+                }
                 let mut log = sink.lock().unwrap();
                 log.push_str(&line);
                 log.push('\n');
             }
         });
-        RegistryServer {
-            child,
-            port,
-            log,
-            _dir: dir,
-        }
+        RegistryServer { child, port, log, dir }
     }
 
     pub fn host(&self) -> String {
         format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Stops the server and starts a new one on the same storage (on another port).
+    pub fn restart(mut self) -> RegistryServer {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        RegistryServer::start_in(dir, &[], None)
     }
 
     /// The registry's log so far.
@@ -477,9 +408,7 @@ impl RegistryServer {
     pub fn requests(&self, method: &str, uri: &str) -> usize {
         let log = self.log();
         let method = format!("http.request.method={method} ");
-        log.lines()
-            .filter(|l| l.contains("response completed") && l.contains(&method) && l.contains(uri))
-            .count()
+        log.lines().filter(|l| l.contains("response completed") && l.contains(&method) && l.contains(uri)).count()
     }
 }
 

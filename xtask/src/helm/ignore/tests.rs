@@ -121,21 +121,13 @@ const MORE_MATCH_TESTS: &[(&str, &str, Result<bool, BadPattern>)] = &[
 #[test]
 fn glob_match_follows_go() {
     for &(pattern, name, want) in GO_MATCH_TESTS.iter().chain(MORE_MATCH_TESTS) {
-        check(
-            &format!("Match({pattern:?}, {name:?})"),
-            glob_match(pattern, name),
-            want,
-        );
+        check(&format!("Match({pattern:?}, {name:?})"), glob_match(pattern, name), want);
     }
 }
 
 #[test]
 fn bad_pattern_displays_like_go() {
-    check(
-        "ErrBadPattern text",
-        BadPattern.to_string(),
-        "syntax error in pattern".to_owned(),
-    );
+    check("ErrBadPattern text", BadPattern.to_string(), "syntax error in pattern".to_owned());
 }
 
 #[test]
@@ -242,11 +234,7 @@ const MORE_IGNORE_TESTS: &[(&str, &str, bool, bool)] = &[
 fn ignore_follows_helm() {
     for &(rules, path, is_dir, want) in HELM_IGNORE_TESTS.iter().chain(MORE_IGNORE_TESTS) {
         let parsed = Rules::parse(Some(rules)).expect("rules parse");
-        check(
-            &format!("rules {rules:?} on {path:?} (dir: {is_dir})"),
-            parsed.ignored(path, is_dir),
-            want,
-        );
+        check(&format!("rules {rules:?} on {path:?} (dir: {is_dir})"), parsed.ignored(path, is_dir), want);
     }
 }
 
@@ -259,32 +247,14 @@ fn parse_keeps_rules_in_order_and_adds_the_default() {
     // Helm's TestParse, plus the default rule the loader appends.
     let content = "#ignore\n\n\t#ignore\nfoo\nbar/*\nbaz/bar/foo.txt\n\none/more\n";
     let rules = Rules::parse(Some(content)).expect("rules parse");
-    check(
-        "TestParse",
-        raw_rules(&rules),
-        vec![
-            "foo",
-            "bar/*",
-            "baz/bar/foo.txt",
-            "one/more",
-            "templates/.?*",
-        ],
-    );
+    check("TestParse", raw_rules(&rules), vec!["foo", "bar/*", "baz/bar/foo.txt", "one/more", "templates/.?*"]);
     // Helm's TestParseFile fixture (pkg/ignore/testdata/.helmignore).
     let rules = Rules::parse(Some("mast/a.txt\n.DS_Store\n.git\n")).expect("rules parse");
-    check(
-        "TestParseFile",
-        raw_rules(&rules),
-        vec!["mast/a.txt", ".DS_Store", ".git", "templates/.?*"],
-    );
+    check("TestParseFile", raw_rules(&rules), vec!["mast/a.txt", ".DS_Store", ".git", "templates/.?*"]);
     // Helm's TestAddDefaults: an absent file still gets the default rule.
     let rules = Rules::parse(None).expect("rules parse");
     check("TestAddDefaults", raw_rules(&rules), vec!["templates/.?*"]);
-    check(
-        "Debug lists the rules",
-        format!("{rules:?}"),
-        r#"["templates/.?*"]"#.to_owned(),
-    );
+    check("Debug lists the rules", format!("{rules:?}"), r#"["templates/.?*"]"#.to_owned());
 }
 
 #[test]
@@ -303,36 +273,14 @@ fn parse_errors_name_the_line_and_the_fix() {
         ("\u{feff}[x", "line 1: `[x` is not a valid Go glob"),
     ];
     for (content, want) in table {
-        let error = Rules::parse(Some(content))
-            .map(|_| ())
-            .expect_err("rules are rejected")
-            .to_string();
-        check(
-            &format!("error for {content:?}: {error}"),
-            error.contains(want),
-            true,
-        );
-        check(
-            &format!("error starts lowercase: {error}"),
-            error.starts_with(".helmignore line "),
-            true,
-        );
-        check(
-            &format!("error has no trailing period: {error}"),
-            error.ends_with('.'),
-            false,
-        );
+        let error = Rules::parse(Some(content)).map(|_| ()).expect_err("rules are rejected").to_string();
+        check(&format!("error for {content:?}: {error}"), error.contains(want), true);
+        check(&format!("error starts lowercase: {error}"), error.starts_with(".helmignore line "), true);
+        check(&format!("error has no trailing period: {error}"), error.ends_with('.'), false);
     }
     let long = format!("a\n{}\n", "x".repeat(65_536));
-    let error = Rules::parse(Some(&long))
-        .map(|_| ())
-        .expect_err("long line is rejected")
-        .to_string();
-    check(
-        &format!("long line error: {error}"),
-        error.starts_with(".helmignore line 2 is 65536 bytes long"),
-        true,
-    );
+    let error = Rules::parse(Some(&long)).map(|_| ()).expect_err("long line is rejected").to_string();
+    check(&format!("long line error: {error}"), error.starts_with(".helmignore line 2 is 65536 bytes long"), true);
 }
 
 /// What Helm v4.2.3 did with a chart made of [`HELM_TREE`] plus the `.helmignore`.
@@ -363,17 +311,12 @@ fn outcome(content: Option<&str>, helm: &Helm) -> Outcome {
         Err(error) => {
             let error = error.to_string();
             return match helm {
-                Helm::Rejects(quote) if error.contains(quote) => {
-                    Outcome::Rejects((*quote).to_owned())
-                }
+                Helm::Rejects(quote) if error.contains(quote) => Outcome::Rejects((*quote).to_owned()),
                 _ => Outcome::Rejects(error),
             };
         }
     };
-    let files = HELM_TREE
-        .iter()
-        .copied()
-        .chain(content.map(|_| ".helmignore"));
+    let files = HELM_TREE.iter().copied().chain(content.map(|_| ".helmignore"));
     let (mut kept, mut excluded) = (BTreeSet::new(), BTreeSet::new());
     for file in files {
         let mut dirs = file.match_indices('/').map(|(i, _)| &file[..i]);
@@ -401,19 +344,11 @@ fn want(helm: &Helm) -> Outcome {
 #[test]
 fn selection_matches_helm_package() {
     for (label, content, helm) in HELM_CONFIRMED {
-        check(
-            &format!("{label}: {content:?}"),
-            outcome(*content, helm),
-            want(helm),
-        );
+        check(&format!("{label}: {content:?}"), outcome(*content, helm), want(helm));
     }
     for (label, head, xs, tail, helm) in HELM_CONFIRMED_LONG_LINES {
         let content = format!("{head}{}{tail}", "x".repeat(*xs));
-        check(
-            &format!("{label}: {head:?} + {xs} x + {tail:?}"),
-            outcome(Some(&content), helm),
-            want(helm),
-        );
+        check(&format!("{label}: {head:?} + {xs} x + {tail:?}"), outcome(Some(&content), helm), want(helm));
     }
 }
 
@@ -475,27 +410,14 @@ const HELM_TREE: &[&str] = &[
 
 /// `.helmignore` contents and what Helm v4.2.3 packaged (or refused) for each.
 const HELM_CONFIRMED: &[(&str, Option<&str>, Helm)] = &[
-    (
-        "absent",
-        None,
-        Helm::Excludes(&["templates/.dotfile", "templates/.hiddendir/y.yaml"]),
-    ),
-    (
-        "empty",
-        Some(""),
-        Helm::Excludes(&["templates/.dotfile", "templates/.hiddendir/y.yaml"]),
-    ),
+    ("absent", None, Helm::Excludes(&["templates/.dotfile", "templates/.hiddendir/y.yaml"])),
+    ("empty", Some(""), Helm::Excludes(&["templates/.dotfile", "templates/.hiddendir/y.yaml"])),
     (
         "helm create default",
         Some(
             "# Patterns to ignore when building packages.\n# This supports shell glob matching, relative path matching, and\n# negation (prefixed with !). Only one pattern per line.\n.DS_Store\n# Common VCS dirs\n.git/\n.gitignore\n.bzr/\n.bzrignore\n.hg/\n.hgignore\n.svn/\n# Common backup files\n*.swp\n*.bak\n*.tmp\n*.orig\n*~\n# Various IDEs\n.project\n.idea/\n*.tmproj\n.vscode/\n",
         ),
-        Helm::Excludes(&[
-            ".git/HEAD",
-            ".git/config",
-            "templates/.dotfile",
-            "templates/.hiddendir/y.yaml",
-        ]),
+        Helm::Excludes(&[".git/HEAD", ".git/config", "templates/.dotfile", "templates/.hiddendir/y.yaml"]),
     ),
     (
         "basename path anchor",
@@ -526,21 +448,9 @@ const HELM_CONFIRMED: &[(&str, Option<&str>, Helm)] = &[
             "☺.txt",
         ]),
     ),
-    (
-        "negate yaml",
-        Some("!*.yaml\n"),
-        Helm::Keeps(&["Chart.yaml", "values.yaml"]),
-    ),
-    (
-        "negate then positive",
-        Some("!*.yaml\nvalues.yaml\n"),
-        Helm::Keeps(&["Chart.yaml"]),
-    ),
-    (
-        "negate dir only",
-        Some("!templates/\n"),
-        Helm::ChartYamlIgnored,
-    ),
+    ("negate yaml", Some("!*.yaml\n"), Helm::Keeps(&["Chart.yaml", "values.yaml"])),
+    ("negate then positive", Some("!*.yaml\nvalues.yaml\n"), Helm::Keeps(&["Chart.yaml"])),
+    ("negate dir only", Some("!templates/\n"), Helm::ChartYamlIgnored),
     (
         "dir rules",
         Some("dir.txt/\nfoo/\nfoo2/\n/docs/nested\n"),
@@ -556,11 +466,7 @@ const HELM_CONFIRMED: &[(&str, Option<&str>, Helm)] = &[
     (
         "star txt dir",
         Some("*.txt/\n"),
-        Helm::Excludes(&[
-            "dir.txt/inner.yaml",
-            "templates/.dotfile",
-            "templates/.hiddendir/y.yaml",
-        ]),
+        Helm::Excludes(&["dir.txt/inner.yaml", "templates/.dotfile", "templates/.hiddendir/y.yaml"]),
     ),
     (
         "escapes classes",
@@ -588,16 +494,8 @@ const HELM_CONFIRMED: &[(&str, Option<&str>, Helm)] = &[
             "☺.txt",
         ]),
     ),
-    (
-        "double star",
-        Some("a.txt\nfoo/**/bar\n"),
-        Helm::Rejects("double-star (**) syntax is not supported"),
-    ),
-    (
-        "bad class",
-        Some("a.txt\n[z-\n"),
-        Helm::Rejects("syntax error in pattern"),
-    ),
+    ("double star", Some("a.txt\nfoo/**/bar\n"), Helm::Rejects("double-star (**) syntax is not supported")),
+    ("bad class", Some("a.txt\n[z-\n"), Helm::Rejects("syntax error in pattern")),
     (
         "bom",
         Some("\u{feff}a.txt\nnotes.txt\n"),
@@ -681,21 +579,9 @@ const HELM_CONFIRMED: &[(&str, Option<&str>, Helm)] = &[
         Some("/a.txt\na.txt/\n"),
         Helm::Excludes(&["a.txt", "templates/.dotfile", "templates/.hiddendir/y.yaml"]),
     ),
-    (
-        "double slash anchor",
-        Some("//a.txt\n"),
-        Helm::Excludes(&["templates/.dotfile", "templates/.hiddendir/y.yaml"]),
-    ),
-    (
-        "triple slash anchor",
-        Some("///a.txt\n"),
-        Helm::Excludes(&["templates/.dotfile", "templates/.hiddendir/y.yaml"]),
-    ),
-    (
-        "triple slash anchor b",
-        Some("///abc\n"),
-        Helm::Excludes(&["templates/.dotfile", "templates/.hiddendir/y.yaml"]),
-    ),
+    ("double slash anchor", Some("//a.txt\n"), Helm::Excludes(&["templates/.dotfile", "templates/.hiddendir/y.yaml"])),
+    ("triple slash anchor", Some("///a.txt\n"), Helm::Excludes(&["templates/.dotfile", "templates/.hiddendir/y.yaml"])),
+    ("triple slash anchor b", Some("///abc\n"), Helm::Excludes(&["templates/.dotfile", "templates/.hiddendir/y.yaml"])),
     (
         "docs star",
         Some("docs/*\n"),
@@ -713,37 +599,18 @@ const HELM_CONFIRMED: &[(&str, Option<&str>, Helm)] = &[
         Some("a\\/\n"),
         Helm::Excludes(&["templates/.dotfile", "templates/.hiddendir/y.yaml"]),
     ),
-    (
-        "double trailing slash",
-        Some("docs//\n"),
-        Helm::Excludes(&["templates/.dotfile", "templates/.hiddendir/y.yaml"]),
-    ),
+    ("double trailing slash", Some("docs//\n"), Helm::Excludes(&["templates/.dotfile", "templates/.hiddendir/y.yaml"])),
     (
         "unicode class",
         Some("[☺]*\nx?y\n"),
-        Helm::Excludes(&[
-            "templates/.dotfile",
-            "templates/.hiddendir/y.yaml",
-            "u/☺",
-            "w/☺",
-            "x☺y",
-            "☺.txt",
-        ]),
+        Helm::Excludes(&["templates/.dotfile", "templates/.hiddendir/y.yaml", "u/☺", "w/☺", "x☺y", "☺.txt"]),
     ),
     ("star qq", Some("*??\n"), Helm::ChartYamlIgnored),
-    (
-        "negated negation",
-        Some("!!bang.txt\n"),
-        Helm::ChartYamlIgnored,
-    ),
+    ("negated negation", Some("!!bang.txt\n"), Helm::ChartYamlIgnored),
     (
         "inline comment",
         Some("a.txt # comment\nnotes.txt\n"),
-        Helm::Excludes(&[
-            "notes.txt",
-            "templates/.dotfile",
-            "templates/.hiddendir/y.yaml",
-        ]),
+        Helm::Excludes(&["notes.txt", "templates/.dotfile", "templates/.hiddendir/y.yaml"]),
     ),
     (
         "no final newline",
@@ -771,16 +638,8 @@ const HELM_CONFIRMED: &[(&str, Option<&str>, Helm)] = &[
             "templates/.hiddendir/y.yaml",
         ]),
     ),
-    (
-        "negated default-rule path",
-        Some("!templates/.dotfile\n"),
-        Helm::ChartYamlIgnored,
-    ),
-    (
-        "dot patterns",
-        Some(".\n./\n"),
-        Helm::Excludes(&["templates/.dotfile", "templates/.hiddendir/y.yaml"]),
-    ),
+    ("negated default-rule path", Some("!templates/.dotfile\n"), Helm::ChartYamlIgnored),
+    ("dot patterns", Some(".\n./\n"), Helm::Excludes(&["templates/.dotfile", "templates/.hiddendir/y.yaml"])),
     (
         "nested path star",
         Some("a/*/c.txt\n*/a.txt\n"),
@@ -794,11 +653,7 @@ const HELM_CONFIRMED: &[(&str, Option<&str>, Helm)] = &[
             "templates/a.txt",
         ]),
     ),
-    (
-        "bad after star",
-        Some("a*[\n"),
-        Helm::Rejects("syntax error in pattern"),
-    ),
+    ("bad after star", Some("a*[\n"), Helm::Rejects("syntax error in pattern")),
     (
         "tab whitespace",
         Some("\ta.txt\t\n\u{3000}notes.txt\u{3000}\n"),
@@ -853,20 +708,11 @@ const HELM_CONFIRMED: &[(&str, Option<&str>, Helm)] = &[
             "templates/a.txt",
         ]),
     ),
-    (
-        "negate rooted",
-        Some("!/templates\n"),
-        Helm::ChartYamlIgnored,
-    ),
+    ("negate rooted", Some("!/templates\n"), Helm::ChartYamlIgnored),
     (
         "star qq mid rune",
         Some("u/*??\n"),
-        Helm::Excludes(&[
-            "templates/.dotfile",
-            "templates/.hiddendir/y.yaml",
-            "u/ab",
-            "u/☺",
-        ]),
+        Helm::Excludes(&["templates/.dotfile", "templates/.hiddendir/y.yaml", "u/ab", "u/☺"]),
     ),
     (
         "class rune error",
@@ -876,21 +722,12 @@ const HELM_CONFIRMED: &[(&str, Option<&str>, Helm)] = &[
     (
         "negated class rune",
         Some("u/[^a]\n"),
-        Helm::Excludes(&[
-            "templates/.dotfile",
-            "templates/.hiddendir/y.yaml",
-            "u/é",
-            "u/☺",
-        ]),
+        Helm::Excludes(&["templates/.dotfile", "templates/.hiddendir/y.yaml", "u/é", "u/☺"]),
     ),
     (
         "class matches slash",
         Some("a[/]x.txt\n"),
-        Helm::Excludes(&[
-            "a/x.txt",
-            "templates/.dotfile",
-            "templates/.hiddendir/y.yaml",
-        ]),
+        Helm::Excludes(&["a/x.txt", "templates/.dotfile", "templates/.hiddendir/y.yaml"]),
     ),
     (
         "bang in class is literal",
@@ -909,17 +746,9 @@ const HELM_CONFIRMED: &[(&str, Option<&str>, Helm)] = &[
     (
         "escaped slash",
         Some("docs\\/a.txt\n"),
-        Helm::Excludes(&[
-            "docs/a.txt",
-            "templates/.dotfile",
-            "templates/.hiddendir/y.yaml",
-        ]),
+        Helm::Excludes(&["docs/a.txt", "templates/.dotfile", "templates/.hiddendir/y.yaml"]),
     ),
-    (
-        "lone slash",
-        Some("/\n"),
-        Helm::Excludes(&["templates/.dotfile", "templates/.hiddendir/y.yaml"]),
-    ),
+    ("lone slash", Some("/\n"), Helm::Excludes(&["templates/.dotfile", "templates/.hiddendir/y.yaml"])),
     (
         "double bom",
         Some("\u{feff}\u{feff}a.txt\n"),
@@ -933,11 +762,7 @@ const HELM_CONFIRMED: &[(&str, Option<&str>, Helm)] = &[
     (
         "bom line2",
         Some("notes.txt\n\u{feff}a.txt\n"),
-        Helm::Excludes(&[
-            "notes.txt",
-            "templates/.dotfile",
-            "templates/.hiddendir/y.yaml",
-        ]),
+        Helm::Excludes(&["notes.txt", "templates/.dotfile", "templates/.hiddendir/y.yaml"]),
     ),
     (
         "empty then bom",
@@ -961,27 +786,11 @@ const HELM_CONFIRMED: &[(&str, Option<&str>, Helm)] = &[
     (
         "bom comment",
         Some("\u{feff}#a.txt\nnotes.txt\n"),
-        Helm::Excludes(&[
-            "notes.txt",
-            "templates/.dotfile",
-            "templates/.hiddendir/y.yaml",
-        ]),
+        Helm::Excludes(&["notes.txt", "templates/.dotfile", "templates/.hiddendir/y.yaml"]),
     ),
-    (
-        "bom negate",
-        Some("\u{feff}!*.yaml\n"),
-        Helm::Keeps(&["Chart.yaml", "values.yaml"]),
-    ),
-    (
-        "bom double star",
-        Some("\u{feff}**\n"),
-        Helm::Rejects("double-star (**) syntax is not supported"),
-    ),
-    (
-        "cr only sep",
-        Some("a.txt\rnotes.txt\n"),
-        Helm::Excludes(&["templates/.dotfile", "templates/.hiddendir/y.yaml"]),
-    ),
+    ("bom negate", Some("\u{feff}!*.yaml\n"), Helm::Keeps(&["Chart.yaml", "values.yaml"])),
+    ("bom double star", Some("\u{feff}**\n"), Helm::Rejects("double-star (**) syntax is not supported")),
+    ("cr only sep", Some("a.txt\rnotes.txt\n"), Helm::Excludes(&["templates/.dotfile", "templates/.hiddendir/y.yaml"])),
     (
         "nbsp trim",
         Some("\u{a0}a.txt\u{a0}\n\u{85}notes.txt\n"),
@@ -1038,13 +847,7 @@ const HELM_CONFIRMED_LONG_LINES: &[(&str, &str, usize, &str, Helm)] = &[
             "templates/a.txt",
         ]),
     ),
-    (
-        "line 65536",
-        "a.txt\n",
-        65536,
-        "\nnotes.txt\n",
-        Helm::Rejects("bufio.Scanner: token too long"),
-    ),
+    ("line 65536", "a.txt\n", 65536, "\nnotes.txt\n", Helm::Rejects("bufio.Scanner: token too long")),
     (
         "line 65535 cr",
         "a.txt\n",
@@ -1078,20 +881,8 @@ const HELM_CONFIRMED_LONG_LINES: &[(&str, &str, usize, &str, Helm)] = &[
             "templates/a.txt",
         ]),
     ),
-    (
-        "line 65536 last noeol",
-        "a.txt\n",
-        65536,
-        "",
-        Helm::Rejects("bufio.Scanner: token too long"),
-    ),
-    (
-        "bom long 65536",
-        "\u{feff}",
-        65533,
-        "\na.txt\n",
-        Helm::Rejects("bufio.Scanner: token too long"),
-    ),
+    ("line 65536 last noeol", "a.txt\n", 65536, "", Helm::Rejects("bufio.Scanner: token too long")),
+    ("bom long 65536", "\u{feff}", 65533, "\na.txt\n", Helm::Rejects("bufio.Scanner: token too long")),
     (
         "bom long 65535",
         "\u{feff}",

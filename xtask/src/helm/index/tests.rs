@@ -50,12 +50,7 @@ fn new(version: &str, digest: &str) -> NewEntry {
 #[test]
 fn merge_adds_sorted_and_keeps_foreign_entries_losslessly() {
     let mut index = Index::parse(FOREIGN).unwrap();
-    let merged = index
-        .merge(
-            &[new("0.2.0", "bbbb"), new("0.10.0", "cccc")],
-            "2026-11-25T12:00:00Z",
-        )
-        .unwrap();
+    let merged = index.merge(&[new("0.2.0", "bbbb"), new("0.10.0", "cccc")], "2026-11-25T12:00:00Z").unwrap();
     assert_eq!(merged.len(), 2);
     insta::assert_snapshot!(index.to_string());
 }
@@ -64,16 +59,8 @@ fn merge_adds_sorted_and_keeps_foreign_entries_losslessly() {
 fn rerun_with_the_same_digest_changes_nothing() {
     let mut index = Index::parse(FOREIGN).unwrap();
     let before = index.to_string();
-    let merged = index
-        .merge(&[new("0.1.0", "aaaa")], "2099-01-01T00:00:00Z")
-        .unwrap();
-    assert_eq!(
-        merged,
-        [Merged::Kept {
-            name: "lamina-core".into(),
-            version: "0.1.0".into()
-        }]
-    );
+    let merged = index.merge(&[new("0.1.0", "aaaa")], "2099-01-01T00:00:00Z").unwrap();
+    assert_eq!(merged, [Merged::Kept { name: "lamina-core".into(), version: "0.1.0".into() }]);
     assert_eq!(index.to_string(), before, "not even `generated` moves");
 }
 
@@ -81,12 +68,7 @@ fn rerun_with_the_same_digest_changes_nothing() {
 fn a_published_version_with_another_digest_is_refused_and_nothing_changes() {
     let mut index = Index::parse(FOREIGN).unwrap();
     let before = index.clone();
-    let err = index
-        .merge(
-            &[new("0.3.0", "dddd"), new("0.1.0", "ffff")],
-            "2026-11-25T12:00:00Z",
-        )
-        .unwrap_err();
+    let err = index.merge(&[new("0.3.0", "dddd"), new("0.1.0", "ffff")], "2026-11-25T12:00:00Z").unwrap_err();
     assert_eq!(
         err,
         IndexError::Conflict {
@@ -111,27 +93,15 @@ fn presence_is_exact_so_build_metadata_differs() {
 #[test]
 fn strict_like_helm() {
     let cases = [
-        (
-            "apiVersion: v1\nentries: {}\nextra: 1\n",
-            "index.yaml: extra: unknown key `extra`",
-        ),
+        ("apiVersion: v1\nentries: {}\nextra: 1\n", "index.yaml: extra: unknown key `extra`"),
         (
             "apiVersion: v1\nentries:\n  a:\n  - name: a\n    version: 1.0.0\n    colour: red\n",
             "index.yaml: entries.a[0]: unknown key `colour`",
         ),
         ("entries: {}\n", "index.yaml: apiVersion: is missing"),
-        (
-            "apiVersion: v1\nentries:\n  a:\n  - name: a\n",
-            "index.yaml: entries.a[0]: has no `version`",
-        ),
-        (
-            "apiVersion: v1\nentries: [\n",
-            "index.yaml is not valid YAML",
-        ),
-        (
-            "apiVersion: v1\nentries:\n  a: {}\n",
-            "index.yaml: entries.a: is not a list of versions",
-        ),
+        ("apiVersion: v1\nentries:\n  a:\n  - name: a\n", "index.yaml: entries.a[0]: has no `version`"),
+        ("apiVersion: v1\nentries: [\n", "index.yaml is not valid YAML"),
+        ("apiVersion: v1\nentries:\n  a: {}\n", "index.yaml: entries.a: is not a list of versions"),
     ];
     for (text, expected) in cases {
         let err = Index::parse(text).unwrap_err().to_string();
@@ -142,9 +112,7 @@ fn strict_like_helm() {
 #[test]
 fn written_index_reads_back_the_same() {
     let mut index = Index::parse(FOREIGN).unwrap();
-    index
-        .merge(&[new("0.2.0", "bbbb")], "2026-11-25T12:00:00Z")
-        .unwrap();
+    index.merge(&[new("0.2.0", "bbbb")], "2026-11-25T12:00:00Z").unwrap();
     let text = index.to_string();
     assert_eq!(Index::parse(&text).unwrap(), index);
 }
