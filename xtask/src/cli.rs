@@ -43,7 +43,11 @@ pub enum Command {
     /// Install and start the test peers this machine lacks, then run the whole test suite.
     Test(TestArgs),
     /// Compare the pipeline's speed with the real peers and print a table of ratios.
-    Bench,
+    Bench {
+        /// Run one benchmark only: `index` or `images`.
+        #[arg(value_parser = ["index", "images"])]
+        only: Option<String>,
+    },
 }
 
 /// Which program builds the images.

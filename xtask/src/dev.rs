@@ -3,4 +3,5 @@
 
 pub mod bench;
 pub mod peers;
+mod registry;
 pub mod test;

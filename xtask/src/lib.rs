@@ -59,7 +59,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             commands::index::rebuild(&sh, &root, &std::path::absolute(from)?, dry_run, &remote)
         }
         Command::Test(args) => dev::test::run(&sh, &root, args),
-        Command::Bench => dev::bench::run(&sh, &root),
+        Command::Bench { only } => dev::bench::run(&sh, &root, only.as_deref()),
     }
 }
 

@@ -6,6 +6,11 @@
 //!   Helm's merge is quadratic in the number of versions (each old entry is looked up in the new
 //!   index by semver constraint), so at this size it takes minutes: it runs once, ours five times.
 //!
+//! - images: push three images that share a base layer (built by buildah, FROM scratch) to a fresh
+//!   registry (ours: the registry channel, blobs checked, shared ones mounted, uploads in
+//!   parallel) against `skopeo copy` of the same layouts one after the other; then a rerun of
+//!   ours, which must upload nothing.
+//!
 //! The timed binary is a release build of this crate, built first.
 
 use super::peers;
@@ -19,13 +24,29 @@ const RUNS: usize = 5;
 const PEER_RUNS: usize = 1;
 const VERSIONS: usize = 10_000;
 
-pub fn run(sh: &Shell, root: &Path) -> anyhow::Result<ExitCode> {
+pub fn run(sh: &Shell, root: &Path, only: Option<&str>) -> anyhow::Result<ExitCode> {
+    // Timings of a debug build say nothing: run the same command from a release build.
+    if cfg!(debug_assertions) {
+        let cargo = crate::env::var("CARGO").unwrap_or_else(|| "cargo".to_owned());
+        cmd!(sh, "{cargo} build --release --quiet --package xtask").run().context("build the release binary")?;
+        let release = root.join("target/release/xtask");
+        let only = only.map(str::to_owned);
+        cmd!(sh, "{release} -C {root} bench {only...}").run()?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let peers = peers::provision(sh, root, false)?;
     let python = peers.dir.join("venv/bin/python");
     if !python.exists() {
         bail!("the Helm SDK venv is missing: run `cargo xtask test --peers-only` first");
     }
-    let rows = vec![index_add(sh, root, &python)?];
+    let wanted = |name: &str| only.is_none_or(|o| o == name);
+    let mut rows = Vec::new();
+    if wanted("index") {
+        rows.push(index_add(sh, root, &python)?);
+    }
+    if wanted("images") {
+        rows.push(images(sh)?);
+    }
     println!("{:<44} {:>10} {:>10} {:>8}", "benchmark (median)", "ours", "peer", "ratio");
     for (name, ours, peer) in rows {
         let ratio = peer.as_secs_f64() / ours.as_secs_f64();
@@ -40,9 +61,7 @@ fn index_add(sh: &Shell, root: &Path, python: &Path) -> anyhow::Result<(&'static
     let tmp = tempfile::tempdir()?;
     let t = tmp.path();
     // One real archive, from the repository's own dry-run.
-    let cargo = crate::env::var("CARGO").unwrap_or_else(|| "cargo".to_owned());
-    cmd!(sh, "{cargo} build --release --quiet --package xtask").run().context("build the release binary")?;
-    let xtask = root.join("target/release/xtask");
+    let xtask = std::env::current_exe()?;
     cmd!(sh, "{xtask} -C {root} dry-run --builder none")
         .quiet()
         .ignore_stdout()
@@ -145,4 +164,87 @@ fn big_index() -> String {
     }
     out.push_str("generated: \"2025-01-01T00:00:00Z\"\n");
     out
+}
+
+/// Ours: three images pushed to a fresh registry; peer: `skopeo copy` of each, in turn.
+fn images(sh: &Shell) -> anyhow::Result<(&'static str, Duration, Duration)> {
+    use crate::config::parse_registry_base;
+    use crate::publish::registry::{Credentials, Registry};
+    let tmp = tempfile::tempdir()?;
+    let t = tmp.path();
+    // A 32 MiB base file shared by all three, and a small file of each image's own.
+    let base: Vec<u8> = (0..32u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let store = t.join("buildah");
+    let flags = [
+        "--root".to_owned(),
+        store.join("root").display().to_string(),
+        "--runroot".to_owned(),
+        store.join("run").display().to_string(),
+        "--storage-driver".to_owned(),
+        "vfs".to_owned(),
+    ];
+    let flags = flags.as_slice();
+    let mut layouts = Vec::new();
+    for name in ["alpha", "beta", "gamma"] {
+        let ctx = t.join(name);
+        std::fs::create_dir_all(&ctx)?;
+        std::fs::write(ctx.join("base.bin"), &base)?;
+        std::fs::write(ctx.join("own.txt"), name)?;
+        std::fs::write(ctx.join("Dockerfile"), "FROM scratch\nCOPY base.bin /base.bin\nCOPY own.txt /own.txt\n")?;
+        let tag = format!("localhost/bench/{name}:1");
+        cmd!(
+            sh,
+            "buildah {flags...} build --quiet --layers --isolation chroot --format oci --timestamp 0 -t {tag} {ctx}"
+        )
+        .quiet()
+        .ignore_stdout()
+        .run()?;
+        let layout = t.join(format!("{name}.layout"));
+        let dest = format!("oci:{}:1", layout.display());
+        cmd!(sh, "buildah {flags...} push --quiet {tag} {dest}").quiet().ignore_stdout().run()?;
+        layouts.push((name, layout));
+    }
+    let images: Vec<_> =
+        layouts.iter().map(|(n, l)| Ok((*n, crate::layout::read(l)?))).collect::<anyhow::Result<_>>()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let tags = vec!["1".to_owned()];
+    let mut rerun_uploads = 0;
+    let ours = median(RUNS, || {
+        let registry = super::registry::LocalRegistry::start()?;
+        let client = Registry::new(
+            &parse_registry_base(&format!("http://{}/ours", registry.host())).map_err(anyhow::Error::msg)?,
+            &Credentials::default(),
+        );
+        let start = Instant::now();
+        for (name, image) in &images {
+            let pushed = runtime.block_on(client.push_image(name, image, &tags, "1"))?;
+            if crate::env::flag("LAMINA_BENCH_TRACE") {
+                eprintln!(
+                    "  pushed {name} at {:?}: {} uploaded, {} mounted",
+                    start.elapsed(),
+                    pushed.uploaded,
+                    pushed.mounted
+                );
+            }
+        }
+        let elapsed = start.elapsed();
+        for (name, image) in &images {
+            rerun_uploads += runtime.block_on(client.push_image(name, image, &tags, "1"))?.uploaded;
+        }
+        Ok(elapsed)
+    })?;
+    if rerun_uploads != 0 {
+        bail!("a rerun uploaded {rerun_uploads} blobs; it must upload none");
+    }
+    let peer = median(RUNS, || {
+        let registry = super::registry::LocalRegistry::start()?;
+        let start = Instant::now();
+        for (name, layout) in &layouts {
+            let (src, dest) =
+                (format!("oci:{}:1", layout.display()), format!("docker://{}/skopeo/{name}:1", registry.host()));
+            cmd!(sh, "skopeo copy --quiet --dest-tls-verify=false {src} {dest}").quiet().run()?;
+        }
+        Ok(start.elapsed())
+    })?;
+    Ok(("images: push 3 sharing a 32 MiB layer (rerun: 0 uploads)", ours, peer))
 }

@@ -80,7 +80,10 @@ impl Registry {
         // Plain HTTP only for the loopback host the configuration validated (config::paths).
         let protocol =
             if base.plain_http { ClientProtocol::HttpsExcept(vec![base.host.clone()]) } else { ClientProtocol::Https };
-        let config = ClientConfig { protocol, ..Default::default() };
+        // One PUT per blob where the registry takes it; GHCR caps a request near 4 MiB, so there
+        // blobs go in 4 MiB chunks (reference/oci.md §8, pitfall 8).
+        let chunked = base.host == "ghcr.io" || base.host.ends_with(".ghcr.io");
+        let config = ClientConfig { protocol, use_monolithic_push: !chunked, ..Default::default() };
         let auth = match &credentials.password {
             Some(p) => RegistryAuth::Basic(credentials.username.clone(), p.clone()),
             None => RegistryAuth::Anonymous,
