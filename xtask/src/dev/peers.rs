@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
 
 /// Python packages of the venv, pinned.
-pub const PYTHON_PACKAGES: &[&str] = &["helm-python-sdk==0.2.2"];
+pub const PYTHON_PACKAGES: &[&str] = &["helm-python-sdk==0.2.2", "pyjwt==2.15.1", "cryptography==50.0.2"];
 
 /// `(program, Debian package)` pairs the tests need.
 pub const DEBIAN: &[(&str, &str)] = &[
@@ -16,6 +16,7 @@ pub const DEBIAN: &[(&str, &str)] = &[
     ("skopeo", "skopeo"),
     ("umoci", "umoci"),
     ("htpasswd", "apache2-utils"),
+    ("openssl", "openssl"),
 ];
 
 /// Where the peers live once provisioned.

@@ -295,3 +295,59 @@ fn a_push_cut_short_by_a_dying_registry_converges_on_rerun() {
         run(&skopeo, &["inspect", "--raw", "--tls-verify=false", &at], Path::new("/"), &[]);
     }
 }
+
+/// GHCR's flow: the registry answers 401 with a Bearer challenge, the client trades Basic
+/// credentials for a token at the realm, and pushes with it. Wrong or missing credentials are
+/// clear errors that never show the password.
+#[test]
+fn bearer_token_exchange_like_ghcr() {
+    let Some((_repo, dir)) = built() else { return };
+    let peers = crate::support::peers("token server").unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let (key, cert) = (tmp.path().join("signer.key"), tmp.path().join("signer.crt"));
+    let openssl = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=token-signer", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(openssl.status.success(), "{}", String::from_utf8_lossy(&openssl.stderr));
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/token_server.py");
+    let mut tokens = std::process::Command::new(crate::support::python(&peers))
+        .arg(&script)
+        .args([
+            key.to_str().unwrap(),
+            cert.to_str().unwrap(),
+            "test-registry",
+            "test-issuer",
+            "pusher:canary-Secret-42",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = tokens.stdout.take().unwrap();
+    let _tokens = crate::support::KillOnDrop(tokens);
+    let mut port = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut port).unwrap();
+    let auth = format!(
+        "auth: {{token: {{realm: \"http://127.0.0.1:{}/token\", service: test-registry, issuer: test-issuer, rootcertbundle: {}}}}}\n",
+        port.trim(),
+        cert.display()
+    );
+    let server = RegistryServer::start_with(tempfile::tempdir().unwrap(), &[], None, &auth);
+    let base = parse_registry_base(&format!("http://{}/acme", server.host())).unwrap();
+    let image = layout::read(&dir).unwrap();
+    let with = |username: &str, password: Option<&str>| {
+        let registry =
+            Registry::new(&base, &Credentials { username: username.into(), password: password.map(Into::into) });
+        push(&registry, &image, &["0.2.0"])
+    };
+    let anonymous = format!("{:#}", with("x-access-token", None).unwrap_err());
+    assert!(anonymous.to_lowercase().contains("denied") || anonymous.contains("401"), "{anonymous}");
+    let wrong = format!("{:#}", with("pusher", Some("wrong-canary-pw")).unwrap_err());
+    assert!(!wrong.contains("wrong-canary-pw"), "the password never appears: {wrong}");
+    let pushed = with("pusher", Some("canary-Secret-42")).unwrap();
+    assert_eq!(pushed.digest, image.root.digest);
+    assert!(!server.log().contains("canary-Secret-42"));
+}

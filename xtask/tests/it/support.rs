@@ -328,6 +328,16 @@ impl RegistryServer {
     /// A registry on the storage of `dir` (kept by the server), which kills itself when a log
     /// line contains `die_on`.
     pub fn start_in(dir: tempfile::TempDir, users: &[(&str, &str)], die_on: Option<&str>) -> RegistryServer {
+        Self::start_with(dir, users, die_on, "")
+    }
+
+    /// As [`start_in`], with `extra` appended to the registry's configuration.
+    pub fn start_with(
+        dir: tempfile::TempDir,
+        users: &[(&str, &str)],
+        die_on: Option<&str>,
+        extra: &str,
+    ) -> RegistryServer {
         use std::io::BufRead;
         let mut config = format!(
             "version: 0.1\nlog: {{level: info}}\nstorage: {{filesystem: {{rootdirectory: {}}}, delete: {{enabled: true}}}}\nhttp: {{addr: \"127.0.0.1:0\", secret: test-only}}\n",
@@ -347,6 +357,7 @@ impl RegistryServer {
                 dir.path().join("htpasswd").display()
             ));
         }
+        config.push_str(extra);
         std::fs::write(dir.path().join("config.yml"), config).unwrap();
         let mut child = Command::new("docker-registry")
             .arg("serve")
@@ -416,5 +427,15 @@ impl Drop for RegistryServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A helper process (e.g. a token server) stopped when the test ends, even by a panic.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
