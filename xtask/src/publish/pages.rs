@@ -9,7 +9,6 @@
 use crate::helm::index::Index;
 use crate::shell::{Shell, cmd};
 use anyhow::{Context, bail, format_err};
-use std::path::Path;
 use std::time::Duration;
 
 /// Attempts before giving up on a remote that keeps moving.
@@ -262,12 +261,4 @@ pub fn front_page(index: &Index, url: &str) -> String {
 
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-/// `true` when `path` looks like a local repository rather than a URL or remote name.
-pub fn is_path(remote: &str) -> bool {
-    remote.starts_with('/')
-        || remote.starts_with("./")
-        || remote.starts_with("../")
-        || Path::new(remote).join("HEAD").exists()
 }

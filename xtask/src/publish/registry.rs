@@ -188,8 +188,9 @@ impl Registry {
         let tagged = |tag: &str| Reference::with_tag(self.base.host.clone(), repository.clone(), tag.to_owned());
         let root = at(&image.root.digest);
         self.client.auth(&root, &self.auth, RegistryOperation::Push).await.map_err(|e| explain(e, &root))?;
-        if let Some(d) = self.tag_digest(&tagged(fixed)).await?
-            && d != image.root.digest
+        let at_fixed = self.tag_digest(&tagged(fixed)).await?;
+        if let Some(d) = &at_fixed
+            && *d != image.root.digest
         {
             bail!(
                 "`{}:{fixed}` already holds {d}, but this build is {}\n\nhint: a published version is immutable: release a new version (`cargo xtask bump`)",
@@ -214,7 +215,9 @@ impl Registry {
         let mut moved = Vec::new();
         for tag in tags {
             let reference = tagged(tag);
-            if self.tag_digest(&reference).await?.as_deref() == Some(image.root.digest.as_str()) {
+            // The version tag was read before the push; no one else writes it meanwhile.
+            let current = if tag == fixed { at_fixed.clone() } else { self.tag_digest(&reference).await? };
+            if current.as_deref() == Some(image.root.digest.as_str()) {
                 continue;
             }
             let content_type = image.root.media_type.parse().context("media type as a header")?;
