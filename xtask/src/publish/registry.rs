@@ -250,8 +250,13 @@ impl Registry {
             self.known.lock().expect("not poisoned").insert(blob.digest.clone(), repository.clone());
             Ok(transfer)
         };
-        if self.client.blob_exists(target, &blob.digest).await.map_err(|e| explain(e, target))? {
-            return remember(Transfer::Present);
+        match self.client.blob_exists(target, &blob.digest).await {
+            Ok(true) => return remember(Transfer::Present),
+            Ok(false) => {}
+            // A registry that died mid-write can fail to answer for a half-stored blob; pushing
+            // it again is safe (a blob is addressed by its digest) and repairs it.
+            Err(e) if is_server_error(&e) => {}
+            Err(e) => return Err(explain(e, target)),
         }
         let source = self.known.lock().expect("not poisoned").get(&blob.digest).filter(|r| **r != repository).cloned();
         if let Some(source) = source {
@@ -268,6 +273,14 @@ impl Registry {
             .map_err(|e| explain(e, target))
             .with_context(|| format!("upload blob {}", blob.digest))?;
         remember(Transfer::Uploaded)
+    }
+}
+
+fn is_server_error(e: &OciDistributionError) -> bool {
+    match e {
+        OciDistributionError::ServerError { code, .. } => *code >= 500,
+        OciDistributionError::RequestError(e) => e.status().is_some_and(|s| s.is_server_error()),
+        _ => false,
     }
 }
 
