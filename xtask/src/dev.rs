@@ -3,5 +3,5 @@
 
 pub mod bench;
 pub mod peers;
-mod registry;
+pub mod registry;
 pub mod test;

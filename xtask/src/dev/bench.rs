@@ -210,7 +210,7 @@ fn images(sh: &Shell) -> anyhow::Result<(&'static str, Duration, Duration)> {
     let tags = vec!["1".to_owned()];
     let mut rerun_uploads = 0;
     let ours = median(RUNS, || {
-        let registry = super::registry::LocalRegistry::start()?;
+        let registry = super::registry::LocalRegistry::start(&[])?;
         let client = Registry::new(
             &parse_registry_base(&format!("http://{}/ours", registry.host())).map_err(anyhow::Error::msg)?,
             &Credentials::default(),
@@ -237,7 +237,7 @@ fn images(sh: &Shell) -> anyhow::Result<(&'static str, Duration, Duration)> {
         bail!("a rerun uploaded {rerun_uploads} blobs; it must upload none");
     }
     let peer = median(RUNS, || {
-        let registry = super::registry::LocalRegistry::start()?;
+        let registry = super::registry::LocalRegistry::start(&[])?;
         let start = Instant::now();
         for (name, layout) in &layouts {
             let (src, dest) =

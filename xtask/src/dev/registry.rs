@@ -1,49 +1,109 @@
 //! A throwaway CNCF distribution registry (Debian `docker-registry`) on a loopback port the
-//! system picks, for benchmarks; stopped on drop.
+//! system picks, optionally with bcrypt htpasswd users or extra configuration (token auth); its
+//! access log is kept so tests and benchmarks can count requests. Stopped on drop.
 
 use anyhow::{Context, bail};
 use std::io::BufRead;
 use std::process::{Child, Stdio};
+use std::sync::{Arc, Mutex};
+use xshell::{Shell, cmd};
 
 pub struct LocalRegistry {
     child: Child,
     pub port: u16,
-    _dir: tempfile::TempDir,
+    log: Arc<Mutex<String>>,
+    dir: tempfile::TempDir,
 }
 
 impl LocalRegistry {
-    pub fn start() -> anyhow::Result<LocalRegistry> {
-        let dir = tempfile::tempdir()?;
-        let config = dir.path().join("config.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog: {{level: info}}\nstorage: {{filesystem: {{rootdirectory: {}}}}}\nhttp: {{addr: \"127.0.0.1:0\", secret: bench}}\n",
-                dir.path().join("data").display()
-            ),
-        )?;
-        let sh = xshell::Shell::new()?;
-        let mut command: std::process::Command = xshell::cmd!(sh, "docker-registry serve {config}").into();
+    /// An anonymous registry, or one with `users` (`(name, password)`) in a bcrypt htpasswd file.
+    pub fn start(users: &[(&str, &str)]) -> anyhow::Result<LocalRegistry> {
+        Self::start_with(tempfile::tempdir()?, users, None, "")
+    }
+
+    /// A registry storing its data in `dir` (kept by the server) and `extra` appended to its
+    /// configuration; it kills itself (`kill -9`) when a log line contains `die_on`.
+    pub fn start_with(
+        dir: tempfile::TempDir,
+        users: &[(&str, &str)],
+        die_on: Option<&str>,
+        extra: &str,
+    ) -> anyhow::Result<LocalRegistry> {
+        let sh = Shell::new()?;
+        let mut config = format!(
+            "version: 0.1\nlog: {{level: info}}\nstorage: {{filesystem: {{rootdirectory: {}}}, delete: {{enabled: true}}}}\nhttp: {{addr: \"127.0.0.1:0\", secret: local-only}}\n",
+            dir.path().join("data").display()
+        );
+        if !users.is_empty() {
+            let mut htpasswd = String::new();
+            for (user, pass) in users {
+                htpasswd.push_str(cmd!(sh, "htpasswd -Bbn {user} {pass}").quiet().read()?.trim());
+                htpasswd.push('\n');
+            }
+            let path = dir.path().join("htpasswd");
+            std::fs::write(&path, htpasswd)?;
+            config.push_str(&format!("auth: {{htpasswd: {{realm: local-realm, path: {}}}}}\n", path.display()));
+        }
+        config.push_str(extra);
+        let config_path = dir.path().join("config.yml");
+        std::fs::write(&config_path, config)?;
+        let mut command: std::process::Command = cmd!(sh, "docker-registry serve {config_path}").into();
         let mut child =
             command.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().context("start docker-registry")?;
-        let stderr = child.stderr.take().context("registry stderr")?;
-        let mut lines = std::io::BufReader::new(stderr).lines();
+        let mut lines = std::io::BufReader::new(child.stderr.take().context("registry stderr")?).lines();
+        let log = Arc::new(Mutex::new(String::new()));
+        let mut port = None;
         // The registry logs its address once it listens; reading blocks until then (or EOF).
-        let port = lines.by_ref().map_while(Result::ok).find_map(|l| {
-            let rest = l.split("listening on 127.0.0.1:").nth(1)?;
-            rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
-        });
+        for line in lines.by_ref().map_while(Result::ok) {
+            log.lock().expect("not poisoned").push_str(&format!("{line}\n"));
+            if let Some(rest) = line.split("listening on 127.0.0.1:").nth(1) {
+                port = rest.split(|c: char| !c.is_ascii_digit()).next().and_then(|p| p.parse().ok());
+                break;
+            }
+        }
         let Some(port) = port else {
             let _ = child.kill();
-            bail!("docker-registry did not start");
+            bail!("docker-registry did not start: {}", log.lock().expect("not poisoned"));
         };
-        // Keep draining its log so it never blocks on a full pipe.
-        std::thread::spawn(move || lines.map_while(Result::ok).for_each(drop));
-        Ok(LocalRegistry { child, port, _dir: dir })
+        // Keep draining its log, so it never blocks on a full pipe.
+        let (sink, pid, die_on) = (log.clone(), child.id().to_string(), die_on.map(str::to_owned));
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                if die_on.as_deref().is_some_and(|p| line.contains(p))
+                    && let Ok(sh) = Shell::new()
+                {
+                    let _ = cmd!(sh, "kill -9 {pid}").quiet().run();
+                }
+                sink.lock().expect("not poisoned").push_str(&format!("{line}\n"));
+            }
+        });
+        Ok(LocalRegistry { child, port, log, dir })
     }
 
     pub fn host(&self) -> String {
         format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Stops the server and starts a new one on the same storage (on another port).
+    pub fn restart(mut self) -> anyhow::Result<LocalRegistry> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir()?);
+        LocalRegistry::start_with(dir, &[], None, "")
+    }
+
+    /// The access log so far.
+    pub fn log(&self) -> String {
+        self.log.lock().expect("not poisoned").clone()
+    }
+
+    /// Completed requests with `method` whose URI contains `uri`.
+    pub fn requests(&self, method: &str, uri: &str) -> usize {
+        let method = format!("http.request.method={method} ");
+        self.log()
+            .lines()
+            .filter(|l| l.contains("response completed") && l.contains(&method) && l.contains(uri))
+            .count()
     }
 }
 

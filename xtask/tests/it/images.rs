@@ -33,7 +33,7 @@ fn pushed_by_digest_then_tagged_and_read_back_by_skopeo() {
     let Some(skopeo) = tool("skopeo", "apt-get install skopeo") else {
         return;
     };
-    let server = RegistryServer::start(&[]);
+    let server = RegistryServer::start(&[]).unwrap();
     let image = layout::read(&dir).unwrap();
     assert_eq!(image.children.len(), 2, "one manifest per platform");
     for doc in std::iter::once(&image.root).chain(&image.children) {
@@ -91,7 +91,7 @@ fn pushed_by_digest_then_tagged_and_read_back_by_skopeo() {
 #[test]
 fn a_rerun_uploads_no_blob_and_a_version_tag_never_moves() {
     let Some((repo, dir)) = built() else { return };
-    let server = RegistryServer::start(&[]);
+    let server = RegistryServer::start(&[]).unwrap();
     let registry = registry(&server);
     let image = layout::read(&dir).unwrap();
     push(&registry, &image, &["0.2.0", "latest"]).unwrap();
@@ -253,7 +253,7 @@ fn without_images_a_pinned_bundle_is_left_unpinned_with_a_note() {
 #[test]
 fn shared_blobs_are_mounted_across_repositories() {
     let Some((_repo, dir)) = built() else { return };
-    let server = RegistryServer::start(&[]);
+    let server = RegistryServer::start(&[]).unwrap();
     let registry = registry(&server);
     let image = layout::read(&dir).unwrap();
     let tags = vec!["0.2.0".to_owned()];
@@ -277,10 +277,11 @@ fn a_push_cut_short_by_a_dying_registry_converges_on_rerun() {
     let Some(skopeo) = tool("skopeo", "apt-get install skopeo") else { return };
     let image = layout::read(&dir).unwrap();
     // The registry kills itself right after it stores its first blob.
-    let server = RegistryServer::start_in(tempfile::tempdir().unwrap(), &[], Some("http.request.method=PUT"));
+    let server =
+        RegistryServer::start_with(tempfile::tempdir().unwrap(), &[], Some("http.request.method=PUT"), "").unwrap();
     let err = push(&registry(&server), &image, &["0.2.0", "latest"]).unwrap_err();
     assert!(format!("{err:#}").contains("127.0.0.1"), "{err:#}");
-    let server = server.restart();
+    let server = server.restart().unwrap();
     let rerun = push(&registry(&server), &image, &["0.2.0", "latest"]).unwrap();
     assert!(rerun.uploaded < image.blobs.len(), "what landed before the crash is not uploaded again");
     let raw = run(
@@ -335,7 +336,7 @@ fn bearer_token_exchange_like_ghcr() {
         port.trim(),
         cert.display()
     );
-    let server = RegistryServer::start_with(tempfile::tempdir().unwrap(), &[], None, &auth);
+    let server = RegistryServer::start_with(tempfile::tempdir().unwrap(), &[], None, &auth).unwrap();
     let base = parse_registry_base(&format!("http://{}/acme", server.host())).unwrap();
     let image = layout::read(&dir).unwrap();
     let with = |username: &str, password: Option<&str>| {

@@ -42,7 +42,7 @@ fn helm_pulls_the_pushed_chart_and_a_rerun_changes_nothing() {
     let Some(skopeo) = tool("skopeo", "apt-get install skopeo") else {
         return;
     };
-    let server = RegistryServer::start(&[]);
+    let server = RegistryServer::start(&[]).unwrap();
     let repo = TestRepo::fixture("minimal");
     let (meta, bytes, created) = chart(&repo);
     let artifact = oci::chart_artifact(&meta, &bytes, &created);
@@ -92,7 +92,7 @@ fn htpasswd_registry_needs_the_right_password() {
     let Some(peers) = peers("registry and Helm v4") else {
         return;
     };
-    let server = RegistryServer::start(&[("pusher", "s3cret-pass")]);
+    let server = RegistryServer::start(&[("pusher", "s3cret-pass")]).unwrap();
     let repo = TestRepo::fixture("minimal");
     let (meta, bytes, created) = chart(&repo);
     let artifact = oci::chart_artifact(&meta, &bytes, &created);
