@@ -8,6 +8,19 @@ use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use xshell::{Shell, cmd};
 
+/// How to start a registry; `Default` is an anonymous plain-HTTP one.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Options<'a> {
+    /// `(name, password)` pairs for a bcrypt htpasswd file.
+    pub users: &'a [(&'a str, &'a str)],
+    /// The registry kills itself (`kill -9`) when a log line contains this.
+    pub die_on: Option<&'a str>,
+    /// Appended to the configuration (e.g. token auth).
+    pub extra: &'a str,
+    /// `(certificate, key)` PEM files: serve HTTPS.
+    pub tls: Option<(&'a std::path::Path, &'a std::path::Path)>,
+}
+
 pub struct LocalRegistry {
     child: Child,
     pub port: u16,
@@ -18,22 +31,27 @@ pub struct LocalRegistry {
 impl LocalRegistry {
     /// An anonymous registry, or one with `users` (`(name, password)`) in a bcrypt htpasswd file.
     pub fn start(users: &[(&str, &str)]) -> anyhow::Result<LocalRegistry> {
-        Self::start_with(tempfile::tempdir()?, users, None, "")
+        Self::start_with(tempfile::tempdir()?, Options { users, ..Options::default() })
     }
 
-    /// A registry storing its data in `dir` (kept by the server) and `extra` appended to its
-    /// configuration; it kills itself (`kill -9`) when a log line contains `die_on`.
-    pub fn start_with(
-        dir: tempfile::TempDir,
-        users: &[(&str, &str)],
-        die_on: Option<&str>,
-        extra: &str,
-    ) -> anyhow::Result<LocalRegistry> {
+    /// A registry storing its data in `dir` (kept by the server).
+    pub fn start_with(dir: tempfile::TempDir, options: Options) -> anyhow::Result<LocalRegistry> {
+        let Options { users, die_on, extra, tls } = options;
         let sh = Shell::new()?;
         let mut config = format!(
             "version: 0.1\nlog: {{level: info}}\nstorage: {{filesystem: {{rootdirectory: {}}}, delete: {{enabled: true}}}}\nhttp: {{addr: \"127.0.0.1:0\", secret: local-only}}\n",
             dir.path().join("data").display()
         );
+        if let Some((certificate, key)) = tls {
+            config = config.replace(
+                "secret: local-only}",
+                &format!(
+                    "secret: local-only, tls: {{certificate: {}, key: {}}}}}",
+                    certificate.display(),
+                    key.display()
+                ),
+            );
+        }
         if !users.is_empty() {
             let mut htpasswd = String::new();
             for (user, pass) in users {
@@ -89,7 +107,7 @@ impl LocalRegistry {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir()?);
-        LocalRegistry::start_with(dir, &[], None, "")
+        LocalRegistry::start_with(dir, Options::default())
     }
 
     /// The access log so far.

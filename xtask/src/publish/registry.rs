@@ -77,13 +77,46 @@ pub enum Pushed {
 
 impl Registry {
     pub fn new(base: &RegistryBase, credentials: &Credentials) -> Registry {
+        Self::build(base, credentials, Vec::new())
+    }
+
+    /// A client that also trusts the CA certificates in `roots` (PEM files; e.g. the file
+    /// `SSL_CERT_FILE` names, for a registry with a private CA). An unreadable or empty file is an
+    /// error here, not a silent fallback to the default trust store.
+    pub fn with_roots(
+        base: &RegistryBase,
+        credentials: &Credentials,
+        roots: &[std::path::PathBuf],
+    ) -> anyhow::Result<Registry> {
+        let mut certificates = Vec::new();
+        for path in roots {
+            let data =
+                std::fs::read(path).with_context(|| format!("read the CA certificates in `{}`", path.display()))?;
+            if !String::from_utf8_lossy(&data).contains("-----BEGIN CERTIFICATE-----") {
+                bail!(
+                    "`{}` holds no PEM certificate\n\nhint: point SSL_CERT_FILE at the registry's CA certificate",
+                    path.display()
+                );
+            }
+            certificates
+                .push(oci_client::client::Certificate { encoding: oci_client::client::CertificateEncoding::Pem, data });
+        }
+        Ok(Self::build(base, credentials, certificates))
+    }
+
+    fn build(
+        base: &RegistryBase,
+        credentials: &Credentials,
+        extra_root_certificates: Vec<oci_client::client::Certificate>,
+    ) -> Registry {
         // Plain HTTP only for the loopback host the configuration validated (config::paths).
         let protocol =
             if base.plain_http { ClientProtocol::HttpsExcept(vec![base.host.clone()]) } else { ClientProtocol::Https };
         // One PUT per blob where the registry takes it; GHCR caps a request near 4 MiB, so there
         // blobs go in 4 MiB chunks (reference/oci.md §8, pitfall 8).
         let chunked = base.host == "ghcr.io" || base.host.ends_with(".ghcr.io");
-        let config = ClientConfig { protocol, use_monolithic_push: !chunked, ..Default::default() };
+        let config =
+            ClientConfig { protocol, use_monolithic_push: !chunked, extra_root_certificates, ..Default::default() };
         let auth = match &credentials.password {
             Some(p) => RegistryAuth::Basic(credentials.username.clone(), p.clone()),
             None => RegistryAuth::Anonymous,

@@ -5,6 +5,7 @@
 use crate::support::{RegistryServer, TestRepo, peers, run, tool};
 use std::path::{Path, PathBuf};
 use xtask::config::parse_registry_base;
+use xtask::dev::registry::Options;
 use xtask::layout;
 use xtask::publish::registry::{Credentials, ImagePushed, Registry};
 
@@ -277,8 +278,11 @@ fn a_push_cut_short_by_a_dying_registry_converges_on_rerun() {
     let Some(skopeo) = tool("skopeo", "apt-get install skopeo") else { return };
     let image = layout::read(&dir).unwrap();
     // The registry kills itself right after it stores its first blob.
-    let server =
-        RegistryServer::start_with(tempfile::tempdir().unwrap(), &[], Some("http.request.method=PUT"), "").unwrap();
+    let server = RegistryServer::start_with(
+        tempfile::tempdir().unwrap(),
+        Options { die_on: Some("http.request.method=PUT"), ..Options::default() },
+    )
+    .unwrap();
     let err = push(&registry(&server), &image, &["0.2.0", "latest"]).unwrap_err();
     assert!(format!("{err:#}").contains("127.0.0.1"), "{err:#}");
     let server = server.restart().unwrap();
@@ -336,7 +340,9 @@ fn bearer_token_exchange_like_ghcr() {
         port.trim(),
         cert.display()
     );
-    let server = RegistryServer::start_with(tempfile::tempdir().unwrap(), &[], None, &auth).unwrap();
+    let server =
+        RegistryServer::start_with(tempfile::tempdir().unwrap(), Options { extra: &auth, ..Options::default() })
+            .unwrap();
     let base = parse_registry_base(&format!("http://{}/acme", server.host())).unwrap();
     let image = layout::read(&dir).unwrap();
     let with = |username: &str, password: Option<&str>| {
@@ -351,4 +357,146 @@ fn bearer_token_exchange_like_ghcr() {
     let pushed = with("pusher", Some("canary-Secret-42")).unwrap();
     assert_eq!(pushed.digest, image.root.digest);
     assert!(!server.log().contains("canary-Secret-42"));
+}
+
+/// A registry behind TLS with a private CA: refused without the CA, pushed with it.
+#[test]
+fn a_private_ca_is_trusted_only_when_given() {
+    let Some((_repo, dir)) = built() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new("openssl").args(args).current_dir(t).output().unwrap();
+        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=test-ca",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    std::fs::write(t.join("ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n").unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+        "-out",
+        "server.crt",
+    ]);
+    let (crt, key) = (t.join("server.crt"), t.join("server.key"));
+    let server = RegistryServer::start_with(
+        tempfile::tempdir().unwrap(),
+        Options { tls: Some((&crt, &key)), ..Options::default() },
+    )
+    .unwrap();
+    let base = parse_registry_base(&format!("{}/acme", server.host())).unwrap();
+    assert!(!base.plain_http);
+    let image = layout::read(&dir).unwrap();
+    let untrusted =
+        format!("{:#}", push(&Registry::new(&base, &Credentials::default()), &image, &["0.2.0"]).unwrap_err());
+    assert!(untrusted.to_lowercase().contains("certificate") || untrusted.contains("cannot reach"), "{untrusted}");
+    let trusted = Registry::with_roots(&base, &Credentials::default(), &[t.join("ca.crt")]).unwrap();
+    assert_eq!(push(&trusted, &image, &["0.2.0"]).unwrap().digest, image.root.digest);
+    let err = Registry::with_roots(&base, &Credentials::default(), &[t.join("ext.cnf")]).err().unwrap().to_string();
+    assert!(err.contains("holds no PEM certificate"), "{err}");
+}
+
+/// A BuildKit-style index with an attestation manifest (platform unknown/unknown, in-toto layer)
+/// is read, annotated without touching the attestation, pushed whole and read back by skopeo.
+#[test]
+fn indexes_with_attestation_manifests_are_pushed_whole() {
+    let Some((_repo, dir)) = built() else { return };
+    let Some(skopeo) = tool("skopeo", "apt-get install skopeo") else { return };
+    use sha2::Digest;
+    let write_blob = |bytes: &[u8]| {
+        let digest = format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)));
+        std::fs::write(dir.join("blobs/sha256").join(&digest[7..]), bytes).unwrap();
+        digest
+    };
+    let image = layout::read(&dir).unwrap();
+    let child = &image.children[0];
+    let statement = br#"{"_type":"https://in-toto.io/Statement/v0.1","predicateType":"https://slsa.dev/provenance/v0.2","subject":[]}"#;
+    let empty = write_blob(b"{}");
+    let statement_digest = write_blob(statement);
+    let attestation = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty, "size": 2},
+        "layers": [{"mediaType": "application/vnd.in-toto+json", "digest": statement_digest, "size": statement.len(),
+                    "annotations": {"in-toto.io/predicate-type": "https://slsa.dev/provenance/v0.2"}}]
+    }))
+    .unwrap();
+    let attestation_digest = write_blob(&attestation);
+    let mut root: serde_json::Value = serde_json::from_slice(&image.root.bytes).unwrap();
+    root["manifests"].as_array_mut().unwrap().push(serde_json::json!({
+        "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": attestation_digest, "size": attestation.len(),
+        "platform": {"architecture": "unknown", "os": "unknown"},
+        "annotations": {"vnd.docker.reference.digest": child.digest, "vnd.docker.reference.type": "attestation-manifest"}
+    }));
+    let root_bytes = serde_json::to_vec(&root).unwrap();
+    let root_digest = write_blob(&root_bytes);
+    // `index.json` without mediaType, as some builders write it.
+    std::fs::write(
+        dir.join("index.json"),
+        serde_json::to_vec(
+            &serde_json::json!({"schemaVersion": 2, "manifests": [{"digest": root_digest, "size": root_bytes.len()}]}),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+
+    let annotated = xtask::layout::annotate(&dir, &[("org.example.note".to_owned(), "x".to_owned())].into()).unwrap();
+    let with_attestation = layout::read(&dir).unwrap();
+    assert_eq!(with_attestation.root.digest, annotated);
+    assert_eq!(with_attestation.children.len(), 3);
+    assert!(
+        with_attestation.children.iter().any(|c| c.digest == attestation_digest),
+        "the attestation keeps its bytes"
+    );
+    assert!(with_attestation.blobs.iter().any(|b| b.digest == statement_digest));
+
+    let server = RegistryServer::start(&[]).unwrap();
+    push(&registry(&server), &with_attestation, &["0.2.0"]).unwrap();
+    let host = server.host();
+    let raw = run(
+        &skopeo,
+        &["inspect", "--raw", "--tls-verify=false", &format!("docker://{host}/acme/hello:0.2.0")],
+        Path::new("/"),
+        &[],
+    );
+    assert_eq!(raw.as_bytes(), with_attestation.root.bytes.as_slice());
+    let at = format!("docker://{host}/acme/hello@{attestation_digest}");
+    let attested = run(&skopeo, &["inspect", "--raw", "--tls-verify=false", &at], Path::new("/"), &[]);
+    assert_eq!(attested.as_bytes(), attestation.as_slice());
 }
