@@ -86,6 +86,7 @@ pub fn dry_run(sh: &Shell, root: &Path, args: DryRunArgs) -> anyhow::Result<Exit
         }
         reproducible = Some(true);
     }
+    report::github::write(plan, &built, "dry run")?;
     if args.json {
         let value = serde_json::json!({ "plan": plan, "built": { "assets": built.assets, "images": built.images }, "reproducible": reproducible });
         println!("{}", serde_json::to_string_pretty(&value)?);

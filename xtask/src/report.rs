@@ -1,6 +1,8 @@
 //! What the user reads on stderr and stdout: problems, the build summary. Problems become
 //! GitHub Actions annotations when running there.
 
+pub mod github;
+
 use crate::build::Built;
 use crate::diagnostic::Diagnostics;
 use crate::env;

@@ -106,3 +106,31 @@ fn uncommitted_changes_are_shown_and_built_from_the_worktree() {
     let run = repo.xtask(&["dry-run", "--builder", "none"]).ok();
     assert!(run.stdout.contains("uncommitted changes"), "{}", run.stdout);
 }
+
+/// Inside GitHub Actions: a step summary, step outputs, and problems as annotations.
+#[test]
+fn github_actions_summary_outputs_and_annotations() {
+    let repo = TestRepo::fixture("minimal");
+    let dir = tempfile::tempdir().unwrap();
+    let (summary, outputs) = (dir.path().join("summary.md"), dir.path().join("outputs"));
+    let env = [
+        ("GITHUB_ACTIONS", "true"),
+        ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
+        ("GITHUB_OUTPUT", outputs.to_str().unwrap()),
+    ];
+    repo.xtask_env(&["dry-run", "--builder", "none"], &env).ok();
+    let outputs = std::fs::read_to_string(&outputs).unwrap();
+    assert_eq!(outputs, "version=0.2.0\ntag=v0.2.0\n");
+    let summary = std::fs::read_to_string(&summary).unwrap();
+    snapshot_settings(Some(&repo)).bind(|| insta::assert_snapshot!("github_step_summary", summary));
+
+    repo.write("release.toml", &repo.read("release.toml").replace("oci = true", "ocii = true"));
+    let run = repo.xtask_env(&["validate"], &env);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout
+            .contains("::error file=release.toml,line=15::unknown key `ocii` in [[chart]] (help: did you mean `oci`?)"),
+        "{}",
+        run.stdout
+    );
+}
