@@ -102,12 +102,7 @@ pub fn dry_run(sh: &Shell, root: &Path, args: DryRunArgs) -> anyhow::Result<Exit
 
 pub fn release(sh: &Shell, root: &Path, args: ReleaseArgs) -> anyhow::Result<ExitCode> {
     let p = prepare(sh, root, &args.remote, args.builder)?;
-    if !p.plan.changed.is_empty() {
-        bail!(
-            "tracked files have uncommitted changes: {}\n\nhint: commit or stash them; a release is built from a commit",
-            p.plan.changed.join(", ")
-        );
-    }
+    crate::preflight::local(sh, &p.plan, &crate::preflight::RunEnv::read())?;
     bail!(
         "publishing is not available in this version: the registry, GitHub and Pages channels are not implemented yet\n\nhint: `cargo xtask dry-run` builds and shows everything `release` would publish"
     )

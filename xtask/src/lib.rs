@@ -27,6 +27,7 @@ pub mod inputs;
 pub mod layout;
 pub mod manifest;
 pub mod plan;
+pub mod preflight;
 pub mod publish;
 pub mod repo;
 pub mod report;

@@ -44,8 +44,43 @@ fn unknown_command_is_a_usage_error() {
 }
 
 #[test]
-fn release_refuses_until_channels_exist_and_writes_nothing_remote() {
+fn release_preflight_lists_every_local_problem_at_once() {
     let repo = crate::support::TestRepo::fixture("minimal");
-    let run = repo.xtask(&["release", "--builder", "none"]).fails();
-    assert!(run.stderr.contains("not implemented yet"), "{}", run.stderr);
+    repo.write("infra/k8s/namespace.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: changed\n");
+    let sha = "0123456789abcdef0123456789abcdef01234567";
+    let run = repo
+        .xtask_env(&["release", "--builder", "none"], &[("GITHUB_REF_NAME", "v9.9.9"), ("GITHUB_SHA", sha)])
+        .fails();
+    for expected in [
+        "preflight failed; nothing was built or published",
+        "uncommitted changes (infra/k8s/namespace.yaml)",
+        "the tag `v0.2.0` does not exist: create it on this commit with `git tag v0.2.0 && git push origin v0.2.0`",
+        "GITHUB_REF_NAME is `v9.9.9` but the release is `v0.2.0`",
+        "GITHUB_SHA is 0123456789ab but HEAD is",
+        "GITHUB_TOKEN is not set",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected:?} missing from:\n{}", run.stderr);
+    }
+    assert!(!repo.path("target/release").exists(), "nothing built");
+}
+
+#[test]
+fn release_refuses_a_tag_on_another_commit() {
+    let repo = crate::support::TestRepo::fixture("minimal");
+    repo.git(&["tag", "v0.2.0"]);
+    repo.write("README.md", "later\n");
+    repo.commit("after the tag");
+    let run = repo.xtask_env(&["release", "--builder", "none"], &[("GITHUB_TOKEN", "canary-token-1234")]).fails();
+    assert!(run.stderr.contains("the tag `v0.2.0` points at") && run.stderr.contains("not at HEAD"), "{}", run.stderr);
+}
+
+#[test]
+fn a_passing_preflight_still_stops_before_any_remote_write_and_never_shows_the_token() {
+    let repo = crate::support::TestRepo::fixture("minimal");
+    repo.git(&["tag", "v0.2.0"]);
+    let head = repo.git(&["rev-parse", "HEAD"]);
+    let env = [("GITHUB_TOKEN", "canary-token-1234"), ("GITHUB_REF_NAME", "v0.2.0"), ("GITHUB_SHA", head.trim())];
+    let run = repo.xtask_env(&["release", "--builder", "none"], &env).fails();
+    assert!(run.stderr.contains("publishing is not available in this version"), "{}", run.stderr);
+    assert!(!format!("{}{}", run.stdout, run.stderr).contains("canary-token-1234"));
 }
