@@ -30,7 +30,7 @@ fn registry(server: &RegistryServer) -> Registry {
 
 #[test]
 fn pushed_by_digest_then_tagged_and_read_back_by_skopeo() {
-    let Some((_repo, dir)) = built() else { return };
+    let Some((repo, dir)) = built() else { return };
     let Some(skopeo) = tool("skopeo", "apt-get install skopeo") else {
         return;
     };
@@ -46,6 +46,13 @@ fn pushed_by_digest_then_tagged_and_read_back_by_skopeo() {
         assert_eq!(a["org.opencontainers.image.revision"].as_str().map(str::len), Some(40));
     }
     let pushed = push(&registry(&server), &image, &["0.2.0", "0.2", "0", "latest"]).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&repo.read("target/release/v0.2.0/release-manifest.json")).unwrap();
+    assert_eq!(
+        manifest["images"][0]["digest"],
+        pushed.digest.as_str(),
+        "the manifest records the digest that is pushed"
+    );
     assert_eq!(pushed.uploaded, image.blobs.len());
     assert_eq!(pushed.tagged, ["0.2.0", "0.2", "0", "latest"]);
 
