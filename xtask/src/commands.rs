@@ -87,11 +87,31 @@ pub fn dry_run(sh: &Shell, root: &Path, args: DryRunArgs) -> anyhow::Result<Exit
         reproducible = Some(true);
     }
     report::github::write(plan, &built, "dry run")?;
+    // With credentials present, read (never write) what is published and compare.
+    let remote = match crate::env::var(crate::env::GITHUB_TOKEN) {
+        None => None,
+        Some(_) => Some(
+            crate::remote::compare(sh, plan, &built, &p.settings, &p.ws.config.pages_branch)
+                .map_err(|e| format!("{e:#}")),
+        ),
+    };
     if args.json {
-        let value = serde_json::json!({ "plan": plan, "built": { "assets": built.assets, "images": built.images }, "reproducible": reproducible });
+        let remote = match &remote {
+            Some(Ok(c)) => serde_json::to_value(c)?,
+            Some(Err(e)) => serde_json::json!({ "error": e }),
+            None => serde_json::Value::Null,
+        };
+        let value = serde_json::json!({ "plan": plan, "built": { "assets": built.assets, "images": built.images }, "reproducible": reproducible, "remote": remote });
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         print!("{}", report::built(&built, &plan.out_dir));
+        match &remote {
+            Some(Ok(comparisons)) => print!("{}", crate::remote::render(comparisons)),
+            Some(Err(e)) => println!("remote state not read: {e}"),
+            None => {
+                println!("remote state not read: no credentials (set GITHUB_TOKEN to compare with what is published)")
+            }
+        }
         if reproducible == Some(true) {
             println!("reproducible: a second build in a separate folder is byte-identical");
         }

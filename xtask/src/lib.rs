@@ -29,6 +29,7 @@ pub mod manifest;
 pub mod plan;
 pub mod preflight;
 pub mod publish;
+pub mod remote;
 pub mod repo;
 pub mod report;
 pub mod settings;

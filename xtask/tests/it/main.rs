@@ -26,6 +26,8 @@ mod oci;
 mod pages;
 /// Terraform validates the provider-free module from its bundle; buildah builds images.
 mod peers;
+/// `dry-run` with credentials: read-only comparison with the registry and the Pages index.
+mod remote;
 /// Byte-identical artifacts from two clones with different mtimes and umask.
 mod reproducible;
 /// Repository invariants: module docs, documented keys.

@@ -1,0 +1,140 @@
+//! A read-only view of what is already published, compared with a build: for each image tag,
+//! OCI chart and index entry, whether a release would create it, keep it, move it (floating
+//! tags) or refuse (a published version with other content). Nothing here writes.
+
+use crate::build::Built;
+use crate::helm::{archive, index::Index, oci};
+use crate::plan::{Plan, rfc3339};
+use crate::publish::pages::Pages;
+use crate::publish::registry::{Credentials, Registry};
+use crate::settings::Settings;
+use crate::shell::Shell;
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Create,
+    Keep,
+    /// A floating tag that points elsewhere and would be moved.
+    Move,
+    /// A published version with other content: the release would stop.
+    Refuse,
+    /// Not compared (e.g. the image was not built here).
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Comparison {
+    pub what: String,
+    pub action: Action,
+    pub detail: String,
+}
+
+/// Compares the build with the registry and the Pages index; `Err` when a channel cannot be read.
+pub fn compare(
+    sh: &Shell,
+    plan: &Plan,
+    built: &Built,
+    settings: &Settings,
+    branch: &str,
+) -> anyhow::Result<Vec<Comparison>> {
+    let mut out = index(sh, plan, built, settings, branch)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    out.extend(runtime.block_on(registry(plan, built, settings))?);
+    Ok(out)
+}
+
+fn index(sh: &Shell, plan: &Plan, built: &Built, settings: &Settings, branch: &str) -> anyhow::Result<Vec<Comparison>> {
+    if plan.index.entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let pages = Pages {
+        sh,
+        remote: settings.pages_remote.clone().unwrap_or_else(|| "origin".to_owned()),
+        branch: branch.to_owned(),
+        url: settings.pages_url.clone(),
+        time: 0,
+    };
+    let published = match pages.read()? {
+        Some(text) => Some(Index::parse(&text).map_err(|e| anyhow::format_err!("{e}\n\nhint: {}", e.help()))?),
+        None => None,
+    };
+    let versions = published.map(|i| i.versions()).unwrap_or_default();
+    let mut out = Vec::new();
+    for (entry, chart) in plan.index.entries.iter().zip(&plan.charts) {
+        let what = format!("index entry {} {}", entry.chart, entry.version);
+        let ours = built.assets.iter().find(|a| a.name == chart.file).map(|a| a.sha256.clone()).unwrap_or_default();
+        let theirs = versions
+            .iter()
+            .find(|(n, v, _)| *n == entry.chart && *v == entry.version)
+            .map(|(_, _, d)| d.clone().unwrap_or_default());
+        out.push(match theirs {
+            None => Comparison { what, action: Action::Create, detail: entry.url.clone() },
+            Some(d) if d == ours => Comparison { what, action: Action::Keep, detail: "same digest".to_owned() },
+            Some(d) => Comparison {
+                what,
+                action: Action::Refuse,
+                detail: format!("published with digest {d}, this build is {ours}"),
+            },
+        });
+    }
+    Ok(out)
+}
+
+async fn registry(plan: &Plan, built: &Built, settings: &Settings) -> anyhow::Result<Vec<Comparison>> {
+    let client = Registry::new(&settings.registry, &Credentials::from_env());
+    let mut out = Vec::new();
+    let compare = |what: String, theirs: Option<String>, ours: &str, floating: bool| {
+        let (action, detail) = match theirs {
+            None => (Action::Create, ours.to_owned()),
+            Some(d) if d == ours => (Action::Keep, "same digest".to_owned()),
+            Some(d) if floating => (Action::Move, format!("from {d}")),
+            Some(d) => (Action::Refuse, format!("holds {d}, this build is {ours}")),
+        };
+        Comparison { what, action, detail }
+    };
+    for image in &plan.images {
+        let digest = built.images.iter().find(|b| b.name == image.name).and_then(|b| b.digest.clone());
+        for (i, tag) in image.tags.iter().enumerate() {
+            let what = format!("image tag {}:{tag}", image.repository);
+            let Some(ours) = &digest else {
+                out.push(Comparison { what, action: Action::Unknown, detail: "not built here".to_owned() });
+                continue;
+            };
+            let name = image.repository.rsplit('/').next().unwrap_or(&image.name);
+            let reference =
+                oci_client::Reference::with_tag(settings.registry.host.clone(), repo_path(settings, name), tag.clone());
+            out.push(compare(what, client.tag_digest(&reference).await?, ours, i > 0));
+        }
+    }
+    for chart in plan.charts.iter().filter(|c| c.oci.is_some()) {
+        let path = built.out_dir.join(&chart.file);
+        let bytes = std::fs::read(&path)?;
+        let meta = archive::read(&path)?;
+        let artifact = oci::chart_artifact(&meta.metadata, &bytes, &rfc3339(meta.mtime));
+        let reference = client.chart_reference(&chart.name, &crate::plan::oci_tag(&chart.version));
+        let what = format!("chart oci://{}", chart.oci.as_deref().unwrap_or_default());
+        out.push(compare(what, client.tag_digest(&reference).await?, &artifact.manifest_digest, false));
+    }
+    Ok(out)
+}
+
+fn repo_path(settings: &Settings, name: &str) -> String {
+    if settings.registry.namespace.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{}/{name}", settings.registry.namespace)
+    }
+}
+
+/// The comparison as people read it.
+pub fn render(comparisons: &[Comparison]) -> String {
+    let mut out = String::from("remote state (read only), what a release would do:\n");
+    for c in comparisons {
+        let action =
+            serde_json::to_value(&c.action).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        out.push_str(&format!("  {action:<7} {}  {}\n", c.what, c.detail));
+    }
+    out
+}

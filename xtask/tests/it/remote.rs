@@ -1,0 +1,72 @@
+//! `dry-run` with credentials reads what is published (never writes) and says, for each image
+//! tag, OCI chart and index entry, whether a release would create, keep, move or refuse it.
+
+use crate::support::{RegistryServer, TestRepo, bare_remote, git_in, peers};
+use xtask::config::parse_registry_base;
+use xtask::helm::{archive, oci};
+use xtask::publish::registry::{Credentials, Registry};
+
+fn line<'a>(stdout: &'a str, what: &str) -> &'a str {
+    stdout.lines().find(|l| l.contains(what)).unwrap_or_else(|| panic!("no line for {what}:\n{stdout}"))
+}
+
+#[test]
+fn dry_run_compares_with_what_is_published_and_writes_nothing() {
+    if peers("buildah and the registry").is_none() {
+        return;
+    }
+    let repo = TestRepo::fixture("minimal");
+    let server = RegistryServer::start(&[]).unwrap();
+    let remote = bare_remote(repo.root.parent().unwrap());
+    let registry_base = format!("http://{}/acme", server.host());
+    let env = [
+        ("GITHUB_TOKEN", "dummy-token"),
+        ("LAMINA_REGISTRY", registry_base.as_str()),
+        ("LAMINA_PAGES_REMOTE", remote.to_str().unwrap()),
+    ];
+    let first = repo.xtask_env(&["dry-run", "--builder", "buildah"], &env).ok();
+    for what in ["image tag", "chart oci://", "index entry demo 0.2.0"] {
+        assert!(line(&first.stdout, what).trim_start().starts_with("create"), "{}", first.stdout);
+    }
+
+    // Publish what the dry run built: the image, the OCI chart, the index entry.
+    let out = repo.out("0.2.0");
+    let image = xtask::layout::read(&out.join("images/hello")).unwrap();
+    let registry = Registry::new(&parse_registry_base(&registry_base).unwrap(), &Credentials::default());
+    let tags: Vec<String> = ["0.2.0", "0.2", "0", "latest"].map(String::from).to_vec();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(registry.push_image("hello", &image, &tags, "0.2.0")).unwrap();
+    let tgz = out.join("demo-0.2.0.tgz");
+    let (bytes, meta) = (std::fs::read(&tgz).unwrap(), archive::read(&tgz).unwrap());
+    let artifact = oci::chart_artifact(&meta.metadata, &bytes, &xtask::plan::rfc3339(meta.mtime));
+    runtime.block_on(registry.push_chart(&registry.chart_reference("demo", "0.2.0"), &artifact, &bytes)).unwrap();
+    let archives = repo.path("published");
+    std::fs::create_dir_all(&archives).unwrap();
+    std::fs::copy(&tgz, archives.join("demo-0.2.0.tgz")).unwrap();
+    repo.xtask_env(&["index", "add", archives.join("demo-0.2.0.tgz").to_str().unwrap()], &env).ok();
+
+    let (writes, posts) = (server.requests("PUT", "/"), server.requests("POST", "/"));
+    let tip = git_in(&remote, &["rev-parse", "gh-pages"]);
+    let second = repo.xtask_env(&["dry-run", "--builder", "buildah"], &env).ok();
+    for what in ["image tag", "chart oci://", "index entry demo 0.2.0"] {
+        assert!(line(&second.stdout, what).trim_start().starts_with("keep"), "{}", second.stdout);
+    }
+
+    // Another build of the same version: every published version is refused, floating tags move.
+    repo.write("docker/hello/hello.txt", "another image\n");
+    repo.write(
+        "charts/demo/values.yaml",
+        &repo.read("charts/demo/values.yaml").replace("greeting: hello", "greeting: hi"),
+    );
+    repo.commit("change after publishing");
+    let third = repo.xtask_env(&["dry-run", "--builder", "buildah"], &env).ok();
+    assert!(line(&third.stdout, "/acme/hello:0.2.0 ").trim_start().starts_with("refuse"), "{}", third.stdout);
+    assert!(line(&third.stdout, "/acme/hello:latest").trim_start().starts_with("move"), "{}", third.stdout);
+    assert!(line(&third.stdout, "chart oci://").trim_start().starts_with("refuse"), "{}", third.stdout);
+    assert!(line(&third.stdout, "index entry demo 0.2.0").trim_start().starts_with("refuse"), "{}", third.stdout);
+
+    assert_eq!(server.requests("PUT", "/"), writes, "dry-run wrote nothing to the registry");
+    assert_eq!(server.requests("POST", "/"), posts, "nor started an upload");
+    assert_eq!(git_in(&remote, &["rev-parse", "gh-pages"]), tip, "nor pushed to the Pages branch");
+    assert!(!format!("{}{}", third.stdout, third.stderr).contains("dummy-token"));
+}
