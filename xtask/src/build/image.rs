@@ -41,15 +41,7 @@ fn build(
     let epoch = epoch.to_string();
     match builder {
         Builder::Buildah => {
-            let store = root.join("target/buildah");
-            let base = [
-                "--root".to_owned(),
-                store.join("store").display().to_string(),
-                "--runroot".to_owned(),
-                store.join("run").display().to_string(),
-                "--storage-driver".to_owned(),
-                "vfs".to_owned(),
-            ];
+            let base = buildah_storage(&root.join("target/buildah"));
             let base = base.as_slice();
             let list = format!("localhost/lamina-build/{}:{}", image.name, image.tags[0]);
             let _ = cmd!(sh, "buildah {base...} manifest rm {list}").quiet().ignore_stdout().ignore_stderr().run();
@@ -83,4 +75,19 @@ fn build(
         }
     }
     Ok(())
+}
+
+/// buildah's global flags for a private store under `dir` (vfs: works in containers, leaves no
+/// mounts behind).
+pub fn buildah_storage(dir: &Path) -> Vec<String> {
+    let path = |p: &str| dir.join(p).display().to_string();
+    [
+        "--root".to_owned(),
+        path("store"),
+        "--runroot".to_owned(),
+        path("run"),
+        "--storage-driver".to_owned(),
+        "vfs".to_owned(),
+    ]
+    .into()
 }

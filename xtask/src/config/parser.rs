@@ -272,19 +272,24 @@ impl<'a> Parser<'a> {
         Some(ChartConfig { path: path?, oci, allow, line: f.line })
     }
 
+    /// The entry's `name`, checked by `check`; a bad one is reported with `help`.
+    fn name(&mut self, f: &Fields, what: &str, check: fn(&str) -> Result<(), String>, help: &str) -> Option<String> {
+        let (value, line) = self.value(f, "name")?;
+        let name = value.as_str()?;
+        if let Err(e) = check(name) {
+            self.error(Some(line), format!("{what} name `{name}` {e}"), help);
+            return None;
+        }
+        Some(name.to_owned())
+    }
+
     fn image(&mut self, f: &Fields) -> Option<ImageConfig> {
-        let name = self.value(f, "name").and_then(|(v, line)| {
-            let name = v.as_str()?;
-            if let Err(e) = paths::check_repository_name(name) {
-                self.error(
-                    Some(line),
-                    format!("image name `{name}` {e}"),
-                    "use lowercase letters, digits and single `-`, `.` or `_` between them, e.g. \"lamina-core\"",
-                );
-                return None;
-            }
-            Some(name.to_owned())
-        });
+        let name = self.name(
+            f,
+            "image",
+            paths::check_repository_name,
+            "use lowercase letters, digits and single `-`, `.` or `_` between them, e.g. \"lamina-core\"",
+        );
         let source = self.image_source(f);
         let mut platforms = Vec::new();
         for (p, line) in self.strings(f, "platforms") {
@@ -357,18 +362,12 @@ impl<'a> Parser<'a> {
     }
 
     fn bundle(&mut self, f: &Fields) -> Option<BundleConfig> {
-        let name = self.value(f, "name").and_then(|(v, line)| {
-            let name = v.as_str()?;
-            if let Err(e) = paths::check_asset_name(name) {
-                self.error(
-                    Some(line),
-                    format!("bundle name `{name}` {e}"),
-                    "use letters, digits, `-`, `_` and `.`, e.g. \"lamina-k8s\"",
-                );
-                return None;
-            }
-            Some(name.to_owned())
-        });
+        let name = self.name(
+            f,
+            "bundle",
+            paths::check_asset_name,
+            "use letters, digits, `-`, `_` and `.`, e.g. \"lamina-k8s\"",
+        );
         let kind = self.value(f, "kind").and_then(|(v, line)| {
             let kind = v.as_str()?;
             let parsed = match kind {

@@ -174,15 +174,7 @@ fn images(sh: &Shell) -> anyhow::Result<(&'static str, Duration, Duration)> {
     let t = tmp.path();
     // A 32 MiB base file shared by all three, and a small file of each image's own.
     let base: Vec<u8> = (0..32u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
-    let store = t.join("buildah");
-    let flags = [
-        "--root".to_owned(),
-        store.join("root").display().to_string(),
-        "--runroot".to_owned(),
-        store.join("run").display().to_string(),
-        "--storage-driver".to_owned(),
-        "vfs".to_owned(),
-    ];
+    let flags = crate::build::image::buildah_storage(&t.join("buildah"));
     let flags = flags.as_slice();
     let mut layouts = Vec::new();
     for name in ["alpha", "beta", "gamma"] {
