@@ -44,8 +44,8 @@ pub enum Command {
     Test(TestArgs),
     /// Compare the pipeline's speed with the real peers and print a table of ratios.
     Bench {
-        /// Run one benchmark only: `index` or `images`.
-        #[arg(value_parser = ["index", "images"])]
+        /// Run one benchmark only: `index`, `images` or `rerun`.
+        #[arg(value_parser = ["index", "images", "rerun"])]
         only: Option<String>,
     },
 }
@@ -96,6 +96,9 @@ pub struct VerifyArgs {
     /// Release version to verify [default: release.version]
     #[arg(long, value_name = "VERSION")]
     pub version: Option<String>,
+    /// Print the checks as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub remote: RemoteArgs,
 }

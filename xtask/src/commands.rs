@@ -2,9 +2,12 @@
 //! for `release`, publish). `dry-run` and `release` share [`prepare`], so they run one plan.
 
 pub mod index;
+mod release;
+
+pub use release::release;
 
 use crate::build::{self, ImageFailure};
-use crate::cli::{BuilderChoice, BumpArgs, DryRunArgs, ReleaseArgs};
+use crate::cli::{BuilderChoice, BumpArgs, DryRunArgs, VerifyArgs};
 use crate::inputs::{self, Workspace};
 use crate::plan::{self, Inputs, Plan};
 use crate::settings::{RemoteArgs, Settings};
@@ -86,7 +89,7 @@ pub fn dry_run(sh: &Shell, root: &Path, args: DryRunArgs) -> anyhow::Result<Exit
         }
         reproducible = Some(true);
     }
-    report::github::write(plan, &built, "dry run")?;
+    report::github::write(plan, &built, "dry run", None)?;
     // With credentials present, read (never write) what is published and compare.
     let remote = match crate::env::var(crate::env::GITHUB_TOKEN) {
         None => None,
@@ -120,12 +123,42 @@ pub fn dry_run(sh: &Shell, root: &Path, args: DryRunArgs) -> anyhow::Result<Exit
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn release(sh: &Shell, root: &Path, args: ReleaseArgs) -> anyhow::Result<ExitCode> {
-    let p = prepare(sh, root, &args.remote, args.builder)?;
-    crate::preflight::local(sh, &p.plan, &crate::preflight::RunEnv::read())?;
-    bail!(
-        "publishing is not available in this version: the registry, GitHub and Pages channels are not implemented yet\n\nhint: `cargo xtask dry-run` builds and shows everything `release` would publish"
-    )
+/// Reads a published release back from every channel; fails when any check fails.
+pub fn verify(sh: &Shell, root: &Path, args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(root.join(crate::config::FILE))
+        .map_err(|e| format_err!("read `{}`: {e}", crate::config::FILE))?;
+    let config = crate::config::parse(&text).map_err(anyhow::Error::from)?;
+    let settings = Settings::resolve(&args.remote, &config)?;
+    let version = args.version.unwrap_or_else(|| config.version.to_string());
+    let tag = format!("v{version}");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let _context = runtime.enter();
+    // Public reads only: the token, when present, is not needed here.
+    let github = crate::publish::github::GitHub::new(&settings, "")?;
+    let registry = crate::publish::registry::Registry::from_env(&settings.registry)?;
+    let channels = crate::verify::Channels {
+        sh,
+        github: &github,
+        registry: &registry,
+        settings: &settings,
+        pages_branch: &config.pages_branch,
+    };
+    let checks = runtime.block_on(crate::verify::run(&channels, &tag))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&checks)?);
+    } else {
+        println!("release {tag} of {}:", settings.repository);
+        print!("{}", crate::verify::render(&checks));
+    }
+    let failed = checks.iter().filter(|c| !c.ok).count();
+    if failed > 0 {
+        bail!(
+            "{failed} of {} checks failed for `{tag}`\n\nhint: `cargo xtask release` on the tagged commit repairs what is missing",
+            checks.len()
+        );
+    }
+    eprintln!("all {} checks passed", checks.len());
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn bump(sh: &Shell, root: &Path, args: BumpArgs) -> anyhow::Result<ExitCode> {

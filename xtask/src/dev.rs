@@ -2,6 +2,7 @@
 //! `cargo xtask bench` (compare with the real peers).
 
 pub mod bench;
+pub mod github;
 pub mod peers;
 pub mod registry;
 pub mod test;

@@ -36,6 +36,8 @@ pub const LAMINA_PAGES_REMOTE: &str = "LAMINA_PAGES_REMOTE";
 pub const LAMINA_PAGES_URL: &str = "LAMINA_PAGES_URL";
 /// Fixed timestamp for every archive entry; defaults to the commit time of HEAD.
 pub const SOURCE_DATE_EPOCH: &str = "SOURCE_DATE_EPOCH";
+/// A PEM file of extra CA certificates trusted for the registry (e.g. a private CA).
+pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
 /// `true` on CI: a missing test peer is a failure, never a skip.
 pub const CI: &str = "CI";
 /// Any value turns colour off (<https://no-color.org>).

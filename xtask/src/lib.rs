@@ -13,6 +13,8 @@
 //! - every artifact is byte-identical when built twice from the same commit;
 //! - the environment is read only in `env`, programs are started only through `shell`.
 
+#![recursion_limit = "256"]
+
 pub mod build;
 pub mod bump;
 pub mod changelog;
@@ -35,6 +37,7 @@ pub mod report;
 pub mod settings;
 pub mod shell;
 pub mod validate;
+pub mod verify;
 
 use cli::{Cli, Command, IndexCommand};
 use std::process::ExitCode;
@@ -50,7 +53,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Validate => commands::validate(&sh, &root),
         Command::DryRun(args) => commands::dry_run(&sh, &root, args),
         Command::Release(args) => commands::release(&sh, &root, args),
-        Command::Verify(_) => not_yet("verify", "the GitHub, registry and Pages channels"),
+        Command::Verify(args) => commands::verify(&sh, &root, args),
         Command::Bump(args) => commands::bump(&sh, &root, args),
         // Paths on the command line are relative to where the command was started.
         Command::Index(IndexCommand::Add { archives, dry_run, remote }) => {
@@ -65,8 +68,3 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn not_yet(command: &str, needs: &str) -> anyhow::Result<ExitCode> {
-    anyhow::bail!(
-        "`cargo xtask {command}` is not available in this version: it needs {needs}, which are not implemented yet"
-    )
-}

@@ -1,5 +1,7 @@
-//! Remote side effects, one small seam per channel. Only `release` and the `index` commands
-//! reach this module; `dry-run` never does.
+//! Remote side effects, one small seam per channel: GitHub releases, the registry, the Pages
+//! branch. Only `release` and the `index` commands write through them; `dry-run` and `verify`
+//! only read.
 
+pub mod github;
 pub mod pages;
 pub mod registry;

@@ -6,7 +6,7 @@ use crate::build::Built;
 use crate::helm::{archive, index::Index, oci};
 use crate::plan::{Plan, rfc3339};
 use crate::publish::pages::Pages;
-use crate::publish::registry::{Credentials, Registry};
+use crate::publish::registry::Registry;
 use crate::settings::Settings;
 use crate::shell::Shell;
 use serde::Serialize;
@@ -83,7 +83,7 @@ fn index(sh: &Shell, plan: &Plan, built: &Built, settings: &Settings, branch: &s
 }
 
 async fn registry(plan: &Plan, built: &Built, settings: &Settings) -> anyhow::Result<Vec<Comparison>> {
-    let client = Registry::new(&settings.registry, &Credentials::from_env());
+    let client = Registry::from_env(&settings.registry)?;
     let mut out = Vec::new();
     let compare = |what: String, theirs: Option<String>, ours: &str, floating: bool| {
         let (action, detail) = match theirs {

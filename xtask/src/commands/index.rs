@@ -26,22 +26,35 @@ pub fn add(
     let (config, settings) = load(root, args)?;
     let entries = entries(archives, &settings)?;
     let pages = pages(sh, &config, &settings, &entries);
-    let generated = latest(&entries);
-    let merge = |current: Option<&str>| -> anyhow::Result<(Index, Vec<Merged>)> {
-        let mut index = parse(current, &pages)?;
-        let merged = index.merge(&entries, &generated).map_err(|e| anyhow::format_err!("{e}\n\nhint: {}", e.help()))?;
-        Ok((index, merged))
-    };
     if dry_run {
         let current = pages.read()?;
-        let (index, merged) = merge(current.as_deref())?;
+        let (index, merged) = merged_index(current.as_deref(), &pages, &entries)?;
         report(&merged);
         print!("{}", diff(sh, current.as_deref().unwrap_or(""), &index.to_string())?);
         return Ok(ExitCode::SUCCESS);
     }
+    let (merged, commit) = merge(&pages, &entries)?;
+    report(&merged);
+    finish(&pages, &commit);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Merges `archives` into the index on the Pages branch with the push loop; returns what each
+/// entry became and the commit pushed (`None`: nothing to change). `release` calls this too.
+pub fn merge_archives(
+    sh: &Shell,
+    config: &ReleaseConfig,
+    settings: &Settings,
+    archives: &[PathBuf],
+) -> anyhow::Result<(Vec<Merged>, Option<String>)> {
+    let entries = entries(archives, settings)?;
+    merge(&pages(sh, config, settings, &entries), &entries)
+}
+
+fn merge(pages: &Pages, entries: &[NewEntry]) -> anyhow::Result<(Vec<Merged>, Option<String>)> {
     let mut outcome = Vec::new();
     let updated = pages.update(|current| {
-        let (index, merged) = merge(current)?;
+        let (index, merged) = merged_index(current, pages, entries)?;
         let added: Vec<String> = merged
             .iter()
             .filter_map(|m| match m {
@@ -53,9 +66,15 @@ pub fn add(
         Ok((!added.is_empty())
             .then(|| Change { index, message: format!("Add {} to the Helm index", added.join(", ")) }))
     })?;
-    report(&outcome);
-    finish(&pages, &updated.commit);
-    Ok(ExitCode::SUCCESS)
+    Ok((outcome, updated.commit))
+}
+
+/// The index at `current` with `entries` merged in.
+fn merged_index(current: Option<&str>, pages: &Pages, entries: &[NewEntry]) -> anyhow::Result<(Index, Vec<Merged>)> {
+    let mut index = parse(current, pages)?;
+    let merged =
+        index.merge(entries, &latest(entries)).map_err(|e| anyhow::format_err!("{e}\n\nhint: {}", e.help()))?;
+    Ok((index, merged))
 }
 
 /// Replaces the index with one made from exactly these archives; `created` is kept for entries
@@ -156,7 +175,7 @@ fn parse(current: Option<&str>, pages: &Pages) -> anyhow::Result<Index> {
     }
 }
 
-fn report(merged: &[Merged]) {
+pub fn report(merged: &[Merged]) {
     for m in merged {
         match m {
             Merged::Added { name, version } => eprintln!("add {name} {version}"),

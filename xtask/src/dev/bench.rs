@@ -11,7 +11,12 @@
 //!   parallel) against `skopeo copy` of the same layouts one after the other; then a rerun of
 //!   ours, which must upload nothing.
 //!
+//! - rerun: the no-op rerun of a finished release (`bench/rerun.rs`); goal under 2 s, zero
+//!   writes.
+//!
 //! The timed binary is a release build of this crate, built first.
+
+mod rerun;
 
 use super::peers;
 use crate::shell::{Shell, cmd};
@@ -47,10 +52,14 @@ pub fn run(sh: &Shell, root: &Path, only: Option<&str>) -> anyhow::Result<ExitCo
     if wanted("images") {
         rows.push(images(sh)?);
     }
-    println!("{:<44} {:>10} {:>10} {:>8}", "benchmark (median)", "ours", "peer", "ratio");
+    if wanted("rerun") {
+        let ours = rerun::no_op_rerun(sh, root, RUNS)?;
+        rows.push(("release: no-op rerun, 0 writes (goal: peer column)", ours, rerun::GOAL));
+    }
+    println!("{:<52} {:>10} {:>10} {:>8}", "benchmark (median)", "ours", "peer", "ratio");
     for (name, ours, peer) in rows {
         let ratio = peer.as_secs_f64() / ours.as_secs_f64();
-        println!("{name:<44} {:>8.0}ms {:>8.0}ms {ratio:>7.1}x", ours.as_secs_f64() * 1e3, peer.as_secs_f64() * 1e3);
+        println!("{name:<52} {:>8.0}ms {:>8.0}ms {ratio:>7.1}x", ours.as_secs_f64() * 1e3, peer.as_secs_f64() * 1e3);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,7 @@
 //! The real programs the tests run against, and how to get them on a fresh machine:
 //! Debian packages (registry, buildah, skopeo, umoci, htpasswd), a Python venv under
-//! `target/peers/` with the Helm v4 SDK, and `terraform` from `PATH`.
+//! `target/peers/` with the Helm v4 SDK, npm packages under `target/peers/npm` (prism and GitHub's
+//! OpenAPI description, trimmed to the release endpoints), and `terraform` from `PATH`.
 
 use crate::shell::{self, Shell, cmd};
 use anyhow::{Context, bail};
@@ -8,6 +9,14 @@ use std::path::{Path, PathBuf};
 
 /// Python packages of the venv, pinned.
 pub const PYTHON_PACKAGES: &[&str] = &["helm-python-sdk==0.2.2", "pyjwt==2.15.1", "cryptography==50.0.2"];
+
+/// npm packages under `target/peers/npm`, pinned: prism validates the GitHub fake against GitHub's
+/// own OpenAPI description.
+pub const NPM_PACKAGES: &[&str] = &["@stoplight/prism-cli@5.14.2", "@octokit/openapi@23.0.2"];
+
+/// GitHub's description trimmed to `GET /repos/{owner}/{repo}` and the release endpoints, in
+/// `target/peers/npm` (prism starts in about 5 s with it, against 11 s with every path).
+pub const GITHUB_RELEASES_SPEC: &str = "github-releases.json";
 
 /// `(program, Debian package)` pairs the tests need.
 pub const DEBIAN: &[(&str, &str)] = &[
@@ -43,6 +52,9 @@ pub fn provision(sh: &Shell, root: &Path, strict: bool) -> anyhow::Result<Peers>
     }
     if let Err(e) = python_venv(sh, &dir) {
         missing.push(format!("Python venv with {} ({e:#})", PYTHON_PACKAGES.join(" ")));
+    }
+    if let Err(e) = npm_packages(sh, &dir) {
+        missing.push(format!("npm packages {} ({e:#})", NPM_PACKAGES.join(" ")));
     }
     if shell::which("terraform").is_none() {
         missing.push("terraform 1.11 (not in Debian's packages: install HashiCorp's binary on PATH)".to_owned());
@@ -100,4 +112,80 @@ fn python_venv(sh: &Shell, dir: &Path) -> anyhow::Result<()> {
     cmd!(sh, "{pip} install -q --disable-pip-version-check {PYTHON_PACKAGES...}").quiet().run()?;
     std::fs::write(marker, wanted)?;
     Ok(())
+}
+
+/// `target/peers/npm` with the pinned packages and the trimmed GitHub description; reused while
+/// the pins are unchanged.
+fn npm_packages(sh: &Shell, dir: &Path) -> anyhow::Result<()> {
+    let npm_dir = dir.join("npm");
+    let marker = npm_dir.join("lamina-packages.txt");
+    let spec = npm_dir.join(GITHUB_RELEASES_SPEC);
+    let wanted = NPM_PACKAGES.join("\n");
+    let prism = npm_dir.join("node_modules/.bin/prism");
+    if std::fs::read_to_string(&marker).is_ok_and(|m| m == wanted) && prism.exists() && spec.exists() {
+        return Ok(());
+    }
+    if shell::which("npm").is_none() {
+        apt_install(sh, &["npm"]).context("npm is not on PATH")?;
+    }
+    let npm = shell::which("npm").context("npm is not on PATH")?;
+    eprintln!("installing npm packages into {}", npm_dir.display());
+    std::fs::create_dir_all(&npm_dir)?;
+    let package_json = npm_dir.join("package.json");
+    if !package_json.exists() {
+        std::fs::write(&package_json, "{\"private\": true}\n")?;
+    }
+    cmd!(sh, "{npm} install --prefix {npm_dir} --no-audit --no-fund --save-exact {NPM_PACKAGES...}")
+        .quiet()
+        .ignore_stdout()
+        .run()
+        .context("npm install")?;
+    let full = npm_dir.join("node_modules/@octokit/openapi/generated/api.github.com.json");
+    let text = std::fs::read_to_string(&full).with_context(|| format!("read {}", full.display()))?;
+    let trimmed = trim_github_spec(serde_json::from_str(&text).context("parse GitHub's OpenAPI description")?)?;
+    std::fs::write(&spec, serde_json::to_vec(&trimmed)?)?;
+    std::fs::write(marker, wanted)?;
+    Ok(())
+}
+
+/// Keeps `/repos/{owner}/{repo}` and `/repos/{owner}/{repo}/releases…`, and only the components
+/// they reference (directly or through other components).
+fn trim_github_spec(mut spec: serde_json::Value) -> anyhow::Result<serde_json::Value> {
+    fn refs(value: &serde_json::Value, found: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, value) in map {
+                    match value.as_str() {
+                        Some(target) if key == "$ref" => found.push(target.to_owned()),
+                        _ => refs(value, found),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+            _ => {}
+        }
+    }
+    let paths = spec["paths"].as_object_mut().context("the description has no paths")?;
+    paths.retain(|path, _| path == "/repos/{owner}/{repo}" || path.starts_with("/repos/{owner}/{repo}/releases"));
+    let components = spec["components"].take();
+    let mut kept = serde_json::Map::new();
+    let mut todo = Vec::new();
+    refs(&spec["paths"], &mut todo);
+    while let Some(target) = todo.pop() {
+        let Some((kind, name)) = target.strip_prefix("#/components/").and_then(|t| t.split_once('/')) else {
+            bail!("unexpected $ref {target}");
+        };
+        let entry = kept.entry(kind).or_insert_with(|| serde_json::json!({}));
+        if entry.get(name).is_some() {
+            continue;
+        }
+        let component = components[kind].get(name).with_context(|| format!("missing component {target}"))?;
+        refs(component, &mut todo);
+        entry[name] = component.clone();
+    }
+    let object = spec.as_object_mut().context("the description is not an object")?;
+    object.remove("x-webhooks");
+    object.remove("tags");
+    object.insert("components".to_owned(), serde_json::Value::Object(kept));
+    Ok(spec)
 }

@@ -150,6 +150,11 @@ impl Index {
         self.root.get_mut("entries").and_then(Value::as_object_mut).expect("checked in parse")
     }
 
+    /// The entry for exactly this name and version.
+    pub fn entry(&self, name: &str, version: &str) -> Option<&Value> {
+        self.entries().get(name)?.as_array()?.iter().find(|v| v.get("version").and_then(Value::as_str) == Some(version))
+    }
+
     /// `(name, version, digest)` of every entry, in index order.
     pub fn versions(&self) -> Vec<(String, String, Option<String>)> {
         let mut out = Vec::new();

@@ -76,6 +76,14 @@ pub enum Pushed {
 }
 
 impl Registry {
+    /// The client the pipeline uses: credentials from the environment, and the CA certificates in
+    /// `SSL_CERT_FILE` trusted besides the built-in roots.
+    pub fn from_env(base: &RegistryBase) -> anyhow::Result<Registry> {
+        let roots: Vec<std::path::PathBuf> =
+            crate::env::var(crate::env::SSL_CERT_FILE).map(Into::into).into_iter().collect();
+        Self::with_roots(base, &Credentials::from_env(), &roots)
+    }
+
     pub fn new(base: &RegistryBase, credentials: &Credentials) -> Registry {
         Self::build(base, credentials, Vec::new())
     }
@@ -205,6 +213,18 @@ impl Registry {
         if self.base.namespace.is_empty() { name.to_owned() } else { format!("{}/{name}", self.base.namespace) }
     }
 
+    /// `{registry}/{name}:{tag}`.
+    pub fn image_reference(&self, name: &str, tag: &str) -> Reference {
+        Reference::with_tag(self.base.host.clone(), self.repository(name), tag.to_owned())
+    }
+
+    /// The credentials are accepted for pushing to `reference`'s repository (for a token
+    /// registry such as ghcr.io: a push-scoped token is granted) and its tags can be read.
+    pub async fn check_push(&self, reference: &Reference) -> anyhow::Result<()> {
+        self.client.auth(reference, &self.auth, RegistryOperation::Push).await.map_err(|e| explain(e, reference))?;
+        self.tag_digest(reference).await.map(drop)
+    }
+
     /// Pushes an image by digest, then moves its tags (interface.md, step 3): missing blobs, child
     /// manifests, the root, and only then the tags. `fixed` is the version tag: when it already
     /// points at another digest the push is refused before anything is written. The other tags
@@ -231,13 +251,18 @@ impl Registry {
                 image.root.digest
             );
         }
+        // Tags are written last, so a version tag on this digest means every blob and manifest
+        // is there: only the floating tags may need moving.
+        let complete = at_fixed.as_deref() == Some(image.root.digest.as_str());
+        let blobs = if complete { &[][..] } else { image.blobs.as_slice() };
         let transfers: Vec<Transfer> =
-            futures_util::stream::iter(image.blobs.iter().map(|blob| self.transfer(&root, image, blob)))
+            futures_util::stream::iter(blobs.iter().map(|blob| self.transfer(&root, image, blob)))
                 .buffer_unordered(UPLOADS_AT_ONCE)
                 .try_collect()
                 .await?;
         let count = |t: Transfer| transfers.iter().filter(|x| **x == t).count();
-        for doc in image.children.iter().chain(std::iter::once(&image.root)) {
+        let documents = if complete { &[][..] } else { image.children.as_slice() };
+        for doc in documents.iter().chain((!complete).then_some(&image.root)) {
             let content_type = doc.media_type.parse().context("media type as a header")?;
             self.client
                 .push_manifest_raw(&at(&doc.digest), doc.bytes.clone(), content_type)

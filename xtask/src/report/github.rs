@@ -8,8 +8,11 @@ use anyhow::Context;
 use std::io::Write;
 
 /// The step summary of a build: assets with sizes and digests, images, chart index entries.
-pub fn summary(plan: &Plan, built: &Built, heading: &str) -> String {
+pub fn summary(plan: &Plan, built: &Built, heading: &str, release_url: Option<&str>) -> String {
     let mut out = format!("### {heading}: {} {}\n\n", plan.repository, plan.tag);
+    if let Some(url) = release_url {
+        out.push_str(&format!("[GitHub release]({url}) · [Helm repository]({})\n\n", plan.index.pages_url));
+    }
     out.push_str("| asset | size | sha256 |\n|---|---:|---|\n");
     for a in &built.assets {
         out.push_str(&format!("| `{}` | {} | `{}` |\n", a.name, a.size, a.sha256));
@@ -38,8 +41,11 @@ pub fn summary(plan: &Plan, built: &Built, heading: &str) -> String {
 }
 
 /// `name=value` step outputs: version, tag, and each built image's digest.
-pub fn outputs(plan: &Plan, built: &Built) -> Vec<(String, String)> {
+pub fn outputs(plan: &Plan, built: &Built, release_url: Option<&str>) -> Vec<(String, String)> {
     let mut out = vec![("version".to_owned(), plan.version.clone()), ("tag".to_owned(), plan.tag.clone())];
+    if let Some(url) = release_url {
+        out.push(("release-url".to_owned(), url.to_owned()));
+    }
     for image in &built.images {
         if let Some(d) = &image.digest {
             out.push((format!("digest-{}", image.name), d.clone()));
@@ -48,13 +54,14 @@ pub fn outputs(plan: &Plan, built: &Built) -> Vec<(String, String)> {
     out
 }
 
-/// Appends the summary and outputs to the files GitHub Actions names, when it names them.
-pub fn write(plan: &Plan, built: &Built, heading: &str) -> anyhow::Result<()> {
+/// Appends the summary and outputs to the files GitHub Actions names, when it names them;
+/// `release_url` once a release is published.
+pub fn write(plan: &Plan, built: &Built, heading: &str, release_url: Option<&str>) -> anyhow::Result<()> {
     if let Some(path) = env::var(env::GITHUB_STEP_SUMMARY) {
-        append(&path, &summary(plan, built, heading)).context("write the step summary")?;
+        append(&path, &summary(plan, built, heading, release_url)).context("write the step summary")?;
     }
     if let Some(path) = env::var(env::GITHUB_OUTPUT) {
-        let lines: String = outputs(plan, built).iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+        let lines: String = outputs(plan, built, release_url).iter().map(|(k, v)| format!("{k}={v}\n")).collect();
         append(&path, &lines).context("write the step outputs")?;
     }
     Ok(())

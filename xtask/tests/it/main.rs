@@ -16,6 +16,8 @@ mod bump;
 mod cli;
 /// `dry-run` on a fixture: plan, artifacts, checksums, manifest and its schema.
 mod dry_run;
+/// The GitHub fake answers like GitHub's Releases API, checked against GitHub's description.
+mod github_fake;
 /// Real Helm v4 loads, lints and packages the same files as our chart archives.
 mod helm;
 /// Images pushed by digest then tagged on the real registry, read back by skopeo.
@@ -28,6 +30,8 @@ mod pages;
 mod peers;
 /// `dry-run` with credentials: read-only comparison with the registry and the Pages index.
 mod remote;
+/// `release` end to end: registry, Pages remote and the GitHub fake; faults and reruns.
+mod release;
 /// Byte-identical artifacts from two clones with different mtimes and umask.
 mod reproducible;
 /// Repository invariants: module docs, documented keys.

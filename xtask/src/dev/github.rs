@@ -1,0 +1,190 @@
+//! A stateful fake of GitHub's Releases REST API for tests and benchmarks: an API host (which also
+//! serves browser downloads) and a separate upload host on loopback ports, one repository,
+//! token auth, immutable releases, and injectable faults. Stopped on drop.
+//!
+//! Its answers follow GitHub's OpenAPI description (checked through `prism proxy` in the tests).
+
+mod assets;
+mod json;
+mod routes;
+mod server;
+mod state;
+
+use anyhow::Context;
+use state::State;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// How the fake behaves; `Default` is `acme/infra-demo`, token `test-token`, mutable, push access.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `owner/repo`: the only repository that exists; any other answers 404.
+    pub repository: String,
+    /// Requests must carry `Authorization: Bearer <token>` (or `token <token>`), else 401.
+    pub token: String,
+    /// Publishing locks a release: no asset may be added, changed or deleted afterwards.
+    pub immutable: bool,
+    /// `permissions.push` of the repository. Without it drafts are invisible and writes answer 403.
+    pub can_push: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            repository: "acme/infra-demo".to_owned(),
+            token: "test-token".to_owned(),
+            immutable: false,
+            can_push: true,
+        }
+    }
+}
+
+/// A release as the fake stores it.
+#[derive(Debug, Clone)]
+pub struct FakeRelease {
+    pub id: u64,
+    pub tag_name: String,
+    pub name: Option<String>,
+    pub body: Option<String>,
+    pub draft: bool,
+    pub prerelease: bool,
+    /// The last `make_latest` a create or edit sent.
+    pub make_latest: Option<String>,
+    pub immutable: bool,
+    pub assets: Vec<FakeAsset>,
+}
+
+/// An asset as the fake stores it.
+#[derive(Debug, Clone)]
+pub struct FakeAsset {
+    pub id: u64,
+    pub name: String,
+    pub label: Option<String>,
+    /// `uploaded`, or `starter` for an upload that failed half-way.
+    pub state: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// One request either host received.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    pub path_and_query: String,
+    /// Received by the upload host rather than the API host.
+    pub upload_host: bool,
+    /// The status answered; 0 when the connection was cut without an answer.
+    pub status: u16,
+}
+
+/// A release put straight into the state, bypassing validation (duplicate tags are allowed).
+#[derive(Debug, Clone)]
+pub struct SeedRelease {
+    pub tag_name: String,
+    pub draft: bool,
+    /// `(name, bytes)` of uploaded assets.
+    pub assets: Vec<(String, Vec<u8>)>,
+    /// Names of empty assets left in state `starter`.
+    pub starter_assets: Vec<String>,
+}
+
+/// A fault for the next requests matching `method` (or `*`) whose path and query contain
+/// `path_contains`; faults are tried in the order they were injected, each for `times` requests
+/// (0 counts as 1).
+#[derive(Debug, Clone)]
+pub struct Fault {
+    pub method: String,
+    pub path_contains: String,
+    pub kind: FaultKind,
+    pub times: usize,
+}
+
+/// What a fault does to the request it matches.
+#[derive(Debug, Clone)]
+pub enum FaultKind {
+    /// This status with a GitHub-style error body; the request is not applied.
+    Status(u16),
+    /// 403 or 429 with `retry-after` and the secondary-rate-limit message; not applied.
+    RetryAfter { status: u16, seconds: u64 },
+    /// 403 with `x-ratelimit-remaining: 0` and `x-ratelimit-reset` = now + `seconds`; not applied.
+    RateLimitReset { seconds: u64 },
+    /// The connection is closed without any answer; not applied.
+    Cut,
+    /// The request is applied, then 502 is answered.
+    LandThen502,
+    /// Uploads only: an empty asset in state `starter` is stored, then 502 is answered.
+    Starter502,
+}
+
+/// The running fake: two HTTP servers on one background thread.
+pub struct GithubFake {
+    shared: Arc<Mutex<State>>,
+    api_url: String,
+    upload_url: String,
+    stop: Option<server::Stop>,
+}
+
+impl GithubFake {
+    /// Binds 127.0.0.1 twice (API and upload host) and serves on a thread of its own.
+    pub fn start(options: Options) -> anyhow::Result<GithubFake> {
+        let (owner, repo) = options
+            .repository
+            .split_once('/')
+            .filter(|(o, r)| !o.is_empty() && !r.is_empty() && !r.contains('/'))
+            .with_context(|| format!("repository {:?} is not owner/repo", options.repository))?;
+        let (owner, repo) = (owner.to_owned(), repo.to_owned());
+        let api = std::net::TcpListener::bind("127.0.0.1:0").context("bind the fake github api host")?;
+        let upload = std::net::TcpListener::bind("127.0.0.1:0").context("bind the fake github upload host")?;
+        let api_url = format!("http://{}", api.local_addr()?);
+        let upload_url = format!("http://{}", upload.local_addr()?);
+        let shared = Arc::new(Mutex::new(State::new(options, owner, repo, api_url.clone(), upload_url.clone())));
+        let stop = server::spawn(shared.clone(), api, upload)?;
+        Ok(GithubFake { shared, api_url, upload_url, stop: Some(stop) })
+    }
+
+    /// `http://127.0.0.1:PORT`, no trailing slash; also serves browser downloads.
+    pub fn api_url(&self) -> String {
+        self.api_url.clone()
+    }
+
+    /// `http://127.0.0.1:PORT` of the upload host.
+    pub fn upload_url(&self) -> String {
+        self.upload_url.clone()
+    }
+
+    /// The releases, ordered by id.
+    pub fn releases(&self) -> Vec<FakeRelease> {
+        self.state().snapshot()
+    }
+
+    /// How many POST, PATCH, PUT and DELETE requests arrived on either host, failed ones included.
+    pub fn writes(&self) -> usize {
+        self.state().writes
+    }
+
+    /// Every request so far, in order.
+    pub fn requests(&self) -> Vec<Request> {
+        self.state().log.clone()
+    }
+
+    /// Queues a fault.
+    pub fn inject(&self, fault: Fault) {
+        self.state().faults.push(fault);
+    }
+
+    /// Puts a release straight into the state; returns its id.
+    pub fn seed(&self, release: SeedRelease) -> u64 {
+        self.state().seed(release)
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Drop for GithubFake {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            stop.stop();
+        }
+    }
+}

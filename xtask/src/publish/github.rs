@@ -1,0 +1,402 @@
+//! The GitHub channel: one release per tag, found by listing (get-by-tag cannot see drafts), its
+//! assets read with their digests, uploads sent to the host in the release's `upload_url`, and
+//! the publishing edit. JSON calls go through octocrab with its retries off; ours
+//! ([`retry`]) wait for rate limits and never repeat a create or an upload blindly.
+//!
+//! Uploads and downloads are plain HTTP requests (reqwest): octocrab's upload percent-encodes
+//! nothing, always sends `application/octet-stream`, re-reads the release first, and prefixes a
+//! path-carrying base URI onto the upload host (reference/github.md §7.2).
+
+pub mod assets;
+pub mod retry;
+
+use crate::settings::Settings;
+use anyhow::{Context, bail, format_err};
+use octocrab::Octocrab;
+use octocrab::models::repos::{Asset, Release};
+use octocrab::repos::releases::MakeLatest;
+use retry::{Failure, Verdict};
+use std::time::Duration;
+
+/// One repository's releases, with a token that is never printed.
+pub struct GitHub {
+    octo: Octocrab,
+    http: reqwest::Client,
+    token: String,
+    owner: String,
+    repo: String,
+}
+
+/// A release as GitHub holds it, with the fields the pipeline decides on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteRelease {
+    pub id: u64,
+    pub tag: String,
+    pub draft: bool,
+    pub immutable: bool,
+    pub html_url: String,
+    pub upload_url: String,
+    pub assets: Vec<RemoteAsset>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteAsset {
+    pub id: u64,
+    pub name: String,
+    /// `uploaded`, or `starter`/`open` for an upload that never finished.
+    pub state: String,
+    pub size: u64,
+    /// Hex SHA-256, when GitHub reports one (assets since mid-2025 carry it).
+    pub sha256: Option<String>,
+    /// The API URL of the asset (downloads its bytes with `Accept: application/octet-stream`).
+    pub url: String,
+    pub browser_download_url: String,
+}
+
+/// What a new draft says.
+#[derive(Debug, Clone)]
+pub struct Draft<'a> {
+    pub tag: &'a str,
+    pub name: &'a str,
+    pub body: &'a str,
+    pub prerelease: bool,
+    pub make_latest: bool,
+}
+
+/// Longest a single request may take; uploads get their own, larger bound.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+const UPLOAD_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
+impl GitHub {
+    pub fn new(settings: &Settings, token: &str) -> anyhow::Result<GitHub> {
+        let (owner, repo) = settings.repository.split_once('/').context("repository is owner/repo")?;
+        check_url(&settings.api_url)?;
+        let octo = Octocrab::builder()
+            .personal_token(token.to_owned())
+            .base_uri(settings.api_url.as_str())
+            .map_err(|e| format_err!("GitHub API URL `{}`: {e}", settings.api_url))?
+            .set_connect_timeout(Some(Duration::from_secs(20)))
+            .set_read_timeout(Some(REQUEST_TIMEOUT))
+            .build()
+            .context("create the GitHub client")?;
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("lamina-xtask/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(20))
+            .build()?;
+        Ok(GitHub { octo, http, token: token.to_owned(), owner: owner.to_owned(), repo: repo.to_owned() })
+    }
+
+    fn what(&self) -> String {
+        format!("{}/{}", self.owner, self.repo)
+    }
+
+    /// The token is accepted and may push to the repository (write releases).
+    pub async fn check_access(&self) -> anyhow::Result<()> {
+        let repo = retry::retry("read the repository", || async {
+            self.octo.repos(&self.owner, &self.repo).get().await.map_err(failure)
+        })
+        .await
+        .map_err(|e| self.explain(e))?;
+        match repo.permissions {
+            Some(p) if !p.push => bail!(
+                "the token cannot write to `{}` (no push permission)\n\nhint: give the workflow `permissions: contents: write`, or use a token with write access",
+                self.what()
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    /// The one release (draft or published) for `tag`, found by listing every page.
+    pub async fn find(&self, tag: &str) -> anyhow::Result<Option<RemoteRelease>> {
+        let mut found: Vec<Release> = Vec::new();
+        for page in 1u32.. {
+            let listed = retry::retry("list releases", || async {
+                self.octo
+                    .repos(&self.owner, &self.repo)
+                    .releases()
+                    .list()
+                    .per_page(100)
+                    .page(page)
+                    .send()
+                    .await
+                    .map_err(failure)
+            })
+            .await
+            .map_err(|e| self.explain(e))?;
+            let last = listed.next.is_none() || listed.items.is_empty();
+            found.extend(listed.items.into_iter().filter(|r| r.tag_name == tag));
+            if last || page >= 1000 {
+                break;
+            }
+        }
+        match found.len() {
+            0 => Ok(None),
+            1 => Ok(Some(self.with_assets(found.remove(0)).await?)),
+            n => bail!(
+                "{n} releases of `{}` use the tag `{tag}` (ids {})\n\nhint: delete the extra drafts on GitHub, then run the command again",
+                self.what(),
+                found.iter().map(|r| r.id.0.to_string()).collect::<Vec<_>>().join(", ")
+            ),
+        }
+    }
+
+    /// A release with every page of its assets (the embedded list may be cut short).
+    async fn with_assets(&self, release: Release) -> anyhow::Result<RemoteRelease> {
+        let mut assets = Vec::new();
+        for page in 1u32..1000 {
+            let listed = retry::retry("list release assets", || async {
+                self.octo
+                    .repos(&self.owner, &self.repo)
+                    .releases()
+                    .assets(release.id.0)
+                    .per_page(100)
+                    .page(page)
+                    .send()
+                    .await
+                    .map_err(failure)
+            })
+            .await
+            .map_err(|e| self.explain(e))?;
+            let last = listed.next.is_none() || listed.items.is_empty();
+            assets.extend(listed.items.iter().map(asset));
+            if last {
+                break;
+            }
+        }
+        Ok(RemoteRelease {
+            id: release.id.0,
+            tag: release.tag_name,
+            draft: release.draft,
+            immutable: release.immutable.unwrap_or(false),
+            html_url: release.html_url.to_string(),
+            upload_url: release.upload_url,
+            assets,
+        })
+    }
+
+    /// Creates the draft. A create that errors may still have landed: the draft is then looked
+    /// up by listing, never created twice.
+    pub async fn create_draft(&self, draft: &Draft<'_>) -> anyhow::Result<RemoteRelease> {
+        let releases = self.octo.repos(&self.owner, &self.repo);
+        let created = releases
+            .releases()
+            .create(draft.tag)
+            .name(draft.name)
+            .body(draft.body)
+            .draft(true)
+            .prerelease(draft.prerelease)
+            .make_latest(make_latest(draft.make_latest))
+            .send()
+            .await;
+        match created {
+            Ok(release) => self.with_assets(release).await,
+            Err(e) => {
+                let error = failure(e).error;
+                eprintln!(
+                    "GitHub: creating the draft failed ({error:#}); reading the releases to see whether it landed"
+                );
+                match self.find(draft.tag).await? {
+                    Some(release) => Ok(release),
+                    None => Err(self.explain(error).context(format!("create the draft release `{}`", draft.tag))),
+                }
+            }
+        }
+    }
+
+    /// Publishes the draft, re-sending `make_latest` (GitHub resets it to "true" on any edit).
+    pub async fn publish(&self, id: u64, make: bool) -> anyhow::Result<()> {
+        retry::retry("publish the release", || async {
+            self.octo
+                .repos(&self.owner, &self.repo)
+                .releases()
+                .update(id)
+                .draft(false)
+                .make_latest(make_latest(make))
+                .send()
+                .await
+                .map_err(failure)
+        })
+        .await
+        .map_err(|e| self.explain(e))?;
+        Ok(())
+    }
+
+    /// Deletes an asset; a 404 (already gone) is success. The status is checked: octocrab's own
+    /// delete reports success whatever GitHub answers.
+    pub async fn delete_asset(&self, id: u64) -> anyhow::Result<()> {
+        let route = format!("/repos/{}/{}/releases/assets/{id}", self.owner, self.repo);
+        retry::retry("delete an asset", || async {
+            let response = self.octo._delete(route.as_str(), None::<&()>).await.map_err(failure)?;
+            let status = response.status();
+            if status.is_success() || status == http::StatusCode::NOT_FOUND {
+                return Ok(());
+            }
+            let verdict = retry::verdict(status.as_u16(), response.headers(), "", 1, now());
+            Err(Failure { verdict, error: format_err!("GitHub answered {status} to deleting asset {id}") })
+        })
+        .await
+        .map_err(|e| self.explain(e))
+    }
+
+    /// Uploads one asset. Never retried here: on any error the caller lists the assets again.
+    pub async fn upload(&self, release: &RemoteRelease, name: &str, bytes: Vec<u8>) -> anyhow::Result<()> {
+        let base = release.upload_url.split('{').next().unwrap_or(&release.upload_url);
+        let mut url = reqwest::Url::parse(base).with_context(|| format!("upload URL `{base}`"))?;
+        check_url(url.as_str())?;
+        url.query_pairs_mut().append_pair("name", name);
+        let auth = self.authorization()?;
+        let response = self
+            .http
+            .post(url)
+            .header(reqwest::header::AUTHORIZATION, auth)
+            .header(reqwest::header::CONTENT_TYPE, content_type(name))
+            .header(reqwest::header::ACCEPT, "application/vnd.github+json")
+            .timeout(UPLOAD_TIMEOUT)
+            .body(bytes)
+            .send()
+            .await
+            .map_err(|e| format_err!("upload `{name}`: {}", without_url(&e)))?;
+        let status = response.status();
+        if !status.is_success() {
+            let text = response.text().await.unwrap_or_default();
+            bail!("upload `{name}`: GitHub answered {status}: {}", text.trim());
+        }
+        Ok(())
+    }
+
+    /// The bytes behind a public URL (a published asset's `browser_download_url`), without the
+    /// token: redirects lead to storage hosts that must not see it.
+    pub async fn download(&self, url: &str) -> anyhow::Result<Vec<u8>> {
+        check_url(url)?;
+        retry::retry("download an asset", || async {
+            let response = self.http.get(url).timeout(UPLOAD_TIMEOUT).send().await.map_err(|e| Failure {
+                verdict: Verdict::Transient(without_url(&e)),
+                error: format_err!("download `{url}`: {}", without_url(&e)),
+            })?;
+            let status = response.status();
+            if !status.is_success() {
+                let verdict = retry::verdict(status.as_u16(), response.headers(), "", 1, now());
+                return Err(Failure { verdict, error: format_err!("download `{url}`: HTTP {status}") });
+            }
+            response.bytes().await.map(|b| b.to_vec()).map_err(|e| Failure {
+                verdict: Verdict::Transient(without_url(&e)),
+                error: format_err!("download `{url}`: {}", without_url(&e)),
+            })
+        })
+        .await
+    }
+
+    /// The bytes of an asset through the API (drafts included), with the token; a redirect to
+    /// a storage host drops it (reqwest strips credentials when the host changes).
+    pub async fn download_asset(&self, api_url: &str) -> anyhow::Result<Vec<u8>> {
+        check_url(api_url)?;
+        let auth = self.authorization()?;
+        let response = self
+            .http
+            .get(api_url)
+            .header(reqwest::header::AUTHORIZATION, auth)
+            .header(reqwest::header::ACCEPT, "application/octet-stream")
+            .timeout(UPLOAD_TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| format_err!("download asset `{api_url}`: {}", without_url(&e)))?;
+        if !response.status().is_success() {
+            bail!("download asset `{api_url}`: HTTP {}", response.status());
+        }
+        Ok(response.bytes().await?.to_vec())
+    }
+
+    fn authorization(&self) -> anyhow::Result<reqwest::header::HeaderValue> {
+        let mut auth = reqwest::header::HeaderValue::from_str(&format!("Bearer {}", self.token))
+            .map_err(|_| format_err!("GITHUB_TOKEN holds characters a header cannot carry"))?;
+        auth.set_sensitive(true);
+        Ok(auth)
+    }
+
+    /// Adds what to do about an error GitHub gave.
+    fn explain(&self, error: anyhow::Error) -> anyhow::Error {
+        let text = format!("{error:#}");
+        let hint = if text.contains("401") || text.contains("Bad credentials") {
+            "GITHUB_TOKEN was not accepted: check that it is current and belongs to this repository"
+        } else if text.contains("404") || text.contains("Not Found") {
+            "the repository was not found with this token: check GITHUB_REPOSITORY (or release.repository) and the token's access"
+        } else if text.contains("403") {
+            "the token lacks a permission: the workflow needs `permissions: contents: write`"
+        } else {
+            return error;
+        };
+        error.context(format!("GitHub `{}`", self.what())).context(format!("hint: {hint}"))
+    }
+}
+
+/// An octocrab error as the retry loop sees it.
+fn failure(e: octocrab::Error) -> Failure {
+    match &e {
+        octocrab::Error::GitHub { source, .. } => {
+            let headers = source.headers.clone().unwrap_or_default();
+            let verdict = retry::verdict(source.status_code.as_u16(), &headers, &source.message, 1, now());
+            let error = format_err!("GitHub answered {}: {}", source.status_code, source.message);
+            Failure { verdict, error }
+        }
+        // Transport: a cut connection, a timeout, an unreadable answer.
+        other => Failure {
+            verdict: Verdict::Transient(other.to_string()),
+            error: format_err!("GitHub request failed: {other}"),
+        },
+    }
+}
+
+fn asset(a: &Asset) -> RemoteAsset {
+    RemoteAsset {
+        id: a.id.0,
+        name: a.name.clone(),
+        state: a.state.clone(),
+        size: u64::try_from(a.size).unwrap_or(0),
+        sha256: a.digest.as_deref().and_then(|d| d.strip_prefix("sha256:")).map(str::to_owned),
+        url: a.url.to_string(),
+        browser_download_url: a.browser_download_url.to_string(),
+    }
+}
+
+fn make_latest(on: bool) -> MakeLatest {
+    if on { MakeLatest::True } else { MakeLatest::False }
+}
+
+/// The media type GitHub shows for an asset.
+fn content_type(name: &str) -> &'static str {
+    if name.ends_with(".tgz") || name.ends_with(".tar.gz") {
+        "application/gzip"
+    } else if name.ends_with(".json") {
+        "application/json"
+    } else {
+        "text/plain"
+    }
+}
+
+/// Plain HTTP only to loopback hosts (the token would otherwise cross the network in clear).
+fn check_url(url: &str) -> anyhow::Result<()> {
+    let parsed = reqwest::Url::parse(url).with_context(|| format!("`{url}` is not a URL"))?;
+    let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
+        bail!(
+            "`{url}` is not https\n\nhint: plain http is accepted for loopback hosts only (127.0.0.1, localhost, ::1)"
+        );
+    }
+    Ok(())
+}
+
+/// A reqwest error without the URL's query (asset names are fine; tokens never go there, but
+/// keep messages short).
+fn without_url(e: &reqwest::Error) -> String {
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    let mut parts = Vec::new();
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    parts.last().cloned().unwrap_or_default()
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}

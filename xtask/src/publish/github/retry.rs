@@ -1,0 +1,138 @@
+//! When and how long to wait before asking GitHub again: our own bounded retries, following
+//! GitHub's rules for primary and secondary rate limits (reference/github.md §6). Creates and
+//! uploads are never retried here: their callers read the state back and decide.
+
+use std::future::Future;
+use std::time::Duration;
+
+/// Attempts of one read or idempotent write before giving up.
+pub const ATTEMPTS: u32 = 6;
+/// The longest single wait we accept for a rate limit; longer ones fail with the reset time.
+pub const LONGEST_WAIT: Duration = Duration::from_secs(15 * 60);
+
+/// What an answer means for the next attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Wait this long (a rate limit), then try again; the reason is shown to the user.
+    Limited(Duration, String),
+    /// A transient failure (5xx, cut connection): back off and try again.
+    Transient(String),
+    /// Not worth retrying (4xx other than limits).
+    Fatal,
+}
+
+/// Classifies a GitHub answer (`message` is the error body's message). `now` is seconds since the
+/// epoch; `attempt` counts from 1.
+pub fn verdict(status: u16, headers: &http::HeaderMap, message: &str, attempt: u32, now: u64) -> Verdict {
+    let header =
+        |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    match status {
+        403 | 429 => {
+            if let Some(seconds) = header("retry-after") {
+                return Verdict::Limited(Duration::from_secs(seconds), "secondary rate limit (retry-after)".into());
+            }
+            if header("x-ratelimit-remaining") == Some(0) {
+                let reset = header("x-ratelimit-reset").unwrap_or(now + 60);
+                // One second past the reset: GitHub's clock and ours are not the same clock.
+                let wait = reset.saturating_sub(now) + 1;
+                return Verdict::Limited(Duration::from_secs(wait), "primary rate limit exhausted".into());
+            }
+            if status == 429 || message.to_ascii_lowercase().contains("rate limit") {
+                // No header says how long: at least a minute, growing (GitHub's rule).
+                let wait = 60u64 << (attempt.saturating_sub(1)).min(4);
+                return Verdict::Limited(Duration::from_secs(wait), "secondary rate limit".into());
+            }
+            Verdict::Fatal
+        }
+        500..=599 => Verdict::Transient(format!("HTTP {status}")),
+        _ => Verdict::Fatal,
+    }
+}
+
+/// Backoff before attempt `attempt + 1` after a transient failure: 0.5 s doubling, at most 8 s.
+pub fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(500u64 << attempt.saturating_sub(1).min(4))
+}
+
+/// A failed attempt, as the retry loop sees it.
+pub struct Failure {
+    pub verdict: Verdict,
+    pub error: anyhow::Error,
+}
+
+/// Runs `attempt` until it succeeds, a failure is fatal, or the attempts run out; tells the user
+/// about every wait on standard error.
+pub async fn retry<T, F, Fut>(what: &str, mut attempt: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, Failure>>,
+{
+    for n in 1..=ATTEMPTS {
+        let failure = match attempt().await {
+            Ok(v) => return Ok(v),
+            Err(f) => f,
+        };
+        let wait = match &failure.verdict {
+            Verdict::Fatal => return Err(failure.error.context(what.to_owned())),
+            _ if n == ATTEMPTS => {
+                return Err(failure.error.context(format!("{what}: gave up after {ATTEMPTS} attempts")));
+            }
+            Verdict::Limited(wait, _) if *wait > LONGEST_WAIT => {
+                return Err(failure.error.context(format!(
+                    "{what}: GitHub asks to wait {} s, longer than {} s\n\nhint: run the command again later; a rerun continues where this one stopped",
+                    wait.as_secs(),
+                    LONGEST_WAIT.as_secs()
+                )));
+            }
+            Verdict::Limited(wait, why) => {
+                eprintln!("GitHub: {why} on {what}; waiting {} s (attempt {n} of {ATTEMPTS})", wait.as_secs());
+                *wait
+            }
+            Verdict::Transient(why) => {
+                let wait = backoff(n);
+                eprintln!("GitHub: {why} on {what}; retrying in {} ms (attempt {n} of {ATTEMPTS})", wait.as_millis());
+                wait
+            }
+        };
+        tokio::time::sleep(wait).await;
+    }
+    unreachable!("the loop returns on its last attempt")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> http::HeaderMap {
+        pairs.iter().map(|(k, v)| (http::HeaderName::from_static(k), v.parse().unwrap())).collect()
+    }
+
+    #[test]
+    fn retry_after_wins() {
+        let h = headers(&[("retry-after", "7"), ("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "1000")]);
+        assert!(matches!(verdict(403, &h, "", 1, 900), Verdict::Limited(d, _) if d == Duration::from_secs(7)));
+    }
+
+    #[test]
+    fn exhausted_primary_waits_for_reset() {
+        let h = headers(&[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "1000"), ("x-github-request-id", "x")]);
+        assert!(matches!(verdict(403, &h, "", 1, 958), Verdict::Limited(d, _) if d == Duration::from_secs(43)));
+    }
+
+    #[test]
+    fn secondary_without_headers_waits_a_minute_and_grows() {
+        let h = headers(&[]);
+        assert!(matches!(verdict(429, &h, "", 1, 0), Verdict::Limited(d, _) if d == Duration::from_secs(60)));
+        assert!(
+            matches!(verdict(403, &h, "You have exceeded a secondary rate limit", 3, 0), Verdict::Limited(d, _) if d == Duration::from_secs(240))
+        );
+    }
+
+    #[test]
+    fn permission_403_is_fatal_and_5xx_transient() {
+        let h = headers(&[("x-ratelimit-remaining", "4999"), ("x-github-request-id", "x")]);
+        assert_eq!(verdict(403, &h, "Resource not accessible by integration", 1, 0), Verdict::Fatal);
+        assert_eq!(verdict(404, &h, "Not Found", 1, 0), Verdict::Fatal);
+        assert!(matches!(verdict(502, &h, "", 1, 0), Verdict::Transient(_)));
+    }
+}

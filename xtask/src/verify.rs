@@ -1,0 +1,192 @@
+//! Reads a published release back from every channel with fresh requests and checks each digest:
+//! assets through their public URLs against `SHA256SUMS` and `release-manifest.json`, image and
+//! OCI chart tags against the manifest, and the Helm index entries on the Pages branch.
+
+use crate::helm::{archive, index::Index, oci};
+use crate::manifest::ReleaseManifest;
+use crate::plan::{download_base, rfc3339};
+use crate::publish::github::GitHub;
+use crate::publish::pages::Pages;
+use crate::publish::registry::Registry;
+use crate::settings::Settings;
+use crate::shell::Shell;
+use anyhow::{Context, format_err};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// One thing checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    pub what: String,
+    pub ok: bool,
+    pub detail: String,
+}
+
+/// Where to read from.
+pub struct Channels<'a> {
+    pub sh: &'a Shell,
+    pub github: &'a GitHub,
+    pub registry: &'a Registry,
+    pub settings: &'a Settings,
+    pub pages_branch: &'a str,
+}
+
+/// Checks release `tag` on every channel; `Err` only when a channel cannot be read at all.
+pub async fn run(ch: &Channels<'_>, tag: &str) -> anyhow::Result<Vec<Check>> {
+    let base = download_base(&ch.settings.server_url, &ch.settings.repository, tag);
+    let fetch = |file: &'static str| {
+        let url = format!("{base}/{file}");
+        async move {
+            ch.github
+                .download(&url)
+                .await
+                .with_context(|| format!("read `{file}` of release `{tag}`\n\nhint: is the release `{tag}` published?"))
+        }
+    };
+    let sums_text = String::from_utf8(fetch("SHA256SUMS").await?).context("SHA256SUMS is not text")?;
+    let manifest_bytes = fetch("release-manifest.json").await?;
+    let manifest: ReleaseManifest =
+        serde_json::from_slice(&manifest_bytes).context("release-manifest.json does not match its schema")?;
+    let mut checks = Vec::new();
+    let sums = parse_sums(&sums_text);
+    let manifest_sum = hex(&manifest_bytes);
+    checks.push(equal("asset release-manifest.json", sums.get("release-manifest.json"), &manifest_sum));
+    let mut archives = std::collections::BTreeMap::new();
+    for (file, expected) in &sums {
+        if *file == "release-manifest.json" {
+            continue;
+        }
+        let url = format!("{base}/{file}");
+        let check = match ch.github.download(&url).await {
+            Ok(bytes) => {
+                let got = hex(&bytes);
+                let recorded = manifest.components.iter().find(|c| c.file == *file).map(|c| c.sha256.as_str());
+                if file.ends_with(".tgz") {
+                    archives.insert(file.to_string(), bytes);
+                }
+                match recorded {
+                    Some(r) if r != got => {
+                        bad(format!("asset {file}"), format!("manifest says {r}, download is {got}"))
+                    }
+                    _ => equal(&format!("asset {file}"), Some(expected), &got),
+                }
+            }
+            Err(e) => bad(format!("asset {file}"), format!("{e:#}")),
+        };
+        checks.push(check);
+    }
+    for c in &manifest.components {
+        if !sums.contains_key(c.file.as_str()) {
+            checks.push(bad(format!("asset {}", c.file), "in the manifest but not in SHA256SUMS".into()));
+        }
+    }
+    for image in &manifest.images {
+        let Some(digest) = &image.digest else {
+            checks.push(bad(format!("image {}", image.name), "the manifest records no digest".into()));
+            continue;
+        };
+        let name = image.repository.rsplit('/').next().unwrap_or(&image.name);
+        for tag in &image.tags {
+            let what = format!("image tag {}:{tag}", image.repository);
+            let got = ch.registry.tag_digest(&ch.registry.image_reference(name, tag)).await;
+            checks.push(match got {
+                Ok(Some(d)) if d == *digest => ok(what, d),
+                Ok(Some(d)) if tag != &manifest.version => ok(what, format!("moved on to {d} (a later release)")),
+                Ok(Some(d)) => bad(what, format!("holds {d}, the manifest says {digest}")),
+                Ok(None) => bad(what, "missing".into()),
+                Err(e) => bad(what, format!("{e:#}")),
+            });
+        }
+    }
+    let dir = tempfile::tempdir()?;
+    for chart in manifest.charts.iter().filter(|c| c.oci.is_some()) {
+        let what = format!("chart oci://{}", chart.oci.as_deref().unwrap_or_default());
+        let Some(bytes) = archives.get(&chart.file) else {
+            checks.push(bad(what, format!("`{}` could not be downloaded", chart.file)));
+            continue;
+        };
+        let path = dir.path().join(&chart.file);
+        std::fs::write(&path, bytes)?;
+        let meta = archive::read(&path)?;
+        let artifact = oci::chart_artifact(&meta.metadata, bytes, &rfc3339(meta.mtime));
+        let reference = ch.registry.chart_reference(&chart.name, &crate::plan::oci_tag(&chart.version));
+        checks.push(match ch.registry.tag_digest(&reference).await {
+            Ok(Some(d)) => equal(&what, Some(&artifact.manifest_digest.as_str()), &d),
+            Ok(None) => bad(what, "missing".into()),
+            Err(e) => bad(what, format!("{e:#}")),
+        });
+    }
+    if !manifest.charts.is_empty() {
+        checks.extend(index_entries(ch, &manifest)?);
+    }
+    Ok(checks)
+}
+
+fn index_entries(ch: &Channels<'_>, manifest: &ReleaseManifest) -> anyhow::Result<Vec<Check>> {
+    let pages = Pages {
+        sh: ch.sh,
+        remote: ch.settings.pages_remote.clone().unwrap_or_else(|| "origin".to_owned()),
+        branch: ch.pages_branch.to_owned(),
+        url: ch.settings.pages_url.clone(),
+        time: 0,
+    };
+    let text = pages.read()?.unwrap_or_default();
+    let index = if text.is_empty() { Index::empty() } else { Index::parse(&text).map_err(|e| format_err!("{e}"))? };
+    let mut checks = Vec::new();
+    for chart in &manifest.charts {
+        let what = format!("index entry {} {}", chart.name, chart.version);
+        let field = |e: &serde_json::Value, k: &str| e.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+        checks.push(match index.entry(&chart.name, &chart.version) {
+            None => bad(what, format!("not in index.yaml on `{}`", ch.pages_branch)),
+            Some(e) if field(e, "digest").as_deref() != Some(chart.digest.as_str()) => {
+                bad(what, format!("digest {:?}, the manifest says {}", field(e, "digest"), chart.digest))
+            }
+            Some(e) => {
+                let urls = e.get("urls").and_then(|u| u.as_array()).cloned().unwrap_or_default();
+                if urls.iter().any(|u| u.as_str() == Some(chart.url.as_str())) {
+                    ok(what, chart.url.clone())
+                } else {
+                    bad(what, format!("urls {urls:?} do not include {}", chart.url))
+                }
+            }
+        });
+    }
+    Ok(checks)
+}
+
+/// `sha256sum` lines: `{hex}  {file}` (or ` *{file}` for binary mode).
+fn parse_sums(text: &str) -> std::collections::BTreeMap<&str, &str> {
+    text.lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(sum, file)| (file.trim_start_matches([' ', '*']), sum))
+        .collect()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn ok(what: String, detail: String) -> Check {
+    Check { what, ok: true, detail }
+}
+
+fn bad(what: String, detail: String) -> Check {
+    Check { what, ok: false, detail }
+}
+
+fn equal(what: &str, expected: Option<&&str>, got: &str) -> Check {
+    match expected {
+        Some(e) if *e == got => ok(what.to_owned(), got.to_owned()),
+        Some(e) => bad(what.to_owned(), format!("expected {e}, got {got}")),
+        None => bad(what.to_owned(), "not listed in SHA256SUMS".into()),
+    }
+}
+
+/// The checks as people read them.
+pub fn render(checks: &[Check]) -> String {
+    let mut out = String::new();
+    for c in checks {
+        out.push_str(&format!("  {} {}  {}\n", if c.ok { "ok  " } else { "FAIL" }, c.what, c.detail));
+    }
+    out
+}

@@ -1,0 +1,300 @@
+//! `release` end to end against the real registry, a bare git remote for Pages and the GitHub
+//! fake: every channel in order, independent read-back (Helm through the index, the registry,
+//! the fake's state), faults followed by a converging rerun, a no-op rerun that writes nothing,
+//! refusals before any write, and a canary token that appears nowhere.
+
+use crate::support::{RegistryServer, Run, StaticServer, TestRepo, bare_remote, git_in, peers, python, run};
+use std::path::{Path, PathBuf};
+use xtask::dev::github::{Fault, FaultKind, GithubFake, Options, SeedRelease};
+
+const TOKEN: &str = "ghp_canary0000000000000000000000000000";
+
+/// A fixture repository tagged `v0.2.0`, and the three remotes a release writes to.
+pub struct World {
+    pub repo: TestRepo,
+    pub registry: RegistryServer,
+    pub github: GithubFake,
+    pub pages: PathBuf,
+}
+
+impl World {
+    pub fn new(options: Options) -> Option<World> {
+        peers("buildah, the registry and Helm")?;
+        let repo = TestRepo::fixture("minimal");
+        repo.git(&["tag", "v0.2.0"]);
+        let registry = RegistryServer::start(&[]).unwrap();
+        let github = GithubFake::start(Options { token: TOKEN.to_owned(), ..options }).unwrap();
+        let pages = bare_remote(repo.root.parent().unwrap());
+        Some(World { repo, registry, github, pages })
+    }
+
+    pub fn env(&self) -> Vec<(String, String)> {
+        vec![
+            ("GITHUB_TOKEN".into(), TOKEN.into()),
+            ("GITHUB_API_URL".into(), self.github.api_url()),
+            ("GITHUB_SERVER_URL".into(), self.github.api_url()),
+            ("LAMINA_REGISTRY".into(), format!("http://{}/acme", self.registry.host())),
+            ("LAMINA_PAGES_REMOTE".into(), self.pages.to_str().unwrap().into()),
+        ]
+    }
+
+    pub fn xtask(&self, args: &[&str], extra: &[(&str, &str)]) -> Run {
+        let env = self.env();
+        let mut all: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        all.extend_from_slice(extra);
+        let run = self.repo.xtask_env(args, &all);
+        assert!(!format!("{}{}", run.stdout, run.stderr).contains(TOKEN), "the token was printed");
+        run
+    }
+
+    pub fn release(&self) -> Run {
+        self.xtask(&["release", "--builder", "buildah"], &[])
+    }
+
+    /// Every write any remote saw: GitHub requests, registry uploads and manifests, Pages tip.
+    pub fn writes(&self) -> (usize, usize, usize, Option<String>) {
+        let tip = std::process::Command::new("git")
+            .args(["rev-parse", "-q", "--verify", "refs/heads/gh-pages"])
+            .current_dir(&self.pages)
+            .output()
+            .unwrap();
+        let tip = tip.status.success().then(|| String::from_utf8_lossy(&tip.stdout).trim().to_owned());
+        (self.github.writes(), self.registry.requests("PUT", "/"), self.registry.requests("POST", "/"), tip)
+    }
+}
+
+/// The one release of the fake, with its assets by name.
+fn only_release(world: &World) -> xtask::dev::github::FakeRelease {
+    let releases = world.github.releases();
+    assert_eq!(releases.len(), 1, "exactly one release: {releases:#?}");
+    releases.into_iter().next().unwrap()
+}
+
+/// The release on the fake holds exactly the built assets, byte for byte, all uploaded.
+fn assert_assets_match_build(world: &World) {
+    let release = only_release(world);
+    assert!(!release.draft, "published");
+    let out = world.repo.out("0.2.0");
+    let mut names: Vec<&str> = release.assets.iter().map(|a| a.name.as_str()).collect();
+    names.sort();
+    let mut built: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().unwrap().is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    built.sort();
+    assert_eq!(names, built, "one asset per built file, no duplicate");
+    for asset in &release.assets {
+        assert_eq!(asset.state, "uploaded", "{}", asset.name);
+        assert_eq!(asset.bytes, std::fs::read(out.join(&asset.name)).unwrap(), "{}", asset.name);
+    }
+}
+
+/// Every file under `dir` (recursively) that contains `needle`.
+fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .filter(|e| std::fs::read(e.path()).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes())))
+        .map(|e| e.into_path())
+        .collect()
+}
+
+#[test]
+fn a_release_publishes_every_channel_and_a_rerun_writes_nothing() {
+    let Some(world) = World::new(Options::default()) else {
+        return;
+    };
+    let summary = world.repo.path("summary.md");
+    let outputs = world.repo.path("outputs.txt");
+    let first = world.xtask(
+        &["release", "--builder", "buildah"],
+        &[
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
+            ("GITHUB_OUTPUT", outputs.to_str().unwrap()),
+        ],
+    );
+    let first = first.ok();
+    assert!(first.stdout.contains("published") && first.stdout.contains("verified:"), "{}", first.stdout);
+    assert!(!first.stdout.contains("FAIL"), "{}", first.stdout);
+
+    // GitHub: one published release, the CHANGELOG section as body, every asset byte-exact.
+    assert_assets_match_build(&world);
+    let release = only_release(&world);
+    assert_eq!(release.tag_name, "v0.2.0");
+    assert_eq!(release.make_latest.as_deref(), Some("true"), "make_latest re-sent on publish");
+    let changelog = world.repo.read("CHANGELOG.md");
+    let section = xtask::changelog::section(&changelog, "0.2.0").unwrap();
+    assert_eq!(release.body.as_deref(), Some(section.as_str()));
+
+    // The registry: every tag resolves to the digest the manifest records.
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(world.repo.out("0.2.0").join("release-manifest.json")).unwrap()).unwrap();
+    let digest = manifest["images"][0]["digest"].as_str().unwrap().to_owned();
+    for tag in ["0.2.0", "0.2", "0", "latest"] {
+        let out = run(
+            Path::new("/usr/bin/skopeo"),
+            &[
+                "inspect",
+                "--raw",
+                "--tls-verify=false",
+                &format!("docker://{}/acme/hello:{tag}", world.registry.host()),
+            ],
+            Path::new("/"),
+            &[],
+        );
+        let got = format!("sha256:{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(out.as_bytes())));
+        assert_eq!(got, digest, "tag {tag}");
+    }
+
+    // Pages: real Helm reads the index over HTTP and pulls the chart from the release asset.
+    let site = world.repo.path("site");
+    std::fs::create_dir_all(&site).unwrap();
+    let index = git_in(&world.pages, &["show", "gh-pages:index.yaml"]);
+    std::fs::write(site.join("index.yaml"), &index).unwrap();
+    let server = StaticServer::start(&site);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/helm_repo.py");
+    let peers = peers("Helm").unwrap();
+    let report = run(&python(&peers), &[script.to_str().unwrap(), &server.url(), "demo:0.2.0"], Path::new("/"), &[]);
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    let tgz = world.repo.out("0.2.0").join("demo-0.2.0.tgz");
+    assert_eq!(report["pulled"][0]["sha256"], xtask::build::sha256_file(&tgz).unwrap().0.as_str());
+    assert!(
+        index.contains(&format!("{}/acme/infra-demo/releases/download/v0.2.0/demo-0.2.0.tgz", world.github.api_url()))
+    );
+
+    // GitHub Actions: summary with the release link, outputs with its URL and the image digest.
+    let summary = std::fs::read_to_string(&summary).unwrap();
+    assert!(summary.contains("[GitHub release](") && summary.contains(&digest), "{summary}");
+    let outputs = std::fs::read_to_string(&outputs).unwrap();
+    assert!(outputs.contains("release-url=") && outputs.contains(&format!("digest-hello={digest}")), "{outputs}");
+
+    // The rerun of a finished release writes nothing anywhere and says so.
+    let before = world.writes();
+    let second = world.release().ok();
+    assert_eq!(world.writes(), before, "a no-op rerun wrote something:\n{}", second.stderr);
+    assert!(second.stdout.contains("kept"), "{}", second.stdout);
+
+    // `verify` reads it all back independently.
+    let verified = world.xtask(&["verify"], &[]).ok();
+    assert!(verified.stdout.contains("ok") && !verified.stdout.contains("FAIL"), "{}", verified.stdout);
+
+    // The token is in no file the runs wrote, nor in the registry's log.
+    assert_eq!(files_containing(&world.repo.root, TOKEN), Vec::<PathBuf>::new());
+    assert!(!world.registry.log().contains(TOKEN));
+}
+
+#[test]
+fn a_published_release_with_other_content_is_refused_before_any_write() {
+    let Some(world) = World::new(Options::default()) else {
+        return;
+    };
+    world.github.seed(SeedRelease {
+        tag_name: "v0.2.0".into(),
+        draft: false,
+        assets: vec![("demo-0.2.0.tgz".into(), b"something else".to_vec())],
+        starter_assets: vec![],
+    });
+    let before = world.writes();
+    let run = world.release().fails();
+    assert!(run.stderr.contains("preflight failed"), "{}", run.stderr);
+    assert!(run.stderr.contains("different `demo-0.2.0.tgz`") && run.stderr.contains("bump"), "{}", run.stderr);
+    assert_eq!(world.writes(), before, "nothing was written anywhere");
+}
+
+#[test]
+fn a_token_github_refuses_stops_in_preflight() {
+    let Some(world) = World::new(Options::default()) else {
+        return;
+    };
+    let run = world.xtask(&["release", "--builder", "buildah"], &[("GITHUB_TOKEN", "ghp_wrong")]).fails();
+    assert!(
+        run.stderr.contains("preflight failed") && run.stderr.contains("GITHUB_TOKEN was not accepted"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(world.writes(), (0, 0, 0, None));
+}
+
+#[test]
+fn a_token_without_push_permission_stops_in_preflight() {
+    let Some(world) = World::new(Options { can_push: false, ..Options::default() }) else {
+        return;
+    };
+    let run = world.release().fails();
+    assert!(run.stderr.contains("cannot write to `acme/infra-demo`"), "{}", run.stderr);
+    assert_eq!(world.writes(), (0, 0, 0, None));
+}
+
+#[test]
+fn an_existing_draft_is_reused_and_its_stale_assets_replaced() {
+    let Some(world) = World::new(Options::default()) else {
+        return;
+    };
+    world.github.seed(SeedRelease {
+        tag_name: "v0.2.0".into(),
+        draft: true,
+        assets: vec![("SHA256SUMS".into(), b"stale\n".to_vec())],
+        starter_assets: vec!["demo-0.2.0.tgz".into(), "leftover.bin".into()],
+    });
+    world.release().ok();
+    assert_assets_match_build(&world);
+}
+
+fn fault(method: &str, path: &str, kind: FaultKind, times: usize) -> Fault {
+    Fault { method: method.into(), path_contains: path.into(), kind, times }
+}
+
+#[test]
+fn uploads_that_fail_half_way_or_land_with_an_error_converge_in_one_run() {
+    let Some(world) = World::new(Options::default()) else {
+        return;
+    };
+    world.github.inject(fault("POST", "name=demo-0.2.0.tgz", FaultKind::Starter502, 1));
+    world.github.inject(fault("POST", "name=SHA256SUMS", FaultKind::LandThen502, 1));
+    world.github.inject(fault("POST", "/releases", FaultKind::LandThen502, 1));
+    world.github.inject(fault("GET", "/releases?", FaultKind::RetryAfter { status: 429, seconds: 1 }, 1));
+    let run = world.release().ok();
+    assert!(run.stderr.contains("waiting 1 s"), "the rate-limit wait is shown:\n{}", run.stderr);
+    assert_assets_match_build(&world);
+}
+
+#[test]
+fn a_failure_at_each_step_is_finished_by_a_rerun() {
+    let Some(world) = World::new(Options::default()) else {
+        return;
+    };
+    // Publishing fails: the draft is complete but unpublished.
+    world.github.inject(fault("PATCH", "/releases/", FaultKind::Status(422), 1));
+    let failed = world.release().fails();
+    assert!(failed.stderr.contains("publish the release"), "{}", failed.stderr);
+    let release = only_release(&world);
+    assert!(release.draft, "nothing published while the publish failed");
+    assert!(world.writes().3.is_none(), "the index is not touched before the release is published");
+
+    // The rerun publishes; then the Pages branch refuses the push (a server-side hook).
+    let hook = world.pages.join("hooks/pre-receive");
+    std::fs::write(&hook, "#!/bin/sh\necho protected branch >&2\nexit 1\n").unwrap();
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    world.github.inject(fault("GET", "/assets", FaultKind::Cut, 1));
+    let refused = world.release().fails();
+    assert!(refused.stderr.contains("protected branch") || refused.stderr.contains("declined"), "{}", refused.stderr);
+    assert!(!only_release(&world).draft, "published before the index");
+    assert!(world.writes().3.is_none(), "no index entry");
+
+    // The hook is gone: the rerun only adds the index entry.
+    std::fs::remove_file(&hook).unwrap();
+    let github_writes = world.github.writes();
+    world.release().ok();
+    assert_eq!(world.github.writes(), github_writes, "nothing more on GitHub");
+    assert!(git_in(&world.pages, &["show", "gh-pages:index.yaml"]).contains("demo-0.2.0.tgz"));
+    assert_assets_match_build(&world);
+    let published = world.writes();
+
+    // A rerun after everything landed changes nothing.
+    world.release().ok();
+    assert_eq!(world.writes(), published);
+}
