@@ -5,6 +5,8 @@
 use crate::build::Built;
 use crate::helm::{archive, index::Index, oci};
 use crate::plan::{Plan, rfc3339};
+use crate::publish::github::GitHub;
+use crate::publish::github::assets::{self, Action as AssetAction, Stage};
 use crate::publish::pages::Pages;
 use crate::publish::registry::Registry;
 use crate::settings::Settings;
@@ -18,6 +20,8 @@ pub enum Action {
     Keep,
     /// A floating tag that points elsewhere and would be moved.
     Move,
+    /// A draft's asset that is half-uploaded or differs: deleted and uploaded again.
+    Replace,
     /// A published version with other content: the release would stop.
     Refuse,
     /// Not compared (e.g. the image was not built here).
@@ -42,6 +46,23 @@ pub fn compare(
     let mut out = index(sh, plan, built, settings, branch)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     out.extend(runtime.block_on(registry(plan, built, settings))?);
+    Ok(out)
+}
+
+/// [`compare`] plus the GitHub release's assets, as `dry-run` shows them.
+pub fn compare_all(
+    sh: &Shell,
+    plan: &Plan,
+    built: &Built,
+    settings: &Settings,
+    branch: &str,
+    token: &str,
+) -> anyhow::Result<Vec<Comparison>> {
+    let mut out = compare(sh, plan, built, settings, branch)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let _context = runtime.enter();
+    let github = GitHub::new(settings, token)?;
+    out.extend(runtime.block_on(release_assets(&github, plan, built))?);
     Ok(out)
 }
 
@@ -118,6 +139,33 @@ async fn registry(plan: &Plan, built: &Built, settings: &Settings) -> anyhow::Re
         out.push(compare(what, client.tag_digest(&reference).await?, &artifact.manifest_digest, false));
     }
     Ok(out)
+}
+
+/// The GitHub release for the plan's tag: per asset, whether a release would upload, keep,
+/// replace (drafts only) or refuse it.
+pub async fn release_assets(github: &GitHub, plan: &Plan, built: &Built) -> anyhow::Result<Vec<Comparison>> {
+    let Some(release) = github.find(&plan.tag).await? else {
+        let what = |a: &crate::build::Asset| format!("asset {}", a.name);
+        let detail = format!("a new draft release {}", plan.tag);
+        return Ok(built.assets.iter().map(|a| Comparison { what: what(a), action: Action::Create, detail: detail.clone() }).collect());
+    };
+    let release = github.fill_digests(release).await?;
+    let stage = Stage { draft: release.draft, immutable: release.immutable };
+    let state = if release.draft { "draft" } else { "published" };
+    Ok(assets::decide(&built.assets, &release.assets, stage, &plan.tag)
+        .into_iter()
+        .map(|d| {
+            let what = format!("asset {}", d.name);
+            let (action, detail) = match d.action {
+                AssetAction::Keep => (Action::Keep, format!("same digest on the {state} release")),
+                AssetAction::Upload => (Action::Create, format!("missing on the {state} release")),
+                AssetAction::Replace { why, .. } => (Action::Replace, why),
+                AssetAction::Remove { .. } => (Action::Replace, "half-uploaded, not planned: deleted".to_owned()),
+                AssetAction::Refuse(why) => (Action::Refuse, why.lines().next().unwrap_or_default().to_owned()),
+            };
+            Comparison { what, action, detail }
+        })
+        .collect())
 }
 
 fn repo_path(settings: &Settings, name: &str) -> String {

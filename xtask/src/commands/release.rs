@@ -117,7 +117,7 @@ async fn remote_preflight(
         }
     };
     if let Some(release) = existing.as_ref().filter(|r| !r.draft) {
-        let release = with_digests(github, release.clone()).await?;
+        let release = github.fill_digests(release.clone()).await?;
         let stage = Stage { draft: false, immutable: release.immutable };
         for d in assets::decide(&built.assets, &release.assets, stage, &plan.tag) {
             if let Action::Refuse(why) = d.action {
@@ -200,7 +200,7 @@ async fn github_release(
         }
     };
     for round in 1..=ASSET_ROUNDS {
-        release = with_digests(github, release).await?;
+        release = github.fill_digests(release).await?;
         let stage = Stage { draft: release.draft, immutable: release.immutable };
         let decisions = assets::decide(&built.assets, &release.assets, stage, &plan.tag);
         let refused: Vec<String> = decisions
@@ -264,15 +264,6 @@ async fn upload(github: &GitHub, release: &RemoteRelease, out: &Path, name: &str
     let bytes = std::fs::read(out.join(name)).with_context(|| format!("read `{name}`"))?;
     eprintln!("uploading {name} ({} bytes)", bytes.len());
     github.upload(release, name, bytes).await
-}
-
-/// Fills in the digest of uploaded assets GitHub reports none for, by downloading them.
-async fn with_digests(github: &GitHub, mut release: RemoteRelease) -> anyhow::Result<RemoteRelease> {
-    for asset in release.assets.iter_mut().filter(|a| a.sha256.is_none() && a.state == "uploaded") {
-        let bytes = github.download_asset(&asset.url).await?;
-        asset.sha256 = Some(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)));
-    }
-    Ok(release)
 }
 
 /// The CHANGELOG section of this version (validation made sure it exists).

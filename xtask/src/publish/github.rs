@@ -306,6 +306,16 @@ impl GitHub {
         Ok(response.bytes().await?.to_vec())
     }
 
+    /// Fills in the digest of uploaded assets GitHub reports none for (older assets), by
+    /// downloading them.
+    pub async fn fill_digests(&self, mut release: RemoteRelease) -> anyhow::Result<RemoteRelease> {
+        for asset in release.assets.iter_mut().filter(|a| a.sha256.is_none() && a.state == "uploaded") {
+            let bytes = self.download_asset(&asset.url).await?;
+            asset.sha256 = Some(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)));
+        }
+        Ok(release)
+    }
+
     fn authorization(&self) -> anyhow::Result<reqwest::header::HeaderValue> {
         let mut auth = reqwest::header::HeaderValue::from_str(&format!("Bearer {}", self.token))
             .map_err(|_| format_err!("GITHUB_TOKEN holds characters a header cannot carry"))?;

@@ -289,6 +289,12 @@ fn auth_validation_and_faults() {
     assert_eq!(log.iter().filter(|r| r.status == 0).count(), 1);
     let writes = log.iter().filter(|r| ["POST", "PATCH", "PUT", "DELETE"].contains(&r.method.as_str())).count();
     assert_eq!((fake.writes(), writes), (6, 6));
+    let (api, uploads) = (fake.api_url(), fake.upload_url());
+    drop(fake);
+    for url in [api, uploads] {
+        let address = url.trim_start_matches("http://");
+        assert!(std::net::TcpStream::connect(address).is_err(), "{url} still serves after drop");
+    }
 }
 
 async fn send_json(api: &str, method: &str, path: &str, body: Value) -> (u16, Value) {

@@ -3,6 +3,7 @@
 
 use crate::support::{RegistryServer, TestRepo, bare_remote, git_in, peers};
 use xtask::config::parse_registry_base;
+use xtask::dev::github::{GithubFake, Options, SeedRelease};
 use xtask::helm::{archive, oci};
 use xtask::publish::registry::{Credentials, Registry};
 
@@ -19,13 +20,17 @@ fn dry_run_compares_with_what_is_published_and_writes_nothing() {
     let server = RegistryServer::start(&[]).unwrap();
     let remote = bare_remote(repo.root.parent().unwrap());
     let registry_base = format!("http://{}/acme", server.host());
+    let github = GithubFake::start(Options::default()).unwrap();
+    let (api, token) = (github.api_url(), Options::default().token);
     let env = [
-        ("GITHUB_TOKEN", "dummy-token"),
+        ("GITHUB_TOKEN", token.as_str()),
+        ("GITHUB_API_URL", api.as_str()),
+        ("GITHUB_SERVER_URL", api.as_str()),
         ("LAMINA_REGISTRY", registry_base.as_str()),
         ("LAMINA_PAGES_REMOTE", remote.to_str().unwrap()),
     ];
     let first = repo.xtask_env(&["dry-run", "--builder", "buildah"], &env).ok();
-    for what in ["image tag", "chart oci://", "index entry demo 0.2.0"] {
+    for what in ["image tag", "chart oci://", "index entry demo 0.2.0", "asset demo-0.2.0.tgz", "asset SHA256SUMS"] {
         assert!(line(&first.stdout, what).trim_start().starts_with("create"), "{}", first.stdout);
     }
 
@@ -68,5 +73,39 @@ fn dry_run_compares_with_what_is_published_and_writes_nothing() {
     assert_eq!(server.requests("PUT", "/"), writes, "dry-run wrote nothing to the registry");
     assert_eq!(server.requests("POST", "/"), posts, "nor started an upload");
     assert_eq!(git_in(&remote, &["rev-parse", "gh-pages"]), tip, "nor pushed to the Pages branch");
-    assert!(!format!("{}{}", third.stdout, third.stderr).contains("dummy-token"));
+    assert_eq!(github.writes(), 0, "nor wrote to GitHub");
+    assert!(!format!("{}{}", third.stdout, third.stderr).contains(&token));
+}
+
+#[test]
+fn dry_run_shows_what_would_happen_to_each_release_asset() {
+    if peers("the GitHub fake").is_none() {
+        return;
+    }
+    let repo = TestRepo::fixture("minimal");
+    let github = GithubFake::start(Options::default()).unwrap();
+    let (api, token) = (github.api_url(), Options::default().token);
+    let server = RegistryServer::start(&[]).unwrap();
+    let (registry, pages) = (format!("http://{}/acme", server.host()), bare_remote(repo.root.parent().unwrap()));
+    let env = [
+        ("GITHUB_TOKEN", token.as_str()),
+        ("GITHUB_API_URL", api.as_str()),
+        ("GITHUB_SERVER_URL", api.as_str()),
+        ("LAMINA_REGISTRY", registry.as_str()),
+        ("LAMINA_PAGES_REMOTE", pages.to_str().unwrap()),
+    ];
+    repo.xtask_env(&["dry-run", "--builder", "none"], &env).ok();
+    let sums = std::fs::read(repo.out("0.2.0").join("SHA256SUMS")).unwrap();
+    github.seed(SeedRelease {
+        tag_name: "v0.2.0".into(),
+        draft: true,
+        assets: vec![("SHA256SUMS".into(), sums), ("demo-0.2.0.tgz".into(), b"other".to_vec())],
+        starter_assets: vec!["demo-k8s-0.2.0.tar.gz".into()],
+    });
+    let run = repo.xtask_env(&["dry-run", "--builder", "none"], &env).ok();
+    assert!(line(&run.stdout, "asset SHA256SUMS").trim_start().starts_with("keep"), "{}", run.stdout);
+    assert!(line(&run.stdout, "asset demo-0.2.0.tgz").trim_start().starts_with("replace"), "{}", run.stdout);
+    assert!(line(&run.stdout, "asset demo-k8s-0.2.0.tar.gz").contains("half-uploaded"), "{}", run.stdout);
+    assert!(line(&run.stdout, "asset release-manifest.json").trim_start().starts_with("create"), "{}", run.stdout);
+    assert_eq!(github.writes(), 0);
 }

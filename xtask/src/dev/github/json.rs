@@ -5,6 +5,7 @@
 use super::state::{AssetRecord, ReleaseRecord, State, timestamp};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use std::fmt::Write as _;
 
 /// The account that owns every release and upload.
 const ACTOR: &str = "lamina-bot";
@@ -217,7 +218,7 @@ pub fn encode(text: &str) -> String {
         if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
             out.push(byte as char);
         } else {
-            out.push_str(&format!("%{byte:02X}"));
+            let _ = write!(out, "%{byte:02X}");
         }
     }
     out
