@@ -91,8 +91,10 @@ pub fn dry_run(sh: &Shell, root: &Path, args: DryRunArgs) -> anyhow::Result<Exit
     }
     report::github::write(plan, &built, "dry run", None)?;
     // With credentials present, read (never write) what is published and compare.
-    let remote = crate::env::var(crate::env::GITHUB_TOKEN)
-        .map(|token| crate::remote::compare_all(sh, plan, &built, &p.settings, &p.ws.config.pages_branch, &token).map_err(|e| format!("{e:#}")));
+    let remote = crate::env::var(crate::env::GITHUB_TOKEN).map(|token| {
+        crate::remote::compare_all(sh, plan, &built, &p.settings, &p.ws.config.pages_branch, &token)
+            .map_err(|e| format!("{e:#}"))
+    });
     if args.json {
         let remote = match &remote {
             Some(Ok(c)) => serde_json::to_value(c)?,

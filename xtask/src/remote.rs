@@ -147,7 +147,11 @@ pub async fn release_assets(github: &GitHub, plan: &Plan, built: &Built) -> anyh
     let Some(release) = github.find(&plan.tag).await? else {
         let what = |a: &crate::build::Asset| format!("asset {}", a.name);
         let detail = format!("a new draft release {}", plan.tag);
-        return Ok(built.assets.iter().map(|a| Comparison { what: what(a), action: Action::Create, detail: detail.clone() }).collect());
+        return Ok(built
+            .assets
+            .iter()
+            .map(|a| Comparison { what: what(a), action: Action::Create, detail: detail.clone() })
+            .collect());
     };
     let release = github.fill_digests(release).await?;
     let stage = Stage { draft: release.draft, immutable: release.immutable };

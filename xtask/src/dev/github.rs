@@ -151,6 +151,12 @@ impl GithubFake {
         self.upload_url.clone()
     }
 
+    /// Makes release JSON name `url` as the upload host (e.g. a validating proxy in front of
+    /// [`upload_url`](Self::upload_url)).
+    pub fn advertise_uploads_at(&self, url: &str) {
+        self.state().upload_url = url.trim_end_matches('/').to_owned();
+    }
+
     /// The releases, ordered by id.
     pub fn releases(&self) -> Vec<FakeRelease> {
         self.state().snapshot()

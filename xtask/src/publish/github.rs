@@ -4,8 +4,8 @@
 //! ([`retry`]) wait for rate limits and never repeat a create or an upload blindly.
 //!
 //! Uploads and downloads are plain HTTP requests (reqwest): octocrab's upload percent-encodes
-//! nothing, always sends `application/octet-stream`, re-reads the release first, and prefixes a
-//! path-carrying base URI onto the upload host (reference/github.md §7.2).
+//! nothing, re-reads the release first, and prefixes a path-carrying base URI onto the upload
+//! host (reference/github.md §7.2).
 
 pub mod assets;
 pub mod retry;
@@ -249,7 +249,8 @@ impl GitHub {
             .http
             .post(url)
             .header(reqwest::header::AUTHORIZATION, auth)
-            .header(reqwest::header::CONTENT_TYPE, content_type(name))
+            // The one media type GitHub's OpenAPI description allows for uploads.
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
             .header(reqwest::header::ACCEPT, "application/vnd.github+json")
             .timeout(UPLOAD_TIMEOUT)
             .body(bytes)
@@ -370,17 +371,6 @@ fn asset(a: &Asset) -> RemoteAsset {
 
 fn make_latest(on: bool) -> MakeLatest {
     if on { MakeLatest::True } else { MakeLatest::False }
-}
-
-/// The media type GitHub shows for an asset.
-fn content_type(name: &str) -> &'static str {
-    if name.ends_with(".tgz") || name.ends_with(".tar.gz") {
-        "application/gzip"
-    } else if name.ends_with(".json") {
-        "application/json"
-    } else {
-        "text/plain"
-    }
 }
 
 /// Plain HTTP only to loopback hosts (the token would otherwise cross the network in clear).

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use xtask::dev::github::{Fault, FaultKind, GithubFake, Options, SeedRelease};
 
 /// The same answers through `prism proxy`, validated against GitHub's OpenAPI description.
-mod prism;
+pub mod prism;
 
 pub const OWNER: &str = "acme";
 pub const REPO: &str = "infra-demo";

@@ -298,3 +298,41 @@ fn a_failure_at_each_step_is_finished_by_a_rerun() {
     world.release().ok();
     assert_eq!(world.writes(), published);
 }
+
+/// The whole release with a validating `prism proxy` (GitHub's OpenAPI description) in front of
+/// each host of the fake: every request we send and every answer the fake gives must satisfy
+/// GitHub's own description, or prism answers 422/500 and the release fails.
+#[test]
+fn a_release_through_prism_satisfies_githubs_openapi_description() {
+    use crate::github_fake::{block_on, prism::Prism};
+    let Some(world) = World::new(Options::default()) else {
+        return;
+    };
+    let peers = peers("prism").unwrap();
+    let mut api = Prism::start(&peers, &world.github.api_url());
+    let mut uploads = Prism::start(&peers, &world.github.upload_url());
+    block_on(async {
+        api.wait_ready().await;
+        uploads.wait_ready().await;
+    });
+    let through = [("GITHUB_API_URL", api.url.as_str())];
+
+    // prism 5.14 passes text upload bodies intact but mangles binary ones (it re-encodes them as
+    // UTF-8): the archives land corrupted. The read-back catches that, and nothing is published.
+    world.github.advertise_uploads_at(&uploads.url);
+    let mangled = world.xtask(&["release", "--builder", "buildah"], &through).fails();
+    assert!(mangled.stderr.contains("did not settle"), "{}", mangled.stderr);
+    assert!(!mangled.stderr.contains("sl-violations"), "{}", mangled.stderr);
+    assert!(only_release(&world).draft, "a release whose assets do not read back is never published");
+    let uploaded = world.github.requests().iter().filter(|r| r.upload_host && r.status == 201).count();
+    assert!(uploaded >= 6, "uploads were validated by prism and reached the fake");
+
+    // Uploads straight to the fake, the API still through prism: the rerun repairs the draft.
+    world.github.advertise_uploads_at(&world.github.upload_url());
+    world.xtask(&["release", "--builder", "buildah"], &through).ok();
+    assert_assets_match_build(&world);
+    // A rerun through prism: only reads, all valid.
+    let before = world.writes();
+    world.xtask(&["release", "--builder", "buildah"], &through).ok();
+    assert_eq!(world.writes(), before);
+}

@@ -97,14 +97,14 @@ async fn check(
 }
 
 /// A `prism proxy` process on a free loopback port, killed on drop; its output goes to a file.
-struct Prism {
-    url: String,
+pub struct Prism {
+    pub url: String,
     child: crate::support::KillOnDrop,
     log: tempfile::NamedTempFile,
 }
 
 impl Prism {
-    fn start(peers: &std::path::Path, upstream: &str) -> Prism {
+    pub fn start(peers: &std::path::Path, upstream: &str) -> Prism {
         let prism = peers.join("npm/node_modules/.bin/prism");
         let spec = peers.join("npm").join(xtask::dev::peers::GITHUB_RELEASES_SPEC);
         for path in [&prism, &spec] {
@@ -124,7 +124,7 @@ impl Prism {
     }
 
     /// Polls until prism answers (any status), for at most 60 s.
-    async fn wait_ready(&mut self) {
+    pub async fn wait_ready(&mut self) {
         let (deadline, probe) =
             (Instant::now() + Duration::from_secs(60), format!("{}/repos/o/r/releases/0", self.url));
         while send(&probe, "GET", &[AUTH, ("accept", "application/json")], None).await.is_err() {
