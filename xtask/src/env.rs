@@ -43,6 +43,9 @@ pub const CI: &str = "CI";
 /// Any value turns colour off (<https://no-color.org>).
 pub const NO_COLOR: &str = "NO_COLOR";
 
+/// `dumb` turns progress bars into plain lines.
+pub const TERM: &str = "TERM";
+
 /// Set by `cargo xtask test` for the test binaries: the folder holding the provisioned peers.
 pub const LAMINA_TEST_PEERS: &str = "LAMINA_TEST_PEERS";
 

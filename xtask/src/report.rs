@@ -2,6 +2,7 @@
 //! GitHub Actions annotations when running there.
 
 pub mod github;
+pub mod progress;
 
 use crate::build::Built;
 use crate::diagnostic::Diagnostics;

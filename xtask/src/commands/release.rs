@@ -11,6 +11,7 @@ use crate::publish::github::assets::{self, Action, Stage};
 use crate::publish::github::{Draft, GitHub, RemoteRelease};
 use crate::publish::registry::{Pushed, Registry};
 use crate::remote;
+use crate::report::progress::{Mode, Progress};
 use crate::shell::Shell;
 use crate::verify::{self, Channels};
 use crate::{env, layout, preflight};
@@ -149,11 +150,16 @@ async fn remote_preflight(
 
 /// Images by digest then tags, then OCI charts (steps 3 and 4).
 async fn push_registry(plan: &Plan, out: &Path, registry: &Registry, outcome: &mut Outcome) -> anyhow::Result<()> {
+    let progress = Progress::start(Mode::detect(), "images", plan.images.len() as u64, false);
     for image in &plan.images {
         let layout = layout::read(&out.join("images").join(&image.name))?;
-        eprintln!("pushing image {} ({} blobs)", image.repository, layout.blobs.len());
+        progress.say(&format!("pushing image {} ({} blobs)", image.repository, layout.blobs.len()));
         let pushed = registry.push_image(&image.name, &layout, &image.tags, &plan.version).await?;
-        eprintln!("  {}: {} uploaded, {} mounted", pushed.digest, pushed.uploaded, pushed.mounted);
+        progress.line(&format!(
+            "pushed {}@{}: {} blobs uploaded, {} mounted",
+            image.repository, pushed.digest, pushed.uploaded, pushed.mounted
+        ));
+        progress.advance(1);
         for tag in &image.tags {
             let action = if pushed.tagged.contains(tag) { "created" } else { "kept" };
             note(outcome, format!("image tag {}:{tag}", image.repository), action);
@@ -171,6 +177,7 @@ async fn push_registry(plan: &Plan, out: &Path, registry: &Registry, outcome: &m
         };
         note(outcome, format!("chart oci://{}", chart.oci.as_deref().unwrap_or_default()), action);
     }
+    progress.finish();
     Ok(())
 }
 
@@ -222,13 +229,16 @@ async fn github_release(
                 names.join(", ")
             );
         }
+        let size = |name: &str| built.assets.iter().find(|a| a.name == name).map_or(0, |a| a.size);
+        let total = pending.iter().map(|d| size(&d.name)).sum();
+        let progress = Progress::start(Mode::detect(), "assets", total, true);
         for d in pending {
             let result = match &d.action {
-                Action::Upload => upload(github, &release, out, &d.name).await.map(|()| "uploaded"),
+                Action::Upload => upload(github, &release, out, &d.name, &progress).await.map(|()| "uploaded"),
                 Action::Replace { id, why } => {
-                    eprintln!("replacing `{}` on the draft: {why}", d.name);
+                    progress.line(&format!("replacing `{}` on the draft: {why}", d.name));
                     match github.delete_asset(*id).await {
-                        Ok(()) => upload(github, &release, out, &d.name).await.map(|()| "replaced"),
+                        Ok(()) => upload(github, &release, out, &d.name, &progress).await.map(|()| "replaced"),
                         Err(e) => Err(e),
                     }
                 }
@@ -238,9 +248,11 @@ async fn github_release(
             match result {
                 Ok(action) => note(outcome, format!("asset {}", d.name), action),
                 // The upload may have landed anyway: the next round reads the list and decides.
-                Err(e) => eprintln!("{e:#}\n  reading the release's assets back to see what landed"),
+                Err(e) => progress.line(&format!("{e:#}\n  reading the release's assets back to see what landed")),
             }
+            progress.advance(size(&d.name));
         }
+        progress.finish();
         release = github
             .find(&plan.tag)
             .await?
@@ -260,9 +272,15 @@ async fn github_release(
     Ok(release)
 }
 
-async fn upload(github: &GitHub, release: &RemoteRelease, out: &Path, name: &str) -> anyhow::Result<()> {
+async fn upload(
+    github: &GitHub,
+    release: &RemoteRelease,
+    out: &Path,
+    name: &str,
+    progress: &Progress,
+) -> anyhow::Result<()> {
     let bytes = std::fs::read(out.join(name)).with_context(|| format!("read `{name}`"))?;
-    eprintln!("uploading {name} ({} bytes)", bytes.len());
+    progress.say(&format!("uploading {name} ({} bytes)", bytes.len()));
     github.upload(release, name, bytes).await
 }
 

@@ -336,3 +336,29 @@ fn a_release_through_prism_satisfies_githubs_openapi_description() {
     world.xtask(&["release", "--builder", "buildah"], &through).ok();
     assert_eq!(world.writes(), before);
 }
+
+#[test]
+fn a_published_release_missing_assets_gets_them_unless_it_is_immutable() {
+    for immutable in [false, true] {
+        let Some(world) = World::new(Options { immutable, ..Options::default() }) else {
+            return;
+        };
+        world.xtask(&["dry-run", "--builder", "buildah"], &[]).ok();
+        let sums = std::fs::read(world.repo.out("0.2.0").join("SHA256SUMS")).unwrap();
+        world.github.seed(SeedRelease {
+            tag_name: "v0.2.0".into(),
+            draft: false,
+            assets: vec![("SHA256SUMS".into(), sums)],
+            starter_assets: vec![],
+        });
+        if immutable {
+            let before = world.writes();
+            let run = world.release().fails();
+            assert!(run.stderr.contains("is immutable and lacks `demo-0.2.0.tgz`"), "{}", run.stderr);
+            assert_eq!(world.writes(), before, "refused in preflight, nothing written");
+        } else {
+            world.release().ok();
+            assert_assets_match_build(&world);
+        }
+    }
+}
