@@ -362,3 +362,21 @@ fn a_published_release_missing_assets_gets_them_unless_it_is_immutable() {
         }
     }
 }
+
+#[test]
+fn a_registry_that_dies_mid_push_is_finished_by_a_rerun() {
+    let Some(mut world) = World::new(Options::default()) else {
+        return;
+    };
+    let dying = xtask::dev::registry::Options { die_on: Some("http.request.method=PUT"), ..Default::default() };
+    world.registry = RegistryServer::start_with(tempfile::tempdir().unwrap(), dying).unwrap();
+    let failed = world.release().fails();
+    assert!(failed.stderr.contains("127.0.0.1"), "{}", failed.stderr);
+    assert_eq!(world.github.writes(), 0, "GitHub is not touched before the images are pushed");
+    let spare = RegistryServer::start(&[]).unwrap();
+    world.registry = std::mem::replace(&mut world.registry, spare).restart().unwrap();
+    world.release().ok();
+    assert_assets_match_build(&world);
+    let verified = world.xtask(&["verify"], &[]).ok();
+    assert!(!verified.stdout.contains("FAIL"), "{}", verified.stdout);
+}
