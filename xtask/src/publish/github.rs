@@ -108,27 +108,12 @@ impl GitHub {
 
     /// The one release (draft or published) for `tag`, found by listing every page.
     pub async fn find(&self, tag: &str) -> anyhow::Result<Option<RemoteRelease>> {
-        let mut found: Vec<Release> = Vec::new();
-        for page in 1u32.. {
-            let listed = retry::retry("list releases", || async {
-                self.octo
-                    .repos(&self.owner, &self.repo)
-                    .releases()
-                    .list()
-                    .per_page(100)
-                    .page(page)
-                    .send()
-                    .await
-                    .map_err(failure)
+        let releases = self
+            .all_pages("list releases", |page| async move {
+                self.octo.repos(&self.owner, &self.repo).releases().list().per_page(100).page(page).send().await
             })
-            .await
-            .map_err(|e| self.explain(e))?;
-            let last = listed.next.is_none() || listed.items.is_empty();
-            found.extend(listed.items.into_iter().filter(|r| r.tag_name == tag));
-            if last || page >= 1000 {
-                break;
-            }
-        }
+            .await?;
+        let mut found: Vec<Release> = releases.into_iter().filter(|r| r.tag_name == tag).collect();
         match found.len() {
             0 => Ok(None),
             1 => Ok(Some(self.with_assets(found.remove(0)).await?)),
@@ -142,27 +127,13 @@ impl GitHub {
 
     /// A release with every page of its assets (the embedded list may be cut short).
     async fn with_assets(&self, release: Release) -> anyhow::Result<RemoteRelease> {
-        let mut assets = Vec::new();
-        for page in 1u32..1000 {
-            let listed = retry::retry("list release assets", || async {
-                self.octo
-                    .repos(&self.owner, &self.repo)
-                    .releases()
-                    .assets(release.id.0)
-                    .per_page(100)
-                    .page(page)
-                    .send()
-                    .await
-                    .map_err(failure)
+        let id = release.id.0;
+        let assets = self
+            .all_pages("list release assets", |page| async move {
+                self.octo.repos(&self.owner, &self.repo).releases().assets(id).per_page(100).page(page).send().await
             })
-            .await
-            .map_err(|e| self.explain(e))?;
-            let last = listed.next.is_none() || listed.items.is_empty();
-            assets.extend(listed.items.iter().map(asset));
-            if last {
-                break;
-            }
-        }
+            .await?;
+        let assets = assets.iter().map(asset).collect();
         Ok(RemoteRelease {
             id: release.id.0,
             tag: release.tag_name,
@@ -172,6 +143,26 @@ impl GitHub {
             upload_url: release.upload_url,
             assets,
         })
+    }
+
+    /// Every item of a paginated list, each page read with retries (at most 1,000 pages).
+    async fn all_pages<T, F, Fut>(&self, what: &str, page_of: F) -> anyhow::Result<Vec<T>>
+    where
+        F: Fn(u32) -> Fut,
+        Fut: std::future::Future<Output = octocrab::Result<octocrab::Page<T>>>,
+    {
+        let mut items = Vec::new();
+        for page in 1u32..=1000 {
+            let listed = retry::retry(what, || async { page_of(page).await.map_err(failure) })
+                .await
+                .map_err(|e| self.explain(e))?;
+            let last = listed.next.is_none() || listed.items.is_empty();
+            items.extend(listed.items);
+            if last {
+                break;
+            }
+        }
+        Ok(items)
     }
 
     /// Creates the draft. A create that errors may still have landed: the draft is then looked
