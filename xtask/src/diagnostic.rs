@@ -34,10 +34,13 @@ impl Diagnostic {
         if let Some(help) = &self.help {
             text.push_str(&format!(" (help: {help})"));
         }
-        // Workflow commands end at a newline; `%` must be escaped first.
-        let text = text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
-        format!("::error file={}{line}::{text}", self.file)
+        format!("::error file={}{line}::{}", self.file, escape(&text))
     }
+}
+
+/// Text for a workflow command: it ends at a newline, and `%` must be escaped first.
+pub fn escape(text: &str) -> String {
+    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
 }
 
 impl fmt::Display for Diagnostic {

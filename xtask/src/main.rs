@@ -18,7 +18,7 @@ fn main() -> ExitCode {
                 xtask::report::diagnostics(diags);
                 return ExitCode::from(1);
             }
-            eprintln!("error: {err:#}");
+            xtask::report::error(&err);
             ExitCode::from(1)
         }
     }

@@ -18,6 +18,14 @@ pub fn diagnostics(diags: &Diagnostics) {
     eprintln!("{diags}");
 }
 
+/// Prints a failure on stderr, and as one workflow annotation inside GitHub Actions.
+pub fn error(err: &anyhow::Error) {
+    if env::flag(env::GITHUB_ACTIONS) {
+        println!("::error title=cargo xtask::{}", crate::diagnostic::escape(&format!("{err:#}")));
+    }
+    eprintln!("error: {err:#}");
+}
+
 /// The table of built assets and images, for people.
 pub fn built(built: &Built, out_dir: &str) -> String {
     let mut out = format!("built into {out_dir}/\n");

@@ -174,9 +174,13 @@ fn a_release_publishes_every_channel_and_a_rerun_writes_nothing() {
 
     // The rerun of a finished release writes nothing anywhere and says so.
     let before = world.writes();
-    let second = world.release().ok();
+    let second = world.xtask(&["release", "--builder", "buildah", "--json"], &[]).ok();
     assert_eq!(world.writes(), before, "a no-op rerun wrote something:\n{}", second.stderr);
-    assert!(second.stdout.contains("kept"), "{}", second.stdout);
+    let result: serde_json::Value = serde_json::from_str(&second.stdout).unwrap();
+    let effects = result["effects"].as_array().unwrap();
+    assert!(effects.iter().all(|e| e["action"] == "kept"), "{effects:#?}");
+    assert!(effects.iter().any(|e| e["what"] == "release v0.2.0"), "{effects:#?}");
+    assert!(result["verified"].as_array().unwrap().iter().all(|c| c["ok"] == true));
 
     // `verify` reads it all back independently.
     let verified = world.xtask(&["verify"], &[]).ok();
@@ -199,9 +203,11 @@ fn a_published_release_with_other_content_is_refused_before_any_write() {
         starter_assets: vec![],
     });
     let before = world.writes();
-    let run = world.release().fails();
+    let run = world.xtask(&["release", "--builder", "buildah"], &[("GITHUB_ACTIONS", "true")]).fails();
     assert!(run.stderr.contains("preflight failed"), "{}", run.stderr);
     assert!(run.stderr.contains("different `demo-0.2.0.tgz`") && run.stderr.contains("bump"), "{}", run.stderr);
+    let annotation = run.stdout.lines().find(|l| l.starts_with("::error title=cargo xtask::")).unwrap_or_default();
+    assert!(annotation.contains("different `demo-0.2.0.tgz`") && !annotation.contains('\n'), "{}", run.stdout);
     assert_eq!(world.writes(), before, "nothing was written anywhere");
 }
 
