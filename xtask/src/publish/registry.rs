@@ -368,10 +368,18 @@ fn explain(e: OciDistributionError, reference: &Reference) -> anyhow::Error {
                 crate::env::LAMINA_REGISTRY_PASSWORD
             )
         }
-        OciDistributionError::RequestError(_) => anyhow::format_err!(
-            "cannot reach the registry `{registry}`: {e}\n\nhint: check {} and the network",
-            crate::env::LAMINA_REGISTRY
-        ),
+        OciDistributionError::RequestError(inner) => {
+            // The innermost cause says why (refused, certificate), the outer ones only where.
+            let mut cause: &dyn std::error::Error = inner;
+            while let Some(next) = cause.source() {
+                cause = next;
+            }
+            anyhow::format_err!(
+                "cannot reach the registry `{registry}`: {cause}\n\nhint: check {} and the network; for a private CA, point {} at its certificate",
+                crate::env::LAMINA_REGISTRY,
+                crate::env::SSL_CERT_FILE
+            )
+        }
         _ => anyhow::format_err!("registry `{registry}`: {e}"),
     }
 }

@@ -369,7 +369,7 @@ fn bearer_token_exchange_like_ghcr() {
 /// A registry behind TLS with a private CA: refused without the CA, pushed with it.
 #[test]
 fn a_private_ca_is_trusted_only_when_given() {
-    let Some((_repo, dir)) = built() else { return };
+    let Some((repo, dir)) = built() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();
     let openssl = |args: &[&str]| {
@@ -437,6 +437,33 @@ fn a_private_ca_is_trusted_only_when_given() {
     assert_eq!(push(&trusted, &image, &["0.2.0"]).unwrap().digest, image.root.digest);
     let err = Registry::with_roots(&base, &Credentials::default(), &[t.join("ext.cnf")]).err().unwrap().to_string();
     assert!(err.contains("holds no PEM certificate"), "{err}");
+
+    // The commands take the CA from SSL_CERT_FILE: dry-run reads the registry's tags over TLS.
+    let github = xtask::dev::github::GithubFake::start(Default::default()).unwrap();
+    let (api, registry) = (github.api_url(), format!("{}/acme", server.host()));
+    let pages = crate::support::bare_remote(t);
+    let ca = t.join("ca.crt");
+    let mut env = vec![
+        ("GITHUB_TOKEN", "test-token"),
+        ("GITHUB_API_URL", api.as_str()),
+        ("GITHUB_SERVER_URL", api.as_str()),
+        ("LAMINA_REGISTRY", registry.as_str()),
+        ("LAMINA_PAGES_REMOTE", pages.to_str().unwrap()),
+    ];
+    let untrusted = repo.xtask_env(&["dry-run", "--builder", "buildah"], &env).ok();
+    assert!(
+        untrusted.stdout.contains("remote state not read") && untrusted.stdout.contains("certificate"),
+        "{}",
+        untrusted.stdout
+    );
+    env.push(("SSL_CERT_FILE", ca.to_str().unwrap()));
+    let trusted = repo.xtask_env(&["dry-run", "--builder", "buildah"], &env).ok();
+    // The tags were read over TLS (the version tag holds the image pushed above, built with
+    // another GITHUB_SERVER_URL in its source annotation, so it would be refused).
+    let line = trusted.stdout.lines().find(|l| l.contains("acme/hello:0.2.0 ")).unwrap_or_default();
+    assert!(line.trim_start().starts_with("refuse"), "{}", trusted.stdout);
+    let line = trusted.stdout.lines().find(|l| l.contains("acme/hello:latest")).unwrap_or_default();
+    assert!(line.trim_start().starts_with("create"), "{}", trusted.stdout);
 }
 
 /// A BuildKit-style index with an attestation manifest (platform unknown/unknown, in-toto layer)
