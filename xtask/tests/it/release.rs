@@ -263,8 +263,13 @@ fn uploads_that_fail_half_way_or_land_with_an_error_converge_in_one_run() {
     world.github.inject(fault("POST", "name=SHA256SUMS", FaultKind::LandThen502, 1));
     world.github.inject(fault("POST", "/releases", FaultKind::LandThen502, 1));
     world.github.inject(fault("GET", "/releases?", FaultKind::RetryAfter { status: 429, seconds: 1 }, 1));
+    world.github.inject(fault("GET", "/assets?", FaultKind::RetryAfter { status: 403, seconds: 1 }, 1));
+    world.github.inject(fault("GET", "/repos/acme/infra-demo", FaultKind::RateLimitReset { seconds: 1 }, 1));
+    world.github.inject(fault("GET", "/releases?", FaultKind::Status(503), 1));
     let run = world.release().ok();
-    assert!(run.stderr.contains("waiting 1 s"), "the rate-limit wait is shown:\n{}", run.stderr);
+    assert!(run.stderr.contains("secondary rate limit (retry-after) on list releases; waiting 1 s"), "{}", run.stderr);
+    assert!(run.stderr.contains("primary rate limit exhausted on read the repository; waiting"), "{}", run.stderr);
+    assert!(run.stderr.contains("HTTP 503"), "{}", run.stderr);
     assert_assets_match_build(&world);
 }
 
@@ -303,6 +308,22 @@ fn a_failure_at_each_step_is_finished_by_a_rerun() {
     // A rerun after everything landed changes nothing.
     world.release().ok();
     assert_eq!(world.writes(), published);
+
+    // Someone rewrites the index entry's digest: `verify` names it and fails.
+    let checkout = world.repo.root.parent().unwrap().join("pages-checkout");
+    git_in(
+        world.repo.root.parent().unwrap(),
+        &["clone", "-q", "-b", "gh-pages", world.pages.to_str().unwrap(), "pages-checkout"],
+    );
+    let index = std::fs::read_to_string(checkout.join("index.yaml")).unwrap();
+    let digest = xtask::build::sha256_file(&world.repo.out("0.2.0").join("demo-0.2.0.tgz")).unwrap().0;
+    std::fs::write(checkout.join("index.yaml"), index.replace(&digest, &"0".repeat(64))).unwrap();
+    git_in(&checkout, &["commit", "-qam", "tamper"]);
+    git_in(&checkout, &["push", "-q", "origin", "gh-pages"]);
+    let verified = world.xtask(&["verify"], &[]).fails();
+    let line = verified.stdout.lines().find(|l| l.contains("index entry demo 0.2.0")).unwrap_or_default();
+    assert!(line.contains("FAIL"), "{}", verified.stdout);
+    assert!(verified.stderr.contains("1 of") && verified.stderr.contains("checks failed"), "{}", verified.stderr);
 }
 
 /// The whole release with a validating `prism proxy` (GitHub's OpenAPI description) in front of
