@@ -25,12 +25,12 @@ pub fn no_op_rerun(sh: &Shell, root: &Path, runs: usize) -> anyhow::Result<Durat
         ("GIT_COMMITTER_EMAIL", "bench@example.com"),
     ]
     .map(|(k, v)| sh.push_env(k, v));
-    cmd!(sh, "git init -q -b main").run()?;
-    cmd!(sh, "git add -A").run()?;
-    cmd!(sh, "git commit -q -m fixture").run()?;
-    cmd!(sh, "git tag v0.2.0").run()?;
+    cmd!(sh, "git init -q -b main").quiet().run()?;
+    cmd!(sh, "git add -A").quiet().run()?;
+    cmd!(sh, "git commit -q -m fixture").quiet().run()?;
+    cmd!(sh, "git tag v0.2.0").quiet().run()?;
     let pages = tmp.path().join("pages.git");
-    cmd!(sh, "git init -q --bare {pages}").run()?;
+    cmd!(sh, "git init -q --bare {pages}").quiet().run()?;
 
     let registry = LocalRegistry::start(&[])?;
     let github = GithubFake::start(Options::default())?;
