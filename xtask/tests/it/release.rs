@@ -261,6 +261,7 @@ fn uploads_that_fail_half_way_or_land_with_an_error_converge_in_one_run() {
     };
     world.github.inject(fault("POST", "name=demo-0.2.0.tgz", FaultKind::Starter502, 1));
     world.github.inject(fault("POST", "name=SHA256SUMS", FaultKind::LandThen502, 1));
+    world.github.inject(fault("POST", "name=demo-k8s-0.2.0.tar.gz", FaultKind::Cut, 1));
     world.github.inject(fault("POST", "/releases", FaultKind::LandThen502, 1));
     world.github.inject(fault("GET", "/releases?", FaultKind::RetryAfter { status: 429, seconds: 1 }, 1));
     world.github.inject(fault("GET", "/assets?", FaultKind::RetryAfter { status: 403, seconds: 1 }, 1));
