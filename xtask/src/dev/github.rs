@@ -12,7 +12,7 @@ mod state;
 
 use anyhow::Context;
 use state::State;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 /// How the fake behaves; `Default` is `acme/infra-demo`, token `test-token`, mutable, push access.
 #[derive(Debug, Clone)]
@@ -113,11 +113,16 @@ pub enum FaultKind {
     LandThen502,
     /// Uploads only: an empty asset in state `starter` is stored, then 502 is answered.
     Starter502,
+    /// No answer until the fake stops (the client is expected to be killed meanwhile); logged
+    /// with status 0 as it arrives, so [`GithubFake::wait_for`] sees it.
+    Hang,
 }
 
 /// The running fake: two HTTP servers on one background thread.
 pub struct GithubFake {
     shared: Arc<Mutex<State>>,
+    /// Notified whenever a request is logged.
+    logged: Arc<Condvar>,
     api_url: String,
     upload_url: String,
     stop: Option<server::Stop>,
@@ -137,8 +142,9 @@ impl GithubFake {
         let api_url = format!("http://{}", api.local_addr()?);
         let upload_url = format!("http://{}", upload.local_addr()?);
         let shared = Arc::new(Mutex::new(State::new(options, owner, repo, api_url.clone(), upload_url.clone())));
-        let stop = server::spawn(shared.clone(), api, upload)?;
-        Ok(GithubFake { shared, api_url, upload_url, stop: Some(stop) })
+        let logged = Arc::new(Condvar::new());
+        let stop = server::spawn(shared.clone(), logged.clone(), api, upload)?;
+        Ok(GithubFake { shared, logged, api_url, upload_url, stop: Some(stop) })
     }
 
     /// `http://127.0.0.1:PORT`, no trailing slash; also serves browser downloads.
@@ -170,6 +176,15 @@ impl GithubFake {
     /// Every request so far, in order.
     pub fn requests(&self) -> Vec<Request> {
         self.state().log.clone()
+    }
+
+    /// Blocks until a logged request satisfies `wanted`, at most `timeout`; false on timeout.
+    pub fn wait_for(&self, wanted: impl Fn(&Request) -> bool, timeout: std::time::Duration) -> bool {
+        let (state, _) = self
+            .logged
+            .wait_timeout_while(self.state(), timeout, |s| !s.log.iter().any(&wanted))
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        state.log.iter().any(&wanted)
     }
 
     /// Queues a fault.

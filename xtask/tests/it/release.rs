@@ -408,3 +408,30 @@ fn a_registry_that_dies_mid_push_is_finished_by_a_rerun() {
     let verified = world.xtask(&["verify"], &[]).ok();
     assert!(!verified.stdout.contains("FAIL"), "{}", verified.stdout);
 }
+
+/// `kill -9` in the middle of the uploads (the fake holds one upload open until the process is
+/// gone): the rerun reuses the draft, finishes the assets and publishes.
+#[test]
+fn a_release_killed_mid_upload_is_finished_by_a_rerun() {
+    let Some(world) = World::new(Options::default()) else {
+        return;
+    };
+    world.github.inject(fault("POST", "name=demo-compose-0.2.0.tar.gz", FaultKind::Hang, 1));
+    let env = world.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut child = crate::support::xtask_command(&world.repo.root, &["release", "--builder", "buildah"], &env)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let arrived =
+        world.github.wait_for(|r| r.path_and_query.contains("name=demo-compose"), std::time::Duration::from_secs(120));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(arrived, "the release never reached the held upload");
+    let release = only_release(&world);
+    assert!(release.draft && !release.assets.is_empty(), "killed as a draft with some assets: {release:#?}");
+    world.release().ok();
+    assert_assets_match_build(&world);
+    world.xtask(&["verify"], &[]).ok();
+}

@@ -97,6 +97,17 @@ impl TestRepo {
     }
 }
 
+/// `cargo xtask ARGS` on `dir` with only `env` from interface.md's variables, not started yet.
+pub fn xtask_command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    cmd.arg("-C").arg(dir).args(args).current_dir(dir);
+    for var in CLEARED {
+        cmd.env_remove(var);
+    }
+    cmd.envs(GIT_ENV.iter().copied()).envs(env.iter().copied());
+    cmd
+}
+
 /// The result of one run of the binary.
 pub struct Run {
     pub code: i32,
@@ -119,13 +130,7 @@ impl Run {
 }
 
 pub fn xtask_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
-    cmd.arg("-C").arg(dir).args(args).current_dir(dir);
-    for var in CLEARED {
-        cmd.env_remove(var);
-    }
-    cmd.envs(GIT_ENV.iter().copied()).envs(env.iter().copied());
-    let out: Output = cmd.output().unwrap();
+    let out: Output = xtask_command(dir, args, env).output().unwrap();
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

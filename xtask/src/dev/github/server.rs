@@ -10,7 +10,7 @@ use axum::response::Response;
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -34,11 +34,14 @@ impl Stop {
 #[derive(Clone)]
 struct Host {
     shared: Arc<Mutex<State>>,
+    logged: Arc<Condvar>,
+    stopped: tokio::sync::watch::Receiver<bool>,
     upload: bool,
 }
 
 pub fn spawn(
     shared: Arc<Mutex<State>>,
+    logged: Arc<Condvar>,
     api: std::net::TcpListener,
     upload: std::net::TcpListener,
 ) -> anyhow::Result<Stop> {
@@ -49,7 +52,7 @@ pub fn spawn(
     let thread = std::thread::Builder::new().name("github-fake".to_owned()).spawn(move || {
         runtime.block_on(async move {
             let serve = |listener: std::net::TcpListener, upload: bool| {
-                let host = Host { shared: shared.clone(), upload };
+                let host = Host { shared: shared.clone(), logged: logged.clone(), stopped: stopped.clone(), upload };
                 let mut stopped = stopped.clone();
                 async move {
                     let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
@@ -89,7 +92,20 @@ async fn handle(
     let path_and_query = parts.uri.path_and_query().map_or_else(|| parts.uri.path().to_owned(), |p| p.to_string());
     let body = axum::body::to_bytes(body, MAX_BODY).await.unwrap_or_default();
     let incoming = Incoming { method: &method, uri: &parts.uri, headers: &parts.headers, body: &body };
+    match respond(&host, &conn, method.clone(), path_and_query, &incoming) {
+        Some(response) => response,
+        None => {
+            // A `Hang` fault: no answer until the fake stops.
+            let mut stopped = host.stopped.clone();
+            let _ = stopped.wait_for(|s| *s).await;
+            conn.0.store(true, Ordering::SeqCst);
+            Response::new(axum::body::Body::empty())
+        }
+    }
+}
 
+/// The answer to one request, with the log and faults applied; `None` for a `Hang` fault.
+fn respond(host: &Host, conn: &Conn, method: String, path_and_query: String, incoming: &Incoming) -> Option<Response> {
     let mut state = host.shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     state.used += 1;
     if matches!(method.as_str(), "POST" | "PATCH" | "PUT" | "DELETE") {
@@ -97,7 +113,7 @@ async fn handle(
     }
     let is_upload = host.upload && method == "POST";
     let answer = match state.take_fault(&method, &path_and_query, is_upload) {
-        None => routes::dispatch(&mut state, host.upload, &incoming),
+        None => routes::dispatch(&mut state, host.upload, incoming),
         Some(FaultKind::Status(status)) => Answer::error(status, routes::reason(status)),
         Some(FaultKind::RetryAfter { status, seconds }) => Answer::error(status, SECONDARY)
             .doc("https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits")
@@ -109,18 +125,25 @@ async fn handle(
         Some(FaultKind::Cut) => {
             conn.0.store(true, Ordering::SeqCst);
             state.log.push(Request { method, path_and_query, upload_host: host.upload, status: 0 });
-            return Response::new(axum::body::Body::empty());
+            host.logged.notify_all();
+            return Some(Response::new(axum::body::Body::empty()));
+        }
+        Some(FaultKind::Hang) => {
+            state.log.push(Request { method, path_and_query, upload_host: host.upload, status: 0 });
+            host.logged.notify_all();
+            return None;
         }
         Some(FaultKind::LandThen502) => {
-            routes::dispatch(&mut state, host.upload, &incoming);
+            routes::dispatch(&mut state, host.upload, incoming);
             Answer::error(502, "Server Error")
         }
         Some(FaultKind::Starter502) => {
-            super::assets::upload_starter(&mut state, &incoming);
+            super::assets::upload_starter(&mut state, incoming);
             Answer::error(502, "Server Error")
         }
     };
     state.log.push(Request { method, path_and_query, upload_host: host.upload, status: answer.status });
+    host.logged.notify_all();
     let limits = [
         ("x-ratelimit-limit", "5000".to_owned()),
         ("x-ratelimit-remaining", 5000usize.saturating_sub(state.used).to_string()),
@@ -139,7 +162,7 @@ async fn handle(
             response.headers_mut().insert(name, value);
         }
     }
-    response
+    Some(response)
 }
 
 const SECONDARY: &str = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. \
