@@ -164,7 +164,7 @@ pub async fn release_assets(github: &GitHub, plan: &Plan, built: &Built) -> anyh
                 AssetAction::Keep => (Action::Keep, format!("same digest on the {state} release")),
                 AssetAction::Upload => (Action::Create, format!("missing on the {state} release")),
                 AssetAction::Replace { why, .. } => (Action::Replace, why),
-                AssetAction::Remove { .. } => (Action::Replace, "half-uploaded, not planned: deleted".to_owned()),
+                AssetAction::Remove { .. } => (Action::Replace, "not planned: deleted from the draft".to_owned()),
                 AssetAction::Refuse(why) => (Action::Refuse, why.lines().next().unwrap_or_default().to_owned()),
             };
             Comparison { what, action, detail }

@@ -15,7 +15,7 @@ use crate::report::progress::{Mode, Progress};
 use crate::shell::Shell;
 use crate::verify::{self, Channels};
 use crate::{env, layout, preflight};
-use anyhow::{Context, bail, format_err};
+use anyhow::{Context, bail};
 use serde::Serialize;
 use std::path::Path;
 use std::process::ExitCode;
@@ -65,7 +65,12 @@ pub fn release(sh: &Shell, root: &Path, args: ReleaseArgs) -> anyhow::Result<Exi
 
     let archives: Vec<_> = plan.charts.iter().map(|c| out.join(&c.file)).collect();
     if !archives.is_empty() {
-        let (merged, commit) = super::index::merge_archives(sh, &ws.config, &settings, &archives)?;
+        let (merged, commit) = super::index::merge_archives(sh, &ws.config, &settings, &archives).with_context(|| {
+            format!(
+                "the release `{}` is published, but its charts are not in the Helm index yet\n\nhint: fix the cause below, then run `cargo xtask release` again: it only adds the index entries",
+                plan.tag
+            )
+        })?;
         for m in merged {
             let (what, action) = match m {
                 Merged::Added { name, version } => (format!("index entry {name} {version}"), "created"),
@@ -79,7 +84,12 @@ pub fn release(sh: &Shell, root: &Path, args: ReleaseArgs) -> anyhow::Result<Exi
     }
 
     let channels = Channels { sh, github: &github, registry: &registry, settings: &settings, pages_branch: &branch };
-    outcome.verified = runtime.block_on(verify::run(&channels, &plan.tag))?;
+    outcome.verified = runtime.block_on(verify::run(&channels, &plan.tag)).with_context(|| {
+        format!(
+            "the release `{}` is published, but reading it back failed\n\nhint: `cargo xtask verify` checks it again",
+            plan.tag
+        )
+    })?;
     let failed: Vec<&verify::Check> = outcome.verified.iter().filter(|c| !c.ok).collect();
     crate::report::github::write(&plan, &built, "released", Some(&outcome.release_url))?;
     if args.json {
@@ -191,16 +201,17 @@ async fn github_release(
     existing: Option<RemoteRelease>,
     outcome: &mut Outcome,
 ) -> anyhow::Result<RemoteRelease> {
+    let draft = Draft {
+        tag: &plan.tag,
+        commit: &plan.commit,
+        name: &plan.release.name,
+        body,
+        prerelease: plan.prerelease,
+        make_latest: plan.make_latest,
+    };
     let mut release = match existing {
         Some(r) => r,
         None => {
-            let draft = Draft {
-                tag: &plan.tag,
-                name: &plan.release.name,
-                body,
-                prerelease: plan.prerelease,
-                make_latest: plan.make_latest,
-            };
             let r = github.create_draft(&draft).await?;
             note(outcome, format!("release {} (draft)", plan.tag), "created");
             r
@@ -253,19 +264,21 @@ async fn github_release(
             progress.advance(size(&d.name));
         }
         progress.finish();
-        release = github
-            .find(&plan.tag)
-            .await?
-            .ok_or_else(|| format_err!("the release `{}` disappeared while its assets were uploaded", plan.tag))?;
+        release = github.reload(release.id).await.with_context(|| {
+            format!("read the release `{}` back after uploading\n\nhint: run the command again; it continues where this run stopped", plan.tag)
+        })?;
     }
     if release.draft {
         eprintln!("every asset read back with the right digest; publishing {}", plan.tag);
-        github.publish(release.id, plan.make_latest).await?;
+        github.publish(release.id, &draft).await?;
         note(outcome, format!("release {}", plan.tag), "published");
-        release = github
-            .find(&plan.tag)
-            .await?
-            .ok_or_else(|| format_err!("the release `{}` is gone after publishing", plan.tag))?;
+        release = github.reload(release.id).await?;
+        if release.draft {
+            bail!(
+                "GitHub still shows `{}` as a draft after publishing it\n\nhint: run the command again; it publishes the draft it finds",
+                plan.tag
+            );
+        }
     } else {
         note(outcome, format!("release {}", plan.tag), "kept");
     }

@@ -57,6 +57,8 @@ pub struct RemoteAsset {
 #[derive(Debug, Clone)]
 pub struct Draft<'a> {
     pub tag: &'a str,
+    /// The commit the tag must point at (GitHub creates the tag there if it is missing).
+    pub commit: &'a str,
     pub name: &'a str,
     pub body: &'a str,
     pub prerelease: bool,
@@ -165,44 +167,78 @@ impl GitHub {
         Ok(items)
     }
 
-    /// Creates the draft. A create that errors may still have landed: the draft is then looked
-    /// up by listing, never created twice.
+    /// Creates the draft on `draft.commit`. A create that errors may still have landed: the
+    /// releases are read again, and only when the draft is not there is it tried again (after the
+    /// wait a rate limit asks for); it is never created twice.
     pub async fn create_draft(&self, draft: &Draft<'_>) -> anyhow::Result<RemoteRelease> {
-        let releases = self.octo.repos(&self.owner, &self.repo);
-        let created = releases
-            .releases()
-            .create(draft.tag)
-            .name(draft.name)
-            .body(draft.body)
-            .draft(true)
-            .prerelease(draft.prerelease)
-            .make_latest(make_latest(draft.make_latest))
-            .send()
-            .await;
-        match created {
-            Ok(release) => self.with_assets(release).await,
-            Err(e) => {
-                let error = failure(e).error;
-                eprintln!(
-                    "GitHub: creating the draft failed ({error:#}); reading the releases to see whether it landed"
-                );
-                match self.find(draft.tag).await? {
-                    Some(release) => Ok(release),
-                    None => Err(self.explain(error).context(format!("create the draft release `{}`", draft.tag))),
+        for attempt in 1..=retry::ATTEMPTS {
+            let created = self
+                .octo
+                .repos(&self.owner, &self.repo)
+                .releases()
+                .create(draft.tag)
+                .target_commitish(draft.commit)
+                .name(draft.name)
+                .body(draft.body)
+                .draft(true)
+                .prerelease(draft.prerelease)
+                .make_latest(make_latest(draft.make_latest))
+                .send()
+                .await;
+            let failed = match created {
+                Ok(release) => return self.with_assets(release).await,
+                Err(e) => failure(e),
+            };
+            eprintln!(
+                "GitHub: creating the draft failed ({:#}); reading the releases to see whether it landed",
+                failed.error
+            );
+            if let Some(release) = self.find(draft.tag).await? {
+                return Ok(release);
+            }
+            let wait = match &failed.verdict {
+                Verdict::Limited(wait, _) if *wait <= retry::LONGEST_WAIT => *wait,
+                Verdict::Transient(_) => retry::backoff(attempt),
+                _ => {
+                    return Err(self.explain(failed.error).context(format!("create the draft release `{}`", draft.tag)));
                 }
+            };
+            if attempt < retry::ATTEMPTS {
+                eprintln!("GitHub: the draft is not there; creating it again in {} ms", wait.as_millis());
+                tokio::time::sleep(wait).await;
             }
         }
+        bail!(
+            "create the draft release `{}`: gave up after {} attempts\n\nhint: run the command again later",
+            draft.tag,
+            retry::ATTEMPTS
+        )
     }
 
-    /// Publishes the draft, re-sending `make_latest` (GitHub resets it to "true" on any edit).
-    pub async fn publish(&self, id: u64, make: bool) -> anyhow::Result<()> {
+    /// The release again, by id (cheaper than listing every release), with its assets.
+    pub async fn reload(&self, id: u64) -> anyhow::Result<RemoteRelease> {
+        let release = retry::retry("read the release", || async {
+            self.octo.repos(&self.owner, &self.repo).releases().get(id).await.map_err(failure)
+        })
+        .await
+        .map_err(|e| self.explain(e))?;
+        self.with_assets(release).await
+    }
+
+    /// Publishes the draft with the whole desired state (an edit is retried, so it carries
+    /// everything), re-sending `make_latest`: GitHub resets it to "true" on any edit.
+    pub async fn publish(&self, id: u64, draft: &Draft<'_>) -> anyhow::Result<()> {
         retry::retry("publish the release", || async {
             self.octo
                 .repos(&self.owner, &self.repo)
                 .releases()
                 .update(id)
+                .tag_name(draft.tag)
+                .name(draft.name)
+                .body(draft.body)
+                .prerelease(draft.prerelease)
                 .draft(false)
-                .make_latest(make_latest(make))
+                .make_latest(make_latest(draft.make_latest))
                 .send()
                 .await
                 .map_err(failure)
@@ -250,8 +286,25 @@ impl GitHub {
             .map_err(|e| format_err!("upload `{name}`: {}", without_url(&e)))?;
         let status = response.status();
         if !status.is_success() {
+            let verdict = retry::verdict(status.as_u16(), response.headers(), "", 1, now());
             let text = response.text().await.unwrap_or_default();
+            if let Verdict::Limited(wait, why) = &verdict
+                && *wait <= retry::LONGEST_WAIT
+            {
+                // The caller reads the assets again next; first wait as GitHub asks.
+                eprintln!("GitHub: {why} on uploading `{name}`; waiting {} s", wait.as_secs());
+                tokio::time::sleep(*wait).await;
+            }
             bail!("upload `{name}`: GitHub answered {status}: {}", text.trim());
+        }
+        // GitHub renames names it does not like; the plan's names must survive as they are.
+        let stored: serde_json::Value = response.json().await.unwrap_or_default();
+        if let Some(stored) = stored.get("name").and_then(|n| n.as_str())
+            && stored != name
+        {
+            bail!(
+                "GitHub stored `{name}` as `{stored}`\n\nhint: use asset names of letters, digits, `.`, `_` and `-` only; delete `{stored}` from the draft"
+            );
         }
         Ok(())
     }
@@ -315,15 +368,19 @@ impl GitHub {
         Ok(auth)
     }
 
-    /// Adds what to do about an error GitHub gave.
+    /// Adds what to do about an error GitHub gave, from its status.
     fn explain(&self, error: anyhow::Error) -> anyhow::Error {
         let text = format!("{error:#}");
-        let hint = if text.contains("401") || text.contains("Bad credentials") {
+        let hint = if text.contains("answered 401") {
             "GITHUB_TOKEN was not accepted: check that it is current and belongs to this repository"
-        } else if text.contains("404") || text.contains("Not Found") {
-            "the repository was not found with this token: check GITHUB_REPOSITORY (or release.repository) and the token's access"
-        } else if text.contains("403") {
+        } else if text.contains("answered 404") {
+            "the repository or release was not found with this token: check GITHUB_REPOSITORY (or release.repository) and the token's access; creating a release whose commit changes `.github/workflows/` also needs a token allowed to change workflows"
+        } else if text.contains("answered 403") {
             "the token lacks a permission: the workflow needs `permissions: contents: write`"
+        } else if text.contains("answered 422") && text.contains("immutable") {
+            "the release is immutable: its assets and tag cannot change; release a new version (`cargo xtask bump`)"
+        } else if text.contains("answered 422") {
+            "GitHub refused the request as invalid (a tag used by another or a deleted immutable release is one cause); check the release on GitHub"
         } else {
             return error;
         };

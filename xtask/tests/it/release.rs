@@ -243,7 +243,10 @@ fn an_existing_draft_is_reused_and_its_stale_assets_replaced() {
     world.github.seed(SeedRelease {
         tag_name: "v0.2.0".into(),
         draft: true,
-        assets: vec![("SHA256SUMS".into(), b"stale\n".to_vec())],
+        assets: vec![
+            ("SHA256SUMS".into(), b"stale\n".to_vec()),
+            ("lamina-old-0.1.0.tar.gz".into(), b"old plan".to_vec()),
+        ],
         starter_assets: vec!["demo-0.2.0.tgz".into(), "leftover.bin".into()],
     });
     world.release().ok();
@@ -262,6 +265,8 @@ fn uploads_that_fail_half_way_or_land_with_an_error_converge_in_one_run() {
     world.github.inject(fault("POST", "name=demo-0.2.0.tgz", FaultKind::Starter502, 1));
     world.github.inject(fault("POST", "name=SHA256SUMS", FaultKind::LandThen502, 1));
     world.github.inject(fault("POST", "name=demo-k8s-0.2.0.tar.gz", FaultKind::Cut, 1));
+    // The first create fails without landing (created again), the second lands but answers 502.
+    world.github.inject(fault("POST", "/releases", FaultKind::Status(502), 1));
     world.github.inject(fault("POST", "/releases", FaultKind::LandThen502, 1));
     world.github.inject(fault("GET", "/releases?", FaultKind::RetryAfter { status: 429, seconds: 1 }, 1));
     world.github.inject(fault("GET", "/assets?", FaultKind::RetryAfter { status: 403, seconds: 1 }, 1));
@@ -271,6 +276,7 @@ fn uploads_that_fail_half_way_or_land_with_an_error_converge_in_one_run() {
     assert!(run.stderr.contains("secondary rate limit (retry-after) on list releases; waiting 1 s"), "{}", run.stderr);
     assert!(run.stderr.contains("primary rate limit exhausted on read the repository; waiting"), "{}", run.stderr);
     assert!(run.stderr.contains("HTTP 503"), "{}", run.stderr);
+    assert!(run.stderr.contains("the draft is not there; creating it again"), "{}", run.stderr);
     assert_assets_match_build(&world);
 }
 

@@ -12,7 +12,8 @@ pub enum Action {
     Upload,
     /// A draft's asset that is half-uploaded or differs: delete `id`, then upload.
     Replace { id: u64, why: String },
-    /// A draft's half-uploaded asset the plan does not name: delete it.
+    /// A draft's asset the plan does not name (half-uploaded, or from an earlier plan): delete
+    /// it, so the release carries exactly what `SHA256SUMS` lists.
     Remove { id: u64 },
     /// A published release that differs: stop, say what and how to fix it.
     Refuse(String),
@@ -31,7 +32,7 @@ pub struct Stage {
     pub immutable: bool,
 }
 
-/// One decision per planned asset (in plan order), then removals of stray half-uploads.
+/// One decision per planned asset (in plan order), then removals of a draft's other assets.
 /// Remote assets without a digest must have had theirs filled in by downloading them first.
 pub fn decide(local: &[Asset], remote: &[RemoteAsset], stage: Stage, tag: &str) -> Vec<Decision> {
     let mut out = Vec::new();
@@ -70,7 +71,7 @@ pub fn decide(local: &[Asset], remote: &[RemoteAsset], stage: Stage, tag: &str) 
         out.push(Decision { name: asset.name.clone(), action });
     }
     if stage.draft {
-        for r in remote.iter().filter(|r| r.state != "uploaded" && !local.iter().any(|a| a.name == r.name)) {
+        for r in remote.iter().filter(|r| !local.iter().any(|a| a.name == r.name)) {
             out.push(Decision { name: r.name.clone(), action: Action::Remove { id: r.id } });
         }
     }
@@ -121,14 +122,16 @@ mod tests {
     }
 
     #[test]
-    fn draft_removes_stray_half_uploads_only() {
+    fn draft_removes_assets_the_plan_does_not_name() {
         let l = [local("a", "1")];
         let r = [
             remote(10, "a", "uploaded", Some("1")),
             remote(11, "old", "starter", None),
             remote(12, "notes.txt", "uploaded", Some("7")),
         ];
-        assert_eq!(actions(&l, &r, DRAFT), vec![Action::Keep, Action::Remove { id: 11 }]);
+        let removed = vec![Action::Keep, Action::Remove { id: 11 }, Action::Remove { id: 12 }];
+        assert_eq!(actions(&l, &r, DRAFT), removed);
+        assert_eq!(actions(&l, &r[..1], PUBLISHED), vec![Action::Keep], "a published release keeps others' assets");
     }
 
     #[test]

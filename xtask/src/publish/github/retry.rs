@@ -10,6 +10,9 @@ pub const ATTEMPTS: u32 = 6;
 /// The longest single wait we accept for a rate limit; longer ones fail with the reset time.
 pub const LONGEST_WAIT: Duration = Duration::from_secs(15 * 60);
 
+/// The reason given for a secondary limit without a header saying how long to wait.
+const UNTIMED: &str = "secondary rate limit";
+
 /// What an answer means for the next attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -39,8 +42,8 @@ pub fn verdict(status: u16, headers: &http::HeaderMap, message: &str, attempt: u
             }
             if status == 429 || message.to_ascii_lowercase().contains("rate limit") {
                 // No header says how long: at least a minute, growing (GitHub's rule).
-                let wait = 60u64 << (attempt.saturating_sub(1)).min(4);
-                return Verdict::Limited(Duration::from_secs(wait), "secondary rate limit".into());
+                let wait = 60u64 << attempt.saturating_sub(1).min(4);
+                return Verdict::Limited(Duration::from_secs(wait), UNTIMED.into());
             }
             Verdict::Fatal
         }
@@ -85,8 +88,10 @@ where
                 )));
             }
             Verdict::Limited(wait, why) => {
+                // A wait no header fixed grows with every attempt.
+                let wait = if why == UNTIMED { *wait * (1 << (n - 1).min(4)) } else { *wait };
                 eprintln!("GitHub: {why} on {what}; waiting {} s (attempt {n} of {ATTEMPTS})", wait.as_secs());
-                *wait
+                wait
             }
             Verdict::Transient(why) => {
                 let wait = backoff(n);
