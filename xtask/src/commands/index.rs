@@ -8,7 +8,7 @@ use crate::helm::{
     index::{Index, Merged, NewEntry},
 };
 use crate::plan::{download_base, rfc3339};
-use crate::publish::pages::{Change, Pages};
+use crate::publish::pages::{Change, Pages, redact};
 use crate::settings::{RemoteArgs, Settings};
 use crate::shell::{Shell, cmd};
 use anyhow::{Context, bail};
@@ -170,7 +170,7 @@ fn parse(current: Option<&str>, pages: &Pages) -> anyhow::Result<Index> {
     match current {
         None => Ok(Index::empty()),
         Some(text) => Index::parse(text).map_err(|e| {
-            anyhow::format_err!("{e} (branch `{}` of `{}`)\n\nhint: {}", pages.branch, pages.remote, e.help())
+            anyhow::format_err!("{e} (branch `{}` of `{}`)\n\nhint: {}", pages.branch, redact(&pages.remote), e.help())
         }),
     }
 }
@@ -188,7 +188,7 @@ pub fn report(merged: &[Merged]) {
 
 fn finish(pages: &Pages, commit: &Option<String>) {
     match commit {
-        Some(c) => eprintln!("pushed {} to `{}` of `{}`", &c[..12.min(c.len())], pages.branch, pages.remote),
+        Some(c) => eprintln!("pushed {} to `{}` of `{}`", &c[..12.min(c.len())], pages.branch, redact(&pages.remote)),
         None => eprintln!("the index already has every entry: nothing to push"),
     }
 }

@@ -82,19 +82,20 @@ impl Pages<'_> {
         bail!(
             "the Pages branch `{}` of `{}` kept moving: {ATTEMPTS} pushes were rejected\n\nhint: another job is writing the index; run the command again",
             self.branch,
-            self.remote
+            redact(&self.remote)
         )
     }
 
     /// Fetches the branch into the scratch ref; `None` when the remote has no such branch.
     fn fetch(&self, scratch: &Scratch) -> anyhow::Result<Option<String>> {
         let (sh, remote, branch) = (self.sh, &self.remote, format!("refs/heads/{}", self.branch));
+        let shown = redact(remote);
         let listed = cmd!(sh, "git ls-remote --exit-code {remote} {branch}").quiet().ignore_status().output()?;
         match listed.status.code() {
             Some(0) => {}
             Some(2) => return Ok(None),
             _ => bail!(
-                "cannot read the Pages remote `{remote}`: {}\n\nhint: check {} (or the checkout's `origin`) and that this machine can reach it",
+                "cannot read the Pages remote `{shown}`: {}\n\nhint: check {} (or the checkout's `origin`) and that this machine can reach it",
                 last_line(&listed.stderr),
                 crate::env::LAMINA_PAGES_REMOTE
             ),
@@ -105,7 +106,7 @@ impl Pages<'_> {
             .ignore_status()
             .output()?;
         if !fetched.status.success() {
-            bail!("cannot fetch `{branch}` from `{remote}`: {}", last_line(&fetched.stderr));
+            bail!("cannot fetch `{branch}` from `{shown}`: {}", last_line(&fetched.stderr));
         }
         let tip_ref = &scratch.tip_ref;
         Ok(Some(cmd!(sh, "git rev-parse {tip_ref}").quiet().read()?.trim().to_owned()))
@@ -158,6 +159,7 @@ impl Pages<'_> {
     /// server (protected branch, hook, permissions) is an error.
     fn push(&self, commit: &str) -> anyhow::Result<Push> {
         let (sh, remote) = (self.sh, &self.remote);
+        let shown = redact(remote);
         let refspec = format!("{commit}:refs/heads/{}", self.branch);
         let out = cmd!(sh, "git push --porcelain {remote} {refspec}").quiet().ignore_status().output()?;
         let stdout = String::from_utf8_lossy(&out.stdout);
@@ -166,10 +168,10 @@ impl Pages<'_> {
             Some((Some(' ' | '*' | '+' | '='), _)) if out.status.success() => Ok(Push::Landed),
             Some((Some('!'), reason)) if moved(reason) => Ok(Push::Behind(reason.to_owned())),
             Some((Some('!'), reason)) => bail!(
-                "the Pages remote `{remote}` refused the push to `{}`: {reason}\n\nhint: a protected branch or a hook rejects it; allow this job to push to the branch, then run again",
+                "the Pages remote `{shown}` refused the push to `{}`: {reason}\n\nhint: a protected branch or a hook rejects it; allow this job to push to the branch, then run again",
                 self.branch
             ),
-            _ => Err(format_err!("push to the Pages remote `{remote}` failed: {}", last_line(&out.stderr))),
+            _ => Err(format_err!("push to the Pages remote `{shown}` failed: {}", last_line(&out.stderr))),
         }
     }
 }
@@ -244,7 +246,43 @@ fn last_line(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
     let fatal = text.lines().find_map(|l| l.strip_prefix("fatal: "));
     let last = text.lines().rev().find(|l| !l.trim().is_empty());
-    fatal.or(last).unwrap_or("no message").trim().to_owned()
+    redact(fatal.or(last).unwrap_or("no message").trim())
+}
+
+/// `text` with the credentials of every URL in it (`https://user:token@host`) replaced by
+/// `***`, for messages that name a remote.
+pub fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        let end = tail.find(|c: char| c == '/' || c.is_whitespace() || c == '\'' || c == '`').unwrap_or(tail.len());
+        match tail[..end].rfind('@') {
+            Some(i) => {
+                out.push_str("***");
+                rest = &tail[i..];
+            }
+            None => rest = tail,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn credentials_in_urls_are_redacted() {
+        assert_eq!(
+            super::redact("fatal: unable to access 'https://x:ghp_secret@github.com/a/b.git/': 403"),
+            "fatal: unable to access 'https://***@github.com/a/b.git/': 403"
+        );
+        assert_eq!(
+            super::redact("/srv/pages.git and https://github.com/a/b"),
+            "/srv/pages.git and https://github.com/a/b"
+        );
+    }
 }
 
 /// The site's front page: every chart and version, and how to add the repository.
