@@ -270,19 +270,8 @@ pub fn redact(text: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn credentials_in_urls_are_redacted() {
-        assert_eq!(
-            super::redact("fatal: unable to access 'https://x:ghp_secret@github.com/a/b.git/': 403"),
-            "fatal: unable to access 'https://***@github.com/a/b.git/': 403"
-        );
-        assert_eq!(
-            super::redact("/srv/pages.git and https://github.com/a/b"),
-            "/srv/pages.git and https://github.com/a/b"
-        );
-    }
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// The site's front page: every chart and version, and how to add the repository.
@@ -297,6 +286,17 @@ pub fn front_page(index: &Index, url: &str) -> String {
     )
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn credentials_in_urls_are_redacted() {
+        assert_eq!(
+            super::redact("fatal: unable to access 'https://x:ghp_secret@github.com/a/b.git/': 403"),
+            "fatal: unable to access 'https://***@github.com/a/b.git/': 403"
+        );
+        assert_eq!(
+            super::redact("/srv/pages.git and https://github.com/a/b"),
+            "/srv/pages.git and https://github.com/a/b"
+        );
+    }
 }
