@@ -132,12 +132,13 @@ pub enum IndexCommand {
     },
     /// Rebuild index.yaml from the chart assets of every published release.
     ///
-    /// Replaces the index with one made from the archives in DIR (download every release's chart
-    /// assets there), keeping the `created` time of entries that did not change.
+    /// Downloads the chart archives (`*.tgz`) of every published GitHub release (or takes them
+    /// from DIR) and replaces the index with one made from exactly those, keeping the `created`
+    /// time of entries that did not change.
     Rebuild {
-        /// Folder holding every published chart archive.
+        /// Take the chart archives from this folder instead of the published releases.
         #[arg(long, value_name = "DIR")]
-        from: std::path::PathBuf,
+        from: Option<std::path::PathBuf>,
         /// Show the difference without pushing.
         #[arg(long)]
         dry_run: bool,

@@ -61,7 +61,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             commands::index::add(&sh, &root, &archives, dry_run, &remote)
         }
         Command::Index(IndexCommand::Rebuild { from, dry_run, remote }) => {
-            commands::index::rebuild(&sh, &root, &std::path::absolute(from)?, dry_run, &remote)
+            let from = from.map(std::path::absolute).transpose()?;
+            commands::index::rebuild(&sh, &root, from.as_deref(), dry_run, &remote)
         }
         Command::Test(args) => dev::test::run(&sh, &root, args),
         Command::Bench { only } => dev::bench::run(&sh, &root, only.as_deref()),

@@ -79,8 +79,22 @@ fn merged_index(current: Option<&str>, pages: &Pages, entries: &[NewEntry]) -> a
 
 /// Replaces the index with one made from exactly these archives; `created` is kept for entries
 /// that did not change.
-pub fn rebuild(sh: &Shell, root: &Path, from: &Path, dry_run: bool, args: &RemoteArgs) -> anyhow::Result<ExitCode> {
+pub fn rebuild(
+    sh: &Shell,
+    root: &Path,
+    from: Option<&Path>,
+    dry_run: bool,
+    args: &RemoteArgs,
+) -> anyhow::Result<ExitCode> {
     let (config, settings) = load(root, args)?;
+    let downloaded = tempfile::tempdir()?;
+    let from = match from {
+        Some(dir) => dir,
+        None => {
+            download_charts(&settings, downloaded.path())?;
+            downloaded.path()
+        }
+    };
     let mut archives: Vec<PathBuf> = std::fs::read_dir(from)
         .with_context(|| format!("read `{}`", from.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -120,6 +134,25 @@ pub fn rebuild(sh: &Shell, root: &Path, from: &Path, dry_run: bool, args: &Remot
     })?;
     finish(&pages, &updated.commit);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Downloads the `*.tgz` assets of every published release into `into`, through their public
+/// URLs (the token, when present, is used only to list the releases).
+fn download_charts(settings: &Settings, into: &Path) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let _context = runtime.enter();
+    let token = crate::env::var(crate::env::GITHUB_TOKEN).unwrap_or_default();
+    let github = crate::publish::github::GitHub::new(settings, &token)?;
+    runtime.block_on(async {
+        for release in github.published().await? {
+            for asset in release.assets.iter().filter(|a| a.name.ends_with(".tgz") && a.state == "uploaded") {
+                let bytes = github.download(&asset.browser_download_url).await?;
+                eprintln!("downloaded {} from {}", asset.name, release.tag);
+                std::fs::write(into.join(&asset.name), bytes)?;
+            }
+        }
+        anyhow::Ok(())
+    })
 }
 
 fn load(root: &Path, args: &RemoteArgs) -> anyhow::Result<(ReleaseConfig, Settings)> {

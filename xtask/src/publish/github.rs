@@ -110,11 +110,7 @@ impl GitHub {
 
     /// The one release (draft or published) for `tag`, found by listing every page.
     pub async fn find(&self, tag: &str) -> anyhow::Result<Option<RemoteRelease>> {
-        let releases = self
-            .all_pages("list releases", |page| async move {
-                self.octo.repos(&self.owner, &self.repo).releases().list().per_page(100).page(page).send().await
-            })
-            .await?;
+        let releases = self.all_releases().await?;
         let mut found: Vec<Release> = releases.into_iter().filter(|r| r.tag_name == tag).collect();
         match found.len() {
             0 => Ok(None),
@@ -125,6 +121,24 @@ impl GitHub {
                 found.iter().map(|r| r.id.0.to_string()).collect::<Vec<_>>().join(", ")
             ),
         }
+    }
+
+    /// Every release, drafts included (this token can push), by listing every page.
+    async fn all_releases(&self) -> anyhow::Result<Vec<Release>> {
+        self.all_pages("list releases", |page| async move {
+            self.octo.repos(&self.owner, &self.repo).releases().list().per_page(100).page(page).send().await
+        })
+        .await
+    }
+
+    /// Every published release (drafts left out), newest first, with its assets.
+    pub async fn published(&self) -> anyhow::Result<Vec<RemoteRelease>> {
+        let releases = self.all_releases().await?;
+        let mut out = Vec::new();
+        for release in releases.into_iter().filter(|r| !r.draft) {
+            out.push(self.with_assets(release).await?);
+        }
+        Ok(out)
     }
 
     /// A release with every page of its assets (the embedded list may be cut short).
@@ -200,7 +214,9 @@ impl GitHub {
                 Verdict::Limited(wait, _) if *wait <= retry::LONGEST_WAIT => *wait,
                 Verdict::Transient(_) => retry::backoff(attempt),
                 _ => {
-                    return Err(self.explain(failed.error).context(format!("create the draft release `{}`", draft.tag)));
+                    return Err(self
+                        .explain(failed.error)
+                        .context(format!("create the draft release `{}`", draft.tag)));
                 }
             };
             if attempt < retry::ATTEMPTS {

@@ -331,6 +331,12 @@ fn a_failure_at_each_step_is_finished_by_a_rerun() {
     let line = verified.stdout.lines().find(|l| l.contains("index entry demo 0.2.0")).unwrap_or_default();
     assert!(line.contains("FAIL"), "{}", verified.stdout);
     assert!(verified.stderr.contains("1 of") && verified.stderr.contains("checks failed"), "{}", verified.stderr);
+
+    // `index rebuild` makes the index again from the published releases' chart assets.
+    let preview = world.xtask(&["index", "rebuild", "--dry-run"], &[]).ok();
+    assert!(preview.stdout.contains(&format!("+    digest: {digest}")), "{}", preview.stdout);
+    world.xtask(&["index", "rebuild"], &[]).ok();
+    world.xtask(&["verify"], &[]).ok();
 }
 
 /// The whole release with a validating `prism proxy` (GitHub's OpenAPI description) in front of
