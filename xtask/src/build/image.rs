@@ -63,8 +63,14 @@ fn build(
         }
         Builder::Buildx => {
             let platforms = image.platforms.join(",");
-            let dest = format!("type=oci,dest={}.tar,tar=true", layout.display());
-            cmd!(sh, "docker buildx build --platform {platforms} -f {dockerfile} --output {dest} {context}")
+            // Reproducible, so a rerun rebuilds the same digest and the version tag is kept:
+            // layer times rewritten to SOURCE_DATE_EPOCH, and no provenance or SBOM attestation
+            // (they record the build's own time and invocation).
+            let dest = format!("type=oci,dest={}.tar,tar=true,rewrite-timestamp=true", layout.display());
+            cmd!(
+                sh,
+                "docker buildx build --platform {platforms} --provenance=false --sbom=false -f {dockerfile} --output {dest} {context}"
+            )
                 .env("SOURCE_DATE_EPOCH", &epoch)
                 .run()
                 .with_context(|| format!("build image `{}`", image.name))?;
