@@ -447,3 +447,25 @@ fn a_release_killed_mid_upload_is_finished_by_a_rerun() {
     assert_assets_match_build(&world);
     world.xtask(&["verify"], &[]).ok();
 }
+
+#[test]
+fn a_prerelease_is_never_latest() {
+    let Some(world) = World::new(Options::default()) else {
+        return;
+    };
+    world.repo.xtask(&["bump", "0.3.0-rc.1", "--date", "2026-01-16"]).ok();
+    world.repo.commit("0.3.0-rc.1");
+    world.repo.git(&["tag", "v0.3.0-rc.1"]);
+    world.release().ok();
+    let release = world.github.releases().into_iter().find(|r| r.tag_name == "v0.3.0-rc.1").unwrap();
+    assert!(release.prerelease && !release.draft, "{release:#?}");
+    assert_eq!(release.make_latest.as_deref(), Some("false"));
+    let tags = run(
+        Path::new("/usr/bin/skopeo"),
+        &["list-tags", "--tls-verify=false", &format!("docker://{}/acme/hello", world.registry.host())],
+        Path::new("/"),
+        &[],
+    );
+    let tags: serde_json::Value = serde_json::from_str(&tags).unwrap();
+    assert_eq!(tags["Tags"], serde_json::json!(["0.3.0-rc.1"]), "no floating tag moves for a prerelease");
+}
