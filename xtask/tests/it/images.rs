@@ -534,3 +534,33 @@ fn indexes_with_attestation_manifests_are_pushed_whole() {
     let attested = run(&skopeo, &["inspect", "--raw", "--tls-verify=false", &at], Path::new("/"), &[]);
     assert_eq!(attested.as_bytes(), attestation.as_slice());
 }
+
+/// The buildx path, through a `docker` front end that runs the real buildah behind the buildx
+/// command line (no Docker engine runs on this machine): picked by `--builder auto` when docker
+/// answers, given the flags reproducible builds need, and its OCI tar read back as a
+/// two-platform annotated image whose digest repeats.
+#[test]
+fn the_buildx_path_builds_through_a_docker_front_end() {
+    if peers("buildah").is_none() {
+        return;
+    }
+    let repo = TestRepo::fixture("minimal");
+    let shim = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/docker-shim");
+    let log = repo.root.parent().unwrap().join("docker.log");
+    let path = format!("{}:{}", shim.display(), std::env::var("PATH").unwrap_or_default());
+    let env = [("PATH", path.as_str()), ("DOCKER_SHIM_LOG", log.to_str().unwrap())];
+    let first = repo.xtask_env(&["dry-run"], &env).ok();
+    let built = |stdout: &str| stdout.lines().find(|l| l.contains("image hello  sha256:")).map(str::to_owned);
+    let digest = built(&first.stdout).unwrap_or_else(|| panic!("not built:\n{}\n{}", first.stdout, first.stderr));
+    let calls = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        calls.contains("buildx build --platform linux/amd64,linux/arm64 --provenance=false --sbom=false -f "),
+        "{calls}"
+    );
+    assert!(calls.contains(",rewrite-timestamp=true"), "{calls}");
+    let image = layout::read(&repo.out("0.2.0").join("images/hello")).unwrap();
+    assert_eq!(image.children.len(), 2);
+    assert!(String::from_utf8_lossy(&image.root.bytes).contains("org.opencontainers.image.source"));
+    let second = repo.xtask_env(&["dry-run", "--builder", "buildx"], &env).ok();
+    assert_eq!(built(&second.stdout), Some(digest), "a rebuild gives the same digest");
+}
