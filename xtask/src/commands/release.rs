@@ -57,6 +57,10 @@ pub fn release(sh: &Shell, root: &Path, args: ReleaseArgs) -> anyhow::Result<Exi
     // The registry tags and the Pages index, read as `dry-run` reads them.
     let compared = remote::compare(sh, &plan, &built, &settings, &branch);
     let existing = runtime.block_on(remote_preflight(&plan, &built, &github, &registry, compared))?;
+    eprintln!(
+        "preflight passed: the token can write to {}, the registry and the Pages remote answer, nothing published differs",
+        settings.repository
+    );
     let mut outcome = Outcome { version: plan.version.clone(), tag: plan.tag.clone(), ..Outcome::default() };
     runtime.block_on(push_registry(&plan, &out, &registry, &mut outcome))?;
     let body = release_body(root, &plan);
@@ -104,6 +108,7 @@ pub fn release(sh: &Shell, root: &Path, args: ReleaseArgs) -> anyhow::Result<Exi
             verify::render(&failed.into_iter().cloned().collect::<Vec<_>>())
         );
     }
+    eprintln!("{} is published; all {} checks passed", plan.tag, outcome.verified.len());
     Ok(ExitCode::SUCCESS)
 }
 

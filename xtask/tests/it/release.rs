@@ -118,6 +118,10 @@ fn a_release_publishes_every_channel_and_a_rerun_writes_nothing() {
         ],
     );
     let first = first.ok();
+    let mut settings = crate::support::snapshot_settings(Some(&world.repo));
+    settings.add_filter(r"127\.0\.0\.1:\d+", "[host]");
+    settings.add_filter(r"[0-9a-f]{64}", "[sha256]");
+    settings.bind(|| insta::assert_snapshot!("release_first_run", first.stdout));
     assert!(first.stdout.contains("published") && first.stdout.contains("verified:"), "{}", first.stdout);
     assert!(!first.stdout.contains("FAIL"), "{}", first.stdout);
 
