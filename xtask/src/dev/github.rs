@@ -163,6 +163,15 @@ impl GithubFake {
         self.state().upload_url = url.trim_end_matches('/').to_owned();
     }
 
+    /// Serves the API under `api` and uploads under `uploads`, as GitHub Enterprise Server does
+    /// (`/api/v3`, `/api/uploads`): other API and upload paths answer 404, downloads stay where
+    /// they are, and release JSON names the prefixed upload URL.
+    pub fn serve_under(&self, api: &str, uploads: &str) {
+        let mut state = self.state();
+        state.prefixes = (api.to_owned(), uploads.to_owned());
+        state.upload_url = format!("{}{uploads}", self.upload_url);
+    }
+
     /// The releases, ordered by id.
     pub fn releases(&self) -> Vec<FakeRelease> {
         self.state().snapshot()

@@ -473,3 +473,27 @@ fn a_prerelease_is_never_latest() {
     let tags: serde_json::Value = serde_json::from_str(&tags).unwrap();
     assert_eq!(tags["Tags"], serde_json::json!(["0.3.0-rc.1"]), "no floating tag moves for a prerelease");
 }
+
+/// GitHub Enterprise Server serves the API under `/api/v3` and uploads under `/api/uploads`:
+/// setting `GITHUB_API_URL` (and `GITHUB_SERVER_URL`) is enough; uploads go where the release
+/// says, not under the API prefix (octocrab's own upload would prefix them, reference §7.2).
+#[test]
+fn github_enterprise_server_paths_need_only_the_api_url() {
+    let Some(world) = World::new(Options::default()) else {
+        return;
+    };
+    world.github.serve_under("/api/v3", "/api/uploads");
+    let api = format!("{}/api/v3", world.github.api_url());
+    world.xtask(&["release", "--builder", "buildah"], &[("GITHUB_API_URL", api.as_str())]).ok();
+    assert_assets_match_build(&world);
+    let requests = world.github.requests();
+    let unprefixed: Vec<_> = requests
+        .iter()
+        .filter(|r| {
+            r.path_and_query.starts_with("/repos/") || (r.upload_host && !r.path_and_query.starts_with("/api/uploads/"))
+        })
+        .collect();
+    assert!(unprefixed.is_empty(), "{unprefixed:#?}");
+    assert!(requests.iter().any(|r| r.upload_host && r.status == 201));
+    world.xtask(&["verify"], &[("GITHUB_API_URL", api.as_str())]).ok();
+}

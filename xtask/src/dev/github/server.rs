@@ -91,7 +91,11 @@ async fn handle(
     let method = parts.method.as_str().to_owned();
     let path_and_query = parts.uri.path_and_query().map_or_else(|| parts.uri.path().to_owned(), |p| p.to_string());
     let body = axum::body::to_bytes(body, MAX_BODY).await.unwrap_or_default();
-    let incoming = Incoming { method: &method, uri: &parts.uri, headers: &parts.headers, body: &body };
+    let uri = match unprefixed(&host, &parts.uri) {
+        Some(uri) => uri,
+        None => return routes::not_found().into_response(),
+    };
+    let incoming = Incoming { method: &method, uri: &uri, headers: &parts.headers, body: &body };
     match respond(&host, &conn, method.clone(), path_and_query, &incoming) {
         Some(response) => response,
         None => {
@@ -102,6 +106,21 @@ async fn handle(
             Response::new(axum::body::Body::empty())
         }
     }
+}
+
+/// The request's URI without the host's path prefix (see `GithubFake::serve_under`); `None` when
+/// a prefix is set and an API or upload path lacks it. Downloads are served without one.
+fn unprefixed(host: &Host, uri: &axum::http::Uri) -> Option<axum::http::Uri> {
+    let state = host.shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let prefix = if host.upload { &state.prefixes.1 } else { &state.prefixes.0 };
+    let path = uri.path();
+    let download = !host.upload && (path.starts_with("/_storage/") || path.contains("/releases/download/"));
+    if prefix.is_empty() || download {
+        return Some(uri.clone());
+    }
+    let rest = path.strip_prefix(prefix.as_str()).filter(|r| r.starts_with('/'))?;
+    let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    format!("{rest}{query}").parse().ok()
 }
 
 /// The answer to one request, with the log and faults applied; `None` for a `Hang` fault.

@@ -12,6 +12,9 @@ pub struct State {
     pub repo: String,
     pub api_url: String,
     pub upload_url: String,
+    /// Path prefixes the API and upload hosts serve under (GitHub Enterprise Server: `/api/v3`
+    /// and `/api/uploads`); empty on github.com.
+    pub prefixes: (String, String),
     pub releases: BTreeMap<u64, ReleaseRecord>,
     /// Release ids and asset ids come from one counter, so they never collide.
     next_id: u64,
@@ -82,6 +85,7 @@ impl State {
             repo,
             api_url,
             upload_url,
+            prefixes: (String::new(), String::new()),
             releases: BTreeMap::new(),
             next_id: 1,
             latest: None,
