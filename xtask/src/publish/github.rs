@@ -104,7 +104,14 @@ impl GitHub {
                 "the token cannot write to `{}` (no push permission)\n\nhint: give the workflow `permissions: contents: write`, or use a token with write access",
                 self.what()
             ),
-            _ => Ok(()),
+            Some(_) => Ok(()),
+            None => {
+                // App installation tokens (Actions' GITHUB_TOKEN) are not told their permissions.
+                eprintln!(
+                    "note: GitHub does not say whether this token can write releases; the first write will tell (a rerun is safe)"
+                );
+                Ok(())
+            }
         }
     }
 
