@@ -68,4 +68,3 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench { only } => dev::bench::run(&sh, &root, only.as_deref()),
     }
 }
-

@@ -73,4 +73,3 @@ fn release_refuses_a_tag_on_another_commit() {
     let run = repo.xtask_env(&["release", "--builder", "none"], &[("GITHUB_TOKEN", "canary-token-1234")]).fails();
     assert!(run.stderr.contains("the tag `v0.2.0` points at") && run.stderr.contains("not at HEAD"), "{}", run.stderr);
 }
-

@@ -28,10 +28,10 @@ mod oci;
 mod pages;
 /// Terraform validates the provider-free module from its bundle; buildah builds images.
 mod peers;
-/// `dry-run` with credentials: read-only comparison with the registry and the Pages index.
-mod remote;
 /// `release` end to end: registry, Pages remote and the GitHub fake; faults and reruns.
 mod release;
+/// `dry-run` with credentials: read-only comparison with GitHub, the registry and the Pages index.
+mod remote;
 /// Byte-identical artifacts from two clones with different mtimes and umask.
 mod reproducible;
 /// Repository invariants: module docs, documented keys.
