@@ -13,7 +13,7 @@ use crate::plan::{self, Inputs, Plan};
 use crate::settings::{RemoteArgs, Settings};
 use crate::shell::Shell;
 use crate::{bump, report, validate};
-use anyhow::{bail, format_err};
+use anyhow::{Context, bail, format_err};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -92,7 +92,7 @@ pub fn dry_run(sh: &Shell, root: &Path, args: DryRunArgs) -> anyhow::Result<Exit
     report::github::write(plan, &built, "dry run", None)?;
     // With credentials present, read (never write) what is published and compare.
     let remote = crate::env::var(crate::env::GITHUB_TOKEN).map(|token| {
-        crate::remote::compare_all(sh, plan, &built, &p.settings, &p.ws.config.pages_branch, &token)
+        crate::remote::compare(sh, plan, &built, &p.settings, &p.ws.config.pages_branch, Some(&token))
             .map_err(|e| format!("{e:#}"))
     });
     if args.json {
@@ -120,12 +120,19 @@ pub fn dry_run(sh: &Shell, root: &Path, args: DryRunArgs) -> anyhow::Result<Exit
     Ok(ExitCode::SUCCESS)
 }
 
+/// `release.toml` alone (no workspace, no validation of the components) and the settings: enough
+/// for the commands that only read or write remotes (`verify`, `index`).
+fn load(root: &Path, args: &RemoteArgs) -> anyhow::Result<(crate::config::ReleaseConfig, Settings)> {
+    let text = std::fs::read_to_string(root.join(crate::config::FILE))
+        .with_context(|| format!("read `{}`", crate::config::FILE))?;
+    let config = crate::config::parse(&text)?;
+    let settings = Settings::resolve(args, &config)?;
+    Ok((config, settings))
+}
+
 /// Reads a published release back from every channel; fails when any check fails.
 pub fn verify(sh: &Shell, root: &Path, args: VerifyArgs) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(root.join(crate::config::FILE))
-        .map_err(|e| format_err!("read `{}`: {e}", crate::config::FILE))?;
-    let config = crate::config::parse(&text).map_err(anyhow::Error::from)?;
-    let settings = Settings::resolve(&args.remote, &config)?;
+    let (config, settings) = load(root, &args.remote)?;
     let version = args.version.unwrap_or_else(|| config.version.to_string());
     let tag = format!("v{version}");
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;

@@ -3,8 +3,8 @@
 //! tags) or refuse (a published version with other content). Nothing here writes.
 
 use crate::build::Built;
-use crate::helm::{archive, index::Index, oci};
-use crate::plan::{Plan, rfc3339};
+use crate::helm::{archive, index::Index};
+use crate::plan::Plan;
 use crate::publish::github::GitHub;
 use crate::publish::github::assets::{self, Action as AssetAction, Stage};
 use crate::publish::pages::Pages;
@@ -35,34 +35,25 @@ pub struct Comparison {
     pub detail: String,
 }
 
-/// Compares the build with the registry and the Pages index; `Err` when a channel cannot be read.
+/// Compares the build with the Pages index, the registry and, given a GitHub token, the release's
+/// assets; `Err` when a channel cannot be read.
 pub fn compare(
     sh: &Shell,
     plan: &Plan,
     built: &Built,
     settings: &Settings,
     branch: &str,
+    github_token: Option<&str>,
 ) -> anyhow::Result<Vec<Comparison>> {
     let mut out = index(sh, plan, built, settings, branch)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     out.extend(runtime.block_on(registry(plan, built, settings))?);
-    Ok(out)
-}
-
-/// [`compare`] plus the GitHub release's assets, as `dry-run` shows them.
-pub fn compare_all(
-    sh: &Shell,
-    plan: &Plan,
-    built: &Built,
-    settings: &Settings,
-    branch: &str,
-    token: &str,
-) -> anyhow::Result<Vec<Comparison>> {
-    let mut out = compare(sh, plan, built, settings, branch)?;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let _context = runtime.enter();
-    let github = GitHub::new(settings, token)?;
-    out.extend(runtime.block_on(release_assets(&github, plan, built))?);
+    if let Some(token) = github_token {
+        // octocrab spawns its service on the runtime it is built in.
+        let _context = runtime.enter();
+        let github = GitHub::new(settings, token)?;
+        out.extend(runtime.block_on(release_assets(&github, plan, built))?);
+    }
     Ok(out)
 }
 
@@ -130,10 +121,7 @@ async fn registry(plan: &Plan, built: &Built, settings: &Settings) -> anyhow::Re
         }
     }
     for chart in plan.charts.iter().filter(|c| c.oci.is_some()) {
-        let path = built.out_dir.join(&chart.file);
-        let bytes = std::fs::read(&path)?;
-        let meta = archive::read(&path)?;
-        let artifact = oci::chart_artifact(&meta.metadata, &bytes, &rfc3339(meta.mtime));
+        let (_, artifact) = archive::oci_artifact(&built.out_dir.join(&chart.file))?;
         let reference = client.chart_reference(&chart.name, &crate::plan::oci_tag(&chart.version));
         let what = format!("chart oci://{}", chart.oci.as_deref().unwrap_or_default());
         out.push(compare(what, client.tag_digest(&reference).await?, &artifact.manifest_digest, false));

@@ -2,9 +2,10 @@
 //! assets through their public URLs against `SHA256SUMS` and `release-manifest.json`, image and
 //! OCI chart tags against the manifest, and the Helm index entries on the Pages branch.
 
-use crate::helm::{archive, index::Index, oci};
+use crate::build::sha256_hex;
+use crate::helm::{archive, index::Index};
 use crate::manifest::ReleaseManifest;
-use crate::plan::{download_base, rfc3339};
+use crate::plan::download_base;
 use crate::publish::github::GitHub;
 use crate::publish::pages::Pages;
 use crate::publish::registry::Registry;
@@ -12,7 +13,6 @@ use crate::settings::Settings;
 use crate::shell::Shell;
 use anyhow::{Context, format_err};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 /// One thing checked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -49,7 +49,7 @@ pub async fn run(ch: &Channels<'_>, tag: &str) -> anyhow::Result<Vec<Check>> {
         serde_json::from_slice(&manifest_bytes).context("release-manifest.json does not match its schema")?;
     let mut checks = Vec::new();
     let sums = parse_sums(&sums_text);
-    let manifest_sum = hex(&manifest_bytes);
+    let manifest_sum = sha256_hex(&manifest_bytes);
     checks.push(equal("asset release-manifest.json", sums.get("release-manifest.json"), &manifest_sum));
     let mut archives = std::collections::BTreeMap::new();
     for (file, expected) in &sums {
@@ -59,7 +59,7 @@ pub async fn run(ch: &Channels<'_>, tag: &str) -> anyhow::Result<Vec<Check>> {
         let url = format!("{base}/{file}");
         let check = match ch.github.download(&url).await {
             Ok(bytes) => {
-                let got = hex(&bytes);
+                let got = sha256_hex(&bytes);
                 let recorded = manifest.components.iter().find(|c| c.file == *file).map(|c| c.sha256.as_str());
                 if file.ends_with(".tgz") {
                     archives.insert(file.to_string(), bytes);
@@ -107,8 +107,7 @@ pub async fn run(ch: &Channels<'_>, tag: &str) -> anyhow::Result<Vec<Check>> {
         };
         let path = dir.path().join(&chart.file);
         std::fs::write(&path, bytes)?;
-        let meta = archive::read(&path)?;
-        let artifact = oci::chart_artifact(&meta.metadata, bytes, &rfc3339(meta.mtime));
+        let (_, artifact) = archive::oci_artifact(&path)?;
         let reference = ch.registry.chart_reference(&chart.name, &crate::plan::oci_tag(&chart.version));
         checks.push(match ch.registry.tag_digest(&reference).await {
             Ok(Some(d)) => equal(&what, Some(&artifact.manifest_digest.as_str()), &d),
@@ -160,10 +159,6 @@ fn parse_sums(text: &str) -> std::collections::BTreeMap<&str, &str> {
         .filter_map(|l| l.split_once(' '))
         .map(|(sum, file)| (file.trim_start_matches([' ', '*']), sum))
         .collect()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
 }
 
 fn ok(what: String, detail: String) -> Check {

@@ -4,6 +4,11 @@ use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::Path;
 
+/// Lowercase hex SHA-256 of bytes in memory.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
 /// Lowercase hex SHA-256 and size of a file.
 pub fn sha256_file(path: &Path) -> anyhow::Result<(String, u64)> {
     let mut file = std::fs::File::open(path)?;

@@ -2,7 +2,7 @@
 //! chart archives, with the same merge and push loop `release` uses.
 
 use crate::build::sha256_file;
-use crate::config::{self, ReleaseConfig};
+use crate::config::ReleaseConfig;
 use crate::helm::{
     archive,
     index::{Index, Merged, NewEntry},
@@ -23,7 +23,7 @@ pub fn add(
     dry_run: bool,
     args: &RemoteArgs,
 ) -> anyhow::Result<ExitCode> {
-    let (config, settings) = load(root, args)?;
+    let (config, settings) = super::load(root, args)?;
     let entries = entries(archives, &settings)?;
     let pages = pages(sh, &config, &settings, &entries);
     if dry_run {
@@ -86,7 +86,7 @@ pub fn rebuild(
     dry_run: bool,
     args: &RemoteArgs,
 ) -> anyhow::Result<ExitCode> {
-    let (config, settings) = load(root, args)?;
+    let (config, settings) = super::load(root, args)?;
     let downloaded = tempfile::tempdir()?;
     let from = match from {
         Some(dir) => dir,
@@ -153,13 +153,6 @@ fn download_charts(settings: &Settings, into: &Path) -> anyhow::Result<()> {
         }
         anyhow::Ok(())
     })
-}
-
-fn load(root: &Path, args: &RemoteArgs) -> anyhow::Result<(ReleaseConfig, Settings)> {
-    let text = std::fs::read_to_string(root.join(config::FILE)).with_context(|| format!("read `{}`", config::FILE))?;
-    let config = config::parse(&text)?;
-    let settings = Settings::resolve(args, &config)?;
-    Ok((config, settings))
 }
 
 fn pages<'a>(sh: &'a Shell, config: &ReleaseConfig, settings: &Settings, entries: &[NewEntry]) -> Pages<'a> {

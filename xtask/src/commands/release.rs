@@ -6,7 +6,7 @@ use super::{Prepared, prepare};
 use crate::build::{self, Built, ImageFailure};
 use crate::cli::ReleaseArgs;
 use crate::helm::index::Merged;
-use crate::plan::{Plan, rfc3339};
+use crate::plan::Plan;
 use crate::publish::github::assets::{self, Action, Stage};
 use crate::publish::github::{Draft, GitHub, RemoteRelease};
 use crate::publish::registry::{Pushed, Registry};
@@ -54,8 +54,9 @@ pub fn release(sh: &Shell, root: &Path, args: ReleaseArgs) -> anyhow::Result<Exi
     let registry = Registry::from_env(&settings.registry)?;
     let branch = ws.config.pages_branch.clone();
 
-    // The registry tags and the Pages index, read as `dry-run` reads them.
-    let compared = remote::compare(sh, &plan, &built, &settings, &branch);
+    // The registry tags and the Pages index, read as `dry-run` reads them (the release itself is
+    // read by `remote_preflight`, which needs it afterwards).
+    let compared = remote::compare(sh, &plan, &built, &settings, &branch, None);
     let existing = runtime.block_on(remote_preflight(&plan, &built, &github, &registry, compared))?;
     eprintln!(
         "preflight passed: the token can write to {}, the registry and the Pages remote answer, nothing published differs",
@@ -125,15 +126,16 @@ async fn remote_preflight(
     if let Err(e) = github.check_access().await {
         problems.push(format!("{e:#}"));
     }
-    let existing = match github.find(&plan.tag).await {
+    let mut existing = match github.find(&plan.tag).await {
         Ok(found) => found,
         Err(e) => {
             problems.push(format!("{e:#}"));
             None
         }
     };
-    if let Some(release) = existing.as_ref().filter(|r| !r.draft) {
-        let release = github.fill_digests(release.clone()).await?;
+    if let Some(release) = existing.as_mut().filter(|r| !r.draft) {
+        // Filled in once: the asset step decides from this same list.
+        *release = github.fill_digests(release.clone()).await?;
         let stage = Stage { draft: false, immutable: release.immutable };
         for d in assets::decide(&built.assets, &release.assets, stage, &plan.tag) {
             if let Action::Refuse(why) = d.action {
@@ -181,10 +183,7 @@ async fn push_registry(plan: &Plan, out: &Path, registry: &Registry, outcome: &m
         }
     }
     for chart in plan.charts.iter().filter(|c| c.oci.is_some()) {
-        let path = out.join(&chart.file);
-        let bytes = std::fs::read(&path)?;
-        let meta = crate::helm::archive::read(&path)?;
-        let artifact = crate::helm::oci::chart_artifact(&meta.metadata, &bytes, &rfc3339(meta.mtime));
+        let (bytes, artifact) = crate::helm::archive::oci_artifact(&out.join(&chart.file))?;
         let reference = registry.chart_reference(&chart.name, &crate::plan::oci_tag(&chart.version));
         let action = match registry.push_chart(&reference, &artifact, &bytes).await? {
             Pushed::Created { .. } => "created",

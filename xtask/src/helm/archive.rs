@@ -15,6 +15,15 @@ pub struct ArchivedChart {
     pub mtime: i64,
 }
 
+/// A chart archive's bytes and the OCI artifact Helm would push for it, dated by its Chart.yaml
+/// entry, so the manifest digest is known before anything is pushed or compared.
+pub fn oci_artifact(path: &Path) -> anyhow::Result<(Vec<u8>, super::oci::ChartArtifact)> {
+    let bytes = std::fs::read(path).with_context(|| format!("read `{}`", path.display()))?;
+    let meta = read(path)?;
+    let artifact = super::oci::chart_artifact(&meta.metadata, &bytes, &crate::plan::rfc3339(meta.mtime));
+    Ok((bytes, artifact))
+}
+
 /// Reads `{name}/Chart.yaml` from a chart archive.
 pub fn read(path: &Path) -> anyhow::Result<ArchivedChart> {
     let file = std::fs::File::open(path).with_context(|| format!("open `{}`", path.display()))?;

@@ -379,7 +379,7 @@ impl GitHub {
     pub async fn fill_digests(&self, mut release: RemoteRelease) -> anyhow::Result<RemoteRelease> {
         for asset in release.assets.iter_mut().filter(|a| a.sha256.is_none() && a.state == "uploaded") {
             let bytes = self.download_asset(&asset.url).await?;
-            asset.sha256 = Some(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)));
+            asset.sha256 = Some(crate::build::sha256_hex(&bytes));
         }
         Ok(release)
     }
