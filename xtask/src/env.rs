@@ -1,6 +1,6 @@
 //! Every environment variable the pipeline reads, documented in one place, and the one reader.
 //!
-//! The names are GitHub Actions' own (interface.md, "Environment"), so the release workflow needs
+//! The names are GitHub Actions' own (docs/release-toml.md, "Overriding keys from the environment"), so the release workflow needs
 //! no glue and GitHub Enterprise Server works by setting two variables. Command-line flags are
 //! declared with these constants (`#[arg(env = …)]`), so a flag always wins over its variable.
 

@@ -59,7 +59,7 @@ fn read_chart(root: &Path, repo: &RepoState, dir: &str, line: usize) -> Result<C
         .map_err(|e| Diagnostic::new(&file, None, format!("cannot read: {e}")))?;
     let meta = chart::parse(&text).map_err(|(line, message)| {
         Diagnostic::new(&file, line, format!("invalid Chart.yaml: {message}"))
-            .help("fix the YAML; Helm's format is in reference/helm.md")
+            .help("fix the YAML (Helm's chart format: https://helm.sh/docs/topics/charts/)")
     })?;
     let ignore = format!("{dir}/.helmignore");
     let helmignore = match repo.is_tracked(&ignore) {

@@ -8,7 +8,8 @@
 //!
 //! Invariants:
 //! - the plan is plain data computed without IO; `dry-run` and `release` run the same plan;
-//! - `dry-run` never creates a network client;
+//! - `dry-run` writes nothing remote: with credentials it reads the published state, without them
+//!   it makes no network call at all;
 //! - archives hold only files git tracks, never state, secrets or symlinks that leave them;
 //! - every artifact is byte-identical when built twice from the same commit;
 //! - the environment is read only in `env`, programs are started only through `shell`.

@@ -7,7 +7,7 @@
 //! 1. select the files of each chart (`.helmignore`, Helm's rules) and bundle (git-tracked only),
 //!    refusing state, secret and escaping-symlink files unless `allow`ed ([`select`]);
 //! 2. name every asset `{name}-{version}` and derive image tags, OCI references and asset URLs;
-//! 3. lay out the steps in the order interface.md fixes: local builds, then images, OCI charts,
+//! 3. lay out the steps in the order docs/operations.md gives ("Publishing"): local builds, then images, OCI charts,
 //!    the GitHub release and the Pages index.
 
 mod render;
@@ -343,7 +343,7 @@ pub fn image_annotations(
     .collect()
 }
 
-/// OCI tags cannot hold `+`; Helm writes `_` instead (reference/helm.md §6.4).
+/// OCI tags cannot hold `+`; Helm writes `_` instead (Helm, "Use OCI-based registries").
 pub fn oci_tag(version: &str) -> String {
     version.replace('+', "_")
 }

@@ -1,5 +1,5 @@
 //! Resolved settings for one run: command-line flags over environment variables over
-//! `release.toml` over built-in defaults (interface.md, "Environment").
+//! `release.toml` over built-in defaults (docs/release-toml.md, "Overriding keys from the environment").
 
 use crate::config::{RegistryBase, ReleaseConfig, parse_registry_base};
 use crate::env;

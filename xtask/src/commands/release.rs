@@ -1,5 +1,5 @@
 //! `cargo xtask release`: preflight, build, then every channel in the contract's order
-//! (interface.md, "Order of a release"), converging on a rerun: each step reads what is there
+//! (docs/operations.md, "Publishing"), converging on a rerun: each step reads what is there
 //! and does only what is missing, so a rerun after any failure finishes the job.
 
 use super::{Prepared, prepare};

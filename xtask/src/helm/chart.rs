@@ -1,4 +1,4 @@
-//! Chart.yaml: the fields the pipeline reads, and Helm's rules for them (reference/helm.md §2).
+//! Chart.yaml: the fields the pipeline reads, and Helm's rules for them (Helm, "Charts").
 
 use serde::Deserialize;
 

@@ -1,5 +1,5 @@
 //! `index.yaml`, Helm's repository index: read strictly and losslessly, merged without ever
-//! changing a published entry, and written the way Helm writes it (reference/helm.md §4).
+//! changing a published entry, and written the way Helm writes it (Helm, "The Chart Repository Guide").
 //!
 //! Helm parses the index strictly: one unknown key anywhere breaks the repository for every
 //! user, so reading refuses unknown keys (naming where they are) and writing only emits keys

@@ -1,6 +1,7 @@
-//! A chart as an OCI artifact, byte for byte as Helm pushes it (reference/helm.md §6): the
-//! config blob (Chart.yaml metadata as JSON), one layer (the exact `.tgz`), and a manifest with
-//! Helm's annotations and no `mediaType`. Built locally, so its digest is known before pushing.
+//! A chart as an OCI artifact, byte for byte as Helm pushes it (Helm, "Use OCI-based
+//! registries"): the config blob (Chart.yaml metadata as JSON), one layer (the exact `.tgz`),
+//! and a manifest with Helm's annotations and no `mediaType`. Built locally, so its digest is
+//! known before pushing.
 
 use super::chart::METADATA_FIELDS;
 use super::omitempty;

@@ -1,6 +1,6 @@
 //! Versions as Helm reads and orders them (Masterminds semver): a leading `v`, missing minor or
 //! patch parts, and build metadata ignored when comparing. Rust's `semver` is stricter and orders
-//! build metadata, so index sorting uses this instead (reference/helm.md §2.3, §4.4).
+//! build metadata, so index sorting uses this instead (Helm, "Charts": the Chart.yaml file).
 
 use std::cmp::Ordering;
 

@@ -1,6 +1,6 @@
 //! The Helm repository on the Pages branch: fetch the tip, change `index.yaml` on top of it,
 //! commit, push without force; a push rejected because another writer got there first is
-//! answered by fetching and changing again, a bounded number of times (reference/github.md §8).
+//! answered by fetching and changing again, a bounded number of times (docs/operations.md, "The Helm repository on the Pages branch").
 //!
 //! Git runs in the checkout, so the push uses whatever credentials the checkout has (in GitHub
 //! Actions, those `actions/checkout` configured). Refs and the index file used here are private

@@ -1,6 +1,6 @@
 //! The registry channel: OCI charts pushed with oci-client. Digests are computed locally first,
 //! so a tag already holding the same digest is skipped and one holding another is refused: a
-//! published version is never replaced (reference/oci.md §3, §8).
+//! published version is never replaced (OCI Distribution Specification, "Push").
 
 use crate::config::RegistryBase;
 use crate::helm::oci::{self, ChartArtifact};
@@ -121,7 +121,7 @@ impl Registry {
         let protocol =
             if base.plain_http { ClientProtocol::HttpsExcept(vec![base.host.clone()]) } else { ClientProtocol::Https };
         // One PUT per blob where the registry takes it; GHCR caps a request near 4 MiB, so there
-        // blobs go in 4 MiB chunks (reference/oci.md §8, pitfall 8).
+        // blobs go in 4 MiB chunks (registries such as ghcr.io refuse larger single uploads).
         let chunked = base.host == "ghcr.io" || base.host.ends_with(".ghcr.io");
         let config =
             ClientConfig { protocol, use_monolithic_push: !chunked, extra_root_certificates, ..Default::default() };
@@ -225,7 +225,7 @@ impl Registry {
         self.tag_digest(reference).await.map(drop)
     }
 
-    /// Pushes an image by digest, then moves its tags (interface.md, step 3): missing blobs, child
+    /// Pushes an image by digest, then moves its tags (docs/operations.md, "Publishing"): missing blobs, child
     /// manifests, the root, and only then the tags. `fixed` is the version tag: when it already
     /// points at another digest the push is refused before anything is written. The other tags
     /// float and are moved.

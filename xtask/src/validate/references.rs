@@ -1,6 +1,6 @@
 //! Cross-artifact guarantees: a chart's values and a pinned Compose bundle may name this
 //! project's images only under tags this release pushes, so nothing published points at an
-//! image that is not there (reference/pitfalls.md R17).
+//! image that is not there.
 
 use crate::build::pin::foreign_tags;
 use crate::diagnostic::{Diagnostic, Diagnostics};

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The variables interface.md reads; cleared for every child so the host's CI cannot leak in.
+/// The variables the pipeline reads (`xtask/src/env.rs`); cleared for every child so the host's CI cannot leak in.
 const CLEARED: &[&str] = &[
     "GITHUB_TOKEN",
     "GITHUB_REPOSITORY",
@@ -97,7 +97,7 @@ impl TestRepo {
     }
 }
 
-/// `cargo xtask ARGS` on `dir` with only `env` from interface.md's variables, not started yet.
+/// `cargo xtask ARGS` on `dir` with only `env` of the pipeline's variables, not started yet.
 pub fn xtask_command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
     cmd.arg("-C").arg(dir).args(args).current_dir(dir);

@@ -52,3 +52,58 @@ fn ci_runs_cargo_xtask_test() {
         ci.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with("set ")).collect();
     assert_eq!(commands, ["cargo xtask test"]);
 }
+
+/// Every repository path a comment, message or document names exists, and nothing points outside
+/// the repository: the code and docs cite the project's own files, or upstream docs by title.
+#[test]
+fn every_named_repository_file_exists() {
+    let root = workspace_root();
+    let listing = std::process::Command::new("git").args(["ls-files", "-z"]).current_dir(&root).output().unwrap();
+    let tracked: Vec<String> =
+        String::from_utf8(listing.stdout).unwrap().split('\0').filter(|p| !p.is_empty()).map(str::to_owned).collect();
+    let scanned = tracked.iter().filter(|p| {
+        let text_file = [".rs", ".md", ".toml", ".yml", ".yaml", ".py"].iter().any(|x| p.ends_with(x));
+        let own_text =
+            p.starts_with("xtask/src/") || p.starts_with("docs/") || p.starts_with(".github/") || !p.contains('/');
+        text_file && own_text && !p.ends_with("tests.rs")
+    });
+    let mut broken = Vec::new();
+    for file in scanned {
+        let Ok(text) = std::fs::read_to_string(root.join(file)) else { continue };
+        // `uses: docker/setup-buildx-action@v3` names an action, not a file.
+        for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.contains("uses:")) {
+            for token in line.split(|c: char| !(c.is_ascii_alphanumeric() || "_./-".contains(c))) {
+                let token = token.trim_end_matches('.');
+                if let Some(problem) = named_path_problem(token, &root, &tracked) {
+                    broken.push(format!("{file}:{}: `{token}` {problem}", n + 1));
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "names of files that are not in the repository:\n{}", broken.join("\n"));
+}
+
+/// Why `token` is a bad reference to a repository file, or `None` when it is fine or no path.
+fn named_path_problem(token: &str, root: &std::path::Path, tracked: &[String]) -> Option<&'static str> {
+    // The project's own files must exist as named; in the infrastructure folders an example
+    // file may be named, but the component holding it must exist.
+    const OWN: &[&str] = &["docs/", "xtask/", ".github/", ".ci/"];
+    const COMPONENTS: &[&str] = &["charts/", "infra/", "docker/", "terraform/"];
+    if token.starts_with("../") {
+        return Some("leaves the repository");
+    }
+    if OWN.iter().any(|t| token.starts_with(t)) {
+        return (!root.join(token).exists()).then_some("does not exist");
+    }
+    if COMPONENTS.iter().any(|t| token.starts_with(t)) {
+        let component: Vec<&str> = token.split('/').take(2).collect();
+        return (!root.join(component.join("/")).exists()).then_some("names a component that does not exist");
+    }
+    // A bare document name: some tracked file must carry it.
+    if token.ends_with(".md") && !token.contains("://") {
+        let name = token.rsplit('/').next().unwrap_or(token);
+        let known = tracked.iter().any(|p| p == token || p.rsplit('/').next() == Some(name));
+        return (!known).then_some("is not a file of this repository");
+    }
+    None
+}

@@ -1,5 +1,5 @@
 //! What to do with each release asset, decided from the local build and the asset list GitHub
-//! returned (reference/github.md §5). Pure, so every case is a unit test.
+//! returned (GitHub REST API, "Release assets"). Pure, so every case is a unit test.
 
 use super::RemoteAsset;
 use crate::build::Asset;
