@@ -46,6 +46,9 @@ pub const NO_COLOR: &str = "NO_COLOR";
 /// `dumb` turns progress bars into plain lines.
 pub const TERM: &str = "TERM";
 
+/// Set by cargo for `cargo xtask`: the `xtask` crate folder of the checkout being worked on.
+pub const CARGO_MANIFEST_DIR: &str = "CARGO_MANIFEST_DIR";
+
 /// Set by `cargo xtask test` for the test binaries: the folder holding the provisioned peers.
 pub const LAMINA_TEST_PEERS: &str = "LAMINA_TEST_PEERS";
 

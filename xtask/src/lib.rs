@@ -45,10 +45,7 @@ use std::process::ExitCode;
 
 /// Runs one command from the repository root, wherever it was started.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let root = match &cli.directory {
-        Some(dir) => std::path::absolute(dir)?,
-        None => shell::project_root(),
-    };
+    let root = shell::project_root(cli.directory.as_deref())?;
     let sh = shell::at(&root)?;
     match cli.command {
         Command::Validate => commands::validate(&sh, &root),

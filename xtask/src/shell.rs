@@ -16,9 +16,42 @@ pub fn at(root: &Path) -> anyhow::Result<Shell> {
     Ok(sh)
 }
 
-/// The workspace root: the parent of this crate's manifest directory, so any cwd works.
-pub fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+/// The repository a run works on, resolved at run time (a binary may be reused from another
+/// checkout's `target/`): `-C DIR` when given; else the parent of `CARGO_MANIFEST_DIR`, which
+/// `cargo xtask` sets; else the git top level of the working directory. Without `-C`, a working
+/// directory inside another repository than the one resolved is refused.
+pub fn project_root(directory: Option<&Path>) -> anyhow::Result<PathBuf> {
+    if let Some(dir) = directory {
+        return Ok(std::path::absolute(dir)?);
+    }
+    let cwd = std::env::current_dir()?;
+    let here = git_toplevel(&cwd);
+    let Some(manifest) = crate::env::var(crate::env::CARGO_MANIFEST_DIR) else {
+        return here.ok_or_else(|| {
+            anyhow::format_err!(
+                "`{}` is not inside a git repository\n\nhint: run `cargo xtask` from a checkout, or pass `-C DIR`",
+                cwd.display()
+            )
+        });
+    };
+    let root = Path::new(&manifest).parent().map_or_else(|| PathBuf::from(&manifest), Path::to_path_buf);
+    let same = |a: &Path, b: &Path| a.canonicalize().ok().is_some_and(|a| b.canonicalize().is_ok_and(|b| a == b));
+    match here {
+        Some(here) if !same(&here, &root) => anyhow::bail!(
+            "the working directory is inside `{}`, but this xtask belongs to `{}`\n\nhint: run `cargo xtask` from the checkout you mean, or pass `-C DIR` to choose one",
+            here.display(),
+            root.display()
+        ),
+        _ => Ok(root),
+    }
+}
+
+/// The top level of the git repository holding `dir`, if any.
+fn git_toplevel(dir: &Path) -> Option<PathBuf> {
+    let sh = Shell::new().ok()?;
+    sh.change_dir(dir);
+    let out = cmd!(sh, "git rev-parse --show-toplevel").quiet().ignore_stderr().read().ok()?;
+    Some(PathBuf::from(out.trim())).filter(|p| !p.as_os_str().is_empty())
 }
 
 /// Full path of `program` on `PATH`, if present.

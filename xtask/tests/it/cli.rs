@@ -73,3 +73,38 @@ fn release_refuses_a_tag_on_another_commit() {
     let run = repo.xtask_env(&["release", "--builder", "none"], &[("GITHUB_TOKEN", "canary-token-1234")]).fails();
     assert!(run.stderr.contains("the tag `v0.2.0` points at") && run.stderr.contains("not at HEAD"), "{}", run.stderr);
 }
+
+/// A binary built in one checkout and reused from another checkout's `target/` (a restored CI
+/// cache) works on the checkout it is run in, never on the one it was built in; started by
+/// `cargo` for another checkout than the working directory's, it refuses and writes nothing.
+#[test]
+fn the_root_is_resolved_when_the_command_runs() {
+    let clone = crate::support::TestRepo::fixture("minimal");
+    let reused = clone.path("target/debug/xtask");
+    std::fs::create_dir_all(reused.parent().unwrap()).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_xtask"), &reused).unwrap();
+    let run = |cwd: &std::path::Path, manifest: Option<&std::path::Path>| {
+        let mut cmd = std::process::Command::new(&reused);
+        cmd.args(["dry-run", "--builder", "none"]).current_dir(cwd).env_remove("CARGO_MANIFEST_DIR");
+        cmd.env_remove("SOURCE_DATE_EPOCH").env_remove("LAMINA_REGISTRY").env_remove("GITHUB_TOKEN");
+        if let Some(m) = manifest {
+            cmd.env("CARGO_MANIFEST_DIR", m);
+        }
+        cmd.output().unwrap()
+    };
+
+    // From a subfolder of the clone, with no `cargo` around: the clone's own git top level.
+    let out = run(&clone.path("charts/demo"), None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("acme/infra-demo"));
+    assert!(clone.out("0.2.0").join("SHA256SUMS").exists(), "built in the clone it ran in");
+    assert!(!workspace_root().join("target/release/v0.2.0").exists(), "nothing built in the first checkout");
+
+    // `cargo` named another checkout than the one the working directory is in: refused.
+    std::fs::remove_dir_all(clone.path("target/release")).unwrap();
+    let out = run(&clone.root, Some(&workspace_root().join("xtask")));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("the working directory is inside") && stderr.contains("-C DIR"), "{stderr}");
+    assert!(!clone.path("target/release").exists() && !workspace_root().join("target/release/v0.2.0").exists());
+}
