@@ -63,7 +63,7 @@ pub fn run(sh: &Shell, root: &Path, plan: &Plan, out: &Path, on_image_failure: I
         match *step {
             Step::PackageChart { chart } => {
                 let c = &plan.charts[chart];
-                archive::write_tar_gz(root, &c.entries, epoch, &out.join(&c.file), &|_, data| data)
+                archive::write_tar_gz(root, &c.entries, epoch, &out.join(&c.file), &|_, data| Ok(data))
                     .with_context(|| format!("package chart `{}`", c.name))?;
                 built.assets.push(asset(out, &c.file)?);
             }
@@ -77,8 +77,8 @@ pub fn run(sh: &Shell, root: &Path, plan: &Plan, out: &Path, on_image_failure: I
                     pinned.is_empty(),
                     source.ends_with(".yaml") || source.ends_with(".yml"),
                 ) {
-                    (false, true) => pin::pin(&String::from_utf8_lossy(&data), &pinned).into_bytes(),
-                    _ => data,
+                    (false, true) => pin::pin_all(source, &String::from_utf8_lossy(&data), &pinned).map(String::into_bytes),
+                    _ => Ok(data),
                 };
                 archive::write_tar_gz(root, &b.entries, epoch, &out.join(&b.file), &edit)
                     .with_context(|| format!("write bundle `{}`", b.name))?;
@@ -119,7 +119,12 @@ fn pinned_images(plan: &Plan, built: &mut Built, bundle: &str) -> Vec<pin::Pinne
     for image in &plan.images {
         match built.images.iter().find(|b| b.name == image.name).and_then(|b| b.digest.clone()) {
             Some(digest) => {
-                pinned.push(pin::Pinned { repository: image.repository.clone(), tags: image.tags.clone(), digest })
+                pinned.push(pin::Pinned {
+                    repository: image.repository.clone(),
+                    aliases: image.aliases.clone(),
+                    tags: image.tags.clone(),
+                    digest,
+                })
             }
             None => {
                 built.notes.push(format!("bundle `{bundle}` is not pinned: image `{}` was not built here", image.name));

@@ -124,6 +124,9 @@ pub enum IndexCommand {
         /// Chart archives, `{name}-{version}.tgz`.
         #[arg(required = true, value_name = "TGZ")]
         archives: Vec<std::path::PathBuf>,
+        /// The release whose assets the entries point at [default: `v{chart version}`]
+        #[arg(long, value_name = "TAG")]
+        tag: Option<String>,
         /// Show the difference without pushing.
         #[arg(long)]
         dry_run: bool,
@@ -134,9 +137,10 @@ pub enum IndexCommand {
     ///
     /// Downloads the chart archives (`*.tgz`) of every published GitHub release (or takes them
     /// from DIR) and replaces the index with one made from exactly those, keeping the `created`
-    /// time of entries that did not change.
+    /// time of entries that did not change. Each entry points at the release it was read from.
     Rebuild {
-        /// Take the chart archives from this folder instead of the published releases.
+        /// Take the chart archives from this folder instead of the published releases:
+        /// `DIR/{tag}/*.tgz` point at release `{tag}`, `DIR/*.tgz` at `v{chart version}`.
         #[arg(long, value_name = "DIR")]
         from: Option<std::path::PathBuf>,
         /// Show the difference without pushing.

@@ -54,8 +54,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify(args) => commands::verify(&sh, &root, args),
         Command::Bump(args) => commands::bump(&sh, &root, args),
         // Paths on the command line are relative to where the command was started.
-        Command::Index(IndexCommand::Add { archives, dry_run, remote }) => {
-            let archives = archives.iter().map(std::path::absolute).collect::<Result<Vec<_>, _>>()?;
+        Command::Index(IndexCommand::Add { archives, tag, dry_run, remote }) => {
+            let archives = archives
+                .iter()
+                .map(|path| Ok(commands::index::Archive { path: std::path::absolute(path)?, tag: tag.clone() }))
+                .collect::<std::io::Result<Vec<_>>>()?;
             commands::index::add(&sh, &root, &archives, dry_run, &remote)
         }
         Command::Index(IndexCommand::Rebuild { from, dry_run, remote }) => {

@@ -130,6 +130,10 @@ pub struct ImagePlan {
     pub name: String,
     /// `{registry}/{name}`.
     pub repository: String,
+    /// `{registry.base}/{name}` when the registry is overridden: files name the image so, and
+    /// pinning rewrites it to `repository`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
     pub source: ImageSource,
     pub platforms: Vec<String>,
     pub tags: Vec<String>,
@@ -244,6 +248,12 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
         .map(|image| ImagePlan {
             name: image.name.clone(),
             repository: format!("{}/{}", settings.registry, image.name),
+            aliases: crate::config::parse_registry_base(&config.registry)
+                .ok()
+                .filter(|base| *base != settings.registry)
+                .map(|base| format!("{base}/{}", image.name))
+                .into_iter()
+                .collect(),
             source: image.source.clone(),
             platforms: image.platforms.clone(),
             tags: image_tags(&config.version, config.make_latest),

@@ -25,8 +25,9 @@ pub fn write_tar_gz(root: &Path, entries: &[Entry], mtime: i64, out: &Path, edit
     }
 }
 
-/// A change to a file's content on its way into an archive.
-pub type Edit<'a> = dyn Fn(&str, Vec<u8>) -> Vec<u8> + 'a;
+/// A change to a file's content on its way into an archive (given its source path); an error
+/// stops the archive.
+pub type Edit<'a> = dyn Fn(&str, Vec<u8>) -> anyhow::Result<Vec<u8>> + 'a;
 
 fn write(root: &Path, entries: &[Entry], mtime: i64, path: &Path, edit: &Edit) -> anyhow::Result<()> {
     let file = File::create(path).with_context(|| format!("create `{}`", path.display()))?;
@@ -46,7 +47,7 @@ fn write(root: &Path, entries: &[Entry], mtime: i64, path: &Path, edit: &Edit) -
         match &entry.kind {
             EntryKind::File { source } => {
                 let data = std::fs::read(root.join(source)).with_context(|| format!("read `{source}`"))?;
-                let data = edit(source, data);
+                let data = edit(source, data)?;
                 if let Some(reason) = refused_content(&data) {
                     bail!("refusing to publish `{source}`: it {reason}");
                 }

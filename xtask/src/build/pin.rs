@@ -1,26 +1,53 @@
 //! Pinning image references in Compose files: `{registry}/{name}:{tag}` for an image this
 //! release pushes under that tag becomes `{registry}/{name}@{digest}`, in place, so the rest of
-//! the file keeps its formatting.
+//! the file keeps its formatting. A reference under the configured registry base is rewritten to
+//! where the image was actually pushed (`LAMINA_REGISTRY` may point elsewhere).
 
-/// One image of the release: its repository, the tags it is pushed under, its digest.
+use anyhow::bail;
+
+/// One image of the release: where it is pushed, the other names files may use for it, the tags
+/// it is pushed under, its digest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pinned {
     pub repository: String,
+    /// `{registry.base}/{name}` when the registry is overridden.
+    pub aliases: Vec<String>,
     pub tags: Vec<String>,
     pub digest: String,
+}
+
+impl Pinned {
+    fn names(&self) -> impl Iterator<Item = &String> {
+        std::iter::once(&self.repository).chain(&self.aliases)
+    }
 }
 
 /// `text` with every reference to one of `images` under one of its tags replaced by its digest.
 pub fn pin(text: &str, images: &[Pinned]) -> String {
     let mut out = text.to_owned();
     for image in images {
-        for tag in &image.tags {
-            let from = format!("{}:{tag}", image.repository);
-            let to = format!("{}@{}", image.repository, image.digest);
-            out = replace_whole(&out, &from, &to);
+        let to = format!("{}@{}", image.repository, image.digest);
+        for name in image.names() {
+            for tag in &image.tags {
+                out = replace_whole(&out, &format!("{name}:{tag}"), &to);
+            }
         }
     }
     out
+}
+
+/// [`pin`], then an error when `file` still names one of the images by a tag: a pinned bundle
+/// must never point at a tag this release did not resolve.
+pub fn pin_all(file: &str, text: &str, images: &[Pinned]) -> anyhow::Result<String> {
+    let out = pin(text, images);
+    let any_tag: Vec<(String, Vec<String>)> = images.iter().flat_map(|i| i.names().map(|n| (n.clone(), Vec::new()))).collect();
+    if let Some((line, reference)) = foreign_tags(&out, &any_tag).into_iter().next() {
+        bail!(
+            "{file}:{line}: `{reference}` is still a tag after pinning this release's images\n\nhint: name the image by one of the tags this release pushes ({}), so it is pinned to the digest",
+            images.iter().find(|i| reference.starts_with(&format!("{}:", i.repository)) || i.aliases.iter().any(|a| reference.starts_with(&format!("{a}:")))).map(|i| i.tags.join(", ")).unwrap_or_default()
+        );
+    }
+    Ok(out)
 }
 
 /// References to one of `images` under a tag the release does not push: `(line, reference)`.
@@ -79,6 +106,7 @@ mod tests {
     fn image() -> Pinned {
         Pinned {
             repository: "ghcr.io/acme/hello".into(),
+            aliases: Vec::new(),
             tags: vec!["0.2.0".into(), "latest".into()],
             digest: "sha256:abc".into(),
         }
@@ -93,6 +121,19 @@ mod tests {
         assert!(out.contains("ghcr.io/acme/hello:0.2.0-rc.1"), "a longer tag is another tag");
         assert!(out.contains("mirror.io/ghcr.io/acme/hello:0.2.0"), "inside another name");
         assert!(out.contains("ghcr.io/acme/hello-world:0.2.0"), "another image");
+    }
+
+    #[test]
+    fn an_overridden_registry_pins_the_configured_name_to_where_the_image_went() {
+        let moved = Pinned {
+            repository: "127.0.0.1:5000/fork/hello".into(),
+            aliases: vec!["ghcr.io/acme/hello".into()],
+            ..image()
+        };
+        let out = pin_all("compose.yaml", "image: ghcr.io/acme/hello:0.2.0\n", &[moved.clone()]).unwrap();
+        assert_eq!(out, "image: 127.0.0.1:5000/fork/hello@sha256:abc\n");
+        let left = pin_all("compose.yaml", "a: x\nimage: ghcr.io/acme/hello:0.1.9\n", &[moved]).unwrap_err();
+        assert!(format!("{left}").starts_with("compose.yaml:2: `ghcr.io/acme/hello:0.1.9` is still a tag"), "{left}");
     }
 
     #[test]

@@ -15,11 +15,19 @@ use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// A chart archive and the release whose asset it is.
+#[derive(Debug, Clone)]
+pub struct Archive {
+    pub path: PathBuf,
+    /// The release tag; `None`: `v{chart version}`.
+    pub tag: Option<String>,
+}
+
 /// Merges chart archives into the index, keeping every other entry.
 pub fn add(
     sh: &Shell,
     root: &Path,
-    archives: &[PathBuf],
+    archives: &[Archive],
     dry_run: bool,
     args: &RemoteArgs,
 ) -> anyhow::Result<ExitCode> {
@@ -45,7 +53,7 @@ pub fn merge_archives(
     sh: &Shell,
     config: &ReleaseConfig,
     settings: &Settings,
-    archives: &[PathBuf],
+    archives: &[Archive],
 ) -> anyhow::Result<(Vec<Merged>, Option<String>)> {
     let entries = entries(archives, settings)?;
     merge(&pages(sh, config, settings, &entries), &entries)
@@ -88,23 +96,14 @@ pub fn rebuild(
 ) -> anyhow::Result<ExitCode> {
     let (config, settings) = super::load(root, args)?;
     let downloaded = tempfile::tempdir()?;
-    let from = match from {
-        Some(dir) => dir,
-        None => {
-            download_charts(&settings, downloaded.path())?;
-            downloaded.path()
-        }
+    let archives = match from {
+        Some(dir) => archives_in(dir)?,
+        None => download_charts(&settings, downloaded.path())?,
     };
-    let mut archives: Vec<PathBuf> = std::fs::read_dir(from)
-        .with_context(|| format!("read `{}`", from.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "tgz"))
-        .collect();
-    archives.sort();
     if archives.is_empty() {
         bail!(
-            "`{}` holds no chart archive (*.tgz)\n\nhint: download the chart assets of every release into one folder",
-            from.display()
+            "{} holds no chart archive (*.tgz)\n\nhint: put each release's chart assets in a folder named by its tag, `DIR/v1.2.0/*.tgz`",
+            from.map_or_else(|| "no published release".to_owned(), |d| format!("`{}`", d.display()))
         );
     }
     let entries = entries(&archives, &settings)?;
@@ -136,22 +135,51 @@ pub fn rebuild(
     Ok(ExitCode::SUCCESS)
 }
 
+/// The chart archives under `dir`: `dir/{tag}/*.tgz` belong to release `{tag}`, `dir/*.tgz` to
+/// `v{chart version}`.
+fn archives_in(dir: &Path) -> anyhow::Result<Vec<Archive>> {
+    let mut out = Vec::new();
+    let read = |dir: &Path| -> anyhow::Result<Vec<PathBuf>> {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+            .with_context(|| format!("read `{}`", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        paths.sort();
+        Ok(paths)
+    };
+    let is_chart = |p: &Path| p.is_file() && p.extension().is_some_and(|x| x == "tgz");
+    for path in read(dir)? {
+        if is_chart(&path) {
+            out.push(Archive { path, tag: None });
+        } else if path.is_dir() {
+            let tag = path.file_name().map(|n| n.to_string_lossy().into_owned());
+            out.extend(read(&path)?.into_iter().filter(|p| is_chart(p)).map(|path| Archive { path, tag: tag.clone() }));
+        }
+    }
+    Ok(out)
+}
+
 /// Downloads the `*.tgz` assets of every published release into `into`, through their public
-/// URLs (the token, when present, is used only to list the releases).
-fn download_charts(settings: &Settings, into: &Path) -> anyhow::Result<()> {
+/// URLs (the token, when present, is used only to list the releases); each archive keeps the tag
+/// of the release it came from.
+fn download_charts(settings: &Settings, into: &Path) -> anyhow::Result<Vec<Archive>> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let _context = runtime.enter();
     let token = crate::env::var(crate::env::GITHUB_TOKEN).unwrap_or_default();
     let github = crate::publish::github::GitHub::new(settings, &token)?;
     runtime.block_on(async {
-        for release in github.published().await? {
+        let mut out = Vec::new();
+        for (n, release) in github.published().await?.into_iter().enumerate() {
+            let dir = into.join(n.to_string());
+            std::fs::create_dir_all(&dir)?;
             for asset in release.assets.iter().filter(|a| a.name.ends_with(".tgz") && a.state == "uploaded") {
                 let bytes = github.download(&asset.browser_download_url).await?;
                 eprintln!("downloaded {} from {}", asset.name, release.tag);
-                std::fs::write(into.join(&asset.name), bytes)?;
+                std::fs::write(dir.join(&asset.name), bytes)?;
+                out.push(Archive { path: dir.join(&asset.name), tag: Some(release.tag.clone()) });
             }
         }
-        anyhow::Ok(())
+        anyhow::Ok(out)
     })
 }
 
@@ -166,17 +194,18 @@ fn pages<'a>(sh: &'a Shell, config: &ReleaseConfig, settings: &Settings, entries
     }
 }
 
-/// One index entry per archive, pointing at its release asset.
-fn entries(archives: &[PathBuf], settings: &Settings) -> anyhow::Result<Vec<NewEntry>> {
+/// One index entry per archive, pointing at its asset on the release it belongs to.
+fn entries(archives: &[Archive], settings: &Settings) -> anyhow::Result<Vec<NewEntry>> {
     let mut out = Vec::new();
-    for path in archives {
+    for Archive { path, tag } in archives {
         let chart = archive::read(path)?;
         let file = format!("{}-{}.tgz", chart.name, chart.version);
         if path.file_name().is_none_or(|n| n.to_string_lossy() != file) {
             bail!("`{}` holds chart {} {}, so it must be named `{file}`", path.display(), chart.name, chart.version);
         }
         let (digest, _) = sha256_file(path)?;
-        let base = download_base(&settings.server_url, &settings.repository, &format!("v{}", chart.version));
+        let tag = tag.clone().unwrap_or_else(|| format!("v{}", chart.version));
+        let base = download_base(&settings.server_url, &settings.repository, &tag);
         out.push(NewEntry {
             metadata: chart.metadata,
             digest,

@@ -68,7 +68,11 @@ pub fn release(sh: &Shell, root: &Path, args: ReleaseArgs) -> anyhow::Result<Exi
     let published = runtime.block_on(github_release(&github, &plan, &built, &out, &body, existing, &mut outcome))?;
     outcome.release_url = published.html_url.clone();
 
-    let archives: Vec<_> = plan.charts.iter().map(|c| out.join(&c.file)).collect();
+    let archives: Vec<_> = plan
+        .charts
+        .iter()
+        .map(|c| super::index::Archive { path: out.join(&c.file), tag: Some(plan.tag.clone()) })
+        .collect();
     if !archives.is_empty() {
         let (merged, commit) = super::index::merge_archives(sh, &ws.config, &settings, &archives).with_context(|| {
             format!(

@@ -10,8 +10,11 @@ use serde_json::Value;
 
 pub fn check(ws: &Workspace, plan: &Plan) -> Diagnostics {
     let mut diags = Diagnostics::default();
-    let images: Vec<(String, Vec<String>)> =
-        plan.images.iter().map(|i| (i.repository.clone(), i.tags.clone())).collect();
+    let images: Vec<(String, Vec<String>)> = plan
+        .images
+        .iter()
+        .flat_map(|i| std::iter::once(&i.repository).chain(&i.aliases).map(|r| (r.clone(), i.tags.clone())))
+        .collect();
     let tags_of = |repository: &str| images.iter().find(|(r, _)| r == repository).map(|(_, t)| t);
     let mut report = |file: &str, line: Option<usize>, reference: String| {
         let tags = reference.rsplit_once(':').and_then(|(r, _)| tags_of(r)).map(|t| t.join(", ")).unwrap_or_default();

@@ -6,11 +6,17 @@ use crate::support::TestRepo;
 /// fail with every `expected` fragment in the message and that nothing was written.
 #[track_caller]
 fn check(change: impl FnOnce(&TestRepo), expected: &[&str]) {
+    check_with(change, &[], expected);
+}
+
+/// [`check`] with these environment variables set.
+#[track_caller]
+fn check_with(change: impl FnOnce(&TestRepo), env: &[(&str, &str)], expected: &[&str]) {
     let repo = TestRepo::fixture("minimal");
     change(&repo);
     repo.commit("bad input");
     for command in ["validate", "dry-run"] {
-        let run = repo.xtask(&[command, "--builder", "none"][..if command == "validate" { 1 } else { 3 }]);
+        let run = repo.xtask_env(&[command, "--builder", "none"][..if command == "validate" { 1 } else { 3 }], env);
         assert_eq!(run.code, 1, "`{command}` must exit 1\n{}", run.stderr);
         for fragment in expected {
             assert!(run.stderr.contains(fragment), "`{command}`: {fragment:?} missing from:\n{}", run.stderr);
@@ -237,6 +243,17 @@ fn charts_and_pinned_compose_files_name_only_tags_this_release_pushes() {
     );
     check(
         |r| replace(r, "docker/compose/compose.yaml", "ghcr.io/acme/hello:0.2.0", "ghcr.io/acme/hello:0.1.0"),
+        &["docker/compose/compose.yaml:3: names `ghcr.io/acme/hello:0.1.0`, a tag this release does not push"],
+    );
+}
+
+/// With the registry overridden, a Compose file naming the configured base under a tag the
+/// release does not push is still refused: it could never be pinned.
+#[test]
+fn an_overridden_registry_still_checks_the_configured_names() {
+    check_with(
+        |r| replace(r, "docker/compose/compose.yaml", "ghcr.io/acme/hello:0.2.0", "ghcr.io/acme/hello:0.1.0"),
+        &[("LAMINA_REGISTRY", "registry.example.com/fork")],
         &["docker/compose/compose.yaml:3: names `ghcr.io/acme/hello:0.1.0`, a tag this release does not push"],
     );
 }

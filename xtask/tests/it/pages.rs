@@ -256,3 +256,61 @@ fn our_index_equals_helm_repo_index() {
     };
     assert_eq!(strip(ours), strip(helm));
 }
+
+/// Charts versioned apart from their releases (`demo 0.2.1` in `v1.0.0`, `demo 0.3.0-rc.1` in
+/// `v1.1.0`): `index rebuild` points each entry at the release the archive was read from, and
+/// real Helm pulls every entry through the rebuilt index.
+#[test]
+fn rebuild_points_each_entry_at_the_release_it_came_from() {
+    use xtask::dev::github::{GithubFake, Options, SeedRelease};
+    let Some(peers) = peers("Helm v4 repository client") else {
+        return;
+    };
+    let repo = TestRepo::fixture("minimal");
+    let remote = bare_remote(repo.root.parent().unwrap());
+    let files = archives(&repo, &["0.2.1", "0.3.0-rc.1"]);
+    let github = GithubFake::start(Options::default()).unwrap();
+    for (tag, file) in ["v1.0.0", "v1.1.0"].iter().zip(&files) {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let assets = vec![(name, std::fs::read(file).unwrap())];
+        github.seed(SeedRelease { tag_name: (*tag).to_owned(), draft: false, assets, starter_assets: Vec::new() });
+    }
+    let env = [
+        ("LAMINA_PAGES_REMOTE", remote.to_str().unwrap()),
+        ("GITHUB_TOKEN", "test-token"),
+        ("GITHUB_API_URL", &github.api_url()),
+        ("GITHUB_SERVER_URL", &github.api_url()),
+    ];
+    repo.xtask_env(&["index", "rebuild"], &env).ok();
+    let index = index_on(&remote);
+    for (tag, file) in [("v1.0.0", "demo-0.2.1.tgz"), ("v1.1.0", "demo-0.3.0-rc.1.tgz")] {
+        let url = format!("{}/acme/infra-demo/releases/download/{tag}/{file}", github.api_url());
+        assert!(index.contains(&url), "{url} missing from:\n{index}");
+    }
+
+    // The index served over HTTP; the archives come from the fake's download URLs.
+    let site = repo.root.parent().unwrap().join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(site.join("index.yaml"), &index).unwrap();
+    let server = StaticServer::start(&site);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/helm_repo.py");
+    let out = run(
+        &python(&peers),
+        &[script.to_str().unwrap(), &server.url(), "demo:0.2.1", "demo:0.3.0-rc.1"],
+        Path::new("/"),
+        &[],
+    );
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for (pulled, file) in report["pulled"].as_array().unwrap().iter().zip(&files) {
+        assert_eq!(pulled["sha256"], xtask::build::sha256_file(file).unwrap().0.as_str());
+    }
+
+    // The same from a folder laid out by tag, with `--from`.
+    let store = repo.root.parent().unwrap().join("by-tag");
+    for (tag, file) in ["v1.0.0", "v1.1.0"].iter().zip(&files) {
+        std::fs::create_dir_all(store.join(tag)).unwrap();
+        std::fs::copy(file, store.join(tag).join(file.file_name().unwrap())).unwrap();
+    }
+    let again = repo.xtask_env(&["index", "rebuild", "--from", store.to_str().unwrap()], &env).ok();
+    assert!(again.stderr.contains("nothing to push"), "the same entries: {}", again.stderr);
+}

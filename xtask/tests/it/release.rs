@@ -64,14 +64,14 @@ impl World {
 }
 
 /// The one release of the fake, with its assets by name.
-fn only_release(world: &World) -> xtask::dev::github::FakeRelease {
+pub(crate) fn only_release(world: &World) -> xtask::dev::github::FakeRelease {
     let releases = world.github.releases();
     assert_eq!(releases.len(), 1, "exactly one release: {releases:#?}");
     releases.into_iter().next().unwrap()
 }
 
 /// The release on the fake holds exactly the built assets, byte for byte, all uploaded.
-fn assert_assets_match_build(world: &World) {
+pub(crate) fn assert_assets_match_build(world: &World) {
     let release = only_release(world);
     assert!(!release.draft, "published");
     let out = world.repo.out("0.2.0");
@@ -153,6 +153,23 @@ fn a_release_publishes_every_channel_and_a_rerun_writes_nothing() {
         let got = format!("sha256:{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(out.as_bytes())));
         assert_eq!(got, digest, "tag {tag}");
     }
+
+    // The registry is overridden (`LAMINA_REGISTRY`): the Compose file's `ghcr.io/acme/hello:0.2.0`
+    // is pinned to where the image went, and skopeo resolves that reference to the same digest.
+    let bundle = std::fs::File::open(world.repo.out("0.2.0").join("demo-compose-0.2.0.tar.gz")).unwrap();
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bundle));
+    let mut compose = String::new();
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        if entry.path().unwrap().ends_with("compose.yaml") {
+            std::io::Read::read_to_string(&mut entry, &mut compose).unwrap();
+        }
+    }
+    let pinned = format!("{}/acme/hello@{digest}", world.registry.host());
+    assert!(compose.contains(&format!("image: {pinned}")), "{compose}");
+    let skopeo = crate::support::tool("skopeo", "apt-get install skopeo").unwrap();
+    let raw = run(&skopeo, &["inspect", "--raw", "--tls-verify=false", &format!("docker://{pinned}")], Path::new("/"), &[]);
+    assert_eq!(format!("sha256:{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(raw.as_bytes()))), digest);
 
     // Pages: real Helm reads the index over HTTP and pulls the chart from the release asset.
     let site = world.repo.path("site");
@@ -257,7 +274,7 @@ fn an_existing_draft_is_reused_and_its_stale_assets_replaced() {
     assert_assets_match_build(&world);
 }
 
-fn fault(method: &str, path: &str, kind: FaultKind, times: usize) -> Fault {
+pub(crate) fn fault(method: &str, path: &str, kind: FaultKind, times: usize) -> Fault {
     Fault { method: method.into(), path_contains: path.into(), kind, times }
 }
 
