@@ -40,11 +40,14 @@ pub fn pin(text: &str, images: &[Pinned]) -> String {
 /// must never point at a tag this release did not resolve.
 pub fn pin_all(file: &str, text: &str, images: &[Pinned]) -> anyhow::Result<String> {
     let out = pin(text, images);
-    let any_tag: Vec<(String, Vec<String>)> = images.iter().flat_map(|i| i.names().map(|n| (n.clone(), Vec::new()))).collect();
+    let any_tag: Vec<(String, Vec<String>)> =
+        images.iter().flat_map(|i| i.names().map(|n| (n.clone(), Vec::new()))).collect();
     if let Some((line, reference)) = foreign_tags(&out, &any_tag).into_iter().next() {
+        let repository = reference.rsplit_once(':').map_or(reference.as_str(), |(r, _)| r);
+        let tags = images.iter().find(|i| i.names().any(|n| n == repository)).map(|i| i.tags.join(", "));
         bail!(
-            "{file}:{line}: `{reference}` is still a tag after pinning this release's images\n\nhint: name the image by one of the tags this release pushes ({}), so it is pinned to the digest",
-            images.iter().find(|i| reference.starts_with(&format!("{}:", i.repository)) || i.aliases.iter().any(|a| reference.starts_with(&format!("{a}:")))).map(|i| i.tags.join(", ")).unwrap_or_default()
+            "{file}:{line}: `{reference}` is still a tag after pinning this release's images\n\nhint: name the image by one of the tags this release pushes ({}), so it is pinned to its digest",
+            tags.unwrap_or_default()
         );
     }
     Ok(out)
