@@ -5,6 +5,8 @@
 //! under `images/`. A rebuild from the same commit gives the same bytes.
 
 mod archive;
+mod context;
+mod dockerignore;
 pub mod image;
 pub mod pin;
 pub mod sums;
@@ -77,7 +79,9 @@ pub fn run(sh: &Shell, root: &Path, plan: &Plan, out: &Path, on_image_failure: I
                     pinned.is_empty(),
                     source.ends_with(".yaml") || source.ends_with(".yml"),
                 ) {
-                    (false, true) => pin::pin_all(source, &String::from_utf8_lossy(&data), &pinned).map(String::into_bytes),
+                    (false, true) => {
+                        pin::pin_all(source, &String::from_utf8_lossy(&data), &pinned).map(String::into_bytes)
+                    }
                     _ => Ok(data),
                 };
                 archive::write_tar_gz(root, &b.entries, epoch, &out.join(&b.file), &edit)
@@ -118,14 +122,12 @@ fn pinned_images(plan: &Plan, built: &mut Built, bundle: &str) -> Vec<pin::Pinne
     let mut pinned = Vec::new();
     for image in &plan.images {
         match built.images.iter().find(|b| b.name == image.name).and_then(|b| b.digest.clone()) {
-            Some(digest) => {
-                pinned.push(pin::Pinned {
-                    repository: image.repository.clone(),
-                    aliases: image.aliases.clone(),
-                    tags: image.tags.clone(),
-                    digest,
-                })
-            }
+            Some(digest) => pinned.push(pin::Pinned {
+                repository: image.repository.clone(),
+                aliases: image.aliases.clone(),
+                tags: image.tags.clone(),
+                digest,
+            }),
             None => {
                 built.notes.push(format!("bundle `{bundle}` is not pinned: image `{}` was not built here", image.name));
                 return Vec::new();
@@ -160,7 +162,7 @@ pub fn record(plan: &Plan, built: &Built) -> ReleaseManifest {
         .map(|i| manifest::Image {
             name: i.name.clone(),
             repository: i.repository.clone(),
-            tags: i.tags.clone(),
+            tags: plan.pushed_tags(i),
             platforms: i.platforms.clone(),
             digest: built.images.iter().find(|b| b.name == i.name).and_then(|b| b.digest.clone()),
         })
@@ -245,5 +247,23 @@ pub fn compare_dirs(a: &Path, b: &Path) -> anyhow::Result<Vec<String>> {
         }
     }
     differ.extend(right.iter().filter(|(r, _)| !left.iter().any(|(l, _)| l == r)).map(|(r, _)| r.clone()));
+    Ok(differ)
+}
+
+/// What differs between two builds of one plan: first each image whose digest differs (or that
+/// only one build made), then every other file that differs, by relative path.
+pub fn differences(a: &Built, b: &Built) -> anyhow::Result<Vec<String>> {
+    let mut differ = Vec::new();
+    let mut reported = Vec::new();
+    for image in &a.images {
+        let other = b.images.iter().find(|i| i.name == image.name).and_then(|i| i.digest.as_deref());
+        if image.digest.as_deref() != other {
+            let show = |d: Option<&str>| d.unwrap_or("not built").to_owned();
+            differ.push(format!("image `{}` ({} vs {})", image.name, show(image.digest.as_deref()), show(other)));
+            reported.push(format!("images/{}/", image.name));
+        }
+    }
+    let files = compare_dirs(&a.out_dir, &b.out_dir)?;
+    differ.extend(files.into_iter().filter(|f| !reported.iter().any(|r| f.starts_with(r.as_str()))));
     Ok(differ)
 }

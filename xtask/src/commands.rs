@@ -68,7 +68,17 @@ pub fn validate(sh: &Shell, root: &Path) -> anyhow::Result<ExitCode> {
 }
 
 pub fn dry_run(sh: &Shell, root: &Path, args: DryRunArgs) -> anyhow::Result<ExitCode> {
-    let p = prepare(sh, root, &args.remote, args.builder)?;
+    let mut p = prepare(sh, root, &args.remote, args.builder)?;
+    let token = crate::env::var(crate::env::GITHUB_TOKEN);
+    // With credentials, floating tags and "latest" are decided as `release` would decide them.
+    if let Some(token) = &token {
+        match crate::remote::published_versions(&p.settings, token) {
+            Ok(published) => p.plan.settle_floating(&published),
+            Err(e) => {
+                eprintln!("note: the published releases could not be read ({e:#}); floating tags are shown as moving")
+            }
+        }
+    }
     let plan = &p.plan;
     if !args.json {
         print!("{}", plan::render_human(plan));
@@ -78,8 +88,8 @@ pub fn dry_run(sh: &Shell, root: &Path, args: DryRunArgs) -> anyhow::Result<Exit
     let mut reproducible = None;
     if args.check_reproducible {
         let second = root.join(format!("{}.check", plan.out_dir));
-        build::run(sh, root, plan, &second, ImageFailure::Report)?;
-        let differ = build::compare_dirs(&out, &second)?;
+        let again = build::run(sh, root, plan, &second, ImageFailure::Report)?;
+        let differ = build::differences(&built, &again)?;
         std::fs::remove_dir_all(&second)?;
         if !differ.is_empty() {
             bail!(
@@ -91,10 +101,8 @@ pub fn dry_run(sh: &Shell, root: &Path, args: DryRunArgs) -> anyhow::Result<Exit
     }
     report::github::write(plan, &built, "dry run", None)?;
     // With credentials present, read (never write) what is published and compare.
-    let remote = crate::env::var(crate::env::GITHUB_TOKEN).map(|token| {
-        crate::remote::compare(sh, plan, &built, &p.settings, &p.ws.config.pages_branch, Some(&token))
-            .map_err(|e| format!("{e:#}"))
-    });
+    let remote = token
+        .map(|token| crate::remote::compare(sh, plan, &built, &p.settings, Some(&token)).map_err(|e| format!("{e:#}")));
     if args.json {
         let remote = match &remote {
             Some(Ok(c)) => serde_json::to_value(c)?,
@@ -113,7 +121,11 @@ pub fn dry_run(sh: &Shell, root: &Path, args: DryRunArgs) -> anyhow::Result<Exit
             }
         }
         if reproducible == Some(true) {
-            println!("reproducible: a second build in a separate folder is byte-identical");
+            let images = built.images.iter().filter(|i| i.digest.is_some()).count();
+            println!(
+                "reproducible: a second build in a separate folder is byte-identical ({images} image digest{} compared)",
+                if images == 1 { "" } else { "s" }
+            );
         }
         println!("dry run: nothing was published");
     }
@@ -145,7 +157,7 @@ pub fn verify(sh: &Shell, root: &Path, args: VerifyArgs) -> anyhow::Result<ExitC
         github: &github,
         registry: &registry,
         settings: &settings,
-        pages_branch: &config.pages_branch,
+        pages: &plan::PagesTarget::of(&config, &settings),
     };
     let checks = runtime.block_on(crate::verify::run(&channels, &tag))?;
     if args.json {

@@ -7,9 +7,13 @@
 //! 1. select the files of each chart (`.helmignore`, Helm's rules) and bundle (git-tracked only),
 //!    refusing state, secret and escaping-symlink files unless `allow`ed ([`select`]);
 //! 2. name every asset `{name}-{version}` and derive image tags, OCI references and asset URLs;
-//! 3. lay out the steps in the order docs/operations.md gives ("Publishing"): local builds, then images, OCI charts,
-//!    the GitHub release and the Pages index.
+//! 3. lay out the steps in the order docs/operations.md gives ("Publishing"): local builds,
+//!    then images and OCI charts by digest, image tags, the GitHub release and the Pages index.
+//!
+//! `release` executes exactly [`Plan::steps`], one executor arm per [`Step`]: adding a step to
+//! the plan and an arm to the executor is all a new kind of work needs.
 
+pub mod floating;
 mod render;
 pub mod select;
 #[cfg(test)]
@@ -22,6 +26,7 @@ use crate::repo::RepoState;
 use crate::settings::Settings;
 use serde::Serialize;
 
+pub use floating::{FloatingTag, TagAction};
 pub use render::{parse_rfc3339, render_human, rfc3339};
 pub use select::Entry;
 
@@ -85,7 +90,14 @@ pub struct Plan {
     pub version: String,
     pub tag: String,
     pub prerelease: bool,
+    /// GitHub shows this release as the latest: `make-latest` is on, it is no pre-release, and
+    /// no published release is higher.
     pub make_latest: bool,
+    /// Why `make_latest` is off when `make-latest` is on and this is no pre-release.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_latest: Option<String>,
+    /// What happens to each floating tag of the images (the same for every image).
+    pub floating: Vec<FloatingTag>,
     pub commit: String,
     /// Tracked files with uncommitted changes; `release` refuses to run with any.
     pub changed: Vec<String>,
@@ -136,6 +148,8 @@ pub struct ImagePlan {
     pub aliases: Vec<String>,
     pub source: ImageSource,
     pub platforms: Vec<String>,
+    /// Every tag the release names the image by: the version tag, then the floating tags (which
+    /// move only as [`Plan::floating`] says; see [`Plan::pushed_tags`]).
     pub tags: Vec<String>,
     /// The builder of a Dockerfile image; `None` for one built elsewhere, or when no builder is
     /// found (the image is planned but not built here).
@@ -157,12 +171,34 @@ pub struct ReleasePlan {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IndexPlan {
+    #[serde(flatten)]
+    pub target: PagesTarget,
+    /// `(chart, version, url)` of each entry this release adds.
+    pub entries: Vec<IndexEntry>,
+}
+
+/// Where the Helm index lives: the one place the Pages remote, branch and site are resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PagesTarget {
     /// `None`: the checkout's `origin`.
     pub remote: Option<String>,
     pub branch: String,
     pub pages_url: String,
-    /// `(chart, version, url)` of each entry this release adds.
-    pub entries: Vec<IndexEntry>,
+}
+
+impl PagesTarget {
+    pub fn of(config: &ReleaseConfig, settings: &Settings) -> PagesTarget {
+        PagesTarget {
+            remote: settings.pages_remote.clone(),
+            branch: config.pages_branch.clone(),
+            pages_url: settings.pages_url.clone(),
+        }
+    }
+
+    /// The git remote to fetch from and push to.
+    pub fn remote(&self) -> &str {
+        self.remote.as_deref().unwrap_or("origin")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -172,20 +208,40 @@ pub struct IndexEntry {
     pub url: String,
 }
 
-/// One action of the release, in execution order. Indices point into the plan's lists.
+/// One action of the release, in execution order. Indices point into the plan's lists. Each
+/// remote step converges: it reads what is there and does only what is missing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "step", rename_all = "kebab-case")]
 pub enum Step {
-    PackageChart { chart: usize },
-    WriteBundle { bundle: usize },
-    BuildImage { image: usize },
+    PackageChart {
+        chart: usize,
+    },
+    WriteBundle {
+        bundle: usize,
+    },
+    BuildImage {
+        image: usize,
+    },
     WriteManifest,
     WriteSums,
-    PushImage { image: usize },
-    MoveTags { image: usize },
-    PushChart { chart: usize },
+    /// Blobs and manifests by digest; no tag.
+    PushImage {
+        image: usize,
+    },
+    /// The chart's OCI artifact under its version tag.
+    PushChart {
+        chart: usize,
+    },
+    /// The version tag and the floating tags that move, once every image and chart is pushed.
+    MoveTags {
+        image: usize,
+    },
+    /// Find the release for the tag, or create it as a draft.
     DraftRelease,
+    /// Upload missing assets; on a draft, replace half-uploaded or different ones.
     UploadAssets,
+    /// Read every asset back and compare its digest with the build.
+    ReadBack,
     PublishRelease,
     MergeIndex,
     Verify,
@@ -278,12 +334,9 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
     let mut assets: Vec<String> = charts.iter().map(|c| c.file.clone()).collect();
     assets.extend(bundles.iter().map(|b| b.file.clone()));
     assets.extend([MANIFEST.to_owned(), SUMS.to_owned()]);
-    let download_base =
-        format!("{}/{}/releases/download/{}", settings.server_url, settings.repository, tag.replace('+', "%2B"));
+    let download_base = download_base(&settings.server_url, &settings.repository, &tag);
     let index = IndexPlan {
-        remote: settings.pages_remote.clone(),
-        branch: config.pages_branch.clone(),
-        pages_url: settings.pages_url.clone(),
+        target: PagesTarget::of(config, settings),
         entries: charts
             .iter()
             .map(|c| IndexEntry {
@@ -294,6 +347,9 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
             .collect(),
     };
 
+    let floating_tags: Vec<String> = image_tags(&config.version, config.make_latest).split_off(1);
+    let floating = floating::decide(&config.version, &floating_tags, None);
+
     let mut steps = Vec::new();
     // Images before bundles: a Compose bundle may pin the images' digests.
     steps.extend((0..charts.len()).map(|chart| Step::PackageChart { chart }));
@@ -301,10 +357,10 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
     steps.extend((0..bundles.len()).map(|bundle| Step::WriteBundle { bundle }));
     steps.extend([Step::WriteManifest, Step::WriteSums]);
     steps.extend((0..images.len()).map(|image| Step::PushImage { image }));
-    steps.extend((0..images.len()).map(|image| Step::MoveTags { image }));
     steps
         .extend(charts.iter().enumerate().filter(|(_, c)| c.oci.is_some()).map(|(chart, _)| Step::PushChart { chart }));
-    steps.extend([Step::DraftRelease, Step::UploadAssets, Step::PublishRelease]);
+    steps.extend((0..images.len()).map(|image| Step::MoveTags { image }));
+    steps.extend([Step::DraftRelease, Step::UploadAssets, Step::ReadBack, Step::PublishRelease]);
     if !charts.is_empty() {
         steps.push(Step::MergeIndex);
     }
@@ -318,6 +374,8 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
         tag,
         prerelease,
         make_latest: config.make_latest && !prerelease,
+        not_latest: None,
+        floating,
         commit: repo.head.clone(),
         changed: repo.changed.clone(),
         source_date_epoch: settings.source_date_epoch.unwrap_or(repo.commit_time),
@@ -327,6 +385,27 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
         index,
         steps,
     })
+}
+
+impl Plan {
+    /// Decides the floating tags and GitHub's "latest" from the versions already published
+    /// (read by `release` and by `dry-run` with credentials). Pure.
+    pub fn settle_floating(&mut self, published: &[semver::Version]) {
+        let Ok(version) = semver::Version::parse(&self.version) else { return };
+        let tags: Vec<String> = self.floating.iter().map(|f| f.tag.clone()).collect();
+        self.floating = floating::decide(&version, &tags, Some(published));
+        if self.make_latest && !floating::is_latest(&version, published) {
+            self.make_latest = false;
+            let high = published.iter().filter(|v| v.pre.is_empty()).max().map(ToString::to_string);
+            self.not_latest = Some(format!("{} is published and higher", high.unwrap_or_default()));
+        }
+    }
+
+    /// The tags a release points at this image: the version tag and the floating tags that move.
+    pub fn pushed_tags(&self, image: &ImagePlan) -> Vec<String> {
+        let kept = |tag: &String| self.floating.iter().any(|f| f.tag == *tag && f.action == TagAction::Keep);
+        image.tags.iter().filter(|t| !kept(t)).cloned().collect()
+    }
 }
 
 /// Where the assets of the release tagged `tag` are downloaded from once it is published

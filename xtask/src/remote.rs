@@ -42,10 +42,9 @@ pub fn compare(
     plan: &Plan,
     built: &Built,
     settings: &Settings,
-    branch: &str,
     github_token: Option<&str>,
 ) -> anyhow::Result<Vec<Comparison>> {
-    let mut out = index(sh, plan, built, settings, branch)?;
+    let mut out = index(sh, plan, built)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     out.extend(runtime.block_on(registry(plan, built, settings))?);
     if let Some(token) = github_token {
@@ -57,17 +56,19 @@ pub fn compare(
     Ok(out)
 }
 
-fn index(sh: &Shell, plan: &Plan, built: &Built, settings: &Settings, branch: &str) -> anyhow::Result<Vec<Comparison>> {
+/// The versions already published on GitHub, read with `token` (see `GitHub::published_versions`).
+pub fn published_versions(settings: &Settings, token: &str) -> anyhow::Result<Vec<semver::Version>> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let _context = runtime.enter();
+    let github = GitHub::new(settings, token)?;
+    runtime.block_on(github.published_versions())
+}
+
+fn index(sh: &Shell, plan: &Plan, built: &Built) -> anyhow::Result<Vec<Comparison>> {
     if plan.index.entries.is_empty() {
         return Ok(Vec::new());
     }
-    let pages = Pages {
-        sh,
-        remote: settings.pages_remote.clone().unwrap_or_else(|| "origin".to_owned()),
-        branch: branch.to_owned(),
-        url: settings.pages_url.clone(),
-        time: 0,
-    };
+    let pages = Pages::new(sh, &plan.index.target, 0);
     let published = match pages.read()? {
         Some(text) => Some(Index::parse(&text).map_err(|e| anyhow::format_err!("{e}\n\nhint: {}", e.help()))?),
         None => None,
@@ -108,7 +109,11 @@ async fn registry(plan: &Plan, built: &Built, settings: &Settings) -> anyhow::Re
     };
     for image in &plan.images {
         let digest = built.images.iter().find(|b| b.name == image.name).and_then(|b| b.digest.clone());
-        for (i, tag) in image.tags.iter().enumerate() {
+        for kept in plan.floating.iter().filter(|f| f.action == crate::plan::TagAction::Keep) {
+            let what = format!("image tag {}:{}", image.repository, kept.tag);
+            out.push(Comparison { what, action: Action::Keep, detail: format!("not moved: {}", kept.reason) });
+        }
+        for (i, tag) in plan.pushed_tags(image).iter().enumerate() {
             let what = format!("image tag {}:{tag}", image.repository);
             let Some(ours) = &digest else {
                 out.push(Comparison { what, action: Action::Unknown, detail: "not built here".to_owned() });

@@ -1,8 +1,8 @@
 //! Facts about the checkout, read through git: HEAD, its commit time (the reproducible mtime),
 //! tags at HEAD, local changes, and every tracked file with its mode.
 //!
-//! Bundles and charts are made from this list only, so an untracked or ignored file can never
-//! end up in a release.
+//! Bundles, charts and image build contexts are made from this list only, so an untracked or
+//! ignored file can never end up in a release.
 
 use crate::shell::{Shell, cmd};
 use anyhow::{Context, format_err};
@@ -55,26 +55,7 @@ impl RepoState {
         let commit_time = commit_time.trim().parse().context("read the commit time of HEAD")?;
         let tags = cmd!(sh, "git tag --points-at HEAD").quiet().read()?;
         let status = cmd!(sh, "git status --porcelain=v1 -z --untracked-files=no").quiet().read()?;
-        let listing = cmd!(sh, "git ls-files --stage -z").quiet().read()?;
-        let mut files = Vec::new();
-        for record in listing.split('\0').filter(|r| !r.is_empty()) {
-            let (meta, path) =
-                record.split_once('\t').ok_or_else(|| format_err!("unexpected `git ls-files` output: {record}"))?;
-            let mode = meta.split(' ').next().unwrap_or_default();
-            let kind = match mode {
-                "100755" => FileKind::Executable,
-                "120000" => {
-                    let target =
-                        std::fs::read_link(root.join(path)).with_context(|| format!("read the symlink `{path}`"))?;
-                    FileKind::Symlink(target.to_string_lossy().into_owned())
-                }
-                "160000" => FileKind::Submodule,
-                _ => FileKind::Regular,
-            };
-            files.push(TrackedFile { path: path.to_owned(), kind });
-        }
-        files.sort_by(|a, b| a.path.cmp(&b.path));
-        files.dedup_by(|a, b| a.path == b.path); // unmerged paths appear once per stage
+        let files = tracked_files(sh, root)?;
         let changed = status.split('\0').filter(|r| r.len() > 3).map(|r| r[3..].to_owned()).collect();
         Ok(RepoState {
             root: root.to_path_buf(),
@@ -88,9 +69,7 @@ impl RepoState {
 
     /// Tracked files under `dir` (repository-relative; `.` is the whole repository).
     pub fn files_under<'a>(&'a self, dir: &'a str) -> impl Iterator<Item = &'a TrackedFile> + 'a {
-        self.files
-            .iter()
-            .filter(move |f| dir == "." || f.path.strip_prefix(dir).is_some_and(|rest| rest.starts_with('/')))
+        self.files.iter().filter(move |f| is_under(dir, &f.path))
     }
 
     pub fn is_tracked(&self, path: &str) -> bool {
@@ -101,4 +80,35 @@ impl RepoState {
     pub fn has_dir(&self, dir: &str) -> bool {
         self.files_under(dir).next().is_some()
     }
+}
+
+/// Every file git tracks in the checkout at `root`, with its mode, sorted by path.
+pub fn tracked_files(sh: &Shell, root: &Path) -> anyhow::Result<Vec<TrackedFile>> {
+    let _dir = sh.push_dir(root);
+    let listing = cmd!(sh, "git ls-files --stage -z").quiet().read()?;
+    let mut files = Vec::new();
+    for record in listing.split('\0').filter(|r| !r.is_empty()) {
+        let (meta, path) =
+            record.split_once('\t').ok_or_else(|| format_err!("unexpected `git ls-files` output: {record}"))?;
+        let mode = meta.split(' ').next().unwrap_or_default();
+        let kind = match mode {
+            "100755" => FileKind::Executable,
+            "120000" => {
+                let target =
+                    std::fs::read_link(root.join(path)).with_context(|| format!("read the symlink `{path}`"))?;
+                FileKind::Symlink(target.to_string_lossy().into_owned())
+            }
+            "160000" => FileKind::Submodule,
+            _ => FileKind::Regular,
+        };
+        files.push(TrackedFile { path: path.to_owned(), kind });
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files.dedup_by(|a, b| a.path == b.path); // unmerged paths appear once per stage
+    Ok(files)
+}
+
+/// Whether the repository-relative `path` lies under `dir` (`.` is the whole repository).
+pub fn is_under(dir: &str, path: &str) -> bool {
+    dir == "." || path.strip_prefix(dir).is_some_and(|rest| rest.starts_with('/'))
 }

@@ -28,7 +28,7 @@ pub struct Channels<'a> {
     pub github: &'a GitHub,
     pub registry: &'a Registry,
     pub settings: &'a Settings,
-    pub pages_branch: &'a str,
+    pub pages: &'a crate::plan::PagesTarget,
 }
 
 /// Checks release `tag` on every channel; `Err` only when a channel cannot be read at all.
@@ -122,13 +122,7 @@ pub async fn run(ch: &Channels<'_>, tag: &str) -> anyhow::Result<Vec<Check>> {
 }
 
 fn index_entries(ch: &Channels<'_>, manifest: &ReleaseManifest) -> anyhow::Result<Vec<Check>> {
-    let pages = Pages {
-        sh: ch.sh,
-        remote: ch.settings.pages_remote.clone().unwrap_or_else(|| "origin".to_owned()),
-        branch: ch.pages_branch.to_owned(),
-        url: ch.settings.pages_url.clone(),
-        time: 0,
-    };
+    let pages = Pages::new(ch.sh, ch.pages, 0);
     let text = pages.read()?.unwrap_or_default();
     let index = if text.is_empty() { Index::empty() } else { Index::parse(&text).map_err(|e| format_err!("{e}"))? };
     let mut checks = Vec::new();
@@ -136,7 +130,7 @@ fn index_entries(ch: &Channels<'_>, manifest: &ReleaseManifest) -> anyhow::Resul
         let what = format!("index entry {} {}", chart.name, chart.version);
         let field = |e: &serde_json::Value, k: &str| e.get(k).and_then(|v| v.as_str()).map(str::to_owned);
         checks.push(match index.entry(&chart.name, &chart.version) {
-            None => bad(what, format!("not in index.yaml on `{}`", ch.pages_branch)),
+            None => bad(what, format!("not in index.yaml on `{}`", ch.pages.branch)),
             Some(e) if field(e, "digest").as_deref() != Some(chart.digest.as_str()) => {
                 bad(what, format!("digest {:?}, the manifest says {}", field(e, "digest"), chart.digest))
             }

@@ -1,6 +1,7 @@
 //! Image builds into OCI layouts under `{out}/images/{name}/`, one platform at a time, joined by
-//! an index. `buildah` runs daemonless with its storage under `target/buildah`; `docker buildx`
-//! writes the layout directly.
+//! an index. Either builder reads the staged copy of the context (`context.rs`: tracked files
+//! only, fixed modes and times), never the checkout. `buildah` runs daemonless with its storage
+//! under `target/buildah`; `docker buildx` writes the layout directly.
 
 use crate::config::ImageSource;
 use crate::plan::{Builder, ImagePlan};
@@ -21,7 +22,9 @@ pub fn produce(sh: &Shell, root: &Path, image: &ImagePlan, epoch: i64, layout: &
     match (&image.source, image.builder) {
         (ImageSource::Prebuilt { input }, _) => crate::layout::import(&root.join(input), layout)?,
         (ImageSource::Dockerfile { context, dockerfile, .. }, Some(builder)) => {
-            build(sh, root, image, builder, (&root.join(context), &root.join(dockerfile)), epoch, layout)?;
+            let dest = root.join(super::context::DIR).join(&image.name);
+            let staged = super::context::stage(sh, root, (context, dockerfile), epoch, &dest)?;
+            build(sh, root, image, builder, (&staged.context, &staged.dockerfile), epoch, layout)?;
         }
         (ImageSource::Dockerfile { .. }, None) => unreachable!("checked above"),
     }

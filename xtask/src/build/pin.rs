@@ -133,7 +133,7 @@ mod tests {
             aliases: vec!["ghcr.io/acme/hello".into()],
             ..image()
         };
-        let out = pin_all("compose.yaml", "image: ghcr.io/acme/hello:0.2.0\n", &[moved.clone()]).unwrap();
+        let out = pin_all("compose.yaml", "image: ghcr.io/acme/hello:0.2.0\n", std::slice::from_ref(&moved)).unwrap();
         assert_eq!(out, "image: 127.0.0.1:5000/fork/hello@sha256:abc\n");
         let left = pin_all("compose.yaml", "a: x\nimage: ghcr.io/acme/hello:0.1.9\n", &[moved]).unwrap_err();
         assert!(format!("{left}").starts_with("compose.yaml:2: `ghcr.io/acme/hello:0.1.9` is still a tag"), "{left}");

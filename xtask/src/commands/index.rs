@@ -2,12 +2,11 @@
 //! chart archives, with the same merge and push loop `release` uses.
 
 use crate::build::sha256_file;
-use crate::config::ReleaseConfig;
 use crate::helm::{
     archive,
     index::{Index, Merged, NewEntry},
 };
-use crate::plan::{download_base, rfc3339};
+use crate::plan::{PagesTarget, download_base, rfc3339};
 use crate::publish::pages::{Change, Pages, redact};
 use crate::settings::{RemoteArgs, Settings};
 use crate::shell::{Shell, cmd};
@@ -33,7 +32,7 @@ pub fn add(
 ) -> anyhow::Result<ExitCode> {
     let (config, settings) = super::load(root, args)?;
     let entries = entries(archives, &settings)?;
-    let pages = pages(sh, &config, &settings, &entries);
+    let pages = pages(sh, &PagesTarget::of(&config, &settings), &entries);
     if dry_run {
         let current = pages.read()?;
         let (index, merged) = merged_index(current.as_deref(), &pages, &entries)?;
@@ -51,12 +50,12 @@ pub fn add(
 /// entry became and the commit pushed (`None`: nothing to change). `release` calls this too.
 pub fn merge_archives(
     sh: &Shell,
-    config: &ReleaseConfig,
+    target: &PagesTarget,
     settings: &Settings,
     archives: &[Archive],
 ) -> anyhow::Result<(Vec<Merged>, Option<String>)> {
     let entries = entries(archives, settings)?;
-    merge(&pages(sh, config, settings, &entries), &entries)
+    merge(&pages(sh, target, &entries), &entries)
 }
 
 fn merge(pages: &Pages, entries: &[NewEntry]) -> anyhow::Result<(Vec<Merged>, Option<String>)> {
@@ -107,7 +106,7 @@ pub fn rebuild(
         );
     }
     let entries = entries(&archives, &settings)?;
-    let pages = pages(sh, &config, &settings, &entries);
+    let pages = pages(sh, &PagesTarget::of(&config, &settings), &entries);
     let generated = latest(&entries);
     let rebuilt = |current: Option<&str>| -> anyhow::Result<Index> {
         let mut index = Index::of(&entries, &generated).map_err(|e| anyhow::format_err!("{e}"))?;
@@ -183,15 +182,9 @@ fn download_charts(settings: &Settings, into: &Path) -> anyhow::Result<Vec<Archi
     })
 }
 
-fn pages<'a>(sh: &'a Shell, config: &ReleaseConfig, settings: &Settings, entries: &[NewEntry]) -> Pages<'a> {
+fn pages<'a>(sh: &'a Shell, target: &PagesTarget, entries: &[NewEntry]) -> Pages<'a> {
     let time = entries.iter().filter_map(|e| crate::plan::parse_rfc3339(&e.created)).max().unwrap_or(0);
-    Pages {
-        sh,
-        remote: settings.pages_remote.clone().unwrap_or_else(|| "origin".to_owned()),
-        branch: config.pages_branch.clone(),
-        url: settings.pages_url.clone(),
-        time,
-    }
+    Pages::new(sh, target, time)
 }
 
 /// One index entry per archive, pointing at its asset on the release it belongs to.

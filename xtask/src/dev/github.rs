@@ -74,6 +74,11 @@ pub struct Request {
     pub upload_host: bool,
     /// The status answered; 0 when the connection was cut without an answer.
     pub status: u16,
+    /// When the request arrived (its head read, before its body).
+    pub arrived: std::time::Instant,
+    /// When the answer was made, just before it is sent (a cut: when the connection was closed);
+    /// `None` for a request a `Hang` fault holds.
+    pub answered: Option<std::time::Instant>,
 }
 
 /// A release put straight into the state, bypassing validation (duplicate tags are allowed).

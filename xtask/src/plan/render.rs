@@ -88,7 +88,11 @@ fn describe(plan: &Plan, step: Step) -> (&'static str, String, String) {
         }
         Step::MoveTags { image } => {
             let i = &plan.images[image];
-            ("tag image", i.repository.clone(), i.tags.join(", "))
+            let mut detail = plan.pushed_tags(i).join(", ");
+            for kept in plan.floating.iter().filter(|f| f.action == super::TagAction::Keep) {
+                let _ = write!(detail, "; keep {}: {}", kept.tag, kept.reason);
+            }
+            ("tag image", i.repository.clone(), detail)
         }
         Step::PushChart { chart } => {
             let c = &plan.charts[chart];
@@ -102,19 +106,24 @@ fn describe(plan: &Plan, step: Step) -> (&'static str, String, String) {
             if plan.make_latest {
                 flags.push("latest");
             }
-            ("draft release", plan.tag.clone(), format!("{}, notes from {}", flags.join(", "), plan.release.notes))
+            let not_latest = plan.not_latest.as_ref().map(|why| format!(", not latest: {why}")).unwrap_or_default();
+            let detail = format!("{}, notes from {}{not_latest}", flags.join(", "), plan.release.notes);
+            ("draft release", plan.tag.clone(), detail)
         }
         Step::UploadAssets => {
             ("upload assets", plural(plan.release.assets.len(), "asset"), plan.release.download_base.clone())
         }
+        Step::ReadBack => {
+            ("read back", plural(plan.release.assets.len(), "asset"), "every digest against the build".to_owned())
+        }
         Step::PublishRelease => {
-            ("publish release", plan.tag.clone(), "after every asset is read back and matches".to_owned())
+            ("publish release", plan.tag.clone(), "the draft, with every asset in place".to_owned())
         }
         Step::MergeIndex => {
-            let remote = plan.index.remote.as_deref().unwrap_or("origin");
+            let remote = plan.index.target.remote();
             let entries: Vec<String> =
                 plan.index.entries.iter().map(|e| format!("{} {}", e.chart, e.version)).collect();
-            ("merge index", format!("{remote} {}:index.yaml", plan.index.branch), entries.join(", "))
+            ("merge index", format!("{remote} {}:index.yaml", plan.index.target.branch), entries.join(", "))
         }
         Step::Verify => {
             ("verify", "every channel".to_owned(), "assets, image and chart tags, index entries".to_owned())

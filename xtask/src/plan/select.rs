@@ -1,11 +1,12 @@
 //! Which files go into each archive: git-tracked files under the component's path, with Helm's
 //! `.helmignore` rules for charts, and refusals for state files, secrets and symlinks that leave
-//! the component (unless the file is named in `allow`).
+//! the component (unless the file is named in `allow`). [`mirror`] also lays out an image's
+//! staged build context (`build/context.rs`).
 
 use crate::config::{BundleConfig, ChartConfig, FILE as CONFIG, ReleaseConfig, normalize_path};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::helm::ignore::Rules;
-use crate::repo::{FileKind, RepoState};
+use crate::repo::{FileKind, RepoState, TrackedFile};
 use serde::Serialize;
 
 /// One archive entry.
@@ -42,38 +43,78 @@ pub enum EntryKind {
 pub fn bundle(repo: &RepoState, bundle: &BundleConfig, version: &str) -> Result<Vec<Entry>, Diagnostics> {
     let top = format!("{}-{version}", bundle.name);
     let mut diags = Diagnostics::default();
-    let mut entries = vec![Entry { name: top.clone(), mode: 0o755, kind: EntryKind::Dir }];
-    for file in repo.files_under(&bundle.path) {
-        let rel = relative(&bundle.path, &file.path);
-        if let Some(reason) = refused(&file.path, &bundle.allow) {
+    let kept = repo.files_under(&bundle.path).filter(|file| match refused(&file.path, &bundle.allow) {
+        Some(reason) => {
             diags.push(refusal(&file.path, reason, bundle.line));
-            continue;
+            false
         }
-        for dir in ancestors(rel) {
-            let name = format!("{top}/{dir}");
+        None => true,
+    });
+    let (mut entries, unfit) = mirror(kept, &bundle.path, &top);
+    for problem in unfit {
+        diags.push(match problem {
+            Unfit::EscapingLink { path, target } => escaping_link(path, target, &bundle.path, bundle.line),
+            Unfit::Submodule { path } => submodule(path, bundle.line),
+        });
+    }
+    // One problem per file at most: in path order, as the files come.
+    diags.0.sort_by(|a, b| a.file.cmp(&b.file));
+    if entries.is_empty() && diags.is_empty() {
+        diags.push(empty(&bundle.path, bundle.line));
+    }
+    entries.insert(0, Entry { name: top, mode: 0o755, kind: EntryKind::Dir });
+    diags.into_result(entries)
+}
+
+/// A tracked file that cannot be copied as it is into an artifact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unfit<'a> {
+    /// A symlink whose target (as git stores it) leaves the folder being copied.
+    EscapingLink { path: &'a str, target: &'a str },
+    /// A git submodule: its files are not this repository's.
+    Submodule { path: &'a str },
+}
+
+/// Entries that copy the tracked `files` under `dir` (repository-relative), sorted by name:
+/// each named `{prefix}/{rel}` (`rel` alone when `prefix` is empty), their folders 0755, files
+/// 0644 or 0755 as git records them, symlinks 0777 when they stay inside `dir`. The files that
+/// cannot be copied come back beside, in path order.
+pub fn mirror<'a>(
+    files: impl IntoIterator<Item = &'a TrackedFile>,
+    dir: &str,
+    prefix: &str,
+) -> (Vec<Entry>, Vec<Unfit<'a>>) {
+    let named = |rel: &str| if prefix.is_empty() { rel.to_owned() } else { format!("{prefix}/{rel}") };
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut unfit = Vec::new();
+    for file in files {
+        let rel = relative(dir, &file.path);
+        let source = file.path.clone();
+        let entry = match &file.kind {
+            FileKind::Regular => Entry { name: named(rel), mode: 0o644, kind: EntryKind::File { source } },
+            FileKind::Executable => Entry { name: named(rel), mode: 0o755, kind: EntryKind::File { source } },
+            FileKind::Symlink(target) if link_inside(&file.path, target, dir).is_some() => {
+                Entry { name: named(rel), mode: 0o777, kind: EntryKind::Symlink { target: target.clone() } }
+            }
+            FileKind::Symlink(target) => {
+                unfit.push(Unfit::EscapingLink { path: &file.path, target });
+                continue;
+            }
+            FileKind::Submodule => {
+                unfit.push(Unfit::Submodule { path: &file.path });
+                continue;
+            }
+        };
+        for folder in ancestors(rel) {
+            let name = named(folder);
             if !entries.iter().any(|e| e.name == name) {
                 entries.push(Entry { name, mode: 0o755, kind: EntryKind::Dir });
             }
         }
-        let name = format!("{top}/{rel}");
-        let source = file.path.clone();
-        match &file.kind {
-            FileKind::Regular => entries.push(Entry { name, mode: 0o644, kind: EntryKind::File { source } }),
-            FileKind::Executable => entries.push(Entry { name, mode: 0o755, kind: EntryKind::File { source } }),
-            FileKind::Symlink(target) => match link_inside(&file.path, target, &bundle.path) {
-                Some(_) => {
-                    entries.push(Entry { name, mode: 0o777, kind: EntryKind::Symlink { target: target.clone() } })
-                }
-                None => diags.push(escaping_link(&file.path, target, &bundle.path, bundle.line)),
-            },
-            FileKind::Submodule => diags.push(submodule(&file.path, bundle.line)),
-        }
-    }
-    if entries.len() == 1 && diags.is_empty() {
-        diags.push(empty(&bundle.path, bundle.line));
+        entries.push(entry);
     }
     entries.sort_by(|a, b| a.name.cmp(&b.name));
-    diags.into_result(entries)
+    (entries, unfit)
 }
 
 /// The entries of `{chart}-{version}.tgz` as `helm package` selects them: files only, under one
@@ -247,7 +288,7 @@ fn empty(path: &str, line: usize) -> Diagnostic {
 }
 
 /// `path` relative to `dir` (both repository-relative).
-fn relative<'a>(dir: &str, path: &'a str) -> &'a str {
+pub fn relative<'a>(dir: &str, path: &'a str) -> &'a str {
     if dir == "." { path } else { &path[dir.len() + 1..] }
 }
 
@@ -257,7 +298,7 @@ fn ancestors(rel: &str) -> impl Iterator<Item = &str> {
 }
 
 /// Where a symlink points, repository-relative, when that stays inside `within`.
-fn link_inside(path: &str, target: &str, within: &str) -> Option<String> {
+pub fn link_inside(path: &str, target: &str, within: &str) -> Option<String> {
     if target.starts_with('/') {
         return None;
     }

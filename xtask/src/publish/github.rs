@@ -5,7 +5,7 @@
 //!
 //! Uploads and downloads are plain HTTP requests (reqwest): octocrab's upload percent-encodes
 //! nothing, re-reads the release first, and prefixes a path-carrying base URI onto the upload
-//! host (reference/github.md §7.2).
+//! host (GitHub REST API, "Upload a release asset").
 
 pub mod assets;
 pub mod retry;
@@ -16,15 +16,34 @@ use octocrab::Octocrab;
 use octocrab::models::repos::{Asset, Release};
 use octocrab::repos::releases::MakeLatest;
 use retry::{Failure, Verdict};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
+use tokio::time::Instant;
 
 /// One repository's releases, with a token that is never printed.
+///
+/// Every request of any kind first passes [`gate`](GitHub::gate), and every rate-limited answer
+/// moves the gate's instant forward ([`classify`](GitHub::classify)): GitHub asks for no
+/// request at all until a limit's wait has passed ("Rate limits for the REST API"), reads
+/// included, so a read after a limited create or upload waits too.
 pub struct GitHub {
     octo: Octocrab,
     http: reqwest::Client,
     token: String,
     owner: String,
     repo: String,
+    /// No request before this instant (the last rate limit GitHub answered with).
+    hold: Mutex<Option<Hold>>,
+}
+
+/// The wait a rate limit asked for, shared by every request of the client.
+#[derive(Debug)]
+struct Hold {
+    until: Instant,
+    /// The reason, as the user is told it.
+    why: String,
+    /// The wait was told on standard error already.
+    told: bool,
 }
 
 /// A release as GitHub holds it, with the fields the pipeline decides on.
@@ -85,7 +104,76 @@ impl GitHub {
             .user_agent(concat!("lamina-xtask/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(20))
             .build()?;
-        Ok(GitHub { octo, http, token: token.to_owned(), owner: owner.to_owned(), repo: repo.to_owned() })
+        Ok(GitHub {
+            octo,
+            http,
+            token: token.to_owned(),
+            owner: owner.to_owned(),
+            repo: repo.to_owned(),
+            hold: Mutex::new(None),
+        })
+    }
+
+    /// Waits until the last rate limit GitHub answered with has passed; every request calls it
+    /// first. The wait is told once on standard error; one longer than [`retry::LONGEST_WAIT`]
+    /// fails instead (fatal: no retry can help within this run).
+    async fn gate(&self) -> Result<(), Failure> {
+        loop {
+            let until = {
+                let mut hold = self.hold.lock().unwrap_or_else(PoisonError::into_inner);
+                let Some(h) = hold.as_mut() else { return Ok(()) };
+                let left = h.until.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    *hold = None;
+                    return Ok(());
+                }
+                if left > retry::LONGEST_WAIT {
+                    let error = format_err!("{}: {}", h.why, retry::too_long(left));
+                    return Err(Failure { verdict: Verdict::Fatal, error });
+                }
+                if !h.told {
+                    h.told = true;
+                    eprintln!("GitHub: {}; waiting {} s before the next request", h.why, retry::seconds(left));
+                }
+                h.until
+            };
+            // Looked at again after the sleep: another request may have met a later limit.
+            tokio::time::sleep_until(until).await;
+        }
+    }
+
+    /// What GitHub's answer means for the next attempt (`message` is the error body's). The one
+    /// place rate limits are recorded: a limited answer holds back every later request of this
+    /// client (see [`gate`](GitHub::gate)) by the wait GitHub asks for, a later instant kept.
+    fn classify(&self, status: u16, headers: &http::HeaderMap, message: &str, attempt: u32) -> Verdict {
+        let verdict = retry::verdict(status, headers, message, attempt, now());
+        if let Verdict::Limited(wait, why) = &verdict {
+            // A wait past any clock (a bogus header) is held as a day: either is refused.
+            let now = Instant::now();
+            let until = now.checked_add(*wait).unwrap_or(now + Duration::from_secs(86_400));
+            let mut hold = self.hold.lock().unwrap_or_else(PoisonError::into_inner);
+            if hold.as_ref().is_none_or(|h| h.until < until) {
+                *hold = Some(Hold { until, why: why.clone(), told: false });
+            }
+        }
+        verdict
+    }
+
+    /// An octocrab error as the retry loop sees it, classified (see [`classify`](GitHub::classify)).
+    fn failure(&self, e: octocrab::Error, attempt: u32) -> Failure {
+        match &e {
+            octocrab::Error::GitHub { source, .. } => {
+                let headers = source.headers.clone().unwrap_or_default();
+                let verdict = self.classify(source.status_code.as_u16(), &headers, &source.message, attempt);
+                let error = format_err!("GitHub answered {}: {}", source.status_code, source.message);
+                Failure { verdict, error }
+            }
+            // Transport: a cut connection, a timeout, an unreadable answer.
+            other => Failure {
+                verdict: Verdict::Transient(other.to_string()),
+                error: format_err!("GitHub request failed: {other}"),
+            },
+        }
     }
 
     fn what(&self) -> String {
@@ -94,8 +182,9 @@ impl GitHub {
 
     /// The token is accepted and may push to the repository (write releases).
     pub async fn check_access(&self) -> anyhow::Result<()> {
-        let repo = retry::retry("read the repository", || async {
-            self.octo.repos(&self.owner, &self.repo).get().await.map_err(failure)
+        let repo = retry::retry("read the repository", |attempt| async move {
+            self.gate().await?;
+            self.octo.repos(&self.owner, &self.repo).get().await.map_err(|e| self.failure(e, attempt))
         })
         .await
         .map_err(|e| self.explain(e))?;
@@ -148,6 +237,18 @@ impl GitHub {
         Ok(out)
     }
 
+    /// The versions of every published release that is not a pre-release (tags `v{semver}`;
+    /// other tags are not this pipeline's and are left out).
+    pub async fn published_versions(&self) -> anyhow::Result<Vec<semver::Version>> {
+        let releases = self.all_releases().await?;
+        Ok(releases
+            .iter()
+            .filter(|r| !r.draft && !r.prerelease)
+            .filter_map(|r| semver::Version::parse(r.tag_name.strip_prefix('v')?).ok())
+            .filter(|v| v.pre.is_empty())
+            .collect())
+    }
+
     /// A release with every page of its assets (the embedded list may be cut short).
     async fn with_assets(&self, release: Release) -> anyhow::Result<RemoteRelease> {
         let id = release.id.0;
@@ -174,11 +275,15 @@ impl GitHub {
         F: Fn(u32) -> Fut,
         Fut: std::future::Future<Output = octocrab::Result<octocrab::Page<T>>>,
     {
+        let page_of = &page_of;
         let mut items = Vec::new();
         for page in 1u32..=1000 {
-            let listed = retry::retry(what, || async { page_of(page).await.map_err(failure) })
-                .await
-                .map_err(|e| self.explain(e))?;
+            let listed = retry::retry(what, |attempt| async move {
+                self.gate().await?;
+                page_of(page).await.map_err(|e| self.failure(e, attempt))
+            })
+            .await
+            .map_err(|e| self.explain(e))?;
             let last = listed.next.is_none() || listed.items.is_empty();
             items.extend(listed.items);
             if last {
@@ -189,10 +294,12 @@ impl GitHub {
     }
 
     /// Creates the draft on `draft.commit`. A create that errors may still have landed: the
-    /// releases are read again, and only when the draft is not there is it tried again (after the
-    /// wait a rate limit asks for); it is never created twice.
+    /// releases are read again (after the wait a rate limit asks for: the read passes the gate
+    /// too), and only when the draft is not there is it tried again; it is never created twice.
     pub async fn create_draft(&self, draft: &Draft<'_>) -> anyhow::Result<RemoteRelease> {
+        let what = || format!("create the draft release `{}`", draft.tag);
         for attempt in 1..=retry::ATTEMPTS {
+            self.gate().await.map_err(|f| f.error.context(what()))?;
             let created = self
                 .octo
                 .repos(&self.owner, &self.repo)
@@ -208,7 +315,7 @@ impl GitHub {
                 .await;
             let failed = match created {
                 Ok(release) => return self.with_assets(release).await,
-                Err(e) => failure(e),
+                Err(e) => self.failure(e, attempt),
             };
             eprintln!(
                 "GitHub: creating the draft failed ({:#}); reading the releases to see whether it landed",
@@ -217,18 +324,18 @@ impl GitHub {
             if let Some(release) = self.find(draft.tag).await? {
                 return Ok(release);
             }
-            let wait = match &failed.verdict {
-                Verdict::Limited(wait, _) if *wait <= retry::LONGEST_WAIT => *wait,
-                Verdict::Transient(_) => retry::backoff(attempt),
-                _ => {
-                    return Err(self
-                        .explain(failed.error)
-                        .context(format!("create the draft release `{}`", draft.tag)));
+            match &failed.verdict {
+                // The read waited as the limit asks (the gate); the next create may go at once.
+                Verdict::Limited(..) if attempt < retry::ATTEMPTS => {
+                    eprintln!("GitHub: the draft is not there; creating it again");
                 }
-            };
-            if attempt < retry::ATTEMPTS {
-                eprintln!("GitHub: the draft is not there; creating it again in {} ms", wait.as_millis());
-                tokio::time::sleep(wait).await;
+                Verdict::Transient(_) if attempt < retry::ATTEMPTS => {
+                    let wait = retry::backoff(attempt);
+                    eprintln!("GitHub: the draft is not there; creating it again in {} ms", wait.as_millis());
+                    tokio::time::sleep(wait).await;
+                }
+                Verdict::Limited(..) | Verdict::Transient(_) => {}
+                Verdict::Fatal => return Err(self.explain(failed.error).context(what())),
             }
         }
         bail!(
@@ -240,8 +347,9 @@ impl GitHub {
 
     /// The release again, by id (cheaper than listing every release), with its assets.
     pub async fn reload(&self, id: u64) -> anyhow::Result<RemoteRelease> {
-        let release = retry::retry("read the release", || async {
-            self.octo.repos(&self.owner, &self.repo).releases().get(id).await.map_err(failure)
+        let release = retry::retry("read the release", |attempt| async move {
+            self.gate().await?;
+            self.octo.repos(&self.owner, &self.repo).releases().get(id).await.map_err(|e| self.failure(e, attempt))
         })
         .await
         .map_err(|e| self.explain(e))?;
@@ -251,7 +359,8 @@ impl GitHub {
     /// Publishes the draft with the whole desired state (an edit is retried, so it carries
     /// everything), re-sending `make_latest`: GitHub resets it to "true" on any edit.
     pub async fn publish(&self, id: u64, draft: &Draft<'_>) -> anyhow::Result<()> {
-        retry::retry("publish the release", || async {
+        retry::retry("publish the release", |attempt| async move {
+            self.gate().await?;
             self.octo
                 .repos(&self.owner, &self.repo)
                 .releases()
@@ -264,7 +373,7 @@ impl GitHub {
                 .make_latest(make_latest(draft.make_latest))
                 .send()
                 .await
-                .map_err(failure)
+                .map_err(|e| self.failure(e, attempt))
         })
         .await
         .map_err(|e| self.explain(e))?;
@@ -275,13 +384,15 @@ impl GitHub {
     /// delete reports success whatever GitHub answers.
     pub async fn delete_asset(&self, id: u64) -> anyhow::Result<()> {
         let route = format!("/repos/{}/{}/releases/assets/{id}", self.owner, self.repo);
-        retry::retry("delete an asset", || async {
-            let response = self.octo._delete(route.as_str(), None::<&()>).await.map_err(failure)?;
+        let route = route.as_str();
+        retry::retry("delete an asset", |attempt| async move {
+            self.gate().await?;
+            let response = self.octo._delete(route, None::<&()>).await.map_err(|e| self.failure(e, attempt))?;
             let status = response.status();
             if status.is_success() || status == http::StatusCode::NOT_FOUND {
                 return Ok(());
             }
-            let verdict = retry::verdict(status.as_u16(), response.headers(), "", 1, now());
+            let verdict = self.classify(status.as_u16(), response.headers(), "", attempt);
             Err(Failure { verdict, error: format_err!("GitHub answered {status} to deleting asset {id}") })
         })
         .await
@@ -295,6 +406,7 @@ impl GitHub {
         check_url(url.as_str())?;
         url.query_pairs_mut().append_pair("name", name);
         let auth = self.authorization()?;
+        self.gate().await.map_err(|f| f.error.context(format!("upload `{name}`")))?;
         let response = self
             .http
             .post(url)
@@ -309,15 +421,12 @@ impl GitHub {
             .map_err(|e| format_err!("upload `{name}`: {}", without_url(&e)))?;
         let status = response.status();
         if !status.is_success() {
-            let verdict = retry::verdict(status.as_u16(), response.headers(), "", 1, now());
+            let headers = response.headers().clone();
             let text = response.text().await.unwrap_or_default();
-            if let Verdict::Limited(wait, why) = &verdict
-                && *wait <= retry::LONGEST_WAIT
-            {
-                // The caller reads the assets again next; first wait as GitHub asks.
-                eprintln!("GitHub: {why} on uploading `{name}`; waiting {} s", wait.as_secs());
-                tokio::time::sleep(*wait).await;
-            }
+            let message = serde_json::from_str::<serde_json::Value>(&text).unwrap_or_default();
+            // Classified for a rate limit alone: the caller reads the assets again next, and that
+            // read (any request) waits at the gate as GitHub asks.
+            self.classify(status.as_u16(), &headers, message["message"].as_str().unwrap_or_default(), 1);
             bail!("upload `{name}`: GitHub answered {status}: {}", text.trim());
         }
         // GitHub renames names it does not like; the plan's names must survive as they are.
@@ -336,14 +445,15 @@ impl GitHub {
     /// token: redirects lead to storage hosts that must not see it.
     pub async fn download(&self, url: &str) -> anyhow::Result<Vec<u8>> {
         check_url(url)?;
-        retry::retry("download an asset", || async {
+        retry::retry("download an asset", |attempt| async move {
+            self.gate().await?;
             let response = self.http.get(url).timeout(UPLOAD_TIMEOUT).send().await.map_err(|e| Failure {
                 verdict: Verdict::Transient(without_url(&e)),
                 error: format_err!("download `{url}`: {}", without_url(&e)),
             })?;
             let status = response.status();
             if !status.is_success() {
-                let verdict = retry::verdict(status.as_u16(), response.headers(), "", 1, now());
+                let verdict = self.classify(status.as_u16(), response.headers(), "", attempt);
                 return Err(Failure { verdict, error: format_err!("download `{url}`: HTTP {status}") });
             }
             response.bytes().await.map(|b| b.to_vec()).map_err(|e| Failure {
@@ -359,6 +469,7 @@ impl GitHub {
     pub async fn download_asset(&self, api_url: &str) -> anyhow::Result<Vec<u8>> {
         check_url(api_url)?;
         let auth = self.authorization()?;
+        self.gate().await.map_err(|f| f.error.context(format!("download asset `{api_url}`")))?;
         let response = self
             .http
             .get(api_url)
@@ -368,8 +479,10 @@ impl GitHub {
             .send()
             .await
             .map_err(|e| format_err!("download asset `{api_url}`: {}", without_url(&e)))?;
-        if !response.status().is_success() {
-            bail!("download asset `{api_url}`: HTTP {}", response.status());
+        let status = response.status();
+        if !status.is_success() {
+            self.classify(status.as_u16(), response.headers(), "", 1);
+            bail!("download asset `{api_url}`: HTTP {status}");
         }
         Ok(response.bytes().await?.to_vec())
     }
@@ -394,7 +507,10 @@ impl GitHub {
     /// Adds what to do about an error GitHub gave, from its status.
     fn explain(&self, error: anyhow::Error) -> anyhow::Error {
         let text = format!("{error:#}");
-        let hint = if text.contains("answered 401") {
+        let hint = if text.contains("GitHub asks to wait") {
+            // A rate limit longer than we wait: it says when to come back (not a permission).
+            return error;
+        } else if text.contains("answered 401") {
             "GITHUB_TOKEN was not accepted: check that it is current and belongs to this repository"
         } else if text.contains("answered 404") {
             "the repository or release was not found with this token: check GITHUB_REPOSITORY (or release.repository) and the token's access; creating a release whose commit changes `.github/workflows/` also needs a token allowed to change workflows"
@@ -408,23 +524,6 @@ impl GitHub {
             return error;
         };
         error.context(format!("GitHub `{}`", self.what())).context(format!("hint: {hint}"))
-    }
-}
-
-/// An octocrab error as the retry loop sees it.
-fn failure(e: octocrab::Error) -> Failure {
-    match &e {
-        octocrab::Error::GitHub { source, .. } => {
-            let headers = source.headers.clone().unwrap_or_default();
-            let verdict = retry::verdict(source.status_code.as_u16(), &headers, &source.message, 1, now());
-            let error = format_err!("GitHub answered {}: {}", source.status_code, source.message);
-            Failure { verdict, error }
-        }
-        // Transport: a cut connection, a timeout, an unreadable answer.
-        other => Failure {
-            verdict: Verdict::Transient(other.to_string()),
-            error: format_err!("GitHub request failed: {other}"),
-        },
     }
 }
 

@@ -27,6 +27,19 @@ pub struct Pages<'a> {
     pub time: i64,
 }
 
+impl<'a> Pages<'a> {
+    /// The index at `target`; commits made here are dated `time`.
+    pub fn new(sh: &'a Shell, target: &crate::plan::PagesTarget, time: i64) -> Pages<'a> {
+        Pages {
+            sh,
+            remote: target.remote().to_owned(),
+            branch: target.branch.clone(),
+            url: target.pages_url.clone(),
+            time,
+        }
+    }
+}
+
 /// The result of an update.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Updated {

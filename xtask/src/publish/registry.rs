@@ -225,10 +225,8 @@ impl Registry {
         self.tag_digest(reference).await.map(drop)
     }
 
-    /// Pushes an image by digest, then moves its tags (docs/operations.md, "Publishing"): missing blobs, child
-    /// manifests, the root, and only then the tags. `fixed` is the version tag: when it already
-    /// points at another digest the push is refused before anything is written. The other tags
-    /// float and are moved.
+    /// Pushes an image by digest, then moves its tags: [`push_content`](Self::push_content),
+    /// then [`tag`](Self::tag).
     pub async fn push_image(
         &self,
         name: &str,
@@ -236,12 +234,21 @@ impl Registry {
         tags: &[String],
         fixed: &str,
     ) -> anyhow::Result<ImagePushed> {
+        let mut pushed = self.push_content(name, image, fixed).await?;
+        pushed.tagged = self.tag(name, image, tags).await?;
+        Ok(pushed)
+    }
+
+    /// Pushes an image by digest, tagging nothing: missing blobs, child manifests, then the root.
+    /// `fixed` is the version tag: when it already points at another digest the push is refused
+    /// before anything is written; when it points at this digest, every blob and manifest is
+    /// there (tags are written last) and nothing is pushed.
+    pub async fn push_content(&self, name: &str, image: &Image, fixed: &str) -> anyhow::Result<ImagePushed> {
         let repository = self.repository(name);
         let at = |digest: &str| Reference::with_digest(self.base.host.clone(), repository.clone(), digest.to_owned());
-        let tagged = |tag: &str| Reference::with_tag(self.base.host.clone(), repository.clone(), tag.to_owned());
         let root = at(&image.root.digest);
         self.client.auth(&root, &self.auth, RegistryOperation::Push).await.map_err(|e| explain(e, &root))?;
-        let at_fixed = self.tag_digest(&tagged(fixed)).await?;
+        let at_fixed = self.tag_digest(&self.image_reference(name, fixed)).await?;
         if let Some(d) = &at_fixed
             && *d != image.root.digest
         {
@@ -251,8 +258,6 @@ impl Registry {
                 image.root.digest
             );
         }
-        // Tags are written last, so a version tag on this digest means every blob and manifest
-        // is there: only the floating tags may need moving.
         let complete = at_fixed.as_deref() == Some(image.root.digest.as_str());
         let blobs = if complete { &[][..] } else { image.blobs.as_slice() };
         let transfers: Vec<Transfer> =
@@ -270,12 +275,22 @@ impl Registry {
                 .map_err(|e| explain(e, &root))
                 .with_context(|| format!("push manifest {}", doc.digest))?;
         }
+        Ok(ImagePushed {
+            reference: format!("{}/{repository}@{}", self.base.host, image.root.digest),
+            digest: image.root.digest.clone(),
+            uploaded: count(Transfer::Uploaded),
+            mounted: count(Transfer::Mounted),
+            tagged: Vec::new(),
+        })
+    }
+
+    /// Points `tags` at the image's root (already pushed by digest); returns the tags that were
+    /// created or moved. A tag already on the digest is left alone.
+    pub async fn tag(&self, name: &str, image: &Image, tags: &[String]) -> anyhow::Result<Vec<String>> {
         let mut moved = Vec::new();
         for tag in tags {
-            let reference = tagged(tag);
-            // The version tag was read before the push; no one else writes it meanwhile.
-            let current = if tag == fixed { at_fixed.clone() } else { self.tag_digest(&reference).await? };
-            if current.as_deref() == Some(image.root.digest.as_str()) {
+            let reference = self.image_reference(name, tag);
+            if self.tag_digest(&reference).await?.as_deref() == Some(image.root.digest.as_str()) {
                 continue;
             }
             let content_type = image.root.media_type.parse().context("media type as a header")?;
@@ -285,13 +300,7 @@ impl Registry {
                 .map_err(|e| explain(e, &reference))?;
             moved.push(tag.clone());
         }
-        Ok(ImagePushed {
-            reference: format!("{}/{repository}@{}", self.base.host, image.root.digest),
-            digest: image.root.digest.clone(),
-            uploaded: count(Transfer::Uploaded),
-            mounted: count(Transfer::Mounted),
-            tagged: moved,
-        })
+        Ok(moved)
     }
 
     /// Gets one blob into `target`'s repository: nothing when it is there, a cross-repository

@@ -11,7 +11,7 @@ use std::io::Write;
 pub fn summary(plan: &Plan, built: &Built, heading: &str, release_url: Option<&str>) -> String {
     let mut out = format!("### {heading}: {} {}\n\n", plan.repository, plan.tag);
     if let Some(url) = release_url {
-        out.push_str(&format!("[GitHub release]({url}) · [Helm repository]({})\n\n", plan.index.pages_url));
+        out.push_str(&format!("[GitHub release]({url}) · [Helm repository]({})\n\n", plan.index.target.pages_url));
     }
     out.push_str("| asset | size | sha256 |\n|---|---:|---|\n");
     for a in &built.assets {
@@ -25,7 +25,7 @@ pub fn summary(plan: &Plan, built: &Built, heading: &str, release_url: Option<&s
                 Some(d) => format!("`{d}`"),
                 None => "not built here".to_owned(),
             };
-            out.push_str(&format!("| `{}` | {} | {digest} |\n", image.repository, image.tags.join(", ")));
+            out.push_str(&format!("| `{}` | {} | {digest} |\n", image.repository, plan.pushed_tags(image).join(", ")));
         }
     }
     if !plan.index.entries.is_empty() {

@@ -1,185 +1,256 @@
-//! One test per validation rule: clear message, non-zero exit, nothing written.
+//! One case per validation rule: a clear message (snapshotted), a non-zero exit, and nothing
+//! written: no artifact under `target/release`, and — with the peers — no write to the registry,
+//! the GitHub fake or the Pages remote by a real `release` on a repository tagged `v{version}`.
 
-use crate::support::TestRepo;
+use crate::support::{RegistryServer, Run, TestRepo, bare_remote, git_in, peers, snapshot_settings};
+use std::path::Path;
+use xtask::dev::github::{GithubFake, Options};
 
-/// Applies `change` to the fixture, commits it, and checks that `validate` and `dry-run` both
-/// fail with every `expected` fragment in the message and that nothing was written.
-#[track_caller]
-fn check(change: impl FnOnce(&TestRepo), expected: &[&str]) {
-    check_with(change, &[], expected);
+/// Cases in `release.toml` itself: syntax, types, required keys, values, entries.
+mod config;
+/// Cases in the files the entries point at: charts, bundle contents, secrets, images, references.
+mod contents;
+/// Cases in the environment and in the checkout: variables, tag, `GITHUB_REF_NAME`, dirty tree.
+mod environment;
+
+/// A canary token: it must never appear in any output.
+const TOKEN: &str = "ghp_badinput000000000000000000000000000";
+
+/// The registry and the GitHub fake a release would write to, shared by the cases of one test
+/// (each case gets its own repository and its own bare Pages remote). Stopped on drop.
+pub(super) struct Remotes {
+    registry: RegistryServer,
+    github: GithubFake,
 }
 
-/// [`check`] with these environment variables set.
-#[track_caller]
-fn check_with(change: impl FnOnce(&TestRepo), env: &[(&str, &str)], expected: &[&str]) {
-    let repo = TestRepo::fixture("minimal");
-    change(&repo);
-    repo.commit("bad input");
-    for command in ["validate", "dry-run"] {
-        let run = repo.xtask_env(&[command, "--builder", "none"][..if command == "validate" { 1 } else { 3 }], env);
-        assert_eq!(run.code, 1, "`{command}` must exit 1\n{}", run.stderr);
-        for fragment in expected {
-            assert!(run.stderr.contains(fragment), "`{command}`: {fragment:?} missing from:\n{}", run.stderr);
+impl Remotes {
+    /// `None` without the peers: the cases then run only their local commands.
+    pub(super) fn start() -> Option<Remotes> {
+        peers("bad input against the registry, buildah and the GitHub fake")?;
+        let registry = RegistryServer::start(&[]).unwrap();
+        let github = GithubFake::start(Options { token: TOKEN.to_owned(), ..Options::default() }).unwrap();
+        Some(Remotes { registry, github })
+    }
+
+    fn env(&self, pages: &Path) -> Vec<(&'static str, String)> {
+        vec![
+            ("GITHUB_TOKEN", TOKEN.to_owned()),
+            ("GITHUB_API_URL", self.github.api_url()),
+            ("GITHUB_SERVER_URL", self.github.api_url()),
+            ("LAMINA_REGISTRY", format!("http://{}/acme", self.registry.host())),
+            ("LAMINA_PAGES_REMOTE", pages.to_str().unwrap().to_owned()),
+        ]
+    }
+
+    /// Nothing was written anywhere: no GitHub write, no registry upload, manifest or deletion,
+    /// no ref on the Pages remote. The counts are cumulative, so a write by any earlier case of
+    /// the same test fails here too.
+    #[track_caller]
+    fn assert_untouched(&self, pages: &Path, case: &str) {
+        let writes: Vec<String> = self
+            .github
+            .requests()
+            .iter()
+            .filter(|r| r.method != "GET" && r.method != "HEAD")
+            .map(|r| format!("{} {}", r.method, r.path_and_query))
+            .collect();
+        assert_eq!(self.github.writes(), 0, "{case}: GitHub saw writes: {writes:#?}");
+        assert!(self.github.releases().is_empty(), "{case}: a release exists on GitHub");
+        for method in ["PUT", "POST", "PATCH", "DELETE"] {
+            assert_eq!(
+                self.registry.requests(method, "/"),
+                0,
+                "{case}: the registry saw a {method}:\n{}",
+                self.registry.log()
+            );
         }
-        assert!(run.stderr.contains("help:"), "every problem says how to fix it:\n{}", run.stderr);
-        assert!(!repo.path("target/release").exists(), "`{command}` wrote artifacts despite invalid input");
+        let refs = git_in(pages, &["for-each-ref", "--format=%(refname)"]);
+        assert!(refs.trim().is_empty(), "{case}: the Pages remote was pushed to: {refs}");
     }
 }
 
-fn replace(repo: &TestRepo, file: &str, from: &str, to: &str) {
+/// Which commands must refuse a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Stage {
+    /// A problem in the files: `validate`, `dry-run` and `release` all refuse it, identically.
+    Files,
+    /// A problem in the environment: `validate` (which reads none) passes; `dry-run` and
+    /// `release` refuse it, identically.
+    Settings,
+    /// Only `release` refuses it (preflight, or its GitHub client); `dry-run` may build.
+    Release,
+}
+
+/// One bad input: a change to the `minimal` fixture (committed, then tagged `v0.2.0`), optional
+/// variables, and the fragments its message must hold.
+pub(super) struct Case {
+    name: &'static str,
+    change: Box<dyn FnOnce(&TestRepo)>,
+    after_tag: Option<Box<dyn FnOnce(&TestRepo)>>,
+    tag: bool,
+    env: Vec<(&'static str, &'static str)>,
+    stage: Stage,
+    code: i32,
+    expected: Vec<&'static str>,
+}
+
+impl Case {
+    /// A case named `name` (its snapshot is `bad_input__{name}`): `change` applied and committed.
+    pub(super) fn new(name: &'static str, change: impl FnOnce(&TestRepo) + 'static) -> Case {
+        Case {
+            name,
+            change: Box::new(change),
+            after_tag: None,
+            tag: true,
+            env: Vec::new(),
+            stage: Stage::Files,
+            code: 1,
+            expected: Vec::new(),
+        }
+    }
+
+    /// A case on the unchanged fixture (the problem is in the environment or the checkout).
+    pub(super) fn unchanged(name: &'static str) -> Case {
+        Case::new(name, |_| {})
+    }
+
+    /// Every fragment must appear in the message of every refusing command.
+    pub(super) fn expect(mut self, fragments: &[&'static str]) -> Case {
+        self.expected.extend_from_slice(fragments);
+        self
+    }
+
+    /// Sets a variable for every command (over the remotes' variables for `release`).
+    pub(super) fn env(mut self, name: &'static str, value: &'static str) -> Case {
+        self.env.push((name, value));
+        self
+    }
+
+    pub(super) fn stage(mut self, stage: Stage) -> Case {
+        self.stage = stage;
+        self
+    }
+
+    /// The expected exit code, 1 unless said otherwise.
+    pub(super) fn exit(mut self, code: i32) -> Case {
+        self.code = code;
+        self
+    }
+
+    /// Applied after the commit and the tag (a dirty tree, a later commit).
+    pub(super) fn after_tag(mut self, change: impl FnOnce(&TestRepo) + 'static) -> Case {
+        self.after_tag = Some(Box::new(change));
+        self
+    }
+
+    /// The release's tag `v0.2.0` is not created.
+    pub(super) fn untagged(mut self) -> Case {
+        self.tag = false;
+        self
+    }
+
+    /// Runs the case on a fresh repository: the local commands its stage names, then — with
+    /// `remotes` — `release --builder buildah` against them; each must refuse with every
+    /// fragment, write nothing, and print the same message. The message is snapshotted.
+    #[track_caller]
+    pub(super) fn check(mut self, remotes: Option<&Remotes>) {
+        let repo = TestRepo::fixture("minimal");
+        std::mem::replace(&mut self.change, Box::new(|_| {}))(&repo);
+        repo.commit("bad input");
+        if self.tag {
+            repo.git(&["tag", "v0.2.0"]);
+        }
+        if let Some(after_tag) = self.after_tag.take() {
+            after_tag(&repo);
+        }
+        let name = self.name;
+        let local: &[&[&str]] = match self.stage {
+            Stage::Files => &[&["validate"], &["dry-run", "--builder", "none"]],
+            Stage::Settings => &[&["dry-run", "--builder", "none"]],
+            Stage::Release => &[],
+        };
+        if self.stage == Stage::Settings {
+            let run = repo.xtask_env(&["validate"], &self.env);
+            assert_eq!(run.code, 0, "{name}: `validate` reads no variable and must pass:\n{}", run.stderr);
+        }
+        let mut runs: Vec<(String, Run)> = Vec::new();
+        for args in local {
+            let run = repo.xtask_env(args, &self.env);
+            runs.push((args.join(" "), self.assert_refused(&repo, &args.join(" "), run)));
+        }
+        if let Some(remotes) = remotes {
+            let pages = bare_remote(repo.root.parent().unwrap());
+            let owned = remotes.env(&pages);
+            let mut env: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            env.extend_from_slice(&self.env);
+            let args = ["release", "--builder", "buildah"];
+            let run = repo.xtask_env(&args, &env);
+            assert!(!format!("{}{}", run.stdout, run.stderr).contains(TOKEN), "{name}: the token was printed");
+            runs.push((args.join(" "), self.assert_refused(&repo, &args.join(" "), run)));
+            remotes.assert_untouched(&pages, name);
+        }
+        let Some(((command, first), rest)) = runs.split_first() else {
+            return; // a release-only case without the peers
+        };
+        for (other, run) in rest {
+            assert_eq!(run.stderr, first.stderr, "{name}: `{other}` and `{command}` report the problem differently");
+        }
+        let vars: String = self.env.iter().map(|(k, v)| format!("{k}={v:?} ")).collect();
+        let transcript = format!("$ {vars}cargo xtask {command}\n[exit {}]\n{}", first.code, first.stderr);
+        let mut settings = snapshot_settings(Some(&repo));
+        settings.add_filter(&regex_escape(&repo.root.parent().unwrap().display().to_string()), "[tmp]");
+        settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[port]");
+        settings.add_filter(r"\b[0-9a-f]{64}\b", "[sha256]");
+        settings.add_filter(r"\b[0-9a-f]{40}\b", "[sha1]");
+        settings.add_filter(r"\b[0-9a-f]{12}\b", "[commit]");
+        settings.set_omit_expression(true);
+        settings.set_description(format!("{name}: refused by `{command}`"));
+        settings.bind(|| insta::assert_snapshot!(format!("bad_input__{name}"), transcript));
+    }
+
+    /// `run` exited with the case's code, printed every fragment (and, for a problem in the
+    /// files, a `help:`), printed nothing on stdout, and left `target/release` absent.
+    #[track_caller]
+    fn assert_refused(&self, repo: &TestRepo, command: &str, run: Run) -> Run {
+        let name = self.name;
+        assert_eq!(run.code, self.code, "{name}: `{command}` must exit {}\n{}{}", self.code, run.stdout, run.stderr);
+        for fragment in &self.expected {
+            assert!(run.stderr.contains(fragment), "{name}: `{command}`: {fragment:?} missing from:\n{}", run.stderr);
+        }
+        if self.stage == Stage::Files {
+            assert!(run.stderr.contains("help:"), "{name}: every problem says how to fix it:\n{}", run.stderr);
+        }
+        assert!(run.stdout.is_empty(), "{name}: `{command}` printed a plan or a summary:\n{}", run.stdout);
+        assert!(!repo.path("target/release").exists(), "{name}: `{command}` wrote artifacts despite invalid input");
+        run
+    }
+}
+
+/// Checks every case in turn against one pair of remotes (or none, without the peers).
+#[track_caller]
+pub(super) fn check_all(cases: impl IntoIterator<Item = Case>) {
+    let remotes = Remotes::start();
+    for case in cases {
+        case.check(remotes.as_ref());
+    }
+}
+
+/// Replaces the first `from` in `file` with `to`; panics when `from` is not there.
+#[track_caller]
+pub(super) fn replace(repo: &TestRepo, file: &str, from: &str, to: &str) {
     let text = repo.read(file);
     assert!(text.contains(from), "{file} has no {from:?}");
     repo.write(file, &text.replacen(from, to, 1));
 }
 
-#[test]
-fn misspelt_key_gets_the_nearest_valid_one() {
-    check(
-        |r| replace(r, "release.toml", "oci = true", "ocii = true"),
-        &["release.toml:15: unknown key `ocii` in [[chart]]", "did you mean `oci`?"],
-    );
+/// Appends `text` to `file`.
+pub(super) fn append(repo: &TestRepo, file: &str, text: &str) {
+    let old = repo.read(file);
+    repo.write(file, &format!("{old}{text}"));
 }
 
-#[test]
-fn duplicate_names_are_errors() {
-    check(
-        |r| replace(r, "release.toml", "name = \"demo-compose\"", "name = \"demo-k8s\""),
-        &["release.toml:27: duplicate bundle name `demo-k8s` (first at line 22)"],
-    );
-}
-
-#[test]
-fn paths_outside_the_repository_are_errors() {
-    check(
-        |r| replace(r, "release.toml", "path = \"infra/k8s\"", "path = \"../infra\""),
-        &["release.toml:25: `path` `../infra` leaves the repository"],
-    );
-}
-
-#[test]
-fn every_problem_is_listed_at_once() {
-    check(
-        |r| {
-            replace(r, "release.toml", "oci = true", "ocii = true");
-            replace(r, "release.toml", "kind = \"compose\"", "kind = \"composer\"");
-            replace(r, "release.toml", "version = \"0.2.0\"", "version = \"0.2\"");
-        },
-        &[
-            "unknown key `ocii`",
-            "unknown bundle kind `composer`",
-            "did you mean \"compose\"?",
-            "release.version `0.2` is not SemVer 2",
-            "3 problems found",
-        ],
-    );
-}
-
-#[test]
-fn chart_version_must_be_semver_and_the_release_version() {
-    check(
-        |r| replace(r, "charts/demo/Chart.yaml", "version: 0.2.0", "version: 0.2"),
-        &["charts/demo/Chart.yaml:6: version `0.2` is not SemVer 2"],
-    );
-    check(
-        |r| replace(r, "charts/demo/Chart.yaml", "version: 0.2.0", "version: 0.3.0"),
-        &["charts/demo/Chart.yaml:6: version `0.3.0` differs from the release version `0.2.0`", "cargo xtask bump"],
-    );
-}
-
-#[test]
-fn app_version_must_be_the_release_version() {
-    check(
-        |r| replace(r, "charts/demo/Chart.yaml", "appVersion: \"0.2.0\"", "appVersion: \"1.0\""),
-        &["charts/demo/Chart.yaml:7: appVersion `1.0` differs from the release version `0.2.0`"],
-    );
-}
-
-#[test]
-fn chart_name_must_match_its_directory() {
-    check(
-        |r| replace(r, "charts/demo/Chart.yaml", "name: demo", "name: other"),
-        &["charts/demo/Chart.yaml:3: name `other` differs from its directory `demo`"],
-    );
-}
-
-#[test]
-fn helmignore_double_star_is_an_error() {
-    check(|r| r.write("charts/demo/.helmignore", "docs/\n**/*.tmp\n"), &["charts/demo/.helmignore", "line 2"]);
-}
-
-#[test]
-fn values_schema_must_be_json() {
-    check(
-        |r| r.write("charts/demo/values.schema.json", "{\"type\": \"object\",}\n"),
-        &["charts/demo/values.schema.json:1: invalid JSON"],
-    );
-}
-
-#[test]
-fn manifest_documents_need_api_version_kind_and_name() {
-    check(
-        |r| {
-            r.write("infra/k8s/extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok\n---\napiVersion: v1\nkind: Secret\nmetadata: {}\n")
-        },
-        &["infra/k8s/extra.yaml:6: Secret in document 2 has no `metadata.name`"],
-    );
-    check(
-        |r| r.write("infra/k8s/broken.yaml", "apiVersion: v1\nkind: [unclosed\n"),
-        &["infra/k8s/broken.yaml:", "invalid YAML"],
-    );
-}
-
-#[test]
-fn compose_services_must_name_images() {
-    check(
-        |r| r.write("docker/compose/compose.yaml", "services:\n  hello:\n    build: ../hello\n"),
-        &["docker/compose/compose.yaml:2: service `hello` names no image"],
-    );
-}
-
-#[test]
-fn terraform_must_parse_as_hcl() {
-    check(
-        |r| r.write("terraform/modules/values/broken.tf", "variable \"x\" {\n  type = string\n"),
-        &["terraform/modules/values/broken.tf", "invalid HCL"],
-    );
-}
-
-#[test]
-fn images_need_their_dockerfile() {
-    check(
-        |r| {
-            std::fs::remove_file(r.path("docker/hello/Dockerfile")).unwrap();
-        },
-        &["image `hello`: Dockerfile `docker/hello/Dockerfile` is missing"],
-    );
-}
-
-#[test]
-fn release_notes_need_a_section_for_the_version() {
-    check(
-        |r| replace(r, "CHANGELOG.md", "## [0.2.0] - 2026-01-15", "## [0.1.1] - 2026-01-15"),
-        &["CHANGELOG.md: no section for 0.2.0", "cargo xtask bump 0.2.0"],
-    );
-}
-
-#[test]
-fn state_and_secret_files_are_refused_even_when_tracked() {
-    check(
-        |r| r.write("terraform/modules/values/terraform.tfstate", "{}\n"),
-        &["refusing to publish `terraform/modules/values/terraform.tfstate`", "Terraform state"],
-    );
-    check(|r| r.write("terraform/modules/values/.terraform/modules/modules.json", "{}\n"), &["`.terraform/`"]);
-    check(|r| r.write("docker/compose/.env", "TOKEN=x\n"), &["refusing to publish `docker/compose/.env`", "allow"]);
-    check(|r| r.write("infra/k8s/id_ed25519", "x\n"), &["infra/k8s/id_ed25519", "private key"]);
-    check(
-        |r| r.write("infra/k8s/notes.txt", "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n"),
-        &["infra/k8s/notes.txt", "holds a private key"],
-    );
-    check(
-        |r| r.write("charts/demo/files/admin.yaml", "apiVersion: v1\nkind: Config\nclusters: []\nusers: []\n"),
-        &["charts/demo/files/admin.yaml", "kubeconfig"],
-    );
+fn regex_escape(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '/' { c.to_string() } else { format!("\\{c}") }).collect()
 }
 
 #[test]
@@ -199,14 +270,6 @@ fn allow_admits_a_named_file() {
 }
 
 #[test]
-fn symlinks_leaving_the_bundle_are_refused() {
-    check(
-        |r| std::os::unix::fs::symlink("../../release.toml", r.path("infra/k8s/config.toml")).unwrap(),
-        &["infra/k8s/config.toml: symlink to `../../release.toml` leaves `infra/k8s`"],
-    );
-}
-
-#[test]
 fn untracked_files_never_reach_an_archive() {
     let repo = TestRepo::fixture("minimal");
     repo.write("infra/k8s/untracked.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: untracked\n");
@@ -214,46 +277,4 @@ fn untracked_files_never_reach_an_archive() {
     repo.xtask(&["dry-run", "--builder", "none"]).ok();
     let names = crate::support::tar_names(&repo.out("0.2.0").join("demo-k8s-0.2.0.tar.gz"));
     assert!(!names.iter().any(|n| n.contains("untracked") || n.contains(".gitignore")), "{names:?}");
-}
-
-#[test]
-fn two_charts_with_one_name_clash() {
-    check(
-        |r| {
-            crate::support::copy_dir(&r.path("charts/demo"), &r.path("vendor/demo"));
-            let text =
-                r.read("release.toml").replacen("[[image]]", "[[chart]]\npath = \"vendor/demo\"\n\n[[image]]", 1);
-            r.write("release.toml", &text);
-        },
-        &[
-            "chart name `demo` is also used by the chart at line 13",
-            "asset `demo-0.2.0.tgz` is also made by the entry at line 13",
-        ],
-    );
-}
-
-#[test]
-fn charts_and_pinned_compose_files_name_only_tags_this_release_pushes() {
-    check(
-        |r| replace(r, "charts/demo/values.yaml", "tag: \"\"", "tag: \"0.1.9\""),
-        &[
-            "charts/demo/values.yaml:5: names `ghcr.io/acme/hello:0.1.9`, a tag this release does not push",
-            "0.2.0, 0.2, 0, latest",
-        ],
-    );
-    check(
-        |r| replace(r, "docker/compose/compose.yaml", "ghcr.io/acme/hello:0.2.0", "ghcr.io/acme/hello:0.1.0"),
-        &["docker/compose/compose.yaml:3: names `ghcr.io/acme/hello:0.1.0`, a tag this release does not push"],
-    );
-}
-
-/// With the registry overridden, a Compose file naming the configured base under a tag the
-/// release does not push is still refused: it could never be pinned.
-#[test]
-fn an_overridden_registry_still_checks_the_configured_names() {
-    check_with(
-        |r| replace(r, "docker/compose/compose.yaml", "ghcr.io/acme/hello:0.2.0", "ghcr.io/acme/hello:0.1.0"),
-        &[("LAMINA_REGISTRY", "registry.example.com/fork")],
-        &["docker/compose/compose.yaml:3: names `ghcr.io/acme/hello:0.1.0`, a tag this release does not push"],
-    );
 }

@@ -8,6 +8,8 @@
 /// Shared helpers: fixture repositories, running the binary, peers, snapshot settings.
 mod support;
 
+/// A backport moves no floating tag and no "latest" backwards.
+mod backports;
 /// One test per validation rule: clear message, non-zero exit, nothing written.
 mod bad_input;
 /// `bump` moves every version and keeps formatting.
@@ -16,10 +18,14 @@ mod bump;
 mod cli;
 /// `dry-run` on a fixture: plan, artifacts, checksums, manifest and its schema.
 mod dry_run;
+/// `release` runs the plan's steps in order: no tag before every push.
+mod executor;
 /// The GitHub fake answers like GitHub's Releases API, checked against GitHub's description.
 mod github_fake;
 /// Real Helm v4 loads, lints and packages the same files as our chart archives.
 mod helm;
+/// Images built from a staged context: tracked files only, `.dockerignore`, fixed modes, any umask.
+mod image_context;
 /// Images pushed by digest then tagged on the real registry, read back by skopeo.
 mod images;
 /// Charts as OCI artifacts on the real registry, pulled by real Helm.
@@ -28,6 +34,8 @@ mod oci;
 mod pages;
 /// Terraform validates the provider-free module from its bundle; buildah builds images.
 mod peers;
+/// After a rate-limited answer from GitHub no request of any kind goes out before the wait.
+mod rate_limits;
 /// `release` end to end: registry, Pages remote and the GitHub fake; faults and reruns.
 mod release;
 /// `dry-run` with credentials: read-only comparison with GitHub, the registry and the Pages index.

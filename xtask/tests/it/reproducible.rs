@@ -1,7 +1,6 @@
 //! Byte-identical artifacts from two clones with different mtimes and umask.
 
 use crate::support::TestRepo;
-use std::process::Command;
 
 /// Two clones with different file mtimes and umask build byte-identical artifacts.
 #[test]
@@ -11,17 +10,9 @@ fn two_clones_build_the_same_bytes() {
     let mut outputs = Vec::new();
     for (i, umask) in ["022", "077"].iter().enumerate() {
         let clone = tmp.path().join(format!("clone{i}"));
-        // `sh -c` sets the umask for the clone only, so files get different permissions on disk.
-        let script = format!("umask {umask} && git clone -q \"$0\" \"$1\"");
-        let ok = Command::new("sh").args(["-c", &script]).arg(&origin.root).arg(&clone).status().unwrap();
-        assert!(ok.success());
-        // Different mtimes: touch every file with another date in each clone.
+        // Different permissions on disk and different mtimes in each clone.
         let stamp = if i == 0 { "200001010000" } else { "203001010000" };
-        for entry in
-            walkdir::WalkDir::new(&clone).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file())
-        {
-            Command::new("touch").args(["-t", stamp]).arg(entry.path()).status().unwrap();
-        }
+        crate::support::clone_with_umask(&origin.root, &clone, umask, stamp);
         crate::support::xtask_in(&clone, &["dry-run", "--builder", "none"], &[]).ok();
         outputs.push(clone.join("target/release/v0.2.0"));
     }

@@ -130,11 +130,42 @@ impl Run {
 }
 
 pub fn xtask_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let out: Output = xtask_command(dir, args, env).output().unwrap();
+    finished(xtask_command(dir, args, env))
+}
+
+/// `cargo xtask ARGS` on `dir` with `env` added, started by `sh` under `umask` (e.g. `077`).
+pub fn xtask_umask(dir: &Path, umask: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let inner = xtask_command(dir, args, env);
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c").arg(format!("umask {umask} && exec \"$0\" \"$@\"")).arg(inner.get_program());
+    cmd.args(inner.get_args()).current_dir(dir);
+    for (key, value) in inner.get_envs() {
+        match value {
+            Some(value) => cmd.env(key, value),
+            None => cmd.env_remove(key),
+        };
+    }
+    finished(cmd)
+}
+
+/// Runs `cmd` to the end.
+fn finished(mut cmd: Command) -> Run {
+    let out: Output = cmd.output().unwrap();
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `git clone` of `origin` into `dest` under `umask`, so the files get other permissions on disk,
+/// then every file's time set to `stamp` (`touch -t` format).
+pub fn clone_with_umask(origin: &Path, dest: &Path, umask: &str, stamp: &str) {
+    let script = format!("umask {umask} && git clone -q \"$0\" \"$1\"");
+    let ok = Command::new("sh").args(["-c", &script]).arg(origin).arg(dest).status().unwrap();
+    assert!(ok.success(), "git clone under umask {umask}");
+    for entry in walkdir::WalkDir::new(dest).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()) {
+        assert!(Command::new("touch").args(["-t", stamp]).arg(entry.path()).status().unwrap().success());
     }
 }
 

@@ -87,6 +87,7 @@ async fn handle(
     ConnectInfo(conn): ConnectInfo<Conn>,
     request: axum::extract::Request,
 ) -> Response {
+    let arrived = std::time::Instant::now();
     let (parts, body) = request.into_parts();
     let method = parts.method.as_str().to_owned();
     let path_and_query = parts.uri.path_and_query().map_or_else(|| parts.uri.path().to_owned(), |p| p.to_string());
@@ -96,7 +97,8 @@ async fn handle(
         None => return routes::not_found().into_response(),
     };
     let incoming = Incoming { method: &method, uri: &uri, headers: &parts.headers, body: &body };
-    match respond(&host, &conn, method.clone(), path_and_query, &incoming) {
+    let logged = Logged { method: method.clone(), path_and_query, upload_host: host.upload, arrived };
+    match respond(&host, &conn, logged, &incoming) {
         Some(response) => response,
         None => {
             // A `Hang` fault: no answer until the fake stops.
@@ -123,15 +125,33 @@ fn unprefixed(host: &Host, uri: &axum::http::Uri) -> Option<axum::http::Uri> {
     format!("{rest}{query}").parse().ok()
 }
 
+/// What the log says of a request before it is answered.
+struct Logged {
+    method: String,
+    path_and_query: String,
+    upload_host: bool,
+    arrived: std::time::Instant,
+}
+
+impl Logged {
+    /// The log entry: answered with `status` now, or not at all (`answered: false`).
+    fn entry(self, status: u16, answered: bool) -> Request {
+        let Logged { method, path_and_query, upload_host, arrived } = self;
+        let answered = answered.then(std::time::Instant::now);
+        Request { method, path_and_query, upload_host, status, arrived, answered }
+    }
+}
+
 /// The answer to one request, with the log and faults applied; `None` for a `Hang` fault.
-fn respond(host: &Host, conn: &Conn, method: String, path_and_query: String, incoming: &Incoming) -> Option<Response> {
+fn respond(host: &Host, conn: &Conn, logged: Logged, incoming: &Incoming) -> Option<Response> {
+    let method = logged.method.as_str();
     let mut state = host.shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     state.used += 1;
-    if matches!(method.as_str(), "POST" | "PATCH" | "PUT" | "DELETE") {
+    if matches!(method, "POST" | "PATCH" | "PUT" | "DELETE") {
         state.writes += 1;
     }
     let is_upload = host.upload && method == "POST";
-    let answer = match state.take_fault(&method, &path_and_query, is_upload) {
+    let answer = match state.take_fault(method, &logged.path_and_query, is_upload) {
         None => routes::dispatch(&mut state, host.upload, incoming),
         Some(FaultKind::Status(status)) => Answer::error(status, routes::reason(status)),
         Some(FaultKind::RetryAfter { status, seconds }) => Answer::error(status, SECONDARY)
@@ -143,12 +163,12 @@ fn respond(host: &Host, conn: &Conn, method: String, path_and_query: String, inc
             .header("x-ratelimit-reset", (state::now() + seconds).to_string()),
         Some(FaultKind::Cut) => {
             conn.0.store(true, Ordering::SeqCst);
-            state.log.push(Request { method, path_and_query, upload_host: host.upload, status: 0 });
+            state.log.push(logged.entry(0, true));
             host.logged.notify_all();
             return Some(Response::new(axum::body::Body::empty()));
         }
         Some(FaultKind::Hang) => {
-            state.log.push(Request { method, path_and_query, upload_host: host.upload, status: 0 });
+            state.log.push(logged.entry(0, false));
             host.logged.notify_all();
             return None;
         }
@@ -161,7 +181,7 @@ fn respond(host: &Host, conn: &Conn, method: String, path_and_query: String, inc
             Answer::error(502, "Server Error")
         }
     };
-    state.log.push(Request { method, path_and_query, upload_host: host.upload, status: answer.status });
+    state.log.push(logged.entry(answer.status, true));
     host.logged.notify_all();
     let limits = [
         ("x-ratelimit-limit", "5000".to_owned()),

@@ -1,5 +1,5 @@
 //! When and how long to wait before asking GitHub again: our own bounded retries, following
-//! GitHub's rules for primary and secondary rate limits (reference/github.md §6). Creates and
+//! GitHub's rules for primary and secondary rate limits (GitHub, "Rate limits for the REST API"). Creates and
 //! uploads are never retried here: their callers read the state back and decide.
 
 use std::future::Future;
@@ -63,45 +63,57 @@ pub struct Failure {
     pub error: anyhow::Error,
 }
 
-/// Runs `attempt` until it succeeds, a failure is fatal, or the attempts run out; tells the user
-/// about every wait on standard error.
+/// Runs `attempt` (given its number, from 1) until it succeeds, a failure is fatal, or the
+/// attempts run out; tells the user about every wait on standard error.
 pub async fn retry<T, F, Fut>(what: &str, mut attempt: F) -> anyhow::Result<T>
 where
-    F: FnMut() -> Fut,
+    F: FnMut(u32) -> Fut,
     Fut: Future<Output = Result<T, Failure>>,
 {
     for n in 1..=ATTEMPTS {
-        let failure = match attempt().await {
+        match attempt(n).await {
             Ok(v) => return Ok(v),
-            Err(f) => f,
-        };
-        let wait = match &failure.verdict {
-            Verdict::Fatal => return Err(failure.error.context(what.to_owned())),
-            _ if n == ATTEMPTS => {
-                return Err(failure.error.context(format!("{what}: gave up after {ATTEMPTS} attempts")));
-            }
-            Verdict::Limited(wait, _) if *wait > LONGEST_WAIT => {
-                return Err(failure.error.context(format!(
-                    "{what}: GitHub asks to wait {} s, longer than {} s\n\nhint: run the command again later; a rerun continues where this one stopped",
-                    wait.as_secs(),
-                    LONGEST_WAIT.as_secs()
-                )));
-            }
-            Verdict::Limited(wait, why) => {
-                // A wait no header fixed grows with every attempt.
-                let wait = if why == UNTIMED { *wait * (1 << (n - 1).min(4)) } else { *wait };
-                eprintln!("GitHub: {why} on {what}; waiting {} s (attempt {n} of {ATTEMPTS})", wait.as_secs());
-                wait
-            }
-            Verdict::Transient(why) => {
-                let wait = backoff(n);
-                eprintln!("GitHub: {why} on {what}; retrying in {} ms (attempt {n} of {ATTEMPTS})", wait.as_millis());
-                wait
-            }
-        };
-        tokio::time::sleep(wait).await;
+            Err(failure) => tokio::time::sleep(pause(what, n, failure)?).await,
+        }
     }
     unreachable!("the loop returns on its last attempt")
+}
+
+/// How long to wait after failed attempt `n` of `what`, told on standard error; an error when the
+/// failure is fatal, the attempts are used up, or a rate limit asks for more than
+/// [`LONGEST_WAIT`]. The verdict's wait is taken as it is: an untimed limit has grown with the
+/// attempt already (in [`verdict`]).
+fn pause(what: &str, n: u32, failure: Failure) -> anyhow::Result<Duration> {
+    match failure.verdict {
+        Verdict::Fatal => Err(failure.error.context(what.to_owned())),
+        _ if n >= ATTEMPTS => Err(failure.error.context(format!("{what}: gave up after {ATTEMPTS} attempts"))),
+        Verdict::Limited(wait, _) if wait > LONGEST_WAIT => {
+            Err(failure.error.context(format!("{what}: {}", too_long(wait))))
+        }
+        Verdict::Limited(wait, why) => {
+            eprintln!("GitHub: {why} on {what}; waiting {} s (attempt {n} of {ATTEMPTS})", seconds(wait));
+            Ok(wait)
+        }
+        Verdict::Transient(why) => {
+            let wait = backoff(n);
+            eprintln!("GitHub: {why} on {what}; retrying in {} ms (attempt {n} of {ATTEMPTS})", wait.as_millis());
+            Ok(wait)
+        }
+    }
+}
+
+/// Why a wait longer than [`LONGEST_WAIT`] ends the run, and what to do.
+pub fn too_long(wait: Duration) -> String {
+    format!(
+        "GitHub asks to wait {} s, longer than {} s\n\nhint: run the command again later; a rerun continues where this one stopped",
+        seconds(wait),
+        LONGEST_WAIT.as_secs()
+    )
+}
+
+/// Whole seconds, rounded up (a wait of 0.4 s is told as 1 s, never as 0 s).
+pub fn seconds(wait: Duration) -> u64 {
+    wait.as_millis().div_ceil(1000).try_into().unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]
@@ -131,6 +143,24 @@ mod tests {
         assert!(
             matches!(verdict(403, &h, "You have exceeded a secondary rate limit", 3, 0), Verdict::Limited(d, _) if d == Duration::from_secs(240))
         );
+    }
+
+    #[test]
+    fn an_untimed_wait_grows_once_and_never_past_the_longest_wait() {
+        let untimed = |n| Failure { verdict: verdict(429, &headers(&[]), "", n, 0), error: anyhow::format_err!("429") };
+        // The verdict grew with the attempt; the loop takes it as it is (no second growth).
+        for (n, secs) in [(1, 60), (2, 120), (3, 240), (4, 480)] {
+            assert_eq!(pause("list releases", n, untimed(n)).unwrap(), Duration::from_secs(secs), "attempt {n}");
+        }
+        // 960 s would pass the cap: the run stops and says when to come back.
+        let error = format!("{:#}", pause("list releases", 5, untimed(5)).unwrap_err());
+        assert!(error.contains("list releases: GitHub asks to wait 960 s, longer than 900 s"), "{error}");
+        assert!(error.contains("hint: run the command again later"), "{error}");
+        let long = Failure {
+            verdict: Verdict::Limited(LONGEST_WAIT + Duration::from_millis(1), "primary rate limit exhausted".into()),
+            error: anyhow::format_err!("403"),
+        };
+        assert!(pause("read the repository", 1, long).is_err(), "anything past the cap is refused");
     }
 
     #[test]

@@ -1,0 +1,271 @@
+//! The executor of a release: walks the plan's remote steps in order, one `match` arm per
+//! [`Step`], each converging on what is already there. What `dry-run` prints is what runs here.
+
+use super::{Done, Effect, Outcome};
+use crate::build::Built;
+use crate::helm::index::Merged;
+use crate::plan::{Plan, Step};
+use crate::publish::github::assets::{self, Action, Stage};
+use crate::publish::github::{Draft, GitHub, RemoteRelease};
+use crate::publish::registry::{Pushed, Registry};
+use crate::report::progress::{Mode, Progress};
+use crate::settings::Settings;
+use crate::shell::Shell;
+use crate::verify::{self, Channels};
+use anyhow::{Context, bail};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Rounds of upload-and-read-back before giving up on the assets.
+const ASSET_ROUNDS: u32 = 4;
+
+/// What the executor needs, and what it learns as it goes.
+pub struct Executor<'a> {
+    pub sh: &'a Shell,
+    pub plan: &'a Plan,
+    pub built: &'a Built,
+    pub out: &'a Path,
+    pub github: &'a GitHub,
+    pub registry: &'a Registry,
+    pub settings: &'a Settings,
+    /// The CHANGELOG section: the release body.
+    pub body: String,
+    /// The release for the tag, once found or created (preflight may have found it).
+    pub release: Option<RemoteRelease>,
+    /// Image layouts read by their push step, reused by their tag step.
+    pub layouts: BTreeMap<usize, crate::layout::Image>,
+    pub outcome: Outcome,
+}
+
+impl Executor<'_> {
+    /// Runs every remote step of the plan, in order.
+    pub async fn run(&mut self) -> anyhow::Result<()> {
+        for step in self.plan.steps.iter().copied().filter(|s| !s.is_local()) {
+            self.step(step).await?;
+            self.outcome.steps.push(step);
+        }
+        Ok(())
+    }
+
+    async fn step(&mut self, step: Step) -> anyhow::Result<()> {
+        let plan = self.plan;
+        match step {
+            Step::PushImage { image } => {
+                let i = &plan.images[image];
+                let layout = crate::layout::read(&self.out.join("images").join(&i.name))?;
+                let progress = Progress::start(Mode::detect(), "images", 1, false);
+                progress.say(&format!("pushing image {} ({} blobs)", i.repository, layout.blobs.len()));
+                let pushed = self.registry.push_content(&i.name, &layout, &crate::plan::oci_tag(&plan.version)).await?;
+                progress.line(&format!(
+                    "pushed {}@{}: {} blobs uploaded, {} mounted",
+                    i.repository, pushed.digest, pushed.uploaded, pushed.mounted
+                ));
+                progress.finish();
+                self.layouts.insert(image, layout);
+            }
+            Step::PushChart { chart } => {
+                let c = &plan.charts[chart];
+                let (bytes, artifact) = crate::helm::archive::oci_artifact(&self.out.join(&c.file))?;
+                let reference = self.registry.chart_reference(&c.name, &crate::plan::oci_tag(&c.version));
+                let done = match self.registry.push_chart(&reference, &artifact, &bytes).await? {
+                    Pushed::Created { .. } => Done::Created,
+                    Pushed::Unchanged { .. } => Done::Kept,
+                };
+                self.note(format!("chart oci://{}", c.oci.as_deref().unwrap_or_default()), done);
+            }
+            Step::MoveTags { image } => {
+                let i = &plan.images[image];
+                let layout = self.layouts.get(&image).context("an image is tagged after its push step")?;
+                let tags = plan.pushed_tags(i);
+                let moved = self.registry.tag(&i.name, layout, &tags).await?;
+                for tag in tags {
+                    let done = if moved.contains(&tag) { Done::Created } else { Done::Kept };
+                    self.note(format!("image tag {}:{tag}", i.repository), done);
+                }
+            }
+            Step::DraftRelease => {
+                if self.release.is_none() {
+                    let draft = self.draft();
+                    self.release = Some(self.github.create_draft(&draft).await?);
+                    self.note(format!("release {} (draft)", plan.tag), Done::Created);
+                }
+            }
+            Step::UploadAssets => self.upload_assets().await?,
+            Step::ReadBack => {
+                let release = self.current()?;
+                let release = self.github.fill_digests(self.github.reload(release.id).await?).await?;
+                let stage = Stage { draft: release.draft, immutable: release.immutable };
+                let wrong: Vec<String> = assets::decide(&self.built.assets, &release.assets, stage, &plan.tag)
+                    .into_iter()
+                    .filter(|d| d.action != Action::Keep)
+                    .map(|d| d.name)
+                    .collect();
+                if !wrong.is_empty() {
+                    bail!(
+                        "the assets of release `{}` read back wrong or missing: {}\n\nhint: run `cargo xtask release` again; it continues where this run stopped",
+                        plan.tag,
+                        wrong.join(", ")
+                    );
+                }
+                self.release = Some(release);
+            }
+            Step::PublishRelease => self.publish().await?,
+            Step::MergeIndex => self.merge_index()?,
+            Step::Verify => {
+                let channels = Channels {
+                    sh: self.sh,
+                    github: self.github,
+                    registry: self.registry,
+                    settings: self.settings,
+                    pages: &plan.index.target,
+                };
+                self.outcome.verified = verify::run(&channels, &plan.tag).await.with_context(|| {
+                    format!(
+                        "the release `{}` is published, but reading it back failed\n\nhint: `cargo xtask verify` checks it again",
+                        plan.tag
+                    )
+                })?;
+            }
+            Step::PackageChart { .. }
+            | Step::WriteBundle { .. }
+            | Step::BuildImage { .. }
+            | Step::WriteManifest
+            | Step::WriteSums => unreachable!("local steps are built before the remote ones"),
+        }
+        Ok(())
+    }
+
+    fn draft(&self) -> Draft<'_> {
+        Draft {
+            tag: &self.plan.tag,
+            commit: &self.plan.commit,
+            name: &self.plan.release.name,
+            body: &self.body,
+            prerelease: self.plan.prerelease,
+            make_latest: self.plan.make_latest,
+        }
+    }
+
+    fn current(&self) -> anyhow::Result<&RemoteRelease> {
+        self.release.as_ref().context("the release step runs before its assets")
+    }
+
+    /// Uploads, replaces and removes assets until the release holds exactly the build's, reading
+    /// the list again after every round (an upload can land and still answer an error).
+    async fn upload_assets(&mut self) -> anyhow::Result<()> {
+        let (plan, built) = (self.plan, self.built);
+        for round in 1..=ASSET_ROUNDS {
+            let release = self.github.fill_digests(self.current()?.clone()).await?;
+            let stage = Stage { draft: release.draft, immutable: release.immutable };
+            let decisions = assets::decide(&built.assets, &release.assets, stage, &plan.tag);
+            let refused: Vec<String> = decisions
+                .iter()
+                .filter_map(|d| if let Action::Refuse(why) = &d.action { Some(why.clone()) } else { None })
+                .collect();
+            if !refused.is_empty() {
+                bail!("{}", refused.join("\n\n"));
+            }
+            let pending: Vec<_> = decisions.into_iter().filter(|d| d.action != Action::Keep).collect();
+            self.release = Some(release);
+            if pending.is_empty() {
+                return Ok(());
+            }
+            if round == ASSET_ROUNDS {
+                let names: Vec<&str> = pending.iter().map(|d| d.name.as_str()).collect();
+                bail!(
+                    "the assets of release `{}` did not settle after {ASSET_ROUNDS} rounds: {}\n\nhint: run `cargo xtask release` again; it continues where this run stopped",
+                    plan.tag,
+                    names.join(", ")
+                );
+            }
+            let size = |name: &str| built.assets.iter().find(|a| a.name == name).map_or(0, |a| a.size);
+            let total = pending.iter().map(|d| size(&d.name)).sum();
+            let progress = Progress::start(Mode::detect(), "assets", total, true);
+            for d in pending {
+                let result = match &d.action {
+                    Action::Upload => self.upload(&d.name, &progress).await.map(|()| Done::Uploaded),
+                    Action::Replace { id, why } => {
+                        progress.line(&format!("replacing `{}` on the draft: {why}", d.name));
+                        match self.github.delete_asset(*id).await {
+                            Ok(()) => self.upload(&d.name, &progress).await.map(|()| Done::Replaced),
+                            Err(e) => Err(e),
+                        }
+                    }
+                    Action::Remove { id } => self.github.delete_asset(*id).await.map(|()| Done::Removed),
+                    Action::Keep | Action::Refuse(_) => continue,
+                };
+                match result {
+                    Ok(done) => self.note(format!("asset {}", d.name), done),
+                    // The upload may have landed anyway: the next round reads the list and decides.
+                    Err(e) => progress.line(&format!("{e:#}\n  reading the release's assets back to see what landed")),
+                }
+                progress.advance(size(&d.name));
+            }
+            progress.finish();
+            let id = self.current()?.id;
+            self.release = Some(self.github.reload(id).await.with_context(|| {
+                format!("read the release `{}` back after uploading\n\nhint: run the command again; it continues where this run stopped", plan.tag)
+            })?);
+        }
+        Ok(())
+    }
+
+    async fn upload(&self, name: &str, progress: &Progress) -> anyhow::Result<()> {
+        let bytes = std::fs::read(self.out.join(name)).with_context(|| format!("read `{name}`"))?;
+        progress.say(&format!("uploading {name} ({} bytes)", bytes.len()));
+        self.github.upload(self.current()?, name, bytes).await
+    }
+
+    async fn publish(&mut self) -> anyhow::Result<()> {
+        let tag = &self.plan.tag;
+        let release = self.current()?.clone();
+        if release.draft {
+            eprintln!("every asset read back with the right digest; publishing {tag}");
+            self.github.publish(release.id, &self.draft()).await?;
+            self.note(format!("release {tag}"), Done::Published);
+            let release = self.github.reload(release.id).await?;
+            if release.draft {
+                bail!(
+                    "GitHub still shows `{tag}` as a draft after publishing it\n\nhint: run the command again; it publishes the draft it finds"
+                );
+            }
+            self.release = Some(release);
+        } else {
+            self.note(format!("release {tag}"), Done::Kept);
+        }
+        self.outcome.release_url = self.current()?.html_url.clone();
+        Ok(())
+    }
+
+    fn merge_index(&mut self) -> anyhow::Result<()> {
+        let plan = self.plan;
+        let archives: Vec<_> = plan
+            .charts
+            .iter()
+            .map(|c| crate::commands::index::Archive { path: self.out.join(&c.file), tag: Some(plan.tag.clone()) })
+            .collect();
+        let (merged, commit) =
+            crate::commands::index::merge_archives(self.sh, &plan.index.target, self.settings, &archives).with_context(
+                || {
+                    format!(
+                        "the release `{}` is published, but its charts are not in the Helm index yet\n\nhint: fix the cause below, then run `cargo xtask release` again: it only adds the index entries",
+                        plan.tag
+                    )
+                },
+            )?;
+        for m in merged {
+            match m {
+                Merged::Added { name, version } => self.note(format!("index entry {name} {version}"), Done::Created),
+                Merged::Kept { name, version } => self.note(format!("index entry {name} {version}"), Done::Kept),
+            }
+        }
+        if let Some(c) = commit {
+            eprintln!("pushed {} to `{}`", &c[..12.min(c.len())], plan.index.target.branch);
+        }
+        Ok(())
+    }
+
+    fn note(&mut self, what: String, action: Done) {
+        self.outcome.effects.push(Effect { what, action });
+    }
+}
