@@ -18,7 +18,7 @@ use anyhow::Context;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
-pub use sums::{sha256_file, sha256_hex};
+pub use crate::digest::{sha256_file, sha256_hex};
 
 /// What happens when an image cannot be built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

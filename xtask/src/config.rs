@@ -14,7 +14,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics, line_of};
 use serde::Serialize;
 use toml_edit::Document;
 
-pub use paths::{RegistryBase, normalize_path, parse_registry_base};
+pub use paths::{RegistryBase, is_loopback, normalize_path, parse_registry_base};
 
 /// The file the configuration lives in, relative to the repository root.
 pub const FILE: &str = "release.toml";
@@ -67,7 +67,7 @@ pub struct ImageConfig {
 #[serde(tag = "from", rename_all = "kebab-case")]
 pub enum ImageSource {
     /// Built from a Dockerfile; `builder` pins the builder for this image.
-    Dockerfile { context: String, dockerfile: String, builder: Option<crate::plan::Builder> },
+    Dockerfile { context: String, dockerfile: String, builder: Option<Builder> },
     /// Already built: an OCI image layout (folder or tar) or a `docker save` archive.
     Prebuilt { input: String },
 }
@@ -128,4 +128,23 @@ pub fn nearest<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
         .filter(|(d, k)| *d <= (k.len() / 3).max(2))
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k)
+}
+
+/// A program that turns a Dockerfile into an OCI image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Builder {
+    /// `docker buildx build --output type=oci`.
+    Buildx,
+    /// `buildah build`, daemonless.
+    Buildah,
+}
+
+impl Builder {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Builder::Buildx => "buildx",
+            Builder::Buildah => "buildah",
+        }
+    }
 }

@@ -132,7 +132,7 @@ fn read_blob(dir: &Path, digest: &str) -> anyhow::Result<Vec<u8>> {
 /// Hashes a blob file without holding it in memory; returns its size.
 fn verify_file(dir: &Path, digest: &str) -> anyhow::Result<u64> {
     let path = blob_path(dir, digest);
-    let (hex, size) = crate::build::sha256_file(&path)
+    let (hex, size) = crate::digest::sha256_file(&path)
         .with_context(|| format!("blob {digest} is missing from `{}`", dir.display()))?;
     check(digest, &format!("sha256:{hex}"), dir)?;
     Ok(size)
@@ -257,7 +257,7 @@ fn from_docker_save(dir: &Path, dest: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(&blobs)?;
     let store = |rel: &str| -> anyhow::Result<(String, u64, bool)> {
         let path = dir.join(rel);
-        let (hex, size) = crate::build::sha256_file(&path).with_context(|| format!("read `{rel}`"))?;
+        let (hex, size) = crate::digest::sha256_file(&path).with_context(|| format!("read `{rel}`"))?;
         let mut magic = [0u8; 2];
         let gzip = std::io::Read::read(&mut std::fs::File::open(&path)?, &mut magic)? == 2 && magic == [0x1f, 0x8b];
         std::fs::copy(&path, blobs.join(&hex))?;

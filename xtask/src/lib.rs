@@ -24,6 +24,7 @@ pub mod commands;
 pub mod config;
 pub mod dev;
 pub mod diagnostic;
+pub mod digest;
 pub mod env;
 pub mod helm;
 pub mod inputs;

@@ -19,6 +19,7 @@ pub mod select;
 #[cfg(test)]
 mod tests;
 
+pub use crate::config::Builder;
 use crate::config::{BundleKind, ImageSource, ReleaseConfig};
 use crate::diagnostic::Diagnostics;
 use crate::helm::chart::ChartMeta;
@@ -62,25 +63,6 @@ pub struct ChartSource {
     pub meta: ChartMeta,
     /// Content of the chart's `.helmignore`, when git tracks one.
     pub helmignore: Option<String>,
-}
-
-/// A program that turns a Dockerfile into an OCI image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Builder {
-    /// `docker buildx build --output type=oci`.
-    Buildx,
-    /// `buildah build`, daemonless.
-    Buildah,
-}
-
-impl Builder {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Builder::Buildx => "buildx",
-            Builder::Buildah => "buildah",
-        }
-    }
 }
 
 /// One release, decided.

@@ -72,7 +72,7 @@ impl Settings {
             .clone()
             .or_else(|| config.pages_url.clone())
             .unwrap_or_else(|| format!("https://{owner}.github.io/{repo}"));
-        Ok(Settings {
+        let settings = Settings {
             api_url: trim(args.api_url.as_deref().unwrap_or("https://api.github.com")),
             server_url: trim(args.server_url.as_deref().unwrap_or("https://github.com")),
             repository,
@@ -80,7 +80,43 @@ impl Settings {
             pages_remote: args.pages_remote.clone(),
             pages_url: trim(&pages_url),
             source_date_epoch: args.source_date_epoch,
-        })
+        };
+        let urls = [
+            (&settings.api_url, "--api-url or GITHUB_API_URL"),
+            (&settings.server_url, "--server-url or GITHUB_SERVER_URL"),
+            (&settings.pages_url, "--pages-url, LAMINA_PAGES_URL or pages.url"),
+        ];
+        for (url, fix) in urls {
+            if let Some(problem) = web_url_problem(url) {
+                return Err(format_err!("{problem}\n\nhint: fix {fix}"));
+            }
+        }
+        if let Some(epoch) = settings.source_date_epoch
+            && !(0..=LAST_EPOCH).contains(&epoch)
+        {
+            return Err(format_err!(
+                "SOURCE_DATE_EPOCH {epoch} is not a time between 1970 and the year 9999\n\nhint: fix --source-date-epoch or SOURCE_DATE_EPOCH (seconds since 1970-01-01 UTC), or unset it to use the commit time"
+            ));
+        }
+        Ok(settings)
+    }
+}
+
+/// 9999-12-31T23:59:59Z: archive and image times must stay within four-digit years.
+const LAST_EPOCH: i64 = 253_402_300_799;
+
+/// Why `url` may not be used: not http(s), or plain http to a host that is not loopback (a token
+/// or a published link would cross the network in clear).
+fn web_url_problem(url: &str) -> Option<String> {
+    if url.strip_prefix("https://").is_some_and(|rest| !rest.is_empty()) {
+        return None;
+    }
+    match url.strip_prefix("http://") {
+        Some(rest) if crate::config::is_loopback(rest.split('/').next().unwrap_or_default()) => None,
+        Some(_) => Some(format!(
+            "`{url}` uses plain http to a host that is not loopback; only 127.0.0.1, localhost and [::1] may use http"
+        )),
+        None => Some(format!("`{url}` is not an https:// URL")),
     }
 }
 

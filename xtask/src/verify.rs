@@ -2,7 +2,7 @@
 //! assets through their public URLs against `SHA256SUMS` and `release-manifest.json`, image and
 //! OCI chart tags against the manifest, and the Helm index entries on the Pages branch.
 
-use crate::build::sha256_hex;
+use crate::digest::sha256_hex;
 use crate::helm::{archive, index::Index};
 use crate::manifest::ReleaseManifest;
 use crate::plan::download_base;

@@ -1,7 +1,7 @@
 //! `cargo xtask index add` and `index rebuild`: maintain the Helm index on the Pages branch from
 //! chart archives, with the same merge and push loop `release` uses.
 
-use crate::build::sha256_file;
+use crate::digest::sha256_file;
 use crate::helm::{
     archive,
     index::{Index, Merged, NewEntry},

@@ -349,8 +349,8 @@ impl<'a> Parser<'a> {
         let builder = match self.value(f, "builder") {
             None => None,
             Some((v, line)) => match v.as_str() {
-                Some("buildx") => Some(crate::plan::Builder::Buildx),
-                Some("buildah") => Some(crate::plan::Builder::Buildah),
+                Some("buildx") => Some(super::Builder::Buildx),
+                Some("buildah") => Some(super::Builder::Buildah),
                 other => {
                     let other = other.unwrap_or_default();
                     self.error(Some(line), format!("unknown builder `{other}`"), "use \"buildx\" or \"buildah\"");

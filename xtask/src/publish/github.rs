@@ -492,7 +492,7 @@ impl GitHub {
     pub async fn fill_digests(&self, mut release: RemoteRelease) -> anyhow::Result<RemoteRelease> {
         for asset in release.assets.iter_mut().filter(|a| a.sha256.is_none() && a.state == "uploaded") {
             let bytes = self.download_asset(&asset.url).await?;
-            asset.sha256 = Some(crate::build::sha256_hex(&bytes));
+            asset.sha256 = Some(crate::digest::sha256_hex(&bytes));
         }
         Ok(release)
     }

@@ -81,12 +81,15 @@ pub(super) enum Stage {
     Release,
 }
 
+/// A change to a test repository.
+type Change = Box<dyn FnOnce(&TestRepo)>;
+
 /// One bad input: a change to the `minimal` fixture (committed, then tagged `v0.2.0`), optional
 /// variables, and the fragments its message must hold.
 pub(super) struct Case {
     name: &'static str,
-    change: Box<dyn FnOnce(&TestRepo)>,
-    after_tag: Option<Box<dyn FnOnce(&TestRepo)>>,
+    change: Change,
+    after_tag: Option<Change>,
     tag: bool,
     env: Vec<(&'static str, &'static str)>,
     stage: Stage,

@@ -26,14 +26,29 @@ fn malformed_variables_are_refused_before_anything_is_built() {
             .env("SOURCE_DATE_EPOCH", "yesterday")
             .exit(2)
             .expect(&["invalid value 'yesterday' for '--source-date-epoch <SECONDS>'"]),
-        // `dry-run` without a token creates no GitHub client, so only `release` meets the URL.
         Case::unchanged("github_api_url_plain_http")
-            .stage(Stage::Release)
+            .stage(Stage::Settings)
             .env("GITHUB_API_URL", "http://api.github.example.com")
             .expect(&[
-                "`http://api.github.example.com` is not https",
-                "plain http is accepted for loopback hosts only",
+                "`http://api.github.example.com` uses plain http to a host that is not loopback",
+                "hint: fix --api-url or GITHUB_API_URL",
             ]),
+        Case::unchanged("github_server_url_plain_http")
+            .stage(Stage::Settings)
+            .env("GITHUB_SERVER_URL", "http://github.example.com")
+            .expect(&["`http://github.example.com` uses plain http", "hint: fix --server-url or GITHUB_SERVER_URL"]),
+        Case::unchanged("pages_url_without_scheme")
+            .stage(Stage::Settings)
+            .env("LAMINA_PAGES_URL", "acme.github.io/infra-demo")
+            .expect(&["`acme.github.io/infra-demo` is not an https:// URL", "hint: fix --pages-url, LAMINA_PAGES_URL"]),
+        Case::unchanged("source_date_epoch_before_1970")
+            .stage(Stage::Settings)
+            .env("SOURCE_DATE_EPOCH", "-5")
+            .expect(&["SOURCE_DATE_EPOCH -5 is not a time between 1970 and the year 9999"]),
+        Case::unchanged("source_date_epoch_past_9999")
+            .stage(Stage::Settings)
+            .env("SOURCE_DATE_EPOCH", "99999999999999")
+            .expect(&["SOURCE_DATE_EPOCH 99999999999999 is not a time between 1970 and the year 9999"]),
     ]);
 }
 
