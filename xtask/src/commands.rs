@@ -132,6 +132,18 @@ pub fn dry_run(sh: &Shell, root: &Path, args: DryRunArgs) -> anyhow::Result<Exit
     Ok(ExitCode::SUCCESS)
 }
 
+/// Runs `cargo xtask test` or `bench` in the `xtask-dev` crate of the checkout at `root`, through
+/// cargo, with this terminal; its exit code is ours.
+pub fn developer(sh: &Shell, root: &Path, args: &[String]) -> anyhow::Result<ExitCode> {
+    let cargo = crate::env::var("CARGO").unwrap_or_else(|| "cargo".to_owned());
+    let manifest = root.join("xtask-dev/Cargo.toml");
+    let code = crate::shell::status(crate::shell::cmd!(
+        sh,
+        "{cargo} run --quiet --locked --manifest-path {manifest} --bin xtask-dev -- -C {root} {args...}"
+    ))?;
+    Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
+}
+
 /// `release.toml` alone (no workspace, no validation of the components) and the settings: enough
 /// for the commands that only read or write remotes (`verify`, `index`).
 fn load(root: &Path, args: &RemoteArgs) -> anyhow::Result<(crate::config::ReleaseConfig, Settings)> {

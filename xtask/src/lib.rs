@@ -22,7 +22,6 @@ pub mod changelog;
 pub mod cli;
 pub mod commands;
 pub mod config;
-pub mod dev;
 pub mod diagnostic;
 pub mod digest;
 pub mod env;
@@ -66,7 +65,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let from = from.map(std::path::absolute).transpose()?;
             commands::index::rebuild(&sh, &root, from.as_deref(), dry_run, &remote)
         }
-        Command::Test(args) => dev::test::run(&sh, &root, args),
-        Command::Bench { only } => dev::bench::run(&sh, &root, only.as_deref()),
+        // Test tooling lives in the `xtask-dev` crate: this binary links no test server.
+        Command::Test(args) => {
+            let mut forwarded = vec!["test".to_owned()];
+            forwarded.extend(args.peers_only.then(|| "--peers-only".to_owned()));
+            if !args.cargo_args.is_empty() {
+                forwarded.push("--".to_owned());
+                forwarded.extend(args.cargo_args);
+            }
+            commands::developer(&sh, &root, &forwarded)
+        }
+        Command::Bench { only } => commands::developer(&sh, &root, &[vec!["bench".to_owned()], only.into_iter().collect()].concat()),
     }
 }

@@ -108,6 +108,12 @@ pub fn run_captured(cmd: xshell::Cmd<'_>) -> anyhow::Result<String> {
     anyhow::bail!("`{}` failed ({}): {tail}", shown.split(' ').next().unwrap_or_default(), output.status)
 }
 
+/// Runs `cmd` with this process's standard streams; returns its exit code (1 when killed).
+pub fn status(cmd: xshell::Cmd<'_>) -> anyhow::Result<i32> {
+    let mut command: std::process::Command = cmd.into();
+    Ok(command.status()?.code().unwrap_or(1))
+}
+
 /// Starts `cmd` in the background with its output discarded; the caller stops it.
 pub fn spawn(cmd: xshell::Cmd<'_>) -> anyhow::Result<std::process::Child> {
     let mut command: std::process::Command = cmd.into();

@@ -4,7 +4,7 @@
 use crate::release::World;
 use crate::support::{run, tool};
 use std::path::Path;
-use xtask::dev::github::Options;
+use xtask_dev::github::Options;
 
 /// The digest the registry serves for `hello:{tag}`, read with skopeo.
 fn tag_digest(world: &World, tag: &str) -> String {

@@ -4,7 +4,7 @@
 
 use crate::support::{RegistryServer, Run, TestRepo, bare_remote, git_in, peers, snapshot_settings};
 use std::path::Path;
-use xtask::dev::github::{GithubFake, Options};
+use xtask_dev::github::{GithubFake, Options};
 
 /// Cases in `release.toml` itself: syntax, types, required keys, values, entries.
 mod config;

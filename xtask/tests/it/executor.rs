@@ -5,7 +5,7 @@
 use crate::release::World;
 use crate::support::{RegistryServer, run, tool};
 use std::path::Path;
-use xtask::dev::github::Options;
+use xtask_dev::github::Options;
 
 /// The steps that only build into the output folder.
 const LOCAL: [&str; 5] = ["package-chart", "write-bundle", "build-image", "write-manifest", "write-sums"];
@@ -42,7 +42,7 @@ fn a_failed_second_push_moves_no_tag_of_the_first_and_a_rerun_finishes() {
     };
     with_two_images(&world);
     // The registry dies as soon as the second image's first blob upload starts.
-    let dying = xtask::dev::registry::Options { die_on: Some("/v2/acme/world/blobs/uploads"), ..Default::default() };
+    let dying = xtask_dev::registry::Options { die_on: Some("/v2/acme/world/blobs/uploads"), ..Default::default() };
     world.registry = RegistryServer::start_with(tempfile::tempdir().unwrap(), dying).unwrap();
     let failed = world.release().fails();
     assert!(failed.stderr.contains("pushing image") && failed.stderr.contains("127.0.0.1"), "{}", failed.stderr);

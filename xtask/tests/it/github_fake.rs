@@ -1,11 +1,11 @@
-//! The GitHub fake (`xtask::dev::github`) answers like GitHub's Releases API: driven here by
+//! The GitHub fake (`xtask_dev::github`) answers like GitHub's Releases API: driven here by
 //! octocrab and plain HTTP, and through `prism proxy` with GitHub's own OpenAPI description.
 
 use octocrab::Octocrab;
 use octocrab::repos::releases::MakeLatest;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use xtask::dev::github::{Fault, FaultKind, GithubFake, Options, SeedRelease};
+use xtask_dev::github::{Fault, FaultKind, GithubFake, Options, SeedRelease};
 
 /// The same answers through `prism proxy`, validated against GitHub's OpenAPI description.
 pub mod prism;

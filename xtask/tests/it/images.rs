@@ -5,7 +5,7 @@
 use crate::support::{RegistryServer, TestRepo, peers, run, tool};
 use std::path::{Path, PathBuf};
 use xtask::config::parse_registry_base;
-use xtask::dev::registry::Options;
+use xtask_dev::registry::Options;
 use xtask::layout;
 use xtask::publish::registry::{Credentials, ImagePushed, Registry};
 
@@ -439,7 +439,7 @@ fn a_private_ca_is_trusted_only_when_given() {
     assert!(err.contains("holds no PEM certificate"), "{err}");
 
     // The commands take the CA from SSL_CERT_FILE: dry-run reads the registry's tags over TLS.
-    let github = xtask::dev::github::GithubFake::start(Default::default()).unwrap();
+    let github = xtask_dev::github::GithubFake::start(Default::default()).unwrap();
     let (api, registry) = (github.api_url(), format!("{}/acme", server.host()));
     let pages = crate::support::bare_remote(t);
     let ca = t.join("ca.crt");

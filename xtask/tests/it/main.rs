@@ -16,6 +16,8 @@ mod bad_input;
 mod bump;
 /// Exit codes, `--help` of every command, the repository's own configuration.
 mod cli;
+/// Two releases of different versions at once against the same registry, GitHub and Pages remote.
+mod concurrent;
 /// `dry-run` on a fixture: plan, artifacts, checksums, manifest and its schema.
 mod dry_run;
 /// `release` runs the plan's steps in order: no tag before every push.
@@ -28,6 +30,8 @@ mod helm;
 mod image_context;
 /// Images pushed by digest then tagged on the real registry, read back by skopeo.
 mod images;
+/// `kill -9` of `release` at every step boundary, then one rerun finishes on every channel.
+mod kill;
 /// Charts as OCI artifacts on the real registry, pulled by real Helm.
 mod oci;
 /// The Helm index on the Pages branch, races and refusals, real Helm over HTTP.

@@ -262,7 +262,7 @@ fn our_index_equals_helm_repo_index() {
 /// real Helm pulls every entry through the rebuilt index.
 #[test]
 fn rebuild_points_each_entry_at_the_release_it_came_from() {
-    use xtask::dev::github::{GithubFake, Options, SeedRelease};
+    use xtask_dev::github::{GithubFake, Options, SeedRelease};
     let Some(peers) = peers("Helm v4 repository client") else {
         return;
     };

@@ -4,7 +4,7 @@
 
 use crate::release::{World, assert_assets_match_build, fault};
 use std::time::Duration;
-use xtask::dev::github::{FaultKind, Options, Request};
+use xtask_dev::github::{FaultKind, Options, Request};
 
 /// A secondary limit (`retry-after: 1`, as 403 and as 429) on creating the release, uploading an
 /// asset, publishing, listing the releases and downloading an asset for the read-back, and an

@@ -5,7 +5,7 @@
 
 use crate::support::{RegistryServer, Run, StaticServer, TestRepo, bare_remote, git_in, peers, python, run};
 use std::path::{Path, PathBuf};
-use xtask::dev::github::{Fault, FaultKind, GithubFake, Options, SeedRelease};
+use xtask_dev::github::{Fault, FaultKind, GithubFake, Options, SeedRelease};
 
 const TOKEN: &str = "ghp_canary0000000000000000000000000000";
 
@@ -64,7 +64,7 @@ impl World {
 }
 
 /// The one release of the fake, with its assets by name.
-pub(crate) fn only_release(world: &World) -> xtask::dev::github::FakeRelease {
+pub(crate) fn only_release(world: &World) -> xtask_dev::github::FakeRelease {
     let releases = world.github.releases();
     assert_eq!(releases.len(), 1, "exactly one release: {releases:#?}");
     releases.into_iter().next().unwrap()
@@ -430,7 +430,7 @@ fn a_registry_that_dies_mid_push_is_finished_by_a_rerun() {
     let Some(mut world) = World::new(Options::default()) else {
         return;
     };
-    let dying = xtask::dev::registry::Options { die_on: Some("http.request.method=PUT"), ..Default::default() };
+    let dying = xtask_dev::registry::Options { die_on: Some("http.request.method=PUT"), ..Default::default() };
     world.registry = RegistryServer::start_with(tempfile::tempdir().unwrap(), dying).unwrap();
     let failed = world.release().fails();
     assert!(failed.stderr.contains("127.0.0.1"), "{}", failed.stderr);

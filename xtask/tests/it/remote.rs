@@ -3,7 +3,7 @@
 
 use crate::support::{RegistryServer, TestRepo, bare_remote, git_in, peers};
 use xtask::config::parse_registry_base;
-use xtask::dev::github::{GithubFake, Options, SeedRelease};
+use xtask_dev::github::{GithubFake, Options, SeedRelease};
 use xtask::helm::{archive, oci};
 use xtask::publish::registry::{Credentials, Registry};
 

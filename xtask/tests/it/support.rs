@@ -346,7 +346,7 @@ impl Drop for StaticServer {
     }
 }
 
-pub use xtask::dev::registry::LocalRegistry as RegistryServer;
+pub use xtask_dev::registry::LocalRegistry as RegistryServer;
 
 /// A helper process (e.g. a token server) stopped when the test ends, even by a panic.
 pub struct KillOnDrop(pub std::process::Child);

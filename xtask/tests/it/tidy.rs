@@ -5,9 +5,10 @@ use crate::support::workspace_root;
 /// Every Rust module opens with a `//!` line saying what it owns.
 #[test]
 fn every_module_has_a_doc_line() {
-    let root = workspace_root().join("xtask");
+    let root = workspace_root();
     let mut missing = Vec::new();
-    for entry in walkdir::WalkDir::new(&root).into_iter().filter_map(Result::ok) {
+    let crates = [root.join("xtask"), root.join("xtask-dev")];
+    for entry in crates.iter().flat_map(|c| walkdir::WalkDir::new(c).into_iter().filter_map(Result::ok)) {
         let path = entry.path();
         let skip = path.components().any(|c| c.as_os_str() == "fixtures" || c.as_os_str() == "target");
         if skip || path.extension().is_none_or(|e| e != "rs") || path.file_name().is_some_and(|n| n == "tests.rs") {
@@ -87,7 +88,7 @@ fn every_named_repository_file_exists() {
 fn named_path_problem(token: &str, root: &std::path::Path, tracked: &[String]) -> Option<&'static str> {
     // The project's own files must exist as named; in the infrastructure folders an example
     // file may be named, but the component holding it must exist.
-    const OWN: &[&str] = &["docs/", "xtask/", ".github/", ".ci/"];
+    const OWN: &[&str] = &["docs/", "xtask/", "xtask-dev/", ".github/", ".ci/"];
     const COMPONENTS: &[&str] = &["charts/", "infra/", "docker/", "terraform/"];
     if token.starts_with("../") {
         return Some("leaves the repository");
@@ -106,4 +107,22 @@ fn named_path_problem(token: &str, root: &std::path::Path, tracked: &[String]) -
         return (!known).then_some("is not a file of this repository");
     }
     None
+}
+
+/// The binary that holds the release token links no test server: the GitHub fake, the registry
+/// runner and their HTTP server live in `xtask-dev`, which `xtask` only uses in its tests.
+#[test]
+fn the_release_binary_links_no_test_tooling() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let out = std::process::Command::new(cargo)
+        .args(["tree", "--offline", "--locked", "-p", "xtask", "-e", "normal", "--prefix", "none"])
+        .current_dir(workspace_root())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let tree = String::from_utf8(out.stdout).unwrap();
+    assert!(tree.contains("octocrab"), "the tree lists the release path's dependencies:\n{tree}");
+    for banned in ["axum ", "xtask-dev "] {
+        assert!(!tree.lines().any(|l| l.starts_with(banned)), "`xtask` links {banned}:\n{tree}");
+    }
 }

@@ -4,7 +4,7 @@
 use super::{AUTH, OWNER, REPO, block_on, send};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-use xtask::dev::github::{GithubFake, Options, SeedRelease};
+use xtask_dev::github::{GithubFake, Options, SeedRelease};
 
 /// `prism proxy --errors` with GitHub's description (trimmed to the release endpoints) in front of
 /// each host of the fake: every answer must satisfy the description, or prism turns it into a 500
@@ -106,7 +106,7 @@ pub struct Prism {
 impl Prism {
     pub fn start(peers: &std::path::Path, upstream: &str) -> Prism {
         let prism = peers.join("npm/node_modules/.bin/prism");
-        let spec = peers.join("npm").join(xtask::dev::peers::GITHUB_RELEASES_SPEC);
+        let spec = peers.join("npm").join(xtask_dev::peers::GITHUB_RELEASES_SPEC);
         for path in [&prism, &spec] {
             assert!(path.exists(), "{} is missing: run `cargo xtask test`", path.display());
         }

@@ -4,16 +4,16 @@
 //! `cargo test`), tests that need a peer skip, except under `CI=true`, where they fail.
 
 use super::peers;
-use crate::cli::TestArgs;
-use crate::env;
-use crate::shell::{Shell, cmd};
+use xtask::cli::TestArgs;
+use xtask::env;
+use xtask::shell::{Shell, cmd};
 use std::path::Path;
 use std::process::ExitCode;
 
 pub fn run(sh: &Shell, root: &Path, args: TestArgs) -> anyhow::Result<ExitCode> {
     let strict = env::flag(env::CI);
     let peers = {
-        let _s = crate::shell::Section::new("provision test peers");
+        let _s = xtask::shell::Section::new("provision test peers");
         peers::provision(sh, root, strict)?
     };
     for m in &peers.missing {
@@ -22,7 +22,7 @@ pub fn run(sh: &Shell, root: &Path, args: TestArgs) -> anyhow::Result<ExitCode> 
     if args.peers_only {
         return Ok(ExitCode::SUCCESS);
     }
-    let _s = crate::shell::Section::new("cargo test");
+    let _s = xtask::shell::Section::new("cargo test");
     let cargo = env::var("CARGO").unwrap_or_else(|| "cargo".to_owned());
     let extra = &args.cargo_args;
     cmd!(sh, "{cargo} test --workspace --locked {extra...}").env(env::LAMINA_TEST_PEERS, &peers.dir).run()?;

@@ -19,7 +19,7 @@
 mod rerun;
 
 use super::peers;
-use crate::shell::{Shell, cmd};
+use xtask::shell::{Shell, cmd};
 use anyhow::{Context, bail};
 use std::path::Path;
 use std::process::ExitCode;
@@ -32,7 +32,7 @@ const VERSIONS: usize = 10_000;
 pub fn run(sh: &Shell, root: &Path, only: Option<&str>) -> anyhow::Result<ExitCode> {
     // Timings of a debug build say nothing: run the same command from a release build.
     if cfg!(debug_assertions) {
-        let cargo = crate::env::var("CARGO").unwrap_or_else(|| "cargo".to_owned());
+        let cargo = xtask::env::var("CARGO").unwrap_or_else(|| "cargo".to_owned());
         cmd!(sh, "{cargo} build --release --quiet --package xtask").run().context("build the release binary")?;
         let release = root.join("target/release/xtask");
         let only = only.map(str::to_owned);
@@ -77,8 +77,8 @@ fn index_add(sh: &Shell, root: &Path, python: &Path) -> anyhow::Result<(&'static
         .ignore_stderr()
         .run()
         .context("build the charts")?;
-    let text = std::fs::read_to_string(root.join(crate::config::FILE))?;
-    let version = crate::config::parse(&text)?.version;
+    let text = std::fs::read_to_string(root.join(xtask::config::FILE))?;
+    let version = xtask::config::parse(&text)?.version;
     let out = root.join(format!("target/release/v{version}"));
     let archive = std::fs::read_dir(&out)?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -105,7 +105,7 @@ fn index_add(sh: &Shell, root: &Path, python: &Path) -> anyhow::Result<(&'static
         cmd!(sh, "git -C {remote} update-ref refs/heads/gh-pages {seed_tip}").quiet().run()?;
         let start = Instant::now();
         cmd!(sh, "{xtask} -C {root} index add {archive}")
-            .env(crate::env::LAMINA_PAGES_REMOTE, &remote)
+            .env(xtask::env::LAMINA_PAGES_REMOTE, &remote)
             .quiet()
             .ignore_stderr()
             .run()?;
@@ -149,7 +149,7 @@ fn median(runs: usize, mut f: impl FnMut() -> anyhow::Result<Duration>) -> anyho
 /// Runs `f` with `dir` served by `python3 -m http.server` on a free loopback port.
 fn with_server<T>(sh: &Shell, dir: &Path, f: impl FnOnce(&str) -> anyhow::Result<T>) -> anyhow::Result<T> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port().to_string();
-    let mut server = crate::shell::spawn(cmd!(sh, "python3 -m http.server {port} --bind 127.0.0.1 --directory {dir}"))?;
+    let mut server = xtask::shell::spawn(cmd!(sh, "python3 -m http.server {port} --bind 127.0.0.1 --directory {dir}"))?;
     let url = format!("http://127.0.0.1:{port}");
     let ready = (0..100).any(|_| {
         std::thread::sleep(Duration::from_millis(50));
@@ -177,13 +177,13 @@ fn big_index() -> String {
 
 /// Ours: three images pushed to a fresh registry; peer: `skopeo copy` of each, in turn.
 fn images(sh: &Shell) -> anyhow::Result<(&'static str, Duration, Duration)> {
-    use crate::config::parse_registry_base;
-    use crate::publish::registry::{Credentials, Registry};
+    use xtask::config::parse_registry_base;
+    use xtask::publish::registry::{Credentials, Registry};
     let tmp = tempfile::tempdir()?;
     let t = tmp.path();
     // A 32 MiB base file shared by all three, and a small file of each image's own.
     let base: Vec<u8> = (0..32u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
-    let flags = crate::build::image::buildah_storage(&t.join("buildah"));
+    let flags = xtask::build::image::buildah_storage(&t.join("buildah"));
     let flags = flags.as_slice();
     let mut layouts = Vec::new();
     for name in ["alpha", "beta", "gamma"] {
@@ -206,7 +206,7 @@ fn images(sh: &Shell) -> anyhow::Result<(&'static str, Duration, Duration)> {
         layouts.push((name, layout));
     }
     let images: Vec<_> =
-        layouts.iter().map(|(n, l)| Ok((*n, crate::layout::read(l)?))).collect::<anyhow::Result<_>>()?;
+        layouts.iter().map(|(n, l)| Ok((*n, xtask::layout::read(l)?))).collect::<anyhow::Result<_>>()?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let tags = vec!["1".to_owned()];
     let mut rerun_uploads = 0;
@@ -219,7 +219,7 @@ fn images(sh: &Shell) -> anyhow::Result<(&'static str, Duration, Duration)> {
         let start = Instant::now();
         for (name, image) in &images {
             let pushed = runtime.block_on(client.push_image(name, image, &tags, "1"))?;
-            if crate::env::flag("LAMINA_BENCH_TRACE") {
+            if xtask::env::flag("LAMINA_BENCH_TRACE") {
                 eprintln!(
                     "  pushed {name} at {:?}: {} uploaded, {} mounted",
                     start.elapsed(),

@@ -216,7 +216,7 @@ pub fn now() -> u64 {
 
 /// `YYYY-MM-DDTHH:MM:SSZ` for epoch seconds.
 pub fn timestamp(secs: u64) -> String {
-    crate::plan::rfc3339(i64::try_from(secs).unwrap_or(i64::MAX))
+    xtask::plan::rfc3339(i64::try_from(secs).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]

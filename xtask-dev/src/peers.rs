@@ -3,7 +3,7 @@
 //! `target/peers/` with the Helm v4 SDK, npm packages under `target/peers/npm` (prism and GitHub's
 //! OpenAPI description, trimmed to the release endpoints), and `terraform` from `PATH`.
 
-use crate::shell::{self, Shell, cmd};
+use xtask::shell::{self, Shell, cmd};
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
 

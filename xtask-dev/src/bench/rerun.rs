@@ -3,9 +3,9 @@
 //! nothing anywhere (GitHub requests, registry uploads, Pages tip). No peer has this command
 //! (chart-releaser and goreleaser stop on a finished release), so the row states the goal.
 
-use crate::dev::github::{GithubFake, Options};
-use crate::dev::registry::LocalRegistry;
-use crate::shell::{Shell, cmd};
+use crate::github::{GithubFake, Options};
+use crate::registry::LocalRegistry;
+use xtask::shell::{Shell, cmd};
 use anyhow::{Context, bail};
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -1,0 +1,12 @@
+//! The release pipeline's developer tooling: `cargo xtask test` (provision the real peers, run
+//! every test) and `cargo xtask bench` (compare with the real peers), and what they run on: a
+//! throwaway registry and a stateful fake of GitHub's Releases API. A separate crate, so the
+//! `xtask` binary that holds the release token never links a test server.
+
+#![recursion_limit = "256"]
+
+pub mod bench;
+pub mod github;
+pub mod peers;
+pub mod registry;
+pub mod test;
