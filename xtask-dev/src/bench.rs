@@ -19,11 +19,11 @@
 mod rerun;
 
 use super::peers;
-use xtask::shell::{Shell, cmd};
 use anyhow::{Context, bail};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
+use xtask::shell::{Shell, cmd};
 
 const RUNS: usize = 5;
 const PEER_RUNS: usize = 1;

@@ -17,9 +17,7 @@ struct Cli {
 #[derive(Debug, clap::Subcommand)]
 enum Command {
     Test(xtask::cli::TestArgs),
-    Bench {
-        only: Option<String>,
-    },
+    Bench { only: Option<String> },
 }
 
 fn main() -> ExitCode {

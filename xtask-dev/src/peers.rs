@@ -3,9 +3,9 @@
 //! `target/peers/` with the Helm v4 SDK, npm packages under `target/peers/npm` (prism and GitHub's
 //! OpenAPI description, trimmed to the release endpoints), and `terraform` from `PATH`.
 
-use xtask::shell::{self, Shell, cmd};
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
+use xtask::shell::{self, Shell, cmd};
 
 /// Python packages of the venv, pinned.
 pub const PYTHON_PACKAGES: &[&str] = &["helm-python-sdk==0.2.2", "pyjwt==2.15.1", "cryptography==50.0.2"];

@@ -4,11 +4,11 @@
 //! `cargo test`), tests that need a peer skip, except under `CI=true`, where they fail.
 
 use super::peers;
+use std::path::Path;
+use std::process::ExitCode;
 use xtask::cli::TestArgs;
 use xtask::env;
 use xtask::shell::{Shell, cmd};
-use std::path::Path;
-use std::process::ExitCode;
 
 pub fn run(sh: &Shell, root: &Path, args: TestArgs) -> anyhow::Result<ExitCode> {
     let strict = env::flag(env::CI);

@@ -91,7 +91,7 @@ pub fn run(sh: &Shell, root: &Path, plan: &Plan, out: &Path, on_image_failure: I
             Step::BuildImage { image } => {
                 let i = &plan.images[image];
                 let layout = out.join("images").join(&i.name);
-                let result = image::produce(sh, root, i, epoch, &layout).map_err(|e| format!("{e:#}"));
+                let result = image::produce(sh, root, i, epoch, &layout).map_err(|e| crate::help::render(&e));
                 built.images.push(match result {
                     Ok(digest) => BuiltImage { name: i.name.clone(), digest: Some(digest), not_built: None },
                     Err(reason) if on_image_failure == ImageFailure::Report => {

@@ -3,7 +3,7 @@
 
 use crate::changelog;
 use crate::config::{self, ReleaseConfig};
-use anyhow::{Context, bail, format_err};
+use anyhow::{Context, bail};
 use std::path::Path;
 
 /// One file and its new content.
@@ -22,16 +22,18 @@ pub fn edits(
     date: &str,
 ) -> anyhow::Result<Vec<Edit>> {
     semver::Version::parse(version).map_err(|e| {
-        format_err!(
-            "`{version}` is not a SemVer 2 version: {e}\n\nhint: write it without a `v`, e.g. `cargo xtask bump 0.4.0`"
+        crate::help::fail(
+            format!("`{version}` is not a SemVer 2 version: {e}"),
+            "write it without a `v`, e.g. `cargo xtask bump 0.4.0`",
         )
     })?;
     let mut edits = vec![Edit { path: config::FILE.to_owned(), content: set_toml_version(config_text, version)? }];
     for chart in &config.charts {
         let path = format!("{}/Chart.yaml", chart.path);
         let text = std::fs::read_to_string(root.join(&path)).with_context(|| format!("read `{path}`"))?;
-        let text = set_yaml_scalar(&text, "version", version)
-            .ok_or_else(|| format_err!("`{path}` has no top-level `version:`\n\nhint: add `version: {version}`"))?;
+        let text = set_yaml_scalar(&text, "version", version).ok_or_else(|| {
+            crate::help::fail(format!("`{path}` has no top-level `version:`"), format!("add `version: {version}`"))
+        })?;
         let text = set_yaml_scalar(&text, "appVersion", version)
             .unwrap_or_else(|| insert_after(&text, "version", &format!("appVersion: \"{version}\"")));
         edits.push(Edit { path, content: text });
@@ -90,7 +92,10 @@ pub fn apply(root: &Path, edits: &[Edit]) -> anyhow::Result<()> {
 fn set_toml_version(text: &str, version: &str) -> anyhow::Result<String> {
     let mut doc: toml_edit::DocumentMut = text.parse().with_context(|| format!("parse `{}`", config::FILE))?;
     let Some(item) = doc.get_mut("release").and_then(|r| r.get_mut("version")) else {
-        bail!("`{}` has no release.version\n\nhint: add `version = \"{version}\"` under [release]", config::FILE);
+        return Err(crate::help::fail(
+            format!("`{}` has no release.version", config::FILE),
+            format!("add `version = \"{version}\"` under [release]"),
+        ));
     };
     let Some(value) = item.as_value_mut() else { bail!("release.version is not a value") };
     let decor = value.decor().clone();

@@ -13,7 +13,7 @@ use crate::plan::{self, Inputs, Plan};
 use crate::settings::{RemoteArgs, Settings};
 use crate::shell::Shell;
 use crate::{bump, report, validate};
-use anyhow::{Context, bail, format_err};
+use anyhow::{Context, format_err};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -75,7 +75,10 @@ pub fn dry_run(sh: &Shell, root: &Path, args: DryRunArgs) -> anyhow::Result<Exit
         match crate::remote::published_versions(&p.settings, token) {
             Ok(published) => p.plan.settle_floating(&published),
             Err(e) => {
-                eprintln!("note: the published releases could not be read ({e:#}); floating tags are shown as moving")
+                eprintln!(
+                    "note: the published releases could not be read; floating tags are shown as moving: {}",
+                    crate::help::render(&e)
+                )
             }
         }
     }
@@ -92,17 +95,18 @@ pub fn dry_run(sh: &Shell, root: &Path, args: DryRunArgs) -> anyhow::Result<Exit
         let differ = build::differences(&built, &again)?;
         std::fs::remove_dir_all(&second)?;
         if !differ.is_empty() {
-            bail!(
-                "two builds of the same commit differ in: {}\n\nhint: this is a bug in the pipeline or a builder; please report it",
-                differ.join(", ")
-            );
+            return Err(crate::help::fail(
+                format!("two builds of the same commit differ in: {}", differ.join(", ")),
+                "this is a bug in the pipeline or a builder; please report it",
+            ));
         }
         reproducible = Some(true);
     }
     report::github::write(plan, &built, "dry run", None)?;
     // With credentials present, read (never write) what is published and compare.
-    let remote = token
-        .map(|token| crate::remote::compare(sh, plan, &built, &p.settings, Some(&token)).map_err(|e| format!("{e:#}")));
+    let remote = token.map(|token| {
+        crate::remote::compare(sh, plan, &built, &p.settings, Some(&token)).map_err(|e| crate::help::render(&e))
+    });
     if args.json {
         let remote = match &remote {
             Some(Ok(c)) => serde_json::to_value(c)?,
@@ -180,10 +184,10 @@ pub fn verify(sh: &Shell, root: &Path, args: VerifyArgs) -> anyhow::Result<ExitC
     }
     let failed = checks.iter().filter(|c| !c.ok).count();
     if failed > 0 {
-        bail!(
-            "{failed} of {} checks failed for `{tag}`\n\nhint: `cargo xtask release` on the tagged commit repairs what is missing",
-            checks.len()
-        );
+        return Err(crate::help::fail(
+            format!("{failed} of {} checks failed for `{tag}`", checks.len()),
+            "`cargo xtask release` on the tagged commit repairs what is missing",
+        ));
     }
     eprintln!("all {} checks passed", checks.len());
     Ok(ExitCode::SUCCESS)

@@ -4,6 +4,7 @@
 use crate::config::{self, ReleaseConfig};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::helm::chart;
+use crate::help::WithHint;
 use crate::plan::{Builder, ChartSource};
 use crate::repo::RepoState;
 use crate::shell::{self, Shell, cmd};
@@ -25,9 +26,9 @@ impl Workspace {
     /// Reads the workspace; problems in the files come back as [`Diagnostics`] inside the error.
     pub fn load(sh: &Shell, root: &Path) -> anyhow::Result<Workspace> {
         let path = root.join(config::FILE);
-        let config_text = std::fs::read_to_string(&path).with_context(|| {
-            format!("read `{}`\n\nhint: run from a checkout that has a `{}`", path.display(), config::FILE)
-        })?;
+        let config_text = std::fs::read_to_string(&path)
+            .with_context(|| format!("read `{}`", path.display()))
+            .hint(format!("run from a checkout that has a `{}`", config::FILE))?;
         let config = config::parse(&config_text)?;
         let repo = RepoState::read(sh, root)?;
         let mut diags = Diagnostics::default();

@@ -143,10 +143,10 @@ fn check(expected: &str, actual: &str, dir: &Path) -> anyhow::Result<()> {
         bail!("blob {expected} in `{}` uses a digest algorithm other than sha256", dir.display());
     }
     if expected != actual {
-        bail!(
-            "blob {expected} in `{}` does not match its content ({actual})\n\nhint: the layout is damaged; build the image again",
-            dir.display()
-        );
+        return Err(crate::help::fail(
+            format!("blob {expected} in `{}` does not match its content ({actual})", dir.display()),
+            "the layout is damaged; build the image again",
+        ));
     }
     Ok(())
 }

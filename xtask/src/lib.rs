@@ -26,6 +26,7 @@ pub mod diagnostic;
 pub mod digest;
 pub mod env;
 pub mod helm;
+pub mod help;
 pub mod inputs;
 pub mod layout;
 pub mod manifest;
@@ -75,6 +76,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             commands::developer(&sh, &root, &forwarded)
         }
-        Command::Bench { only } => commands::developer(&sh, &root, &[vec!["bench".to_owned()], only.into_iter().collect()].concat()),
+        Command::Bench { only } => {
+            commands::developer(&sh, &root, &[vec!["bench".to_owned()], only.into_iter().collect()].concat())
+        }
     }
 }

@@ -70,7 +70,7 @@ fn index(sh: &Shell, plan: &Plan, built: &Built) -> anyhow::Result<Vec<Compariso
     }
     let pages = Pages::new(sh, &plan.index.target, 0);
     let published = match pages.read()? {
-        Some(text) => Some(Index::parse(&text).map_err(|e| anyhow::format_err!("{e}\n\nhint: {}", e.help()))?),
+        Some(text) => Some(Index::parse(&text).map_err(|e| crate::help::fail(format!("{e}"), e.help().to_string()))?),
         None => None,
     };
     let versions = published.map(|i| i.versions()).unwrap_or_default();
@@ -158,7 +158,7 @@ pub async fn release_assets(github: &GitHub, plan: &Plan, built: &Built) -> anyh
                 AssetAction::Upload => (Action::Create, format!("missing on the {state} release")),
                 AssetAction::Replace { why, .. } => (Action::Replace, why),
                 AssetAction::Remove { .. } => (Action::Replace, "not planned: deleted from the draft".to_owned()),
-                AssetAction::Refuse(why) => (Action::Refuse, why.lines().next().unwrap_or_default().to_owned()),
+                AssetAction::Refuse(refusal) => (Action::Refuse, refusal.why),
             };
             Comparison { what, action, detail }
         })

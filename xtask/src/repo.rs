@@ -46,9 +46,9 @@ impl RepoState {
     pub fn read(sh: &Shell, root: &Path) -> anyhow::Result<RepoState> {
         let _dir = sh.push_dir(root);
         let head = cmd!(sh, "git rev-parse --verify HEAD").quiet().ignore_stderr().read().map_err(|_| {
-            format_err!(
-                "`{}` has no commit to release\n\nhint: commit the files first (`git add -A && git commit`)",
-                root.display()
+            crate::help::fail(
+                format!("`{}` has no commit to release", root.display()),
+                "commit the files first (`git add -A && git commit`)",
             )
         })?;
         let commit_time = cmd!(sh, "git log -1 --format=%ct HEAD").quiet().read()?;

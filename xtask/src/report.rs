@@ -21,9 +21,9 @@ pub fn diagnostics(diags: &Diagnostics) {
 /// Prints a failure on stderr, and as one workflow annotation inside GitHub Actions.
 pub fn error(err: &anyhow::Error) {
     if env::flag(env::GITHUB_ACTIONS) {
-        println!("::error title=cargo xtask::{}", crate::diagnostic::escape(&format!("{err:#}")));
+        println!("::error title=cargo xtask::{}", crate::diagnostic::escape(&crate::help::render(err)));
     }
-    eprintln!("error: {err:#}");
+    eprintln!("error: {}", crate::help::render(err));
 }
 
 /// The table of built assets and images, for people.

@@ -3,7 +3,6 @@
 
 use crate::config::{RegistryBase, ReleaseConfig, parse_registry_base};
 use crate::env;
-use anyhow::format_err;
 use serde::Serialize;
 
 /// The flags every pipeline command shares; each falls back to its environment variable.
@@ -58,14 +57,17 @@ impl Settings {
             .split_once('/')
             .filter(|(o, r)| !o.is_empty() && !r.is_empty() && !r.contains('/'))
             .ok_or_else(|| {
-                format_err!(
-                    "repository `{repository}` is not `owner/repo`\n\nhint: fix --repository or {}",
-                    env::GITHUB_REPOSITORY
+                crate::help::fail(
+                    format!("repository `{repository}` is not `owner/repo`"),
+                    format!("fix --repository or {}", env::GITHUB_REPOSITORY),
                 )
             })?;
         let registry_text = args.registry.clone().unwrap_or_else(|| config.registry.clone());
         let registry = parse_registry_base(&registry_text).map_err(|e| {
-            format_err!("registry {e}\n\nhint: fix --registry, {} or registry.base", env::LAMINA_REGISTRY)
+            crate::help::fail(
+                format!("registry {e}"),
+                format!("fix --registry, {} or registry.base", env::LAMINA_REGISTRY),
+            )
         })?;
         let pages_url = args
             .pages_url
@@ -88,14 +90,15 @@ impl Settings {
         ];
         for (url, fix) in urls {
             if let Some(problem) = web_url_problem(url) {
-                return Err(format_err!("{problem}\n\nhint: fix {fix}"));
+                return Err(crate::help::fail(problem.to_string(), format!("fix {fix}")));
             }
         }
         if let Some(epoch) = settings.source_date_epoch
             && !(0..=LAST_EPOCH).contains(&epoch)
         {
-            return Err(format_err!(
-                "SOURCE_DATE_EPOCH {epoch} is not a time between 1970 and the year 9999\n\nhint: fix --source-date-epoch or SOURCE_DATE_EPOCH (seconds since 1970-01-01 UTC), or unset it to use the commit time"
+            return Err(crate::help::fail(
+                format!("SOURCE_DATE_EPOCH {epoch} is not a time between 1970 and the year 9999"),
+                "fix --source-date-epoch or SOURCE_DATE_EPOCH (seconds since 1970-01-01 UTC), or unset it to use the commit time",
             ));
         }
         Ok(settings)

@@ -28,20 +28,23 @@ pub fn project_root(directory: Option<&Path>) -> anyhow::Result<PathBuf> {
     let here = git_toplevel(&cwd);
     let Some(manifest) = crate::env::var(crate::env::CARGO_MANIFEST_DIR) else {
         return here.ok_or_else(|| {
-            anyhow::format_err!(
-                "`{}` is not inside a git repository\n\nhint: run `cargo xtask` from a checkout, or pass `-C DIR`",
-                cwd.display()
+            crate::help::fail(
+                format!("`{}` is not inside a git repository", cwd.display()),
+                "run `cargo xtask` from a checkout, or pass `-C DIR`",
             )
         });
     };
     let root = Path::new(&manifest).parent().map_or_else(|| PathBuf::from(&manifest), Path::to_path_buf);
     let same = |a: &Path, b: &Path| a.canonicalize().ok().is_some_and(|a| b.canonicalize().is_ok_and(|b| a == b));
     match here {
-        Some(here) if !same(&here, &root) => anyhow::bail!(
-            "the working directory is inside `{}`, but this xtask belongs to `{}`\n\nhint: run `cargo xtask` from the checkout you mean, or pass `-C DIR` to choose one",
-            here.display(),
-            root.display()
-        ),
+        Some(here) if !same(&here, &root) => Err(crate::help::fail(
+            format!(
+                "the working directory is inside `{}`, but this xtask belongs to `{}`",
+                here.display(),
+                root.display()
+            ),
+            "run `cargo xtask` from the checkout you mean, or pass `-C DIR` to choose one",
+        )),
         _ => Ok(root),
     }
 }

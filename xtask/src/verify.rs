@@ -4,6 +4,7 @@
 
 use crate::digest::sha256_hex;
 use crate::helm::{archive, index::Index};
+use crate::help::WithHint;
 use crate::manifest::ReleaseManifest;
 use crate::plan::download_base;
 use crate::publish::github::GitHub;
@@ -40,7 +41,8 @@ pub async fn run(ch: &Channels<'_>, tag: &str) -> anyhow::Result<Vec<Check>> {
             ch.github
                 .download(&url)
                 .await
-                .with_context(|| format!("read `{file}` of release `{tag}`\n\nhint: is the release `{tag}` published?"))
+                .with_context(|| format!("read `{file}` of release `{tag}`"))
+                .hint(format!("is the release `{tag}` published?"))
         }
     };
     let sums_text = String::from_utf8(fetch("SHA256SUMS").await?).context("SHA256SUMS is not text")?;
@@ -71,7 +73,7 @@ pub async fn run(ch: &Channels<'_>, tag: &str) -> anyhow::Result<Vec<Check>> {
                     _ => equal(&format!("asset {file}"), Some(expected), &got),
                 }
             }
-            Err(e) => bad(format!("asset {file}"), format!("{e:#}")),
+            Err(e) => bad(format!("asset {file}"), crate::help::render(&e)),
         };
         checks.push(check);
     }
@@ -94,7 +96,7 @@ pub async fn run(ch: &Channels<'_>, tag: &str) -> anyhow::Result<Vec<Check>> {
                 Ok(Some(d)) if tag != &manifest.version => ok(what, format!("moved on to {d} (a later release)")),
                 Ok(Some(d)) => bad(what, format!("holds {d}, the manifest says {digest}")),
                 Ok(None) => bad(what, "missing".into()),
-                Err(e) => bad(what, format!("{e:#}")),
+                Err(e) => bad(what, crate::help::render(&e)),
             });
         }
     }
@@ -112,7 +114,7 @@ pub async fn run(ch: &Channels<'_>, tag: &str) -> anyhow::Result<Vec<Check>> {
         checks.push(match ch.registry.tag_digest(&reference).await {
             Ok(Some(d)) => equal(&what, Some(&artifact.manifest_digest.as_str()), &d),
             Ok(None) => bad(what, "missing".into()),
-            Err(e) => bad(what, format!("{e:#}")),
+            Err(e) => bad(what, crate::help::render(&e)),
         });
     }
     if !manifest.charts.is_empty() {

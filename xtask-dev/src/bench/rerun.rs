@@ -5,10 +5,10 @@
 
 use crate::github::{GithubFake, Options};
 use crate::registry::LocalRegistry;
-use xtask::shell::{Shell, cmd};
 use anyhow::{Context, bail};
 use std::path::Path;
 use std::time::{Duration, Instant};
+use xtask::shell::{Shell, cmd};
 
 /// The contract's goal for this row.
 pub const GOAL: Duration = Duration::from_secs(2);

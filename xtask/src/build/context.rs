@@ -8,7 +8,7 @@ use super::dockerignore::DockerIgnore;
 use crate::plan::select::{self, Entry, EntryKind, Unfit};
 use crate::repo::{self, TrackedFile};
 use crate::shell::{Shell, cmd};
-use anyhow::{Context, bail, format_err};
+use anyhow::{Context, bail};
 use std::fs::{File, FileTimes, Permissions};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -65,7 +65,7 @@ fn ignore_rules(root: &Path, context: &str, files: &[&TrackedFile]) -> anyhow::R
     let path = &file.path;
     let text = std::fs::read_to_string(root.join(path)).with_context(|| format!("read `{path}`"))?;
     DockerIgnore::parse(&text).map_err(|(line, problem)| {
-        format_err!("{path}:{line}: {problem}\n\nhint: fix the line, as Docker reads `.dockerignore`")
+        crate::help::fail(format!("{path}:{line}: {problem}"), "fix the line, as Docker reads `.dockerignore`")
     })
 }
 

@@ -3,8 +3,6 @@
 //! the file keeps its formatting. A reference under the configured registry base is rewritten to
 //! where the image was actually pushed (`LAMINA_REGISTRY` may point elsewhere).
 
-use anyhow::bail;
-
 /// One image of the release: where it is pushed, the other names files may use for it, the tags
 /// it is pushed under, its digest.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,10 +43,13 @@ pub fn pin_all(file: &str, text: &str, images: &[Pinned]) -> anyhow::Result<Stri
     if let Some((line, reference)) = foreign_tags(&out, &any_tag).into_iter().next() {
         let repository = reference.rsplit_once(':').map_or(reference.as_str(), |(r, _)| r);
         let tags = images.iter().find(|i| i.names().any(|n| n == repository)).map(|i| i.tags.join(", "));
-        bail!(
-            "{file}:{line}: `{reference}` is still a tag after pinning this release's images\n\nhint: name the image by one of the tags this release pushes ({}), so it is pinned to its digest",
-            tags.unwrap_or_default()
-        );
+        return Err(crate::help::fail(
+            format!("{file}:{line}: `{reference}` is still a tag after pinning this release's images"),
+            format!(
+                "name the image by one of the tags this release pushes ({}), so it is pinned to its digest",
+                tags.unwrap_or_default()
+            ),
+        ));
     }
     Ok(out)
 }

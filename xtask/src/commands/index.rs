@@ -80,7 +80,7 @@ fn merge(pages: &Pages, entries: &[NewEntry]) -> anyhow::Result<(Vec<Merged>, Op
 fn merged_index(current: Option<&str>, pages: &Pages, entries: &[NewEntry]) -> anyhow::Result<(Index, Vec<Merged>)> {
     let mut index = parse(current, pages)?;
     let merged =
-        index.merge(entries, &latest(entries)).map_err(|e| anyhow::format_err!("{e}\n\nhint: {}", e.help()))?;
+        index.merge(entries, &latest(entries)).map_err(|e| crate::help::fail(format!("{e}"), e.help().to_string()))?;
     Ok((index, merged))
 }
 
@@ -100,10 +100,13 @@ pub fn rebuild(
         None => download_charts(&settings, downloaded.path())?,
     };
     if archives.is_empty() {
-        bail!(
-            "{} holds no chart archive (*.tgz)\n\nhint: put each release's chart assets in a folder named by its tag, `DIR/v1.2.0/*.tgz`",
-            from.map_or_else(|| "no published release".to_owned(), |d| format!("`{}`", d.display()))
-        );
+        return Err(crate::help::fail(
+            format!(
+                "{} holds no chart archive (*.tgz)",
+                from.map_or_else(|| "no published release".to_owned(), |d| format!("`{}`", d.display()))
+            ),
+            "put each release's chart assets in a folder named by its tag, `DIR/v1.2.0/*.tgz`",
+        ));
     }
     let entries = entries(&archives, &settings)?;
     let pages = pages(sh, &PagesTarget::of(&config, &settings), &entries);
@@ -218,7 +221,10 @@ fn parse(current: Option<&str>, pages: &Pages) -> anyhow::Result<Index> {
     match current {
         None => Ok(Index::empty()),
         Some(text) => Index::parse(text).map_err(|e| {
-            anyhow::format_err!("{e} (branch `{}` of `{}`)\n\nhint: {}", pages.branch, redact(&pages.remote), e.help())
+            crate::help::fail(
+                format!("{e} (branch `{}` of `{}`)", pages.branch, redact(&pages.remote)),
+                e.help().to_string(),
+            )
         }),
     }
 }

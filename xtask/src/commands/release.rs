@@ -15,7 +15,7 @@ use crate::remote;
 use crate::shell::Shell;
 use crate::verify;
 use crate::{env, preflight};
-use anyhow::{Context, bail};
+use anyhow::Context;
 use execute::Executor;
 use serde::Serialize;
 use std::path::Path;
@@ -117,11 +117,14 @@ pub fn release(sh: &Shell, root: &Path, args: ReleaseArgs) -> anyhow::Result<Exi
         print!("{}", render(&outcome));
     }
     if !failed.is_empty() {
-        bail!(
-            "the release is published but {} check(s) failed:\n{}\nhint: run `cargo xtask release` again to repair what is missing; `cargo xtask verify` re-checks",
-            failed.len(),
-            verify::render(&failed.into_iter().cloned().collect::<Vec<_>>())
-        );
+        return Err(crate::help::fail(
+            format!(
+                "the release is published but {} check(s) failed:\n{}",
+                failed.len(),
+                verify::render(&failed.into_iter().cloned().collect::<Vec<_>>())
+            ),
+            "run `cargo xtask release` again to repair what is missing; `cargo xtask verify` re-checks",
+        ));
     }
     eprintln!("{} is published; all {} checks passed", plan.tag, outcome.verified.len());
     Ok(ExitCode::SUCCESS)
@@ -139,14 +142,14 @@ async fn remote_preflight(
 ) -> anyhow::Result<Option<RemoteRelease>> {
     let mut problems = Vec::new();
     match github.check_access().await {
-        Err(e) => problems.push(format!("{e:#}")),
+        Err(e) => problems.push(crate::help::render(&e)),
         // The same cause is not reported twice.
-        Ok(()) => problems.extend(unread.map(|e| format!("{e:#}"))),
+        Ok(()) => problems.extend(unread.map(|e| crate::help::render(&e))),
     }
     let mut existing = match github.find(&plan.tag).await {
         Ok(found) => found,
         Err(e) => {
-            problems.push(format!("{e:#}"));
+            problems.push(crate::help::render(&e));
             None
         }
     };
@@ -155,26 +158,26 @@ async fn remote_preflight(
         *release = github.fill_digests(release.clone()).await?;
         let stage = Stage { draft: false, immutable: release.immutable };
         for d in assets::decide(&built.assets, &release.assets, stage, &plan.tag) {
-            if let Action::Refuse(why) = d.action {
-                problems.push(why);
+            if let Action::Refuse(refusal) = d.action {
+                problems.push(crate::help::render(&refusal.error()));
             }
         }
     }
     for image in &plan.images {
         if let Err(e) = registry.check_push(&registry.image_reference(&image.name, &plan.version)).await {
-            problems.push(format!("{e:#}"));
+            problems.push(crate::help::render(&e));
         }
     }
     match compared {
         Ok(comparisons) => {
             for c in comparisons.into_iter().filter(|c| c.action == remote::Action::Refuse) {
-                problems.push(format!(
-                    "{} is already published with other content: {}\n\nhint: a published version is never replaced: release a new version (`cargo xtask bump`)",
-                    c.what, c.detail
-                ));
+                problems.push(crate::help::render(&crate::help::fail(
+                    format!("{} is already published with other content: {}", c.what, c.detail),
+                    "a published version is never replaced: release a new version (`cargo xtask bump`)",
+                )));
             }
         }
-        Err(e) => problems.push(format!("{e:#}")),
+        Err(e) => problems.push(crate::help::render(&e)),
     }
     if !problems.is_empty() {
         return Err(preflight::Failed(problems).into());

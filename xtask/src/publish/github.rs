@@ -72,6 +72,14 @@ pub struct RemoteAsset {
     pub browser_download_url: String,
 }
 
+/// An answer from GitHub that is not a success: the status decides what a person should do.
+#[derive(Debug, thiserror::Error)]
+#[error("GitHub answered {status}{}", if message.is_empty() { String::new() } else { format!(": {message}") })]
+pub struct Answered {
+    pub status: u16,
+    pub message: String,
+}
+
 /// What a new draft says.
 #[derive(Debug, Clone)]
 pub struct Draft<'a> {
@@ -128,7 +136,7 @@ impl GitHub {
                     return Ok(());
                 }
                 if left > retry::LONGEST_WAIT {
-                    let error = format_err!("{}: {}", h.why, retry::too_long(left));
+                    let error = retry::too_long(format_err!("{}", h.why), left);
                     return Err(Failure { verdict: Verdict::Fatal, error });
                 }
                 if !h.told {
@@ -165,7 +173,7 @@ impl GitHub {
             octocrab::Error::GitHub { source, .. } => {
                 let headers = source.headers.clone().unwrap_or_default();
                 let verdict = self.classify(source.status_code.as_u16(), &headers, &source.message, attempt);
-                let error = format_err!("GitHub answered {}: {}", source.status_code, source.message);
+                let error = Answered { status: source.status_code.as_u16(), message: source.message.clone() }.into();
                 Failure { verdict, error }
             }
             // Transport: a cut connection, a timeout, an unreadable answer.
@@ -189,10 +197,10 @@ impl GitHub {
         .await
         .map_err(|e| self.explain(e))?;
         match repo.permissions {
-            Some(p) if !p.push => bail!(
-                "the token cannot write to `{}` (no push permission)\n\nhint: give the workflow `permissions: contents: write`, or use a token with write access",
-                self.what()
-            ),
+            Some(p) if !p.push => Err(crate::help::fail(
+                format!("the token cannot write to `{}` (no push permission)", self.what()),
+                "give the workflow `permissions: contents: write`, or use a token with write access",
+            )),
             Some(_) => Ok(()),
             None => {
                 // App installation tokens (Actions' GITHUB_TOKEN) are not told their permissions.
@@ -211,11 +219,14 @@ impl GitHub {
         match found.len() {
             0 => Ok(None),
             1 => Ok(Some(self.with_assets(found.remove(0)).await?)),
-            n => bail!(
-                "{n} releases of `{}` use the tag `{tag}` (ids {})\n\nhint: delete the extra drafts on GitHub, then run the command again",
-                self.what(),
-                found.iter().map(|r| r.id.0.to_string()).collect::<Vec<_>>().join(", ")
-            ),
+            n => Err(crate::help::fail(
+                format!(
+                    "{n} releases of `{}` use the tag `{tag}` (ids {})",
+                    self.what(),
+                    found.iter().map(|r| r.id.0.to_string()).collect::<Vec<_>>().join(", ")
+                ),
+                "delete the extra drafts on GitHub, then run the command again",
+            )),
         }
     }
 
@@ -338,11 +349,10 @@ impl GitHub {
                 Verdict::Fatal => return Err(self.explain(failed.error).context(what())),
             }
         }
-        bail!(
-            "create the draft release `{}`: gave up after {} attempts\n\nhint: run the command again later",
-            draft.tag,
-            retry::ATTEMPTS
-        )
+        Err(crate::help::fail(
+            format!("create the draft release `{}`: gave up after {} attempts", draft.tag, retry::ATTEMPTS),
+            "run the command again later",
+        ))
     }
 
     /// The release again, by id (cheaper than listing every release), with its assets.
@@ -393,7 +403,8 @@ impl GitHub {
                 return Ok(());
             }
             let verdict = self.classify(status.as_u16(), response.headers(), "", attempt);
-            Err(Failure { verdict, error: format_err!("GitHub answered {status} to deleting asset {id}") })
+            let answered = Answered { status: status.as_u16(), message: String::new() };
+            Err(Failure { verdict, error: anyhow::Error::new(answered).context(format!("delete asset {id}")) })
         })
         .await
         .map_err(|e| self.explain(e))
@@ -427,16 +438,18 @@ impl GitHub {
             // Classified for a rate limit alone: the caller reads the assets again next, and that
             // read (any request) waits at the gate as GitHub asks.
             self.classify(status.as_u16(), &headers, message["message"].as_str().unwrap_or_default(), 1);
-            bail!("upload `{name}`: GitHub answered {status}: {}", text.trim());
+            let answered = Answered { status: status.as_u16(), message: text.trim().to_owned() };
+            return Err(anyhow::Error::new(answered).context(format!("upload `{name}`")));
         }
         // GitHub renames names it does not like; the plan's names must survive as they are.
         let stored: serde_json::Value = response.json().await.unwrap_or_default();
         if let Some(stored) = stored.get("name").and_then(|n| n.as_str())
             && stored != name
         {
-            bail!(
-                "GitHub stored `{name}` as `{stored}`\n\nhint: use asset names of letters, digits, `.`, `_` and `-` only; delete `{stored}` from the draft"
-            );
+            return Err(crate::help::fail(
+                format!("GitHub stored `{name}` as `{stored}`"),
+                format!("use asset names of letters, digits, `.`, `_` and `-` only; delete `{stored}` from the draft"),
+            ));
         }
         Ok(())
     }
@@ -506,24 +519,26 @@ impl GitHub {
 
     /// Adds what to do about an error GitHub gave, from its status.
     fn explain(&self, error: anyhow::Error) -> anyhow::Error {
-        let text = format!("{error:#}");
-        let hint = if text.contains("GitHub asks to wait") {
-            // A rate limit longer than we wait: it says when to come back (not a permission).
+        // A rate limit longer than we wait says itself when to come back (not a permission).
+        if crate::help::find::<retry::TooLong>(&error).is_some() {
             return error;
-        } else if text.contains("answered 401") {
-            "GITHUB_TOKEN was not accepted: check that it is current and belongs to this repository"
-        } else if text.contains("answered 404") {
-            "the repository or release was not found with this token: check GITHUB_REPOSITORY (or release.repository) and the token's access; creating a release whose commit changes `.github/workflows/` also needs a token allowed to change workflows"
-        } else if text.contains("answered 403") {
-            "the token lacks a permission: the workflow needs `permissions: contents: write`"
-        } else if text.contains("answered 422") && text.contains("immutable") {
-            "the release is immutable: its assets and tag cannot change; release a new version (`cargo xtask bump`)"
-        } else if text.contains("answered 422") {
-            "GitHub refused the request as invalid (a tag used by another or a deleted immutable release is one cause); check the release on GitHub"
-        } else {
-            return error;
+        }
+        let Some(answered) = crate::help::find::<Answered>(&error) else { return error };
+        let hint = match answered.status {
+            401 => "GITHUB_TOKEN was not accepted: check that it is current and belongs to this repository",
+            404 => {
+                "the repository or release was not found with this token: check GITHUB_REPOSITORY (or release.repository) and the token's access; creating a release whose commit changes `.github/workflows/` also needs a token allowed to change workflows"
+            }
+            403 => "the token lacks a permission: the workflow needs `permissions: contents: write`",
+            422 if answered.message.contains("immutable") => {
+                "the release is immutable: its assets and tag cannot change; release a new version (`cargo xtask bump`)"
+            }
+            422 => {
+                "GitHub refused the request as invalid (a tag used by another or a deleted immutable release is one cause); check the release on GitHub"
+            }
+            _ => return error,
         };
-        error.context(format!("GitHub `{}`", self.what())).context(format!("hint: {hint}"))
+        crate::help::hinted(error.context(format!("GitHub `{}`", self.what())), hint)
     }
 }
 
@@ -548,9 +563,10 @@ fn check_url(url: &str) -> anyhow::Result<()> {
     let parsed = reqwest::Url::parse(url).with_context(|| format!("`{url}` is not a URL"))?;
     let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
     if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
-        bail!(
-            "`{url}` is not https\n\nhint: plain http is accepted for loopback hosts only (127.0.0.1, localhost, ::1)"
-        );
+        return Err(crate::help::fail(
+            format!("`{url}` is not https"),
+            "plain http is accepted for loopback hosts only (127.0.0.1, localhost, ::1)",
+        ));
     }
     Ok(())
 }

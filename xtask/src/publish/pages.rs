@@ -92,11 +92,14 @@ impl Pages<'_> {
                 }
             }
         }
-        bail!(
-            "the Pages branch `{}` of `{}` kept moving: {ATTEMPTS} pushes were rejected\n\nhint: another job is writing the index; run the command again",
-            self.branch,
-            redact(&self.remote)
-        )
+        Err(crate::help::fail(
+            format!(
+                "the Pages branch `{}` of `{}` kept moving: {ATTEMPTS} pushes were rejected",
+                self.branch,
+                redact(&self.remote)
+            ),
+            "another job is writing the index; run the command again",
+        ))
     }
 
     /// Fetches the branch into the scratch ref; `None` when the remote has no such branch.
@@ -107,11 +110,15 @@ impl Pages<'_> {
         match listed.status.code() {
             Some(0) => {}
             Some(2) => return Ok(None),
-            _ => bail!(
-                "cannot read the Pages remote `{shown}`: {}\n\nhint: check {} (or the checkout's `origin`) and that this machine can reach it",
-                last_line(&listed.stderr),
-                crate::env::LAMINA_PAGES_REMOTE
-            ),
+            _ => {
+                return Err(crate::help::fail(
+                    format!("cannot read the Pages remote `{shown}`: {}", last_line(&listed.stderr)),
+                    format!(
+                        "check {} (or the checkout's `origin`) and that this machine can reach it",
+                        crate::env::LAMINA_PAGES_REMOTE
+                    ),
+                ));
+            }
         }
         let refspec = format!("+{branch}:{}", scratch.tip_ref);
         let fetched = cmd!(sh, "git fetch --quiet --no-tags --no-write-fetch-head {remote} {refspec}")
@@ -180,10 +187,10 @@ impl Pages<'_> {
         match line.map(|l| (l.chars().next(), l.rsplit('\t').next().unwrap_or_default())) {
             Some((Some(' ' | '*' | '+' | '='), _)) if out.status.success() => Ok(Push::Landed),
             Some((Some('!'), reason)) if moved(reason) => Ok(Push::Behind(reason.to_owned())),
-            Some((Some('!'), reason)) => bail!(
-                "the Pages remote `{shown}` refused the push to `{}`: {reason}\n\nhint: a protected branch or a hook rejects it; allow this job to push to the branch, then run again",
-                self.branch
-            ),
+            Some((Some('!'), reason)) => Err(crate::help::fail(
+                format!("the Pages remote `{shown}` refused the push to `{}`: {reason}", self.branch),
+                "a protected branch or a hook rejects it; allow this job to push to the branch, then run again",
+            )),
             _ => Err(format_err!("push to the Pages remote `{shown}` failed: {}", last_line(&out.stderr))),
         }
     }

@@ -5,7 +5,7 @@
 use crate::config::RegistryBase;
 use crate::helm::oci::{self, ChartArtifact};
 use crate::layout::Image;
-use anyhow::{Context, bail};
+use anyhow::Context;
 use futures_util::{StreamExt, TryStreamExt};
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::errors::OciDistributionError;
@@ -101,10 +101,10 @@ impl Registry {
             let data =
                 std::fs::read(path).with_context(|| format!("read the CA certificates in `{}`", path.display()))?;
             if !String::from_utf8_lossy(&data).contains("-----BEGIN CERTIFICATE-----") {
-                bail!(
-                    "`{}` holds no PEM certificate\n\nhint: point SSL_CERT_FILE at the registry's CA certificate",
-                    path.display()
-                );
+                return Err(crate::help::fail(
+                    format!("`{}` holds no PEM certificate", path.display()),
+                    "point SSL_CERT_FILE at the registry's CA certificate",
+                ));
             }
             certificates
                 .push(oci_client::client::Certificate { encoding: oci_client::client::CertificateEncoding::Pem, data });
@@ -165,10 +165,12 @@ impl Registry {
             Some(d) if d == artifact.manifest_digest => {
                 return Ok(Pushed::Unchanged { reference: shown, digest: d });
             }
-            Some(d) => bail!(
-                "`{shown}` already holds {d}, but this chart's artifact is {}\n\nhint: a published chart version is immutable: release a new version (`cargo xtask bump`)",
-                artifact.manifest_digest
-            ),
+            Some(d) => {
+                return Err(crate::help::fail(
+                    format!("`{shown}` already holds {d}, but this chart's artifact is {}", artifact.manifest_digest),
+                    "a published chart version is immutable: release a new version (`cargo xtask bump`)",
+                ));
+            }
             None => {}
         }
         for (bytes, digest) in
@@ -252,11 +254,14 @@ impl Registry {
         if let Some(d) = &at_fixed
             && *d != image.root.digest
         {
-            bail!(
-                "`{}:{fixed}` already holds {d}, but this build is {}\n\nhint: a published version is immutable: release a new version (`cargo xtask bump`)",
-                root.resolve_registry().to_owned() + "/" + &repository,
-                image.root.digest
-            );
+            return Err(crate::help::fail(
+                format!(
+                    "`{}:{fixed}` already holds {d}, but this build is {}",
+                    root.resolve_registry().to_owned() + "/" + &repository,
+                    image.root.digest
+                ),
+                "a published version is immutable: release a new version (`cargo xtask bump`)",
+            ));
         }
         let complete = at_fixed.as_deref() == Some(image.root.digest.as_str());
         let blobs = if complete { &[][..] } else { image.blobs.as_slice() };
@@ -370,11 +375,13 @@ fn explain(e: OciDistributionError, reference: &Reference) -> anyhow::Error {
     let registry = reference.resolve_registry();
     match &e {
         OciDistributionError::UnauthorizedError { .. } | OciDistributionError::AuthenticationFailure(_) => {
-            anyhow::format_err!(
-                "the registry `{registry}` refused the credentials for `{}`: {e}\n\nhint: set {} and {} (or GITHUB_ACTOR and GITHUB_TOKEN) to a user allowed to push",
-                reference.repository(),
-                crate::env::LAMINA_REGISTRY_USERNAME,
-                crate::env::LAMINA_REGISTRY_PASSWORD
+            crate::help::fail(
+                format!("the registry `{registry}` refused the credentials for `{}`: {e}", reference.repository()),
+                format!(
+                    "set {} and {} (or GITHUB_ACTOR and GITHUB_TOKEN) to a user allowed to push",
+                    crate::env::LAMINA_REGISTRY_USERNAME,
+                    crate::env::LAMINA_REGISTRY_PASSWORD
+                ),
             )
         }
         OciDistributionError::RequestError(inner) => {
@@ -383,10 +390,13 @@ fn explain(e: OciDistributionError, reference: &Reference) -> anyhow::Error {
             while let Some(next) = cause.source() {
                 cause = next;
             }
-            anyhow::format_err!(
-                "cannot reach the registry `{registry}`: {cause}\n\nhint: check {} and the network; for a private CA, point {} at its certificate",
-                crate::env::LAMINA_REGISTRY,
-                crate::env::SSL_CERT_FILE
+            crate::help::fail(
+                format!("cannot reach the registry `{registry}`: {cause}"),
+                format!(
+                    "check {} and the network; for a private CA, point {} at its certificate",
+                    crate::env::LAMINA_REGISTRY,
+                    crate::env::SSL_CERT_FILE
+                ),
             )
         }
         _ => anyhow::format_err!("registry `{registry}`: {e}"),

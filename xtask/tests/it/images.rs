@@ -5,9 +5,9 @@
 use crate::support::{RegistryServer, TestRepo, peers, run, tool};
 use std::path::{Path, PathBuf};
 use xtask::config::parse_registry_base;
-use xtask_dev::registry::Options;
 use xtask::layout;
 use xtask::publish::registry::{Credentials, ImagePushed, Registry};
+use xtask_dev::registry::Options;
 
 /// The fixture's two-platform image, built by buildah; `None` without the peers.
 fn built() -> Option<(TestRepo, PathBuf)> {

@@ -3,9 +3,9 @@
 
 use crate::support::{RegistryServer, TestRepo, bare_remote, git_in, peers};
 use xtask::config::parse_registry_base;
-use xtask_dev::github::{GithubFake, Options, SeedRelease};
 use xtask::helm::{archive, oci};
 use xtask::publish::registry::{Credentials, Registry};
+use xtask_dev::github::{GithubFake, Options, SeedRelease};
 
 fn line<'a>(stdout: &'a str, what: &str) -> &'a str {
     stdout.lines().find(|l| l.contains(what)).unwrap_or_else(|| panic!("no line for {what}:\n{stdout}"))

@@ -126,3 +126,27 @@ fn the_release_binary_links_no_test_tooling() {
         assert!(!tree.lines().any(|l| l.starts_with(banned)), "`xtask` links {banned}:\n{tree}");
     }
 }
+
+/// Every test `docs/reliability.md` names as proof of a guarantee exists.
+#[test]
+fn every_test_named_in_the_guarantees_exists() {
+    let doc = std::fs::read_to_string(workspace_root().join("docs/reliability.md")).unwrap();
+    let tests = workspace_root().join("xtask/tests/it");
+    let mut named = 0;
+    let mut missing = Vec::new();
+    for cell in doc.split('`').skip(1).step_by(2) {
+        let Some((module, name)) = cell.rsplit_once("::") else { continue };
+        if !cell.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c == ':') {
+            continue;
+        }
+        named += 1;
+        let module = module.replace("::", "/");
+        let files = [tests.join(format!("{module}.rs")), tests.join(&module).join("mod.rs")];
+        let found = files.iter().any(|f| std::fs::read_to_string(f).is_ok_and(|t| t.contains(&format!("fn {name}("))));
+        if !found {
+            missing.push(cell.to_owned());
+        }
+    }
+    assert!(named >= 20, "docs/reliability.md names {named} tests");
+    assert!(missing.is_empty(), "docs/reliability.md names tests that do not exist: {missing:?}");
+}

@@ -4,6 +4,7 @@
 use super::{Done, Effect, Outcome};
 use crate::build::Built;
 use crate::helm::index::Merged;
+use crate::help::WithHint;
 use crate::plan::{Plan, Step};
 use crate::publish::github::assets::{self, Action, Stage};
 use crate::publish::github::{Draft, GitHub, RemoteRelease};
@@ -12,7 +13,7 @@ use crate::report::progress::{Mode, Progress};
 use crate::settings::Settings;
 use crate::shell::Shell;
 use crate::verify::{self, Channels};
-use anyhow::{Context, bail};
+use anyhow::Context;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -75,8 +76,8 @@ impl Executor<'_> {
             }
             Step::MoveTags { image } => {
                 let i = &plan.images[image];
+                let tags = self.settled_now().await?.pushed_tags(i);
                 let layout = self.layouts.get(&image).context("an image is tagged after its push step")?;
-                let tags = plan.pushed_tags(i);
                 let moved = self.registry.tag(&i.name, layout, &tags).await?;
                 for tag in tags {
                     let done = if moved.contains(&tag) { Done::Created } else { Done::Kept };
@@ -101,11 +102,14 @@ impl Executor<'_> {
                     .map(|d| d.name)
                     .collect();
                 if !wrong.is_empty() {
-                    bail!(
-                        "the assets of release `{}` read back wrong or missing: {}\n\nhint: run `cargo xtask release` again; it continues where this run stopped",
-                        plan.tag,
-                        wrong.join(", ")
-                    );
+                    return Err(crate::help::fail(
+                        format!(
+                            "the assets of release `{}` read back wrong or missing: {}",
+                            plan.tag,
+                            wrong.join(", ")
+                        ),
+                        "run `cargo xtask release` again; it continues where this run stopped",
+                    ));
                 }
                 self.release = Some(release);
             }
@@ -119,12 +123,10 @@ impl Executor<'_> {
                     settings: self.settings,
                     pages: &plan.index.target,
                 };
-                self.outcome.verified = verify::run(&channels, &plan.tag).await.with_context(|| {
-                    format!(
-                        "the release `{}` is published, but reading it back failed\n\nhint: `cargo xtask verify` checks it again",
-                        plan.tag
-                    )
-                })?;
+                self.outcome.verified = verify::run(&channels, &plan.tag)
+                    .await
+                    .with_context(|| format!("the release `{}` is published, but reading it back failed", plan.tag))
+                    .hint("`cargo xtask verify` checks it again")?;
             }
             Step::PackageChart { .. }
             | Step::WriteBundle { .. }
@@ -146,6 +148,14 @@ impl Executor<'_> {
         }
     }
 
+    /// The plan with its floating tags and "latest" decided again from what is published now:
+    /// another release may have published a higher version since this run started.
+    async fn settled_now(&self) -> anyhow::Result<Plan> {
+        let mut plan = self.plan.clone();
+        plan.settle_floating(&self.github.published_versions().await?);
+        Ok(plan)
+    }
+
     fn current(&self) -> anyhow::Result<&RemoteRelease> {
         self.release.as_ref().context("the release step runs before its assets")
     }
@@ -158,12 +168,10 @@ impl Executor<'_> {
             let release = self.github.fill_digests(self.current()?.clone()).await?;
             let stage = Stage { draft: release.draft, immutable: release.immutable };
             let decisions = assets::decide(&built.assets, &release.assets, stage, &plan.tag);
-            let refused: Vec<String> = decisions
-                .iter()
-                .filter_map(|d| if let Action::Refuse(why) = &d.action { Some(why.clone()) } else { None })
-                .collect();
-            if !refused.is_empty() {
-                bail!("{}", refused.join("\n\n"));
+            if let Some(refusal) =
+                decisions.iter().find_map(|d| if let Action::Refuse(r) = &d.action { Some(r) } else { None })
+            {
+                return Err(refusal.error());
             }
             let pending: Vec<_> = decisions.into_iter().filter(|d| d.action != Action::Keep).collect();
             self.release = Some(release);
@@ -172,11 +180,14 @@ impl Executor<'_> {
             }
             if round == ASSET_ROUNDS {
                 let names: Vec<&str> = pending.iter().map(|d| d.name.as_str()).collect();
-                bail!(
-                    "the assets of release `{}` did not settle after {ASSET_ROUNDS} rounds: {}\n\nhint: run `cargo xtask release` again; it continues where this run stopped",
-                    plan.tag,
-                    names.join(", ")
-                );
+                return Err(crate::help::fail(
+                    format!(
+                        "the assets of release `{}` did not settle after {ASSET_ROUNDS} rounds: {}",
+                        plan.tag,
+                        names.join(", ")
+                    ),
+                    "run `cargo xtask release` again; it continues where this run stopped",
+                ));
             }
             let size = |name: &str| built.assets.iter().find(|a| a.name == name).map_or(0, |a| a.size);
             let total = pending.iter().map(|d| size(&d.name)).sum();
@@ -197,15 +208,20 @@ impl Executor<'_> {
                 match result {
                     Ok(done) => self.note(format!("asset {}", d.name), done),
                     // The upload may have landed anyway: the next round reads the list and decides.
-                    Err(e) => progress.line(&format!("{e:#}\n  reading the release's assets back to see what landed")),
+                    Err(e) => progress.line(&format!(
+                        "{}\n  reading the release's assets back to see what landed",
+                        crate::help::render(&e)
+                    )),
                 }
                 progress.advance(size(&d.name));
             }
             progress.finish();
             let id = self.current()?.id;
-            self.release = Some(self.github.reload(id).await.with_context(|| {
-                format!("read the release `{}` back after uploading\n\nhint: run the command again; it continues where this run stopped", plan.tag)
-            })?);
+            let reloaded = self.github.reload(id).await;
+            let reloaded = reloaded
+                .with_context(|| format!("read the release `{}` back after uploading", plan.tag))
+                .hint("run the command again; it continues where this run stopped")?;
+            self.release = Some(reloaded);
         }
         Ok(())
     }
@@ -221,13 +237,15 @@ impl Executor<'_> {
         let release = self.current()?.clone();
         if release.draft {
             eprintln!("every asset read back with the right digest; publishing {tag}");
-            self.github.publish(release.id, &self.draft()).await?;
+            let make_latest = self.settled_now().await?.make_latest;
+            self.github.publish(release.id, &Draft { make_latest, ..self.draft() }).await?;
             self.note(format!("release {tag}"), Done::Published);
             let release = self.github.reload(release.id).await?;
             if release.draft {
-                bail!(
-                    "GitHub still shows `{tag}` as a draft after publishing it\n\nhint: run the command again; it publishes the draft it finds"
-                );
+                return Err(crate::help::fail(
+                    format!("GitHub still shows `{tag}` as a draft after publishing it"),
+                    "run the command again; it publishes the draft it finds",
+                ));
             }
             self.release = Some(release);
         } else {
@@ -245,14 +263,11 @@ impl Executor<'_> {
             .map(|c| crate::commands::index::Archive { path: self.out.join(&c.file), tag: Some(plan.tag.clone()) })
             .collect();
         let (merged, commit) =
-            crate::commands::index::merge_archives(self.sh, &plan.index.target, self.settings, &archives).with_context(
-                || {
-                    format!(
-                        "the release `{}` is published, but its charts are not in the Helm index yet\n\nhint: fix the cause below, then run `cargo xtask release` again: it only adds the index entries",
-                        plan.tag
-                    )
-                },
-            )?;
+            crate::commands::index::merge_archives(self.sh, &plan.index.target, self.settings, &archives)
+                .with_context(|| {
+                    format!("the release `{}` is published, but its charts are not in the Helm index yet", plan.tag)
+                })
+                .hint("fix the cause above, then run `cargo xtask release` again: it only adds the index entries")?;
         for m in merged {
             match m {
                 Merged::Added { name, version } => self.note(format!("index entry {name} {version}"), Done::Created),

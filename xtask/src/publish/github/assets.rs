@@ -16,7 +16,21 @@ pub enum Action {
     /// it, so the release carries exactly what `SHA256SUMS` lists.
     Remove { id: u64 },
     /// A published release that differs: stop, say what and how to fix it.
-    Refuse(String),
+    Refuse(Refusal),
+}
+
+/// Why an asset stops the release, and what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub why: String,
+    pub hint: &'static str,
+}
+
+impl Refusal {
+    /// The refusal as an error people read.
+    pub fn error(&self) -> anyhow::Error {
+        crate::help::fail(&self.why, self.hint)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,19 +54,22 @@ pub fn decide(local: &[Asset], remote: &[RemoteAsset], stage: Stage, tag: &str) 
         let found = remote.iter().find(|r| r.name == asset.name);
         let action = match found {
             None if stage.draft => Action::Upload,
-            None if stage.immutable => Action::Refuse(format!(
-                "the published release `{tag}` is immutable and lacks `{}`\n\nhint: GitHub refuses new assets on an immutable release: release a new version (`cargo xtask bump`)",
-                asset.name
-            )),
+            None if stage.immutable => Action::Refuse(Refusal {
+                why: format!("the published release `{tag}` is immutable and lacks `{}`", asset.name),
+                hint: "GitHub refuses new assets on an immutable release: release a new version (`cargo xtask bump`)",
+            }),
             None => Action::Upload,
             Some(r) if r.state != "uploaded" => {
                 if stage.draft {
                     Action::Replace { id: r.id, why: format!("half-uploaded (state `{}`)", r.state) }
                 } else {
-                    Action::Refuse(format!(
-                        "the published release `{tag}` holds a half-uploaded `{}` (state `{}`)\n\nhint: delete that asset on GitHub, then run the command again",
-                        r.name, r.state
-                    ))
+                    Action::Refuse(Refusal {
+                        why: format!(
+                            "the published release `{tag}` holds a half-uploaded `{}` (state `{}`)",
+                            r.name, r.state
+                        ),
+                        hint: "delete that asset on GitHub, then run the command again",
+                    })
                 }
             }
             Some(r) if r.sha256.as_deref() == Some(asset.sha256.as_str()) && r.size == asset.size => Action::Keep,
@@ -61,10 +78,13 @@ pub fn decide(local: &[Asset], remote: &[RemoteAsset], stage: Stage, tag: &str) 
                 if stage.draft {
                     Action::Replace { id: r.id, why: format!("differs (sha256 {theirs}, this build {})", asset.sha256) }
                 } else {
-                    Action::Refuse(format!(
-                        "the published release `{tag}` holds a different `{}` (sha256 {theirs}, this build {})\n\nhint: a published release is never replaced: build from the tagged commit, or release a new version (`cargo xtask bump`)",
-                        r.name, asset.sha256
-                    ))
+                    Action::Refuse(Refusal {
+                        why: format!(
+                            "the published release `{tag}` holds a different `{}` (sha256 {theirs}, this build {})",
+                            r.name, asset.sha256
+                        ),
+                        hint: "a published release is never replaced: build from the tagged commit, or release a new version (`cargo xtask bump`)",
+                    })
                 }
             }
         };
@@ -140,9 +160,9 @@ mod tests {
         let r = [remote(10, "a", "uploaded", Some("1")), remote(11, "b", "uploaded", Some("9"))];
         let got = actions(&l, &r, PUBLISHED);
         assert_eq!(got[0], Action::Keep);
-        assert!(matches!(&got[1], Action::Refuse(m) if m.contains("different `b`") && m.contains("bump")));
+        assert!(matches!(&got[1], Action::Refuse(m) if m.why.contains("different `b`") && m.hint.contains("bump")));
         assert_eq!(got[2], Action::Upload, "a missing asset is added where GitHub allows it");
         let got = actions(&l, &r, LOCKED);
-        assert!(matches!(&got[2], Action::Refuse(m) if m.contains("immutable")));
+        assert!(matches!(&got[2], Action::Refuse(m) if m.why.contains("immutable")));
     }
 }

@@ -87,9 +87,7 @@ fn pause(what: &str, n: u32, failure: Failure) -> anyhow::Result<Duration> {
     match failure.verdict {
         Verdict::Fatal => Err(failure.error.context(what.to_owned())),
         _ if n >= ATTEMPTS => Err(failure.error.context(format!("{what}: gave up after {ATTEMPTS} attempts"))),
-        Verdict::Limited(wait, _) if wait > LONGEST_WAIT => {
-            Err(failure.error.context(format!("{what}: {}", too_long(wait))))
-        }
+        Verdict::Limited(wait, _) if wait > LONGEST_WAIT => Err(too_long(failure.error, wait).context(what.to_owned())),
         Verdict::Limited(wait, why) => {
             eprintln!("GitHub: {why} on {what}; waiting {} s (attempt {n} of {ATTEMPTS})", seconds(wait));
             Ok(wait)
@@ -102,12 +100,18 @@ fn pause(what: &str, n: u32, failure: Failure) -> anyhow::Result<Duration> {
     }
 }
 
-/// Why a wait longer than [`LONGEST_WAIT`] ends the run, and what to do.
-pub fn too_long(wait: Duration) -> String {
-    format!(
-        "GitHub asks to wait {} s, longer than {} s\n\nhint: run the command again later; a rerun continues where this one stopped",
-        seconds(wait),
-        LONGEST_WAIT.as_secs()
+/// A rate limit that asks for a longer wait than [`LONGEST_WAIT`]: the run stops.
+#[derive(Debug, thiserror::Error)]
+#[error("GitHub asks to wait {seconds} s, longer than {} s", LONGEST_WAIT.as_secs())]
+pub struct TooLong {
+    pub seconds: u64,
+}
+
+/// `error`, ended by a wait longer than [`LONGEST_WAIT`], with what to do.
+pub fn too_long(error: anyhow::Error, wait: Duration) -> anyhow::Error {
+    crate::help::hinted(
+        error.context(TooLong { seconds: seconds(wait) }),
+        "run the command again later; a rerun continues where this one stopped",
     )
 }
 
@@ -153,7 +157,7 @@ mod tests {
             assert_eq!(pause("list releases", n, untimed(n)).unwrap(), Duration::from_secs(secs), "attempt {n}");
         }
         // 960 s would pass the cap: the run stops and says when to come back.
-        let error = format!("{:#}", pause("list releases", 5, untimed(5)).unwrap_err());
+        let error = crate::help::render(&pause("list releases", 5, untimed(5)).unwrap_err());
         assert!(error.contains("list releases: GitHub asks to wait 960 s, longer than 900 s"), "{error}");
         assert!(error.contains("hint: run the command again later"), "{error}");
         let long = Failure {

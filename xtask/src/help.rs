@@ -1,0 +1,101 @@
+//! What to do about an error: a hint carried as a typed value along the error chain and
+//! rendered after the whole chain, the way rustc prints `help:` last.
+
+use std::fmt;
+
+/// An error with a hint. Its `Display` is the error's own message, so the chain reads as before;
+/// [`render`] prints every hint of a chain after it.
+#[derive(Debug)]
+pub struct Hinted {
+    error: anyhow::Error,
+    hint: String,
+}
+
+impl fmt::Display for Hinted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.error)
+    }
+}
+
+impl std::error::Error for Hinted {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.error.chain().nth(1)
+    }
+}
+
+/// `error`, carrying `hint`.
+pub fn hinted(error: impl Into<anyhow::Error>, hint: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(Hinted { error: error.into(), hint: hint.into() })
+}
+
+/// An error with this message and hint.
+pub fn fail(message: impl fmt::Display, hint: impl Into<String>) -> anyhow::Error {
+    hinted(anyhow::format_err!("{message}"), hint)
+}
+
+/// Adds a hint to the error of a result.
+pub trait WithHint<T> {
+    fn hint(self, hint: impl Into<String>) -> anyhow::Result<T>;
+}
+
+impl<T, E: Into<anyhow::Error>> WithHint<T> for Result<T, E> {
+    fn hint(self, hint: impl Into<String>) -> anyhow::Result<T> {
+        self.map_err(|e| hinted(e, hint))
+    }
+}
+
+/// The first `T` along the chain (an error or a context value), also inside hinted errors.
+pub fn find<T: std::error::Error + Send + Sync + 'static>(error: &anyhow::Error) -> Option<&T> {
+    if let Some(found) = error.downcast_ref::<T>() {
+        return Some(found);
+    }
+    error.chain().find_map(|e| match e.downcast_ref::<Hinted>() {
+        Some(hinted) => find(&hinted.error),
+        None => e.downcast_ref::<T>(),
+    })
+}
+
+/// Every hint along the chain, outermost first.
+pub fn hints(error: &anyhow::Error) -> Vec<&str> {
+    error.chain().filter_map(|e| e.downcast_ref::<Hinted>()).map(|h| h.hint.as_str()).collect()
+}
+
+/// The error as people read it: the chain, `: `-joined, then each hint on its own line.
+pub fn render(error: &anyhow::Error) -> String {
+    let mut out = format!("{error:#}");
+    for hint in hints(error) {
+        out.push_str("\n\nhint: ");
+        out.push_str(hint);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::Context;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("status {0}")]
+    struct Status(u16);
+
+    #[test]
+    fn typed_values_are_found_through_contexts_and_hints() {
+        let root = Err::<(), _>(anyhow::Error::new(Status(404))).context("list releases").hint("check the token");
+        let outer = root.context("find the release").unwrap_err();
+        assert_eq!(find::<Status>(&outer).map(|s| s.0), Some(404));
+        let as_context = hinted(anyhow::format_err!("429").context(Status(429)), "wait").context("list releases");
+        assert_eq!(find::<Status>(&as_context).map(|s| s.0), Some(429));
+    }
+
+    #[test]
+    fn hints_render_after_the_whole_chain() {
+        let inner = fail("connection refused", "start the registry");
+        let outer = Err::<(), _>(inner).context("push image `hello`").hint("run the command again").unwrap_err();
+        assert_eq!(format!("{outer:#}"), "push image `hello`: connection refused");
+        assert_eq!(
+            render(&outer),
+            "push image `hello`: connection refused\n\nhint: run the command again\n\nhint: start the registry"
+        );
+    }
+}
