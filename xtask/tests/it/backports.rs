@@ -8,7 +8,7 @@ use xtask_dev::github::Options;
 
 /// The digest the registry serves for `hello:{tag}`, read with skopeo.
 fn tag_digest(world: &World, tag: &str) -> String {
-    let skopeo = tool("skopeo", "apt-get install skopeo").unwrap();
+    let skopeo = tool("skopeo", "apt-get install skopeo");
     let reference = format!("docker://{}/acme/hello:{tag}", world.registry.host());
     let raw = run(&skopeo, &["inspect", "--raw", "--tls-verify=false", &reference], Path::new("/"), &[]);
     format!("sha256:{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(raw.as_bytes())))
@@ -34,10 +34,9 @@ fn make_latest(world: &World, tag: &str) -> Option<String> {
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn a_backport_keeps_latest_and_its_major_on_the_highest_release() {
-    let Some(world) = World::new(Options::default()) else {
-        return;
-    };
+    let world = World::new(Options::default());
     world.release().ok();
     let v020 = released_digest(&world, "0.2.0");
 

@@ -24,12 +24,11 @@ pub(super) struct Remotes {
 }
 
 impl Remotes {
-    /// `None` without the peers: the cases then run only their local commands.
-    pub(super) fn start() -> Option<Remotes> {
-        peers("bad input against the registry, buildah and the GitHub fake")?;
+    pub(super) fn start() -> Remotes {
+        peers("bad input against the registry, buildah and the GitHub fake");
         let registry = RegistryServer::start(&[]).unwrap();
         let github = GithubFake::start(Options { token: TOKEN.to_owned(), ..Options::default() }).unwrap();
-        Some(Remotes { registry, github })
+        Remotes { registry, github }
     }
 
     fn env(&self, pages: &Path) -> Vec<(&'static str, String)> {
@@ -152,11 +151,11 @@ impl Case {
         self
     }
 
-    /// Runs the case on a fresh repository: the local commands its stage names, then — with
-    /// `remotes` — `release --builder buildah` against them; each must refuse with every
+    /// Runs the case on a fresh repository: the local commands its stage names, then
+    /// `release --builder buildah` against `remotes`; each must refuse with every
     /// fragment, write nothing, and print the same message. The message is snapshotted.
     #[track_caller]
-    pub(super) fn check(mut self, remotes: Option<&Remotes>) {
+    pub(super) fn check(mut self, remotes: &Remotes) {
         let repo = TestRepo::fixture("minimal");
         std::mem::replace(&mut self.change, Box::new(|_| {}))(&repo);
         repo.commit("bad input");
@@ -181,20 +180,16 @@ impl Case {
             let run = repo.xtask_env(args, &self.env);
             runs.push((args.join(" "), self.assert_refused(&repo, &args.join(" "), run)));
         }
-        if let Some(remotes) = remotes {
-            let pages = bare_remote(repo.root.parent().unwrap());
-            let owned = remotes.env(&pages);
-            let mut env: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            env.extend_from_slice(&self.env);
-            let args = ["release", "--builder", "buildah"];
-            let run = repo.xtask_env(&args, &env);
-            assert!(!format!("{}{}", run.stdout, run.stderr).contains(TOKEN), "{name}: the token was printed");
-            runs.push((args.join(" "), self.assert_refused(&repo, &args.join(" "), run)));
-            remotes.assert_untouched(&pages, name);
-        }
-        let Some(((command, first), rest)) = runs.split_first() else {
-            return; // a release-only case without the peers
-        };
+        let pages = bare_remote(repo.root.parent().unwrap());
+        let owned = remotes.env(&pages);
+        let mut env: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        env.extend_from_slice(&self.env);
+        let args = ["release", "--builder", "buildah"];
+        let run = repo.xtask_env(&args, &env);
+        assert!(!format!("{}{}", run.stdout, run.stderr).contains(TOKEN), "{name}: the token was printed");
+        runs.push((args.join(" "), self.assert_refused(&repo, &args.join(" "), run)));
+        remotes.assert_untouched(&pages, name);
+        let ((command, first), rest) = runs.split_first().expect("`release` always runs");
         for (other, run) in rest {
             assert_eq!(run.stderr, first.stderr, "{name}: `{other}` and `{command}` report the problem differently");
         }
@@ -229,12 +224,12 @@ impl Case {
     }
 }
 
-/// Checks every case in turn against one pair of remotes (or none, without the peers).
+/// Checks every case in turn against one pair of remotes.
 #[track_caller]
 pub(super) fn check_all(cases: impl IntoIterator<Item = Case>) {
     let remotes = Remotes::start();
     for case in cases {
-        case.check(remotes.as_ref());
+        case.check(&remotes);
     }
 }
 

@@ -43,10 +43,9 @@ fn github_latest(world: &World) -> Option<String> {
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn two_releases_at_once_both_publish_and_both_charts_are_indexed() {
-    let Some(world) = World::new(Options::default()) else {
-        return;
-    };
+    let world = World::new(Options::default());
     // A second checkout of the same history, bumped to 0.3.0 and tagged.
     let parent = world.repo.root.parent().unwrap();
     git_in(parent, &["clone", "-q", world.repo.root.to_str().unwrap(), "next"]);

@@ -27,7 +27,7 @@ fn with_two_images(world: &World) {
 
 /// The tags of `acme/{name}` on the registry (none when the repository has no tag).
 fn tags(world: &World, name: &str) -> Vec<String> {
-    let skopeo = tool("skopeo", "apt-get install skopeo").unwrap();
+    let skopeo = tool("skopeo", "apt-get install skopeo");
     let reference = format!("docker://{}/acme/{name}", world.registry.host());
     let out =
         std::process::Command::new(skopeo).args(["list-tags", "--tls-verify=false", &reference]).output().unwrap();
@@ -36,10 +36,9 @@ fn tags(world: &World, name: &str) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn a_failed_second_push_moves_no_tag_of_the_first_and_a_rerun_finishes() {
-    let Some(mut world) = World::new(Options::default()) else {
-        return;
-    };
+    let mut world = World::new(Options::default());
     with_two_images(&world);
     // The registry dies as soon as the second image's first blob upload starts.
     let dying = xtask_dev::registry::Options { die_on: Some("/v2/acme/world/blobs/uploads"), ..Default::default() };
@@ -68,7 +67,7 @@ fn a_failed_second_push_moves_no_tag_of_the_first_and_a_rerun_finishes() {
     hello.sort();
     assert_eq!(hello, ["0", "0.2", "0.2.0", "latest"]);
     assert_eq!(tags(&world, "world").len(), 4);
-    let skopeo = tool("skopeo", "apt-get install skopeo").unwrap();
+    let skopeo = tool("skopeo", "apt-get install skopeo");
     let reference = format!("docker://{}/acme/world:latest", world.registry.host());
     run(&skopeo, &["inspect", "--raw", "--tls-verify=false", &reference], Path::new("/"), &[]);
 }

@@ -9,13 +9,13 @@ use xtask::layout;
 use xtask::publish::registry::{Credentials, ImagePushed, Registry};
 use xtask_dev::registry::Options;
 
-/// The fixture's two-platform image, built by buildah; `None` without the peers.
-fn built() -> Option<(TestRepo, PathBuf)> {
-    peers("buildah and the registry")?;
+/// The fixture's two-platform image, built by buildah.
+fn built() -> (TestRepo, PathBuf) {
+    peers("buildah and the registry");
     let repo = TestRepo::fixture("minimal");
     repo.xtask(&["dry-run", "--builder", "buildah"]).ok();
     let layout = repo.out("0.2.0").join("images/hello");
-    Some((repo, layout))
+    (repo, layout)
 }
 
 fn push(registry: &Registry, image: &layout::Image, tags: &[&str]) -> anyhow::Result<ImagePushed> {
@@ -29,11 +29,10 @@ fn registry(server: &RegistryServer) -> Registry {
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn pushed_by_digest_then_tagged_and_read_back_by_skopeo() {
-    let Some((repo, dir)) = built() else { return };
-    let Some(skopeo) = tool("skopeo", "apt-get install skopeo") else {
-        return;
-    };
+    let (repo, dir) = built();
+    let skopeo = tool("skopeo", "apt-get install skopeo");
     let server = RegistryServer::start(&[]).unwrap();
     let image = layout::read(&dir).unwrap();
     assert_eq!(image.children.len(), 2, "one manifest per platform");
@@ -97,8 +96,9 @@ fn pushed_by_digest_then_tagged_and_read_back_by_skopeo() {
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn a_rerun_uploads_no_blob_and_a_version_tag_never_moves() {
-    let Some((repo, dir)) = built() else { return };
+    let (repo, dir) = built();
     let server = RegistryServer::start(&[]).unwrap();
     let registry = registry(&server);
     let image = layout::read(&dir).unwrap();
@@ -125,8 +125,9 @@ fn a_rerun_uploads_no_blob_and_a_version_tag_never_moves() {
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn a_blob_that_does_not_match_its_digest_is_refused() {
-    let Some((_repo, dir)) = built() else { return };
+    let (_repo, dir) = built();
     let image = layout::read(&dir).unwrap();
     let victim = image.blob_path(&image.blobs.last().unwrap().digest);
     std::fs::write(&victim, b"tampered").unwrap();
@@ -160,8 +161,9 @@ fn import(repo: &TestRepo, input: &str) -> layout::Image {
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn prebuilt_layouts_in_folders_and_tars_are_imported() {
-    let Some((repo, dir)) = built() else { return };
+    let (repo, dir) = built();
     let built = layout::read(&dir).unwrap();
     copy(&dir, &repo.path("prebuilt/layout"));
     let from_dir = import(&repo, "prebuilt/layout");
@@ -183,13 +185,10 @@ fn prebuilt_layouts_in_folders_and_tars_are_imported() {
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn docker_save_archives_are_converted_and_read_by_skopeo() {
-    if peers("skopeo").is_none() {
-        return;
-    }
-    let Some(skopeo) = tool("skopeo", "apt-get install skopeo") else {
-        return;
-    };
+    peers("skopeo");
+    let skopeo = tool("skopeo", "apt-get install skopeo");
     let repo = TestRepo::fixture("minimal");
     let save = repo.path("prebuilt/save");
     std::fs::create_dir_all(save.join("layer")).unwrap();
@@ -230,8 +229,9 @@ fn copy(from: &Path, to: &Path) {
 
 /// A pinned Compose bundle names this build's image by digest; the repository's file is untouched.
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn compose_bundles_pin_this_releases_digests() {
-    let Some((repo, dir)) = built() else { return };
+    let (repo, dir) = built();
     let image = layout::read(&dir).unwrap();
     let file = std::fs::File::open(repo.out("0.2.0").join("demo-compose-0.2.0.tar.gz")).unwrap();
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
@@ -259,8 +259,9 @@ fn without_images_a_pinned_bundle_is_left_unpinned_with_a_note() {
 
 /// A second repository gets the shared blobs by cross-repository mount, not by upload.
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn shared_blobs_are_mounted_across_repositories() {
-    let Some((_repo, dir)) = built() else { return };
+    let (_repo, dir) = built();
     let server = RegistryServer::start(&[]).unwrap();
     let registry = registry(&server);
     let image = layout::read(&dir).unwrap();
@@ -280,9 +281,10 @@ fn shared_blobs_are_mounted_across_repositories() {
 /// The registry dies in the middle of a push; after a restart the rerun finishes the job,
 /// uploading only what is missing, and every digest is right.
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn a_push_cut_short_by_a_dying_registry_converges_on_rerun() {
-    let Some((_repo, dir)) = built() else { return };
-    let Some(skopeo) = tool("skopeo", "apt-get install skopeo") else { return };
+    let (_repo, dir) = built();
+    let skopeo = tool("skopeo", "apt-get install skopeo");
     let image = layout::read(&dir).unwrap();
     // The registry kills itself right after it stores its first blob.
     let server = RegistryServer::start_with(
@@ -312,9 +314,10 @@ fn a_push_cut_short_by_a_dying_registry_converges_on_rerun() {
 /// credentials for a token at the realm, and pushes with it. Wrong or missing credentials are
 /// clear errors that never show the password.
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn bearer_token_exchange_like_ghcr() {
-    let Some((_repo, dir)) = built() else { return };
-    let peers = crate::support::peers("token server").unwrap();
+    let (_repo, dir) = built();
+    let peers = crate::support::peers("token server");
     let tmp = tempfile::tempdir().unwrap();
     let (key, cert) = (tmp.path().join("signer.key"), tmp.path().join("signer.crt"));
     let openssl = std::process::Command::new("openssl")
@@ -368,8 +371,9 @@ fn bearer_token_exchange_like_ghcr() {
 
 /// A registry behind TLS with a private CA: refused without the CA, pushed with it.
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn a_private_ca_is_trusted_only_when_given() {
-    let Some((repo, dir)) = built() else { return };
+    let (repo, dir) = built();
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();
     let openssl = |args: &[&str]| {
@@ -469,9 +473,10 @@ fn a_private_ca_is_trusted_only_when_given() {
 /// A BuildKit-style index with an attestation manifest (platform unknown/unknown, in-toto layer)
 /// is read, annotated without touching the attestation, pushed whole and read back by skopeo.
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn indexes_with_attestation_manifests_are_pushed_whole() {
-    let Some((_repo, dir)) = built() else { return };
-    let Some(skopeo) = tool("skopeo", "apt-get install skopeo") else { return };
+    let (_repo, dir) = built();
+    let skopeo = tool("skopeo", "apt-get install skopeo");
     use sha2::Digest;
     let write_blob = |bytes: &[u8]| {
         let digest = format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)));
@@ -540,10 +545,9 @@ fn indexes_with_attestation_manifests_are_pushed_whole() {
 /// answers, given the flags reproducible builds need, and its OCI tar read back as a
 /// two-platform annotated image whose digest repeats.
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn the_buildx_path_builds_through_a_docker_front_end() {
-    if peers("buildah").is_none() {
-        return;
-    }
+    peers("buildah");
     let repo = TestRepo::fixture("minimal");
     let shim = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/docker-shim");
     let log = repo.root.parent().unwrap().join("docker.log");

@@ -18,14 +18,14 @@ pub struct World {
 }
 
 impl World {
-    pub fn new(options: Options) -> Option<World> {
-        peers("buildah, the registry and Helm")?;
+    pub fn new(options: Options) -> World {
+        peers("buildah, the registry and Helm");
         let repo = TestRepo::fixture("minimal");
         repo.git(&["tag", "v0.2.0"]);
         let registry = RegistryServer::start(&[]).unwrap();
         let github = GithubFake::start(Options { token: TOKEN.to_owned(), ..options }).unwrap();
         let pages = bare_remote(repo.root.parent().unwrap());
-        Some(World { repo, registry, github, pages })
+        World { repo, registry, github, pages }
     }
 
     pub fn env(&self) -> Vec<(String, String)> {
@@ -103,10 +103,9 @@ fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn a_release_publishes_every_channel_and_a_rerun_writes_nothing() {
-    let Some(world) = World::new(Options::default()) else {
-        return;
-    };
+    let world = World::new(Options::default());
     let summary = world.repo.path("summary.md");
     let outputs = world.repo.path("outputs.txt");
     let first = world.xtask(
@@ -140,7 +139,7 @@ fn a_release_publishes_every_channel_and_a_rerun_writes_nothing() {
     let digest = manifest["images"][0]["digest"].as_str().unwrap().to_owned();
     for tag in ["0.2.0", "0.2", "0", "latest"] {
         let out = run(
-            &crate::support::tool("skopeo", "apt-get install skopeo").unwrap(),
+            &crate::support::tool("skopeo", "apt-get install skopeo"),
             &[
                 "inspect",
                 "--raw",
@@ -167,7 +166,7 @@ fn a_release_publishes_every_channel_and_a_rerun_writes_nothing() {
     }
     let pinned = format!("{}/acme/hello@{digest}", world.registry.host());
     assert!(compose.contains(&format!("image: {pinned}")), "{compose}");
-    let skopeo = crate::support::tool("skopeo", "apt-get install skopeo").unwrap();
+    let skopeo = crate::support::tool("skopeo", "apt-get install skopeo");
     let raw =
         run(&skopeo, &["inspect", "--raw", "--tls-verify=false", &format!("docker://{pinned}")], Path::new("/"), &[]);
     assert_eq!(format!("sha256:{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(raw.as_bytes()))), digest);
@@ -179,7 +178,7 @@ fn a_release_publishes_every_channel_and_a_rerun_writes_nothing() {
     std::fs::write(site.join("index.yaml"), &index).unwrap();
     let server = StaticServer::start(&site);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/helm_repo.py");
-    let peers = peers("Helm").unwrap();
+    let peers = peers("Helm");
     let report = run(&python(&peers), &[script.to_str().unwrap(), &server.url(), "demo:0.2.0"], Path::new("/"), &[]);
     let report: serde_json::Value = serde_json::from_str(&report).unwrap();
     let tgz = world.repo.out("0.2.0").join("demo-0.2.0.tgz");
@@ -214,10 +213,9 @@ fn a_release_publishes_every_channel_and_a_rerun_writes_nothing() {
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn a_published_release_with_other_content_is_refused_before_any_write() {
-    let Some(world) = World::new(Options::default()) else {
-        return;
-    };
+    let world = World::new(Options::default());
     world.github.seed(SeedRelease {
         tag_name: "v0.2.0".into(),
         draft: false,
@@ -234,10 +232,9 @@ fn a_published_release_with_other_content_is_refused_before_any_write() {
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn a_token_github_refuses_stops_in_preflight() {
-    let Some(world) = World::new(Options::default()) else {
-        return;
-    };
+    let world = World::new(Options::default());
     let run = world.xtask(&["release", "--builder", "buildah"], &[("GITHUB_TOKEN", "ghp_wrong")]).fails();
     assert!(
         run.stderr.contains("preflight failed") && run.stderr.contains("GITHUB_TOKEN was not accepted"),
@@ -248,20 +245,18 @@ fn a_token_github_refuses_stops_in_preflight() {
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn a_token_without_push_permission_stops_in_preflight() {
-    let Some(world) = World::new(Options { can_push: false, ..Options::default() }) else {
-        return;
-    };
+    let world = World::new(Options { can_push: false, ..Options::default() });
     let run = world.release().fails();
     assert!(run.stderr.contains("cannot write to `acme/infra-demo`"), "{}", run.stderr);
     assert_eq!(world.writes(), (0, 0, 0, None));
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn an_existing_draft_is_reused_and_its_stale_assets_replaced() {
-    let Some(world) = World::new(Options::default()) else {
-        return;
-    };
+    let world = World::new(Options::default());
     world.github.seed(SeedRelease {
         tag_name: "v0.2.0".into(),
         draft: true,
@@ -280,10 +275,9 @@ pub(crate) fn fault(method: &str, path: &str, kind: FaultKind, times: usize) -> 
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn uploads_that_fail_half_way_or_land_with_an_error_converge_in_one_run() {
-    let Some(world) = World::new(Options::default()) else {
-        return;
-    };
+    let world = World::new(Options::default());
     world.github.inject(fault("POST", "name=demo-0.2.0.tgz", FaultKind::Starter502, 1));
     world.github.inject(fault("POST", "name=SHA256SUMS", FaultKind::LandThen502, 1));
     world.github.inject(fault("POST", "name=demo-k8s-0.2.0.tar.gz", FaultKind::Cut, 1));
@@ -303,10 +297,9 @@ fn uploads_that_fail_half_way_or_land_with_an_error_converge_in_one_run() {
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn a_failure_at_each_step_is_finished_by_a_rerun() {
-    let Some(world) = World::new(Options::default()) else {
-        return;
-    };
+    let world = World::new(Options::default());
     // Publishing fails: the draft is complete but unpublished.
     world.github.inject(fault("PATCH", "/releases/", FaultKind::Status(422), 1));
     let failed = world.release().fails();
@@ -365,12 +358,11 @@ fn a_failure_at_each_step_is_finished_by_a_rerun() {
 /// each host of the fake: every request we send and every answer the fake gives must satisfy
 /// GitHub's own description, or prism answers 422/500 and the release fails.
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn a_release_through_prism_satisfies_githubs_openapi_description() {
     use crate::github_fake::{block_on, prism::Prism};
-    let Some(world) = World::new(Options::default()) else {
-        return;
-    };
-    let peers = peers("prism").unwrap();
+    let world = World::new(Options::default());
+    let peers = peers("prism");
     let mut api = Prism::start(&peers, &world.github.api_url());
     let mut uploads = Prism::start(&peers, &world.github.upload_url());
     block_on(async {
@@ -400,11 +392,10 @@ fn a_release_through_prism_satisfies_githubs_openapi_description() {
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn a_published_release_missing_assets_gets_them_unless_it_is_immutable() {
     for immutable in [false, true] {
-        let Some(world) = World::new(Options { immutable, ..Options::default() }) else {
-            return;
-        };
+        let world = World::new(Options { immutable, ..Options::default() });
         world.xtask(&["dry-run", "--builder", "buildah"], &[]).ok();
         let sums = std::fs::read(world.repo.out("0.2.0").join("SHA256SUMS")).unwrap();
         world.github.seed(SeedRelease {
@@ -426,10 +417,9 @@ fn a_published_release_missing_assets_gets_them_unless_it_is_immutable() {
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn a_registry_that_dies_mid_push_is_finished_by_a_rerun() {
-    let Some(mut world) = World::new(Options::default()) else {
-        return;
-    };
+    let mut world = World::new(Options::default());
     let dying = xtask_dev::registry::Options { die_on: Some("http.request.method=PUT"), ..Default::default() };
     world.registry = RegistryServer::start_with(tempfile::tempdir().unwrap(), dying).unwrap();
     let failed = world.release().fails();
@@ -446,10 +436,9 @@ fn a_registry_that_dies_mid_push_is_finished_by_a_rerun() {
 /// `kill -9` in the middle of the uploads (the fake holds one upload open until the process is
 /// gone): the rerun reuses the draft, finishes the assets and publishes.
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn a_release_killed_mid_upload_is_finished_by_a_rerun() {
-    let Some(world) = World::new(Options::default()) else {
-        return;
-    };
+    let world = World::new(Options::default());
     world.github.inject(fault("POST", "name=demo-compose-0.2.0.tar.gz", FaultKind::Hang, 1));
     let env = world.env();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -471,10 +460,9 @@ fn a_release_killed_mid_upload_is_finished_by_a_rerun() {
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn a_prerelease_is_never_latest() {
-    let Some(world) = World::new(Options::default()) else {
-        return;
-    };
+    let world = World::new(Options::default());
     world.repo.xtask(&["bump", "0.3.0-rc.1", "--date", "2026-01-16"]).ok();
     world.repo.commit("0.3.0-rc.1");
     world.repo.git(&["tag", "v0.3.0-rc.1"]);
@@ -483,7 +471,7 @@ fn a_prerelease_is_never_latest() {
     assert!(release.prerelease && !release.draft, "{release:#?}");
     assert_eq!(release.make_latest.as_deref(), Some("false"));
     let tags = run(
-        &crate::support::tool("skopeo", "apt-get install skopeo").unwrap(),
+        &crate::support::tool("skopeo", "apt-get install skopeo"),
         &["list-tags", "--tls-verify=false", &format!("docker://{}/acme/hello", world.registry.host())],
         Path::new("/"),
         &[],
@@ -496,10 +484,9 @@ fn a_prerelease_is_never_latest() {
 /// setting `GITHUB_API_URL` (and `GITHUB_SERVER_URL`) is enough; uploads go where the release
 /// says, not under the API prefix (octocrab's own upload would prefix them).
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn github_enterprise_server_paths_need_only_the_api_url() {
-    let Some(world) = World::new(Options::default()) else {
-        return;
-    };
+    let world = World::new(Options::default());
     world.github.serve_under("/api/v3", "/api/uploads");
     let api = format!("{}/api/v3", world.github.api_url());
     world.xtask(&["release", "--builder", "buildah"], &[("GITHUB_API_URL", api.as_str())]).ok();

@@ -21,6 +21,8 @@ const CLEARED: &[&str] = &[
     "LAMINA_PAGES_REMOTE",
     "LAMINA_PAGES_URL",
     "SOURCE_DATE_EPOCH",
+    "SSL_CERT_FILE",
+    "CARGO_MANIFEST_DIR",
 ];
 
 /// Fixed identity and dates, so commit ids are the same on every machine.
@@ -181,17 +183,12 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// Where `cargo xtask test` provisioned the peers, or `None` to skip (never under `CI=true`).
-pub fn peers(what: &str) -> Option<PathBuf> {
+/// Where `cargo xtask test` provisioned the peers; tests that call it are `#[ignore]`d, so plain
+/// `cargo test` lists them as ignored and `cargo xtask test` runs them with `--include-ignored`.
+pub fn peers(what: &str) -> PathBuf {
     match std::env::var_os("LAMINA_TEST_PEERS") {
-        Some(dir) => Some(PathBuf::from(dir)),
-        None if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("{what} needs the test peers; under CI=true run the suite through `cargo xtask test`")
-        }
-        None => {
-            eprintln!("skipped: {what} needs the test peers (run `cargo xtask test`)");
-            None
-        }
+        Some(dir) => PathBuf::from(dir),
+        None => panic!("{what} needs the test peers: run `cargo xtask test`, which installs and starts them"),
     }
 }
 
@@ -263,21 +260,12 @@ pub fn workspace_copy() -> TestRepo {
     repo
 }
 
-/// A program a peer provides: found on `PATH`, or `None` to skip (a failure under `CI=true`).
-pub fn tool(name: &str, install: &str) -> Option<PathBuf> {
+/// A program a peer provides, found on `PATH` (tests that need one are `#[ignore]`d).
+pub fn tool(name: &str, install: &str) -> PathBuf {
     let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
         .map(|d| d.join(name))
         .find(|p| p.is_file());
-    match found {
-        Some(p) => Some(p),
-        None if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("`{name}` is missing under CI=true: {install}")
-        }
-        None => {
-            eprintln!("skipped: `{name}` is not on PATH ({install})");
-            None
-        }
-    }
+    found.unwrap_or_else(|| panic!("`{name}` is not on PATH: {install}, or run `cargo xtask test`"))
 }
 
 /// The tracked files of `dir` in `repo`, extracted into a fresh folder (what Helm should see).

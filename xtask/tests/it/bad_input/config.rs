@@ -9,6 +9,7 @@ fn toml(from: &'static str, to: &'static str) -> impl FnOnce(&TestRepo) {
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn a_syntax_error_stops_parsing_and_is_reported_alone() {
     check_all([
         Case::new("toml_syntax_error", |r| append(r, "release.toml", "oops = [\n"))
@@ -22,6 +23,7 @@ fn a_syntax_error_stops_parsing_and_is_reported_alone() {
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn values_of_the_wrong_type_name_the_key_and_the_type() {
     check_all([
         Case::new("version_not_a_string", toml("version = \"0.2.0\"", "version = 2"))
@@ -46,6 +48,7 @@ fn values_of_the_wrong_type_name_the_key_and_the_type() {
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn missing_sections_and_keys_are_named() {
     check_all([
         Case::new(
@@ -61,6 +64,7 @@ fn missing_sections_and_keys_are_named() {
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn unknown_keys_and_tables_are_errors() {
     check_all([
         Case::new("misspelt_key", toml("oci = true", "ocii = true"))
@@ -71,6 +75,7 @@ fn unknown_keys_and_tables_are_errors() {
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn every_problem_is_listed_at_once() {
     check_all([Case::new("three_problems_at_once", |r| {
         replace(r, "release.toml", "oci = true", "ocii = true");
@@ -87,6 +92,7 @@ fn every_problem_is_listed_at_once() {
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn release_values_are_checked() {
     check_all([
         Case::new("version_with_a_v", toml("version = \"0.2.0\"", "version = \"v0.2.0\""))
@@ -104,6 +110,7 @@ fn release_values_are_checked() {
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn registry_and_pages_addresses_are_checked() {
     check_all([
         Case::new("registry_base_ftp", toml("base = \"ghcr.io/acme\"", "base = \"ftp://ghcr.io/acme\""))
@@ -123,6 +130,7 @@ fn registry_and_pages_addresses_are_checked() {
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn entries_are_checked() {
     check_all([
         Case::new("duplicate_bundle_name", toml("name = \"demo-compose\"", "name = \"demo-k8s\""))
@@ -151,6 +159,7 @@ fn entries_are_checked() {
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn paths_must_hold_what_the_entry_needs() {
     check_all([
         Case::new("chart_path_missing", toml("path = \"charts/demo\"", "path = \"charts/missing\""))
@@ -167,6 +176,7 @@ fn paths_must_hold_what_the_entry_needs() {
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn image_entries_are_checked() {
     check_all([
         Case::new(

@@ -19,6 +19,7 @@ fn symlink(target: &'static str, link: &'static str) -> impl FnOnce(&TestRepo) {
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn charts_follow_helms_rules() {
     const CHART: &str = "charts/demo/Chart.yaml";
     check_all([
@@ -51,6 +52,7 @@ fn charts_follow_helms_rules() {
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn chart_files_must_parse() {
     check_all([
         Case::new("values_yaml_invalid", write("charts/demo/values.yaml", "image:\n  repository: [x\n"))
@@ -63,6 +65,7 @@ fn chart_files_must_parse() {
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn bundles_are_checked_by_kind() {
     check_all([
         Case::new(
@@ -91,6 +94,7 @@ fn bundles_are_checked_by_kind() {
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn state_and_secret_files_are_refused_even_when_tracked() {
     check_all([
         Case::new("tfstate_tracked", write("terraform/modules/values/terraform.tfstate", "{}\n"))
@@ -123,6 +127,7 @@ fn state_and_secret_files_are_refused_even_when_tracked() {
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn symlinks_leaving_their_component_are_refused() {
     check_all([
         Case::new("bundle_symlink_escapes", symlink("../../release.toml", "infra/k8s/config.toml"))
@@ -135,6 +140,7 @@ fn symlinks_leaving_their_component_are_refused() {
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn images_need_their_dockerfile() {
     check_all([
         Case::new("dockerfile_missing", |r| std::fs::remove_file(r.path("docker/hello/Dockerfile")).unwrap())
@@ -152,6 +158,7 @@ fn images_need_their_dockerfile() {
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn release_notes_need_a_section_for_the_version() {
     check_all([Case::new(
         "changelog_without_section",
@@ -161,6 +168,7 @@ fn release_notes_need_a_section_for_the_version() {
 }
 
 #[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn charts_and_pinned_compose_files_name_only_tags_this_release_pushes() {
     const COMPOSE: &str = "docker/compose/compose.yaml";
     check_all([
