@@ -36,6 +36,7 @@ pub mod publish;
 pub mod remote;
 pub mod repo;
 pub mod report;
+pub mod retry;
 pub mod settings;
 pub mod shell;
 pub mod validate;

@@ -308,9 +308,9 @@ impl GitHub {
     /// releases are read again (after the wait a rate limit asks for: the read passes the gate
     /// too), and only when the draft is not there is it tried again; it is never created twice.
     pub async fn create_draft(&self, draft: &Draft<'_>) -> anyhow::Result<RemoteRelease> {
-        let what = || format!("create the draft release `{}`", draft.tag);
-        for attempt in 1..=retry::ATTEMPTS {
-            self.gate().await.map_err(|f| f.error.context(what()))?;
+        let what = format!("create the draft release `{}`", draft.tag);
+        retry::retry(&what, |attempt| async move {
+            self.gate().await?;
             let created = self
                 .octo
                 .repos(&self.owner, &self.repo)
@@ -325,34 +325,20 @@ impl GitHub {
                 .send()
                 .await;
             let failed = match created {
-                Ok(release) => return self.with_assets(release).await,
+                Ok(release) => return self.with_assets(release).await.map_err(Failure::fatal),
                 Err(e) => self.failure(e, attempt),
             };
             eprintln!(
                 "GitHub: creating the draft failed ({:#}); reading the releases to see whether it landed",
                 failed.error
             );
-            if let Some(release) = self.find(draft.tag).await? {
-                return Ok(release);
+            match self.find(draft.tag).await.map_err(Failure::fatal)? {
+                Some(release) => Ok(release),
+                None => Err(failed),
             }
-            match &failed.verdict {
-                // The read waited as the limit asks (the gate); the next create may go at once.
-                Verdict::Limited(..) if attempt < retry::ATTEMPTS => {
-                    eprintln!("GitHub: the draft is not there; creating it again");
-                }
-                Verdict::Transient(_) if attempt < retry::ATTEMPTS => {
-                    let wait = retry::backoff(attempt);
-                    eprintln!("GitHub: the draft is not there; creating it again in {} ms", wait.as_millis());
-                    tokio::time::sleep(wait).await;
-                }
-                Verdict::Limited(..) | Verdict::Transient(_) => {}
-                Verdict::Fatal => return Err(self.explain(failed.error).context(what())),
-            }
-        }
-        Err(crate::help::fail(
-            format!("create the draft release `{}`: gave up after {} attempts", draft.tag, retry::ATTEMPTS),
-            "run the command again later",
-        ))
+        })
+        .await
+        .map_err(|e| self.explain(e))
     }
 
     /// The release again, by id (cheaper than listing every release), with its assets.

@@ -1,6 +1,7 @@
 //! The Helm repository on the Pages branch: fetch the tip, change `index.yaml` on top of it,
 //! commit, push without force; a push rejected because another writer got there first is
-//! answered by fetching and changing again, a bounded number of times (docs/operations.md, "The Helm repository on the Pages branch").
+//! answered by fetching and changing again, a bounded number of times with the one retry policy
+//! (docs/operations.md, "The Helm repository on the Pages branch").
 //!
 //! Git runs in the checkout, so the push uses whatever credentials the checkout has (in GitHub
 //! Actions, those `actions/checkout` configured). Refs and the index file used here are private
@@ -9,10 +10,8 @@
 use crate::helm::index::Index;
 use crate::shell::{Shell, cmd};
 use anyhow::{Context, bail, format_err};
-use std::time::Duration;
-
-/// Attempts before giving up on a remote that keeps moving.
-const ATTEMPTS: u32 = 8;
+use backon::BlockingRetryable;
+use std::cell::Cell;
 
 /// One Pages remote and branch.
 pub struct Pages<'a> {
@@ -70,36 +69,49 @@ impl Pages<'_> {
         mut change: impl FnMut(Option<&str>) -> anyhow::Result<Option<Change>>,
     ) -> anyhow::Result<Updated> {
         let scratch = Scratch::new(self.sh)?;
-        for attempt in 1..=ATTEMPTS {
+        let tried = Cell::new(0u32);
+        let attempt = || -> Result<Updated, Attempt> {
+            tried.set(tried.get() + 1);
             let tip = self.fetch(&scratch)?;
             let current = match &tip {
                 Some(t) => self.index_at(t)?,
                 None => None,
             };
             let Some(Change { index, message }) = change(current.as_deref())? else {
-                return Ok(Updated { commit: None, attempts: attempt - 1 });
+                return Ok(Updated { commit: None, attempts: tried.get() - 1 });
             };
             let commit = self.commit(&scratch, tip.as_deref(), &index, &message)?;
             match self.push(&commit)? {
-                Push::Landed => {
-                    return Ok(Updated { commit: Some(commit), attempts: attempt });
-                }
-                Push::Behind(reason) => {
-                    eprintln!(
-                        "the Pages branch moved ({reason}); fetching and merging again (attempt {attempt} of {ATTEMPTS})"
-                    );
-                    std::thread::sleep(backoff(attempt));
-                }
+                Push::Landed => Ok(Updated { commit: Some(commit), attempts: tried.get() }),
+                Push::Behind(reason) => Err(Attempt::Behind(reason)),
             }
+        };
+        let result = attempt
+            .retry(crate::retry::push_backoff())
+            .sleep(std::thread::sleep)
+            .when(|e| matches!(e, Attempt::Behind(_)))
+            .notify(|e, _| {
+                if let Attempt::Behind(reason) = e {
+                    eprintln!(
+                        "the Pages branch moved ({reason}); fetching and merging again (attempt {})",
+                        tried.get()
+                    );
+                }
+            })
+            .call();
+        match result {
+            Ok(updated) => Ok(updated),
+            Err(Attempt::Failed(e)) => Err(e),
+            Err(Attempt::Behind(_)) => Err(crate::help::fail(
+                format!(
+                    "the Pages branch `{}` of `{}` kept moving: {} pushes were rejected",
+                    self.branch,
+                    redact(&self.remote),
+                    tried.get()
+                ),
+                "another job is writing the index; run the command again",
+            )),
         }
-        Err(crate::help::fail(
-            format!(
-                "the Pages branch `{}` of `{}` kept moving: {ATTEMPTS} pushes were rejected",
-                self.branch,
-                redact(&self.remote)
-            ),
-            "another job is writing the index; run the command again",
-        ))
     }
 
     /// Fetches the branch into the scratch ref; `None` when the remote has no such branch.
@@ -208,6 +220,18 @@ enum Push {
     Behind(String),
 }
 
+/// A failed attempt at an update: the branch moved (fetch and try again), or anything else.
+enum Attempt {
+    Behind(String),
+    Failed(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Attempt {
+    fn from(e: anyhow::Error) -> Attempt {
+        Attempt::Failed(e)
+    }
+}
+
 /// A ref and an index file private to this process, removed on drop.
 struct Scratch<'a> {
     sh: &'a Shell,
@@ -252,13 +276,6 @@ fn identity(sh: &Shell) -> (String, String) {
         (Some(name), Some(email)) => (name, email),
         _ => ("lamina-release".to_owned(), "lamina-release@users.noreply.github.com".to_owned()),
     }
-}
-
-/// Grows from a quarter second to about eight, with a little jitter so racing jobs spread out.
-fn backoff(attempt: u32) -> Duration {
-    let base = 250u64 << attempt.min(5);
-    let jitter = u64::from(std::process::id() % 97) * base / 400;
-    Duration::from_millis(base + jitter)
 }
 
 /// git's own reason: its `fatal:` line when there is one, else its last line.

@@ -289,10 +289,16 @@ fn uploads_that_fail_half_way_or_land_with_an_error_converge_in_one_run() {
     world.github.inject(fault("GET", "/repos/acme/infra-demo", FaultKind::RateLimitReset { seconds: 1 }, 1));
     world.github.inject(fault("GET", "/releases?", FaultKind::Status(503), 1));
     let run = world.release().ok();
-    assert!(run.stderr.contains("secondary rate limit (retry-after) on list releases; waiting 1 s"), "{}", run.stderr);
+    assert!(run.stderr.contains("secondary rate limit (retry-after) on list releases; trying again"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("secondary rate limit (retry-after); waiting 1 s before the next request"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("primary rate limit exhausted on "), "{}", run.stderr);
     assert!(run.stderr.contains("HTTP 503"), "{}", run.stderr);
-    assert!(run.stderr.contains("the draft is not there; creating it again"), "{}", run.stderr);
+    assert!(run.stderr.contains("reading the releases to see whether it landed"), "{}", run.stderr);
+    assert!(run.stderr.contains("HTTP 502 on create the draft release `v0.2.0`; retrying"), "{}", run.stderr);
     assert_assets_match_build(&world);
 }
 

@@ -2,13 +2,12 @@
 //! GitHub's rules for primary and secondary rate limits (GitHub, "Rate limits for the REST API"). Creates and
 //! uploads are never retried here: their callers read the state back and decide.
 
+use backon::Retryable;
+use std::cell::Cell;
 use std::future::Future;
 use std::time::Duration;
 
-/// Attempts of one read or idempotent write before giving up.
-pub const ATTEMPTS: u32 = 6;
-/// The longest single wait we accept for a rate limit; longer ones fail with the reset time.
-pub const LONGEST_WAIT: Duration = Duration::from_secs(15 * 60);
+pub use crate::retry::{ATTEMPTS, LONGEST_WAIT, seconds};
 
 /// The reason given for a secondary limit without a header saying how long to wait.
 const UNTIMED: &str = "secondary rate limit";
@@ -52,51 +51,71 @@ pub fn verdict(status: u16, headers: &http::HeaderMap, message: &str, attempt: u
     }
 }
 
-/// Backoff before attempt `attempt + 1` after a transient failure: 0.5 s doubling, at most 8 s.
-pub fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis(500u64 << attempt.saturating_sub(1).min(4))
-}
-
 /// A failed attempt, as the retry loop sees it.
 pub struct Failure {
     pub verdict: Verdict,
     pub error: anyhow::Error,
 }
 
-/// Runs `attempt` (given its number, from 1) until it succeeds, a failure is fatal, or the
-/// attempts run out; tells the user about every wait on standard error.
+impl Failure {
+    /// A failure not worth another attempt.
+    pub fn fatal(error: anyhow::Error) -> Failure {
+        Failure { verdict: Verdict::Fatal, error }
+    }
+}
+
+/// Runs `attempt` (given its number, from 1) with the one retry policy ([`crate::retry`]) until
+/// it succeeds, a failure is fatal, a rate limit asks for more than [`LONGEST_WAIT`], or the
+/// attempts run out; tells the user about every retry on standard error. A rate limit's own wait
+/// is kept by the client's gate before its next request, so the loop adds none.
 pub async fn retry<T, F, Fut>(what: &str, mut attempt: F) -> anyhow::Result<T>
 where
     F: FnMut(u32) -> Fut,
     Fut: Future<Output = Result<T, Failure>>,
 {
-    for n in 1..=ATTEMPTS {
-        match attempt(n).await {
-            Ok(v) => return Ok(v),
-            Err(failure) => tokio::time::sleep(pause(what, n, failure)?).await,
-        }
-    }
-    unreachable!("the loop returns on its last attempt")
+    let tried = Cell::new(0u32);
+    let result = (|| {
+        tried.set(tried.get() + 1);
+        attempt(tried.get())
+    })
+    .retry(crate::retry::backoff())
+    .sleep(tokio::time::sleep)
+    .adjust(|failure: &Failure, planned| next_wait(&failure.verdict, planned))
+    .notify(|failure: &Failure, wait| tell(what, tried.get(), failure, wait))
+    .await;
+    result.map_err(|failure| give_up(what, tried.get(), failure))
 }
 
-/// How long to wait after failed attempt `n` of `what`, told on standard error; an error when the
-/// failure is fatal, the attempts are used up, or a rate limit asks for more than
-/// [`LONGEST_WAIT`]. The verdict's wait is taken as it is: an untimed limit has grown with the
-/// attempt already (in [`verdict`]).
-fn pause(what: &str, n: u32, failure: Failure) -> anyhow::Result<Duration> {
-    match failure.verdict {
-        Verdict::Fatal => Err(failure.error.context(what.to_owned())),
-        _ if n >= ATTEMPTS => Err(failure.error.context(format!("{what}: gave up after {ATTEMPTS} attempts"))),
-        Verdict::Limited(wait, _) if wait > LONGEST_WAIT => Err(too_long(failure.error, wait).context(what.to_owned())),
-        Verdict::Limited(wait, why) => {
-            eprintln!("GitHub: {why} on {what}; waiting {} s (attempt {n} of {ATTEMPTS})", seconds(wait));
-            Ok(wait)
+/// The wait before the next attempt, given the one the policy planned (`None`: the attempts are
+/// used up); `None` stops.
+fn next_wait(verdict: &Verdict, planned: Option<Duration>) -> Option<Duration> {
+    let planned = planned?;
+    match verdict {
+        Verdict::Fatal => None,
+        Verdict::Limited(wait, _) if *wait > LONGEST_WAIT => None,
+        Verdict::Limited(..) => Some(Duration::ZERO),
+        Verdict::Transient(_) => Some(planned),
+    }
+}
+
+fn tell(what: &str, n: u32, failure: &Failure, wait: Duration) {
+    match &failure.verdict {
+        Verdict::Limited(_, why) => {
+            eprintln!("GitHub: {why} on {what}; trying again after the wait (attempt {n} of {ATTEMPTS})")
         }
         Verdict::Transient(why) => {
-            let wait = backoff(n);
-            eprintln!("GitHub: {why} on {what}; retrying in {} ms (attempt {n} of {ATTEMPTS})", wait.as_millis());
-            Ok(wait)
+            eprintln!("GitHub: {why} on {what}; retrying in {} ms (attempt {n} of {ATTEMPTS})", wait.as_millis())
         }
+        Verdict::Fatal => {}
+    }
+}
+
+/// The last failure, saying why the retries stopped.
+fn give_up(what: &str, n: u32, failure: Failure) -> anyhow::Error {
+    match failure.verdict {
+        Verdict::Fatal => failure.error.context(what.to_owned()),
+        Verdict::Limited(wait, _) if wait > LONGEST_WAIT => too_long(failure.error, wait).context(what.to_owned()),
+        _ => failure.error.context(format!("{what}: gave up after {n} attempts")),
     }
 }
 
@@ -113,11 +132,6 @@ pub fn too_long(error: anyhow::Error, wait: Duration) -> anyhow::Error {
         error.context(TooLong { seconds: seconds(wait) }),
         "run the command again later; a rerun continues where this one stopped",
     )
-}
-
-/// Whole seconds, rounded up (a wait of 0.4 s is told as 1 s, never as 0 s).
-pub fn seconds(wait: Duration) -> u64 {
-    wait.as_millis().div_ceil(1000).try_into().unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]
@@ -152,19 +166,28 @@ mod tests {
     #[test]
     fn an_untimed_wait_grows_once_and_never_past_the_longest_wait() {
         let untimed = |n| Failure { verdict: verdict(429, &headers(&[]), "", n, 0), error: anyhow::format_err!("429") };
-        // The verdict grew with the attempt; the loop takes it as it is (no second growth).
         for (n, secs) in [(1, 60), (2, 120), (3, 240), (4, 480)] {
-            assert_eq!(pause("list releases", n, untimed(n)).unwrap(), Duration::from_secs(secs), "attempt {n}");
+            let failure = untimed(n);
+            assert!(matches!(failure.verdict, Verdict::Limited(w, _) if w == Duration::from_secs(secs)), "attempt {n}");
+            // The gate waits; the loop tries again without a wait of its own.
+            assert_eq!(next_wait(&failure.verdict, Some(Duration::from_secs(1))), Some(Duration::ZERO));
         }
         // 960 s would pass the cap: the run stops and says when to come back.
-        let error = crate::help::render(&pause("list releases", 5, untimed(5)).unwrap_err());
+        assert_eq!(next_wait(&untimed(5).verdict, Some(Duration::from_secs(1))), None);
+        let error = crate::help::render(&give_up("list releases", 5, untimed(5)));
         assert!(error.contains("list releases: GitHub asks to wait 960 s, longer than 900 s"), "{error}");
         assert!(error.contains("hint: run the command again later"), "{error}");
-        let long = Failure {
-            verdict: Verdict::Limited(LONGEST_WAIT + Duration::from_millis(1), "primary rate limit exhausted".into()),
-            error: anyhow::format_err!("403"),
-        };
-        assert!(pause("read the repository", 1, long).is_err(), "anything past the cap is refused");
+    }
+
+    #[test]
+    fn attempts_end_when_the_policy_runs_out() {
+        let transient = Verdict::Transient("HTTP 502".into());
+        assert_eq!(next_wait(&transient, Some(Duration::from_millis(700))), Some(Duration::from_millis(700)));
+        assert_eq!(next_wait(&transient, None), None);
+        assert_eq!(next_wait(&Verdict::Fatal, Some(Duration::from_secs(1))), None);
+        let error =
+            give_up("publish the release", 6, Failure { verdict: transient, error: anyhow::format_err!("502") });
+        assert_eq!(format!("{error:#}"), "publish the release: gave up after 6 attempts: 502");
     }
 
     #[test]
