@@ -39,6 +39,7 @@ pub mod report;
 pub mod retry;
 pub mod settings;
 pub mod shell;
+pub mod timestamp;
 pub mod validate;
 pub mod verify;
 

@@ -27,8 +27,9 @@ use crate::repo::RepoState;
 use crate::settings::Settings;
 use serde::Serialize;
 
+pub use crate::timestamp::{parse_rfc3339, rfc3339};
 pub use floating::{FloatingTag, TagAction};
-pub use render::{parse_rfc3339, render_human, rfc3339};
+pub use render::render_human;
 pub use select::Entry;
 
 /// Name of the checksum file among the assets.
@@ -257,7 +258,9 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
         match select::chart(repo, chart, &name, source.helmignore.as_deref()) {
             Ok(entries) => charts.push(ChartPlan {
                 file: format!("{name}-{version}.tgz"),
-                oci: chart.oci.then(|| format!("{}/charts/{name}:{}", settings.registry, oci_tag(&version))),
+                oci: chart
+                    .oci
+                    .then(|| format!("{}:{}", settings.registry.image(&format!("charts/{name}")), oci_tag(&version))),
                 name,
                 version: version.clone(),
                 path: chart.path.clone(),
@@ -285,11 +288,11 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
         .iter()
         .map(|image| ImagePlan {
             name: image.name.clone(),
-            repository: format!("{}/{}", settings.registry, image.name),
+            repository: settings.registry.image(&image.name),
             aliases: crate::config::parse_registry_base(&config.registry)
                 .ok()
                 .filter(|base| *base != settings.registry)
-                .map(|base| format!("{base}/{}", image.name))
+                .map(|base| base.image(&image.name))
                 .into_iter()
                 .collect(),
             source: image.source.clone(),

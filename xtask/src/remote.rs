@@ -119,9 +119,7 @@ async fn registry(plan: &Plan, built: &Built, settings: &Settings) -> anyhow::Re
                 out.push(Comparison { what, action: Action::Unknown, detail: "not built here".to_owned() });
                 continue;
             };
-            let name = image.repository.rsplit('/').next().unwrap_or(&image.name);
-            let reference =
-                oci_client::Reference::with_tag(settings.registry.host.clone(), repo_path(settings, name), tag.clone());
+            let reference = client.image_reference(&image.name, tag);
             out.push(compare(what, client.tag_digest(&reference).await?, ours, i > 0));
         }
     }
@@ -163,14 +161,6 @@ pub async fn release_assets(github: &GitHub, plan: &Plan, built: &Built) -> anyh
             Comparison { what, action, detail }
         })
         .collect())
-}
-
-fn repo_path(settings: &Settings, name: &str) -> String {
-    if settings.registry.namespace.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{}/{name}", settings.registry.namespace)
-    }
 }
 
 /// The comparison as people read it.

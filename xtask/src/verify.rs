@@ -87,10 +87,9 @@ pub async fn run(ch: &Channels<'_>, tag: &str) -> anyhow::Result<Vec<Check>> {
             checks.push(bad(format!("image {}", image.name), "the manifest records no digest".into()));
             continue;
         };
-        let name = image.repository.rsplit('/').next().unwrap_or(&image.name);
         for tag in &image.tags {
             let what = format!("image tag {}:{tag}", image.repository);
-            let got = ch.registry.tag_digest(&ch.registry.image_reference(name, tag)).await;
+            let got = ch.registry.tag_digest(&ch.registry.image_reference(&image.name, tag)).await;
             checks.push(match got {
                 Ok(Some(d)) if d == *digest => ok(what, d),
                 Ok(Some(d)) if tag != &manifest.version => ok(what, format!("moved on to {d} (a later release)")),

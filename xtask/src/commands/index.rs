@@ -174,7 +174,11 @@ fn download_charts(settings: &Settings, into: &Path) -> anyhow::Result<Vec<Archi
         for (n, release) in github.published().await?.into_iter().enumerate() {
             let dir = into.join(n.to_string());
             std::fs::create_dir_all(&dir)?;
-            for asset in release.assets.iter().filter(|a| a.name.ends_with(".tgz") && a.state == "uploaded") {
+            for asset in release
+                .assets
+                .iter()
+                .filter(|a| a.name.ends_with(".tgz") && a.state == crate::publish::github::AssetState::Uploaded)
+            {
                 let bytes = github.download(&asset.browser_download_url).await?;
                 eprintln!("downloaded {} from {}", asset.name, release.tag);
                 std::fs::write(dir.join(&asset.name), bytes)?;

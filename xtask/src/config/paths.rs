@@ -45,6 +45,19 @@ pub struct RegistryBase {
     pub plain_http: bool,
 }
 
+impl RegistryBase {
+    /// The repository path of `name` under this base, without the host: `{namespace}/{name}`.
+    /// The one place a registry repository is named.
+    pub fn repository(&self, name: &str) -> String {
+        if self.namespace.is_empty() { name.to_owned() } else { format!("{}/{name}", self.namespace) }
+    }
+
+    /// `{host}/{namespace}/{name}`, as people and image references write it.
+    pub fn image(&self, name: &str) -> String {
+        format!("{}/{}", self.host, self.repository(name))
+    }
+}
+
 impl fmt::Display for RegistryBase {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.namespace.is_empty() {

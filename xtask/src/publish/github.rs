@@ -62,8 +62,7 @@ pub struct RemoteRelease {
 pub struct RemoteAsset {
     pub id: u64,
     pub name: String,
-    /// `uploaded`, or `starter`/`open` for an upload that never finished.
-    pub state: String,
+    pub state: AssetState,
     pub size: u64,
     /// Hex SHA-256, when GitHub reports one (assets since mid-2025 carry it).
     pub sha256: Option<String>,
@@ -78,6 +77,32 @@ pub struct RemoteAsset {
 pub struct Answered {
     pub status: u16,
     pub message: String,
+}
+
+/// Where an asset's upload stands, as GitHub reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssetState {
+    Uploaded,
+    /// `starter`, `open` or another state: an upload that never finished.
+    Unfinished(String),
+}
+
+impl AssetState {
+    pub fn of(state: &str) -> AssetState {
+        match state {
+            "uploaded" => AssetState::Uploaded,
+            other => AssetState::Unfinished(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for AssetState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AssetState::Uploaded => f.write_str("uploaded"),
+            AssetState::Unfinished(state) => f.write_str(state),
+        }
+    }
 }
 
 /// What a new draft says.
@@ -489,7 +514,7 @@ impl GitHub {
     /// Fills in the digest of uploaded assets GitHub reports none for (older assets), by
     /// downloading them.
     pub async fn fill_digests(&self, mut release: RemoteRelease) -> anyhow::Result<RemoteRelease> {
-        for asset in release.assets.iter_mut().filter(|a| a.sha256.is_none() && a.state == "uploaded") {
+        for asset in release.assets.iter_mut().filter(|a| a.sha256.is_none() && a.state == AssetState::Uploaded) {
             let bytes = self.download_asset(&asset.url).await?;
             asset.sha256 = Some(crate::digest::sha256_hex(&bytes));
         }
@@ -532,7 +557,7 @@ fn asset(a: &Asset) -> RemoteAsset {
     RemoteAsset {
         id: a.id.0,
         name: a.name.clone(),
-        state: a.state.clone(),
+        state: AssetState::of(&a.state),
         size: u64::try_from(a.size).unwrap_or(0),
         sha256: a.digest.as_deref().and_then(|d| d.strip_prefix("sha256:")).map(str::to_owned),
         url: a.url.to_string(),

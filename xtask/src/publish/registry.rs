@@ -212,7 +212,7 @@ pub struct ImagePushed {
 impl Registry {
     /// The repository path of image `name` under the registry base.
     fn repository(&self, name: &str) -> String {
-        if self.base.namespace.is_empty() { name.to_owned() } else { format!("{}/{name}", self.base.namespace) }
+        self.base.repository(name)
     }
 
     /// `{registry}/{name}:{tag}`.

@@ -59,7 +59,7 @@ pub fn decide(local: &[Asset], remote: &[RemoteAsset], stage: Stage, tag: &str) 
                 hint: "GitHub refuses new assets on an immutable release: release a new version (`cargo xtask bump`)",
             }),
             None => Action::Upload,
-            Some(r) if r.state != "uploaded" => {
+            Some(r) if r.state != super::AssetState::Uploaded => {
                 if stage.draft {
                     Action::Replace { id: r.id, why: format!("half-uploaded (state `{}`)", r.state) }
                 } else {
@@ -110,7 +110,7 @@ mod tests {
         RemoteAsset {
             id,
             name: name.into(),
-            state: state.into(),
+            state: super::super::AssetState::of(state),
             size: 3,
             sha256: sha.map(Into::into),
             url: String::new(),
