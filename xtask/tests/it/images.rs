@@ -233,15 +233,7 @@ fn copy(from: &Path, to: &Path) {
 fn compose_bundles_pin_this_releases_digests() {
     let (repo, dir) = built();
     let image = layout::read(&dir).unwrap();
-    let file = std::fs::File::open(repo.out("0.2.0").join("demo-compose-0.2.0.tar.gz")).unwrap();
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
-    let mut compose = String::new();
-    for entry in archive.entries().unwrap() {
-        let mut entry = entry.unwrap();
-        if entry.path().unwrap().ends_with("compose.yaml") {
-            std::io::Read::read_to_string(&mut entry, &mut compose).unwrap();
-        }
-    }
+    let compose = crate::support::tar_text(&repo.out("0.2.0").join("demo-compose-0.2.0.tar.gz"), "compose.yaml");
     assert!(compose.contains(&format!("image: ghcr.io/acme/hello@{}", image.root.digest)), "{compose}");
     assert!(repo.read("docker/compose/compose.yaml").contains("image: ghcr.io/acme/hello:0.2.0"));
 }

@@ -155,15 +155,8 @@ fn a_release_publishes_every_channel_and_a_rerun_writes_nothing() {
 
     // The registry is overridden (`LAMINA_REGISTRY`): the Compose file's `ghcr.io/acme/hello:0.2.0`
     // is pinned to where the image went, and skopeo resolves that reference to the same digest.
-    let bundle = std::fs::File::open(world.repo.out("0.2.0").join("demo-compose-0.2.0.tar.gz")).unwrap();
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bundle));
-    let mut compose = String::new();
-    for entry in archive.entries().unwrap() {
-        let mut entry = entry.unwrap();
-        if entry.path().unwrap().ends_with("compose.yaml") {
-            std::io::Read::read_to_string(&mut entry, &mut compose).unwrap();
-        }
-    }
+    let bundle = world.repo.out("0.2.0").join("demo-compose-0.2.0.tar.gz");
+    let compose = crate::support::tar_text(&bundle, "compose.yaml");
     let pinned = format!("{}/acme/hello@{digest}", world.registry.host());
     assert!(compose.contains(&format!("image: {pinned}")), "{compose}");
     let skopeo = crate::support::tool("skopeo", "apt-get install skopeo");

@@ -220,6 +220,21 @@ pub fn tar_names(path: &Path) -> Vec<String> {
     archive.entries().unwrap().map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned()).collect()
 }
 
+/// The text of the first entry of a `.tar.gz` whose path ends with `name`.
+pub fn tar_text(path: &Path, name: &str) -> String {
+    let file = std::fs::File::open(path).unwrap();
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        if entry.path().unwrap().ends_with(name) {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut entry, &mut text).unwrap();
+            return text;
+        }
+    }
+    panic!("{} holds no `{name}`", path.display())
+}
+
 /// insta settings shared by every snapshot: no module prefix, volatile values filtered.
 pub fn snapshot_settings(repo: Option<&TestRepo>) -> insta::Settings {
     let mut s = insta::Settings::clone_current();
