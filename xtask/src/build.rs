@@ -9,7 +9,6 @@ mod context;
 mod dockerignore;
 pub mod image;
 pub mod pin;
-pub mod sums;
 
 use crate::manifest::{self, ReleaseManifest};
 use crate::plan::{Plan, Step};
@@ -108,7 +107,7 @@ pub fn run(sh: &Shell, root: &Path, plan: &Plan, out: &Path, on_image_failure: I
             Step::WriteSums => {
                 let pairs: Vec<(String, String)> =
                     built.assets.iter().map(|a| (a.name.clone(), a.sha256.clone())).collect();
-                write_atomic(&out.join(crate::plan::SUMS), sums::render(&pairs).as_bytes())?;
+                write_atomic(&out.join(crate::plan::SUMS), lamina_release_format::sums::render(&pairs).as_bytes())?;
                 built.assets.push(asset(out, crate::plan::SUMS)?);
             }
             _ => unreachable!("only local steps are built"),

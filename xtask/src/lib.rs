@@ -29,7 +29,8 @@ pub mod helm;
 pub mod help;
 pub mod inputs;
 pub mod layout;
-pub mod manifest;
+/// The release format, shared with the tools that read a release.
+pub use lamina_release_format::manifest;
 pub mod plan;
 pub mod preflight;
 pub mod publish;

@@ -32,10 +32,7 @@ pub use floating::{FloatingTag, TagAction};
 pub use render::render_human;
 pub use select::Entry;
 
-/// Name of the checksum file among the assets.
-pub const SUMS: &str = "SHA256SUMS";
-/// Name of the release manifest among the assets.
-pub const MANIFEST: &str = "release-manifest.json";
+pub use lamina_release_format::{MANIFEST, SUMS};
 
 /// Everything the planner reads, gathered beforehand by `inputs`.
 #[derive(Debug)]

@@ -50,12 +50,12 @@ pub async fn run(ch: &Channels<'_>, tag: &str) -> anyhow::Result<Vec<Check>> {
     let manifest: ReleaseManifest =
         serde_json::from_slice(&manifest_bytes).context("release-manifest.json does not match its schema")?;
     let mut checks = Vec::new();
-    let sums = parse_sums(&sums_text);
+    let sums = lamina_release_format::sums::parse(&sums_text).with_context(|| format!("release `{tag}`"))?;
     let manifest_sum = sha256_hex(&manifest_bytes);
     checks.push(equal("asset release-manifest.json", sums.get("release-manifest.json"), &manifest_sum));
     let mut archives = std::collections::BTreeMap::new();
     for (file, expected) in &sums {
-        if *file == "release-manifest.json" {
+        if file == "release-manifest.json" {
             continue;
         }
         let url = format!("{base}/{file}");
@@ -111,7 +111,7 @@ pub async fn run(ch: &Channels<'_>, tag: &str) -> anyhow::Result<Vec<Check>> {
         let (_, artifact) = archive::oci_artifact(&path)?;
         let reference = ch.registry.chart_reference(&chart.name, &crate::plan::oci_tag(&chart.version));
         checks.push(match ch.registry.tag_digest(&reference).await {
-            Ok(Some(d)) => equal(&what, Some(&artifact.manifest_digest.as_str()), &d),
+            Ok(Some(d)) => equal(&what, Some(&artifact.manifest_digest), &d),
             Ok(None) => bad(what, "missing".into()),
             Err(e) => bad(what, crate::help::render(&e)),
         });
@@ -148,14 +148,6 @@ fn index_entries(ch: &Channels<'_>, manifest: &ReleaseManifest) -> anyhow::Resul
     Ok(checks)
 }
 
-/// `sha256sum` lines: `{hex}  {file}` (or ` *{file}` for binary mode).
-fn parse_sums(text: &str) -> std::collections::BTreeMap<&str, &str> {
-    text.lines()
-        .filter_map(|l| l.split_once(' '))
-        .map(|(sum, file)| (file.trim_start_matches([' ', '*']), sum))
-        .collect()
-}
-
 fn ok(what: String, detail: String) -> Check {
     Check { what, ok: true, detail }
 }
@@ -164,7 +156,7 @@ fn bad(what: String, detail: String) -> Check {
     Check { what, ok: false, detail }
 }
 
-fn equal(what: &str, expected: Option<&&str>, got: &str) -> Check {
+fn equal(what: &str, expected: Option<&String>, got: &str) -> Check {
     match expected {
         Some(e) if *e == got => ok(what.to_owned(), got.to_owned()),
         Some(e) => bad(what.to_owned(), format!("expected {e}, got {got}")),

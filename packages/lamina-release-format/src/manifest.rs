@@ -1,6 +1,7 @@
-//! `release-manifest.json`: the record of one release, written by every build and read back by
-//! `verify`. Its JSON Schema is generated from these types and committed as
-//! `docs/release-manifest.schema.json`; bump [`SCHEMA_VERSION`] on any incompatible change.
+//! `release-manifest.json`: the record of one release, written by every build of the pipeline
+//! and read back by `verify` and by the tools that consume a release. Its JSON Schema is
+//! generated from these types and committed in the repository's `docs/`; bump
+//! [`SCHEMA_VERSION`] on any incompatible change.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
