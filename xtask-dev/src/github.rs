@@ -25,6 +25,8 @@ pub struct Options {
     pub immutable: bool,
     /// `permissions.push` of the repository. Without it drafts are invisible and writes answer 403.
     pub can_push: bool,
+    /// A public repository: reads without `Authorization` are answered (drafts stay invisible).
+    pub public: bool,
 }
 
 impl Default for Options {
@@ -34,6 +36,7 @@ impl Default for Options {
             token: "test-token".to_owned(),
             immutable: false,
             can_push: true,
+            public: false,
         }
     }
 }
@@ -81,7 +84,8 @@ pub struct Request {
     pub answered: Option<std::time::Instant>,
 }
 
-/// A release put straight into the state, bypassing validation (duplicate tags are allowed).
+/// A release put straight into the state, bypassing validation (duplicate tags are allowed); a tag
+/// with a pre-release part (`v1.0.0-rc.1`) is seeded as a pre-release.
 #[derive(Debug, Clone)]
 pub struct SeedRelease {
     pub tag_name: String,

@@ -175,6 +175,7 @@ pub fn authorize(state: &State, req: &Incoming) -> Result<(), Answer> {
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("token"));
     match given {
         Some((_, token)) if token.trim() == state.options.token => Ok(()),
+        None if state.options.public && req.header(header::AUTHORIZATION).is_none() && req.method == "GET" => Ok(()),
         _ => Err(Answer::error(401, "Bad credentials")),
     }
 }

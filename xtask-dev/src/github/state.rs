@@ -161,6 +161,7 @@ impl State {
                 updated_at: time,
             });
         }
+        let prerelease = seed.tag_name.contains('-');
         let release = ReleaseRecord {
             id,
             tag_name: seed.tag_name,
@@ -168,7 +169,7 @@ impl State {
             name: None,
             body: None,
             draft: seed.draft,
-            prerelease: false,
+            prerelease,
             make_latest: None,
             immutable: self.options.immutable && !seed.draft,
             created_at: time,

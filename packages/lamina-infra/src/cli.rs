@@ -1,0 +1,50 @@
+//! Every command and flag of `lamina-infra` (clap derive).
+
+use clap::{Parser, Subcommand};
+
+/// Find, verify and fetch Lamina OS infrastructure releases.
+#[derive(Debug, Parser)]
+#[command(name = "lamina-infra", version)]
+pub struct Cli {
+    #[command(flatten)]
+    pub source: Source,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where releases are read from.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Source")]
+pub struct Source {
+    /// The GitHub repository that publishes the releases
+    #[arg(long, global = true, value_name = "OWNER/NAME", default_value = crate::github::REPOSITORY)]
+    pub repo: String,
+    /// GitHub REST API base (GitHub Enterprise Server: https://HOST/api/v3)
+    #[arg(
+        long,
+        global = true,
+        env = "GITHUB_API_URL",
+        hide_env_values = true,
+        default_value = "https://api.github.com"
+    )]
+    pub api_url: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the published releases, newest first; pre-releases are marked.
+    Releases {
+        /// Print the list as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show what a release holds (default: the latest): charts, images and bundles, each checked
+    /// against the release's SHA256SUMS, with the command that uses it.
+    Show {
+        /// The version, e.g. 0.2.0 (a leading `v` is accepted)
+        version: Option<String>,
+        /// Print the release as JSON
+        #[arg(long)]
+        json: bool,
+    },
+}

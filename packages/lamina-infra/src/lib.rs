@@ -1,0 +1,22 @@
+//! The consumer side of a Lamina OS infrastructure release: find the published releases and show
+//! what each holds, verified against its `SHA256SUMS` and `release-manifest.json`, without
+//! cloning the repository.
+//!
+//! ```text
+//! cli ─> github (the Releases API, read only) ─> verified release files ─> show
+//! ```
+
+pub mod cli;
+pub mod github;
+pub mod show;
+
+use cli::{Cli, Command};
+
+/// Runs one command.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let github = github::GitHub::new(&cli.source)?;
+    match cli.command {
+        Command::Releases { json } => show::releases(&github, json),
+        Command::Show { version, json } => show::release(&github, version.as_deref(), json),
+    }
+}

@@ -1,0 +1,184 @@
+//! `releases` and `show`: the published releases, and what one holds, with the release's own
+//! files checked before anything is shown: `SHA256SUMS` against GitHub's asset digest, and the
+//! manifest against `SHA256SUMS`.
+
+use crate::github::{GitHub, Release};
+use anyhow::{Context, bail};
+use lamina_release_format::manifest::{ComponentKind, ReleaseManifest};
+use lamina_release_format::{MANIFEST, SUMS, sums};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// One line per published release, newest first.
+pub fn releases(github: &GitHub, json: bool) -> anyhow::Result<()> {
+    let releases = github.releases()?;
+    if json {
+        let list: Vec<_> = releases
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "version": r.version(),
+                    "tag": r.tag_name,
+                    "prerelease": r.prerelease,
+                    "published_at": r.published_at,
+                    "url": r.html_url,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&list)?);
+        return Ok(());
+    }
+    if releases.is_empty() {
+        eprintln!("no published release yet");
+    }
+    for r in &releases {
+        let date = r.published_at.as_deref().and_then(|d| d.get(..10)).unwrap_or("-");
+        let mark = if r.prerelease { "  (pre-release)" } else { "" };
+        println!("{:<16} {date}{mark}", r.version());
+    }
+    Ok(())
+}
+
+/// What a release holds, verified, with the command that uses each component.
+#[derive(Debug, Serialize)]
+pub struct Shown {
+    pub version: String,
+    pub tag: String,
+    pub url: String,
+    pub manifest: ReleaseManifest,
+    /// `(component, command)`: how to use it.
+    pub usage: Vec<(String, String)>,
+}
+
+pub fn release(github: &GitHub, version: Option<&str>, json: bool) -> anyhow::Result<()> {
+    let release = github.release(version)?;
+    let manifest = verified_manifest(github, &release)?;
+    let shown = Shown {
+        version: release.version().to_owned(),
+        tag: release.tag_name.clone(),
+        url: release.html_url.clone(),
+        usage: usage(&manifest, &release),
+        manifest,
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&shown)?);
+    } else {
+        print!("{}", render(&shown));
+    }
+    Ok(())
+}
+
+/// The release's manifest, after checking `SHA256SUMS` against GitHub's digest (when it reports
+/// one) and the manifest against `SHA256SUMS`.
+pub fn verified_manifest(github: &GitHub, release: &Release) -> anyhow::Result<ReleaseManifest> {
+    let fetch = |name: &str| -> anyhow::Result<Vec<u8>> {
+        let asset = release.asset(name).with_context(|| {
+            format!("release {} has no `{name}`: it was not made by this pipeline, or is incomplete", release.tag_name)
+        })?;
+        let bytes = github.download(asset)?;
+        let sha = hex::encode(Sha256::digest(&bytes));
+        if let Some(expected) = asset.digest.as_deref().and_then(|d| d.strip_prefix("sha256:"))
+            && expected != sha
+        {
+            bail!(
+                "`{name}` of release {} does not match GitHub's digest ({expected}, downloaded {sha}); do not use this release",
+                release.tag_name
+            );
+        }
+        Ok(bytes)
+    };
+    let sums_text = String::from_utf8(fetch(SUMS)?).context("SHA256SUMS is not text")?;
+    let listed = sums::parse(&sums_text).with_context(|| format!("release {}", release.tag_name))?;
+    let manifest_bytes = fetch(MANIFEST)?;
+    let sha = hex::encode(Sha256::digest(&manifest_bytes));
+    match listed.get(MANIFEST) {
+        Some(expected) if *expected == sha => {}
+        Some(expected) => bail!(
+            "`{MANIFEST}` of release {} does not match SHA256SUMS ({expected}, downloaded {sha}); do not use this release",
+            release.tag_name
+        ),
+        None => bail!("SHA256SUMS of release {} does not list `{MANIFEST}`", release.tag_name),
+    }
+    let manifest: ReleaseManifest = serde_json::from_slice(&manifest_bytes).with_context(|| {
+        format!("`{MANIFEST}` of release {} is not a manifest this version reads", release.tag_name)
+    })?;
+    for c in &manifest.components {
+        if listed.get(&c.file) != Some(&c.sha256) {
+            bail!(
+                "release {}: `{}` is recorded as {} in the manifest but SHA256SUMS says {:?}; do not use this release",
+                release.tag_name,
+                c.file,
+                c.sha256,
+                listed.get(&c.file)
+            );
+        }
+    }
+    Ok(manifest)
+}
+
+/// How to use each component: the command a user would type. Bundles unpack into one folder,
+/// `{name}-{version}/`.
+fn usage(m: &ReleaseManifest, release: &Release) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for chart in &m.charts {
+        let command = match &chart.oci {
+            Some(oci) => {
+                let reference = oci.rsplit_once(':').map_or(oci.as_str(), |(r, _)| r);
+                format!("helm install {} oci://{reference} --version {}", chart.name, chart.version)
+            }
+            None => format!("helm install {} {}", chart.name, chart.url),
+        };
+        out.push((chart.name.clone(), command));
+    }
+    for c in m.components.iter().filter(|c| c.kind != ComponentKind::Chart) {
+        let url = release.asset(&c.file).map_or(c.file.as_str(), |a| a.browser_download_url.as_str());
+        let folder = format!("{}-{}", c.name, c.version);
+        let then = match c.kind {
+            ComponentKind::Manifests => format!("kubectl apply -R -f {folder}/"),
+            ComponentKind::Compose => format!("docker compose --project-directory {folder} up -d"),
+            ComponentKind::Terraform => format!("use `source = \"./{folder}/<module>\"` in Terraform"),
+            ComponentKind::Chart => continue,
+        };
+        out.push((c.name.clone(), format!("curl -fLO {url} && tar -xzf {} && {then}", c.file)));
+    }
+    out
+}
+
+/// The release as people read it.
+pub fn render(s: &Shown) -> String {
+    let m = &s.manifest;
+    let mut out = format!("release {} of {} ({})\ncommit {}\n", s.version, m.repository, s.url, m.commit);
+    if !m.charts.is_empty() {
+        out.push_str("charts:\n");
+        for c in &m.charts {
+            out.push_str(&format!(
+                "  {} {}  {}\n",
+                c.name,
+                c.version,
+                c.oci.as_deref().map_or(c.url.clone(), |o| format!("oci://{o}"))
+            ));
+        }
+    }
+    if !m.images.is_empty() {
+        out.push_str("images:\n");
+        for i in &m.images {
+            let digest = i.digest.as_deref().unwrap_or("(no digest recorded)");
+            out.push_str(&format!("  {}@{digest}  {}\n", i.repository, i.platforms.join(", ")));
+        }
+    }
+    let bundles: Vec<_> = m.components.iter().filter(|c| c.kind != ComponentKind::Chart).collect();
+    if !bundles.is_empty() {
+        out.push_str("bundles:\n");
+        for c in bundles {
+            let kind =
+                serde_json::to_value(c.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            out.push_str(&format!("  {} ({kind})  {}  {} bytes\n", c.name, c.file, c.size));
+        }
+    }
+    out.push_str("use:\n");
+    for (name, command) in &s.usage {
+        out.push_str(&format!("  {name}: {command}\n"));
+    }
+    out.push_str("verified: SHA256SUMS and the manifest agree\n");
+    out
+}

@@ -1,0 +1,214 @@
+//! `lamina-infra` against the GitHub fake, anonymously, as a user of a public repository would
+//! run it: the release list, `show` with its files verified, and the errors people meet.
+
+// The tests start the binary under test directly.
+#![allow(clippy::disallowed_methods)]
+
+use lamina_release_format::manifest::{Chart, Component, ComponentKind, Image, ReleaseManifest};
+use lamina_release_format::{MANIFEST, SUMS, sums};
+use sha2::{Digest, Sha256};
+use std::process::Command;
+use xtask_dev::github::{GithubFake, Options, SeedRelease};
+
+/// The output of one run of the binary.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn lamina_infra(fake: &GithubFake, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_lamina-infra"))
+        .args(["--repo", "acme/infra-demo"])
+        .args(args)
+        .env("GITHUB_API_URL", fake.api_url())
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GH_TOKEN")
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn sha(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// A release's assets as the pipeline makes them: a chart, a bundle, the manifest and the sums.
+fn assets(version: &str) -> Vec<(String, Vec<u8>)> {
+    let chart = (format!("demo-{version}.tgz"), format!("chart {version}").into_bytes());
+    let bundle = (format!("demo-k8s-{version}.tar.gz"), format!("bundle {version}").into_bytes());
+    let manifest = ReleaseManifest {
+        schema_version: lamina_release_format::manifest::SCHEMA_VERSION,
+        repository: "acme/infra-demo".into(),
+        version: version.into(),
+        tag: format!("v{version}"),
+        commit: "0123456789abcdef0123456789abcdef01234567".into(),
+        source_date_epoch: 1_700_000_000,
+        components: vec![
+            Component {
+                name: "demo".into(),
+                kind: ComponentKind::Chart,
+                version: version.into(),
+                file: chart.0.clone(),
+                size: chart.1.len() as u64,
+                sha256: sha(&chart.1),
+            },
+            Component {
+                name: "demo-k8s".into(),
+                kind: ComponentKind::Manifests,
+                version: version.into(),
+                file: bundle.0.clone(),
+                size: bundle.1.len() as u64,
+                sha256: sha(&bundle.1),
+            },
+        ],
+        images: vec![Image {
+            name: "hello".into(),
+            repository: "ghcr.io/acme/hello".into(),
+            tags: vec![version.into()],
+            platforms: vec!["linux/amd64".into(), "linux/arm64".into()],
+            digest: Some(format!("sha256:{}", "a".repeat(64))),
+        }],
+        charts: vec![Chart {
+            name: "demo".into(),
+            version: version.into(),
+            file: chart.0.clone(),
+            digest: sha(&chart.1),
+            url: format!("https://github.com/acme/infra-demo/releases/download/v{version}/{}", chart.0),
+            oci: Some(format!("ghcr.io/acme/charts/demo:{version}")),
+        }],
+    };
+    let manifest = (MANIFEST.to_owned(), serde_json::to_vec_pretty(&manifest).unwrap());
+    let files = [chart, bundle, manifest];
+    let listed: Vec<(String, String)> = files.iter().map(|(n, b)| (n.clone(), sha(b))).collect();
+    let mut all = files.to_vec();
+    all.push((SUMS.to_owned(), sums::render(&listed).into_bytes()));
+    all
+}
+
+/// A public repository with releases 0.1.0, 0.2.0, a 0.3.0-rc.1 pre-release and a 0.4.0 draft.
+fn published() -> GithubFake {
+    let fake = GithubFake::start(Options { public: true, can_push: false, ..Options::default() }).unwrap();
+    for (version, draft) in [("0.1.0", false), ("0.2.0", false), ("0.3.0-rc.1", false), ("0.4.0", true)] {
+        let seed =
+            SeedRelease { tag_name: format!("v{version}"), draft, assets: assets(version), starter_assets: Vec::new() };
+        fake.seed(seed);
+    }
+    fake
+}
+
+fn settings(fake: &GithubFake) -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_prepend_module_to_snapshot(false);
+    s.add_filter(&fake.api_url().replace('.', "\\."), "[api]");
+    s.add_filter(r"\d{4}-\d{2}-\d{2}", "[date]");
+    s
+}
+
+#[test]
+fn releases_lists_newest_first_marks_prereleases_and_hides_drafts() {
+    let fake = published();
+    let run = lamina_infra(&fake, &["releases"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let versions: Vec<&str> = run.stdout.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    assert_eq!(versions, ["0.3.0-rc.1", "0.2.0", "0.1.0"]);
+    assert!(run.stdout.lines().next().unwrap().ends_with("(pre-release)"), "{}", run.stdout);
+    let json = lamina_infra(&fake, &["releases", "--json"]);
+    let list: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 3);
+    assert_eq!(list[0]["prerelease"], true);
+}
+
+#[test]
+fn show_verifies_the_release_and_says_how_to_use_each_component() {
+    let fake = published();
+    let latest = lamina_infra(&fake, &["show"]);
+    assert_eq!(latest.code, 0, "{}", latest.stderr);
+    assert!(
+        latest.stdout.starts_with("release 0.2.0 of acme/infra-demo"),
+        "the latest, not the pre-release: {}",
+        latest.stdout
+    );
+    settings(&fake).bind(|| insta::assert_snapshot!("show_0_2_0", latest.stdout));
+    let json = lamina_infra(&fake, &["show", "v0.1.0", "--json"]);
+    let shown: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(shown["manifest"]["version"], "0.1.0");
+    assert!(shown["usage"][0][1].as_str().unwrap().starts_with("helm install demo oci://ghcr.io/acme/charts/demo"));
+}
+
+#[test]
+fn a_missing_version_names_the_nearest_ones() {
+    let fake = published();
+    let run = lamina_infra(&fake, &["show", "0.2.1"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("`acme/infra-demo` has no published release 0.2.1 (nearest: 0.2.0"), "{}", run.stderr);
+    let drafted = lamina_infra(&fake, &["show", "0.4.0"]);
+    assert!(drafted.stderr.contains("has no published release 0.4.0"), "a draft is never shown: {}", drafted.stderr);
+}
+
+#[test]
+fn a_manifest_that_disagrees_with_sha256sums_is_refused() {
+    let fake = GithubFake::start(Options { public: true, can_push: false, ..Options::default() }).unwrap();
+    let mut tampered = assets("0.2.0");
+    for (name, bytes) in &mut tampered {
+        if name == MANIFEST {
+            bytes.extend_from_slice(b"\n");
+        }
+    }
+    fake.seed(SeedRelease { tag_name: "v0.2.0".into(), draft: false, assets: tampered, starter_assets: Vec::new() });
+    let run = lamina_infra(&fake, &["show"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("`release-manifest.json` of release v0.2.0 does not match SHA256SUMS"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty(), "nothing shown from a tampered release: {}", run.stdout);
+}
+
+#[test]
+fn a_wrong_token_and_a_wrong_repository_are_told_apart() {
+    let fake = published();
+    let out = Command::new(env!("CARGO_BIN_EXE_lamina-infra"))
+        .args(["--repo", "acme/infra-demo", "releases"])
+        .env("GITHUB_API_URL", fake.api_url())
+        .env("GITHUB_TOKEN", "ghp_wrong_canary")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("did not accept the token (401)") && !stderr.contains("ghp_wrong_canary"), "{stderr}");
+    let missing = Command::new(env!("CARGO_BIN_EXE_lamina-infra"))
+        .args(["--repo", "acme/other", "releases"])
+        .env("GITHUB_API_URL", fake.api_url())
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GH_TOKEN")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("`acme/other` was not found (404)"));
+}
+
+#[test]
+fn help_of_every_command() {
+    let mut all = String::new();
+    for args in [&["--help"][..], &["releases", "--help"], &["show", "--help"]] {
+        let out =
+            Command::new(env!("CARGO_BIN_EXE_lamina-infra")).args(args).env_remove("GITHUB_API_URL").output().unwrap();
+        assert!(out.status.success());
+        all.push_str(&format!("==== lamina-infra {} ====\n{}\n", args.join(" "), String::from_utf8_lossy(&out.stdout)));
+    }
+    let mut s = insta::Settings::clone_current();
+    s.set_prepend_module_to_snapshot(false);
+    s.bind(|| insta::assert_snapshot!("help", all));
+}
+
+/// `--repo` defaults to the repository that publishes this package's releases.
+#[test]
+fn the_default_repository_is_the_one_release_toml_names() {
+    let config = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../release.toml")).unwrap();
+    let named = format!("repository = \"{}\"", lamina_infra::github::REPOSITORY);
+    assert!(config.lines().any(|l| l.trim_start().starts_with(&named)), "release.toml does not say {named}");
+}
