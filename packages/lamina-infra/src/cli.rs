@@ -47,4 +47,18 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Download components of a release (bundles or charts), verify each against SHA256SUMS, the
+    /// manifest and GitHub's digest, and extract it into its own folder. A refused or interrupted
+    /// pull leaves nothing behind; pulling the same content again downloads nothing.
+    Pull {
+        /// Component names, e.g. `lamina-k8s` or `lamina-core` (`lamina-infra show` lists them)
+        #[arg(required = true, value_name = "COMPONENT")]
+        components: Vec<String>,
+        /// The release [default: the latest]
+        #[arg(long, value_name = "VERSION")]
+        version: Option<String>,
+        /// Where the components' folders go
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        to: std::path::PathBuf,
+    },
 }

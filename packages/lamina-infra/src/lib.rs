@@ -3,11 +3,12 @@
 //! cloning the repository.
 //!
 //! ```text
-//! cli ─> github (the Releases API, read only) ─> verified release files ─> show
+//! cli ─> github (the Releases API, read only) ─> verified release files ─> show | pull
 //! ```
 
 pub mod cli;
 pub mod github;
+pub mod pull;
 pub mod show;
 
 use cli::{Cli, Command};
@@ -18,5 +19,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Releases { json } => show::releases(&github, json),
         Command::Show { version, json } => show::release(&github, version.as_deref(), json),
+        Command::Pull { components, version, to } => pull::pull(&github, &components, version.as_deref(), &to),
     }
 }

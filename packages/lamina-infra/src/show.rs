@@ -8,6 +8,7 @@ use lamina_release_format::manifest::{ComponentKind, ReleaseManifest};
 use lamina_release_format::{MANIFEST, SUMS, sums};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 
 /// One line per published release, newest first.
 pub fn releases(github: &GitHub, json: bool) -> anyhow::Result<()> {
@@ -52,12 +53,12 @@ pub struct Shown {
 
 pub fn release(github: &GitHub, version: Option<&str>, json: bool) -> anyhow::Result<()> {
     let release = github.release(version)?;
-    let manifest = verified_manifest(github, &release)?;
+    let (manifest, _) = verified(github, &release)?;
     let shown = Shown {
         version: release.version().to_owned(),
         tag: release.tag_name.clone(),
         url: release.html_url.clone(),
-        usage: usage(&manifest, &release),
+        usage: usage(&manifest),
         manifest,
     };
     if json {
@@ -68,9 +69,10 @@ pub fn release(github: &GitHub, version: Option<&str>, json: bool) -> anyhow::Re
     Ok(())
 }
 
-/// The release's manifest, after checking `SHA256SUMS` against GitHub's digest (when it reports
-/// one) and the manifest against `SHA256SUMS`.
-pub fn verified_manifest(github: &GitHub, release: &Release) -> anyhow::Result<ReleaseManifest> {
+/// The release's manifest and `SHA256SUMS` (file name → SHA-256), after checking `SHA256SUMS`
+/// against GitHub's digest (when it reports one), the manifest against `SHA256SUMS`, and every
+/// component the manifest records against `SHA256SUMS`.
+pub fn verified(github: &GitHub, release: &Release) -> anyhow::Result<(ReleaseManifest, BTreeMap<String, String>)> {
     let fetch = |name: &str| -> anyhow::Result<Vec<u8>> {
         let asset = release.asset(name).with_context(|| {
             format!("release {} has no `{name}`: it was not made by this pipeline, or is incomplete", release.tag_name)
@@ -113,12 +115,12 @@ pub fn verified_manifest(github: &GitHub, release: &Release) -> anyhow::Result<R
             );
         }
     }
-    Ok(manifest)
+    Ok((manifest, listed))
 }
 
-/// How to use each component: the command a user would type. Bundles unpack into one folder,
+/// How to use each component: the command a user would type. A pulled bundle is one folder,
 /// `{name}-{version}/`.
-fn usage(m: &ReleaseManifest, release: &Release) -> Vec<(String, String)> {
+fn usage(m: &ReleaseManifest) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for chart in &m.charts {
         let command = match &chart.oci {
@@ -131,7 +133,6 @@ fn usage(m: &ReleaseManifest, release: &Release) -> Vec<(String, String)> {
         out.push((chart.name.clone(), command));
     }
     for c in m.components.iter().filter(|c| c.kind != ComponentKind::Chart) {
-        let url = release.asset(&c.file).map_or(c.file.as_str(), |a| a.browser_download_url.as_str());
         let folder = format!("{}-{}", c.name, c.version);
         let then = match c.kind {
             ComponentKind::Manifests => format!("kubectl apply -R -f {folder}/"),
@@ -139,7 +140,7 @@ fn usage(m: &ReleaseManifest, release: &Release) -> Vec<(String, String)> {
             ComponentKind::Terraform => format!("use `source = \"./{folder}/<module>\"` in Terraform"),
             ComponentKind::Chart => continue,
         };
-        out.push((c.name.clone(), format!("curl -fLO {url} && tar -xzf {} && {then}", c.file)));
+        out.push((c.name.clone(), format!("lamina-infra pull {} --version {} && {then}", c.name, m.version)));
     }
     out
 }

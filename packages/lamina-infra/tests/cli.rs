@@ -37,10 +37,43 @@ fn sha(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// A `.tar.gz` of `(path, content)` files, paths written as given (even `..` or absolute ones);
+/// a content starting with `-> ` makes a symlink to the rest.
+fn targz(files: &[(&str, &str)]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default()));
+    for (path, content) in files {
+        let mut header = tar::Header::new_old();
+        header.as_old_mut().name[..path.len()].copy_from_slice(path.as_bytes());
+        header.set_mode(0o644);
+        match content.strip_prefix("-> ") {
+            Some(target) => {
+                header.set_entry_type(tar::EntryType::Symlink);
+                header.set_size(0);
+                header.as_old_mut().linkname[..target.len()].copy_from_slice(target.as_bytes());
+                header.set_cksum();
+                builder.append(&header, std::io::empty()).unwrap();
+            }
+            None => {
+                header.set_size(content.len() as u64);
+                header.set_cksum();
+                builder.append(&header, content.as_bytes()).unwrap();
+            }
+        }
+    }
+    builder.into_inner().unwrap().finish().unwrap()
+}
+
 /// A release's assets as the pipeline makes them: a chart, a bundle, the manifest and the sums.
 fn assets(version: &str) -> Vec<(String, Vec<u8>)> {
-    let chart = (format!("demo-{version}.tgz"), format!("chart {version}").into_bytes());
-    let bundle = (format!("demo-k8s-{version}.tar.gz"), format!("bundle {version}").into_bytes());
+    let files = [(format!("demo-k8s-{version}/namespace.yaml"), format!("name: demo-{version}\n"))];
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
+    assets_with(version, targz(&files))
+}
+
+/// [`assets`] with this bundle archive.
+fn assets_with(version: &str, bundle: Vec<u8>) -> Vec<(String, Vec<u8>)> {
+    let chart = (format!("demo-{version}.tgz"), targz(&[("demo/Chart.yaml", "name: demo\n")]));
+    let bundle = (format!("demo-k8s-{version}.tar.gz"), bundle);
     let manifest = ReleaseManifest {
         schema_version: lamina_release_format::manifest::SCHEMA_VERSION,
         repository: "acme/infra-demo".into(),
@@ -194,7 +227,7 @@ fn a_wrong_token_and_a_wrong_repository_are_told_apart() {
 #[test]
 fn help_of_every_command() {
     let mut all = String::new();
-    for args in [&["--help"][..], &["releases", "--help"], &["show", "--help"]] {
+    for args in [&["--help"][..], &["releases", "--help"], &["show", "--help"], &["pull", "--help"]] {
         let out =
             Command::new(env!("CARGO_BIN_EXE_lamina-infra")).args(args).env_remove("GITHUB_API_URL").output().unwrap();
         assert!(out.status.success());
@@ -211,4 +244,100 @@ fn the_default_repository_is_the_one_release_toml_names() {
     let config = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../release.toml")).unwrap();
     let named = format!("repository = \"{}\"", lamina_infra::github::REPOSITORY);
     assert!(config.lines().any(|l| l.trim_start().starts_with(&named)), "release.toml does not say {named}");
+}
+
+fn pull(fake: &GithubFake, cache: &std::path::Path, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_lamina-infra"))
+        .args(["--repo", "acme/infra-demo", "pull"])
+        .args(args)
+        .env("GITHUB_API_URL", fake.api_url())
+        .env("LAMINA_INFRA_CACHE", cache)
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GH_TOKEN")
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Every entry of a folder, recursively, relative to it.
+fn listing(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            out.push(entry.path().strip_prefix(dir).unwrap().display().to_string());
+            if entry.file_type().unwrap().is_dir() {
+                stack.push(entry.path());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn pull_verifies_extracts_and_a_second_pull_downloads_nothing() {
+    let fake = published();
+    let (to, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let dir = to.path().to_str().unwrap();
+    let run = pull(&fake, cache.path(), &["demo-k8s", "demo", "--version", "0.2.0", "--to", dir]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let pulled = std::fs::read_to_string(to.path().join("demo-k8s-0.2.0/namespace.yaml")).unwrap();
+    assert_eq!(pulled, "name: demo-0.2.0\n");
+    assert!(to.path().join("demo/Chart.yaml").exists(), "a chart unpacks into its own folder");
+    let downloads = |fake: &GithubFake| {
+        fake.requests().iter().filter(|r| r.path_and_query.ends_with("/demo-k8s-0.2.0.tar.gz")).count()
+    };
+    assert_eq!(downloads(&fake), 1);
+    pull(&fake, cache.path(), &["demo-k8s", "--version", "0.2.0", "--to", dir]);
+    assert_eq!(downloads(&fake), 1, "the same content comes from the cache");
+    assert_eq!(listing(to.path()), ["demo", "demo-k8s-0.2.0", "demo-k8s-0.2.0/namespace.yaml", "demo/Chart.yaml"]);
+
+    let unknown = pull(&fake, cache.path(), &["demo-k9s", "--to", dir]);
+    assert!(unknown.stderr.contains("has no component `demo-k9s`; it has: demo-k8s"), "{}", unknown.stderr);
+}
+
+#[test]
+fn a_replaced_asset_is_refused_and_nothing_is_written() {
+    let fake = GithubFake::start(Options { public: true, can_push: false, ..Options::default() }).unwrap();
+    let mut served = assets("0.2.0");
+    let evil = targz(&[("demo-k8s-0.2.0/namespace.yaml", "name: evil\n")]);
+    served.iter_mut().find(|(n, _)| n == "demo-k8s-0.2.0.tar.gz").unwrap().1 = evil;
+    fake.seed(SeedRelease { tag_name: "v0.2.0".into(), draft: false, assets: served, starter_assets: Vec::new() });
+    let (to, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let run = pull(&fake, cache.path(), &["demo-k8s", "--to", to.path().to_str().unwrap()]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("`demo-k8s-0.2.0.tar.gz` of release v0.2.0 does not match its recorded digest"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(listing(to.path()), Vec::<String>::new(), "nothing written");
+}
+
+#[test]
+fn archives_that_escape_their_folder_are_refused_with_nothing_written() {
+    for (case, files) in [
+        ("a `..` path", vec![("demo-k8s-0.2.0/ok.yaml", "a: 1\n"), ("../evil.yaml", "evil\n")]),
+        ("an absolute path", vec![("/tmp/evil.yaml", "evil\n")]),
+        ("an escaping link", vec![("demo-k8s-0.2.0/ok.yaml", "a: 1\n"), ("demo-k8s-0.2.0/link", "-> ../../outside")]),
+    ] {
+        let fake = GithubFake::start(Options { public: true, can_push: false, ..Options::default() }).unwrap();
+        let seed = SeedRelease {
+            tag_name: "v0.2.0".into(),
+            draft: false,
+            assets: assets_with("0.2.0", targz(&files)),
+            starter_assets: Vec::new(),
+        };
+        fake.seed(seed);
+        let (to, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let run = pull(&fake, cache.path(), &["demo-k8s", "--to", to.path().to_str().unwrap()]);
+        assert_eq!(run.code, 1, "{case}: {}", run.stderr);
+        assert!(run.stderr.contains("refusing the archive"), "{case}: {}", run.stderr);
+        assert_eq!(listing(to.path()), Vec::<String>::new(), "{case}: nothing written");
+    }
 }

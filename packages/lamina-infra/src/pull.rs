@@ -1,0 +1,197 @@
+//! `pull`: download a release's components, verify each against `SHA256SUMS`, the manifest and
+//! GitHub's own digest, and extract it safely into a folder. Downloads go through a
+//! content-addressed cache, so pulling the same content again downloads nothing; nothing is left
+//! half-written in the target folder.
+
+use crate::github::{GitHub, Release};
+use crate::show::verified;
+use anyhow::{Context, bail};
+use lamina_release_format::manifest::Component;
+use sha2::{Digest, Sha256};
+use std::path::{Component as PathPart, Path, PathBuf};
+
+/// Pulls `names` (bundles or charts) of the release of `version` into `to`.
+pub fn pull(github: &GitHub, names: &[String], version: Option<&str>, to: &Path) -> anyhow::Result<()> {
+    let release = github.release(version)?;
+    let (manifest, listed) = verified(github, &release)?;
+    let mut chosen = Vec::new();
+    for name in names {
+        let found = manifest.components.iter().find(|c| c.name == *name);
+        let Some(component) = found else {
+            let mut near: Vec<&str> = manifest.components.iter().map(|c| c.name.as_str()).collect();
+            near.sort_by_key(|n| strsim::levenshtein(n, name));
+            bail!("release {} has no component `{name}`; it has: {}", release.tag_name, near.join(", "));
+        };
+        if listed.get(&component.file) != Some(&component.sha256) {
+            bail!(
+                "release {}: `{}` is not listed in SHA256SUMS as the manifest records it",
+                release.tag_name,
+                component.file
+            );
+        }
+        chosen.push(component);
+    }
+    std::fs::create_dir_all(to).with_context(|| format!("create `{}`", to.display()))?;
+    for component in chosen {
+        let bytes = fetch(github, &release, component)?;
+        let folder = extract(&bytes, to).with_context(|| format!("extract `{}`", component.file))?;
+        eprintln!("pulled {} {} into {}", component.name, manifest.version, folder.display());
+    }
+    Ok(())
+}
+
+/// The component's bytes, from the cache or downloaded, checked against every digest known.
+fn fetch(github: &GitHub, release: &Release, component: &Component) -> anyhow::Result<Vec<u8>> {
+    let cached = cache_dir().map(|dir| dir.join("sha256").join(&component.sha256));
+    if let Some(path) = &cached
+        && let Ok(bytes) = std::fs::read(path)
+        && hex::encode(Sha256::digest(&bytes)) == component.sha256
+    {
+        return Ok(bytes);
+    }
+    let asset = release
+        .asset(&component.file)
+        .with_context(|| format!("release {} has no asset `{}`", release.tag_name, component.file))?;
+    let bytes = github.download(asset)?;
+    let sha = hex::encode(Sha256::digest(&bytes));
+    let github_says = asset.digest.as_deref().and_then(|d| d.strip_prefix("sha256:"));
+    if sha != component.sha256 || github_says.is_some_and(|d| d != sha) {
+        bail!(
+            "`{}` of release {} does not match its recorded digest (SHA256SUMS and the manifest say {}, downloaded {sha}); nothing was written; do not use this release",
+            component.file,
+            release.tag_name,
+            component.sha256
+        );
+    }
+    if let Some(path) = cached {
+        // The cache is a convenience: a failure to fill it never fails a pull.
+        let _ = write_atomic(&path, &bytes);
+    }
+    Ok(bytes)
+}
+
+/// `LAMINA_INFRA_CACHE`, else the platform's cache folder (`~/.cache/lamina-infra` on Linux).
+#[allow(clippy::disallowed_methods)] // the cache folder's one override
+fn cache_dir() -> Option<PathBuf> {
+    match std::env::var_os("LAMINA_INFRA_CACHE").filter(|v| !v.is_empty()) {
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => dirs::cache_dir().map(|d| d.join("lamina-infra")),
+    }
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let partial = path.with_extension(format!("partial-{}", std::process::id()));
+    std::fs::write(&partial, bytes)?;
+    std::fs::rename(&partial, path)
+}
+
+/// Extracts a `.tar.gz` holding one top folder into `to`, through a scratch folder renamed into
+/// place: absolute paths, `..`, links leaving the folder, and anything but files, folders and
+/// symlinks are refused, and then nothing is written. Returns the extracted folder.
+fn extract(bytes: &[u8], to: &Path) -> anyhow::Result<PathBuf> {
+    let scratch = to.join(format!(".lamina-infra-{}", std::process::id()));
+    let result = unpack(bytes, &scratch).and_then(|top| {
+        let target = to.join(&top);
+        if target.exists() {
+            std::fs::remove_dir_all(&target).with_context(|| format!("replace `{}`", target.display()))?;
+        }
+        std::fs::rename(scratch.join(&top), &target)?;
+        Ok(target)
+    });
+    let _ = std::fs::remove_dir_all(&scratch);
+    result
+}
+
+/// Unpacks into `dir`; returns the archive's one top folder.
+fn unpack(bytes: &[u8], dir: &Path) -> anyhow::Result<PathBuf> {
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
+    let mut top: Option<PathBuf> = None;
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        let path = entry.path()?.into_owned();
+        let shown = path.display().to_string();
+        if !path.components().all(|p| matches!(p, PathPart::Normal(_) | PathPart::CurDir)) {
+            bail!("`{shown}` is an absolute path or climbs out with `..`; refusing the archive");
+        }
+        let first = path.components().find_map(|p| match p {
+            PathPart::Normal(n) => Some(PathBuf::from(n)),
+            _ => None,
+        });
+        let Some(first) = first else { continue };
+        match &top {
+            None => top = Some(first),
+            Some(t) if *t != first => bail!("`{shown}` lies outside the archive's one top folder `{}`", t.display()),
+            Some(_) => {}
+        }
+        let kind = entry.header().entry_type();
+        let out = dir.join(&path);
+        if let Some(parent) = out.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        match kind {
+            tar::EntryType::Directory => std::fs::create_dir_all(&out)?,
+            tar::EntryType::Regular | tar::EntryType::Continuous => {
+                let mode = entry.header().mode().unwrap_or(0o644) & 0o755;
+                let mut file = std::fs::File::create(&out)?;
+                std::io::copy(&mut entry, &mut file)?;
+                set_mode(&out, mode | 0o644)?;
+            }
+            tar::EntryType::Symlink => {
+                let target = entry.link_name()?.context("a symlink without a target")?.into_owned();
+                let resolved = lexical(&path.parent().unwrap_or(Path::new("")).join(&target));
+                if target.is_absolute()
+                    || !resolved.is_some_and(|r| r.starts_with(top.as_deref().unwrap_or(Path::new(""))))
+                {
+                    bail!(
+                        "`{shown}` links to `{}`, outside the archive's folder; refusing the archive",
+                        target.display()
+                    );
+                }
+                symlink(&target, &out)?;
+            }
+            other => bail!("`{shown}` is a {other:?} entry; only files, folders and symlinks are accepted"),
+        }
+    }
+    top.context("the archive is empty")
+}
+
+/// `path` with `.` and `..` resolved without the file system; `None` when it climbs above its start.
+fn lexical(path: &Path) -> Option<PathBuf> {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            PathPart::Normal(n) => out.push(n),
+            PathPart::CurDir => {}
+            PathPart::ParentDir => {
+                if !out.pop() {
+                    return None;
+                }
+            }
+            PathPart::RootDir | PathPart::Prefix(_) => return None,
+        }
+    }
+    Some(out)
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_: &Path, _: u32) -> std::io::Result<()> {
+    Ok(())
+}
+
+#[cfg(unix)]
+fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
+}
+
+#[cfg(not(unix))]
+fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
+    std::fs::copy(link.parent().unwrap_or(Path::new(".")).join(target), link).map(drop)
+}
