@@ -26,15 +26,23 @@ use std::time::{Duration, Instant};
 use xtask::shell::{Shell, cmd};
 
 const RUNS: usize = 5;
+
+/// The release pipeline's binary beside this one: the program the benchmarks time.
+pub fn pipeline() -> anyhow::Result<std::path::PathBuf> {
+    Ok(std::env::current_exe()?.with_file_name("xtask"))
+}
 const PEER_RUNS: usize = 1;
 const VERSIONS: usize = 10_000;
 
 pub fn run(sh: &Shell, root: &Path, only: Option<&str>) -> anyhow::Result<ExitCode> {
-    // Timings of a debug build say nothing: run the same command from a release build.
+    // Timings of a debug build say nothing: build the pipeline and this tooling for release, and
+    // run the benchmarks from there (the release `xtask-dev` times the release `xtask`).
     if cfg!(debug_assertions) {
         let cargo = xtask::env::var("CARGO").unwrap_or_else(|| "cargo".to_owned());
-        cmd!(sh, "{cargo} build --release --quiet --package xtask").run().context("build the release binary")?;
-        let release = root.join("target/release/xtask");
+        cmd!(sh, "{cargo} build --release --quiet --package xtask --package xtask-dev")
+            .run()
+            .context("build the release binaries")?;
+        let release = root.join("target/release/xtask-dev");
         let only = only.map(str::to_owned);
         cmd!(sh, "{release} -C {root} bench {only...}").run()?;
         return Ok(ExitCode::SUCCESS);
@@ -70,7 +78,7 @@ fn index_add(sh: &Shell, root: &Path, python: &Path) -> anyhow::Result<(&'static
     let tmp = tempfile::tempdir()?;
     let t = tmp.path();
     // One real archive, from the repository's own dry-run.
-    let xtask = std::env::current_exe()?;
+    let xtask = pipeline()?;
     cmd!(sh, "{xtask} -C {root} dry-run --builder none")
         .quiet()
         .ignore_stdout()

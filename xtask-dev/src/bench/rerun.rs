@@ -35,7 +35,7 @@ pub fn no_op_rerun(sh: &Shell, root: &Path, runs: usize) -> anyhow::Result<Durat
     let registry = LocalRegistry::start(&[])?;
     let github = GithubFake::start(Options::default())?;
     let token = Options::default().token;
-    let xtask = std::env::current_exe()?;
+    let xtask = super::pipeline()?;
     let release = || {
         cmd!(sh, "{xtask} -C {repo} release --builder buildah")
             .env("GITHUB_TOKEN", &token)
