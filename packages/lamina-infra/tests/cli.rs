@@ -18,12 +18,18 @@ struct Run {
 }
 
 fn lamina_infra(fake: &GithubFake, args: &[&str]) -> Run {
+    lamina_infra_env(fake, args, &[])
+}
+
+/// `lamina-infra --repo acme/infra-demo ARGS` against the fake, anonymously, with `env` set.
+fn lamina_infra_env(fake: &GithubFake, args: &[&str], env: &[(&str, &std::path::Path)]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_lamina-infra"))
         .args(["--repo", "acme/infra-demo"])
         .args(args)
         .env("GITHUB_API_URL", fake.api_url())
         .env_remove("GITHUB_TOKEN")
         .env_remove("GH_TOKEN")
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     Run {
@@ -247,20 +253,7 @@ fn the_default_repository_is_the_one_release_toml_names() {
 }
 
 fn pull(fake: &GithubFake, cache: &std::path::Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_lamina-infra"))
-        .args(["--repo", "acme/infra-demo", "pull"])
-        .args(args)
-        .env("GITHUB_API_URL", fake.api_url())
-        .env("LAMINA_INFRA_CACHE", cache)
-        .env_remove("GITHUB_TOKEN")
-        .env_remove("GH_TOKEN")
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    lamina_infra_env(fake, &[&["pull"][..], args].concat(), &[("LAMINA_INFRA_CACHE", cache)])
 }
 
 /// Every entry of a folder, recursively, relative to it.
