@@ -105,6 +105,7 @@ pub fn release(sh: &Shell, root: &Path, args: ReleaseArgs) -> anyhow::Result<Exi
         body: release_body(root, &plan),
         release: existing,
         layouts: Default::default(),
+        tagging: None,
         outcome: Outcome { version: plan.version.clone(), tag: plan.tag.clone(), ..Outcome::default() },
     };
     runtime.block_on(executor.run())?;

@@ -35,6 +35,9 @@ pub struct Executor<'a> {
     pub release: Option<RemoteRelease>,
     /// Image layouts read by their push step, reused by their tag step.
     pub layouts: BTreeMap<usize, crate::layout::Image>,
+    /// The plan settled again when the first image is tagged; the images' tag steps run back
+    /// to back, so one read of the published releases serves them all.
+    pub tagging: Option<Plan>,
     pub outcome: Outcome,
 }
 
@@ -76,7 +79,12 @@ impl Executor<'_> {
             }
             Step::MoveTags { image } => {
                 let i = &plan.images[image];
-                let tags = self.settled_now().await?.pushed_tags(i);
+                let tagging = match self.tagging.take() {
+                    Some(settled) => settled,
+                    None => self.settled_now().await?,
+                };
+                let tags = tagging.pushed_tags(i);
+                self.tagging = Some(tagging);
                 let layout = self.layouts.get(&image).context("an image is tagged after its push step")?;
                 let moved = self.registry.tag(&i.name, layout, &tags).await?;
                 for tag in tags {
