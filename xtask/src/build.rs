@@ -8,6 +8,7 @@ mod archive;
 mod context;
 mod dockerignore;
 pub mod image;
+mod package;
 pub mod pin;
 
 use crate::manifest::{self, ReleaseManifest};
@@ -35,6 +36,7 @@ pub struct Built {
     /// Every asset in upload order, with size and hex SHA-256.
     pub assets: Vec<Asset>,
     pub images: Vec<BuiltImage>,
+    pub packages: Vec<BuiltPackage>,
     /// Things the user should know about the build (e.g. a bundle left unpinned).
     pub notes: Vec<String>,
 }
@@ -55,11 +57,28 @@ pub struct BuiltImage {
     pub not_built: Option<String>,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BuiltPackage {
+    pub name: String,
+    /// The binary archive's file name.
+    pub archive: String,
+    /// The wheel's file name, when built.
+    pub wheel: Option<String>,
+    /// Why the wheel was not built, when it was asked for and not built.
+    pub not_built: Option<String>,
+}
+
 /// Runs the plan's local steps into `out` (created; stale files of an earlier build removed).
 pub fn run(sh: &Shell, root: &Path, plan: &Plan, out: &Path, on_image_failure: ImageFailure) -> anyhow::Result<Built> {
     reset_dir(out)?;
     let epoch = plan.source_date_epoch;
-    let mut built = Built { out_dir: out.to_path_buf(), assets: Vec::new(), images: Vec::new(), notes: Vec::new() };
+    let mut built = Built {
+        out_dir: out.to_path_buf(),
+        assets: Vec::new(),
+        images: Vec::new(),
+        packages: Vec::new(),
+        notes: Vec::new(),
+    };
     for step in plan.steps.iter().filter(|s| s.is_local()) {
         match *step {
             Step::PackageChart { chart } => {
@@ -98,6 +117,21 @@ pub fn run(sh: &Shell, root: &Path, plan: &Plan, out: &Path, on_image_failure: I
                     }
                     Err(reason) => anyhow::bail!("image `{}` failed to build: {reason}", i.name),
                 });
+            }
+            Step::BuildPackage { package } => {
+                let p = &plan.packages[package];
+                let made = package::build(sh, root, p, &plan.version, epoch, out)?;
+                built.assets.push(asset(out, &made.archive)?);
+                let (wheel, not_built) = match made.wheel {
+                    Ok(wheel) => {
+                        built.assets.push(asset(out, &wheel)?);
+                        (Some(wheel), None)
+                    }
+                    Err(_) if !p.wheel => (None, None),
+                    Err(why) if on_image_failure == ImageFailure::Report => (None, Some(why)),
+                    Err(why) => anyhow::bail!("the wheel of package `{}` cannot be built here: {why}", p.name),
+                };
+                built.packages.push(BuiltPackage { name: p.name.clone(), archive: made.archive, wheel, not_built });
             }
             Step::WriteManifest => {
                 let text = serde_json::to_string_pretty(&record(plan, &built))? + "\n";
@@ -155,6 +189,17 @@ pub fn record(plan: &Plan, built: &Built) -> ReleaseManifest {
             components.push(component(&b.name, kind, &plan.version, a));
         }
     }
+    for (p, b) in plan.packages.iter().zip(&built.packages) {
+        let files =
+            [(manifest::ComponentKind::Binary, Some(&b.archive)), (manifest::ComponentKind::Wheel, b.wheel.as_ref())];
+        for (kind, file) in files {
+            if let Some(a) = file.and_then(|f| find(f)) {
+                let mut c = component(&p.name, kind, &plan.version, a);
+                c.target = Some(p.target.clone());
+                components.push(c);
+            }
+        }
+    }
     let images = plan
         .images
         .iter()
@@ -202,6 +247,7 @@ fn component(name: &str, kind: manifest::ComponentKind, version: &str, a: &Asset
         file: a.name.clone(),
         size: a.size,
         sha256: a.sha256.clone(),
+        target: None,
     }
 }
 

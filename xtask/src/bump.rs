@@ -1,5 +1,5 @@
 //! `cargo xtask bump VERSION`: moves the release version in `release.toml`, every chart's
-//! `version` and `appVersion`, the `lamina-infra` package (its `Cargo.toml` and `Cargo.lock`),
+//! `version` and `appVersion`, every `[[package]]` (its `Cargo.toml` and `Cargo.lock` entry),
 //! and adds a CHANGELOG section, keeping comments and formatting.
 
 use crate::changelog;
@@ -59,7 +59,9 @@ pub fn edits(
             }
         }
     }
-    edits.extend(package_version(root, version)?);
+    for package in &config.packages {
+        edits.extend(package_version(root, &package.name, &package.path, version)?);
+    }
     let notes = std::fs::read_to_string(root.join(&config.notes)).unwrap_or_default();
     if let Some(text) = changelog::add_section(&notes, version, date) {
         edits.push(Edit { path: config.notes.clone(), content: text });
@@ -67,24 +69,20 @@ pub fn edits(
     Ok(edits)
 }
 
-/// The package shipped with each release, whose version is the release version.
-const PACKAGE: &str = "lamina-infra";
-const PACKAGE_MANIFEST: &str = "packages/lamina-infra/Cargo.toml";
-
-/// `lamina-infra`'s version in its manifest and in `Cargo.lock` (so `--locked` builds still
-/// work); nothing when the repository has no such package.
-fn package_version(root: &Path, version: &str) -> anyhow::Result<Vec<Edit>> {
-    let Ok(manifest) = std::fs::read_to_string(root.join(PACKAGE_MANIFEST)) else { return Ok(Vec::new()) };
-    let mut doc: toml_edit::DocumentMut = manifest.parse().with_context(|| format!("parse `{PACKAGE_MANIFEST}`"))?;
+/// A package's version in its manifest and in `Cargo.lock` (so `--locked` builds still work).
+fn package_version(root: &Path, name: &str, dir: &str, version: &str) -> anyhow::Result<Vec<Edit>> {
+    let path = format!("{dir}/Cargo.toml");
+    let manifest = std::fs::read_to_string(root.join(&path)).with_context(|| format!("read `{path}`"))?;
+    let mut doc: toml_edit::DocumentMut = manifest.parse().with_context(|| format!("parse `{path}`"))?;
     doc["package"]["version"] = toml_edit::value(version);
-    let mut edits = vec![Edit { path: PACKAGE_MANIFEST.to_owned(), content: doc.to_string() }];
+    let mut edits = vec![Edit { path: path.clone(), content: doc.to_string() }];
     let lock_text = std::fs::read_to_string(root.join("Cargo.lock")).context("read `Cargo.lock`")?;
     let mut lock: toml_edit::DocumentMut = lock_text.parse().context("parse `Cargo.lock`")?;
     let packages = lock.get_mut("package").and_then(|p| p.as_array_of_tables_mut());
-    let entry = packages.and_then(|p| p.iter_mut().find(|t| t.get("name").and_then(|n| n.as_str()) == Some(PACKAGE)));
+    let entry = packages.and_then(|p| p.iter_mut().find(|t| t.get("name").and_then(|n| n.as_str()) == Some(name)));
     let Some(entry) = entry else {
         return Err(crate::help::fail(
-            format!("`Cargo.lock` has no `{PACKAGE}` package"),
+            format!("`Cargo.lock` has no `{name}` package"),
             "run `cargo metadata` once to bring `Cargo.lock` up to date, then bump again",
         ));
     };

@@ -35,8 +35,18 @@ pub fn prepare(sh: &Shell, root: &Path, args: &RemoteArgs, builder: BuilderChoic
         BuilderChoice::Buildah => plan::BuilderPick::Forced(Some(plan::Builder::Buildah)),
         BuilderChoice::None => plan::BuilderPick::Forced(None),
     };
-    let planned =
-        plan::plan(&Inputs { config: &ws.config, settings: &settings, repo: &ws.repo, charts: &ws.charts, builder });
+    let target = match ws.config.packages.is_empty() {
+        true => String::new(),
+        false => inputs::host_target(sh)?,
+    };
+    let planned = plan::plan(&Inputs {
+        config: &ws.config,
+        settings: &settings,
+        repo: &ws.repo,
+        charts: &ws.charts,
+        builder,
+        target: &target,
+    });
     let plan = match planned {
         Ok(plan) => {
             diags.extend(validate::check_contents(&ws, &plan));

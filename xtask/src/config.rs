@@ -32,6 +32,7 @@ pub struct ReleaseConfig {
     pub charts: Vec<ChartConfig>,
     pub images: Vec<ImageConfig>,
     pub bundles: Vec<BundleConfig>,
+    pub packages: Vec<PackageConfig>,
     /// Lines of the keys later checks report against, for messages that point into the file.
     #[serde(skip)]
     pub lines: Lines,
@@ -80,6 +81,17 @@ pub struct BundleConfig {
     pub allow: Vec<String>,
     /// Compose bundles: this release's image references become `@sha256:` digests.
     pub pin_images: bool,
+    #[serde(skip)]
+    pub line: usize,
+}
+
+/// A Rust package with one binary, shipped as `{name}-{version}-{target}.tar.gz` and, with
+/// `wheel`, as a Python wheel (maturin, `bindings = "bin"`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PackageConfig {
+    pub name: String,
+    pub path: String,
+    pub wheel: bool,
     #[serde(skip)]
     pub line: usize,
 }

@@ -49,6 +49,15 @@ pub const TERM: &str = "TERM";
 /// Set by cargo for `cargo xtask`: the `xtask` crate folder of the checkout being worked on.
 pub const CARGO_MANIFEST_DIR: &str = "CARGO_MANIFEST_DIR";
 
+/// Cargo's home (default `~/.cargo`): its registry sources are remapped out of built programs.
+pub const CARGO_HOME: &str = "CARGO_HOME";
+
+/// Cargo's build folder (default `target/`); packages build under `lamina-packages/` in it.
+pub const CARGO_TARGET_DIR: &str = "CARGO_TARGET_DIR";
+
+/// The user's home folder, for cargo's default home.
+pub const HOME: &str = "HOME";
+
 /// Set by `cargo xtask test` for the test binaries: the folder holding the provisioned peers.
 pub const LAMINA_TEST_PEERS: &str = "LAMINA_TEST_PEERS";
 

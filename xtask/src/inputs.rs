@@ -1,5 +1,5 @@
 //! Reads everything a run starts from: `release.toml`, the checkout, each chart's Chart.yaml and
-//! `.helmignore`, and which image builder this machine has.
+//! `.helmignore`, which image builder this machine has, and its Rust target.
 
 use crate::config::{self, ReleaseConfig};
 use crate::diagnostic::{Diagnostic, Diagnostics};
@@ -83,4 +83,14 @@ pub fn detect_builder(sh: &Shell) -> Option<Builder> {
         return Some(Builder::Buildx);
     }
     shell::which("buildah").map(|_| Builder::Buildah)
+}
+
+/// The Rust target triple of this machine (`rustc -vV`), which packages are built for.
+pub fn host_target(sh: &Shell) -> anyhow::Result<String> {
+    let info = shell::run_captured(cmd!(sh, "rustc -vV").quiet())
+        .hint("packages are built with the Rust toolchain: install it from https://rustup.rs")?;
+    info.lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .map(|t| t.trim().to_owned())
+        .context("`rustc -vV` names no host target")
 }

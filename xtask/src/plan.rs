@@ -44,6 +44,8 @@ pub struct Inputs<'a> {
     pub charts: &'a [ChartSource],
     /// Which builder builds the Dockerfile images.
     pub builder: BuilderPick,
+    /// The Rust target triple packages are built for (this machine's).
+    pub target: &'a str,
 }
 
 /// How the builder of each image is chosen.
@@ -88,6 +90,7 @@ pub struct Plan {
     pub charts: Vec<ChartPlan>,
     pub bundles: Vec<BundlePlan>,
     pub images: Vec<ImagePlan>,
+    pub packages: Vec<PackagePlan>,
     pub release: ReleasePlan,
     pub index: IndexPlan,
     pub steps: Vec<Step>,
@@ -115,6 +118,20 @@ pub struct BundlePlan {
     pub entries: Vec<Entry>,
     /// This release's image references in its YAML files become digests.
     pub pin_images: bool,
+}
+
+/// A Rust program shipped with the release: a binary archive and, with `wheel`, a Python wheel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PackagePlan {
+    pub name: String,
+    /// The folder holding its `Cargo.toml` (and `pyproject.toml` for the wheel).
+    pub path: String,
+    /// The Rust target triple it is built for.
+    pub target: String,
+    /// Asset file name of the binary archive, `{name}-{version}-{target}.tar.gz`.
+    pub file: String,
+    /// A wheel is built too (its file name is maturin's, known once built).
+    pub wheel: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -202,6 +219,10 @@ pub enum Step {
     BuildImage {
         image: usize,
     },
+    /// The package's binary archive and wheel.
+    BuildPackage {
+        package: usize,
+    },
     WriteManifest,
     WriteSums,
     /// Blobs and manifests by digest; no tag.
@@ -235,6 +256,7 @@ impl Step {
             Step::PackageChart { .. }
                 | Step::WriteBundle { .. }
                 | Step::BuildImage { .. }
+                | Step::BuildPackage { .. }
                 | Step::WriteManifest
                 | Step::WriteSums
         )
@@ -243,7 +265,7 @@ impl Step {
 
 /// Decides the release. Pure: the same inputs give the same plan.
 pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
-    let Inputs { config, settings, repo, charts: sources, builder } = inputs;
+    let Inputs { config, settings, repo, charts: sources, builder, target } = inputs;
     let version = config.version.to_string();
     let tag = format!("v{version}");
     let prerelease = !config.version.pre.is_empty();
@@ -313,8 +335,25 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
         return Err(diags);
     }
 
+    let packages: Vec<PackagePlan> = config
+        .packages
+        .iter()
+        .map(|p| PackagePlan {
+            name: p.name.clone(),
+            path: p.path.clone(),
+            target: (*target).to_owned(),
+            file: format!("{}-{version}-{target}.tar.gz", p.name),
+            wheel: p.wheel,
+        })
+        .collect();
     let mut assets: Vec<String> = charts.iter().map(|c| c.file.clone()).collect();
     assets.extend(bundles.iter().map(|b| b.file.clone()));
+    for p in &packages {
+        assets.push(p.file.clone());
+        if p.wheel {
+            assets.push(format!("{}-{version}-*.whl", p.name.replace('-', "_")));
+        }
+    }
     assets.extend([MANIFEST.to_owned(), SUMS.to_owned()]);
     let download_base = download_base(&settings.server_url, &settings.repository, &tag);
     let index = IndexPlan {
@@ -337,6 +376,7 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
     steps.extend((0..charts.len()).map(|chart| Step::PackageChart { chart }));
     steps.extend((0..images.len()).map(|image| Step::BuildImage { image }));
     steps.extend((0..bundles.len()).map(|bundle| Step::WriteBundle { bundle }));
+    steps.extend((0..packages.len()).map(|package| Step::BuildPackage { package }));
     steps.extend([Step::WriteManifest, Step::WriteSums]);
     steps.extend((0..images.len()).map(|image| Step::PushImage { image }));
     steps
@@ -364,6 +404,7 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
         charts,
         bundles,
         images,
+        packages,
         index,
         steps,
     })

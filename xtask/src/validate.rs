@@ -5,6 +5,7 @@
 
 mod bundle;
 mod chart;
+mod package;
 mod references;
 
 pub use references::check as image_references;
@@ -25,6 +26,9 @@ pub fn check(ws: &Workspace) -> Diagnostics {
     }
     for b in &ws.config.bundles {
         diags.extend(bundle::check(ws, b));
+    }
+    for p in &ws.config.packages {
+        diags.extend(package::check(ws, p));
     }
     diags
 }

@@ -6,7 +6,7 @@
 use crate::github::{GitHub, Release};
 use crate::show::verified;
 use anyhow::{Context, bail};
-use lamina_release_format::manifest::Component;
+use lamina_release_format::manifest::{Component, ComponentKind};
 use sha2::{Digest, Sha256};
 use std::path::{Component as PathPart, Path, PathBuf};
 
@@ -16,7 +16,8 @@ pub fn pull(github: &GitHub, names: &[String], version: Option<&str>, to: &Path)
     let (manifest, listed) = verified(github, &release)?;
     let mut chosen = Vec::new();
     for name in names {
-        let found = manifest.components.iter().find(|c| c.name == *name);
+        // A package's wheel shares its name; `pull` takes the archive (pip takes the wheel).
+        let found = manifest.components.iter().find(|c| c.name == *name && c.kind != ComponentKind::Wheel);
         let Some(component) = found else {
             let mut near: Vec<&str> = manifest.components.iter().map(|c| c.name.as_str()).collect();
             near.sort_by_key(|n| strsim::levenshtein(n, name));

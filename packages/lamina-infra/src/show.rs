@@ -58,7 +58,7 @@ pub fn release(github: &GitHub, version: Option<&str>, json: bool) -> anyhow::Re
         version: release.version().to_owned(),
         tag: release.tag_name.clone(),
         url: release.html_url.clone(),
-        usage: usage(&manifest),
+        usage: usage(&manifest, &release),
         manifest,
     };
     if json {
@@ -120,7 +120,7 @@ pub fn verified(github: &GitHub, release: &Release) -> anyhow::Result<(ReleaseMa
 
 /// How to use each component: the command a user would type. A pulled bundle is one folder,
 /// `{name}-{version}/`.
-fn usage(m: &ReleaseManifest) -> Vec<(String, String)> {
+fn usage(m: &ReleaseManifest, release: &Release) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for chart in &m.charts {
         let command = match &chart.oci {
@@ -138,6 +138,15 @@ fn usage(m: &ReleaseManifest) -> Vec<(String, String)> {
             ComponentKind::Manifests => format!("kubectl apply -R -f {folder}/"),
             ComponentKind::Compose => format!("docker compose --project-directory {folder} up -d"),
             ComponentKind::Terraform => format!("use `source = \"./{folder}/<module>\"` in Terraform"),
+            ComponentKind::Binary => {
+                let target = c.target.as_deref().unwrap_or("unknown");
+                format!("run `./{}-{}-{target}/{}`", c.name, c.version, c.name)
+            }
+            ComponentKind::Wheel => {
+                let url = release.asset(&c.file).map_or(c.file.as_str(), |a| a.browser_download_url.as_str());
+                out.push((format!("{} (Python)", c.name), format!("pip install {url}")));
+                continue;
+            }
             ComponentKind::Chart => continue,
         };
         out.push((c.name.clone(), format!("lamina-infra pull {} --version {} && {then}", c.name, m.version)));
@@ -167,13 +176,24 @@ pub fn render(s: &Shown) -> String {
             out.push_str(&format!("  {}@{digest}  {}\n", i.repository, i.platforms.join(", ")));
         }
     }
-    let bundles: Vec<_> = m.components.iter().filter(|c| c.kind != ComponentKind::Chart).collect();
+    let programs: Vec<_> =
+        m.components.iter().filter(|c| matches!(c.kind, ComponentKind::Binary | ComponentKind::Wheel)).collect();
+    if !programs.is_empty() {
+        out.push_str("programs:\n");
+        for c in programs {
+            let target = c.target.as_deref().unwrap_or("any");
+            out.push_str(&format!("  {} ({}, {target})  {}  {} bytes\n", c.name, kind_name(c.kind), c.file, c.size));
+        }
+    }
+    let bundles: Vec<_> = m
+        .components
+        .iter()
+        .filter(|c| matches!(c.kind, ComponentKind::Manifests | ComponentKind::Compose | ComponentKind::Terraform))
+        .collect();
     if !bundles.is_empty() {
         out.push_str("bundles:\n");
         for c in bundles {
-            let kind =
-                serde_json::to_value(c.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-            out.push_str(&format!("  {} ({kind})  {}  {} bytes\n", c.name, c.file, c.size));
+            out.push_str(&format!("  {} ({})  {}  {} bytes\n", c.name, kind_name(c.kind), c.file, c.size));
         }
     }
     out.push_str("use:\n");
@@ -182,4 +202,9 @@ pub fn render(s: &Shown) -> String {
     }
     out.push_str("verified: SHA256SUMS and the manifest agree\n");
     out
+}
+
+/// The manifest's name of a kind (`manifests`, `wheel`, …).
+fn kind_name(kind: ComponentKind) -> String {
+    serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }

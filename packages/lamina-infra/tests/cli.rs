@@ -95,6 +95,7 @@ fn assets_with(version: &str, bundle: Vec<u8>) -> Vec<(String, Vec<u8>)> {
                 file: chart.0.clone(),
                 size: chart.1.len() as u64,
                 sha256: sha(&chart.1),
+                target: None,
             },
             Component {
                 name: "demo-k8s".into(),
@@ -103,6 +104,7 @@ fn assets_with(version: &str, bundle: Vec<u8>) -> Vec<(String, Vec<u8>)> {
                 file: bundle.0.clone(),
                 size: bundle.1.len() as u64,
                 sha256: sha(&bundle.1),
+                target: None,
             },
         ],
         images: vec![Image {

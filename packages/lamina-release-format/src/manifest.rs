@@ -47,6 +47,9 @@ pub struct Component {
     /// Lowercase hex SHA-256 of the file.
     #[schemars(regex(pattern = r"^[0-9a-f]{64}$"))]
     pub sha256: String,
+    /// The Rust target triple a `binary` or `wheel` was built for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -56,6 +59,10 @@ pub enum ComponentKind {
     Manifests,
     Compose,
     Terraform,
+    /// A `.tar.gz` holding one program, `{name}-{version}-{target}/{name}`.
+    Binary,
+    /// A Python wheel that puts the same program on PATH (`pip install FILE_OR_URL`).
+    Wheel,
 }
 
 /// A multi-platform container image.

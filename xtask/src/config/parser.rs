@@ -35,7 +35,7 @@ impl<'a> Parser<'a> {
         for section in schema::SECTIONS {
             tables.push(self.section(root, section));
         }
-        let [release, registry, pages, charts, images, bundles] = tables.try_into().ok()?;
+        let [release, registry, pages, charts, images, bundles, packages] = tables.try_into().ok()?;
         let release = release.into_iter().next();
         let registry = registry.into_iter().next();
         let pages = pages.into_iter().next();
@@ -51,7 +51,8 @@ impl<'a> Parser<'a> {
         let charts: Vec<_> = charts.iter().filter_map(|t| self.chart(t)).collect();
         let images: Vec<_> = images.iter().filter_map(|t| self.image(t)).collect();
         let bundles: Vec<_> = bundles.iter().filter_map(|t| self.bundle(t)).collect();
-        self.duplicates(&charts, &images, &bundles);
+        let packages: Vec<_> = packages.iter().filter_map(|t| self.package(t)).collect();
+        self.duplicates(&charts, &images, &bundles, &packages);
 
         let lines = Lines {
             version: release.as_ref().map_or(1, |r| self.key_line(r, "version").unwrap_or(r.line)),
@@ -68,6 +69,7 @@ impl<'a> Parser<'a> {
             charts,
             images,
             bundles,
+            packages,
             lines,
         })
     }
@@ -400,11 +402,26 @@ impl<'a> Parser<'a> {
         Some(BundleConfig { name: name?, kind: kind?, path: path?, allow, pin_images, line: f.line })
     }
 
+    fn package(&mut self, f: &Fields) -> Option<PackageConfig> {
+        let name =
+            self.name(f, "package", paths::check_asset_name, "use the Cargo package's name, e.g. \"lamina-infra\"");
+        let path = self.path(f, "path");
+        let wheel = self.bool(f, "wheel").unwrap_or(true);
+        Some(PackageConfig { name: name?, path: path?, wheel, line: f.line })
+    }
+
     /// Names and paths that must be unique across the file.
-    fn duplicates(&mut self, charts: &[ChartConfig], images: &[ImageConfig], bundles: &[BundleConfig]) {
+    fn duplicates(
+        &mut self,
+        charts: &[ChartConfig],
+        images: &[ImageConfig],
+        bundles: &[BundleConfig],
+        packages: &[PackageConfig],
+    ) {
         let keys = charts.iter().map(|c| ("chart path", &c.path, c.line));
         let keys = keys.chain(images.iter().map(|i| ("image name", &i.name, i.line)));
         let keys = keys.chain(bundles.iter().map(|b| ("bundle name", &b.name, b.line)));
+        let keys = keys.chain(packages.iter().map(|p| ("package name", &p.name, p.line)));
         let mut seen: Vec<(&str, &String, usize)> = Vec::new();
         for (what, key, line) in keys {
             match seen.iter().find(|(w, k, _)| *w == what && *k == key) {

@@ -103,4 +103,15 @@ pub const SECTIONS: &[Section] = &[
             field("pin-images", Bool, false, "true"),
         ],
     },
+    Section {
+        name: "package",
+        header: "[[package]]",
+        many: true,
+        required: false,
+        fields: &[
+            field("name", Str, true, "\"lamina-infra\""),
+            field("path", Str, true, "\"packages/lamina-infra\""),
+            field("wheel", Bool, false, "true"),
+        ],
+    },
 ];

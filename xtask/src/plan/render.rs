@@ -77,6 +77,11 @@ fn describe(plan: &Plan, step: Step) -> (&'static str, String, String) {
             };
             ("build image", i.name.clone(), format!("{} {how}", i.platforms.join(", ")))
         }
+        Step::BuildPackage { package } => {
+            let p = &plan.packages[package];
+            let wheel = if p.wheel { " and a Python wheel (maturin)" } else { "" };
+            ("build package", p.file.clone(), format!("{} for {}{wheel}", p.path, p.target))
+        }
         Step::WriteManifest => {
             ("write", super::MANIFEST.to_owned(), "every component, image and chart with its digest".to_owned())
         }

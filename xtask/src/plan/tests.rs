@@ -76,6 +76,7 @@ fn run(config_text: &str, repo: &RepoState) -> Result<Plan, Diagnostics> {
         repo,
         charts: &charts,
         builder: BuilderPick::Auto(Some(Builder::Buildah)),
+        target: "x86_64-unknown-linux-gnu",
     })
 }
 

@@ -137,6 +137,7 @@ impl Executor<'_> {
                     .hint("`cargo xtask verify` checks it again")?;
             }
             Step::PackageChart { .. }
+            | Step::BuildPackage { .. }
             | Step::WriteBundle { .. }
             | Step::BuildImage { .. }
             | Step::WriteManifest

@@ -1,0 +1,143 @@
+//! Rust packages shipped with the release: the program compiled once, with every local path
+//! (cargo's home, the toolchain, the build folder; the checkout's are relative) remapped out of it, then put
+//! in a `{name}-{version}-{target}.tar.gz` and, when maturin is here, in a Python wheel
+//! (`bindings = "bin"`) whose entry times come from `SOURCE_DATE_EPOCH`.
+//!
+//! maturin compiles first; the plain `cargo build` after it then finds everything fresh, so the
+//! archive and the wheel hold the same bytes.
+
+use crate::plan::{Entry, PackagePlan, select::EntryKind};
+use crate::shell::{self, Shell, cmd, run_captured};
+use anyhow::{Context, bail};
+use std::path::{Path, PathBuf};
+
+/// The maturin release wheels are built with; another version may pack other bytes.
+pub const MATURIN: &str = "1.16.0";
+
+/// What one package build made, in the output folder.
+#[derive(Debug)]
+pub struct Made {
+    /// The binary archive's file name.
+    pub archive: String,
+    /// The wheel's file name, or why none was built here.
+    pub wheel: Result<String, String>,
+}
+
+/// Builds `package` at `version` into `out`.
+pub fn build(
+    sh: &Shell,
+    root: &Path,
+    package: &PackagePlan,
+    version: &str,
+    epoch: i64,
+    out: &Path,
+) -> anyhow::Result<Made> {
+    let target_dir = target_dir(root);
+    let manifest = root.join(&package.path).join("Cargo.toml");
+    let env = environment(sh, &target_dir, epoch)?;
+    let wheel = match package.wheel {
+        false => Err("not asked for (`wheel = false`)".to_owned()),
+        true => match maturin(sh) {
+            Ok(maturin) => Ok(wheel(sh, &env, &maturin, &manifest, &target_dir, out)?),
+            Err(why) => Err(why),
+        },
+    };
+    let name = &package.name;
+    let cargo =
+        cmd!(sh, "cargo build --release --locked --manifest-path {manifest} --bin {name} --target-dir {target_dir}");
+    run_captured(cargo.envs(env.iter().cloned())).with_context(|| format!("build package `{name}`"))?;
+    let program = target_dir.join("release").join(name);
+    let folder = format!("{name}-{version}-{}", package.target);
+    let entries = [
+        Entry { name: folder.clone(), mode: 0o755, kind: EntryKind::Dir },
+        Entry {
+            name: format!("{folder}/{name}"),
+            mode: 0o755,
+            kind: EntryKind::File { source: program.to_string_lossy().into_owned() },
+        },
+    ];
+    super::archive::write_tar_gz(root, &entries, epoch, &out.join(&package.file), &|_, data| Ok(data))
+        .with_context(|| format!("write `{}`", package.file))?;
+    Ok(Made { archive: package.file.clone(), wheel })
+}
+
+/// Packages build in their own folder so their flags never invalidate other builds.
+fn target_dir(root: &Path) -> PathBuf {
+    let base = crate::env::var(crate::env::CARGO_TARGET_DIR).map_or_else(|| root.join("target"), PathBuf::from);
+    base.join("lamina-packages")
+}
+
+/// The build's environment: path remapping, stripped symbols, and the wheel's entry time.
+fn environment(sh: &Shell, target_dir: &Path, epoch: i64) -> anyhow::Result<Vec<(&'static str, String)>> {
+    let home = crate::env::var(crate::env::CARGO_HOME)
+        .map(PathBuf::from)
+        .or_else(|| crate::env::var(crate::env::HOME).map(|h| PathBuf::from(h).join(".cargo")))
+        .context("neither CARGO_HOME nor HOME is set")?;
+    let sysroot = run_captured(cmd!(sh, "rustc --print sysroot"))?.trim().to_owned();
+    let info = run_captured(cmd!(sh, "rustc -vV"))?;
+    let commit = info.lines().find_map(|l| l.strip_prefix("commit-hash: ")).unwrap_or("unknown").trim().to_owned();
+    // Workspace members are compiled with paths relative to the checkout, so the checkout needs
+    // no rule, and the flags stay the same for every clone sharing a build folder (cargo
+    // rebuilds everything when its flags change).
+    let remaps = [
+        (home.join("registry/src"), "/cargo/registry/src".to_owned()),
+        (home.join("git/checkouts"), "/cargo/git/checkouts".to_owned()),
+        (PathBuf::from(&sysroot).join("lib/rustlib/src/rust"), format!("/rustc/{commit}")),
+        (target_dir.to_path_buf(), "/target".to_owned()),
+    ];
+    let flags: Vec<String> =
+        remaps.iter().map(|(from, to)| format!("--remap-path-prefix={}={to}", from.display())).collect();
+    Ok(vec![
+        ("CARGO_ENCODED_RUSTFLAGS", flags.join("\u{1f}")),
+        ("CARGO_PROFILE_RELEASE_STRIP", "symbols".to_owned()),
+        ("CARGO_PROFILE_RELEASE_DEBUG", "false".to_owned()),
+        ("SOURCE_DATE_EPOCH", epoch.to_string()),
+    ])
+}
+
+/// maturin at the pinned version, or why it cannot be used.
+fn maturin(sh: &Shell) -> Result<PathBuf, String> {
+    let get = format!("install it with `pip install maturin=={MATURIN}` (or `pipx install maturin=={MATURIN}`)");
+    let Some(path) = shell::which("maturin") else {
+        return Err(format!("maturin is not on PATH; {get}"));
+    };
+    let found = run_captured(cmd!(sh, "{path} --version")).unwrap_or_default();
+    match found.split_whitespace().nth(1) {
+        Some(v) if v == MATURIN => Ok(path),
+        other => Err(format!(
+            "maturin {} is on PATH, but release wheels are built with {MATURIN} so that they are reproducible; {get}",
+            other.unwrap_or("of an unknown version")
+        )),
+    }
+}
+
+/// `maturin build` into a scratch folder, then the one wheel moved into `out`.
+fn wheel(
+    sh: &Shell,
+    env: &[(&'static str, String)],
+    maturin: &Path,
+    manifest: &Path,
+    target_dir: &Path,
+    out: &Path,
+) -> anyhow::Result<String> {
+    let scratch = out.join(".wheel");
+    if scratch.exists() {
+        std::fs::remove_dir_all(&scratch)?;
+    }
+    let build = cmd!(
+        sh,
+        "{maturin} build --release --locked --manifest-path {manifest} --target-dir {target_dir} --out {scratch}"
+    );
+    run_captured(build.envs(env.iter().cloned())).context("build the wheel with maturin")?;
+    let wheels: Vec<PathBuf> = std::fs::read_dir(&scratch)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "whl"))
+        .collect();
+    let [wheel] = wheels.as_slice() else {
+        bail!("maturin made {} wheels in `{}`, expected one", wheels.len(), scratch.display());
+    };
+    let name = wheel.file_name().context("a wheel without a name")?.to_string_lossy().into_owned();
+    std::fs::rename(wheel, out.join(&name))?;
+    std::fs::remove_dir_all(&scratch)?;
+    Ok(name)
+}
