@@ -28,6 +28,10 @@ pub struct Source {
         default_value = "https://api.github.com"
     )]
     pub api_url: String,
+    /// Read releases from this mirror folder (made by `lamina-infra mirror`) instead of GitHub,
+    /// with no network at all
+    #[arg(long, global = true, value_name = "DIR", env = "LAMINA_INFRA_MIRROR", hide_env_values = true)]
+    pub from: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

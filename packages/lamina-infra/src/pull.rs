@@ -3,17 +3,18 @@
 //! content-addressed cache, so pulling the same content again downloads nothing; nothing is left
 //! half-written in the target folder.
 
-use crate::github::{GitHub, Release};
+use crate::github::Release;
 use crate::show::verified;
+use crate::source::Source;
 use anyhow::{Context, bail};
 use lamina_release_format::manifest::Component;
 use sha2::{Digest, Sha256};
 use std::path::{Component as PathPart, Path, PathBuf};
 
 /// Pulls `names` (bundles or charts) of the release of `version` into `to`.
-pub fn pull(github: &GitHub, names: &[String], version: Option<&str>, to: &Path) -> anyhow::Result<()> {
-    let release = github.release(version)?;
-    let (manifest, listed) = verified(github, &release)?;
+pub fn pull(source: &Source, names: &[String], version: Option<&str>, to: &Path) -> anyhow::Result<()> {
+    let release = source.release(version)?;
+    let (manifest, listed) = verified(source, &release)?;
     let mut chosen = Vec::new();
     for name in names {
         let found = manifest.components.iter().find(|c| c.name == *name);
@@ -33,7 +34,7 @@ pub fn pull(github: &GitHub, names: &[String], version: Option<&str>, to: &Path)
     }
     std::fs::create_dir_all(to).with_context(|| format!("create `{}`", to.display()))?;
     for component in chosen {
-        let bytes = fetch(github, &release, component)?;
+        let bytes = fetch(source, &release, component)?;
         let folder = extract(&bytes, to).with_context(|| format!("extract `{}`", component.file))?;
         eprintln!("pulled {} {} into {}", component.name, manifest.version, folder.display());
     }
@@ -41,7 +42,7 @@ pub fn pull(github: &GitHub, names: &[String], version: Option<&str>, to: &Path)
 }
 
 /// The component's bytes, from the cache or downloaded, checked against every digest known.
-fn fetch(github: &GitHub, release: &Release, component: &Component) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn fetch(source: &Source, release: &Release, component: &Component) -> anyhow::Result<Vec<u8>> {
     let cached = cache_dir().map(|dir| dir.join("sha256").join(&component.sha256));
     if let Some(path) = &cached
         && let Ok(bytes) = std::fs::read(path)
@@ -52,7 +53,7 @@ fn fetch(github: &GitHub, release: &Release, component: &Component) -> anyhow::R
     let asset = release
         .asset(&component.file)
         .with_context(|| format!("release {} has no asset `{}`", release.tag_name, component.file))?;
-    let bytes = github.download(asset)?;
+    let bytes = source.download(release, asset)?;
     let sha = hex::encode(Sha256::digest(&bytes));
     let github_says = asset.digest.as_deref().and_then(|d| d.strip_prefix("sha256:"));
     if sha != component.sha256 || github_says.is_some_and(|d| d != sha) {
