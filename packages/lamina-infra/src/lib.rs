@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod github;
+pub mod progress;
 pub mod pull;
 pub mod show;
 pub mod source;
