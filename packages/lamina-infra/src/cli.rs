@@ -65,4 +65,17 @@ pub enum Command {
         #[arg(long, value_name = "DIR", default_value = ".")]
         to: std::path::PathBuf,
     },
+    /// Check a mirror folder, a folder of pulled components, or a published release, file by
+    /// file, and report every difference at once; exits 1 on any.
+    Verify {
+        /// A mirror folder, a folder `pull` wrote into, or a release version (e.g. 0.2.0)
+        #[arg(value_name = "DIR|VERSION")]
+        target: String,
+        /// The release of a pulled folder [default: from its folders' names]
+        #[arg(long, value_name = "VERSION")]
+        version: Option<String>,
+        /// Print the report as JSON
+        #[arg(long)]
+        json: bool,
+    },
 }

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cli ─> source: github (the Releases API, read only) | a mirror folder
-//!     ─> verified release files ─> show | pull
+//!     ─> verified release files ─> show | pull | verify
 //! ```
 
 pub mod cli;
@@ -13,6 +13,7 @@ pub mod progress;
 pub mod pull;
 pub mod show;
 pub mod source;
+pub mod verify;
 
 use cli::{Cli, Command};
 
@@ -23,5 +24,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Releases { json } => show::releases(&source, json),
         Command::Show { version, json } => show::release(&source, version.as_deref(), json),
         Command::Pull { components, version, to } => pull::pull(&source, &components, version.as_deref(), &to),
+        Command::Verify { target, version, json } => verify::verify(&source, &target, version.as_deref(), json),
     }
 }
