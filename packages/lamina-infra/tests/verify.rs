@@ -1,0 +1,496 @@
+//! `--from DIR` and `verify`: a mirror folder read with every server stopped, `verify` of a
+//! mirror, of a pulled folder and of a published release (the GitHub fake, and a real registry for
+//! image tags), each damage named by its file.
+
+// The tests start the binary under test and skopeo directly, and read LAMINA_TEST_PEERS.
+#![allow(clippy::disallowed_methods)]
+
+use lamina_release_format::manifest::{Chart, Component, ComponentKind, Image, ReleaseManifest};
+use lamina_release_format::{MANIFEST, SUMS, sums};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use xtask_dev::github::{GithubFake, Options, SeedRelease};
+
+const PEERS: &str = "needs the test peers: run `cargo xtask test`";
+const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+
+/// The output of one run of the binary.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}\nstdout:\n{}\nstderr:\n{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+/// `lamina-infra --repo acme/infra-demo ARGS` against `api` (a GitHub fake, or a stopped one),
+/// anonymously, with `env` set and no mirror unless the arguments name one.
+fn lamina_infra(api: &str, args: &[&str], env: &[(&str, &Path)]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_lamina-infra"))
+        .args(["--repo", "acme/infra-demo"])
+        .args(args)
+        .env("GITHUB_API_URL", api)
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GH_TOKEN")
+        .env_remove("LAMINA_INFRA_MIRROR")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn sha(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// A tar of `(path, content)` files.
+fn tar(files: &[(&str, &str)]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for (path, content) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_path(path).unwrap();
+        header.set_mode(0o644);
+        header.set_size(content.len() as u64);
+        header.set_cksum();
+        builder.append(&header, content.as_bytes()).unwrap();
+    }
+    builder.into_inner().unwrap()
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut encoder, bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// Writes a blob into an OCI layout; returns its descriptor.
+fn blob(layout: &Path, media_type: &str, bytes: &[u8]) -> Value {
+    std::fs::create_dir_all(layout.join("blobs/sha256")).unwrap();
+    std::fs::write(layout.join("blobs/sha256").join(sha(bytes)), bytes).unwrap();
+    json!({ "mediaType": media_type, "digest": format!("sha256:{}", sha(bytes)), "size": bytes.len() })
+}
+
+/// A one-layer OCI layout in `dir` whose index.json names the manifest as `tag`; returns the
+/// manifest's digest.
+fn layout(dir: &Path, tag: &str, config: (&str, &[u8]), layer: (&str, &[u8])) -> String {
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": blob(dir, config.0, config.1),
+        "layers": [blob(dir, layer.0, layer.1)],
+    });
+    let mut descriptor = blob(dir, OCI_MANIFEST, &serde_json::to_vec(&manifest).unwrap());
+    descriptor["annotations"] = json!({ "org.opencontainers.image.ref.name": tag });
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    std::fs::write(dir.join("index.json"), json!({ "schemaVersion": 2, "manifests": [descriptor] }).to_string())
+        .unwrap();
+    descriptor["digest"].as_str().unwrap().to_owned()
+}
+
+/// A tiny image holding `hello.txt` with `text`; returns its digest.
+fn image_layout(dir: &Path, tag: &str, text: &str) -> String {
+    let layer = tar(&[("hello.txt", text)]);
+    let config = json!({
+        "architecture": "amd64",
+        "os": "linux",
+        "rootfs": { "type": "layers", "diff_ids": [format!("sha256:{}", sha(&layer))] },
+    });
+    let config = serde_json::to_vec(&config).unwrap();
+    let config = ("application/vnd.oci.image.config.v1+json", config.as_slice());
+    layout(dir, tag, config, ("application/vnd.oci.image.layer.v1.tar+gzip", &gzip(&layer)))
+}
+
+fn chart_archive(version: &str) -> Vec<u8> {
+    gzip(&tar(&[("demo/Chart.yaml", &format!("apiVersion: v2\nname: demo\nversion: {version}\n"))]))
+}
+
+fn bundle_archive(version: &str) -> Vec<u8> {
+    let (namespace, deploy) = (format!("name: demo-{version}\n"), "kind: Deployment\n");
+    let top = format!("demo-k8s-{version}");
+    gzip(&tar(&[(&format!("{top}/namespace.yaml"), &namespace), (&format!("{top}/apps/deploy.yaml"), deploy)]))
+}
+
+/// A release's assets as the pipeline makes them, with `images` in the manifest and `bundle` as
+/// the bundle's archive.
+fn assets(version: &str, images: Vec<Image>, bundle: Vec<u8>) -> Vec<(String, Vec<u8>)> {
+    let chart = (format!("demo-{version}.tgz"), chart_archive(version));
+    let bundle = (format!("demo-k8s-{version}.tar.gz"), bundle);
+    let component = |name: &str, kind, (file, bytes): &(String, Vec<u8>)| Component {
+        name: name.into(),
+        kind,
+        version: version.into(),
+        file: file.clone(),
+        size: bytes.len() as u64,
+        sha256: sha(bytes),
+    };
+    let manifest = ReleaseManifest {
+        schema_version: lamina_release_format::manifest::SCHEMA_VERSION,
+        repository: "acme/infra-demo".into(),
+        version: version.into(),
+        tag: format!("v{version}"),
+        commit: "0123456789abcdef0123456789abcdef01234567".into(),
+        source_date_epoch: 1_700_000_000,
+        components: vec![
+            component("demo", ComponentKind::Chart, &chart),
+            component("demo-k8s", ComponentKind::Manifests, &bundle),
+        ],
+        images,
+        charts: vec![Chart {
+            name: "demo".into(),
+            version: version.into(),
+            file: chart.0.clone(),
+            digest: sha(&chart.1),
+            url: format!("https://github.com/acme/infra-demo/releases/download/v{version}/{}", chart.0),
+            oci: Some(format!("ghcr.io/acme/charts/demo:{version}")),
+        }],
+    };
+    let manifest = (MANIFEST.to_owned(), serde_json::to_vec_pretty(&manifest).unwrap());
+    let files = [chart, bundle, manifest];
+    let listed: Vec<(String, String)> = files.iter().map(|(n, b)| (n.clone(), sha(b))).collect();
+    let mut all = files.to_vec();
+    all.push((SUMS.to_owned(), sums::render(&listed).into_bytes()));
+    all
+}
+
+fn hello(repository: &str, digest: &str) -> Image {
+    Image {
+        name: "hello".into(),
+        repository: repository.into(),
+        tags: vec!["0.2.0".into()],
+        platforms: vec!["linux/amd64".into()],
+        digest: Some(digest.into()),
+    }
+}
+
+fn start_fake() -> GithubFake {
+    GithubFake::start(Options { public: true, can_push: false, ..Options::default() }).unwrap()
+}
+
+fn seed(fake: &GithubFake, version: &str, assets: Vec<(String, Vec<u8>)>) {
+    fake.seed(SeedRelease { tag_name: format!("v{version}"), draft: false, assets, starter_assets: Vec::new() });
+}
+
+const VERSIONS: [&str; 3] = ["0.1.0", "0.2.0", "0.3.0-rc.1"];
+
+/// A mirror of releases 0.1.0, 0.2.0 and the pre-release 0.3.0-rc.1, built by hand as
+/// `lamina-infra mirror` lays it out, from the fake's own release JSON. Returns the fake (still
+/// serving) and the mirror folder.
+fn mirror() -> (GithubFake, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let digest = image_layout(scratch.path(), "0.2.0", "hello\n");
+    let fake = start_fake();
+    let mut files = Vec::new();
+    for version in VERSIONS {
+        let assets = assets(version, vec![hello("ghcr.io/acme/hello", &digest)], bundle_archive(version));
+        seed(&fake, version, assets.clone());
+        files.push((version, assets));
+    }
+    let url = format!("{}/repos/acme/infra-demo/releases", fake.api_url());
+    let listed: Value = reqwest::blocking::get(url).unwrap().error_for_status().unwrap().json().unwrap();
+    let mirror = json!({ "repository": "acme/infra-demo", "releases": listed });
+    for (version, assets) in files {
+        let release = dir.path().join(format!("v{version}"));
+        std::fs::create_dir_all(&release).unwrap();
+        for (name, bytes) in &assets {
+            std::fs::write(release.join(name), bytes).unwrap();
+        }
+        let chart = chart_archive(version);
+        let index = format!(
+            "apiVersion: v1\nentries:\n  demo:\n  - name: demo\n    version: {version}\n    digest: {}\n    urls:\n    - demo-{version}.tgz\n",
+            sha(&chart)
+        );
+        std::fs::write(release.join("index.yaml"), index).unwrap();
+        copy(scratch.path(), &release.join("oci/images/hello"));
+        let config = ("application/vnd.cncf.helm.config.v1+json", br#"{"name":"demo"}"#.as_slice());
+        let layer = ("application/vnd.cncf.helm.chart.content.v1.tar+gzip", chart.as_slice());
+        let charts = release.join("oci/charts/demo");
+        std::fs::create_dir_all(&charts).unwrap();
+        layout(&charts, version, config, layer);
+    }
+    std::fs::write(dir.path().join("mirror.json"), serde_json::to_vec_pretty(&mirror).unwrap()).unwrap();
+    (fake, dir)
+}
+
+fn copy(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().map(Result::unwrap) {
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+fn dir_arg(dir: &Path) -> &str {
+    dir.to_str().unwrap()
+}
+
+#[test]
+fn releases_show_and_pull_read_a_mirror_with_github_stopped() {
+    let (fake, mirror) = mirror();
+    let api = fake.api_url();
+    drop(fake);
+    let from = dir_arg(mirror.path());
+    let releases = lamina_infra(&api, &["releases", "--from", from], &[]);
+    assert_eq!(releases.code, 0, "{releases}");
+    let versions: Vec<&str> = releases.stdout.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    assert_eq!(versions, ["0.3.0-rc.1", "0.2.0", "0.1.0"]);
+
+    let show = lamina_infra(&api, &["show"], &[("LAMINA_INFRA_MIRROR", mirror.path())]);
+    assert_eq!(show.code, 0, "{show}");
+    assert!(show.stdout.starts_with("release 0.2.0 of acme/infra-demo"), "latest = newest non-prerelease: {show}");
+    let json = lamina_infra(&api, &["show", "0.1.0", "--json", "--from", from], &[]);
+    let shown: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(shown["manifest"]["version"], "0.1.0");
+
+    let (to, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let env = [("LAMINA_INFRA_CACHE", cache.path())];
+    let pull = lamina_infra(&api, &["pull", "demo-k8s", "--from", from, "--to", dir_arg(to.path())], &env);
+    assert_eq!(pull.code, 0, "{pull}");
+    assert!(pull.stderr.contains("downloading demo-k8s-0.2.0.tar.gz"), "plain lines off a terminal: {pull}");
+    let pulled = std::fs::read_to_string(to.path().join("demo-k8s-0.2.0/namespace.yaml")).unwrap();
+    assert_eq!(pulled, "name: demo-0.2.0\n");
+
+    let missing = lamina_infra(&api, &["show", "0.2.1", "--from", from], &[]);
+    assert!(missing.stderr.contains("holds no release 0.2.1 (nearest: 0.2.0"), "{missing}");
+}
+
+#[test]
+fn a_folder_that_is_not_a_mirror_or_misses_a_file_says_how_to_make_it_whole() {
+    let (fake, mirror) = mirror();
+    let api = fake.api_url();
+    drop(fake);
+    let empty = tempfile::tempdir().unwrap();
+    let run = lamina_infra(&api, &["releases", "--from", dir_arg(empty.path())], &[]);
+    assert_eq!(run.code, 1);
+    let expected = format!("`{}` is missing", empty.path().join("mirror.json").display());
+    assert!(run.stderr.contains(&expected) && run.stderr.contains("lamina-infra mirror"), "{run}");
+
+    let bundle = mirror.path().join("v0.2.0/demo-k8s-0.2.0.tar.gz");
+    std::fs::remove_file(&bundle).unwrap();
+    let (to, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let args = ["pull", "demo-k8s", "--from", dir_arg(mirror.path()), "--to", dir_arg(to.path())];
+    let run = lamina_infra(&api, &args, &[("LAMINA_INFRA_CACHE", cache.path())]);
+    assert_eq!(run.code, 1);
+    let expected = format!("`{}` is missing from the mirror; run `lamina-infra mirror 0.2.0 --to", bundle.display());
+    assert!(run.stderr.contains(&expected), "{run}");
+}
+
+/// A change made to a copy of a mirror.
+type Damage = Box<dyn FnOnce(&Path)>;
+
+/// `verify DIR` of the mirror after `damage`; the lines of its failed checks.
+fn verify_damaged(mirror: &Path, damage: impl FnOnce(&Path)) -> (Run, Vec<String>) {
+    let copied = tempfile::tempdir().unwrap();
+    copy(mirror, copied.path());
+    damage(copied.path());
+    let run = lamina_infra("http://127.0.0.1:9", &["verify", dir_arg(copied.path())], &[]);
+    let failed = run.stdout.lines().filter(|l| l.starts_with("FAIL")).map(str::to_owned).collect();
+    (run, failed)
+}
+
+/// The one blob of a layout holding a layer (a gzip file).
+fn layer_blob(layout: &Path) -> PathBuf {
+    let blobs = layout.join("blobs/sha256");
+    let found = std::fs::read_dir(&blobs).unwrap().map(|e| e.unwrap().path());
+    found.into_iter().find(|p| std::fs::read(p).unwrap().starts_with(&[0x1f, 0x8b])).unwrap()
+}
+
+#[test]
+fn verify_of_a_mirror_passes_and_names_every_damaged_file() {
+    let (fake, mirror) = mirror();
+    drop(fake);
+    let good = lamina_infra("http://127.0.0.1:9", &["verify", dir_arg(mirror.path())], &[]);
+    assert_eq!(good.code, 0, "{good}");
+    assert!(!good.stdout.contains("FAIL"), "{good}");
+    assert!(good.stdout.contains("ok   v0.2.0/oci/images/hello/index.json"), "{good}");
+    assert!(good.stdout.contains("ok   v0.2.0/index.yaml demo 0.2.0"), "{good}");
+    assert!(good.stdout.lines().last().unwrap().ends_with(", 0 failed"), "{good}");
+
+    let hello = "v0.2.0/oci/images/hello";
+    let cases: Vec<(&str, String, Damage)> = vec![
+        (
+            "changed asset",
+            "v0.2.0/demo-k8s-0.2.0.tar.gz  changed".into(),
+            Box::new(|m| std::fs::write(m.join("v0.2.0/demo-k8s-0.2.0.tar.gz"), b"evil").unwrap()),
+        ),
+        (
+            "missing asset",
+            "v0.2.0/demo-0.2.0.tgz  missing".into(),
+            Box::new(|m| std::fs::remove_file(m.join("v0.2.0/demo-0.2.0.tgz")).unwrap()),
+        ),
+        (
+            "extra file",
+            "v0.2.0/notes.txt  extra".into(),
+            Box::new(|m| std::fs::write(m.join("v0.2.0/notes.txt"), b"hi").unwrap()),
+        ),
+        (
+            "corrupted blob",
+            format!("{hello}/blobs/sha256/"),
+            Box::new(move |m| std::fs::write(layer_blob(&m.join(hello)), b"corrupt").unwrap()),
+        ),
+        (
+            "index.json pointing elsewhere",
+            format!("{hello}/index.json  points at sha256:"),
+            Box::new(move |m| {
+                let other = tempfile::tempdir().unwrap();
+                image_layout(other.path(), "0.2.0", "another\n");
+                std::fs::remove_dir_all(m.join(hello)).unwrap();
+                copy(other.path(), &m.join(hello));
+            }),
+        ),
+    ];
+    let mut all_named = Vec::new();
+    for (case, named, damage) in cases {
+        let (run, failed) = verify_damaged(mirror.path(), damage);
+        assert_eq!(run.code, 1, "{case}: {run}");
+        assert!(failed.iter().any(|l| l.contains(&named)), "{case}: no FAIL line names `{named}`: {run}");
+        assert!(run.stderr.contains("checks failed for"), "{case}: {run}");
+        all_named.push(named);
+    }
+
+    // Every problem at once, in JSON too.
+    let (run, failed) = verify_damaged(mirror.path(), |m| {
+        std::fs::write(m.join("v0.1.0/demo-k8s-0.1.0.tar.gz"), b"evil").unwrap();
+        std::fs::write(m.join("v0.3.0-rc.1/notes.txt"), b"hi").unwrap();
+        std::fs::write(layer_blob(&m.join("v0.1.0/oci/charts/demo")), b"corrupt").unwrap();
+    });
+    assert_eq!(run.code, 1, "{run}");
+    for named in ["v0.1.0/demo-k8s-0.1.0.tar.gz", "v0.3.0-rc.1/notes.txt", "v0.1.0/oci/charts/demo/blobs/sha256/"] {
+        assert!(failed.iter().any(|l| l.contains(named)), "{named} not reported: {run}");
+    }
+    let copied = tempfile::tempdir().unwrap();
+    copy(mirror.path(), copied.path());
+    std::fs::write(copied.path().join("v0.2.0/notes.txt"), b"hi").unwrap();
+    let json = lamina_infra("http://127.0.0.1:9", &["verify", dir_arg(copied.path()), "--json"], &[]);
+    assert_eq!(json.code, 1, "{json}");
+    let report: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!((report["kind"].as_str(), report["failed"].as_u64()), (Some("mirror"), Some(1)), "{json}");
+    let bad: Vec<&Value> = report["checks"].as_array().unwrap().iter().filter(|c| c["ok"] == false).collect();
+    assert_eq!(bad[0]["what"], "v0.2.0/notes.txt");
+}
+
+#[test]
+fn verify_of_a_pulled_folder_finds_changed_extra_and_missing_files() {
+    let fake = start_fake();
+    seed(&fake, "0.2.0", assets("0.2.0", Vec::new(), bundle_archive("0.2.0")));
+    let (to, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let env = [("LAMINA_INFRA_CACHE", cache.path())];
+    let pull = lamina_infra(&fake.api_url(), &["pull", "demo-k8s", "demo", "--to", dir_arg(to.path())], &env);
+    assert_eq!(pull.code, 0, "{pull}");
+    let verify = || lamina_infra(&fake.api_url(), &["verify", dir_arg(to.path())], &env);
+    let good = verify();
+    assert_eq!(good.code, 0, "{good}");
+    assert!(
+        good.stdout.contains("ok   demo-k8s-0.2.0  matches the published demo-k8s: 2 files")
+            && good.stdout.contains("ok   demo  matches"),
+        "{good}"
+    );
+
+    let folder = to.path().join("demo-k8s-0.2.0");
+    std::fs::write(folder.join("namespace.yaml"), "name: edited\n").unwrap();
+    std::fs::write(folder.join("apps/extra.yaml"), "kind: Secret\n").unwrap();
+    std::fs::remove_file(to.path().join("demo/Chart.yaml")).unwrap();
+    let bad = verify();
+    assert_eq!(bad.code, 1, "{bad}");
+    for line in [
+        "FAIL demo-k8s-0.2.0/namespace.yaml  changed",
+        "FAIL demo-k8s-0.2.0/apps/extra.yaml  extra",
+        "FAIL demo/Chart.yaml  missing",
+    ] {
+        assert!(bad.stdout.contains(line), "`{line}` not reported: {bad}");
+    }
+    std::fs::remove_dir_all(&folder).unwrap();
+    std::fs::remove_dir_all(to.path().join("demo")).unwrap();
+    let pull = lamina_infra(&fake.api_url(), &["pull", "demo-k8s", "--to", dir_arg(to.path())], &env);
+    assert_eq!(pull.code, 0, "{pull}");
+    assert_eq!(verify().code, 0, "pulled again, it matches");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(folder.join("namespace.yaml"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let run = verify();
+        assert!(run.stdout.contains("FAIL demo-k8s-0.2.0/namespace.yaml  mode 755, published 644"), "{run}");
+    }
+}
+
+#[test]
+fn verify_of_a_release_checks_every_asset_against_sha256sums_and_github() {
+    let fake = start_fake();
+    seed(&fake, "0.2.0", assets("0.2.0", Vec::new(), bundle_archive("0.2.0")));
+    let good = lamina_infra(&fake.api_url(), &["verify", "0.2.0"], &[]);
+    assert_eq!(good.code, 0, "{good}");
+    for file in ["SHA256SUMS", "release-manifest.json", "demo-0.2.0.tgz", "demo-k8s-0.2.0.tar.gz"] {
+        assert!(good.stdout.contains(&format!("ok   v0.2.0/{file}  sha256 ")), "{file}: {good}");
+    }
+    drop(fake);
+
+    let replaced = start_fake();
+    let mut served = assets("0.2.0", Vec::new(), bundle_archive("0.2.0"));
+    served.iter_mut().find(|(n, _)| n == "demo-k8s-0.2.0.tar.gz").unwrap().1 = bundle_archive("6.6.6");
+    seed(&replaced, "0.2.0", served);
+    let bad = lamina_infra(&replaced.api_url(), &["verify", "v0.2.0"], &[]);
+    assert_eq!(bad.code, 1, "{bad}");
+    assert!(bad.stdout.contains("FAIL v0.2.0/demo-k8s-0.2.0.tar.gz  changed: SHA256SUMS says"), "{bad}");
+    assert!(bad.stderr.contains("1 of 4 checks failed for `v0.2.0`; do not use this release"), "{bad}");
+}
+
+fn peers(what: &str) -> PathBuf {
+    match std::env::var_os("LAMINA_TEST_PEERS") {
+        Some(dir) => PathBuf::from(dir),
+        None => panic!("{what} needs the test peers: run `cargo xtask test`, which installs and starts them"),
+    }
+}
+
+/// Pushes the layout in `dir` (tag `tag`) to `reference` with skopeo.
+fn push(dir: &Path, tag: &str, reference: &str) {
+    let out = Command::new("skopeo")
+        .args(["copy", "--preserve-digests", "--dest-tls-verify=false"])
+        .arg(format!("oci:{}:{tag}", dir.display()))
+        .arg(format!("docker://{reference}"))
+        .output()
+        .expect("skopeo is on PATH: run `cargo xtask test`");
+    assert!(out.status.success(), "skopeo copy: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
+fn verify_of_a_release_checks_image_tags_in_the_registry() {
+    let _ = peers("the registry test");
+    let registry = xtask_dev::registry::LocalRegistry::start(&[]).expect(PEERS);
+    let (first, second) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let digest = image_layout(first.path(), "0.2.0", "hello\n");
+    image_layout(second.path(), "0.2.0", "moved\n");
+    let repository = format!("{}/acme/hello", registry.host());
+    push(first.path(), "0.2.0", &format!("{repository}:0.2.0"));
+
+    let fake = start_fake();
+    seed(&fake, "0.2.0", assets("0.2.0", vec![hello(&repository, &digest)], bundle_archive("0.2.0")));
+    let good = lamina_infra(&fake.api_url(), &["verify", "0.2.0"], &[]);
+    assert_eq!(good.code, 0, "{good}");
+    assert!(good.stdout.contains(&format!("ok   image hello {repository}:0.2.0  points at")), "{good}");
+
+    push(second.path(), "0.2.0", &format!("{repository}:0.2.0"));
+    let moved = lamina_infra(&fake.api_url(), &["verify", "0.2.0", "--json"], &[]);
+    assert_eq!(moved.code, 1, "{moved}");
+    let report: Value = serde_json::from_str(&moved.stdout).unwrap();
+    let bad: Vec<&Value> = report["checks"].as_array().unwrap().iter().filter(|c| c["ok"] == false).collect();
+    assert_eq!(bad.len(), 1, "{moved}");
+    assert_eq!(bad[0]["what"], format!("image hello {repository}:0.2.0"));
+    assert!(bad[0]["detail"].as_str().unwrap().contains(&format!("the manifest records {digest}")), "{moved}");
+    drop(fake);
+    drop(registry);
+}
