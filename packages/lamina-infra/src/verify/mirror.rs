@@ -71,6 +71,9 @@ fn check_release(dir: &Path, release: &Release, report: &mut Report) {
                 _ => {}
             }
         }
+        if let Some(m) = manifest.as_ref().filter(|m| asset.name == MANIFEST && m.tag != *tag) {
+            problems.push(format!("records release {}, the folder holds {tag}", m.tag));
+        }
         let recorded = manifest.as_ref().and_then(|m| m.components.iter().find(|c| c.file == asset.name));
         if let Some(c) = recorded
             && (c.sha256 != *sha || c.size != *size)
@@ -138,27 +141,33 @@ fn index(dir: &Path, tag: &str, m: &ReleaseManifest, report: &mut Report) {
         Ok(index) => index,
         Err(e) => return report.fail(what, format!("is not a Helm repository index: {e}")),
     };
-    for chart in &m.charts {
-        let entry = index.entries.get(&chart.name).and_then(|all| all.iter().find(|e| e.version == chart.version));
-        let Some(entry) = entry else {
-            report.fail(&what, format!("has no entry for chart {} {}", chart.name, chart.version));
-            continue;
-        };
-        let label = format!("{what} {} {}", chart.name, chart.version);
-        let file = entry.urls.first().map(|u| u.rsplit('/').next().unwrap_or(u)).unwrap_or_default();
-        let found = plain_name(file).ok().and_then(|f| sha256_file(&dir.join(f)).ok().flatten());
-        let mut problems = Vec::new();
-        match found {
-            None => problems.push(format!("its url `{file}` names no chart archive in the mirror")),
-            Some((sha, _)) if entry.digest.as_deref() != Some(sha.as_str()) => {
-                problems.push(format!("digest {:?} does not match `{file}` ({sha})", entry.digest));
+    for (name, entries) in &index.entries {
+        for entry in entries {
+            let label = format!("{what} {name} {}", entry.version);
+            let file = entry.urls.first().map(|u| u.rsplit('/').next().unwrap_or(u)).unwrap_or_default();
+            let found = plain_name(file).ok().and_then(|f| sha256_file(&dir.join(f)).ok().flatten());
+            let digest = entry.digest.as_deref().unwrap_or("(none)");
+            let mut problems = Vec::new();
+            match found {
+                None => problems.push(format!("its url `{file}` names no chart archive in the mirror")),
+                Some((sha, _)) if digest != sha => problems.push(format!("digest {digest}, `{file}` is {sha}")),
+                Some(_) => {}
             }
-            Some(_) => {}
+            match m.charts.iter().find(|c| c.name == *name && c.version == entry.version) {
+                Some(chart) if chart.digest != digest => {
+                    problems.push(format!("digest {digest}, the manifest records {}", chart.digest));
+                }
+                Some(_) => {}
+                None => problems.push("extra: the manifest has no such chart".to_owned()),
+            }
+            report.either(label, &problems, format!("digest {} matches `{file}`", short(digest)));
         }
-        if entry.digest.as_deref() != Some(chart.digest.as_str()) {
-            problems.push(format!("digest {:?}, the manifest records {}", entry.digest, chart.digest));
+    }
+    for chart in &m.charts {
+        let entries = index.entries.get(&chart.name).map(Vec::as_slice).unwrap_or_default();
+        if !entries.iter().any(|e| e.version == chart.version) {
+            report.fail(&what, format!("has no entry for chart {} {}", chart.name, chart.version));
         }
-        report.either(label, &problems, format!("digest {} matches `{file}`", short(&chart.digest)));
     }
 }
 
