@@ -33,7 +33,18 @@ impl Source {
     /// A mirror when `--from` (or `LAMINA_INFRA_MIRROR`) names one, else GitHub.
     pub fn new(args: &crate::cli::Source) -> anyhow::Result<Source> {
         match args.from.as_deref().filter(|d| !d.as_os_str().is_empty()) {
-            Some(dir) => Ok(Source::Mirror(Mirror::open(dir)?)),
+            Some(dir) => {
+                let mirror = Mirror::open(dir)?;
+                let asked = args.repo.trim();
+                if asked != crate::github::REPOSITORY && asked != mirror.file.repository {
+                    bail!(
+                        "the mirror `{}` holds releases of `{}`, not `{asked}`; drop `--repo`, or give the mirror of `{asked}`",
+                        dir.display(),
+                        mirror.file.repository
+                    );
+                }
+                Ok(Source::Mirror(mirror))
+            }
             None => Ok(Source::GitHub(GitHub::new(args)?)),
         }
     }
@@ -69,14 +80,6 @@ impl Source {
             .read_to_end(&mut bytes)
             .with_context(|| format!("download `{}` of release {}", asset.name, release.tag_name))?;
         Ok(bytes)
-    }
-
-    /// Where the releases come from, for messages: `acme/infra` or `the mirror `DIR``.
-    pub fn describe(&self) -> String {
-        match self {
-            Source::GitHub(g) => g.repo().to_owned(),
-            Source::Mirror(m) => format!("the mirror `{}`", m.dir.display()),
-        }
     }
 }
 

@@ -279,6 +279,9 @@ fn a_folder_that_is_not_a_mirror_or_misses_a_file_says_how_to_make_it_whole() {
     let expected = format!("`{}` is missing", empty.path().join("mirror.json").display());
     assert!(run.stderr.contains(&expected) && run.stderr.contains("lamina-infra mirror"), "{run}");
 
+    let other = lamina_infra(&api, &["releases", "--from", dir_arg(mirror.path()), "--repo", "acme/other"], &[]);
+    assert!(other.stderr.contains("holds releases of `acme/infra-demo`, not `acme/other`"), "{other}");
+
     let bundle = mirror.path().join("v0.2.0/demo-k8s-0.2.0.tar.gz");
     std::fs::remove_file(&bundle).unwrap();
     let (to, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
@@ -336,6 +339,16 @@ fn verify_of_a_mirror_passes_and_names_every_damaged_file() {
             "extra file",
             "v0.2.0/notes.txt  extra".into(),
             Box::new(|m| std::fs::write(m.join("v0.2.0/notes.txt"), b"hi").unwrap()),
+        ),
+        (
+            "index.yaml entry with another digest",
+            "v0.2.0/index.yaml demo 0.2.0  digest ".into(),
+            Box::new(|m| {
+                let path = m.join("v0.2.0/index.yaml");
+                let text = std::fs::read_to_string(&path).unwrap();
+                let wrong = text.replace(&sha(&chart_archive("0.2.0")), &"0".repeat(64));
+                std::fs::write(path, wrong).unwrap();
+            }),
         ),
         (
             "corrupted blob",
