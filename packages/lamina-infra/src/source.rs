@@ -53,7 +53,7 @@ impl Source {
     pub fn releases(&self) -> anyhow::Result<Vec<Release>> {
         match self {
             Source::GitHub(g) => g.releases(),
-            Source::Mirror(m) => Ok(m.file.releases.clone()),
+            Source::Mirror(m) => Ok(m.file.releases.iter().filter(|r| !r.draft).cloned().collect()),
         }
     }
 
@@ -117,11 +117,11 @@ impl Mirror {
     }
 
     fn release(&self, version: Option<&str>) -> anyhow::Result<Release> {
-        let releases = &self.file.releases;
+        let releases: Vec<Release> = self.file.releases.iter().filter(|r| !r.draft).cloned().collect();
         let Some(version) = version else {
             let newest = releases
                 .iter()
-                .filter(|r| !r.prerelease && !r.draft)
+                .filter(|r| !r.prerelease)
                 .filter_map(|r| semver::Version::parse(r.version()).ok().map(|v| (v, r)))
                 .max_by(|a, b| a.0.cmp(&b.0));
             return newest.map(|(_, r)| r.clone()).with_context(|| {
@@ -132,7 +132,7 @@ impl Mirror {
                 )
             });
         };
-        pick(releases, version, &format!("the mirror `{}` holds no release", self.dir.display()))
+        pick(&releases, version, &format!("the mirror `{}` holds no release", self.dir.display()))
     }
 
     /// `DIR/<tag>/<asset>`; a missing file says how to complete the mirror.

@@ -64,22 +64,27 @@ pub enum Kind {
 /// Runs `verify` and prints its report.
 pub fn verify(source: &Source, target: &str, version: Option<&str>, json: bool) -> anyhow::Result<()> {
     let path = Path::new(target);
+    let is_version = semver::Version::parse(target.trim_start_matches('v')).is_ok();
+    let pulled_folder = path.is_dir() && !path.join(MIRROR_JSON).exists();
+    if version.is_some() && !pulled_folder {
+        bail!("`--version` is for a pulled folder; `{target}` is not one, so give it alone");
+    }
     let mut report = Report::default();
-    let kind = if path.is_dir() && path.join(MIRROR_JSON).exists() {
-        if version.is_some() {
-            bail!("`--version` is for a pulled folder; `{target}` is a mirror, and every release in it is verified");
-        }
-        mirror::check(&Mirror::open(path)?, &mut report);
-        Kind::Mirror
-    } else if path.is_dir() {
+    let (kind, fix) = if path.is_dir() && path.join(MIRROR_JSON).exists() {
+        mirror::check(&Mirror::open(path)?, None, &mut report);
+        (Kind::Mirror, format!("run `lamina-infra mirror VERSION --to {target}` again to repair it"))
+    } else if pulled_folder {
         pulled::check(source, path, version, &mut report)?;
-        Kind::PulledFolder
-    } else if semver::Version::parse(target.trim_start_matches('v')).is_ok() {
-        if version.is_some() {
-            bail!("`--version` is for a pulled folder; give the release as `lamina-infra verify {target}` alone");
-        }
+        (Kind::PulledFolder, format!("`lamina-infra pull COMPONENT --to {target}` puts back what was published"))
+    } else if let (true, Source::Mirror(m)) = (is_version, source) {
+        // From a mirror, its OCI layouts stand in for the registry: nothing is read from the network.
+        let release = source.release(Some(target))?;
+        mirror::check(m, Some(&release), &mut report);
+        let dir = m.dir.display();
+        (Kind::Mirror, format!("run `lamina-infra mirror {} --to {dir}` again to repair it", release.version()))
+    } else if is_version {
         published::check(source, target, &tags::Registry::new()?, &mut report)?;
-        Kind::Release
+        (Kind::Release, "do not use this release".to_owned())
     } else {
         bail!(
             "`{target}` is neither a folder nor a release version; give a mirror folder, a folder `lamina-infra pull` wrote into, or a version such as 0.2.0"
@@ -94,11 +99,6 @@ pub fn verify(source: &Source, target: &str, version: Option<&str>, json: bool) 
         println!("{} checks, {} ok, {failed} failed", report.checks.len(), report.checks.len() - failed);
     }
     if failed > 0 {
-        let fix = match kind {
-            Kind::Mirror => format!("run `lamina-infra mirror VERSION --to {target}` again to repair it"),
-            Kind::PulledFolder => format!("`lamina-infra pull COMPONENT --to {target}` puts back what was published"),
-            Kind::Release => "do not use this release".to_owned(),
-        };
         bail!("{failed} of {} checks failed for `{target}`; {fix}", report.checks.len());
     }
     Ok(())

@@ -134,6 +134,9 @@ fn verify_of_a_mirror_passes_and_names_every_damaged_file() {
     assert!(good.stdout.contains("ok   v0.2.0/oci/images/hello/index.json"), "{good}");
     assert!(good.stdout.contains("ok   v0.2.0/index.yaml demo 0.2.0"), "{good}");
     assert!(good.stdout.lines().last().unwrap().ends_with(", 0 failed"), "{good}");
+    let one = lamina_infra("http://127.0.0.1:9", &["verify", "v0.2.0", "--from", dir_arg(mirror.path())], &[]);
+    assert_eq!(one.code, 0, "a version from a mirror is checked there, registry-free: {one}");
+    assert!(one.stdout.contains("ok   v0.2.0/oci/images/hello/index.json") && !one.stdout.contains("v0.1.0"), "{one}");
 
     let hello = "v0.2.0/oci/images/hello";
     let cases: Vec<(&str, String, Damage)> = vec![

@@ -14,8 +14,12 @@ use std::path::Path;
 /// The Helm repository index written beside a release's assets.
 pub const INDEX: &str = "index.yaml";
 
-/// Checks every release `mirror.json` lists, and flags what no release accounts for.
-pub fn check(mirror: &Mirror, report: &mut Report) {
+/// Checks every release `mirror.json` lists (or `only` that one), and flags what no release
+/// accounts for.
+pub fn check(mirror: &Mirror, only: Option<&Release>, report: &mut Report) {
+    if let Some(release) = only {
+        return check_release(&mirror.dir.join(&release.tag_name), release, report);
+    }
     let tags: BTreeSet<&str> = mirror.file.releases.iter().map(|r| r.tag_name.as_str()).collect();
     for name in names(&mirror.dir) {
         if name != MIRROR_JSON && !tags.contains(name.as_str()) {
