@@ -116,7 +116,8 @@ fn compare(
     }
     if !failed {
         let files = published.values().filter(|e| matches!(e, Entry::File { .. })).count();
-        report.ok(top, format!("matches the published {name}: {files} files"));
+        let noun = if files == 1 { "file" } else { "files" };
+        report.ok(top, format!("matches the published {name}: {files} {noun}"));
     }
 }
 
