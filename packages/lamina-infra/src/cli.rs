@@ -28,6 +28,10 @@ pub struct Source {
         default_value = "https://api.github.com"
     )]
     pub api_url: String,
+    /// Read releases from this mirror folder (made by `lamina-infra mirror`) instead of GitHub,
+    /// with no network at all
+    #[arg(long, global = true, value_name = "DIR", env = "LAMINA_INFRA_MIRROR", hide_env_values = true)]
+    pub from: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -60,5 +64,18 @@ pub enum Command {
         /// Where the components' folders go
         #[arg(long, value_name = "DIR", default_value = ".")]
         to: std::path::PathBuf,
+    },
+    /// Check a mirror folder, a folder of pulled components, or a published release, file by
+    /// file, and report every difference at once; exits 1 on any.
+    Verify {
+        /// A mirror folder, a folder `pull` wrote into, or a release version (e.g. 0.2.0)
+        #[arg(value_name = "DIR|VERSION")]
+        target: String,
+        /// The release of a pulled folder [default: from its folders' names]
+        #[arg(long, value_name = "VERSION")]
+        version: Option<String>,
+        /// Print the report as JSON
+        #[arg(long)]
+        json: bool,
     },
 }

@@ -3,7 +3,7 @@
 //! `retry-after` is waited out when it is short, an exhausted limit is reported with its reset.
 
 use anyhow::{Context, bail, format_err};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// The repository whose releases this package reads unless `--repo` says otherwise.
@@ -15,7 +15,7 @@ const ATTEMPTS: u32 = 4;
 const LONGEST_WAIT: Duration = Duration::from_secs(60);
 
 /// A release as the API lists it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Release {
     pub tag_name: String,
     pub draft: bool,
@@ -26,7 +26,7 @@ pub struct Release {
 }
 
 /// A release asset; `digest` (`sha256:…`) is reported by GitHub for assets since mid-2025.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Asset {
     pub name: String,
     pub size: u64,
@@ -88,28 +88,25 @@ impl GitHub {
         Ok(all)
     }
 
-    /// The release of `version` (`None`: the latest), with the nearest versions when it is missing.
+    /// The release of `version` (`None`: the latest, as GitHub marks it), with the nearest
+    /// versions when it is missing.
     pub fn release(&self, version: Option<&str>) -> anyhow::Result<Release> {
-        let releases = self.releases()?;
-        let Some(version) = version.map(|v| v.trim_start_matches('v')) else {
+        let Some(version) = version else {
             let latest = format!("{}/repos/{}/releases/latest", self.api, self.repo);
             return self.json(&latest, "read the latest release");
         };
-        if let Some(found) = releases.iter().find(|r| r.version() == version) {
-            return Ok(found.clone());
-        }
-        let mut near: Vec<&str> = releases.iter().map(Release::version).collect();
-        near.sort_by_key(|v| strsim::levenshtein(v, version));
-        near.truncate(3);
-        let known = if near.is_empty() { "it has none".to_owned() } else { format!("nearest: {}", near.join(", ")) };
-        bail!("`{}` has no published release {version} ({known}); `lamina-infra releases` lists them all", self.repo)
+        crate::source::pick(&self.releases()?, version, &format!("`{}` has no published release", self.repo))
     }
 
-    /// The bytes of a release asset, through its public URL.
-    pub fn download(&self, asset: &Asset) -> anyhow::Result<Vec<u8>> {
+    /// A reader of a release asset's bytes, through its public URL.
+    pub fn open(&self, asset: &Asset) -> anyhow::Result<Box<dyn std::io::Read>> {
         check_url(&asset.browser_download_url)?;
         let response = self.get(&asset.browser_download_url, &format!("download `{}`", asset.name), false)?;
-        Ok(response.bytes().with_context(|| format!("download `{}`", asset.name))?.to_vec())
+        Ok(Box::new(response))
+    }
+
+    pub fn repo(&self) -> &str {
+        &self.repo
     }
 
     fn json<T: serde::de::DeserializeOwned>(&self, url: &str, what: &str) -> anyhow::Result<T> {

@@ -3,17 +3,19 @@
 //! content-addressed cache, so pulling the same content again downloads nothing; nothing is left
 //! half-written in the target folder.
 
-use crate::github::{GitHub, Release};
+use crate::github::Release;
 use crate::show::verified;
+use crate::source::Source;
 use anyhow::{Context, bail};
 use lamina_release_format::manifest::{Component, ComponentKind};
 use sha2::{Digest, Sha256};
+use std::io::Read;
 use std::path::{Component as PathPart, Path, PathBuf};
 
 /// Pulls `names` (bundles or charts) of the release of `version` into `to`.
-pub fn pull(github: &GitHub, names: &[String], version: Option<&str>, to: &Path) -> anyhow::Result<()> {
-    let release = github.release(version)?;
-    let (manifest, listed) = verified(github, &release)?;
+pub fn pull(source: &Source, names: &[String], version: Option<&str>, to: &Path) -> anyhow::Result<()> {
+    let release = source.release(version)?;
+    let (manifest, listed) = verified(source, &release)?;
     let mut chosen = Vec::new();
     for name in names {
         // A package's wheel shares its name; `pull` takes the archive (pip takes the wheel).
@@ -34,7 +36,7 @@ pub fn pull(github: &GitHub, names: &[String], version: Option<&str>, to: &Path)
     }
     std::fs::create_dir_all(to).with_context(|| format!("create `{}`", to.display()))?;
     for component in chosen {
-        let bytes = fetch(github, &release, component)?;
+        let bytes = fetch(source, &release, component)?;
         let folder = extract(&bytes, to).with_context(|| format!("extract `{}`", component.file))?;
         eprintln!("pulled {} {} into {}", component.name, manifest.version, folder.display());
     }
@@ -42,7 +44,7 @@ pub fn pull(github: &GitHub, names: &[String], version: Option<&str>, to: &Path)
 }
 
 /// The component's bytes, from the cache or downloaded, checked against every digest known.
-fn fetch(github: &GitHub, release: &Release, component: &Component) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn fetch(source: &Source, release: &Release, component: &Component) -> anyhow::Result<Vec<u8>> {
     let cached = cache_dir().map(|dir| dir.join("sha256").join(&component.sha256));
     if let Some(path) = &cached
         && let Ok(bytes) = std::fs::read(path)
@@ -53,7 +55,11 @@ fn fetch(github: &GitHub, release: &Release, component: &Component) -> anyhow::R
     let asset = release
         .asset(&component.file)
         .with_context(|| format!("release {} has no asset `{}`", release.tag_name, component.file))?;
-    let bytes = github.download(asset)?;
+    let progress = crate::progress::Progress::start(crate::progress::Mode::detect(), &asset.name, asset.size);
+    let mut bytes = Vec::new();
+    let read = progress.wrap(source.open(release, asset)?).read_to_end(&mut bytes);
+    progress.finish();
+    read.with_context(|| format!("download `{}` of release {}", asset.name, release.tag_name))?;
     let sha = hex::encode(Sha256::digest(&bytes));
     let github_says = asset.digest.as_deref().and_then(|d| d.strip_prefix("sha256:"));
     if sha != component.sha256 || github_says.is_some_and(|d| d != sha) {

@@ -2,7 +2,8 @@
 //! files checked before anything is shown: `SHA256SUMS` against GitHub's asset digest, and the
 //! manifest against `SHA256SUMS`.
 
-use crate::github::{GitHub, Release};
+use crate::github::Release;
+use crate::source::Source;
 use anyhow::{Context, bail};
 use lamina_release_format::manifest::{ComponentKind, ReleaseManifest};
 use lamina_release_format::{MANIFEST, SUMS, sums};
@@ -11,8 +12,8 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 /// One line per published release, newest first.
-pub fn releases(github: &GitHub, json: bool) -> anyhow::Result<()> {
-    let releases = github.releases()?;
+pub fn releases(source: &Source, json: bool) -> anyhow::Result<()> {
+    let releases = source.releases()?;
     if json {
         let list: Vec<_> = releases
             .iter()
@@ -51,9 +52,9 @@ pub struct Shown {
     pub usage: Vec<(String, String)>,
 }
 
-pub fn release(github: &GitHub, version: Option<&str>, json: bool) -> anyhow::Result<()> {
-    let release = github.release(version)?;
-    let (manifest, _) = verified(github, &release)?;
+pub fn release(source: &Source, version: Option<&str>, json: bool) -> anyhow::Result<()> {
+    let release = source.release(version)?;
+    let (manifest, _) = verified(source, &release)?;
     let shown = Shown {
         version: release.version().to_owned(),
         tag: release.tag_name.clone(),
@@ -72,12 +73,12 @@ pub fn release(github: &GitHub, version: Option<&str>, json: bool) -> anyhow::Re
 /// The release's manifest and `SHA256SUMS` (file name → SHA-256), after checking `SHA256SUMS`
 /// against GitHub's digest (when it reports one), the manifest against `SHA256SUMS`, and every
 /// component the manifest records against `SHA256SUMS`.
-pub fn verified(github: &GitHub, release: &Release) -> anyhow::Result<(ReleaseManifest, BTreeMap<String, String>)> {
+pub fn verified(source: &Source, release: &Release) -> anyhow::Result<(ReleaseManifest, BTreeMap<String, String>)> {
     let fetch = |name: &str| -> anyhow::Result<Vec<u8>> {
         let asset = release.asset(name).with_context(|| {
             format!("release {} has no `{name}`: it was not made by this pipeline, or is incomplete", release.tag_name)
         })?;
-        let bytes = github.download(asset)?;
+        let bytes = source.download(release, asset)?;
         let sha = hex::encode(Sha256::digest(&bytes));
         if let Some(expected) = asset.digest.as_deref().and_then(|d| d.strip_prefix("sha256:"))
             && expected != sha

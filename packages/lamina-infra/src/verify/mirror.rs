@@ -1,0 +1,204 @@
+//! A mirror folder, checked offline: every asset of every release against `mirror.json` (GitHub's
+//! digest), `SHA256SUMS` and the manifest; `index.yaml` against the chart archives; every OCI
+//! layout; and anything in the folder that belongs to none of these.
+
+use super::{Report, layout, names, sha256_file, short};
+use crate::github::Release;
+use crate::source::{MIRROR_JSON, Mirror, plain_name};
+use lamina_release_format::manifest::ReleaseManifest;
+use lamina_release_format::{MANIFEST, SUMS, sums};
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// The Helm repository index written beside a release's assets.
+pub const INDEX: &str = "index.yaml";
+
+/// Checks every release `mirror.json` lists (or `only` that one), and flags what no release
+/// accounts for.
+pub fn check(mirror: &Mirror, only: Option<&Release>, report: &mut Report) {
+    if let Some(release) = only {
+        return check_release(&mirror.dir.join(&release.tag_name), release, report);
+    }
+    let tags: BTreeSet<&str> = mirror.file.releases.iter().map(|r| r.tag_name.as_str()).collect();
+    for name in names(&mirror.dir) {
+        if name != MIRROR_JSON && !tags.contains(name.as_str()) {
+            report.fail(&name, format!("extra: not a release `{MIRROR_JSON}` lists"));
+        }
+    }
+    for release in &mirror.file.releases {
+        check_release(&mirror.dir.join(&release.tag_name), release, report);
+    }
+}
+
+fn check_release(dir: &Path, release: &Release, report: &mut Report) {
+    let tag = &release.tag_name;
+    if !dir.is_dir() {
+        report.fail(tag, format!("missing: the folder of a release `{MIRROR_JSON}` lists"));
+        return;
+    }
+    let at = |name: &str| format!("{tag}/{name}");
+    // What each file hashes to, read once.
+    let mut files: BTreeMap<&str, (String, u64)> = BTreeMap::new();
+    for asset in &release.assets {
+        if plain_name(&asset.name).is_err() {
+            report.fail(at(&asset.name), format!("`{MIRROR_JSON}` names an asset that is not a plain file name"));
+            continue;
+        }
+        match sha256_file(&dir.join(&asset.name)) {
+            Ok(Some(found)) => drop(files.insert(asset.name.as_str(), found)),
+            Ok(None) => report.fail(at(&asset.name), "missing"),
+            Err(e) => report.fail(at(&asset.name), format!("cannot be read: {e}")),
+        }
+    }
+    let text = |name: &str| std::fs::read_to_string(dir.join(name)).ok();
+    let listed = text(SUMS).and_then(|t| sums::parse(&t).ok());
+    let manifest: Option<ReleaseManifest> =
+        std::fs::read(dir.join(MANIFEST)).ok().and_then(|b| serde_json::from_slice(&b).ok());
+    for asset in &release.assets {
+        let Some((sha, size)) = files.get(asset.name.as_str()) else { continue };
+        let mut problems = Vec::new();
+        if let Some(expected) = asset.digest.as_deref().and_then(|d| d.strip_prefix("sha256:"))
+            && expected != sha
+        {
+            problems.push(format!("changed: GitHub's digest in `{MIRROR_JSON}` is {expected}, the file is {sha}"));
+        }
+        if *size != asset.size {
+            problems.push(format!("{size} bytes, GitHub listed {}", asset.size));
+        }
+        if asset.name != SUMS {
+            match listed.as_ref().map(|l| l.get(&asset.name)) {
+                Some(Some(expected)) if expected != sha => {
+                    problems.push(format!("changed: SHA256SUMS says {expected}, the file is {sha}"));
+                }
+                Some(None) => problems.push("not listed in SHA256SUMS".to_owned()),
+                _ => {}
+            }
+        }
+        if let Some(m) = manifest.as_ref().filter(|m| asset.name == MANIFEST && m.tag != *tag) {
+            problems.push(format!("records release {}, the folder holds {tag}", m.tag));
+        }
+        let recorded = manifest.as_ref().and_then(|m| m.components.iter().find(|c| c.file == asset.name));
+        if let Some(c) = recorded
+            && (c.sha256 != *sha || c.size != *size)
+        {
+            problems.push(format!("changed: the manifest records {} ({} bytes)", c.sha256, c.size));
+        }
+        report.either(at(&asset.name), &problems, format!("sha256 {} matches", short(sha)));
+    }
+    let assets: BTreeSet<&str> = release.assets.iter().map(|a| a.name.as_str()).collect();
+    match &listed {
+        None if assets.contains(SUMS) && files.contains_key(SUMS) => {
+            report.fail(at(SUMS), "is not a SHA256SUMS file this version reads");
+        }
+        None => {}
+        Some(listed) => {
+            for name in listed.keys().filter(|n| !assets.contains(n.as_str())) {
+                report.fail(at(name), format!("missing: SHA256SUMS lists it, `{MIRROR_JSON}` has no such asset"));
+            }
+        }
+    }
+    match &manifest {
+        None if files.contains_key(MANIFEST) => report.fail(at(MANIFEST), "is not a manifest this version reads"),
+        None => {}
+        Some(m) => {
+            for c in m.components.iter().filter(|c| !assets.contains(c.file.as_str())) {
+                report
+                    .fail(at(&c.file), format!("missing: the manifest records it, `{MIRROR_JSON}` has no such asset"));
+            }
+            index(dir, tag, m, report);
+            layouts(dir, tag, m, report);
+        }
+    }
+    for name in names(dir) {
+        if !assets.contains(name.as_str()) && name != INDEX && name != "oci" {
+            report.fail(at(&name), "extra: not an asset of the release");
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Index {
+    #[serde(default)]
+    entries: BTreeMap<String, Vec<Entry>>,
+}
+
+#[derive(Deserialize)]
+struct Entry {
+    version: String,
+    #[serde(default)]
+    digest: Option<String>,
+    #[serde(default)]
+    urls: Vec<String>,
+}
+
+/// Each `index.yaml` entry's digest against the archive it points at; each chart has an entry.
+fn index(dir: &Path, tag: &str, m: &ReleaseManifest, report: &mut Report) {
+    let what = format!("{tag}/{INDEX}");
+    let Ok(text) = std::fs::read_to_string(dir.join(INDEX)) else {
+        if !m.charts.is_empty() {
+            report.fail(what, "missing: the release has charts, so the mirror holds their Helm index");
+        }
+        return;
+    };
+    let index: Index = match serde_norway::from_str(&text) {
+        Ok(index) => index,
+        Err(e) => return report.fail(what, format!("is not a Helm repository index: {e}")),
+    };
+    for (name, entries) in &index.entries {
+        for entry in entries {
+            let label = format!("{what} {name} {}", entry.version);
+            let file = entry.urls.first().map(|u| u.rsplit('/').next().unwrap_or(u)).unwrap_or_default();
+            let found = plain_name(file).ok().and_then(|f| sha256_file(&dir.join(f)).ok().flatten());
+            let digest = entry.digest.as_deref().unwrap_or("(none)");
+            let mut problems = Vec::new();
+            match found {
+                None => problems.push(format!("its url `{file}` names no chart archive in the mirror")),
+                Some((sha, _)) if digest != sha => problems.push(format!("digest {digest}, `{file}` is {sha}")),
+                Some(_) => {}
+            }
+            match m.charts.iter().find(|c| c.name == *name && c.version == entry.version) {
+                Some(chart) if chart.digest != digest => {
+                    problems.push(format!("digest {digest}, the manifest records {}", chart.digest));
+                }
+                Some(_) => {}
+                None => problems.push("extra: the manifest has no such chart".to_owned()),
+            }
+            report.either(label, &problems, format!("digest {} matches `{file}`", short(digest)));
+        }
+    }
+    for chart in &m.charts {
+        let entries = index.entries.get(&chart.name).map(Vec::as_slice).unwrap_or_default();
+        if !entries.iter().any(|e| e.version == chart.version) {
+            report.fail(&what, format!("has no entry for chart {} {}", chart.name, chart.version));
+        }
+    }
+}
+
+/// Every OCI layout the manifest calls for, and nothing else under `oci/`.
+fn layouts(dir: &Path, tag: &str, m: &ReleaseManifest, report: &mut Report) {
+    let oci = dir.join("oci");
+    let images: Vec<_> = m.images.iter().filter(|i| i.digest.is_some()).collect();
+    let charts: Vec<_> = m.charts.iter().filter(|c| c.oci.is_some()).collect();
+    for image in &images {
+        let what = format!("{tag}/oci/images/{}", image.name);
+        layout::check(&oci.join("images").join(&image.name), &what, &layout::Expect::Image(image), report);
+    }
+    for chart in &charts {
+        let what = format!("{tag}/oci/charts/{}", chart.name);
+        layout::check(&oci.join("charts").join(&chart.name), &what, &layout::Expect::Chart(chart), report);
+    }
+    for name in names(&oci) {
+        let known: Vec<&str> = match name.as_str() {
+            "images" => images.iter().map(|i| i.name.as_str()).collect(),
+            "charts" => charts.iter().map(|c| c.name.as_str()).collect(),
+            _ => {
+                report.fail(format!("{tag}/oci/{name}"), "extra: not `images` or `charts`");
+                continue;
+            }
+        };
+        for inner in names(&oci.join(&name)).into_iter().filter(|n| !known.contains(&n.as_str())) {
+            report.fail(format!("{tag}/oci/{name}/{inner}"), "extra: the manifest has no such OCI artifact");
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! A folder `pull` wrote into, compared file by file with the published archives (fetched through
+//! the same verified, cached path `pull` uses): missing, changed and extra files, links and modes.
+
+use super::{Report, names, sha256_of};
+use crate::show::verified;
+use crate::source::Source;
+use anyhow::{Context, bail};
+use lamina_release_format::manifest::{ComponentKind, ReleaseManifest};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Component as PathPart, Path, PathBuf};
+
+/// One entry of a component's folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Entry {
+    Folder,
+    /// SHA-256 and permission bits as `pull` writes them.
+    File {
+        sha: String,
+        mode: u32,
+    },
+    Link(PathBuf),
+}
+
+pub fn check(source: &Source, dir: &Path, version: Option<&str>, report: &mut Report) -> anyhow::Result<()> {
+    let folders: Vec<String> = names(dir).into_iter().filter(|n| !n.starts_with('.') && dir.join(n).is_dir()).collect();
+    let version = match version {
+        Some(v) => v.trim_start_matches('v').to_owned(),
+        None => {
+            let found: BTreeSet<&str> = folders.iter().filter_map(|f| split(f)).map(|(_, v)| v).collect();
+            match found.into_iter().collect::<Vec<_>>().as_slice() {
+                [one] => (*one).to_owned(),
+                [] => bail!(
+                    "`{}` holds no `COMPONENT-VERSION` folder made by `lamina-infra pull`, and no `mirror.json`; name the release with `--version`, or give a mirror folder",
+                    dir.display()
+                ),
+                several => bail!(
+                    "`{}` holds folders of several releases ({}); name one with `--version`",
+                    dir.display(),
+                    several.join(", ")
+                ),
+            }
+        }
+    };
+    let release = source.release(Some(&version))?;
+    let (manifest, _) = verified(source, &release)?;
+    let mut compared = 0;
+    for component in &manifest.components {
+        let folder = folder_of(&manifest, component);
+        if !dir.join(&folder).is_dir() {
+            continue;
+        }
+        compared += 1;
+        let bytes = crate::pull::fetch(source, &release, component)?;
+        let (top, published) = archive_tree(&bytes).with_context(|| format!("read `{}`", component.file))?;
+        let on_disk = disk_tree(&dir.join(&top))?;
+        compare(&top, &published, &on_disk, &component.name, report);
+    }
+    for folder in &folders {
+        let known = manifest.components.iter().any(|c| folder_of(&manifest, c) == *folder);
+        if !known && split(folder).is_some_and(|(_, v)| v == manifest.version) {
+            report.fail(folder, format!("extra: release {} has no such component", release.tag_name));
+        }
+    }
+    if compared == 0 {
+        bail!("`{}` holds no folder of a component of release {}", dir.display(), release.tag_name);
+    }
+    Ok(())
+}
+
+/// The folder `pull` extracts a component into: a chart's name, else `{name}-{version}`.
+fn folder_of(manifest: &ReleaseManifest, c: &lamina_release_format::manifest::Component) -> String {
+    match manifest.charts.iter().find(|ch| ch.file == c.file) {
+        Some(chart) if c.kind == ComponentKind::Chart => chart.name.clone(),
+        _ => format!("{}-{}", c.name, c.version),
+    }
+}
+
+/// `demo-k8s-0.3.0-rc.1` → `("demo-k8s", "0.3.0-rc.1")`.
+fn split(folder: &str) -> Option<(&str, &str)> {
+    folder
+        .match_indices('-')
+        .map(|(i, _)| (&folder[..i], &folder[i + 1..]))
+        .find(|(name, v)| !name.is_empty() && semver::Version::parse(v).is_ok())
+}
+
+fn compare(
+    top: &str,
+    published: &BTreeMap<PathBuf, Entry>,
+    on_disk: &BTreeMap<PathBuf, Entry>,
+    name: &str,
+    report: &mut Report,
+) {
+    let at = |p: &Path| format!("{top}/{}", p.display());
+    let mut failed = false;
+    for (path, want) in published {
+        let problem = match (want, on_disk.get(path)) {
+            (_, None) => "missing".to_owned(),
+            (w, Some(got)) if w == got => continue,
+            (Entry::File { sha: a, .. }, Some(Entry::File { sha: b, .. })) if a != b => {
+                format!("changed: published {a}, the file is {b}")
+            }
+            (Entry::File { mode: a, .. }, Some(Entry::File { mode: b, .. })) => {
+                format!("mode {b:o}, published {a:o}")
+            }
+            (Entry::Link(a), Some(Entry::Link(b))) => {
+                format!("links to `{}`, published links to `{}`", b.display(), a.display())
+            }
+            (w, Some(got)) => format!("is {}, published {}", kind(got), kind(w)),
+        };
+        report.fail(at(path), problem);
+        failed = true;
+    }
+    for path in on_disk.keys().filter(|p| !published.contains_key(*p)) {
+        report.fail(at(path), "extra: not in the published archive");
+        failed = true;
+    }
+    if !failed {
+        let files = published.values().filter(|e| matches!(e, Entry::File { .. })).count();
+        let noun = if files == 1 { "file" } else { "files" };
+        report.ok(top, format!("matches the published {name}: {files} {noun}"));
+    }
+}
+
+fn kind(e: &Entry) -> &'static str {
+    match e {
+        Entry::Folder => "a folder",
+        Entry::File { .. } => "a file",
+        Entry::Link(_) => "a link",
+    }
+}
+
+/// The archive's top folder and its entries, relative to it, as `pull` would write them.
+fn archive_tree(bytes: &[u8]) -> anyhow::Result<(String, BTreeMap<PathBuf, Entry>)> {
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
+    let (mut top, mut tree) = (None::<String>, BTreeMap::new());
+    for entry in archive.entries()? {
+        let entry = entry?;
+        let path = entry.path()?.into_owned();
+        if !path.components().all(|p| matches!(p, PathPart::Normal(_) | PathPart::CurDir)) {
+            bail!("`{}` climbs out of the archive; `lamina-infra pull` refuses it", path.display());
+        }
+        let mut parts = path.components().filter(|p| matches!(p, PathPart::Normal(_)));
+        let Some(first) = parts.next() else { continue };
+        top.get_or_insert_with(|| first.as_os_str().to_string_lossy().into_owned());
+        let rel: PathBuf = parts.collect();
+        for ancestor in rel.ancestors().skip(1).filter(|a| !a.as_os_str().is_empty()) {
+            tree.insert(ancestor.to_owned(), Entry::Folder);
+        }
+        if rel.as_os_str().is_empty() {
+            continue;
+        }
+        let header = entry.header().clone();
+        let value = match header.entry_type() {
+            tar::EntryType::Directory => Entry::Folder,
+            tar::EntryType::Symlink => Entry::Link(entry.link_name()?.context("a link without a target")?.into_owned()),
+            _ => {
+                // Modes are compared where `pull` sets them.
+                let mode = if cfg!(unix) { (header.mode().unwrap_or(0o644) & 0o755) | 0o644 } else { 0o644 };
+                Entry::File { sha: sha256_of(entry)?.0, mode }
+            }
+        };
+        tree.insert(rel, value);
+    }
+    Ok((top.context("the archive is empty")?, tree))
+}
+
+/// The entries under `root`, relative to it; links are not followed.
+fn disk_tree(root: &Path) -> anyhow::Result<BTreeMap<PathBuf, Entry>> {
+    let mut tree = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for item in std::fs::read_dir(&dir).with_context(|| format!("read `{}`", dir.display()))? {
+            let item = item?;
+            let (path, meta) = (item.path(), item.metadata()?);
+            let rel = path.strip_prefix(root)?.to_path_buf();
+            let value = if meta.is_symlink() {
+                Entry::Link(std::fs::read_link(&path)?)
+            } else if meta.is_dir() {
+                stack.push(path);
+                Entry::Folder
+            } else {
+                let file = std::fs::File::open(&path).with_context(|| format!("read `{}`", path.display()))?;
+                Entry::File { sha: sha256_of(file)?.0, mode: mode(&meta) }
+            };
+            tree.insert(rel, value);
+        }
+    }
+    Ok(tree)
+}
+
+#[cfg(unix)]
+fn mode(meta: &std::fs::Metadata) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o777
+}
+
+#[cfg(not(unix))]
+fn mode(_: &std::fs::Metadata) -> u32 {
+    0o644
+}

@@ -1,0 +1,392 @@
+//! `--from DIR` and `verify`: a mirror folder read with every server stopped, `verify` of a
+//! mirror, of a pulled folder and of a published release (the GitHub fake, and a real registry for
+//! image tags), each damage named by its file.
+
+// The tests start the binary under test and skopeo directly, and read LAMINA_TEST_PEERS.
+#![allow(clippy::disallowed_methods)]
+
+#[path = "verify/fixtures.rs"]
+mod fixtures;
+
+use fixtures::{
+    assets, bundle_archive, chart_archive, copy, dir_arg, hello, image_layout, mirror, seed, sha, start_fake,
+};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const PEERS: &str = "needs the test peers: run `cargo xtask test`";
+
+/// The output of one run of the binary.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}\nstdout:\n{}\nstderr:\n{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+/// `lamina-infra --repo acme/infra-demo ARGS` against `api` (a GitHub fake, or a stopped one),
+/// anonymously, with `env` set and no mirror unless the arguments name one.
+fn lamina_infra(api: &str, args: &[&str], env: &[(&str, &Path)]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_lamina-infra"))
+        .args(["--repo", "acme/infra-demo"])
+        .args(args)
+        .env("GITHUB_API_URL", api)
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GH_TOKEN")
+        .env_remove("LAMINA_INFRA_MIRROR")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn releases_show_and_pull_read_a_mirror_with_github_stopped() {
+    let (fake, mirror) = mirror();
+    let api = fake.api_url();
+    drop(fake);
+    let from = dir_arg(mirror.path());
+    let releases = lamina_infra(&api, &["releases", "--from", from], &[]);
+    assert_eq!(releases.code, 0, "{releases}");
+    let versions: Vec<&str> = releases.stdout.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    assert_eq!(versions, ["0.3.0-rc.1", "0.2.0", "0.1.0"]);
+
+    let show = lamina_infra(&api, &["show"], &[("LAMINA_INFRA_MIRROR", mirror.path())]);
+    assert_eq!(show.code, 0, "{show}");
+    assert!(show.stdout.starts_with("release 0.2.0 of acme/infra-demo"), "latest = newest non-prerelease: {show}");
+    let json = lamina_infra(&api, &["show", "0.1.0", "--json", "--from", from], &[]);
+    let shown: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(shown["manifest"]["version"], "0.1.0");
+
+    let (to, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let env = [("LAMINA_INFRA_CACHE", cache.path())];
+    let pull = lamina_infra(&api, &["pull", "demo-k8s", "--from", from, "--to", dir_arg(to.path())], &env);
+    assert_eq!(pull.code, 0, "{pull}");
+    assert!(pull.stderr.contains("downloading demo-k8s-0.2.0.tar.gz"), "plain lines off a terminal: {pull}");
+    let pulled = std::fs::read_to_string(to.path().join("demo-k8s-0.2.0/namespace.yaml")).unwrap();
+    assert_eq!(pulled, "name: demo-0.2.0\n");
+
+    let missing = lamina_infra(&api, &["show", "0.2.1", "--from", from], &[]);
+    assert!(missing.stderr.contains("holds no release 0.2.1 (nearest: 0.2.0"), "{missing}");
+}
+
+#[test]
+fn a_folder_that_is_not_a_mirror_or_misses_a_file_says_how_to_make_it_whole() {
+    let (fake, mirror) = mirror();
+    let api = fake.api_url();
+    drop(fake);
+    let empty = tempfile::tempdir().unwrap();
+    let run = lamina_infra(&api, &["releases", "--from", dir_arg(empty.path())], &[]);
+    assert_eq!(run.code, 1);
+    let expected = format!("`{}` is missing", empty.path().join("mirror.json").display());
+    assert!(run.stderr.contains(&expected) && run.stderr.contains("lamina-infra mirror"), "{run}");
+
+    let other = lamina_infra(&api, &["releases", "--from", dir_arg(mirror.path()), "--repo", "acme/other"], &[]);
+    assert!(other.stderr.contains("holds releases of `acme/infra-demo`, not `acme/other`"), "{other}");
+
+    let bundle = mirror.path().join("v0.2.0/demo-k8s-0.2.0.tar.gz");
+    std::fs::remove_file(&bundle).unwrap();
+    let (to, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let args = ["pull", "demo-k8s", "--from", dir_arg(mirror.path()), "--to", dir_arg(to.path())];
+    let run = lamina_infra(&api, &args, &[("LAMINA_INFRA_CACHE", cache.path())]);
+    assert_eq!(run.code, 1);
+    let expected = format!("`{}` is missing from the mirror; run `lamina-infra mirror 0.2.0 --to", bundle.display());
+    assert!(run.stderr.contains(&expected), "{run}");
+}
+
+/// A change made to a copy of a mirror.
+type Damage = Box<dyn FnOnce(&Path)>;
+
+/// `verify DIR` of the mirror after `damage`; the lines of its failed checks.
+fn verify_damaged(mirror: &Path, damage: impl FnOnce(&Path)) -> (Run, Vec<String>) {
+    let copied = tempfile::tempdir().unwrap();
+    copy(mirror, copied.path());
+    damage(copied.path());
+    let run = lamina_infra("http://127.0.0.1:9", &["verify", dir_arg(copied.path())], &[]);
+    let failed = run.stdout.lines().filter(|l| l.starts_with("FAIL")).map(str::to_owned).collect();
+    (run, failed)
+}
+
+/// The one blob of a layout holding a layer (a gzip file).
+fn layer_blob(layout: &Path) -> PathBuf {
+    let blobs = layout.join("blobs/sha256");
+    let found = std::fs::read_dir(&blobs).unwrap().map(|e| e.unwrap().path());
+    found.into_iter().find(|p| std::fs::read(p).unwrap().starts_with(&[0x1f, 0x8b])).unwrap()
+}
+
+#[test]
+fn verify_of_a_mirror_passes_and_names_every_damaged_file() {
+    let (fake, mirror) = mirror();
+    drop(fake);
+    let good = lamina_infra("http://127.0.0.1:9", &["verify", dir_arg(mirror.path())], &[]);
+    assert_eq!(good.code, 0, "{good}");
+    assert!(!good.stdout.contains("FAIL"), "{good}");
+    assert!(good.stdout.contains("ok   v0.2.0/oci/images/hello/index.json"), "{good}");
+    assert!(good.stdout.contains("ok   v0.2.0/index.yaml demo 0.2.0"), "{good}");
+    assert!(good.stdout.lines().last().unwrap().ends_with(", 0 failed"), "{good}");
+    let one = lamina_infra("http://127.0.0.1:9", &["verify", "v0.2.0", "--from", dir_arg(mirror.path())], &[]);
+    assert_eq!(one.code, 0, "a version from a mirror is checked there, registry-free: {one}");
+    assert!(one.stdout.contains("ok   v0.2.0/oci/images/hello/index.json") && !one.stdout.contains("v0.1.0"), "{one}");
+
+    let hello = "v0.2.0/oci/images/hello";
+    let cases: Vec<(&str, String, Damage)> = vec![
+        (
+            "changed asset",
+            "v0.2.0/demo-k8s-0.2.0.tar.gz  changed".into(),
+            Box::new(|m| std::fs::write(m.join("v0.2.0/demo-k8s-0.2.0.tar.gz"), b"evil").unwrap()),
+        ),
+        (
+            "missing asset",
+            "v0.2.0/demo-0.2.0.tgz  missing".into(),
+            Box::new(|m| std::fs::remove_file(m.join("v0.2.0/demo-0.2.0.tgz")).unwrap()),
+        ),
+        (
+            "extra file",
+            "v0.2.0/stray.txt  extra".into(),
+            Box::new(|m| std::fs::write(m.join("v0.2.0/stray.txt"), b"hi").unwrap()),
+        ),
+        (
+            "index.yaml entry with another digest",
+            "v0.2.0/index.yaml demo 0.2.0  digest ".into(),
+            Box::new(|m| {
+                let path = m.join("v0.2.0/index.yaml");
+                let text = std::fs::read_to_string(&path).unwrap();
+                let wrong = text.replace(&sha(&chart_archive("0.2.0")), &"0".repeat(64));
+                std::fs::write(path, wrong).unwrap();
+            }),
+        ),
+        (
+            "corrupted blob",
+            format!("{hello}/blobs/sha256/"),
+            Box::new(move |m| std::fs::write(layer_blob(&m.join(hello)), b"corrupt").unwrap()),
+        ),
+        (
+            "index.json pointing elsewhere",
+            format!("{hello}/index.json  points at sha256:"),
+            Box::new(move |m| {
+                let other = tempfile::tempdir().unwrap();
+                image_layout(other.path(), "0.2.0", "another\n");
+                std::fs::remove_dir_all(m.join(hello)).unwrap();
+                copy(other.path(), &m.join(hello));
+            }),
+        ),
+    ];
+    let mut all_named = Vec::new();
+    for (case, named, damage) in cases {
+        let (run, failed) = verify_damaged(mirror.path(), damage);
+        assert_eq!(run.code, 1, "{case}: {run}");
+        assert!(failed.iter().any(|l| l.contains(&named)), "{case}: no FAIL line names `{named}`: {run}");
+        assert!(run.stderr.contains("checks failed for"), "{case}: {run}");
+        all_named.push(named);
+    }
+
+    // Every problem at once, in JSON too.
+    let (run, failed) = verify_damaged(mirror.path(), |m| {
+        std::fs::write(m.join("v0.1.0/demo-k8s-0.1.0.tar.gz"), b"evil").unwrap();
+        std::fs::write(m.join("v0.3.0-rc.1/stray.txt"), b"hi").unwrap();
+        std::fs::write(layer_blob(&m.join("v0.1.0/oci/charts/demo")), b"corrupt").unwrap();
+    });
+    assert_eq!(run.code, 1, "{run}");
+    for named in ["v0.1.0/demo-k8s-0.1.0.tar.gz", "v0.3.0-rc.1/stray.txt", "v0.1.0/oci/charts/demo/blobs/sha256/"] {
+        assert!(failed.iter().any(|l| l.contains(named)), "{named} not reported: {run}");
+    }
+    let copied = tempfile::tempdir().unwrap();
+    copy(mirror.path(), copied.path());
+    std::fs::write(copied.path().join("v0.2.0/stray.txt"), b"hi").unwrap();
+    let json = lamina_infra("http://127.0.0.1:9", &["verify", dir_arg(copied.path()), "--json"], &[]);
+    assert_eq!(json.code, 1, "{json}");
+    let report: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!((report["kind"].as_str(), report["failed"].as_u64()), (Some("mirror"), Some(1)), "{json}");
+    let bad: Vec<&Value> = report["checks"].as_array().unwrap().iter().filter(|c| c["ok"] == false).collect();
+    assert_eq!(bad[0]["what"], "v0.2.0/stray.txt");
+}
+
+#[test]
+fn verify_of_a_pulled_folder_finds_changed_extra_and_missing_files() {
+    let fake = start_fake();
+    seed(&fake, "0.2.0", assets("0.2.0", Vec::new(), bundle_archive("0.2.0")));
+    let (to, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let env = [("LAMINA_INFRA_CACHE", cache.path())];
+    let pull = lamina_infra(&fake.api_url(), &["pull", "demo-k8s", "demo", "--to", dir_arg(to.path())], &env);
+    assert_eq!(pull.code, 0, "{pull}");
+    let verify = || lamina_infra(&fake.api_url(), &["verify", dir_arg(to.path())], &env);
+    let good = verify();
+    assert_eq!(good.code, 0, "{good}");
+    assert!(
+        good.stdout.contains("ok   demo-k8s-0.2.0  matches the published demo-k8s: 2 files")
+            && good.stdout.contains("ok   demo  matches"),
+        "{good}"
+    );
+
+    let folder = to.path().join("demo-k8s-0.2.0");
+    std::fs::write(folder.join("namespace.yaml"), "name: edited\n").unwrap();
+    std::fs::write(folder.join("apps/extra.yaml"), "kind: Secret\n").unwrap();
+    std::fs::remove_file(to.path().join("demo/Chart.yaml")).unwrap();
+    let bad = verify();
+    assert_eq!(bad.code, 1, "{bad}");
+    for line in [
+        "FAIL demo-k8s-0.2.0/namespace.yaml  changed",
+        "FAIL demo-k8s-0.2.0/apps/extra.yaml  extra",
+        "FAIL demo/Chart.yaml  missing",
+    ] {
+        assert!(bad.stdout.contains(line), "`{line}` not reported: {bad}");
+    }
+    std::fs::remove_dir_all(&folder).unwrap();
+    std::fs::remove_dir_all(to.path().join("demo")).unwrap();
+    let pull = lamina_infra(&fake.api_url(), &["pull", "demo-k8s", "--to", dir_arg(to.path())], &env);
+    assert_eq!(pull.code, 0, "{pull}");
+    assert_eq!(verify().code, 0, "pulled again, it matches");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(folder.join("namespace.yaml"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let run = verify();
+        assert!(run.stdout.contains("FAIL demo-k8s-0.2.0/namespace.yaml  mode 755, published 644"), "{run}");
+    }
+}
+
+#[test]
+fn verify_of_a_release_checks_every_asset_against_sha256sums_and_github() {
+    let fake = start_fake();
+    seed(&fake, "0.2.0", assets("0.2.0", Vec::new(), bundle_archive("0.2.0")));
+    let good = lamina_infra(&fake.api_url(), &["verify", "0.2.0"], &[]);
+    assert_eq!(good.code, 0, "{good}");
+    for file in ["SHA256SUMS", "release-manifest.json", "demo-0.2.0.tgz", "demo-k8s-0.2.0.tar.gz"] {
+        assert!(good.stdout.contains(&format!("ok   v0.2.0/{file}  sha256 ")), "{file}: {good}");
+    }
+    drop(fake);
+
+    let replaced = start_fake();
+    let mut served = assets("0.2.0", Vec::new(), bundle_archive("0.2.0"));
+    served.iter_mut().find(|(n, _)| n == "demo-k8s-0.2.0.tar.gz").unwrap().1 = bundle_archive("6.6.6");
+    seed(&replaced, "0.2.0", served);
+    let bad = lamina_infra(&replaced.api_url(), &["verify", "v0.2.0"], &[]);
+    assert_eq!(bad.code, 1, "{bad}");
+    assert!(bad.stdout.contains("FAIL v0.2.0/demo-k8s-0.2.0.tar.gz  changed: SHA256SUMS says"), "{bad}");
+    assert!(bad.stderr.contains("1 of 4 checks failed for `v0.2.0`; do not use this release"), "{bad}");
+}
+
+fn peers(what: &str) -> PathBuf {
+    match std::env::var_os("LAMINA_TEST_PEERS") {
+        Some(dir) => PathBuf::from(dir),
+        None => panic!("{what} needs the test peers: run `cargo xtask test`, which installs and starts them"),
+    }
+}
+
+/// Pushes the layout in `dir` (tag `tag`) to `reference` with skopeo.
+fn push(dir: &Path, tag: &str, reference: &str) {
+    let out = Command::new("skopeo")
+        .args(["copy", "--preserve-digests", "--dest-tls-verify=false"])
+        .arg(format!("oci:{}:{tag}", dir.display()))
+        .arg(format!("docker://{reference}"))
+        .output()
+        .expect("skopeo is on PATH: run `cargo xtask test`");
+    assert!(out.status.success(), "skopeo copy: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
+fn verify_of_a_release_checks_image_tags_in_the_registry() {
+    let _ = peers("the registry test");
+    let registry = xtask_dev::registry::LocalRegistry::start(&[]).expect(PEERS);
+    let (first, second) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let digest = image_layout(first.path(), "0.2.0", "hello\n");
+    image_layout(second.path(), "0.2.0", "moved\n");
+    let repository = format!("{}/acme/hello", registry.host());
+    push(first.path(), "0.2.0", &format!("{repository}:0.2.0"));
+
+    let fake = start_fake();
+    seed(&fake, "0.2.0", assets("0.2.0", vec![hello(&repository, &digest)], bundle_archive("0.2.0")));
+    let good = lamina_infra(&fake.api_url(), &["verify", "0.2.0"], &[]);
+    assert_eq!(good.code, 0, "{good}");
+    assert!(good.stdout.contains(&format!("ok   image hello {repository}:0.2.0  points at")), "{good}");
+
+    push(second.path(), "0.2.0", &format!("{repository}:0.2.0"));
+    let moved = lamina_infra(&fake.api_url(), &["verify", "0.2.0", "--json"], &[]);
+    assert_eq!(moved.code, 1, "{moved}");
+    let report: Value = serde_json::from_str(&moved.stdout).unwrap();
+    let bad: Vec<&Value> = report["checks"].as_array().unwrap().iter().filter(|c| c["ok"] == false).collect();
+    assert_eq!(bad.len(), 1, "{moved}");
+    assert_eq!(bad[0]["what"], format!("image hello {repository}:0.2.0"));
+    assert!(bad[0]["detail"].as_str().unwrap().contains(&format!("the manifest records {digest}")), "{moved}");
+    drop(fake);
+    drop(registry);
+}
+
+/// A child process killed and reaped when dropped.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A registry that answers 401 with a Bearer challenge, as ghcr.io does, and grants anonymous
+/// pulls through its token service: the tag is read through the token exchange.
+#[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
+fn image_tags_are_read_through_the_bearer_token_exchange() {
+    let peers = peers("the token server");
+    let tmp = tempfile::tempdir().unwrap();
+    let (key, cert) = (tmp.path().join("signer.key"), tmp.path().join("signer.crt"));
+    let openssl = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=token-signer", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl is on PATH: run `cargo xtask test`");
+    assert!(openssl.status.success(), "{}", String::from_utf8_lossy(&openssl.stderr));
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../xtask/tests/peers/token_server.py");
+    let mut child = Command::new(peers.join("venv/bin/python"))
+        .arg(&script)
+        .args([key.to_str().unwrap(), cert.to_str().unwrap(), "test-registry", "test-issuer", "pusher:canary-Pw-7"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let tokens = KillOnDrop(child);
+    // The server prints its port once it listens; reading blocks until then (or EOF).
+    let mut port = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut port).unwrap();
+    let auth = format!(
+        "auth: {{token: {{realm: \"http://127.0.0.1:{}/token\", service: test-registry, issuer: test-issuer, rootcertbundle: {}}}}}\n",
+        port.trim(),
+        cert.display()
+    );
+    let options = xtask_dev::registry::Options { extra: &auth, ..Default::default() };
+    let registry = xtask_dev::registry::LocalRegistry::start_with(tempfile::tempdir().unwrap(), options).expect(PEERS);
+    let image = tempfile::tempdir().unwrap();
+    let digest = image_layout(image.path(), "0.2.0", "hello\n");
+    let repository = format!("{}/acme/hello", registry.host());
+    let out = Command::new("skopeo")
+        .args(["copy", "--preserve-digests", "--dest-tls-verify=false", "--dest-creds", "pusher:canary-Pw-7"])
+        .arg(format!("oci:{}:0.2.0", image.path().display()))
+        .arg(format!("docker://{repository}:0.2.0"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "skopeo copy: {}", String::from_utf8_lossy(&out.stderr));
+
+    let fake = start_fake();
+    seed(&fake, "0.2.0", assets("0.2.0", vec![hello(&repository, &digest)], bundle_archive("0.2.0")));
+    let run = lamina_infra(&fake.api_url(), &["verify", "0.2.0"], &[]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains(&format!("ok   image hello {repository}:0.2.0  points at")), "{run}");
+    let log = registry.log();
+    let ours: Vec<&str> = log.lines().filter(|l| l.contains("useragent=lamina-infra/")).collect();
+    assert!(ours.iter().any(|l| l.contains("authorization token required")), "first refused: {log}");
+    assert!(ours.iter().any(|l| l.contains("authorized request")), "then read with the token: {log}");
+    drop((fake, registry, tokens));
+}
