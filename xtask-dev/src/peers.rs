@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use xtask::shell::{self, Shell, cmd};
 
 /// Python packages of the venv, pinned.
-pub const PYTHON_PACKAGES: &[&str] = &["helm-python-sdk==0.2.2", "pyjwt==2.15.1", "cryptography==50.0.2"];
+pub const PYTHON_PACKAGES: &[&str] =
+    &["helm-python-sdk==0.2.2", "pyjwt==2.15.1", "cryptography==50.0.2", "maturin==1.16.0"];
 
 /// npm packages under `target/peers/npm`, pinned: prism validates the GitHub fake against GitHub's
 /// own OpenAPI description.
@@ -99,7 +100,7 @@ fn python_venv(sh: &Shell, dir: &Path) -> anyhow::Result<()> {
         return Ok(());
     }
     let python = shell::which("python3").context("python3 is not on PATH")?;
-    eprintln!("creating the Python venv for the Helm SDK in {}", venv.display());
+    eprintln!("creating the Python venv for the Helm SDK and maturin in {}", venv.display());
     if venv.exists() {
         std::fs::remove_dir_all(&venv)?;
     }

@@ -40,6 +40,11 @@ pub fn built(built: &Built, out_dir: &str) -> String {
             (None, None) => {}
         }
     }
+    for p in &built.packages {
+        if let Some(reason) = &p.not_built {
+            out.push_str(&format!("  wheel of {}  not built here: {reason}\n", p.name));
+        }
+    }
     for note in &built.notes {
         out.push_str(&format!("note: {note}\n"));
     }

@@ -196,7 +196,13 @@ fn differing_builds_name_the_image_and_both_digests() {
         std::fs::write(out.join("images/hello/index.json"), digest).unwrap();
         std::fs::write(out.join("release-manifest.json"), manifest).unwrap();
         let image = xtask::build::BuiltImage { name: "hello".into(), digest: Some(digest.into()), not_built: None };
-        xtask::build::Built { out_dir: out, assets: Vec::new(), images: vec![image], notes: Vec::new() }
+        xtask::build::Built {
+            out_dir: out,
+            assets: Vec::new(),
+            images: vec![image],
+            packages: Vec::new(),
+            notes: Vec::new(),
+        }
     };
     let (a, b) = (built("a", "sha256:aa", "{}"), built("b", "sha256:bb", "{\"x\":1}"));
     let differ = xtask::build::differences(&a, &b).unwrap();

@@ -34,6 +34,8 @@ mod images;
 mod kill;
 /// Charts as OCI artifacts on the real registry, pulled by real Helm.
 mod oci;
+/// `[[package]]`: a binary archive and a wheel, reproducible, installed by pip.
+mod packages;
 /// The Helm index on the Pages branch, races and refusals, real Helm over HTTP.
 mod pages;
 /// Terraform validates the provider-free module from its bundle; buildah builds images.

@@ -106,6 +106,8 @@ pub fn xtask_command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command
     for var in CLEARED {
         cmd.env_remove(var);
     }
+    // Packages compile once for every test repository, not once per repository.
+    cmd.env("CARGO_TARGET_DIR", workspace_root().join("target/it-cargo"));
     cmd.envs(GIT_ENV.iter().copied()).envs(env.iter().copied());
     cmd
 }

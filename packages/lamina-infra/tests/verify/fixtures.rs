@@ -93,6 +93,7 @@ pub fn assets(version: &str, images: Vec<Image>, bundle: Vec<u8>) -> Vec<(String
         file: file.clone(),
         size: bytes.len() as u64,
         sha256: sha(bytes),
+        target: None,
     };
     let manifest = ReleaseManifest {
         schema_version: lamina_release_format::manifest::SCHEMA_VERSION,
