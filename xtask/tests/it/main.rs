@@ -18,6 +18,8 @@ mod bump;
 mod cli;
 /// Two releases of different versions at once against the same registry, GitHub and Pages remote.
 mod concurrent;
+/// The consumer end to end: the released wheel installed by pip pulls, mirrors and verifies.
+mod consumer;
 /// `dry-run` on a fixture: plan, artifacts, checksums, manifest and its schema.
 mod dry_run;
 /// `release` runs the plan's steps in order: no tag before every push.
