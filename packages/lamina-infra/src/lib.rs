@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod github;
 pub mod pull;
+pub mod registry;
 pub mod show;
 
 use cli::{Cli, Command};
