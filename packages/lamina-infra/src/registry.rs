@@ -66,6 +66,9 @@ pub fn sha256(bytes: &[u8]) -> String {
 pub struct Registry {
     runtime: tokio::runtime::Runtime,
     client: Client,
+    /// A client that never asks for a token, for blobs of registries that want no credentials:
+    /// `client` would ask again before every request, since there is no token to remember.
+    open: Client,
     auth: RegistryAuth,
 }
 
@@ -74,8 +77,8 @@ impl Registry {
     #[allow(clippy::disallowed_methods)] // the registry credentials are read here only
     pub fn new<'a>(hosts: impl IntoIterator<Item = &'a str>) -> anyhow::Result<Registry> {
         let plain: Vec<String> = hosts.into_iter().filter(|h| is_loopback(h)).map(str::to_owned).collect();
-        let config = ClientConfig {
-            protocol: ClientProtocol::HttpsExcept(plain),
+        let config = || ClientConfig {
+            protocol: ClientProtocol::HttpsExcept(plain.clone()),
             use_monolithic_push: true,
             connect_timeout: Some(Duration::from_secs(20)),
             read_timeout: Some(Duration::from_secs(120)),
@@ -89,7 +92,7 @@ impl Registry {
             _ => bail!("set both LAMINA_REGISTRY_USER and LAMINA_REGISTRY_PASSWORD, or neither for anonymous pulls"),
         };
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        Ok(Registry { runtime, client: Client::new(config), auth })
+        Ok(Registry { runtime, client: Client::new(config()), open: Client::new(config()), auth })
     }
 
     /// The digest `reference` (`HOST/NAME:TAG` or `HOST/NAME@DIGEST`) points at.
@@ -141,12 +144,15 @@ impl Registry {
                 missing.push((digest.clone(), *size));
             }
         }
+        let Some((first, _)) = missing.first() else { return Ok(0) };
+        let probe = parse(&format!("{repository}@{first}"))?;
+        let client = self.session(&probe, RegistryOperation::Pull).map_err(|e| explain(e, repository, "sign in to"))?;
         let one = |(digest, size): (String, u64)| async move {
             let reference = format!("{repository}@{digest}");
             let parsed = parse(&reference)?;
             let path = dir.join(hex_of(&digest)?);
             let partial = dir.join(format!(".{}.partial-{}", hex_of(&digest)?, std::process::id()));
-            let result = self.download(&parsed, &digest, size, &partial).await;
+            let result = download(client, &parsed, &digest, size, &partial).await;
             match result.and_then(|()| std::fs::rename(&partial, &path).context("rename")) {
                 Ok(()) => Ok(()),
                 Err(e) => {
@@ -156,61 +162,36 @@ impl Registry {
             }
         };
         let count = missing.len();
-        // Make sure the credentials are stored before the blob requests, which do not take them.
-        if let Some((digest, _)) = missing.first() {
-            let reference = format!("{repository}@{digest}");
-            self.runtime.block_on(self.client.store_auth_if_needed(parse(&reference)?.resolve_registry(), &self.auth));
-        }
         let downloads = futures_util::stream::iter(missing.into_iter().map(one)).buffer_unordered(AT_ONCE);
         self.runtime.block_on(downloads.try_collect::<Vec<()>>())?;
         Ok(count)
     }
 
-    async fn download(&self, reference: &Reference, digest: &str, size: u64, to: &Path) -> anyhow::Result<()> {
-        let shown = reference.whole();
-        let mut stream =
-            self.client.pull_blob_stream(reference, digest).await.map_err(|e| explain(e, &shown, "download"))?.stream;
-        let mut file = std::io::BufWriter::new(std::fs::File::create(to)?);
-        let mut written = 0u64;
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| match e.get_ref().and_then(|i| i.downcast_ref::<DigestError>()) {
-                Some(d) => format_err!("the content does not match its digest ({d}); refusing it"),
-                None => format_err!("the download was cut: {e}"),
-            })?;
-            written += chunk.len() as u64;
-            if written > size {
-                bail!("the registry sent more than the {size} bytes its descriptor records; refusing it");
-            }
-            file.write_all(&chunk)?;
-        }
-        if written != size {
-            bail!("the registry sent {written} bytes, the descriptor records {size}; refusing it");
-        }
-        file.flush()?;
-        Ok(())
+    /// The client for blob requests to `reference`'s repository, signed in for `operation`.
+    fn session(&self, reference: &Reference, operation: RegistryOperation) -> Result<&Client, OciDistributionError> {
+        let token = self.runtime.block_on(self.client.auth(reference, &self.auth, operation))?;
+        Ok(if token.is_none() && matches!(self.auth, RegistryAuth::Anonymous) { &self.open } else { &self.client })
     }
 
     /// Uploads the blobs of `dir/<hex>` (by digest) that `repository` lacks, several at once.
     /// Returns how many were uploaded.
     pub fn push_blobs(&self, repository: &str, digests: &[String], dir: &Path) -> anyhow::Result<usize> {
+        let Some(first) = digests.first() else { return Ok(0) };
+        let probe = parse(&format!("{repository}@{first}"))?;
+        let client =
+            self.session(&probe, RegistryOperation::Push).map_err(|e| explain(e, repository, "sign in to push to"))?;
         let one = |digest: String| async move {
             let reference = format!("{repository}@{digest}");
             let parsed = parse(&reference)?;
-            let present =
-                self.client.blob_exists(&parsed, &digest).await.map_err(|e| explain(e, &reference, "check"))?;
+            let present = client.blob_exists(&parsed, &digest).await.map_err(|e| explain(e, &reference, "check"))?;
             if present {
                 return Ok(0);
             }
             let path = dir.join(hex_of(&digest)?);
             let bytes = std::fs::read(&path).with_context(|| format!("read `{}`", path.display()))?;
-            self.client.push_blob(&parsed, bytes, &digest).await.map_err(|e| explain(e, &reference, "upload"))?;
+            client.push_blob(&parsed, bytes, &digest).await.map_err(|e| explain(e, &reference, "upload"))?;
             anyhow::Ok(1)
         };
-        let Some(first) = digests.first() else { return Ok(0) };
-        let probe = parse(&format!("{repository}@{first}"))?;
-        self.runtime
-            .block_on(self.client.auth(&probe, &self.auth, RegistryOperation::Push))
-            .map_err(|e| explain(e, repository, "sign in to push to"))?;
         let uploads = futures_util::stream::iter(digests.iter().cloned().map(one)).buffer_unordered(AT_ONCE);
         let counts: Vec<usize> = self.runtime.block_on(uploads.try_collect())?;
         Ok(counts.into_iter().sum())
@@ -228,6 +209,31 @@ impl Registry {
             .map_err(|e| explain(e, reference, "push the manifest to"))?;
         Ok(())
     }
+}
+
+/// Streams one blob into `to`, checking its size as it comes and its digest at the end.
+async fn download(client: &Client, reference: &Reference, digest: &str, size: u64, to: &Path) -> anyhow::Result<()> {
+    let shown = reference.whole();
+    let mut stream =
+        client.pull_blob_stream(reference, digest).await.map_err(|e| explain(e, &shown, "download"))?.stream;
+    let mut file = std::io::BufWriter::new(std::fs::File::create(to)?);
+    let mut written = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| match e.get_ref().and_then(|i| i.downcast_ref::<DigestError>()) {
+            Some(d) => format_err!("the content does not match its digest ({d}); refusing it"),
+            None => format_err!("the download was cut: {e}"),
+        })?;
+        written += chunk.len() as u64;
+        if written > size {
+            bail!("the registry sent more than the {size} bytes its descriptor records; refusing it");
+        }
+        file.write_all(&chunk)?;
+    }
+    if written != size {
+        bail!("the registry sent {written} bytes, the descriptor records {size}; refusing it");
+    }
+    file.flush()?;
+    Ok(())
 }
 
 /// `HOST/NAME:TAG` or `HOST/NAME@DIGEST`.

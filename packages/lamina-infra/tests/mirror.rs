@@ -281,6 +281,10 @@ fn mirror_writes_verified_assets_a_helm_index_and_layouts_skopeo_reads() {
     let run = lamina_infra(&fake, &["mirror", "0.2.0", "--to", to.to_str().unwrap(), "--json"], &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    // Blobs are not each preceded by a sign-in round trip to a registry that wants none.
+    let (blob_gets, sign_ins) = (registry.requests("GET", "/blobs/"), registry.requests("GET", "uri=\"/v2/\""));
+    assert_eq!(blob_gets, 6, "two configs, two layers, the chart's config and archive");
+    assert!(sign_ins < blob_gets, "{sign_ins} sign-ins for {blob_gets} blobs");
     assert_eq!(report["images"][0]["digest"], published.image.as_str());
     let folder = to.join("v0.2.0");
     for (name, bytes) in &release {
