@@ -78,4 +78,46 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Copy a release into a folder that serves it offline: its assets (verified like `pull`), a
+    /// Helm repository index of its charts, and its images and OCI charts as OCI image layouts
+    /// with the registry's exact bytes. `mirror push` loads those into another registry.
+    Mirror(Mirror),
+}
+
+/// `mirror [VERSION] --to DIR`, or `mirror push DIR --registry HOST/NAMESPACE`.
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct Mirror {
+    #[command(subcommand)]
+    pub push: Option<MirrorPush>,
+    /// The version, e.g. 0.2.0 [default: the latest]
+    pub version: Option<String>,
+    /// The mirror folder; the release goes into `DIR/<tag>/`, and `DIR/mirror.json` lists the
+    /// releases it holds
+    #[arg(long, value_name = "DIR", required = true)]
+    pub to: Option<std::path::PathBuf>,
+    /// Mirror only these platforms of multi-platform images (e.g. linux/amd64; repeatable);
+    /// the index is kept as published
+    #[arg(long = "platform", value_name = "OS/ARCH")]
+    pub platforms: Vec<String>,
+    /// Print what was mirrored as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MirrorPush {
+    /// Load a mirror folder's images and OCI charts into a registry with the same digests: image
+    /// NAME goes to HOST/NAMESPACE/NAME, chart NAME to HOST/NAMESPACE/charts/NAME (credentials:
+    /// LAMINA_REGISTRY_USER, LAMINA_REGISTRY_PASSWORD).
+    Push {
+        /// The mirror folder (made by `lamina-infra mirror --to DIR`)
+        dir: std::path::PathBuf,
+        /// Where to push, e.g. registry.example.com/lamina (plain HTTP for loopback hosts only)
+        #[arg(long, value_name = "HOST/NAMESPACE")]
+        registry: String,
+        /// Push only this release [default: every release the folder holds]
+        #[arg(long, value_name = "VERSION")]
+        version: Option<String>,
+    },
 }

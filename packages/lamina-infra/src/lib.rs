@@ -4,18 +4,21 @@
 //!
 //! ```text
 //! cli ─> source: github (the Releases API, read only) | a mirror folder
-//!     ─> verified release files ─> show | pull | verify
+//!     ─> verified release files ─> show | pull | verify | mirror
+//!                    registry (OCI images and charts) ─┘
 //! ```
 
 pub mod cli;
 pub mod github;
+pub mod mirror;
 pub mod progress;
 pub mod pull;
+pub mod registry;
 pub mod show;
 pub mod source;
 pub mod verify;
 
-use cli::{Cli, Command};
+use cli::{Cli, Command, Mirror, MirrorPush};
 
 /// Runs one command.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -24,6 +27,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Releases { json } => show::releases(&source, json),
         Command::Show { version, json } => show::release(&source, version.as_deref(), json),
         Command::Pull { components, version, to } => pull::pull(&source, &components, version.as_deref(), &to),
+        Command::Mirror(Mirror { push: Some(MirrorPush::Push { dir, registry, version }), .. }) => {
+            mirror::push::push(&dir, &registry, version.as_deref())
+        }
+        Command::Mirror(Mirror { version, to, platforms, json, .. }) => {
+            let to = to.ok_or_else(|| anyhow::format_err!("`mirror` needs `--to DIR`"))?;
+            mirror::mirror(&source, version.as_deref(), &to, &platforms, json)
+        }
         Command::Verify { target, version, json } => verify::verify(&source, &target, version.as_deref(), json),
     }
 }

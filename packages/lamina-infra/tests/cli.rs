@@ -235,9 +235,15 @@ fn a_wrong_token_and_a_wrong_repository_are_told_apart() {
 #[test]
 fn help_of_every_command() {
     let mut all = String::new();
-    for args in
-        [&["--help"][..], &["releases", "--help"], &["show", "--help"], &["pull", "--help"], &["verify", "--help"]]
-    {
+    for args in [
+        &["--help"][..],
+        &["releases", "--help"],
+        &["show", "--help"],
+        &["pull", "--help"],
+        &["verify", "--help"],
+        &["mirror", "--help"],
+        &["mirror", "push", "--help"],
+    ] {
         let out =
             Command::new(env!("CARGO_BIN_EXE_lamina-infra")).args(args).env_remove("GITHUB_API_URL").output().unwrap();
         assert!(out.status.success());

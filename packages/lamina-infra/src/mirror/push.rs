@@ -1,0 +1,151 @@
+//! `mirror push`: load a mirror folder's images and OCI charts into another registry with the
+//! same digests: blobs first, then child manifests by digest, then the index, then the tags the
+//! layouts name (`org.opencontainers.image.ref.name`). Image `<name>` goes to
+//! `HOST/NAMESPACE/<name>`, chart `<name>` to `HOST/NAMESPACE/charts/<name>`.
+//!
+//! A layout mirrored with `--platform` lacks some children of its index. Its blobs and the
+//! platforms it holds are still pushed by digest; the index itself is offered as well, and a
+//! registry that refuses an index with missing children (distribution 2.8 does) gets the index
+//! and tags left out, which is reported as an error naming what was pushed.
+
+use super::layout::{Descriptor, Layout, references};
+use super::{MIRROR_JSON, safe_name};
+use crate::registry::{Manifest, Registry};
+use anyhow::{Context, bail, format_err};
+use std::path::Path;
+
+/// What pushing one layout did.
+struct Pushed {
+    target: String,
+    digest: String,
+    uploaded: usize,
+    tags: Vec<String>,
+}
+
+/// Pushes every layout of the releases in `dir` (only `version` when given) to `registry`
+/// (`HOST[/NAMESPACE]`).
+pub fn push(dir: &Path, registry: &str, version: Option<&str>) -> anyhow::Result<()> {
+    let base = registry.trim_end_matches('/');
+    let host = base.split('/').next().unwrap_or(base);
+    let path_ok = base.split('/').skip(1).all(|p| !p.is_empty() && !p.contains(':'));
+    if host.is_empty() || !path_ok || base.contains(['@', ' ']) {
+        bail!("`--registry {registry}` is not HOST/NAMESPACE, e.g. `--registry registry.example.com/lamina`");
+    }
+    let tags = releases(dir, version)?;
+    let client = Registry::new([host])?;
+    let mut failed = Vec::new();
+    for tag in &tags {
+        for (kind, prefix) in [("images", ""), ("charts", "charts/")] {
+            let folder = dir.join(tag).join("oci").join(kind);
+            let Ok(entries) = std::fs::read_dir(&folder) else { continue };
+            let mut names: Vec<String> = entries.flatten().filter_map(|e| e.file_name().into_string().ok()).collect();
+            names.sort();
+            for name in names.iter().filter(|n| !n.starts_with('.')) {
+                let target = format!("{base}/{prefix}{name}");
+                match push_layout(&client, &Layout::new(folder.join(name)), &target) {
+                    Ok(p) => eprintln!(
+                        "pushed {}@{} ({} blobs uploaded; tags: {})",
+                        p.target,
+                        p.digest,
+                        p.uploaded,
+                        p.tags.join(", ")
+                    ),
+                    Err(e) => {
+                        eprintln!("error: {e:#}");
+                        failed.push(target);
+                    }
+                }
+            }
+        }
+    }
+    if !failed.is_empty() {
+        bail!("{} of the mirrored images and charts were not pushed: {}", failed.len(), failed.join(", "));
+    }
+    Ok(())
+}
+
+/// The release tags to push: all that `mirror.json` lists, or the one of `version`.
+fn releases(dir: &Path, version: Option<&str>) -> anyhow::Result<Vec<String>> {
+    let path = dir.join(MIRROR_JSON);
+    let bytes = std::fs::read(&path).with_context(|| {
+        format!("`{}` is missing: `lamina-infra mirror --to {}` makes a mirror folder", path.display(), dir.display())
+    })?;
+    let held: serde_json::Value =
+        serde_json::from_slice(&bytes).with_context(|| format!("`{}` is not a mirror index", path.display()))?;
+    let mut tags = Vec::new();
+    for r in held["releases"].as_array().into_iter().flatten() {
+        let tag = r["tag_name"].as_str().context("a release in mirror.json has no tag_name")?;
+        tags.push(safe_name(tag, "release tag")?.to_owned());
+    }
+    let Some(version) = version else { return Ok(tags) };
+    let wanted = version.trim_start_matches('v');
+    match tags.iter().find(|t| t.trim_start_matches('v') == wanted) {
+        Some(tag) => Ok(vec![tag.clone()]),
+        None => bail!("`{}` holds no release {wanted}; it holds: {}", dir.display(), tags.join(", ")),
+    }
+}
+
+/// Pushes one layout to `target` (`HOST/NAME`).
+fn push_layout(client: &Registry, layout: &Layout, target: &str) -> anyhow::Result<Pushed> {
+    let index = layout.index()?;
+    let root_digest = match index.first() {
+        Some(d) if index.iter().all(|o| o.digest == d.digest) => d.digest.clone(),
+        Some(_) => bail!("`{}` points at several manifests; a mirror layout holds one", layout.root.display()),
+        None => bail!("`{}` points at no manifest", layout.root.display()),
+    };
+    let root = stored(layout, &root_digest)?;
+    // Walk down from the root: manifests present (children before parents) and missing ones.
+    let (mut present, mut missing, mut blobs) = (Vec::new(), Vec::<Descriptor>::new(), Vec::new());
+    let mut pending = vec![(root.clone(), 0)];
+    while let Some((m, depth)) = pending.pop() {
+        if depth > super::DEPTH {
+            bail!("`{}` nests indexes more than {} deep", layout.root.display(), super::DEPTH);
+        }
+        for d in references(&m)? {
+            if !m.is_index() {
+                blobs.push(d.digest);
+            } else if let Some(child) = layout.manifest(&d.digest)? {
+                pending.push((child, depth + 1));
+            } else {
+                missing.push(d);
+            }
+        }
+        present.push(m);
+    }
+    blobs.sort();
+    blobs.dedup();
+    for digest in &blobs {
+        if !layout.blob_path(digest)?.is_file() {
+            bail!("`{}` lacks the blob {digest}; mirror the release again", layout.root.display());
+        }
+    }
+    let uploaded = client.push_blobs(target, &blobs, &layout.blobs())?;
+    for m in present.iter().rev().filter(|m| m.digest != root.digest) {
+        client.push_manifest(&format!("{target}@{}", m.digest), m)?;
+    }
+    if let Err(e) = client.push_manifest(&format!("{target}@{}", root.digest), &root) {
+        if missing.is_empty() {
+            return Err(e);
+        }
+        let lacking: Vec<String> = missing.iter().map(|d| d.platform.clone().unwrap_or(d.digest.clone())).collect();
+        let held: Vec<&str> = present.iter().filter(|m| m.digest != root.digest).map(|m| m.digest.as_str()).collect();
+        return Err(e.context(format_err!(
+            "`{target}`: the registry refused the index {} because the mirror lacks its platforms {} (it was mirrored with --platform); the platforms it holds were pushed by digest ({}), the index and its tags were not; mirror without --platform to push the whole image",
+            root.digest,
+            lacking.join(", "),
+            held.join(", ")
+        )));
+    }
+    let mut tags = Vec::new();
+    for tag in index.iter().filter_map(|d| d.ref_name.as_deref()) {
+        client.push_manifest(&format!("{target}:{tag}"), &root)?;
+        tags.push(tag.to_owned());
+    }
+    Ok(Pushed { target: target.to_owned(), digest: root.digest, uploaded, tags })
+}
+
+fn stored(layout: &Layout, digest: &str) -> anyhow::Result<Manifest> {
+    layout.manifest(digest)?.with_context(|| {
+        format!("`{}` lacks its manifest {digest} or it is damaged; mirror the release again", layout.root.display())
+    })
+}
