@@ -6,7 +6,6 @@ mod layout;
 mod mirror;
 mod published;
 mod pulled;
-pub mod tags;
 
 use crate::source::{MIRROR_JSON, Mirror, Source};
 use anyhow::bail;
@@ -83,7 +82,7 @@ pub fn verify(source: &Source, target: &str, version: Option<&str>, json: bool) 
         let dir = m.dir.display();
         (Kind::Mirror, format!("run `lamina-infra mirror {} --to {dir}` again to repair it", release.version()))
     } else if is_version {
-        published::check(source, target, &tags::Registry::new()?, &mut report)?;
+        published::check(source, target, &mut report)?;
         (Kind::Release, "do not use this release".to_owned())
     } else {
         bail!(

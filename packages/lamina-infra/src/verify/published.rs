@@ -1,7 +1,6 @@
 //! A published release: every asset downloaded and checked against `SHA256SUMS`, the manifest and
 //! GitHub's digest, and every image tag looked up in its registry against the manifest's digest.
 
-use super::tags::TagDigest;
 use super::{Report, sha256_of, short};
 use crate::source::Source;
 use anyhow::{Context, bail};
@@ -9,7 +8,7 @@ use lamina_release_format::manifest::ReleaseManifest;
 use lamina_release_format::{MANIFEST, SUMS, sums};
 use std::collections::BTreeSet;
 
-pub fn check(source: &Source, version: &str, tags: &dyn TagDigest, report: &mut Report) -> anyhow::Result<()> {
+pub fn check(source: &Source, version: &str, report: &mut Report) -> anyhow::Result<()> {
     let release = source.release(Some(version))?;
     let tag = &release.tag_name;
     let sums_asset = release
@@ -59,6 +58,8 @@ pub fn check(source: &Source, version: &str, tags: &dyn TagDigest, report: &mut 
     for c in manifest.components.iter().filter(|c| !assets.contains(c.file.as_str())) {
         report.fail(format!("{tag}/{}", c.file), "missing: the manifest records it, the release has no such asset");
     }
+    let hosts = manifest.images.iter().filter_map(|i| i.repository.split('/').next());
+    let registry = crate::registry::Registry::new(hosts)?;
     for image in &manifest.images {
         let Some(recorded) = image.digest.as_deref() else {
             report
@@ -71,7 +72,7 @@ pub fn check(source: &Source, version: &str, tags: &dyn TagDigest, report: &mut 
         for t in &image.tags {
             let reference = format!("{}:{t}", image.repository);
             let what = format!("image {} {reference}", image.name);
-            match tags.tag_digest(&reference) {
+            match registry.digest(&reference) {
                 Ok(found) if found == recorded => report.ok(what, format!("points at {}", short(recorded))),
                 Ok(found) => {
                     report.fail(what, format!("points at {found}, the manifest records {recorded}: the tag was moved"));
