@@ -64,6 +64,9 @@ pub enum Command {
         /// Where the components' folders go
         #[arg(long, value_name = "DIR", default_value = ".")]
         to: std::path::PathBuf,
+        /// Print what was pulled (name, version, file, SHA-256, folder) as JSON
+        #[arg(long)]
+        json: bool,
     },
     /// Check a mirror folder, a folder of pulled components, or a published release, file by
     /// file, and report every difference at once; exits 1 on any.

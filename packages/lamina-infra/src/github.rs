@@ -159,9 +159,12 @@ impl GitHub {
                     std::thread::sleep(wait);
                 }
                 403 | 429 if header("x-ratelimit-remaining").as_deref() == Some("0") => {
-                    let reset = header("x-ratelimit-reset").unwrap_or_default();
+                    let reset = header("x-ratelimit-reset")
+                        .and_then(|s| s.parse::<u64>().ok())
+                        .map(|s| std::time::UNIX_EPOCH + Duration::from_secs(s))
+                        .map_or_else(|| "its reset".to_owned(), |t| humantime::format_rfc3339_seconds(t).to_string());
                     bail!(
-                        "{what}: GitHub's rate limit is used up until {reset} (seconds since 1970); set GITHUB_TOKEN for a higher limit, or run the command again then"
+                        "{what}: GitHub's rate limit is used up until {reset}; set GITHUB_TOKEN for a higher limit, or run the command again then"
                     );
                 }
                 500..=599 => {

@@ -26,7 +26,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Releases { json } => show::releases(&source, json),
         Command::Show { version, json } => show::release(&source, version.as_deref(), json),
-        Command::Pull { components, version, to } => pull::pull(&source, &components, version.as_deref(), &to),
+        Command::Pull { components, version, to, json } => {
+            pull::pull(&source, &components, version.as_deref(), &to, json)
+        }
         Command::Mirror(Mirror { push: Some(MirrorPush::Push { dir, registry, version }), .. }) => {
             mirror::push::push(&dir, &registry, version.as_deref())
         }

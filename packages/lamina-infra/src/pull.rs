@@ -13,7 +13,7 @@ use std::io::Read;
 use std::path::{Component as PathPart, Path, PathBuf};
 
 /// Pulls `names` (bundles or charts) of the release of `version` into `to`.
-pub fn pull(source: &Source, names: &[String], version: Option<&str>, to: &Path) -> anyhow::Result<()> {
+pub fn pull(source: &Source, names: &[String], version: Option<&str>, to: &Path, json: bool) -> anyhow::Result<()> {
     let release = source.release(version)?;
     let (manifest, listed) = verified(source, &release)?;
     let mut chosen = Vec::new();
@@ -35,10 +35,18 @@ pub fn pull(source: &Source, names: &[String], version: Option<&str>, to: &Path)
         chosen.push(component);
     }
     std::fs::create_dir_all(to).with_context(|| format!("create `{}`", to.display()))?;
+    let mut pulled = Vec::new();
     for component in chosen {
         let bytes = fetch(source, &release, component)?;
         let folder = extract(&bytes, to).with_context(|| format!("extract `{}`", component.file))?;
         eprintln!("pulled {} {} into {}", component.name, manifest.version, folder.display());
+        pulled.push(serde_json::json!({
+            "name": component.name, "version": manifest.version, "file": component.file,
+            "sha256": component.sha256, "folder": folder,
+        }));
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&pulled)?);
     }
     Ok(())
 }

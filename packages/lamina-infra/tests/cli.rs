@@ -296,8 +296,11 @@ fn pull_verifies_extracts_and_a_second_pull_downloads_nothing() {
         fake.requests().iter().filter(|r| r.path_and_query.ends_with("/demo-k8s-0.2.0.tar.gz")).count()
     };
     assert_eq!(downloads(&fake), 1);
-    pull(&fake, cache.path(), &["demo-k8s", "--version", "0.2.0", "--to", dir]);
+    let again = pull(&fake, cache.path(), &["demo-k8s", "--version", "0.2.0", "--to", dir, "--json"]);
     assert_eq!(downloads(&fake), 1, "the same content comes from the cache");
+    let listed: serde_json::Value = serde_json::from_str(&again.stdout).unwrap();
+    assert_eq!(listed[0]["name"], "demo-k8s");
+    assert_eq!(listed[0]["folder"], to.path().join("demo-k8s-0.2.0").to_str().unwrap());
     assert_eq!(listing(to.path()), ["demo", "demo-k8s-0.2.0", "demo-k8s-0.2.0/namespace.yaml", "demo/Chart.yaml"]);
 
     let unknown = pull(&fake, cache.path(), &["demo-k9s", "--to", dir]);
@@ -343,4 +346,31 @@ fn archives_that_escape_their_folder_are_refused_with_nothing_written() {
         assert!(run.stderr.contains("refusing the archive"), "{case}: {}", run.stderr);
         assert_eq!(listing(to.path()), Vec::<String>::new(), "{case}: nothing written");
     }
+}
+
+#[test]
+fn a_used_up_rate_limit_is_reported_with_its_reset_time_and_unreachable_hosts_by_name() {
+    let fake = published();
+    fake.inject(xtask_dev::github::Fault {
+        method: "GET".into(),
+        path_contains: "/releases".into(),
+        kind: xtask_dev::github::FaultKind::RateLimitReset { seconds: 3600 },
+        times: 1,
+    });
+    let run = lamina_infra(&fake, &["releases"]);
+    assert_eq!(run.code, 1);
+    // An RFC 3339 time about an hour from now, and the way out.
+    let reset = run.stderr.split("used up until ").nth(1).unwrap_or_default();
+    assert!(reset.get(..4).is_some_and(|y| y.chars().all(|c| c.is_ascii_digit())), "{}", run.stderr);
+    assert!(reset.get(10..11) == Some("T") && run.stderr.contains("set GITHUB_TOKEN"), "{}", run.stderr);
+
+    let out = Command::new(env!("CARGO_BIN_EXE_lamina-infra"))
+        .args(["--repo", "acme/infra-demo", "releases"])
+        .env("GITHUB_API_URL", "http://127.0.0.1:9")
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GH_TOKEN")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("cannot reach 127.0.0.1:9"), "{stderr}");
 }
