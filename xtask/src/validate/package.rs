@@ -36,10 +36,11 @@ pub fn check(ws: &Workspace, p: &PackageConfig) -> Diagnostics {
     }
     let release = ws.config.version.to_string();
     if field("version").as_deref() != Some(release.as_str()) {
+        let line = text.lines().position(|l| l.trim_start().starts_with("version")).map(|i| i + 1);
         diags.push(
             Diagnostic::new(
                 &manifest,
-                None,
+                line,
                 format!(
                     "package `{}` is at version {:?}, the release at {release}",
                     p.name,

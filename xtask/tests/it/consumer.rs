@@ -47,7 +47,10 @@ fn add_consumer(repo: &TestRepo, version: &str) {
         .unwrap();
     assert!(ok.success(), "cargo metadata on the copied workspace");
     let config = repo.read("release.toml");
-    repo.write("release.toml", &format!("{config}\n[[package]]\nname = \"lamina-infra\"\npath = \"packages/lamina-infra\"\n"));
+    repo.write(
+        "release.toml",
+        &format!("{config}\n[[package]]\nname = \"lamina-infra\"\npath = \"packages/lamina-infra\"\n"),
+    );
     repo.commit("ship lamina-infra");
 }
 
@@ -92,12 +95,7 @@ fn files(dir: &Path) -> Vec<String> {
 }
 
 fn skopeo_digest(reference: &str) -> String {
-    let raw = run(
-        Path::new("skopeo"),
-        &["inspect", "--raw", "--tls-verify=false", reference],
-        Path::new("/"),
-        &[],
-    );
+    let raw = run(Path::new("skopeo"), &["inspect", "--raw", "--tls-verify=false", reference], Path::new("/"), &[]);
     format!("sha256:{}", xtask::build::sha256_hex(raw.as_bytes()))
 }
 
@@ -131,7 +129,9 @@ fn a_user_installs_the_released_wheel_and_pulls_mirrors_and_verifies_the_release
     let pulled = home.path().join("pulled");
     let pulled_arg = pulled.to_str().unwrap();
     consumer(&program, &["pull", "demo-k8s", "demo-compose", "demo-terraform", "--to", pulled_arg], &env);
-    for (bundle, path) in [("demo-k8s", "infra/k8s"), ("demo-terraform", "terraform/modules"), ("demo-compose", "docker/compose")] {
+    for (bundle, path) in
+        [("demo-k8s", "infra/k8s"), ("demo-terraform", "terraform/modules"), ("demo-compose", "docker/compose")]
+    {
         let tracked: Vec<String> = git_in(&world.repo.root, &["ls-files", path])
             .lines()
             .map(|l| l.strip_prefix(&format!("{path}/")).unwrap().to_owned())

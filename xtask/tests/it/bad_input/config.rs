@@ -201,3 +201,27 @@ fn image_entries_are_checked() {
         .expect(&["release.toml:20: platform `linux/amd64` is listed twice"]),
     ]);
 }
+
+#[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
+fn package_entries_are_checked() {
+    let package = |version: &'static str| move |r: &TestRepo| crate::packages::add_package(r, version);
+    check_all([
+        Case::new("package_version_differs", package("0.1.0"))
+            .expect(&["package `hello-tool` is at version \"0.1.0\", the release at 0.2.0", "cargo xtask bump"]),
+        Case::new("package_path_missing", |r| {
+            append(r, "release.toml", "\n[[package]]\nname = \"hello-tool\"\npath = \"tools/missing\"\n");
+        })
+        .expect(&["package `hello-tool`: `tools/missing/Cargo.toml` is not tracked by git"]),
+        Case::new("package_named_otherwise", |r| {
+            crate::packages::add_package(r, "0.2.0");
+            replace(r, "release.toml", "name = \"hello-tool\"", "name = \"hello\"");
+        })
+        .expect(&["package `hello`: `tools/hello-tool/Cargo.toml` names the package \"hello-tool\""]),
+        Case::new("package_wheel_without_pyproject", |r| {
+            crate::packages::add_package(r, "0.2.0");
+            r.git(&["rm", "-q", "tools/hello-tool/pyproject.toml"]);
+        })
+        .expect(&["does not set `[tool.maturin] bindings = \"bin\"`", "or set `wheel = false`"]),
+    ]);
+}
