@@ -34,6 +34,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Mirror(Mirror { version, to, platforms, json, .. }) => {
             let to = to.ok_or_else(|| anyhow::format_err!("`mirror` needs `--to DIR`"))?;
+            if let source::Source::Mirror(m) = &source {
+                anyhow::bail!(
+                    "`mirror` reads a release from GitHub and its registry, not from the mirror `{}`; copy that folder instead (its images are already OCI layouts), or unset --from / LAMINA_INFRA_MIRROR",
+                    m.dir.display()
+                );
+            }
             mirror::mirror(&source, version.as_deref(), &to, &platforms, json)
         }
         Command::Verify { target, version, json } => verify::verify(&source, &target, version.as_deref(), json),
