@@ -68,7 +68,9 @@ pub struct Registry {
     client: Client,
     /// A client that never asks for a token, for blobs of registries that want no credentials:
     /// `client` would ask again before every request, since there is no token to remember.
-    open: Client,
+    open: std::sync::OnceLock<Client>,
+    /// The hosts spoken to in plain HTTP.
+    plain: Vec<String>,
     auth: RegistryAuth,
 }
 
@@ -77,14 +79,6 @@ impl Registry {
     #[allow(clippy::disallowed_methods)] // the registry credentials are read here only
     pub fn new<'a>(hosts: impl IntoIterator<Item = &'a str>) -> anyhow::Result<Registry> {
         let plain: Vec<String> = hosts.into_iter().filter(|h| is_loopback(h)).map(str::to_owned).collect();
-        let config = || ClientConfig {
-            protocol: ClientProtocol::HttpsExcept(plain.clone()),
-            use_monolithic_push: true,
-            connect_timeout: Some(Duration::from_secs(20)),
-            read_timeout: Some(Duration::from_secs(120)),
-            user_agent: concat!("lamina-infra/", env!("CARGO_PKG_VERSION")),
-            ..Default::default()
-        };
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let auth = match (var("LAMINA_REGISTRY_USER"), var("LAMINA_REGISTRY_PASSWORD")) {
             (Some(user), Some(password)) => RegistryAuth::Basic(user, password),
@@ -92,7 +86,7 @@ impl Registry {
             _ => bail!("set both LAMINA_REGISTRY_USER and LAMINA_REGISTRY_PASSWORD, or neither for anonymous pulls"),
         };
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        Ok(Registry { runtime, client: Client::new(config()), open: Client::new(config()), auth })
+        Ok(Registry { runtime, client: client(&plain), open: std::sync::OnceLock::new(), plain, auth })
     }
 
     /// The digest `reference` (`HOST/NAME:TAG` or `HOST/NAME@DIGEST`) points at.
@@ -170,7 +164,8 @@ impl Registry {
     /// The client for blob requests to `reference`'s repository, signed in for `operation`.
     fn session(&self, reference: &Reference, operation: RegistryOperation) -> Result<&Client, OciDistributionError> {
         let token = self.runtime.block_on(self.client.auth(reference, &self.auth, operation))?;
-        Ok(if token.is_none() && matches!(self.auth, RegistryAuth::Anonymous) { &self.open } else { &self.client })
+        let open = token.is_none() && matches!(self.auth, RegistryAuth::Anonymous);
+        Ok(if open { self.open.get_or_init(|| client(&self.plain)) } else { &self.client })
     }
 
     /// Uploads the blobs of `dir/<hex>` (by digest) that `repository` lacks, several at once.
@@ -211,6 +206,18 @@ impl Registry {
     }
 }
 
+/// A client speaking plain HTTP to `plain` hosts only.
+fn client(plain: &[String]) -> Client {
+    Client::new(ClientConfig {
+        protocol: ClientProtocol::HttpsExcept(plain.to_vec()),
+        use_monolithic_push: true,
+        connect_timeout: Some(Duration::from_secs(20)),
+        read_timeout: Some(Duration::from_secs(120)),
+        user_agent: concat!("lamina-infra/", env!("CARGO_PKG_VERSION")),
+        ..Default::default()
+    })
+}
+
 /// Streams one blob into `to`, checking its size as it comes and its digest at the end.
 async fn download(client: &Client, reference: &Reference, digest: &str, size: u64, to: &Path) -> anyhow::Result<()> {
     let shown = reference.whole();
@@ -236,9 +243,32 @@ async fn download(client: &Client, reference: &Reference, digest: &str, size: u6
     Ok(())
 }
 
-/// `HOST/NAME:TAG` or `HOST/NAME@DIGEST`.
+/// `HOST/NAME:TAG` or `HOST/NAME@DIGEST`, split by hand: the general reference grammar costs a
+/// large regular expression to compile, and every reference here names its host.
 fn parse(reference: &str) -> anyhow::Result<Reference> {
-    reference.parse().with_context(|| format!("`{reference}` is not a registry reference (HOST/NAME:TAG or @DIGEST)"))
+    let wrong = || format_err!("`{reference}` is not a registry reference (HOST/NAME:TAG or HOST/NAME@sha256:…)");
+    let (name, digest, tag) = match reference.split_once('@') {
+        Some((name, digest)) => (name, Some(hex_of(digest).map_err(|_| wrong())?), None),
+        None => match reference.rsplit_once(':').filter(|(_, tag)| !tag.contains('/')) {
+            Some((name, tag)) => (name, None, Some(tag)),
+            None => (reference, None, None),
+        },
+    };
+    let (host, path) = name.split_once('/').ok_or_else(wrong)?;
+    let path_ok = path.split('/').all(|part| {
+        !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+    });
+    let tag_ok = tag.is_none_or(|t| {
+        !t.is_empty() && t.len() <= 128 && t.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+    });
+    if host.is_empty() || !path_ok || !tag_ok || host.contains(['@', ' ']) {
+        return Err(wrong());
+    }
+    let (host, path) = (host.to_owned(), path.to_owned());
+    Ok(match (digest, tag) {
+        (Some(hex), _) => Reference::with_digest(host, path, format!("sha256:{hex}")),
+        (None, tag) => Reference::with_tag(host, path, tag.unwrap_or("latest").to_owned()),
+    })
 }
 
 /// The hex of a `sha256:` digest: the blob's file name.
@@ -326,5 +356,18 @@ mod tests {
         assert!(m.is_index());
         assert!(Manifest::new(bytes, &format!("sha256:{}", "0".repeat(64))).is_err());
         assert!(hex_of("sha256:ABC").is_err() && hex_of("sha512:00").is_err());
+    }
+
+    #[test]
+    fn references_name_their_host_and_a_tag_or_digest() {
+        let digest = format!("sha256:{}", "a".repeat(64));
+        let r = parse(&format!("127.0.0.1:5000/acme/hello@{digest}")).unwrap();
+        assert_eq!((r.registry(), r.repository(), r.digest()), ("127.0.0.1:5000", "acme/hello", Some(digest.as_str())));
+        let r = parse("ghcr.io/acme/charts/demo:0.2.0").unwrap();
+        assert_eq!((r.registry(), r.repository(), r.tag()), ("ghcr.io", "acme/charts/demo", Some("0.2.0")));
+        assert_eq!(parse("127.0.0.1:5000/acme/hello").unwrap().tag(), Some("latest"));
+        for bad in ["hello", "ghcr.io/Acme/x:1", "ghcr.io/acme/x@sha256:12", "ghcr.io//x:1", "ghcr.io/x:a b"] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
     }
 }
