@@ -172,8 +172,8 @@ fn publish(registry: &LocalRegistry) -> Published {
 }
 
 /// A release's assets: the chart archive, a bundle, the manifest naming the image (at
-/// `image_digest`) and the OCI chart in `registry`, and the sums.
-fn assets(version: &str, registry: &LocalRegistry, image_digest: &str) -> Assets {
+/// `image_digest`) and the OCI chart in the registry at `host`, and the sums.
+fn assets(version: &str, host: &str, image_digest: &str) -> Assets {
     let chart = (format!("demo-{version}.tgz"), chart_archive());
     let bundle = (format!("demo-k8s-{version}.tar.gz"), gzip(&tar(&[("demo-k8s/ns.yaml", "kind: Namespace\n")])));
     let component = |name: &str, kind, (file, bytes): &(String, Vec<u8>)| Component {
@@ -197,7 +197,7 @@ fn assets(version: &str, registry: &LocalRegistry, image_digest: &str) -> Assets
         ],
         images: vec![Image {
             name: "hello".into(),
-            repository: format!("{}/acme/hello", registry.host()),
+            repository: format!("{host}/acme/hello"),
             tags: vec![version.into(), "latest".into()],
             platforms: vec!["linux/amd64".into(), "linux/arm64".into()],
             digest: Some(image_digest.into()),
@@ -208,7 +208,7 @@ fn assets(version: &str, registry: &LocalRegistry, image_digest: &str) -> Assets
             file: chart.0.clone(),
             digest: sha(&chart.1),
             url: format!("https://github.com/acme/infra-demo/releases/download/v{version}/{}", chart.0),
-            oci: Some(format!("{}/acme/charts/demo:0.2.0", registry.host())),
+            oci: Some(format!("{host}/acme/charts/demo:0.2.0")),
         }],
     };
     let manifest = (MANIFEST.to_owned(), serde_json::to_vec_pretty(&manifest).unwrap());
@@ -274,8 +274,8 @@ fn layout_root(layout: &Path) -> Value {
 fn mirror_writes_verified_assets_a_helm_index_and_layouts_skopeo_reads() {
     let registry = LocalRegistry::start(&[]).unwrap();
     let published = publish(&registry);
-    let release = assets("0.2.0", &registry, &published.image);
-    let fake = github(&[("0.1.0", assets("0.1.0", &registry, &published.image)), ("0.2.0", release.clone())]);
+    let release = assets("0.2.0", &registry.host(), &published.image);
+    let fake = github(&[("0.1.0", assets("0.1.0", &registry.host(), &published.image)), ("0.2.0", release.clone())]);
     let dir = tempfile::tempdir().unwrap();
     let to = dir.path().join("mirror");
     let run = lamina_infra(&fake, &["mirror", "0.2.0", "--to", to.to_str().unwrap(), "--json"], &[]);
@@ -349,7 +349,7 @@ fn mirror_writes_verified_assets_a_helm_index_and_layouts_skopeo_reads() {
 fn mirror_push_loads_every_layout_into_another_registry_with_the_same_digests() {
     let source = LocalRegistry::start(&[]).unwrap();
     let published = publish(&source);
-    let fake = github(&[("0.2.0", assets("0.2.0", &source, &published.image))]);
+    let fake = github(&[("0.2.0", assets("0.2.0", &source.host(), &published.image))]);
     let dir = tempfile::tempdir().unwrap();
     let to = dir.path().to_str().unwrap();
     let run = lamina_infra(&fake, &["mirror", "--to", to], &[]);
@@ -403,7 +403,7 @@ fn mirror_push_loads_every_layout_into_another_registry_with_the_same_digests() 
 fn a_platform_subset_is_mirrored_with_the_index_as_published() {
     let source = LocalRegistry::start(&[]).unwrap();
     let published = publish(&source);
-    let fake = github(&[("0.2.0", assets("0.2.0", &source, &published.image))]);
+    let fake = github(&[("0.2.0", assets("0.2.0", &source.host(), &published.image))]);
     let dir = tempfile::tempdir().unwrap();
     let to = dir.path().to_str().unwrap();
     let run = lamina_infra(&fake, &["mirror", "--to", to, "--platform", "linux/amd64"], &[]);
@@ -432,15 +432,16 @@ fn a_platform_subset_is_mirrored_with_the_index_as_published() {
 
 #[test]
 #[ignore = "needs the test peers: run `cargo xtask test`"]
-fn a_tampered_blob_or_a_wrong_digest_is_refused_with_nothing_left() {
+fn a_tampered_blob_a_wrong_digest_or_no_registry_is_refused_with_nothing_left() {
     let storage = tempfile::tempdir().unwrap();
     let data = storage.path().join("data/docker/registry/v2/blobs/sha256");
     let registry = LocalRegistry::start_with(storage, xtask_dev::registry::Options::default()).unwrap();
     let published = publish(&registry);
     let wrong = format!("sha256:{}", "b".repeat(64));
     let fake = github(&[
-        ("0.2.0", assets("0.2.0", &registry, &published.image)),
-        ("0.3.0", assets("0.3.0", &registry, &wrong)),
+        ("0.2.0", assets("0.2.0", &registry.host(), &published.image)),
+        ("0.3.0", assets("0.3.0", &registry.host(), &wrong)),
+        ("0.4.0", assets("0.4.0", "127.0.0.1:1", &published.image)),
     ]);
 
     let dir = tempfile::tempdir().unwrap();
@@ -448,6 +449,11 @@ fn a_tampered_blob_or_a_wrong_digest_is_refused_with_nothing_left() {
     assert_eq!(missing.code, 1);
     let reference = format!("{}/acme/hello@{wrong}", registry.host());
     assert!(missing.stderr.contains(&reference) && missing.stderr.contains("(404)"), "{}", missing.stderr);
+    assert_eq!(listing(dir.path()), Vec::<String>::new(), "nothing written");
+
+    let closed = lamina_infra(&fake, &["mirror", "0.4.0", "--to", dir.path().to_str().unwrap()], &[]);
+    assert_eq!(closed.code, 1);
+    assert!(closed.stderr.contains("cannot reach the registry 127.0.0.1:1"), "{}", closed.stderr);
     assert_eq!(listing(dir.path()), Vec::<String>::new(), "nothing written");
 
     let layer = published.children[1].2.trim_start_matches("sha256:").to_owned();
