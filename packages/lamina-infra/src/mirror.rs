@@ -63,6 +63,7 @@ pub fn mirror(
 ) -> anyhow::Result<()> {
     let release = github.release(version)?;
     let (manifest, listed) = verified(github, &release)?;
+    held(to, &manifest.repository)?;
     let created = !to.exists();
     std::fs::create_dir_all(to).with_context(|| format!("create `{}`", to.display()))?;
     let tag = safe_name(&release.tag_name, "release tag")?;
@@ -79,7 +80,8 @@ pub fn mirror(
             if created {
                 let _ = std::fs::remove_dir(to);
             }
-            return Err(e.context(format!("nothing of release {} was left half-written in `{}`", tag, to.display())));
+            let state = if existing { "what it held is unchanged" } else { "nothing of it was left behind" };
+            return Err(e.context(format!("release {tag} was not mirrored into `{}`; {state}", to.display())));
         }
     };
     record(to, &manifest.repository, &release)?;
@@ -317,19 +319,7 @@ fn safe_name<'a>(name: &'a str, what: &str) -> anyhow::Result<&'a str> {
 /// Adds `release` to `to/mirror.json` (newest first), written atomically.
 fn record(to: &Path, repository: &str, release: &Release) -> anyhow::Result<()> {
     let path = to.join(MIRROR_JSON);
-    let mut releases: Vec<serde_json::Value> = Vec::new();
-    if let Ok(bytes) = std::fs::read(&path) {
-        let held: serde_json::Value =
-            serde_json::from_slice(&bytes).with_context(|| format!("`{}` is not a mirror index", path.display()))?;
-        if held["repository"].as_str() != Some(repository) {
-            bail!(
-                "`{}` holds releases of {}, not {repository}; mirror into another folder",
-                path.display(),
-                held["repository"]
-            );
-        }
-        releases = held["releases"].as_array().cloned().unwrap_or_default();
-    }
+    let mut releases = held(to, repository)?;
     releases.retain(|r| r["tag_name"].as_str() != Some(release.tag_name.as_str()));
     let assets: Vec<serde_json::Value> = release
         .assets
@@ -352,4 +342,20 @@ fn record(to: &Path, repository: &str, release: &Release) -> anyhow::Result<()> 
     releases.sort_by_key(|r| std::cmp::Reverse(key(r)));
     let held = serde_json::json!({ "repository": repository, "releases": releases });
     write_atomic(&path, &serde_json::to_vec_pretty(&held)?)
+}
+
+/// The releases `to/mirror.json` lists (none when it is absent); it must be of `repository`.
+fn held(to: &Path, repository: &str) -> anyhow::Result<Vec<serde_json::Value>> {
+    let path = to.join(MIRROR_JSON);
+    let Ok(bytes) = std::fs::read(&path) else { return Ok(Vec::new()) };
+    let held: serde_json::Value =
+        serde_json::from_slice(&bytes).with_context(|| format!("`{}` is not a mirror index", path.display()))?;
+    if held["repository"].as_str() != Some(repository) {
+        bail!(
+            "`{}` holds releases of {}, not {repository}; mirror into another folder",
+            path.display(),
+            held["repository"]
+        );
+    }
+    Ok(held["releases"].as_array().cloned().unwrap_or_default())
 }

@@ -475,7 +475,8 @@ fn a_tampered_blob_a_wrong_digest_or_no_registry_is_refused_with_nothing_left() 
         "{}",
         tampered.stderr
     );
-    assert!(tampered.stderr.contains("nothing of release v0.2.0 was left half-written"), "{}", tampered.stderr);
+    assert!(tampered.stderr.contains("release v0.2.0 was not mirrored into"), "{}", tampered.stderr);
+    assert!(tampered.stderr.contains("nothing of it was left behind"), "{}", tampered.stderr);
     assert_eq!(listing(dir.path()), Vec::<String>::new(), "nothing written");
 }
 
