@@ -1,10 +1,10 @@
 //! The consumer side of a Lamina OS infrastructure release: find the published releases and show
 //! what each holds, verified against its `SHA256SUMS` and `release-manifest.json`, without
-//! cloning the repository.
+//! cloning the repository; mirror a release, images included, for use offline.
 //!
 //! ```text
 //! cli ─> github (the Releases API, read only) ─> verified release files ─> show | pull | mirror
-//!                                        registry (OCI images and charts) ─┘
+//! cli ─> registry (OCI manifests and blobs by digest, exact bytes) ─────────────────> mirror [push]
 //! ```
 
 pub mod cli;
