@@ -122,6 +122,11 @@ fn chart_archive() -> Vec<u8> {
 /// Writes a two-platform image and an OCI chart as layouts and copies them into `registry`
 /// with skopeo, as `acme/hello:0.2.0` and `acme/charts/demo:0.2.0`.
 fn publish(registry: &LocalRegistry) -> Published {
+    publish_as(registry, None)
+}
+
+/// [`publish`], pushing as `USER:PASSWORD` when given.
+fn publish_as(registry: &LocalRegistry, credentials: Option<&str>) -> Published {
     let tmp = tempfile::tempdir().unwrap();
     let image = Layout(tmp.path().join("hello"));
     let mut manifests = Vec::new();
@@ -161,7 +166,10 @@ fn publish(registry: &LocalRegistry) -> Published {
     for (from, to) in [(&image.0, "acme/hello"), (&layout.0, "acme/charts/demo")] {
         let from = format!("oci:{}:0.2.0", from.display());
         let to = format!("docker://{host}/{to}:0.2.0");
-        skopeo(&["copy", "--all", "--quiet", "--dest-tls-verify=false", &from, &to]);
+        let creds = credentials.map(|c| format!("--dest-creds={c}"));
+        let mut args = vec!["copy", "--all", "--quiet", "--dest-tls-verify=false"];
+        args.extend(creds.as_deref());
+        skopeo(&[&args[..], &[from.as_str(), to.as_str()]].concat());
     }
     Published {
         image: root["digest"].as_str().unwrap().to_owned(),
@@ -478,6 +486,62 @@ fn a_tampered_blob_a_wrong_digest_or_no_registry_is_refused_with_nothing_left() 
     assert!(tampered.stderr.contains("release v0.2.0 was not mirrored into"), "{}", tampered.stderr);
     assert!(tampered.stderr.contains("nothing of it was left behind"), "{}", tampered.stderr);
     assert_eq!(listing(dir.path()), Vec::<String>::new(), "nothing written");
+}
+
+/// Kills the child process when dropped.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// ghcr.io's flow for public packages: the registry answers 401 with a Bearer challenge and
+/// anonymous clients trade it for a pull token at the realm (the pipeline's token server peer).
+#[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
+fn anonymous_pulls_trade_the_bearer_challenge_for_a_token_like_ghcr() {
+    let peers = PathBuf::from(
+        std::env::var_os("LAMINA_TEST_PEERS").expect("the token server needs the test peers: run `cargo xtask test`"),
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let (key, cert) = (tmp.path().join("signer.key"), tmp.path().join("signer.crt"));
+    let openssl = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=token-signer", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(openssl.status.success(), "{}", String::from_utf8_lossy(&openssl.stderr));
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../xtask/tests/peers/token_server.py");
+    let mut server = Command::new(peers.join("venv/bin/python"))
+        .arg(&script)
+        .args([key.to_str().unwrap(), cert.to_str().unwrap(), "test-registry", "test-issuer", "pusher:canary-pw-42"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = server.stdout.take().unwrap();
+    let _server = KillOnDrop(server);
+    let mut port = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut port).unwrap();
+    let auth = format!(
+        "auth: {{token: {{realm: \"http://127.0.0.1:{}/token\", service: test-registry, issuer: test-issuer, rootcertbundle: {}}}}}\n",
+        port.trim(),
+        cert.display()
+    );
+    let options = xtask_dev::registry::Options { extra: &auth, ..Default::default() };
+    let registry = LocalRegistry::start_with(tempfile::tempdir().unwrap(), options).unwrap();
+    let published = publish_as(&registry, Some("pusher:canary-pw-42"));
+    let fake = github(&[("0.2.0", assets("0.2.0", &registry.host(), &published.image))]);
+    let to = tmp.path().join("mirror");
+    let run = lamina_infra(&fake, &["mirror", "--to", to.to_str().unwrap()], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(layout_root(&to.join("v0.2.0/oci/images/hello"))["digest"], published.image.as_str());
+    assert_eq!(blobs_intact(&to.join("v0.2.0/oci/images/hello")).len(), 7);
+    assert_eq!(registry.requests("GET", "/blobs/"), 6, "each blob once, with the token");
 }
 
 #[test]
