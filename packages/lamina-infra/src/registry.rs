@@ -183,8 +183,12 @@ impl Registry {
                 return Ok(0);
             }
             let path = dir.join(hex_of(&digest)?);
-            let bytes = std::fs::read(&path).with_context(|| format!("read `{}`", path.display()))?;
-            client.push_blob(&parsed, bytes, &digest).await.map_err(|e| explain(e, &reference, "upload"))?;
+            let file = std::fs::File::open(&path).with_context(|| format!("read `{}`", path.display()))?;
+            let size = file.metadata()?.len();
+            client
+                .push_blob_stream(&parsed, chunks(file), &digest, Some(size))
+                .await
+                .map_err(|e| explain(e, &reference, "upload"))?;
             anyhow::Ok(1)
         };
         let uploads = futures_util::stream::iter(digests.iter().cloned().map(one)).buffer_unordered(AT_ONCE);
@@ -215,6 +219,24 @@ fn client(plain: &[String]) -> Client {
         read_timeout: Some(Duration::from_secs(120)),
         user_agent: concat!("lamina-infra/", env!("CARGO_PKG_VERSION")),
         ..Default::default()
+    })
+}
+
+/// A file as a stream of 1 MiB chunks, so a large blob is never held in memory whole.
+fn chunks(
+    file: std::fs::File,
+) -> impl futures_util::Stream<Item = Result<bytes::Bytes, OciDistributionError>> + Send + 'static {
+    futures_util::stream::unfold(Some(file), |file| async move {
+        let mut file = file?;
+        let mut buf = vec![0; 1 << 20];
+        match std::io::Read::read(&mut file, &mut buf) {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(bytes::Bytes::from(buf)), Some(file)))
+            }
+            Err(e) => Some((Err(e.into()), None)),
+        }
     })
 }
 
