@@ -71,6 +71,8 @@ pub struct Registry {
     open: std::sync::OnceLock<Client>,
     /// The hosts spoken to in plain HTTP.
     plain: Vec<String>,
+    /// Blobs go up in chunks (ghcr.io refuses large single uploads).
+    chunked: bool,
     auth: RegistryAuth,
 }
 
@@ -78,7 +80,9 @@ impl Registry {
     /// A client for `hosts` (`HOST[:PORT]`); those that are loopback are spoken to in plain HTTP.
     #[allow(clippy::disallowed_methods)] // the registry credentials are read here only
     pub fn new<'a>(hosts: impl IntoIterator<Item = &'a str>) -> anyhow::Result<Registry> {
-        let plain: Vec<String> = hosts.into_iter().filter(|h| is_loopback(h)).map(str::to_owned).collect();
+        let hosts: Vec<&str> = hosts.into_iter().collect();
+        let plain: Vec<String> = hosts.iter().filter(|h| is_loopback(h)).map(|h| h.to_string()).collect();
+        let chunked = hosts.iter().any(|h| *h == "ghcr.io" || h.ends_with(".ghcr.io"));
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let auth = match (var("LAMINA_REGISTRY_USER"), var("LAMINA_REGISTRY_PASSWORD")) {
             (Some(user), Some(password)) => RegistryAuth::Basic(user, password),
@@ -86,7 +90,8 @@ impl Registry {
             _ => bail!("set both LAMINA_REGISTRY_USER and LAMINA_REGISTRY_PASSWORD, or neither for anonymous pulls"),
         };
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        Ok(Registry { runtime, client: client(&plain), open: std::sync::OnceLock::new(), plain, auth })
+        let client = client(&plain, chunked);
+        Ok(Registry { runtime, client, open: std::sync::OnceLock::new(), plain, chunked, auth })
     }
 
     /// The digest `reference` (`HOST/NAME:TAG` or `HOST/NAME@DIGEST`) points at.
@@ -165,7 +170,7 @@ impl Registry {
     fn session(&self, reference: &Reference, operation: RegistryOperation) -> Result<&Client, OciDistributionError> {
         let token = self.runtime.block_on(self.client.auth(reference, &self.auth, operation))?;
         let open = token.is_none() && matches!(self.auth, RegistryAuth::Anonymous);
-        Ok(if open { self.open.get_or_init(|| client(&self.plain)) } else { &self.client })
+        Ok(if open { self.open.get_or_init(|| client(&self.plain, self.chunked)) } else { &self.client })
     }
 
     /// Uploads the blobs of `dir/<hex>` (by digest) that `repository` lacks, several at once.
@@ -210,11 +215,12 @@ impl Registry {
     }
 }
 
-/// A client speaking plain HTTP to `plain` hosts only.
-fn client(plain: &[String]) -> Client {
+/// A client speaking plain HTTP to `plain` hosts only, uploading blobs in one request unless
+/// `chunked`.
+fn client(plain: &[String], chunked: bool) -> Client {
     Client::new(ClientConfig {
         protocol: ClientProtocol::HttpsExcept(plain.to_vec()),
-        use_monolithic_push: true,
+        use_monolithic_push: !chunked,
         connect_timeout: Some(Duration::from_secs(20)),
         read_timeout: Some(Duration::from_secs(120)),
         user_agent: concat!("lamina-infra/", env!("CARGO_PKG_VERSION")),
