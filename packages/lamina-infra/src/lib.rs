@@ -1,6 +1,6 @@
 //! The consumer side of a Lamina OS infrastructure release: find the published releases and show
 //! what each holds, verified against its `SHA256SUMS` and `release-manifest.json`, without
-//! cloning the repository.
+//! cloning the repository; mirror a release, images included, for use offline.
 //!
 //! ```text
 //! cli ─> source: github (the Releases API, read only) | a mirror folder

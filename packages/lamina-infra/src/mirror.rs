@@ -64,6 +64,7 @@ pub fn mirror(
 ) -> anyhow::Result<()> {
     let release = source.release(version)?;
     let (manifest, listed) = verified(source, &release)?;
+    held(to, &manifest.repository)?;
     let created = !to.exists();
     std::fs::create_dir_all(to).with_context(|| format!("create `{}`", to.display()))?;
     let tag = safe_name(&release.tag_name, "release tag")?;
@@ -80,7 +81,8 @@ pub fn mirror(
             if created {
                 let _ = std::fs::remove_dir(to);
             }
-            return Err(e.context(format!("nothing of release {} was left half-written in `{}`", tag, to.display())));
+            let state = if existing { "what it held is unchanged" } else { "nothing of it was left behind" };
+            return Err(e.context(format!("release {tag} was not mirrored into `{}`; {state}", to.display())));
         }
     };
     record(to, &manifest.repository, &release)?;
@@ -318,19 +320,25 @@ fn safe_name<'a>(name: &'a str, what: &str) -> anyhow::Result<&'a str> {
 /// Adds `release` to `to/mirror.json` (newest first), written atomically.
 fn record(to: &Path, repository: &str, release: &Release) -> anyhow::Result<()> {
     let path = to.join(MIRROR_JSON);
-    let mut held = MirrorFile { repository: repository.to_owned(), releases: Vec::new() };
-    if let Ok(bytes) = std::fs::read(&path) {
-        held = serde_json::from_slice(&bytes).with_context(|| format!("`{}` is not a mirror index", path.display()))?;
-        if held.repository != repository {
-            bail!(
-                "`{}` holds releases of {}, not {repository}; mirror into another folder",
-                path.display(),
-                held.repository
-            );
-        }
-    }
+    let mut held = MirrorFile { repository: repository.to_owned(), releases: held(to, repository)? };
     held.releases.retain(|r| r.tag_name != release.tag_name);
     held.releases.push(Release { draft: false, ..release.clone() });
     held.releases.sort_by_key(|r| std::cmp::Reverse((r.published_at.clone().unwrap_or_default(), r.tag_name.clone())));
     write_atomic(&path, &serde_json::to_vec_pretty(&held)?)
+}
+
+/// The releases `to/mirror.json` lists (none when it is absent); it must be of `repository`.
+fn held(to: &Path, repository: &str) -> anyhow::Result<Vec<Release>> {
+    let path = to.join(MIRROR_JSON);
+    let Ok(bytes) = std::fs::read(&path) else { return Ok(Vec::new()) };
+    let held: MirrorFile =
+        serde_json::from_slice(&bytes).with_context(|| format!("`{}` is not a mirror index", path.display()))?;
+    if held.repository != repository {
+        bail!(
+            "`{}` holds releases of {}, not {repository}; mirror into another folder",
+            path.display(),
+            held.repository
+        );
+    }
+    Ok(held.releases)
 }

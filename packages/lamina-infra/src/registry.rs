@@ -68,7 +68,11 @@ pub struct Registry {
     client: Client,
     /// A client that never asks for a token, for blobs of registries that want no credentials:
     /// `client` would ask again before every request, since there is no token to remember.
-    open: Client,
+    open: std::sync::OnceLock<Client>,
+    /// The hosts spoken to in plain HTTP.
+    plain: Vec<String>,
+    /// Blobs go up in chunks (ghcr.io refuses large single uploads).
+    chunked: bool,
     auth: RegistryAuth,
 }
 
@@ -76,15 +80,9 @@ impl Registry {
     /// A client for `hosts` (`HOST[:PORT]`); those that are loopback are spoken to in plain HTTP.
     #[allow(clippy::disallowed_methods)] // the registry credentials are read here only
     pub fn new<'a>(hosts: impl IntoIterator<Item = &'a str>) -> anyhow::Result<Registry> {
-        let plain: Vec<String> = hosts.into_iter().filter(|h| is_loopback(h)).map(str::to_owned).collect();
-        let config = || ClientConfig {
-            protocol: ClientProtocol::HttpsExcept(plain.clone()),
-            use_monolithic_push: true,
-            connect_timeout: Some(Duration::from_secs(20)),
-            read_timeout: Some(Duration::from_secs(120)),
-            user_agent: concat!("lamina-infra/", env!("CARGO_PKG_VERSION")),
-            ..Default::default()
-        };
+        let hosts: Vec<&str> = hosts.into_iter().collect();
+        let plain: Vec<String> = hosts.iter().filter(|h| is_loopback(h)).map(|h| h.to_string()).collect();
+        let chunked = hosts.iter().any(|h| *h == "ghcr.io" || h.ends_with(".ghcr.io"));
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let auth = match (var("LAMINA_REGISTRY_USER"), var("LAMINA_REGISTRY_PASSWORD")) {
             (Some(user), Some(password)) => RegistryAuth::Basic(user, password),
@@ -92,7 +90,8 @@ impl Registry {
             _ => bail!("set both LAMINA_REGISTRY_USER and LAMINA_REGISTRY_PASSWORD, or neither for anonymous pulls"),
         };
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        Ok(Registry { runtime, client: Client::new(config()), open: Client::new(config()), auth })
+        let client = client(&plain, chunked);
+        Ok(Registry { runtime, client, open: std::sync::OnceLock::new(), plain, chunked, auth })
     }
 
     /// The digest `reference` (`HOST/NAME:TAG` or `HOST/NAME@DIGEST`) points at.
@@ -170,7 +169,8 @@ impl Registry {
     /// The client for blob requests to `reference`'s repository, signed in for `operation`.
     fn session(&self, reference: &Reference, operation: RegistryOperation) -> Result<&Client, OciDistributionError> {
         let token = self.runtime.block_on(self.client.auth(reference, &self.auth, operation))?;
-        Ok(if token.is_none() && matches!(self.auth, RegistryAuth::Anonymous) { &self.open } else { &self.client })
+        let open = token.is_none() && matches!(self.auth, RegistryAuth::Anonymous);
+        Ok(if open { self.open.get_or_init(|| client(&self.plain, self.chunked)) } else { &self.client })
     }
 
     /// Uploads the blobs of `dir/<hex>` (by digest) that `repository` lacks, several at once.
@@ -188,8 +188,12 @@ impl Registry {
                 return Ok(0);
             }
             let path = dir.join(hex_of(&digest)?);
-            let bytes = std::fs::read(&path).with_context(|| format!("read `{}`", path.display()))?;
-            client.push_blob(&parsed, bytes, &digest).await.map_err(|e| explain(e, &reference, "upload"))?;
+            let file = std::fs::File::open(&path).with_context(|| format!("read `{}`", path.display()))?;
+            let size = file.metadata()?.len();
+            client
+                .push_blob_stream(&parsed, chunks(file), &digest, Some(size))
+                .await
+                .map_err(|e| explain(e, &reference, "upload"))?;
             anyhow::Ok(1)
         };
         let uploads = futures_util::stream::iter(digests.iter().cloned().map(one)).buffer_unordered(AT_ONCE);
@@ -209,6 +213,37 @@ impl Registry {
             .map_err(|e| explain(e, reference, "push the manifest to"))?;
         Ok(())
     }
+}
+
+/// A client speaking plain HTTP to `plain` hosts only, uploading blobs in one request unless
+/// `chunked`.
+fn client(plain: &[String], chunked: bool) -> Client {
+    Client::new(ClientConfig {
+        protocol: ClientProtocol::HttpsExcept(plain.to_vec()),
+        use_monolithic_push: !chunked,
+        connect_timeout: Some(Duration::from_secs(20)),
+        read_timeout: Some(Duration::from_secs(120)),
+        user_agent: concat!("lamina-infra/", env!("CARGO_PKG_VERSION")),
+        ..Default::default()
+    })
+}
+
+/// A file as a stream of 1 MiB chunks, so a large blob is never held in memory whole.
+fn chunks(
+    file: std::fs::File,
+) -> impl futures_util::Stream<Item = Result<bytes::Bytes, OciDistributionError>> + Send + 'static {
+    futures_util::stream::unfold(Some(file), |file| async move {
+        let mut file = file?;
+        let mut buf = vec![0; 1 << 20];
+        match std::io::Read::read(&mut file, &mut buf) {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(bytes::Bytes::from(buf)), Some(file)))
+            }
+            Err(e) => Some((Err(e.into()), None)),
+        }
+    })
 }
 
 /// Streams one blob into `to`, checking its size as it comes and its digest at the end.
@@ -236,9 +271,32 @@ async fn download(client: &Client, reference: &Reference, digest: &str, size: u6
     Ok(())
 }
 
-/// `HOST/NAME:TAG` or `HOST/NAME@DIGEST`.
+/// `HOST/NAME:TAG` or `HOST/NAME@DIGEST`, split by hand: the general reference grammar costs a
+/// large regular expression to compile, and every reference here names its host.
 fn parse(reference: &str) -> anyhow::Result<Reference> {
-    reference.parse().with_context(|| format!("`{reference}` is not a registry reference (HOST/NAME:TAG or @DIGEST)"))
+    let wrong = || format_err!("`{reference}` is not a registry reference (HOST/NAME:TAG or HOST/NAME@sha256:…)");
+    let (name, digest, tag) = match reference.split_once('@') {
+        Some((name, digest)) => (name, Some(hex_of(digest).map_err(|_| wrong())?), None),
+        None => match reference.rsplit_once(':').filter(|(_, tag)| !tag.contains('/')) {
+            Some((name, tag)) => (name, None, Some(tag)),
+            None => (reference, None, None),
+        },
+    };
+    let (host, path) = name.split_once('/').ok_or_else(wrong)?;
+    let path_ok = path.split('/').all(|part| {
+        !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+    });
+    let tag_ok = tag.is_none_or(|t| {
+        !t.is_empty() && t.len() <= 128 && t.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+    });
+    if host.is_empty() || !path_ok || !tag_ok || host.contains(['@', ' ']) {
+        return Err(wrong());
+    }
+    let (host, path) = (host.to_owned(), path.to_owned());
+    Ok(match (digest, tag) {
+        (Some(hex), _) => Reference::with_digest(host, path, format!("sha256:{hex}")),
+        (None, tag) => Reference::with_tag(host, path, tag.unwrap_or("latest").to_owned()),
+    })
 }
 
 /// The hex of a `sha256:` digest: the blob's file name.
@@ -326,5 +384,18 @@ mod tests {
         assert!(m.is_index());
         assert!(Manifest::new(bytes, &format!("sha256:{}", "0".repeat(64))).is_err());
         assert!(hex_of("sha256:ABC").is_err() && hex_of("sha512:00").is_err());
+    }
+
+    #[test]
+    fn references_name_their_host_and_a_tag_or_digest() {
+        let digest = format!("sha256:{}", "a".repeat(64));
+        let r = parse(&format!("127.0.0.1:5000/acme/hello@{digest}")).unwrap();
+        assert_eq!((r.registry(), r.repository(), r.digest()), ("127.0.0.1:5000", "acme/hello", Some(digest.as_str())));
+        let r = parse("ghcr.io/acme/charts/demo:0.2.0").unwrap();
+        assert_eq!((r.registry(), r.repository(), r.tag()), ("ghcr.io", "acme/charts/demo", Some("0.2.0")));
+        assert_eq!(parse("127.0.0.1:5000/acme/hello").unwrap().tag(), Some("latest"));
+        for bad in ["hello", "ghcr.io/Acme/x:1", "ghcr.io/acme/x@sha256:12", "ghcr.io//x:1", "ghcr.io/x:a b"] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
     }
 }

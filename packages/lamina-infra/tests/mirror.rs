@@ -122,6 +122,11 @@ fn chart_archive() -> Vec<u8> {
 /// Writes a two-platform image and an OCI chart as layouts and copies them into `registry`
 /// with skopeo, as `acme/hello:0.2.0` and `acme/charts/demo:0.2.0`.
 fn publish(registry: &LocalRegistry) -> Published {
+    publish_as(registry, None)
+}
+
+/// [`publish`], pushing as `USER:PASSWORD` when given.
+fn publish_as(registry: &LocalRegistry, credentials: Option<&str>) -> Published {
     let tmp = tempfile::tempdir().unwrap();
     let image = Layout(tmp.path().join("hello"));
     let mut manifests = Vec::new();
@@ -161,7 +166,10 @@ fn publish(registry: &LocalRegistry) -> Published {
     for (from, to) in [(&image.0, "acme/hello"), (&layout.0, "acme/charts/demo")] {
         let from = format!("oci:{}:0.2.0", from.display());
         let to = format!("docker://{host}/{to}:0.2.0");
-        skopeo(&["copy", "--all", "--quiet", "--dest-tls-verify=false", &from, &to]);
+        let creds = credentials.map(|c| format!("--dest-creds={c}"));
+        let mut args = vec!["copy", "--all", "--quiet", "--dest-tls-verify=false"];
+        args.extend(creds.as_deref());
+        skopeo(&[&args[..], &[from.as_str(), to.as_str()]].concat());
     }
     Published {
         image: root["digest"].as_str().unwrap().to_owned(),
@@ -172,8 +180,8 @@ fn publish(registry: &LocalRegistry) -> Published {
 }
 
 /// A release's assets: the chart archive, a bundle, the manifest naming the image (at
-/// `image_digest`) and the OCI chart in `registry`, and the sums.
-fn assets(version: &str, registry: &LocalRegistry, image_digest: &str) -> Assets {
+/// `image_digest`) and the OCI chart in the registry at `host`, and the sums.
+fn assets(version: &str, host: &str, image_digest: &str) -> Assets {
     let chart = (format!("demo-{version}.tgz"), chart_archive());
     let bundle = (format!("demo-k8s-{version}.tar.gz"), gzip(&tar(&[("demo-k8s/ns.yaml", "kind: Namespace\n")])));
     let component = |name: &str, kind, (file, bytes): &(String, Vec<u8>)| Component {
@@ -198,7 +206,7 @@ fn assets(version: &str, registry: &LocalRegistry, image_digest: &str) -> Assets
         ],
         images: vec![Image {
             name: "hello".into(),
-            repository: format!("{}/acme/hello", registry.host()),
+            repository: format!("{host}/acme/hello"),
             tags: vec![version.into(), "latest".into()],
             platforms: vec!["linux/amd64".into(), "linux/arm64".into()],
             digest: Some(image_digest.into()),
@@ -209,7 +217,7 @@ fn assets(version: &str, registry: &LocalRegistry, image_digest: &str) -> Assets
             file: chart.0.clone(),
             digest: sha(&chart.1),
             url: format!("https://github.com/acme/infra-demo/releases/download/v{version}/{}", chart.0),
-            oci: Some(format!("{}/acme/charts/demo:0.2.0", registry.host())),
+            oci: Some(format!("{host}/acme/charts/demo:0.2.0")),
         }],
     };
     let manifest = (MANIFEST.to_owned(), serde_json::to_vec_pretty(&manifest).unwrap());
@@ -275,8 +283,14 @@ fn layout_root(layout: &Path) -> Value {
 fn mirror_writes_verified_assets_a_helm_index_and_layouts_skopeo_reads() {
     let registry = LocalRegistry::start(&[]).unwrap();
     let published = publish(&registry);
-    let release = assets("0.2.0", &registry, &published.image);
-    let fake = github(&[("0.1.0", assets("0.1.0", &registry, &published.image)), ("0.2.0", release.clone())]);
+    let release = assets("0.2.0", &registry.host(), &published.image);
+    let fake = github(&[("0.1.0", assets("0.1.0", &registry.host(), &published.image)), ("0.2.0", release.clone())]);
+    // The registry seam resolves a tag to the digest the release records (what `verify` checks).
+    let host = registry.host();
+    let seam = lamina_infra::registry::Registry::new([host.as_str()]).unwrap();
+    assert_eq!(seam.digest(&format!("{host}/acme/hello:0.2.0")).unwrap(), published.image);
+    let absent = seam.digest(&format!("{host}/acme/hello:9.9.9")).unwrap_err().to_string();
+    assert!(absent.contains(&format!("{host}/acme/hello:9.9.9")) && absent.contains("(404)"), "{absent}");
     let dir = tempfile::tempdir().unwrap();
     let to = dir.path().join("mirror");
     let run = lamina_infra(&fake, &["mirror", "0.2.0", "--to", to.to_str().unwrap(), "--json"], &[]);
@@ -350,7 +364,7 @@ fn mirror_writes_verified_assets_a_helm_index_and_layouts_skopeo_reads() {
 fn mirror_push_loads_every_layout_into_another_registry_with_the_same_digests() {
     let source = LocalRegistry::start(&[]).unwrap();
     let published = publish(&source);
-    let fake = github(&[("0.2.0", assets("0.2.0", &source, &published.image))]);
+    let fake = github(&[("0.2.0", assets("0.2.0", &source.host(), &published.image))]);
     let dir = tempfile::tempdir().unwrap();
     let to = dir.path().to_str().unwrap();
     let run = lamina_infra(&fake, &["mirror", "--to", to], &[]);
@@ -404,7 +418,7 @@ fn mirror_push_loads_every_layout_into_another_registry_with_the_same_digests() 
 fn a_platform_subset_is_mirrored_with_the_index_as_published() {
     let source = LocalRegistry::start(&[]).unwrap();
     let published = publish(&source);
-    let fake = github(&[("0.2.0", assets("0.2.0", &source, &published.image))]);
+    let fake = github(&[("0.2.0", assets("0.2.0", &source.host(), &published.image))]);
     let dir = tempfile::tempdir().unwrap();
     let to = dir.path().to_str().unwrap();
     let run = lamina_infra(&fake, &["mirror", "--to", to, "--platform", "linux/amd64"], &[]);
@@ -433,15 +447,16 @@ fn a_platform_subset_is_mirrored_with_the_index_as_published() {
 
 #[test]
 #[ignore = "needs the test peers: run `cargo xtask test`"]
-fn a_tampered_blob_or_a_wrong_digest_is_refused_with_nothing_left() {
+fn a_tampered_blob_a_wrong_digest_or_no_registry_is_refused_with_nothing_left() {
     let storage = tempfile::tempdir().unwrap();
     let data = storage.path().join("data/docker/registry/v2/blobs/sha256");
     let registry = LocalRegistry::start_with(storage, xtask_dev::registry::Options::default()).unwrap();
     let published = publish(&registry);
     let wrong = format!("sha256:{}", "b".repeat(64));
     let fake = github(&[
-        ("0.2.0", assets("0.2.0", &registry, &published.image)),
-        ("0.3.0", assets("0.3.0", &registry, &wrong)),
+        ("0.2.0", assets("0.2.0", &registry.host(), &published.image)),
+        ("0.3.0", assets("0.3.0", &registry.host(), &wrong)),
+        ("0.4.0", assets("0.4.0", "127.0.0.1:1", &published.image)),
     ]);
 
     let dir = tempfile::tempdir().unwrap();
@@ -449,6 +464,11 @@ fn a_tampered_blob_or_a_wrong_digest_is_refused_with_nothing_left() {
     assert_eq!(missing.code, 1);
     let reference = format!("{}/acme/hello@{wrong}", registry.host());
     assert!(missing.stderr.contains(&reference) && missing.stderr.contains("(404)"), "{}", missing.stderr);
+    assert_eq!(listing(dir.path()), Vec::<String>::new(), "nothing written");
+
+    let closed = lamina_infra(&fake, &["mirror", "0.4.0", "--to", dir.path().to_str().unwrap()], &[]);
+    assert_eq!(closed.code, 1);
+    assert!(closed.stderr.contains("cannot reach the registry 127.0.0.1:1"), "{}", closed.stderr);
     assert_eq!(listing(dir.path()), Vec::<String>::new(), "nothing written");
 
     let layer = published.children[1].2.trim_start_matches("sha256:").to_owned();
@@ -464,8 +484,65 @@ fn a_tampered_blob_or_a_wrong_digest_is_refused_with_nothing_left() {
         "{}",
         tampered.stderr
     );
-    assert!(tampered.stderr.contains("nothing of release v0.2.0 was left half-written"), "{}", tampered.stderr);
+    assert!(tampered.stderr.contains("release v0.2.0 was not mirrored into"), "{}", tampered.stderr);
+    assert!(tampered.stderr.contains("nothing of it was left behind"), "{}", tampered.stderr);
     assert_eq!(listing(dir.path()), Vec::<String>::new(), "nothing written");
+}
+
+/// Kills the child process when dropped.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// ghcr.io's flow for public packages: the registry answers 401 with a Bearer challenge and
+/// anonymous clients trade it for a pull token at the realm (the pipeline's token server peer).
+#[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
+fn anonymous_pulls_trade_the_bearer_challenge_for_a_token_like_ghcr() {
+    let peers = PathBuf::from(
+        std::env::var_os("LAMINA_TEST_PEERS").expect("the token server needs the test peers: run `cargo xtask test`"),
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let (key, cert) = (tmp.path().join("signer.key"), tmp.path().join("signer.crt"));
+    let openssl = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=token-signer", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(openssl.status.success(), "{}", String::from_utf8_lossy(&openssl.stderr));
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../xtask/tests/peers/token_server.py");
+    let mut server = Command::new(peers.join("venv/bin/python"))
+        .arg(&script)
+        .args([key.to_str().unwrap(), cert.to_str().unwrap(), "test-registry", "test-issuer", "pusher:canary-pw-42"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = server.stdout.take().unwrap();
+    let _server = KillOnDrop(server);
+    let mut port = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut port).unwrap();
+    let auth = format!(
+        "auth: {{token: {{realm: \"http://127.0.0.1:{}/token\", service: test-registry, issuer: test-issuer, rootcertbundle: {}}}}}\n",
+        port.trim(),
+        cert.display()
+    );
+    let options = xtask_dev::registry::Options { extra: &auth, ..Default::default() };
+    let registry = LocalRegistry::start_with(tempfile::tempdir().unwrap(), options).unwrap();
+    let published = publish_as(&registry, Some("pusher:canary-pw-42"));
+    let fake = github(&[("0.2.0", assets("0.2.0", &registry.host(), &published.image))]);
+    let to = tmp.path().join("mirror");
+    let run = lamina_infra(&fake, &["mirror", "--to", to.to_str().unwrap()], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(layout_root(&to.join("v0.2.0/oci/images/hello"))["digest"], published.image.as_str());
+    assert_eq!(blobs_intact(&to.join("v0.2.0/oci/images/hello")).len(), 7);
+    assert_eq!(registry.requests("GET", "/blobs/"), 6, "each blob once, with the token");
 }
 
 #[test]
