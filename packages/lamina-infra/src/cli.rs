@@ -112,7 +112,7 @@ pub struct Mirror {
 pub enum MirrorPush {
     /// Load a mirror folder's images and OCI charts into a registry with the same digests: image
     /// NAME goes to HOST/NAMESPACE/NAME, chart NAME to HOST/NAMESPACE/charts/NAME (credentials:
-    /// LAMINA_REGISTRY_USER, LAMINA_REGISTRY_PASSWORD).
+    /// LAMINA_REGISTRY_USERNAME, LAMINA_REGISTRY_PASSWORD).
     Push {
         /// The mirror folder (made by `lamina-infra mirror --to DIR`)
         dir: std::path::PathBuf,

@@ -2,7 +2,7 @@
 //! manifests and blobs by digest with their exact bytes, verified, and pushed back unchanged.
 //! Built on `oci-client` with a current-thread tokio runtime inside, so the rest of the tool stays
 //! blocking. Pulls are anonymous, with the bearer-token exchange of the distribution "Token
-//! Authentication Specification" (as ghcr.io asks), or use `LAMINA_REGISTRY_USER` /
+//! Authentication Specification" (as ghcr.io asks), or use `LAMINA_REGISTRY_USERNAME` /
 //! `LAMINA_REGISTRY_PASSWORD` (never printed). Plain HTTP is used for loopback hosts only.
 
 use anyhow::{Context, bail, format_err};
@@ -84,10 +84,12 @@ impl Registry {
         let plain: Vec<String> = hosts.iter().filter(|h| is_loopback(h)).map(|h| h.to_string()).collect();
         let chunked = hosts.iter().any(|h| *h == "ghcr.io" || h.ends_with(".ghcr.io"));
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let auth = match (var("LAMINA_REGISTRY_USER"), var("LAMINA_REGISTRY_PASSWORD")) {
+        let auth = match (var("LAMINA_REGISTRY_USERNAME"), var("LAMINA_REGISTRY_PASSWORD")) {
             (Some(user), Some(password)) => RegistryAuth::Basic(user, password),
             (None, None) => RegistryAuth::Anonymous,
-            _ => bail!("set both LAMINA_REGISTRY_USER and LAMINA_REGISTRY_PASSWORD, or neither for anonymous pulls"),
+            _ => {
+                bail!("set both LAMINA_REGISTRY_USERNAME and LAMINA_REGISTRY_PASSWORD, or neither for anonymous pulls")
+            }
         };
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let client = client(&plain, chunked);
@@ -340,7 +342,7 @@ fn explain(e: OciDistributionError, reference: &str, what: &str) -> anyhow::Erro
     };
     match (status, &e) {
         (Some(401), _) => format_err!(
-            "{what} `{reference}`: the registry {host} refused access (401); for a private repository set LAMINA_REGISTRY_USER and LAMINA_REGISTRY_PASSWORD"
+            "{what} `{reference}`: the registry {host} refused access (401); for a private repository set LAMINA_REGISTRY_USERNAME and LAMINA_REGISTRY_PASSWORD"
         ),
         (Some(403), _) => format_err!(
             "{what} `{reference}`: the registry {host} denied it (403); the credentials lack the permission"

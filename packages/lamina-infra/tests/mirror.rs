@@ -35,7 +35,7 @@ fn lamina_infra(fake: &GithubFake, args: &[&str], env: &[(&str, &str)]) -> Run {
         .env("GITHUB_API_URL", fake.api_url())
         .env_remove("GITHUB_TOKEN")
         .env_remove("GH_TOKEN")
-        .env_remove("LAMINA_REGISTRY_USER")
+        .env_remove("LAMINA_REGISTRY_USERNAME")
         .env_remove("LAMINA_REGISTRY_PASSWORD")
         .envs(env.iter().copied())
         .output()
@@ -382,7 +382,7 @@ fn mirror_push_loads_every_layout_into_another_registry_with_the_same_digests() 
         refused.stderr
     );
 
-    let credentials = [("LAMINA_REGISTRY_USER", "lamina"), ("LAMINA_REGISTRY_PASSWORD", password)];
+    let credentials = [("LAMINA_REGISTRY_USERNAME", "lamina"), ("LAMINA_REGISTRY_PASSWORD", password)];
     let pushed = lamina_infra(&fake, &["mirror", "push", to, "--registry", &base, "--version", "0.2.0"], &credentials);
     assert_eq!(pushed.code, 0, "{}", pushed.stderr);
     assert!(!pushed.stderr.contains(password) && !refused.stderr.contains(password));
