@@ -4,9 +4,10 @@
 // The tests start the binary under test directly.
 #![allow(clippy::disallowed_methods)]
 
-use lamina_release_format::manifest::{Chart, Component, ComponentKind, Image, ReleaseManifest};
-use lamina_release_format::{MANIFEST, SUMS, sums};
-use sha2::{Digest, Sha256};
+mod common;
+
+use lamina_release_format::MANIFEST;
+use lamina_release_format::manifest::Image;
 use std::process::Command;
 use xtask_dev::github::{GithubFake, Options, SeedRelease};
 
@@ -37,10 +38,6 @@ fn lamina_infra_env(fake: &GithubFake, args: &[&str], env: &[(&str, &std::path::
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
-}
-
-fn sha(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
 }
 
 /// A `.tar.gz` of `(path, content)` files, paths written as given (even `..` or absolute ones);
@@ -78,57 +75,15 @@ fn assets(version: &str) -> Vec<(String, Vec<u8>)> {
 
 /// [`assets`] with this bundle archive.
 fn assets_with(version: &str, bundle: Vec<u8>) -> Vec<(String, Vec<u8>)> {
-    let chart = (format!("demo-{version}.tgz"), targz(&[("demo/Chart.yaml", "name: demo\n")]));
-    let bundle = (format!("demo-k8s-{version}.tar.gz"), bundle);
-    let manifest = ReleaseManifest {
-        schema_version: lamina_release_format::manifest::SCHEMA_VERSION,
-        repository: "acme/infra-demo".into(),
-        version: version.into(),
-        tag: format!("v{version}"),
-        commit: "0123456789abcdef0123456789abcdef01234567".into(),
-        source_date_epoch: 1_700_000_000,
-        components: vec![
-            Component {
-                name: "demo".into(),
-                kind: ComponentKind::Chart,
-                version: version.into(),
-                file: chart.0.clone(),
-                size: chart.1.len() as u64,
-                sha256: sha(&chart.1),
-                target: None,
-            },
-            Component {
-                name: "demo-k8s".into(),
-                kind: ComponentKind::Manifests,
-                version: version.into(),
-                file: bundle.0.clone(),
-                size: bundle.1.len() as u64,
-                sha256: sha(&bundle.1),
-                target: None,
-            },
-        ],
-        images: vec![Image {
-            name: "hello".into(),
-            repository: "ghcr.io/acme/hello".into(),
-            tags: vec![version.into()],
-            platforms: vec!["linux/amd64".into(), "linux/arm64".into()],
-            digest: Some(format!("sha256:{}", "a".repeat(64))),
-        }],
-        charts: vec![Chart {
-            name: "demo".into(),
-            version: version.into(),
-            file: chart.0.clone(),
-            digest: sha(&chart.1),
-            url: format!("https://github.com/acme/infra-demo/releases/download/v{version}/{}", chart.0),
-            oci: Some(format!("ghcr.io/acme/charts/demo:{version}")),
-        }],
+    let chart = targz(&[("demo/Chart.yaml", "name: demo\n")]);
+    let image = Image {
+        name: "hello".into(),
+        repository: "ghcr.io/acme/hello".into(),
+        tags: vec![version.into()],
+        platforms: vec!["linux/amd64".into(), "linux/arm64".into()],
+        digest: Some(format!("sha256:{}", "a".repeat(64))),
     };
-    let manifest = (MANIFEST.to_owned(), serde_json::to_vec_pretty(&manifest).unwrap());
-    let files = [chart, bundle, manifest];
-    let listed: Vec<(String, String)> = files.iter().map(|(n, b)| (n.clone(), sha(b))).collect();
-    let mut all = files.to_vec();
-    all.push((SUMS.to_owned(), sums::render(&listed).into_bytes()));
-    all
+    common::release_assets(version, chart, bundle, vec![image], Some(format!("ghcr.io/acme/charts/demo:{version}")))
 }
 
 /// A public repository with releases 0.1.0, 0.2.0, a 0.3.0-rc.1 pre-release and a 0.4.0 draft.

@@ -6,10 +6,10 @@
 // The tests start the binary under test and skopeo directly.
 #![allow(clippy::disallowed_methods)]
 
-use lamina_release_format::manifest::{Chart, Component, ComponentKind, Image, ReleaseManifest};
-use lamina_release_format::{MANIFEST, SUMS, sums};
+mod common;
+
+use lamina_release_format::manifest::Image;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use xtask_dev::github::{GithubFake, Options, SeedRelease};
@@ -54,9 +54,7 @@ fn skopeo(args: &[&str]) -> Vec<u8> {
     out.stdout
 }
 
-fn sha(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
+use common::sha;
 
 fn digest(bytes: &[u8]) -> String {
     format!("sha256:{}", sha(bytes))
@@ -182,50 +180,21 @@ fn publish_as(registry: &LocalRegistry, credentials: Option<&str>) -> Published 
 /// A release's assets: the chart archive, a bundle, the manifest naming the image (at
 /// `image_digest`) and the OCI chart in the registry at `host`, and the sums.
 fn assets(version: &str, host: &str, image_digest: &str) -> Assets {
-    let chart = (format!("demo-{version}.tgz"), chart_archive());
-    let bundle = (format!("demo-k8s-{version}.tar.gz"), gzip(&tar(&[("demo-k8s/ns.yaml", "kind: Namespace\n")])));
-    let component = |name: &str, kind, (file, bytes): &(String, Vec<u8>)| Component {
-        name: name.into(),
-        kind,
-        version: version.into(),
-        file: file.clone(),
-        size: bytes.len() as u64,
-        sha256: sha(bytes),
-        target: None,
+    let bundle = gzip(&tar(&[("demo-k8s/ns.yaml", "kind: Namespace\n")]));
+    let image = Image {
+        name: "hello".into(),
+        repository: format!("{host}/acme/hello"),
+        tags: vec![version.into(), "latest".into()],
+        platforms: vec!["linux/amd64".into(), "linux/arm64".into()],
+        digest: Some(image_digest.into()),
     };
-    let manifest = ReleaseManifest {
-        schema_version: lamina_release_format::manifest::SCHEMA_VERSION,
-        repository: "acme/infra-demo".into(),
-        version: version.into(),
-        tag: format!("v{version}"),
-        commit: "0123456789abcdef0123456789abcdef01234567".into(),
-        source_date_epoch: 1_700_000_000,
-        components: vec![
-            component("demo", ComponentKind::Chart, &chart),
-            component("demo-k8s", ComponentKind::Manifests, &bundle),
-        ],
-        images: vec![Image {
-            name: "hello".into(),
-            repository: format!("{host}/acme/hello"),
-            tags: vec![version.into(), "latest".into()],
-            platforms: vec!["linux/amd64".into(), "linux/arm64".into()],
-            digest: Some(image_digest.into()),
-        }],
-        charts: vec![Chart {
-            name: "demo".into(),
-            version: version.into(),
-            file: chart.0.clone(),
-            digest: sha(&chart.1),
-            url: format!("https://github.com/acme/infra-demo/releases/download/v{version}/{}", chart.0),
-            oci: Some(format!("{host}/acme/charts/demo:0.2.0")),
-        }],
-    };
-    let manifest = (MANIFEST.to_owned(), serde_json::to_vec_pretty(&manifest).unwrap());
-    let files = [chart, bundle, manifest];
-    let listed: Vec<(String, String)> = files.iter().map(|(n, b)| (n.clone(), sha(b))).collect();
-    let mut all = files.to_vec();
-    all.push((SUMS.to_owned(), sums::render(&listed).into_bytes()));
-    all
+    common::release_assets(
+        version,
+        chart_archive(),
+        bundle,
+        vec![image],
+        Some(format!("{host}/acme/charts/demo:0.2.0")),
+    )
 }
 
 /// `(name, bytes)` of a release's files.

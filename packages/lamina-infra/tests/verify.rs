@@ -5,6 +5,7 @@
 // The tests start the binary under test and skopeo directly, and read LAMINA_TEST_PEERS.
 #![allow(clippy::disallowed_methods)]
 
+mod common;
 #[path = "verify/fixtures.rs"]
 mod fixtures;
 

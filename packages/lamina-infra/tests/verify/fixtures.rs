@@ -1,18 +1,14 @@
 //! Fixtures of the `verify` tests: release assets as the pipeline makes them, tiny OCI layouts,
 //! and a mirror folder laid out as `lamina-infra mirror` writes it.
 
-use lamina_release_format::manifest::{Chart, Component, ComponentKind, Image, ReleaseManifest};
-use lamina_release_format::{MANIFEST, SUMS, sums};
+use lamina_release_format::manifest::Image;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use std::path::Path;
 use xtask_dev::github::{GithubFake, Options, SeedRelease};
 
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 
-pub fn sha(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
+pub use crate::common::sha;
 
 /// A tar of `(path, content)` files.
 pub fn tar(files: &[(&str, &str)]) -> Vec<u8> {
@@ -84,44 +80,8 @@ pub fn bundle_archive(version: &str) -> Vec<u8> {
 /// A release's assets as the pipeline makes them, with `images` in the manifest and `bundle` as
 /// the bundle's archive.
 pub fn assets(version: &str, images: Vec<Image>, bundle: Vec<u8>) -> Vec<(String, Vec<u8>)> {
-    let chart = (format!("demo-{version}.tgz"), chart_archive(version));
-    let bundle = (format!("demo-k8s-{version}.tar.gz"), bundle);
-    let component = |name: &str, kind, (file, bytes): &(String, Vec<u8>)| Component {
-        name: name.into(),
-        kind,
-        version: version.into(),
-        file: file.clone(),
-        size: bytes.len() as u64,
-        sha256: sha(bytes),
-        target: None,
-    };
-    let manifest = ReleaseManifest {
-        schema_version: lamina_release_format::manifest::SCHEMA_VERSION,
-        repository: "acme/infra-demo".into(),
-        version: version.into(),
-        tag: format!("v{version}"),
-        commit: "0123456789abcdef0123456789abcdef01234567".into(),
-        source_date_epoch: 1_700_000_000,
-        components: vec![
-            component("demo", ComponentKind::Chart, &chart),
-            component("demo-k8s", ComponentKind::Manifests, &bundle),
-        ],
-        images,
-        charts: vec![Chart {
-            name: "demo".into(),
-            version: version.into(),
-            file: chart.0.clone(),
-            digest: sha(&chart.1),
-            url: format!("https://github.com/acme/infra-demo/releases/download/v{version}/{}", chart.0),
-            oci: Some(format!("ghcr.io/acme/charts/demo:{version}")),
-        }],
-    };
-    let manifest = (MANIFEST.to_owned(), serde_json::to_vec_pretty(&manifest).unwrap());
-    let files = [chart, bundle, manifest];
-    let listed: Vec<(String, String)> = files.iter().map(|(n, b)| (n.clone(), sha(b))).collect();
-    let mut all = files.to_vec();
-    all.push((SUMS.to_owned(), sums::render(&listed).into_bytes()));
-    all
+    let oci = Some(format!("ghcr.io/acme/charts/demo:{version}"));
+    crate::common::release_assets(version, chart_archive(version), bundle, images, oci)
 }
 
 pub fn hello(repository: &str, digest: &str) -> Image {

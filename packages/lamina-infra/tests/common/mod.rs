@@ -1,0 +1,59 @@
+//! What every test of `lamina-infra` starts from: a release's files as the pipeline makes them.
+
+use lamina_release_format::manifest::{Chart, Component, ComponentKind, Image, ReleaseManifest};
+use lamina_release_format::{MANIFEST, SUMS, sums};
+use sha2::{Digest, Sha256};
+
+pub fn sha(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The assets of release `version` of `acme/infra-demo`: the chart `demo` and the bundle
+/// `demo-k8s` (their archives given), the manifest (naming `images`, and the chart's OCI
+/// reference `oci`), and `SHA256SUMS` over them.
+pub fn release_assets(
+    version: &str,
+    chart: Vec<u8>,
+    bundle: Vec<u8>,
+    images: Vec<Image>,
+    oci: Option<String>,
+) -> Vec<(String, Vec<u8>)> {
+    let chart = (format!("demo-{version}.tgz"), chart);
+    let bundle = (format!("demo-k8s-{version}.tar.gz"), bundle);
+    let component = |name: &str, kind, (file, bytes): &(String, Vec<u8>)| Component {
+        name: name.into(),
+        kind,
+        version: version.into(),
+        file: file.clone(),
+        size: bytes.len() as u64,
+        sha256: sha(bytes),
+        target: None,
+    };
+    let manifest = ReleaseManifest {
+        schema_version: lamina_release_format::manifest::SCHEMA_VERSION,
+        repository: "acme/infra-demo".into(),
+        version: version.into(),
+        tag: format!("v{version}"),
+        commit: "0123456789abcdef0123456789abcdef01234567".into(),
+        source_date_epoch: 1_700_000_000,
+        components: vec![
+            component("demo", ComponentKind::Chart, &chart),
+            component("demo-k8s", ComponentKind::Manifests, &bundle),
+        ],
+        images,
+        charts: vec![Chart {
+            name: "demo".into(),
+            version: version.into(),
+            file: chart.0.clone(),
+            digest: sha(&chart.1),
+            url: format!("https://github.com/acme/infra-demo/releases/download/v{version}/{}", chart.0),
+            oci,
+        }],
+    };
+    let manifest = (MANIFEST.to_owned(), serde_json::to_vec_pretty(&manifest).unwrap());
+    let files = [chart, bundle, manifest];
+    let listed: Vec<(String, String)> = files.iter().map(|(n, b)| (n.clone(), sha(b))).collect();
+    let mut all = files.to_vec();
+    all.push((SUMS.to_owned(), sums::render(&listed).into_bytes()));
+    all
+}
