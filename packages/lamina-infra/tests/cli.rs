@@ -222,20 +222,7 @@ fn pull(fake: &GithubFake, cache: &std::path::Path, args: &[&str]) -> Run {
 }
 
 /// Every entry of a folder, recursively, relative to it.
-fn listing(dir: &std::path::Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            out.push(entry.path().strip_prefix(dir).unwrap().display().to_string());
-            if entry.file_type().unwrap().is_dir() {
-                stack.push(entry.path());
-            }
-        }
-    }
-    out.sort();
-    out
-}
+use common::listing;
 
 #[test]
 fn pull_verifies_extracts_and_a_second_pull_downloads_nothing() {

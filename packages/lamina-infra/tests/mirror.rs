@@ -60,19 +60,7 @@ fn digest(bytes: &[u8]) -> String {
     format!("sha256:{}", sha(bytes))
 }
 
-/// A `.tar` of `(path, content)` files.
-fn tar(files: &[(&str, &str)]) -> Vec<u8> {
-    let mut builder = tar::Builder::new(Vec::new());
-    for (path, content) in files {
-        let mut header = tar::Header::new_gnu();
-        header.set_path(path).unwrap();
-        header.set_mode(0o644);
-        header.set_size(content.len() as u64);
-        header.set_cksum();
-        builder.append(&header, content.as_bytes()).unwrap();
-    }
-    builder.into_inner().unwrap()
-}
+use common::tar;
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     use std::io::Write;
@@ -214,21 +202,7 @@ fn github(releases: &[(&str, Assets)]) -> GithubFake {
     fake
 }
 
-/// Every entry of a folder, recursively, relative to it.
-fn listing(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            out.push(entry.path().strip_prefix(dir).unwrap().display().to_string());
-            if entry.file_type().unwrap().is_dir() {
-                stack.push(entry.path());
-            }
-        }
-    }
-    out.sort();
-    out
-}
+use common::listing;
 
 /// Every blob of a layout hashes to its name; the names.
 fn blobs_intact(layout: &Path) -> Vec<String> {
