@@ -223,6 +223,8 @@ pub fn record(plan: &Plan, built: &Built) -> ReleaseManifest {
                 digest: find(&c.file)?.sha256.clone(),
                 url: entry.url.clone(),
                 oci: c.oci.clone(),
+                repository: Some(plan.index.target.pages_url.clone()),
+                kube_version: c.kube_version.clone(),
             })
         })
         .collect();

@@ -105,6 +105,9 @@ pub struct ChartPlan {
     pub file: String,
     /// `{registry}/charts/{name}:{tag}` when `oci = true`.
     pub oci: Option<String>,
+    /// Chart.yaml's `kubeVersion`: the Kubernetes versions the chart supports.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kube_version: Option<String>,
     pub entries: Vec<Entry>,
 }
 
@@ -280,6 +283,7 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
                 oci: chart
                     .oci
                     .then(|| format!("{}:{}", settings.registry.image(&format!("charts/{name}")), oci_tag(&version))),
+                kube_version: source.meta.raw.get("kubeVersion").and_then(|v| v.as_str()).map(str::to_owned),
                 name,
                 version: version.clone(),
                 path: chart.path.clone(),

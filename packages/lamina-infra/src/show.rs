@@ -129,7 +129,13 @@ fn usage(m: &ReleaseManifest, release: &Release) -> Vec<(String, String)> {
                 let reference = oci.rsplit_once(':').map_or(oci.as_str(), |(r, _)| r);
                 format!("helm install {} oci://{reference} --version {}", chart.name, chart.version)
             }
-            None => format!("helm install {} {}", chart.name, chart.url),
+            None => match &chart.repository {
+                Some(repository) => format!(
+                    "helm repo add lamina {repository} && helm install {} lamina/{} --version {}",
+                    chart.name, chart.name, chart.version
+                ),
+                None => format!("helm install {} {}", chart.name, chart.url),
+            },
         };
         out.push((chart.name.clone(), command));
     }
@@ -162,12 +168,15 @@ pub fn render(s: &Shown) -> String {
     if !m.charts.is_empty() {
         out.push_str("charts:\n");
         for c in &m.charts {
-            out.push_str(&format!(
-                "  {} {}  {}\n",
-                c.name,
-                c.version,
-                c.oci.as_deref().map_or(c.url.clone(), |o| format!("oci://{o}"))
-            ));
+            let kube = c.kube_version.as_deref().map(|k| format!("  kubeVersion {k}")).unwrap_or_default();
+            out.push_str(&format!("  {} {}{kube}\n", c.name, c.version));
+            if let Some(repository) = &c.repository {
+                out.push_str(&format!("    Helm repository {repository}\n"));
+            }
+            if let Some(oci) = &c.oci {
+                out.push_str(&format!("    oci://{oci}\n"));
+            }
+            out.push_str(&format!("    archive {}\n", c.url));
         }
     }
     if !m.images.is_empty() {

@@ -95,6 +95,12 @@ pub struct Chart {
     pub url: String,
     /// `{registry}/charts/{name}:{tag}`; null when the chart is not pushed as an OCI artifact.
     pub oci: Option<String>,
+    /// The Helm repository (`helm repo add NAME URL`) whose index lists the chart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    /// Chart.yaml's `kubeVersion`: the Kubernetes versions the chart supports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kube_version: Option<String>,
 }
 
 /// The JSON Schema of the manifest, as committed in `docs/`.

@@ -48,6 +48,8 @@ pub fn release_assets(
             digest: sha(&chart.1),
             url: format!("https://github.com/acme/infra-demo/releases/download/v{version}/{}", chart.0),
             oci,
+            repository: Some("https://acme.github.io/infra-demo".into()),
+            kube_version: Some(">=1.27.0-0".into()),
         }],
     };
     let manifest = (MANIFEST.to_owned(), serde_json::to_vec_pretty(&manifest).unwrap());
