@@ -44,8 +44,8 @@ pub enum Command {
     Test(TestArgs),
     /// Compare the pipeline's speed with the real peers and print a table of ratios.
     Bench {
-        /// Run one benchmark only: `index`, `images` or `rerun`.
-        #[arg(value_parser = ["index", "images", "rerun"])]
+        /// Run one benchmark only: `index`, `images`, `rerun`, `pull` or `mirror`.
+        #[arg(value_parser = ["index", "images", "rerun", "pull", "mirror"])]
         only: Option<String>,
     },
 }

@@ -102,13 +102,15 @@ pub fn upload(state: &mut State, req: &Incoming, starter: bool) -> Answer {
         return Answer::json(422, &json::validation("ReleaseAsset", "already_exists", "name"));
     }
     let (id, time) = (state.next_id(), now());
+    let bytes = if starter { Vec::new() } else { req.body.to_vec() };
     let asset = AssetRecord {
         id,
         name,
         label: req.query().remove("label").filter(|l| !l.is_empty()),
         state: if starter { "starter" } else { "uploaded" }.to_owned(),
         content_type,
-        bytes: if starter { Vec::new() } else { req.body.to_vec() },
+        digest: super::state::sha256(&bytes),
+        bytes,
         created_at: time,
         updated_at: time,
     };

@@ -4,7 +4,6 @@
 
 use super::state::{AssetRecord, ReleaseRecord, State, timestamp};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
 
 /// The account that owns every release and upload.
@@ -182,7 +181,7 @@ impl State {
             "state": asset.state,
             "content_type": asset.content_type,
             "size": asset.bytes.len(),
-            "digest": uploaded.then(|| format!("sha256:{}", hex::encode(Sha256::digest(&asset.bytes)))),
+            "digest": uploaded.then(|| asset.digest.clone()),
             "download_count": 0,
             "created_at": timestamp(asset.created_at),
             "updated_at": timestamp(asset.updated_at),

@@ -55,8 +55,15 @@ pub struct AssetRecord {
     pub state: String,
     pub content_type: String,
     pub bytes: Vec<u8>,
+    /// `sha256:<hex>` of `bytes`, computed once when they are stored, as GitHub does.
+    pub digest: String,
     pub created_at: u64,
     pub updated_at: u64,
+}
+
+/// `sha256:<hex>` of an asset's bytes, as GitHub reports it.
+pub fn sha256(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }
 
 impl ReleaseRecord {
@@ -156,6 +163,7 @@ impl State {
                 label: None,
                 state,
                 content_type,
+                digest: sha256(&bytes),
                 bytes,
                 created_at: time,
                 updated_at: time,
