@@ -1,7 +1,8 @@
 //! The release pipeline's developer tooling: `cargo xtask test` (provision the real peers, run
 //! every test) and `cargo xtask bench` (compare with the real peers), and what they run on: a
-//! throwaway registry and a stateful fake of GitHub's Releases API. A separate crate, so the
-//! `xtask` binary that holds the release token never links a test server.
+//! throwaway registry, a stateful fake of GitHub's Releases API and a static site standing in for
+//! Pages. A separate crate, so the `xtask` binary that holds the release token never links a test
+//! server.
 
 #![recursion_limit = "256"]
 
@@ -9,4 +10,5 @@ pub mod bench;
 pub mod github;
 pub mod peers;
 pub mod registry;
+pub mod site;
 pub mod test;

@@ -122,5 +122,8 @@ pub enum MirrorPush {
         /// Push only this release [default: every release the folder holds]
         #[arg(long, value_name = "VERSION")]
         version: Option<String>,
+        /// Print what was pushed (target, digest, blobs uploaded, tags) and what failed as JSON
+        #[arg(long)]
+        json: bool,
     },
 }

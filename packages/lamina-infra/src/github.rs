@@ -105,6 +105,12 @@ impl GitHub {
         Ok(Box::new(response))
     }
 
+    /// A public page's text, e.g. the Helm repository index on GitHub Pages.
+    pub fn page(&self, url: &str, what: &str) -> anyhow::Result<String> {
+        check_url(url)?;
+        self.get(url, what, false)?.text().with_context(|| format!("{what}: `{url}` was cut off"))
+    }
+
     pub fn repo(&self) -> &str {
         &self.repo
     }
@@ -143,10 +149,11 @@ impl GitHub {
                 401 => bail!(
                     "{what}: GitHub did not accept the token (401); check GITHUB_TOKEN or GH_TOKEN, or unset them to read a public repository anonymously"
                 ),
-                404 => bail!(
+                404 if api => bail!(
                     "{what}: `{}` was not found (404); check `--repo`, and for a private repository set GITHUB_TOKEN",
                     self.repo
                 ),
+                404 => bail!("{what}: `{url}` was not found (404)"),
                 403 | 429 if header("retry-after").is_some() => {
                     let wait = Duration::from_secs(header("retry-after").and_then(|s| s.parse().ok()).unwrap_or(60));
                     if wait > LONGEST_WAIT || attempt == ATTEMPTS {

@@ -29,8 +29,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Pull { components, version, to, json } => {
             pull::pull(&source, &components, version.as_deref(), &to, json)
         }
-        Command::Mirror(Mirror { push: Some(MirrorPush::Push { dir, registry, version }), .. }) => {
-            mirror::push::push(&dir, &registry, version.as_deref())
+        Command::Mirror(Mirror { push: Some(MirrorPush::Push { dir, registry, version, json }), .. }) => {
+            mirror::push::push(&dir, &registry, version.as_deref(), json)
         }
         Command::Mirror(Mirror { version, to, platforms, json, .. }) => {
             let to = to.ok_or_else(|| anyhow::format_err!("`mirror` needs `--to DIR`"))?;

@@ -213,7 +213,8 @@ fn asset_bytes(
     {
         return Ok(bytes);
     }
-    let bytes = source.download(release, asset)?;
+    let bytes = crate::progress::read_all(&asset.name, asset.size, source.open(release, asset)?)
+        .with_context(|| format!("download `{}` of release {}", asset.name, release.tag_name))?;
     let sha = hex(&bytes);
     let github_says = asset.digest.as_deref().and_then(|d| d.strip_prefix("sha256:"));
     let matches = match expected {

@@ -1,5 +1,5 @@
-//! Progress of downloads: a bar on a terminal, plain `downloading …` lines anywhere else (pipes,
-//! CI logs, `TERM=dumb`), and no colour when `NO_COLOR` is set.
+//! Progress of downloads and uploads: a bar on a terminal, plain `downloading …` lines anywhere
+//! else (pipes, CI logs, `TERM=dumb`), and no colour when `NO_COLOR` is set.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Read};
@@ -30,16 +30,25 @@ impl Mode {
     }
 }
 
-/// One download of `total` bytes.
+/// One transfer of `total` bytes.
 pub struct Progress {
     bar: Option<ProgressBar>,
 }
 
+/// Reads all of `reader` (`total` bytes expected) with progress shown as `downloading WHAT`.
+pub fn read_all(what: &str, total: u64, reader: Box<dyn Read + '_>) -> std::io::Result<Vec<u8>> {
+    let progress = Progress::start(Mode::detect(), "downloading", what, total);
+    let mut bytes = Vec::new();
+    let read = progress.wrap(reader).read_to_end(&mut bytes);
+    progress.finish();
+    read.map(|_| bytes)
+}
+
 impl Progress {
-    /// Starts a bar, or prints `downloading WHAT (N bytes)`.
-    pub fn start(mode: Mode, what: &str, total: u64) -> Progress {
+    /// Starts a bar, or prints `VERB WHAT (N bytes)` (`downloading`, `uploading`).
+    pub fn start(mode: Mode, verb: &str, what: &str, total: u64) -> Progress {
         let Mode::Bar { colour } = mode else {
-            eprintln!("downloading {what} ({total} bytes)");
+            eprintln!("{verb} {what} ({total} bytes)");
             return Progress { bar: None };
         };
         let bar_part = if colour { "{bar:30.cyan/blue}" } else { "{bar:30}" };
@@ -59,8 +68,15 @@ impl Progress {
         }
     }
 
-    pub fn finish(self) {
-        if let Some(bar) = self.bar {
+    /// Counts `bytes` more as done.
+    pub fn advance(&self, bytes: u64) {
+        if let Some(bar) = &self.bar {
+            bar.inc(bytes);
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
     }

@@ -9,7 +9,6 @@ use crate::source::Source;
 use anyhow::{Context, bail};
 use lamina_release_format::manifest::{Component, ComponentKind};
 use sha2::{Digest, Sha256};
-use std::io::Read;
 use std::path::{Component as PathPart, Path, PathBuf};
 
 /// Pulls `names` (bundles or charts) of the release of `version` into `to`.
@@ -63,11 +62,8 @@ pub(crate) fn fetch(source: &Source, release: &Release, component: &Component) -
     let asset = release
         .asset(&component.file)
         .with_context(|| format!("release {} has no asset `{}`", release.tag_name, component.file))?;
-    let progress = crate::progress::Progress::start(crate::progress::Mode::detect(), &asset.name, asset.size);
-    let mut bytes = Vec::new();
-    let read = progress.wrap(source.open(release, asset)?).read_to_end(&mut bytes);
-    progress.finish();
-    read.with_context(|| format!("download `{}` of release {}", asset.name, release.tag_name))?;
+    let bytes = crate::progress::read_all(&asset.name, asset.size, source.open(release, asset)?)
+        .with_context(|| format!("download `{}` of release {}", asset.name, release.tag_name))?;
     let sha = hex::encode(Sha256::digest(&bytes));
     let github_says = asset.digest.as_deref().and_then(|d| d.strip_prefix("sha256:"));
     if sha != component.sha256 || github_says.is_some_and(|d| d != sha) {

@@ -5,6 +5,7 @@
 //! Authentication Specification" (as ghcr.io asks), or use `LAMINA_REGISTRY_USERNAME` /
 //! `LAMINA_REGISTRY_PASSWORD` (never printed). Plain HTTP is used for loopback hosts only.
 
+use crate::progress::{Mode, Progress};
 use anyhow::{Context, bail, format_err};
 use futures_util::{StreamExt, TryStreamExt};
 use oci_client::client::{ClientConfig, ClientProtocol};
@@ -148,6 +149,9 @@ impl Registry {
         let Some((first, _)) = missing.first() else { return Ok(0) };
         let probe = parse(&format!("{repository}@{first}"))?;
         let client = self.session(&probe, RegistryOperation::Pull).map_err(|e| explain(e, repository, "sign in to"))?;
+        let total = missing.iter().map(|(_, size)| size).sum();
+        let what = format!("{} blobs of {repository}", missing.len());
+        let progress = &Progress::start(Mode::detect(), "downloading", &what, total);
         let one = |(digest, size): (String, u64)| async move {
             let reference = format!("{repository}@{digest}");
             let parsed = parse(&reference)?;
@@ -155,7 +159,10 @@ impl Registry {
             let partial = dir.join(format!(".{}.partial-{}", hex_of(&digest)?, std::process::id()));
             let result = download(client, &parsed, &digest, size, &partial).await;
             match result.and_then(|()| std::fs::rename(&partial, &path).context("rename")) {
-                Ok(()) => Ok(()),
+                Ok(()) => {
+                    progress.advance(size);
+                    Ok(())
+                }
                 Err(e) => {
                     let _ = std::fs::remove_file(&partial);
                     Err(e.context(format!("blob `{reference}`")))
@@ -164,7 +171,9 @@ impl Registry {
         };
         let count = missing.len();
         let downloads = futures_util::stream::iter(missing.into_iter().map(one)).buffer_unordered(AT_ONCE);
-        self.runtime.block_on(downloads.try_collect::<Vec<()>>())?;
+        let done = self.runtime.block_on(downloads.try_collect::<Vec<()>>());
+        progress.finish();
+        done?;
         Ok(count)
     }
 
@@ -182,11 +191,18 @@ impl Registry {
         let probe = parse(&format!("{repository}@{first}"))?;
         let client =
             self.session(&probe, RegistryOperation::Push).map_err(|e| explain(e, repository, "sign in to push to"))?;
-        let one = |digest: String| async move {
+        let sizes: Vec<u64> = digests
+            .iter()
+            .map(|d| Ok(std::fs::metadata(dir.join(hex_of(d)?)).map_or(0, |m| m.len())))
+            .collect::<anyhow::Result<_>>()?;
+        let what = format!("{} blobs to {repository}", digests.len());
+        let progress = &Progress::start(Mode::detect(), "uploading", &what, sizes.iter().sum());
+        let one = |(digest, size): (String, u64)| async move {
             let reference = format!("{repository}@{digest}");
             let parsed = parse(&reference)?;
             let present = client.blob_exists(&parsed, &digest).await.map_err(|e| explain(e, &reference, "check"))?;
             if present {
+                progress.advance(size);
                 return Ok(0);
             }
             let path = dir.join(hex_of(&digest)?);
@@ -196,11 +212,14 @@ impl Registry {
                 .push_blob_stream(&parsed, chunks(file), &digest, Some(size))
                 .await
                 .map_err(|e| explain(e, &reference, "upload"))?;
+            progress.advance(size);
             anyhow::Ok(1)
         };
-        let uploads = futures_util::stream::iter(digests.iter().cloned().map(one)).buffer_unordered(AT_ONCE);
-        let counts: Vec<usize> = self.runtime.block_on(uploads.try_collect())?;
-        Ok(counts.into_iter().sum())
+        let uploads = futures_util::stream::iter(digests.iter().cloned().zip(sizes.iter().copied()).map(one))
+            .buffer_unordered(AT_ONCE);
+        let counts = self.runtime.block_on(uploads.try_collect::<Vec<usize>>());
+        progress.finish();
+        Ok(counts?.into_iter().sum())
     }
 
     /// Puts `manifest`'s exact bytes at `reference` (a tag, or its own digest).

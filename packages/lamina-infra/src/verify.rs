@@ -9,8 +9,9 @@ mod pulled;
 
 use crate::source::{MIRROR_JSON, Mirror, Source};
 use anyhow::bail;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 
@@ -49,6 +50,22 @@ impl Report {
     pub fn failed(&self) -> usize {
         self.checks.iter().filter(|c| !c.ok).count()
     }
+}
+
+/// A Helm repository index (`index.yaml`), as far as verifying reads it.
+#[derive(Debug, Deserialize)]
+pub struct HelmIndex {
+    #[serde(default)]
+    pub entries: BTreeMap<String, Vec<HelmEntry>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct HelmEntry {
+    pub version: String,
+    #[serde(default)]
+    pub digest: Option<String>,
+    #[serde(default)]
+    pub urls: Vec<String>,
 }
 
 /// What was verified, for the report.

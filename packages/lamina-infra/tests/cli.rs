@@ -83,7 +83,8 @@ fn assets_with(version: &str, bundle: Vec<u8>) -> Vec<(String, Vec<u8>)> {
         platforms: vec!["linux/amd64".into(), "linux/arm64".into()],
         digest: Some(format!("sha256:{}", "a".repeat(64))),
     };
-    common::release_assets(version, chart, bundle, vec![image], Some(format!("ghcr.io/acme/charts/demo:{version}")))
+    let oci = Some(format!("ghcr.io/acme/charts/demo:{version}"));
+    common::release_assets(version, chart, bundle, vec![image], oci, Some("https://acme.github.io/infra-demo"))
 }
 
 /// A public repository with releases 0.1.0, 0.2.0, a 0.3.0-rc.1 pre-release and a 0.4.0 draft.

@@ -182,6 +182,7 @@ fn assets(version: &str, host: &str, image_digest: &str) -> Assets {
         bundle,
         vec![image],
         Some(format!("{host}/acme/charts/demo:0.2.0")),
+        Some("https://acme.github.io/infra-demo"),
     )
 }
 
@@ -312,6 +313,9 @@ fn mirror_push_loads_every_layout_into_another_registry_with_the_same_digests() 
     let to = dir.path().to_str().unwrap();
     let run = lamina_infra(&fake, &["mirror", "--to", to], &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
+    // Off a terminal, progress is one plain line per transfer.
+    assert!(run.stderr.contains("downloading demo-0.2.0.tgz ("), "{}", run.stderr);
+    assert!(run.stderr.contains(&format!(" blobs of {}/acme/hello (", source.host())), "{}", run.stderr);
     drop(source);
 
     let password = "s3cret-canary";
@@ -351,9 +355,23 @@ fn mirror_push_loads_every_layout_into_another_registry_with_the_same_digests() 
         &format!("oci:{}:x", copy.display()),
     ]);
 
-    let again = lamina_infra(&fake, &["mirror", "push", to, "--registry", &base], &credentials);
+    let again = lamina_infra(&fake, &["mirror", "push", to, "--registry", &base, "--json"], &credentials);
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert!(again.stderr.contains("(0 blobs uploaded"), "{}", again.stderr);
+    let report: serde_json::Value = serde_json::from_str(&again.stdout).unwrap();
+    assert_eq!(report["registry"], base.as_str());
+    assert_eq!(report["failed"], serde_json::json!([]));
+    let pushed: Vec<(&str, &str, u64)> = report["pushed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["target"].as_str().unwrap(), p["digest"].as_str().unwrap(), p["uploaded"].as_u64().unwrap()))
+        .collect();
+    let (hello, chart) = (format!("{base}/hello"), format!("{base}/charts/demo"));
+    assert_eq!(
+        pushed,
+        [(hello.as_str(), published.image.as_str(), 0), (chart.as_str(), published.chart_manifest.as_str(), 0)]
+    );
 }
 
 #[test]
@@ -375,7 +393,10 @@ fn a_platform_subset_is_mirrored_with_the_index_as_published() {
 
     let target = LocalRegistry::start(&[]).unwrap();
     let base = format!("{}/lamina", target.host());
-    let pushed = lamina_infra(&fake, &["mirror", "push", to, "--registry", &base], &[]);
+    let pushed = lamina_infra(&fake, &["mirror", "push", to, "--registry", &base, "--json"], &[]);
+    let report: serde_json::Value = serde_json::from_str(&pushed.stdout).unwrap();
+    assert_eq!(report["failed"][0]["target"], format!("{base}/hello"), "{report}");
+    assert_eq!(report["pushed"][0]["target"], format!("{base}/charts/demo"), "{report}");
     let amd64_pushed = format!("docker://{base}/hello@{}", amd64.1);
     assert_eq!(digest(&skopeo(&["inspect", "--raw", "--tls-verify=false", &amd64_pushed])), amd64.1);
     // distribution 2.8 refuses an index whose children it lacks: the image is reported, not pushed.

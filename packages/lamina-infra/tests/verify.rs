@@ -1,6 +1,6 @@
 //! `--from DIR` and `verify`: a mirror folder read with every server stopped, `verify` of a
 //! mirror, of a pulled folder and of a published release (the GitHub fake, and a real registry for
-//! image tags), each damage named by its file.
+//! image tags, a static site for the Helm index on Pages), each damage named by its file.
 
 // The tests start the binary under test and skopeo directly, and read LAMINA_TEST_PEERS.
 #![allow(clippy::disallowed_methods)]
@@ -10,11 +10,13 @@ mod common;
 mod fixtures;
 
 use fixtures::{
-    assets, bundle_archive, chart_archive, copy, dir_arg, hello, image_layout, mirror, seed, sha, start_fake,
+    assets, assets_on_pages, bundle_archive, chart_archive, copy, dir_arg, hello, image_layout, mirror, seed, sha,
+    start_fake,
 };
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use xtask_dev::site::StaticSite;
 
 const PEERS: &str = "needs the test peers: run `cargo xtask test`";
 
@@ -275,6 +277,38 @@ fn verify_of_a_release_checks_every_asset_against_sha256sums_and_github() {
     assert_eq!(bad.code, 1, "{bad}");
     assert!(bad.stdout.contains("FAIL v0.2.0/demo-k8s-0.2.0.tar.gz  changed: SHA256SUMS says"), "{bad}");
     assert!(bad.stderr.contains("1 of 4 checks failed for `v0.2.0`; do not use this release"), "{bad}");
+}
+
+#[test]
+fn verify_of_a_release_checks_its_chart_in_the_helm_index_on_pages() {
+    let site = tempfile::tempdir().unwrap();
+    let pages = StaticSite::serve(site.path()).unwrap();
+    let fake = start_fake();
+    seed(&fake, "0.2.0", assets_on_pages("0.2.0", pages.url()));
+    let what = format!("helm index {}/index.yaml", pages.url());
+    let index = |digest: &str| {
+        let url = "https://github.com/acme/infra-demo/releases/download/v0.2.0/demo-0.2.0.tgz";
+        let yaml = format!(
+            "apiVersion: v1\nentries:\n  demo:\n  - name: demo\n    version: 0.2.0\n    digest: {digest}\n    urls: [{url}]\n"
+        );
+        std::fs::write(site.path().join("index.yaml"), yaml).unwrap();
+    };
+
+    let absent = lamina_infra(&fake.api_url(), &["verify", "0.2.0"], &[]);
+    assert_eq!(absent.code, 1, "{absent}");
+    assert!(absent.stdout.contains(&format!("FAIL {what}  read the Helm repository index: `")), "{absent}");
+    assert!(absent.stdout.contains("/index.yaml` was not found (404)"), "{absent}");
+
+    index(&sha(&chart_archive("0.2.0")));
+    let good = lamina_infra(&fake.api_url(), &["verify", "0.2.0"], &[]);
+    assert_eq!(good.code, 0, "{good}");
+    assert!(good.stdout.contains(&format!("ok   {what} demo 0.2.0  digest ")), "{good}");
+
+    index(&"0".repeat(64));
+    let changed = lamina_infra(&fake.api_url(), &["verify", "0.2.0"], &[]);
+    assert_eq!(changed.code, 1, "{changed}");
+    let expected = format!("FAIL {what} demo 0.2.0  digest {}, the release's archive is", "0".repeat(64));
+    assert!(changed.stdout.contains(&expected), "{changed}");
 }
 
 fn peers(what: &str) -> PathBuf {

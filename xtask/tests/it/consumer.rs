@@ -158,6 +158,18 @@ fn a_user_installs_the_released_wheel_and_pulls_mirrors_and_verifies_the_release
     let digest = manifest["images"][0]["digest"].as_str().unwrap().to_owned();
     let layout = mirror.join("v0.2.0/oci/images/hello");
     assert_eq!(skopeo_digest(&format!("oci:{}:0.2.0", layout.display())), digest);
+    // And every OCI chart with the bytes its registry serves.
+    let charts = manifest["charts"].as_array().unwrap();
+    assert!(!charts.is_empty());
+    for chart in charts {
+        let (name, oci) = (chart["name"].as_str().unwrap(), chart["oci"].as_str().unwrap());
+        let tag = oci.rsplit_once(':').unwrap().1;
+        let layout = mirror.join("v0.2.0/oci/charts").join(name);
+        assert_eq!(
+            skopeo_digest(&format!("oci:{}:{tag}", layout.display())),
+            skopeo_digest(&format!("docker://{oci}"))
+        );
+    }
     consumer(&program, &["verify", mirror_arg], &env);
 
     // Pushed into a second registry, the image keeps its digest.

@@ -12,19 +12,29 @@ use super::layout::{Descriptor, Layout, references};
 use super::{MIRROR_JSON, safe_name};
 use crate::registry::{Manifest, Registry};
 use anyhow::{Context, bail, format_err};
+use serde::Serialize;
 use std::path::Path;
 
 /// What pushing one layout did.
+#[derive(Debug, Serialize)]
 struct Pushed {
     target: String,
     digest: String,
+    /// Blobs uploaded; the others were in the registry already.
     uploaded: usize,
     tags: Vec<String>,
 }
 
+/// A layout that was not pushed, and why.
+#[derive(Debug, Serialize)]
+struct Failed {
+    target: String,
+    error: String,
+}
+
 /// Pushes every layout of the releases in `dir` (only `version` when given) to `registry`
-/// (`HOST[/NAMESPACE]`).
-pub fn push(dir: &Path, registry: &str, version: Option<&str>) -> anyhow::Result<()> {
+/// (`HOST[/NAMESPACE]`); `json` prints what was pushed and what failed as JSON.
+pub fn push(dir: &Path, registry: &str, version: Option<&str>, json: bool) -> anyhow::Result<()> {
     let base = registry.trim_end_matches('/');
     let host = base.split('/').next().unwrap_or(base);
     let path_ok = base.split('/').skip(1).all(|p| !p.is_empty() && !p.contains(':'));
@@ -33,7 +43,7 @@ pub fn push(dir: &Path, registry: &str, version: Option<&str>) -> anyhow::Result
     }
     let tags = releases(dir, version)?;
     let client = Registry::new([host])?;
-    let mut failed = Vec::new();
+    let (mut pushed, mut failed) = (Vec::new(), Vec::new());
     for tag in &tags {
         for (kind, prefix) in [("images", ""), ("charts", "charts/")] {
             let folder = dir.join(tag).join("oci").join(kind);
@@ -43,23 +53,26 @@ pub fn push(dir: &Path, registry: &str, version: Option<&str>) -> anyhow::Result
             for name in names.iter().filter(|n| !n.starts_with('.')) {
                 let target = format!("{base}/{prefix}{name}");
                 match push_layout(&client, &Layout::new(folder.join(name)), &target) {
-                    Ok(p) => eprintln!(
-                        "pushed {}@{} ({} blobs uploaded; tags: {})",
-                        p.target,
-                        p.digest,
-                        p.uploaded,
-                        p.tags.join(", ")
-                    ),
+                    Ok(p) => {
+                        let tags = p.tags.join(", ");
+                        eprintln!("pushed {}@{} ({} blobs uploaded; tags: {tags})", p.target, p.digest, p.uploaded);
+                        pushed.push(p);
+                    }
                     Err(e) => {
                         eprintln!("error: {e:#}");
-                        failed.push(target);
+                        failed.push(Failed { target, error: format!("{e:#}") });
                     }
                 }
             }
         }
     }
+    if json {
+        let out = serde_json::json!({ "registry": base, "pushed": pushed, "failed": failed });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    }
     if !failed.is_empty() {
-        bail!("{} of the mirrored images and charts were not pushed: {}", failed.len(), failed.join(", "));
+        let names: Vec<&str> = failed.iter().map(|f| f.target.as_str()).collect();
+        bail!("{} of the mirrored images and charts were not pushed: {}", failed.len(), names.join(", "));
     }
     Ok(())
 }

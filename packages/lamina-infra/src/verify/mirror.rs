@@ -2,12 +2,11 @@
 //! digest), `SHA256SUMS` and the manifest; `index.yaml` against the chart archives; every OCI
 //! layout; and anything in the folder that belongs to none of these.
 
-use super::{Report, layout, names, sha256_file, short};
+use super::{HelmIndex, Report, layout, names, sha256_file, short};
 use crate::github::Release;
 use crate::source::{MIRROR_JSON, Mirror, plain_name};
 use lamina_release_format::manifest::ReleaseManifest;
 use lamina_release_format::{MANIFEST, SUMS, sums};
-use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -117,21 +116,6 @@ fn check_release(dir: &Path, release: &Release, report: &mut Report) {
     }
 }
 
-#[derive(Deserialize)]
-struct Index {
-    #[serde(default)]
-    entries: BTreeMap<String, Vec<Entry>>,
-}
-
-#[derive(Deserialize)]
-struct Entry {
-    version: String,
-    #[serde(default)]
-    digest: Option<String>,
-    #[serde(default)]
-    urls: Vec<String>,
-}
-
 /// Each `index.yaml` entry's digest against the archive it points at; each chart has an entry.
 fn index(dir: &Path, tag: &str, m: &ReleaseManifest, report: &mut Report) {
     let what = format!("{tag}/{INDEX}");
@@ -141,7 +125,7 @@ fn index(dir: &Path, tag: &str, m: &ReleaseManifest, report: &mut Report) {
         }
         return;
     };
-    let index: Index = match serde_norway::from_str(&text) {
+    let index: HelmIndex = match serde_norway::from_str(&text) {
         Ok(index) => index,
         Err(e) => return report.fail(what, format!("is not a Helm repository index: {e}")),
     };

@@ -1,12 +1,14 @@
 //! A published release: every asset downloaded and checked against `SHA256SUMS`, the manifest and
-//! GitHub's digest, and every image tag looked up in its registry against the manifest's digest.
+//! GitHub's digest; every image tag looked up in its registry against the manifest's digest; and
+//! every chart's entry in the Helm repository index on Pages against the archive released.
 
-use super::{Report, sha256_of, short};
+use super::{HelmIndex, Report, sha256_of, short};
+use crate::github::GitHub;
 use crate::source::Source;
 use anyhow::{Context, bail};
-use lamina_release_format::manifest::ReleaseManifest;
+use lamina_release_format::manifest::{Chart, ReleaseManifest};
 use lamina_release_format::{MANIFEST, SUMS, sums};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub fn check(source: &Source, version: &str, report: &mut Report) -> anyhow::Result<()> {
     let release = source.release(Some(version))?;
@@ -58,6 +60,9 @@ pub fn check(source: &Source, version: &str, report: &mut Report) -> anyhow::Res
     for c in manifest.components.iter().filter(|c| !assets.contains(c.file.as_str())) {
         report.fail(format!("{tag}/{}", c.file), "missing: the manifest records it, the release has no such asset");
     }
+    if let Source::GitHub(github) = source {
+        pages(github, &manifest, report);
+    }
     let hosts = manifest.images.iter().filter_map(|i| i.repository.split('/').next());
     let registry = crate::registry::Registry::new(hosts)?;
     for image in &manifest.images {
@@ -82,4 +87,48 @@ pub fn check(source: &Source, version: &str, report: &mut Report) -> anyhow::Res
         }
     }
     Ok(())
+}
+
+/// Each chart's entry in the Helm repository index it names (its `repository`, on Pages): there,
+/// with the released archive's digest and a URL of the release asset.
+fn pages(github: &GitHub, manifest: &ReleaseManifest, report: &mut Report) {
+    let mut by_index: BTreeMap<String, Vec<&Chart>> = BTreeMap::new();
+    for chart in &manifest.charts {
+        if let Some(repository) = &chart.repository {
+            by_index.entry(format!("{}/index.yaml", repository.trim_end_matches('/'))).or_default().push(chart);
+        }
+    }
+    for (url, charts) in by_index {
+        let read = github.page(&url, "read the Helm repository index").and_then(|text| {
+            serde_norway::from_str::<HelmIndex>(&text)
+                .with_context(|| format!("`{url}` is not a Helm repository index"))
+        });
+        let index = match read {
+            Ok(index) => index,
+            Err(e) => {
+                report.fail(format!("helm index {url}"), format!("{e:#}"));
+                continue;
+            }
+        };
+        for chart in charts {
+            let what = format!("helm index {url} {} {}", chart.name, chart.version);
+            let entries = index.entries.get(&chart.name).map(Vec::as_slice).unwrap_or_default();
+            let Some(entry) = entries.iter().find(|e| e.version == chart.version) else {
+                report.fail(
+                    what,
+                    "missing: the index has no entry for this chart version; `helm repo update` will not find it",
+                );
+                continue;
+            };
+            let mut problems = Vec::new();
+            let digest = entry.digest.as_deref().unwrap_or("(none)");
+            if digest != chart.digest {
+                problems.push(format!("digest {digest}, the release's archive is {}", chart.digest));
+            }
+            if !entry.urls.contains(&chart.url) {
+                problems.push(format!("urls {:?} do not name the release asset {}", entry.urls, chart.url));
+            }
+            report.either(what, &problems, format!("digest {} and url match the release", short(&chart.digest)));
+        }
+    }
 }

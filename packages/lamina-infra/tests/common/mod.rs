@@ -17,6 +17,7 @@ pub fn release_assets(
     bundle: Vec<u8>,
     images: Vec<Image>,
     oci: Option<String>,
+    pages: Option<&str>,
 ) -> Vec<(String, Vec<u8>)> {
     let chart = (format!("demo-{version}.tgz"), chart);
     let bundle = (format!("demo-k8s-{version}.tar.gz"), bundle);
@@ -48,7 +49,7 @@ pub fn release_assets(
             digest: sha(&chart.1),
             url: format!("https://github.com/acme/infra-demo/releases/download/v{version}/{}", chart.0),
             oci,
-            repository: Some("https://acme.github.io/infra-demo".into()),
+            repository: pages.map(str::to_owned),
             kube_version: Some(">=1.27.0-0".into()),
         }],
     };

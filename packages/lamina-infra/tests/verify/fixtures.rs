@@ -69,7 +69,20 @@ pub fn bundle_archive(version: &str) -> Vec<u8> {
 /// the bundle's archive.
 pub fn assets(version: &str, images: Vec<Image>, bundle: Vec<u8>) -> Vec<(String, Vec<u8>)> {
     let oci = Some(format!("ghcr.io/acme/charts/demo:{version}"));
-    crate::common::release_assets(version, chart_archive(version), bundle, images, oci)
+    crate::common::release_assets(version, chart_archive(version), bundle, images, oci, None)
+}
+
+/// [`assets`] of a release whose chart is in the Helm repository served at `pages`.
+pub fn assets_on_pages(version: &str, pages: &str) -> Vec<(String, Vec<u8>)> {
+    let oci = Some(format!("ghcr.io/acme/charts/demo:{version}"));
+    crate::common::release_assets(
+        version,
+        chart_archive(version),
+        bundle_archive(version),
+        Vec::new(),
+        oci,
+        Some(pages),
+    )
 }
 
 pub fn hello(repository: &str, digest: &str) -> Image {
