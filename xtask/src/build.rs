@@ -10,6 +10,7 @@ mod dockerignore;
 pub mod image;
 mod package;
 pub mod pin;
+pub mod requires;
 
 use crate::manifest::{self, ReleaseManifest};
 use crate::plan::{Plan, Step};
@@ -134,7 +135,7 @@ pub fn run(sh: &Shell, root: &Path, plan: &Plan, out: &Path, on_image_failure: I
                 built.packages.push(BuiltPackage { name: p.name.clone(), archive: made.archive, wheel, not_built });
             }
             Step::WriteManifest => {
-                let text = serde_json::to_string_pretty(&record(plan, &built))? + "\n";
+                let text = serde_json::to_string_pretty(&record(plan, &built)?)? + "\n";
                 write_atomic(&out.join(crate::plan::MANIFEST), text.as_bytes())?;
                 built.assets.push(asset(out, crate::plan::MANIFEST)?);
             }
@@ -170,8 +171,9 @@ fn pinned_images(plan: &Plan, built: &mut Built, bundle: &str) -> Vec<pin::Pinne
     pinned
 }
 
-/// The release manifest for a plan and the assets built so far.
-pub fn record(plan: &Plan, built: &Built) -> ReleaseManifest {
+/// The release manifest for a plan and the assets built so far, with each component's
+/// requirements read from the archives written.
+pub fn record(plan: &Plan, built: &Built) -> anyhow::Result<ReleaseManifest> {
     let find = |file: &str| built.assets.iter().find(|a| a.name == file);
     let mut components = Vec::new();
     for c in &plan.charts {
@@ -186,7 +188,14 @@ pub fn record(plan: &Plan, built: &Built) -> ReleaseManifest {
             crate::config::BundleKind::Terraform => manifest::ComponentKind::Terraform,
         };
         if let Some(a) = find(&b.file) {
-            components.push(component(&b.name, kind, &plan.version, a));
+            let mut c = component(&b.name, kind, &plan.version, a);
+            let files = || requires::archive_files(&built.out_dir.join(&b.file));
+            match b.kind {
+                crate::config::BundleKind::Terraform => c.modules = requires::terraform(&files()?)?,
+                crate::config::BundleKind::Compose => c.compose = Some(requires::compose(&files()?)?),
+                crate::config::BundleKind::Manifests => {}
+            }
+            components.push(c);
         }
     }
     for (p, b) in plan.packages.iter().zip(&built.packages) {
@@ -211,24 +220,39 @@ pub fn record(plan: &Plan, built: &Built) -> ReleaseManifest {
             digest: built.images.iter().find(|b| b.name == i.name).and_then(|b| b.digest.clone()),
         })
         .collect();
-    let charts = plan
-        .charts
+    let known: Vec<requires::Known> = plan
+        .images
         .iter()
-        .zip(&plan.index.entries)
-        .filter_map(|(c, entry)| {
-            Some(manifest::Chart {
-                name: c.name.clone(),
-                version: c.version.clone(),
-                file: c.file.clone(),
-                digest: find(&c.file)?.sha256.clone(),
-                url: entry.url.clone(),
-                oci: c.oci.clone(),
-                repository: Some(plan.index.target.pages_url.clone()),
-                kube_version: c.kube_version.clone(),
-            })
+        .zip(&images)
+        .map(|(i, recorded): (_, &manifest::Image)| requires::Known {
+            name: &i.name,
+            repositories: std::iter::once(&i.repository).chain(&i.aliases).map(String::as_str).collect(),
+            digest: recorded.digest.as_deref(),
         })
         .collect();
-    ReleaseManifest {
+    let mut charts = Vec::new();
+    for (c, entry) in plan.charts.iter().zip(&plan.index.entries) {
+        let Some(a) = find(&c.file) else { continue };
+        let files = requires::archive_files(&built.out_dir.join(&c.file))?;
+        let chart_images = match files.iter().find(|(path, _)| path == "values.yaml") {
+            Some((_, values)) => {
+                requires::chart_images(values, &known).with_context(|| format!("chart `{}`", c.name))?
+            }
+            None => Vec::new(),
+        };
+        charts.push(manifest::Chart {
+            name: c.name.clone(),
+            version: c.version.clone(),
+            file: c.file.clone(),
+            digest: a.sha256.clone(),
+            url: entry.url.clone(),
+            oci: c.oci.clone(),
+            repository: Some(plan.index.target.pages_url.clone()),
+            kube_version: c.kube_version.clone(),
+            images: chart_images,
+        });
+    }
+    Ok(ReleaseManifest {
         schema_version: manifest::SCHEMA_VERSION,
         repository: plan.repository.clone(),
         version: plan.version.clone(),
@@ -238,7 +262,7 @@ pub fn record(plan: &Plan, built: &Built) -> ReleaseManifest {
         components,
         images,
         charts,
-    }
+    })
 }
 
 fn component(name: &str, kind: manifest::ComponentKind, version: &str, a: &Asset) -> manifest::Component {
@@ -250,6 +274,8 @@ fn component(name: &str, kind: manifest::ComponentKind, version: &str, a: &Asset
         size: a.size,
         sha256: a.sha256.clone(),
         target: None,
+        modules: Vec::new(),
+        compose: None,
     }
 }
 

@@ -8,6 +8,7 @@ mod chart;
 mod package;
 mod references;
 
+pub use bundle::is_compose_file;
 pub use references::check as image_references;
 
 use crate::changelog;

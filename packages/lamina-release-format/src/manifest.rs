@@ -50,6 +50,98 @@ pub struct Component {
     /// The Rust target triple a `binary` or `wheel` was built for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+    /// What a `terraform` bundle's modules need and take, one entry per module folder.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub modules: Vec<TerraformModule>,
+    /// What a `compose` bundle's files use and need.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compose: Option<ComposeProject>,
+}
+
+/// One Terraform module of a bundle, as its `.tf` files declare it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TerraformModule {
+    /// The module's folder inside the bundle's top folder, e.g. `lamina-values`.
+    pub path: String,
+    /// `terraform { required_version }`: the Terraform versions the module accepts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_version: Option<String>,
+    /// `terraform { required_providers }`.
+    pub providers: Vec<Provider>,
+    /// Every `variable` block, in file order.
+    pub variables: Vec<Variable>,
+}
+
+/// A required provider of a Terraform module.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Provider {
+    /// The local name, e.g. `kubernetes`.
+    pub name: String,
+    /// The source address, e.g. `hashicorp/kubernetes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The version constraint, e.g. `~> 2.30`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+/// An input variable of a Terraform module.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Variable {
+    pub name: String,
+    /// The type constraint in Terraform's JSON type notation (as `terraform providers schema
+    /// -json` prints types): `"string"`, `"number"`, `"bool"`, `"dynamic"` (`any`),
+    /// `["list", T]`, `["set", T]`, `["map", T]`, `["tuple", [T…]]`, `["object", {NAME: T…}]`,
+    /// and `["object", {…}, [OPTIONAL NAMES…]]` when attributes are `optional(…)`.
+    #[schemars(with = "serde_json::Value")]
+    #[serde(rename = "type")]
+    pub type_: serde_json::Value,
+    /// The default, when the variable has one; absent when it is required or defaults to null.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub default: Option<serde_json::Value>,
+    /// A value must be given: the variable has no `default`.
+    pub required: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sensitive: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// The Compose files of a bundle: the images they run and the variables they interpolate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ComposeProject {
+    /// The Compose files, relative to the bundle's top folder.
+    pub files: Vec<String>,
+    /// Every image the files name (services' `image`, `type: image` volumes), as shipped: pinned
+    /// to this release's digests when the bundle pins images.
+    pub images: Vec<ComposeImage>,
+    /// Every `${NAME…}` the files interpolate, by name.
+    pub variables: Vec<ComposeVariable>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ComposeImage {
+    /// The service that uses it.
+    pub service: String,
+    /// The reference, e.g. `ghcr.io/lamina-os/lamina-core@sha256:…`.
+    pub image: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ComposeVariable {
+    pub name: String,
+    /// Compose refuses to run without it: some use is `${NAME:?…}` or `${NAME?…}`.
+    pub required: bool,
+    /// The default some use gives (`${NAME:-default}`, `${NAME-default}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -101,6 +193,24 @@ pub struct Chart {
     /// Chart.yaml's `kubeVersion`: the Kubernetes versions the chart supports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kube_version: Option<String>,
+    /// The release's images the chart deploys, and the values that pin them to their digests.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<ChartImage>,
+}
+
+/// An image a chart deploys, found in its `values.yaml` as a mapping whose `repository` is the
+/// image's repository.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChartImage {
+    /// The image's `name` in `images`.
+    pub name: String,
+    /// The dotted values path of that mapping, e.g. `image`: `--set image.digest=…` pins it.
+    pub values: String,
+    pub repository: String,
+    /// The image index digest; null when the image was not built here.
+    #[schemars(regex(pattern = r"^sha256:[0-9a-f]{64}$"))]
+    pub digest: Option<String>,
 }
 
 /// The JSON Schema of the manifest, as committed in `docs/`.

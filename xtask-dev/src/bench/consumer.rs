@@ -249,6 +249,8 @@ fn component(name: &str, kind: ComponentKind, file: &str, bytes: &[u8]) -> Compo
         size: bytes.len() as u64,
         sha256: sha(bytes),
         target: None,
+        modules: Vec::new(),
+        compose: None,
     }
 }
 

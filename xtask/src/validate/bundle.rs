@@ -36,7 +36,7 @@ fn read(ws: &Workspace, path: &str, check: fn(&str) -> Vec<Problem>) -> Vec<Prob
 }
 
 /// `compose.yaml`, `docker-compose.yml`, `compose.override.yaml` and the like.
-fn is_compose_file(path: &str) -> bool {
+pub fn is_compose_file(path: &str) -> bool {
     let base = path.rsplit('/').next().unwrap_or(path);
     base.starts_with("compose.") || base.starts_with("docker-compose.")
 }

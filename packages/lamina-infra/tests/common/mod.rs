@@ -29,6 +29,8 @@ pub fn release_assets(
         size: bytes.len() as u64,
         sha256: sha(bytes),
         target: None,
+        modules: Vec::new(),
+        compose: None,
     };
     let manifest = ReleaseManifest {
         schema_version: lamina_release_format::manifest::SCHEMA_VERSION,
@@ -51,6 +53,7 @@ pub fn release_assets(
             oci,
             repository: pages.map(str::to_owned),
             kube_version: Some(">=1.27.0-0".into()),
+            images: Vec::new(),
         }],
     };
     let manifest = (MANIFEST.to_owned(), serde_json::to_vec_pretty(&manifest).unwrap());
