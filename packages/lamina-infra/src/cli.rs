@@ -29,7 +29,8 @@ pub struct Source {
     )]
     pub api_url: String,
     /// Read releases from this mirror folder (made by `lamina-infra mirror`) instead of GitHub,
-    /// with no network at all
+    /// with no network at all. With `compat --to B`, the release upgraded from (then the mirror
+    /// comes from LAMINA_INFRA_MIRROR only)
     #[arg(long, global = true, value_name = "DIR", env = "LAMINA_INFRA_MIRROR", hide_env_values = true)]
     pub from: Option<std::path::PathBuf>,
 }
@@ -78,6 +79,22 @@ pub enum Command {
         #[arg(long, value_name = "VERSION")]
         version: Option<String>,
         /// Print the report as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check this machine against a release's requirements (the cluster's Kubernetes version, the
+    /// local helm, terraform and docker compose), or with `--from A --to B` list what upgrading
+    /// from A to B changes, breaking changes marked. Exits 1 when a requirement is not met.
+    Compat {
+        /// The release [default: the latest]
+        version: Option<String>,
+        /// The cluster's Kubernetes version [default: asked of `kubectl version`]
+        #[arg(long, value_name = "V")]
+        kube_version: Option<String>,
+        /// List what upgrading to this release changes, from the release `--from` names
+        #[arg(long, value_name = "VERSION", conflicts_with_all = ["version", "kube_version"])]
+        to: Option<String>,
+        /// Print the table as JSON
         #[arg(long)]
         json: bool,
     },

@@ -9,6 +9,8 @@
 //! ```
 
 pub mod cli;
+pub mod compat;
+pub mod constraint;
 pub mod github;
 pub mod mirror;
 pub mod progress;
@@ -16,12 +18,18 @@ pub mod pull;
 pub mod registry;
 pub mod show;
 pub mod source;
+pub mod tftype;
+pub mod tools;
 pub mod verify;
 
 use cli::{Cli, Command, Mirror, MirrorPush};
 
 /// Runs one command.
-pub fn run(cli: Cli) -> anyhow::Result<()> {
+pub fn run(mut cli: Cli) -> anyhow::Result<()> {
+    if let Command::Compat { to: Some(to), json, .. } = &cli.command {
+        let from = upgrade_from(&mut cli.source)?;
+        return compat::upgrade(&source::Source::new(&cli.source)?, &from, to, *json);
+    }
     let source = source::Source::new(&cli.source)?;
     match cli.command {
         Command::Releases { json } => show::releases(&source, json),
@@ -43,5 +51,23 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             mirror::mirror(&source, version.as_deref(), &to, &platforms, json)
         }
         Command::Verify { target, version, json } => verify::verify(&source, &target, version.as_deref(), json),
+        Command::Compat { version, kube_version, json, .. } => {
+            compat::compat(&source, version.as_deref(), kube_version.as_deref(), json)
+        }
+    }
+}
+
+/// In `compat --from A --to B`, `--from` names the release upgraded from, not a mirror folder:
+/// takes it out of `source`, whose mirror is then LAMINA_INFRA_MIRROR's alone.
+fn upgrade_from(source: &mut cli::Source) -> anyhow::Result<String> {
+    #[allow(clippy::disallowed_methods)] // the mirror's variable, once `--from` is taken
+    let mirror = std::env::var_os("LAMINA_INFRA_MIRROR").filter(|m| !m.is_empty()).map(std::path::PathBuf::from);
+    let given = source.from.take().filter(|from| Some(from) != mirror.as_ref());
+    source.from = mirror;
+    match given {
+        Some(from) => Ok(from.to_string_lossy().into_owned()),
+        None => anyhow::bail!(
+            "`compat --to B` needs `--from A`, the release you upgrade from, e.g. `compat --from 0.1.0 --to 0.2.0`"
+        ),
     }
 }
