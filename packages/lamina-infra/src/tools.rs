@@ -101,6 +101,7 @@ fn on_path(program: &str) -> bool {
 }
 
 /// Runs `words` (program, then arguments) to its end, capturing its output.
+#[allow(clippy::disallowed_methods)] // this module is where lamina-infra runs other programs
 pub fn run(words: &[&str]) -> anyhow::Result<Output> {
     let (program, args) = words.split_first().context("no program to run")?;
     Command::new(program).args(args).output().with_context(|| format!("run `{}`", words.join(" ")))

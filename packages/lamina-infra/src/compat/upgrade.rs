@@ -101,10 +101,9 @@ pub fn diff(a: &ReleaseManifest, b: &ReleaseManifest) -> Vec<Change> {
         for v in new.variables.iter().filter(|v| v.required && !required(old, &v.name)) {
             say(component.clone(), format!("variable {} is now required: set it in the .env file", v.name), true);
         }
-        for (service, (was, now)) in pairs(&old.images, &new.images, |i| format!("{} {}", i.service, i.image)) {
-            match (was, now) {
-                (None, Some(i)) => say(component.clone(), format!("service {service}: image {}", i.image), false),
-                (Some(_), None) | (None, None) | (Some(_), Some(_)) => {}
+        for (_, (was, now)) in pairs(&old.images, &new.images, |i| format!("{} {}", i.service, i.image)) {
+            if let (None, Some(i)) = (was, now) {
+                say(component.clone(), format!("service {}: image {}", i.service, i.image), false);
             }
         }
     }
@@ -145,10 +144,13 @@ fn module(component: &str, old: &TerraformModule, new: &TerraformModule, say: &m
     }
 }
 
+/// An item of the old release and the same item of the new, when each has it.
+type Pair<'a, T> = (Option<&'a T>, Option<&'a T>);
+
 /// The items of `a` and `b` matched by `key`, in the order first seen.
-fn pairs<'a, T>(a: &'a [T], b: &'a [T], key: impl Fn(&T) -> String) -> Vec<(String, (Option<&'a T>, Option<&'a T>))> {
+fn pairs<'a, T>(a: &'a [T], b: &'a [T], key: impl Fn(&T) -> String) -> Vec<(String, Pair<'a, T>)> {
     let mut order = Vec::new();
-    let mut map: BTreeMap<String, (Option<&T>, Option<&T>)> = BTreeMap::new();
+    let mut map: BTreeMap<String, Pair<'a, T>> = BTreeMap::new();
     for item in a {
         let k = key(item);
         order.push(k.clone());
