@@ -98,6 +98,24 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Check your own configuration against a release before using it: Helm values files against
+    /// a chart's values.schema.json, Terraform .tfvars / .tfvars.json against a module's
+    /// variables, a Compose .env against the variables the Compose files use. Every problem is
+    /// reported with its file, line and fix; exits 1 on any.
+    Validate {
+        /// A chart (e.g. lamina-core), a Terraform module (BUNDLE/MODULE, e.g.
+        /// lamina-terraform/lamina-values) or a Compose bundle (e.g. lamina-compose)
+        component: String,
+        /// The files to check, in the order the tool reads them
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<std::path::PathBuf>,
+        /// The release [default: the latest]
+        #[arg(long, value_name = "VERSION")]
+        version: Option<String>,
+        /// Print the problems as JSON
+        #[arg(long)]
+        json: bool,
+    },
     /// Copy a release into a folder that serves it offline: its assets (verified like `pull`), a
     /// Helm repository index of its charts, and its images and OCI charts as OCI image layouts
     /// with the registry's exact bytes. `mirror push` loads those into another registry.

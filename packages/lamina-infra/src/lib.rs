@@ -20,6 +20,7 @@ pub mod show;
 pub mod source;
 pub mod tftype;
 pub mod tools;
+pub mod validate;
 pub mod verify;
 
 use cli::{Cli, Command, Mirror, MirrorPush};
@@ -51,6 +52,9 @@ pub fn run(mut cli: Cli) -> anyhow::Result<()> {
             mirror::mirror(&source, version.as_deref(), &to, &platforms, json)
         }
         Command::Verify { target, version, json } => verify::verify(&source, &target, version.as_deref(), json),
+        Command::Validate { component, files, version, json } => {
+            validate::validate(&source, &component, &files, version.as_deref(), json)
+        }
         Command::Compat { version, kube_version, json, .. } => {
             compat::compat(&source, version.as_deref(), kube_version.as_deref(), json)
         }

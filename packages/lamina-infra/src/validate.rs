@@ -1,0 +1,162 @@
+//! `validate COMPONENT FILE…`: the user's own configuration checked against a release before
+//! anything runs: Helm values against the chart's `values.schema.json`, Terraform var files
+//! against the module's variables, a Compose `.env` against the variables the files need. Every
+//! problem is reported at once, each with its file, line and fix.
+
+pub mod env;
+pub mod terraform;
+pub mod values;
+
+use crate::source::Source;
+use anyhow::{Context, bail};
+use lamina_release_format::manifest::{ComponentKind, ReleaseManifest};
+use serde::Serialize;
+use std::fmt;
+use std::path::PathBuf;
+
+/// One problem in one of the user's files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub file: String,
+    /// 1-based, where the problem has a line.
+    pub line: Option<usize>,
+    pub message: String,
+    /// What to do about it.
+    pub help: String,
+}
+
+impl Problem {
+    pub fn new(file: &str, line: Option<usize>, message: impl Into<String>, help: impl Into<String>) -> Problem {
+        Problem { file: file.to_owned(), line, message: message.into(), help: help.into() }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}: {}", self.file, self.message)?,
+            None => write!(f, "{}: {}", self.file, self.message)?,
+        }
+        write!(f, "\n  help: {}", self.help)
+    }
+}
+
+/// What a component name stands for.
+pub enum Target<'a> {
+    Chart(&'a lamina_release_format::manifest::Chart),
+    Module(&'a str, &'a lamina_release_format::manifest::TerraformModule),
+    Compose(&'a str, &'a lamina_release_format::manifest::ComposeProject),
+}
+
+/// The component `name` names in `manifest`: a chart, a Terraform module (`BUNDLE/MODULE`, or
+/// the bundle when it holds one module), or a Compose bundle; else an error with the nearest.
+pub fn target<'a>(manifest: &'a ReleaseManifest, name: &str) -> anyhow::Result<Target<'a>> {
+    let mut names = Vec::new();
+    for chart in &manifest.charts {
+        if chart.name == name {
+            return Ok(Target::Chart(chart));
+        }
+        names.push(chart.name.clone());
+    }
+    for c in &manifest.components {
+        match c.kind {
+            ComponentKind::Terraform => {
+                for m in &c.modules {
+                    let full = format!("{}/{}", c.name, m.path);
+                    if full == name || (c.name == name && c.modules.len() == 1) {
+                        return Ok(Target::Module(&c.name, m));
+                    }
+                    names.push(full);
+                }
+            }
+            ComponentKind::Compose => match &c.compose {
+                Some(project) if c.name == name => return Ok(Target::Compose(&c.name, project)),
+                _ => names.push(c.name.clone()),
+            },
+            _ => {}
+        }
+    }
+    let near =
+        nearest(name, names.iter().map(String::as_str)).map(|n| format!("did you mean `{n}`? ")).unwrap_or_default();
+    bail!(
+        "release {} has no component `{name}` that `validate` checks; {near}it has: {}",
+        manifest.version,
+        names.join(", ")
+    )
+}
+
+/// The candidate closest to `name`, when it is close enough to be a typo.
+pub fn nearest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|c| (strsim::levenshtein(name, c), c))
+        .filter(|(d, c)| *d <= 3.max(c.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Runs `validate`.
+pub fn validate(
+    source: &Source,
+    component: &str,
+    files: &[PathBuf],
+    version: Option<&str>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let release = source.release(version)?;
+    let (manifest, _) = crate::show::verified(source, &release)?;
+    let target = target(&manifest, component)?;
+    let mut read = Vec::new();
+    for path in files {
+        let text = std::fs::read_to_string(path).with_context(|| format!("read `{}`", path.display()))?;
+        read.push((path.display().to_string(), text));
+    }
+    let problems = check(source, &release, &manifest, &target, &read)?;
+    if json {
+        let out = serde_json::json!({ "component": component, "version": manifest.version, "problems": problems });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        for p in &problems {
+            eprintln!("{p}");
+        }
+    }
+    if !problems.is_empty() {
+        bail!(
+            "{} problem(s) in the configuration for {component} {}; fix them and run `validate` again",
+            problems.len(),
+            manifest.version
+        );
+    }
+    if !json {
+        println!("{} valid for {component} {}", files.len(), manifest.version);
+    }
+    Ok(())
+}
+
+/// The problems of `files` (display name, text) against `target`.
+pub fn check(
+    source: &Source,
+    release: &crate::github::Release,
+    manifest: &ReleaseManifest,
+    target: &Target<'_>,
+    files: &[(String, String)],
+) -> anyhow::Result<Vec<Problem>> {
+    Ok(match target {
+        Target::Module(_, module) => terraform::check(module, files),
+        Target::Compose(_, project) => env::check(project, files),
+        Target::Chart(chart) => {
+            let component = manifest
+                .components
+                .iter()
+                .find(|c| c.kind == ComponentKind::Chart && c.name == chart.name)
+                .with_context(|| {
+                    format!("release {} records no archive of chart `{}`", manifest.version, chart.name)
+                })?;
+            let archive = crate::pull::fetch(source, release, component)?;
+            let (schema, defaults) = values::from_archive(&archive, &chart.name)?;
+            match schema {
+                Some(schema) => values::check(&schema, &defaults, files)?,
+                None => Vec::new(),
+            }
+        }
+    })
+}
