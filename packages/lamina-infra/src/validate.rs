@@ -23,19 +23,28 @@ pub struct Problem {
     pub message: String,
     /// What to do about it.
     pub help: String,
+    /// The tool itself only warns about it: reported, but the configuration is still valid.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub warning: bool,
 }
 
 impl Problem {
     pub fn new(file: &str, line: Option<usize>, message: impl Into<String>, help: impl Into<String>) -> Problem {
-        Problem { file: file.to_owned(), line, message: message.into(), help: help.into() }
+        Problem { file: file.to_owned(), line, message: message.into(), help: help.into(), warning: false }
+    }
+
+    /// A problem the tool only warns about.
+    pub fn warning(self) -> Problem {
+        Problem { warning: true, ..self }
     }
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let level = if self.warning { "warning: " } else { "" };
         match self.line {
-            Some(line) => write!(f, "{}:{line}: {}", self.file, self.message)?,
-            None => write!(f, "{}: {}", self.file, self.message)?,
+            Some(line) => write!(f, "{}:{line}: {level}{}", self.file, self.message)?,
+            None => write!(f, "{}: {level}{}", self.file, self.message)?,
         }
         write!(f, "\n  help: {}", self.help)
     }
@@ -119,10 +128,11 @@ pub fn validate(
             eprintln!("{p}");
         }
     }
-    if !problems.is_empty() {
+    let errors = problems.iter().filter(|p| !p.warning).count();
+    if errors > 0 {
         bail!(
             "{} problem(s) in the configuration for {component} {}; fix them and run `validate` again",
-            problems.len(),
+            errors,
             manifest.version
         );
     }

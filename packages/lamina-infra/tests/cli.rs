@@ -199,6 +199,8 @@ fn help_of_every_command() {
         &["verify", "--help"],
         &["mirror", "--help"],
         &["mirror", "push", "--help"],
+        &["compat", "--help"],
+        &["validate", "--help"],
     ] {
         let out =
             Command::new(env!("CARGO_BIN_EXE_lamina-infra")).args(args).env_remove("GITHUB_API_URL").output().unwrap();

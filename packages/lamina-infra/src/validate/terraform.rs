@@ -25,12 +25,9 @@ pub fn check(module: &TerraformModule, files: &[(String, String)]) -> Vec<Proble
                     Some(n) => format!("did you mean `{n}`?"),
                     None => format!("remove it; the module's variables are: {}", names(module)),
                 };
-                problems.push(Problem::new(
-                    file,
-                    line,
-                    format!("`{name}` is not a variable of module {}", module.path),
-                    help,
-                ));
+                // Terraform only warns about an undeclared variable in a var file.
+                let message = format!("`{name}` is not a variable of module {}", module.path);
+                problems.push(Problem::new(file, line, message, help).warning());
                 continue;
             };
             if value.is_null() && variable.required {

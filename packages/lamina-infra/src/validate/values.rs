@@ -59,7 +59,14 @@ pub fn check(schema: &Value, defaults: &Value, files: &[(String, String)]) -> an
     }
     for error in validator.iter_errors(&merged) {
         let pointer = error.instance_path().as_str().to_owned();
-        let path: Vec<String> = pointer.split('/').skip(1).map(|s| s.replace("~1", "/").replace("~0", "~")).collect();
+        let mut path: Vec<String> =
+            pointer.split('/').skip(1).map(|s| s.replace("~1", "/").replace("~0", "~")).collect();
+        // An unexpected key is found on its own line.
+        if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } = error.kind()
+            && let [one] = unexpected.as_slice()
+        {
+            path.push(one.clone());
+        }
         let shown = if path.is_empty() { "(top level)".to_owned() } else { path.join(".") };
         // The last file that sets the value, else the last file.
         let setter = parsed.iter().rev().find(|(_, _, v)| get(v, &path).is_some()).or(parsed.last());

@@ -51,7 +51,7 @@ fn every_problem_is_named_with_its_line_and_fix() {
     assert_eq!(
         problems(&[("bad.tfvars", text)]),
         [
-            "bad.tfvars:1: `replica` is not a variable of module lamina-values\n  help: did you mean `replicas`?",
+            "bad.tfvars:1: warning: `replica` is not a variable of module lamina-values\n  help: did you mean `replicas`?",
             "bad.tfvars:2: `extra_labels`: key \"team\": expected string, found a list\n  help: give a value of type map(string)",
             "bad.tfvars: required variable `environment` is not set\n  help: add `environment = …` (type string) to a var file",
         ]

@@ -1,0 +1,2 @@
+environment  = "dev"
+extra_labels = { team = { name = "core" } }

@@ -1,0 +1,2 @@
+environment = "dev"
+replicas    = "many"

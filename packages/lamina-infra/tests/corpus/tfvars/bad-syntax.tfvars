@@ -1,0 +1,2 @@
+environment = "dev"
+log_level   = [

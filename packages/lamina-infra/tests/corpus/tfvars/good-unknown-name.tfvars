@@ -1,0 +1,2 @@
+environment = "dev"
+replica     = 2

@@ -1,0 +1,116 @@
+//! `validate` agrees with the real tools: every var file of the corpus is accepted by
+//! `lamina-infra validate` exactly when `terraform plan` accepts it, and every values file exactly
+//! when real Helm v4 renders the chart with it; and each refusal names a line.
+
+// The tests start terraform and Python directly, and read LAMINA_TEST_PEERS.
+#![allow(clippy::disallowed_methods)]
+
+use lamina_infra::validate::{Problem, terraform, values};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn corpus(kind: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus").join(kind);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    assert!(files.len() >= 6, "the {kind} corpus holds good and bad files");
+    files
+}
+
+fn read(path: &Path) -> (String, String) {
+    (path.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(path).unwrap())
+}
+
+/// Every problem has a line, except a required value no file sets.
+fn assert_lines(problems: &[Problem]) {
+    for p in problems {
+        let unset = p.message.starts_with("required variable") || p.message.ends_with("is a required property");
+        assert!(p.line.is_some() || unset, "{p}");
+    }
+}
+
+#[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
+fn var_files_are_refused_exactly_when_terraform_plan_refuses_them() {
+    let tree: Vec<(String, String)> = walk(&root().join("terraform/modules/lamina-values"));
+    let modules = xtask::build::requires::terraform(&tree).unwrap();
+    let module = modules.iter().find(|m| m.path == ".").unwrap();
+    let work = tempfile::tempdir().unwrap();
+    for (path, text) in &tree {
+        let to = work.path().join(path);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(to, text).unwrap();
+    }
+    let terraform_cmd = |args: &[&str]| {
+        Command::new("terraform")
+            .args(args)
+            .current_dir(work.path())
+            .env("TF_IN_AUTOMATION", "1")
+            .env("CHECKPOINT_DISABLE", "1")
+            .output()
+            .expect("terraform is on PATH: run `cargo xtask test`")
+    };
+    let init = terraform_cmd(&["init", "-input=false", "-backend=false"]);
+    assert!(init.status.success(), "terraform init: {}", String::from_utf8_lossy(&init.stderr));
+    for file in corpus("tfvars") {
+        let plan = terraform_cmd(&["plan", "-input=false", "-lock=false", &format!("-var-file={}", file.display())]);
+        let found = terraform::check(module, &[read(&file)]);
+        let problems: Vec<&Problem> = found.iter().filter(|p| !p.warning).collect();
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        assert_eq!(
+            problems.is_empty(),
+            plan.status.success(),
+            "{name}: validate says {problems:#?}, terraform plan says {}",
+            String::from_utf8_lossy(&plan.stderr)
+        );
+        assert_eq!(name.starts_with("good"), problems.is_empty(), "{name}: {problems:#?}");
+        assert_lines(&found);
+        if name == "good-unknown-name.tfvars" {
+            assert!(found[0].warning && found[0].help == "did you mean `replicas`?", "{found:#?}");
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
+fn values_files_are_refused_exactly_when_helm_refuses_them() {
+    let peers = PathBuf::from(std::env::var_os("LAMINA_TEST_PEERS").expect("run `cargo xtask test`"));
+    let chart = root().join("charts/lamina-core");
+    let schema = serde_json::from_str(&std::fs::read_to_string(chart.join("values.schema.json")).unwrap()).unwrap();
+    let defaults = serde_norway::from_str(&std::fs::read_to_string(chart.join("values.yaml")).unwrap()).unwrap();
+    let oracle = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/helm_values.py");
+    for file in corpus("values") {
+        let out = Command::new(peers.join("venv/bin/python")).arg(&oracle).arg(&chart).arg(&file).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let helm: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let problems = values::check(&schema, &defaults, &[read(&file)]).unwrap();
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        assert_eq!(problems.is_empty(), helm["ok"] == true, "{name}: validate says {problems:#?}, Helm says {helm}");
+        assert_eq!(name.starts_with("good"), problems.is_empty(), "{name}: {problems:#?}");
+        assert_lines(&problems);
+    }
+}
+
+/// The files under `dir`, paths relative to it, skipping Terraform's own folders.
+fn walk(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                if !path.ends_with(".terraform") {
+                    pending.push(path);
+                }
+            } else if let Ok(text) = std::fs::read_to_string(&path) {
+                out.push((path.strip_prefix(dir).unwrap().to_string_lossy().into_owned(), text));
+            }
+        }
+    }
+    out.sort();
+    out
+}
