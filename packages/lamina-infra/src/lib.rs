@@ -11,6 +11,7 @@
 pub mod cli;
 pub mod compat;
 pub mod constraint;
+pub mod deploy;
 pub mod github;
 pub mod mirror;
 pub mod progress;
@@ -54,6 +55,33 @@ pub fn run(mut cli: Cli) -> anyhow::Result<()> {
         Command::Verify { target, version, json } => verify::verify(&source, &target, version.as_deref(), json),
         Command::Validate { component, files, version, json } => {
             validate::validate(&source, &component, &files, version.as_deref(), json)
+        }
+        Command::Deploy {
+            component,
+            version,
+            values,
+            var_file,
+            env_file,
+            namespace,
+            release_name,
+            workdir,
+            kube_version,
+            dry_run,
+            auto_approve,
+        } => {
+            let options = deploy::Options {
+                version,
+                values,
+                var_files: var_file,
+                env_files: env_file,
+                namespace,
+                release_name,
+                workdir,
+                kube_version,
+                dry_run,
+                auto_approve,
+            };
+            deploy::deploy(&source, &component, &options)
         }
         Command::Compat { version, kube_version, json, .. } => {
             compat::compat(&source, version.as_deref(), kube_version.as_deref(), json)

@@ -101,7 +101,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// Extracts a `.tar.gz` holding one top folder into `to`, through a scratch folder renamed into
 /// place: absolute paths, `..`, links leaving the folder, and anything but files, folders and
 /// symlinks are refused, and then nothing is written. Returns the extracted folder.
-fn extract(bytes: &[u8], to: &Path) -> anyhow::Result<PathBuf> {
+pub(crate) fn extract(bytes: &[u8], to: &Path) -> anyhow::Result<PathBuf> {
     let scratch = to.join(format!(".lamina-infra-{}", std::process::id()));
     let result = unpack(bytes, &scratch).and_then(|top| {
         let target = to.join(&top);

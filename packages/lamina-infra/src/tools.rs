@@ -106,3 +106,15 @@ pub fn run(words: &[&str]) -> anyhow::Result<Output> {
     let (program, args) = words.split_first().context("no program to run")?;
     Command::new(program).args(args).output().with_context(|| format!("run `{}`", words.join(" ")))
 }
+
+/// Runs `words` with the terminal handed over (its output is the user's to read); an error
+/// naming the command when it fails.
+#[allow(clippy::disallowed_methods)] // this module is where lamina-infra runs other programs
+pub fn run_attached(words: &[String]) -> anyhow::Result<()> {
+    let (program, args) = words.split_first().context("no program to run")?;
+    let status = Command::new(program).args(args).status().with_context(|| format!("run `{}`", words.join(" ")))?;
+    if !status.success() {
+        bail!("`{}` failed ({status})", words.join(" "));
+    }
+    Ok(())
+}

@@ -201,6 +201,7 @@ fn help_of_every_command() {
         &["mirror", "push", "--help"],
         &["compat", "--help"],
         &["validate", "--help"],
+        &["deploy", "--help"],
     ] {
         let out =
             Command::new(env!("CARGO_BIN_EXE_lamina-infra")).args(args).env_remove("GITHUB_API_URL").output().unwrap();

@@ -1,7 +1,9 @@
 //! The consumer end to end: a release that ships `lamina-infra` itself, its wheel installed by
 //! pip from the release's asset URL, and that program listing, showing and pulling the release,
 //! mirroring it (images read back by skopeo with the original digests), pushing the mirror into
-//! a second registry, then working from the mirror with every server stopped.
+//! a second registry, checking compatibility and the user's configuration against the release's
+//! records, comparing with a second release, then working from the mirror with every server
+//! stopped.
 
 use crate::packages::path_with_maturin;
 use crate::release::World;
@@ -94,6 +96,53 @@ fn files(dir: &Path) -> Vec<String> {
     out
 }
 
+/// `lamina-infra ARGS` expected to fail: its stderr.
+fn consumer_fails(program: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    let out = std::process::Command::new(program)
+        .args(["--repo", "acme/infra-demo"])
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Release 0.3.0 of the fixture: a new chart version, a rebuilt image, the module's
+/// `app_version` retyped and a required `region` added, and a required Compose variable.
+fn upgrade(world: &World) {
+    let repo = &world.repo;
+    // The consumer is already installed: this release does not build it again.
+    let config = repo.read("release.toml");
+    repo.write("release.toml", &(config.split("\n[[package]]").next().unwrap().to_owned() + "\n"));
+    repo.write("docker/hello/hello.txt", "hello again\n");
+    repo.write(
+        "terraform/modules/values/variables.tf",
+        "variable \"app_version\" {\n  type    = number\n  default = 3\n}\n\nvariable \"region\" {\n  type = string\n}\n",
+    );
+    repo.write(
+        "docker/compose/compose.yaml",
+        "services:\n  hello:\n    image: ghcr.io/acme/hello:0.3.0\n    environment:\n      TOKEN: ${DEMO_TOKEN:?set DEMO_TOKEN}\n",
+    );
+    repo.commit("changes for 0.3.0");
+    world.xtask(&["bump", "0.3.0"], &[]).ok();
+    repo.commit("release 0.3.0");
+    repo.git(&["tag", "-f", "v0.3.0"]);
+    world.release().ok();
+}
+
+/// `line` with every digest shortened to `sha256:…`.
+fn digests(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(at) = rest.find("sha256:") {
+        out.push_str(&rest[..at + 7]);
+        out.push('…');
+        rest = rest[at + 7..].trim_start_matches(|c: char| c.is_ascii_hexdigit());
+    }
+    out + rest
+}
+
 fn skopeo_digest(reference: &str) -> String {
     let raw = run(Path::new("skopeo"), &["inspect", "--raw", "--tls-verify=false", reference], Path::new("/"), &[]);
     format!("sha256:{}", xtask::build::sha256_hex(raw.as_bytes()))
@@ -177,6 +226,44 @@ fn a_user_installs_the_released_wheel_and_pulls_mirrors_and_verifies_the_release
     let target = format!("{}/copy", second.host());
     consumer(&program, &["mirror", "push", mirror_arg, "--registry", &target], &env);
     assert_eq!(skopeo_digest(&format!("docker://{target}/hello:0.2.0")), digest);
+
+    // The release's own records check the user's environment and configuration.
+    let compat = consumer(&program, &["compat", "0.2.0", "--kube-version", "1.30.0", "--json"], &env);
+    let compat: serde_json::Value = serde_json::from_str(&compat).unwrap();
+    assert_eq!(compat["failed"], 0, "{compat}");
+    let rows = compat["rows"].as_array().unwrap();
+    assert!(rows.iter().any(|r| r["component"] == "chart demo 0.2.0" && r["found"] == "1.30.0"), "{compat}");
+    let vars = home.path().join("demo.tfvars");
+    std::fs::write(&vars, "app_version = [\"0.2.1\"]\n").unwrap();
+    let refused = consumer_fails(&program, &["validate", "demo-terraform/values", vars.to_str().unwrap()], &env);
+    assert!(refused.contains("demo.tfvars:1: `app_version`: expected string, found a list"), "{refused}");
+    std::fs::write(&vars, "app_version = \"0.2.1\"\n").unwrap();
+    consumer(&program, &["validate", "demo-terraform", vars.to_str().unwrap()], &env);
+
+    // A second release changes the chart, the image, the module's variables and a Compose
+    // variable; `compat --from --to` names exactly those.
+    upgrade(&world);
+    let changes = consumer(&program, &["compat", "--from", "0.2.0", "--to", "0.3.0", "--json"], &env);
+    let changes: serde_json::Value = serde_json::from_str(&changes).unwrap();
+    let listed: Vec<String> = changes["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!("{} | {} | {}", c["component"].as_str().unwrap(), c["change"].as_str().unwrap(), c["breaking"])
+        })
+        .map(|line| digests(&line))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            "chart demo | version 0.2.0 → 0.3.0 | false",
+            "image hello | digest sha256:… → sha256:… | false",
+            "demo-terraform values | variable app_version type string → number, default \"0.2.0\" → 3 | true",
+            "demo-terraform values | variable region added, required: set it | true",
+            "demo-compose | variable DEMO_TOKEN is now required: set it in the .env file | true",
+        ]
+    );
 
     // With every server stopped, the mirror alone serves the release.
     drop(second);

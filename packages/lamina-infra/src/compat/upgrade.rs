@@ -101,11 +101,6 @@ pub fn diff(a: &ReleaseManifest, b: &ReleaseManifest) -> Vec<Change> {
         for v in new.variables.iter().filter(|v| v.required && !required(old, &v.name)) {
             say(component.clone(), format!("variable {} is now required: set it in the .env file", v.name), true);
         }
-        for (_, (was, now)) in pairs(&old.images, &new.images, |i| format!("{} {}", i.service, i.image)) {
-            if let (None, Some(i)) = (was, now) {
-                say(component.clone(), format!("service {}: image {}", i.service, i.image), false);
-            }
-        }
     }
     out
 }
@@ -123,20 +118,18 @@ fn module(component: &str, old: &TerraformModule, new: &TerraformModule, say: &m
             (None, Some(v)) => say(c, format!("variable {name} added ({})", tftype::display(&v.type_)), false),
             (Some(_), None) => say(c, format!("variable {name} removed: drop it from your var files"), true),
             (Some(was), Some(now)) => {
+                let show = |d: &Option<serde_json::Value>| d.as_ref().map_or("null".to_owned(), |d| d.to_string());
+                let default = (was.default != now.default && !now.required)
+                    .then(|| format!("default {} → {}", show(&was.default), show(&now.default)));
                 if was.type_ != now.type_ {
-                    let change = format!(
-                        "variable {name} type {} → {}",
-                        tftype::display(&was.type_),
-                        tftype::display(&now.type_)
-                    );
-                    say(c.clone(), change, true);
+                    let (from, to) = (tftype::display(&was.type_), tftype::display(&now.type_));
+                    let also = default.map(|d| format!(", {d}")).unwrap_or_default();
+                    say(c.clone(), format!("variable {name} type {from} → {to}{also}"), true);
+                } else if let Some(default) = default {
+                    say(c.clone(), format!("variable {name} {default}"), false);
                 }
                 if !was.required && now.required {
-                    say(c.clone(), format!("variable {name} is now required: set it"), true);
-                }
-                if was.default != now.default && !now.required {
-                    let show = |d: &Option<serde_json::Value>| d.as_ref().map_or("null".to_owned(), |d| d.to_string());
-                    say(c, format!("variable {name} default {} → {}", show(&was.default), show(&now.default)), false);
+                    say(c, format!("variable {name} is now required: set it"), true);
                 }
             }
             (None, None) => {}

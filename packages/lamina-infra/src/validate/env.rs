@@ -1,6 +1,6 @@
 //! A Compose `.env` file against the variables the release's Compose files interpolate: lines
-//! Compose cannot read, names the files never use (with the nearest), and required variables
-//! (`${NAME:?…}`) no file sets.
+//! Compose cannot read, required variables (`${NAME:?…}`) no file sets, and (as warnings, since
+//! Compose ignores them) names the files never use, with the nearest.
 
 use super::{Problem, nearest};
 use lamina_release_format::manifest::ComposeProject;
@@ -49,7 +49,9 @@ pub fn check(project: &ComposeProject, files: &[(String, String)]) -> Vec<Proble
                     Some(n) => format!("did you mean `{n}`?"),
                     None => format!("remove it; the Compose files use: {}", all(project)),
                 };
-                problems.push(Problem::new(file, line, format!("`{name}` is not used by the Compose files"), help));
+                // Compose ignores a variable no file uses.
+                let message = format!("`{name}` is not used by the Compose files");
+                problems.push(Problem::new(file, line, message, help).warning());
                 continue;
             }
             set.insert(name.to_owned());
@@ -65,4 +67,34 @@ pub fn check(project: &ComposeProject, files: &[(String, String)]) -> Vec<Proble
 
 fn all(project: &ComposeProject) -> String {
     project.variables.iter().map(|v| v.name.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check;
+    use lamina_release_format::manifest::{ComposeProject, ComposeVariable};
+
+    #[test]
+    fn env_files_are_read_as_compose_reads_them() {
+        let var = |name: &str, required| ComposeVariable { name: name.into(), required, default: None };
+        let project = ComposeProject {
+            files: vec!["compose.yaml".into()],
+            images: Vec::new(),
+            variables: vec![var("GRAFANA_ADMIN_PASSWORD", true), var("GRAFANA_PORT", false)],
+        };
+        let run = |text: &str| -> Vec<String> {
+            check(&project, &[("lamina.env".to_owned(), text.to_owned())]).iter().map(|p| p.to_string()).collect()
+        };
+        assert_eq!(run("# ok\nGRAFANA_ADMIN_PASSWORD='s3cret'\nexport GRAFANA_PORT=3001\n"), Vec::<String>::new());
+        assert_eq!(
+            run("GRAFANA_PROT=3001\nnot a line\n9LIVES=1\nGRAFANA_PORT=\"3001\n"),
+            [
+                "lamina.env:1: warning: `GRAFANA_PROT` is not used by the Compose files\n  help: did you mean `GRAFANA_PORT`?",
+                "lamina.env:2: not a `NAME=value` line\n  help: write `NAME=value`, or start a comment with `#`",
+                "lamina.env:3: `9LIVES` is not a variable name\n  help: names are letters, digits and `_`, not starting with a digit",
+                "lamina.env:4: `GRAFANA_PORT`: the quoted value is not closed\n  help: close the value with \"",
+                "lamina.env: required variable `GRAFANA_ADMIN_PASSWORD` is not set\n  help: add `GRAFANA_ADMIN_PASSWORD=…` to the env file",
+            ]
+        );
+    }
 }

@@ -95,3 +95,42 @@ pub fn listing(dir: &std::path::Path) -> Vec<String> {
     out.sort();
     out
 }
+
+/// `assets` (a release as [`release_assets`] makes it) changed by `edit`, which may change the
+/// manifest and the files; then every component's and chart's size and digest are recomputed and
+/// the manifest and `SHA256SUMS` written again.
+#[allow(dead_code)] // not every test binary changes releases
+pub fn edit_release(
+    assets: Vec<(String, Vec<u8>)>,
+    edit: impl FnOnce(&mut ReleaseManifest, &mut Vec<(String, Vec<u8>)>),
+) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = assets.into_iter().filter(|(n, _)| n != SUMS).collect();
+    let at = files.iter().position(|(n, _)| n == MANIFEST).unwrap();
+    let mut manifest: ReleaseManifest = serde_json::from_slice(&files[at].1).unwrap();
+    edit(&mut manifest, &mut files);
+    let bytes = |name: &str| files.iter().find(|(n, _)| n == name).map(|(_, b)| b.clone());
+    for c in &mut manifest.components {
+        if let Some(b) = bytes(&c.file) {
+            (c.size, c.sha256) = (b.len() as u64, sha(&b));
+        }
+    }
+    for chart in &mut manifest.charts {
+        if let Some(b) = bytes(&chart.file) {
+            chart.digest = sha(&b);
+        }
+    }
+    let at = files.iter().position(|(n, _)| n == MANIFEST).unwrap();
+    files[at].1 = serde_json::to_vec_pretty(&manifest).unwrap();
+    let listed: Vec<(String, String)> = files.iter().map(|(n, b)| (n.clone(), sha(b))).collect();
+    files.push((SUMS.to_owned(), sums::render(&listed).into_bytes()));
+    files
+}
+
+/// A `.tar.gz` of `(path, content)` files.
+#[allow(dead_code)] // not every test binary builds archives this way
+pub fn tar_gz(files: &[(&str, &str)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&tar(files)).unwrap();
+    gz.finish().unwrap()
+}

@@ -1,0 +1,237 @@
+//! `deploy COMPONENT`: from a verified release to a running deployment with the user's own tool.
+//! The component is pulled and verified, `compat` and `validate` run, and only then are the files
+//! written into a working folder and the tool started: `helm upgrade --install` of the chart
+//! archive with the release's image digests pinned through values, `docker compose up -d` of the
+//! pinned project, or `terraform init`, `plan` and (after a confirmation) `apply` of a root module
+//! calling the verified module. `--dry-run` prints the files and commands and touches nothing.
+
+mod compose;
+mod helm;
+mod terraform;
+
+use crate::source::Source;
+use crate::tools::Tool;
+use crate::validate::{self, Target};
+use anyhow::{Context, bail};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+/// What `deploy` was asked.
+#[derive(Debug, Default)]
+pub struct Options {
+    pub version: Option<String>,
+    /// `--values`, `--var-file` or `--env-file`, by the component's kind.
+    pub values: Vec<PathBuf>,
+    pub var_files: Vec<PathBuf>,
+    pub env_files: Vec<PathBuf>,
+    pub namespace: String,
+    pub release_name: Option<String>,
+    pub workdir: Option<PathBuf>,
+    pub kube_version: Option<String>,
+    pub dry_run: bool,
+    pub auto_approve: bool,
+}
+
+/// A file the deployment writes into its working folder.
+pub enum Staged {
+    /// Bytes written as they are.
+    File { path: PathBuf, bytes: Vec<u8>, shown: bool },
+    /// A verified bundle extracted, its folder `take` (the top folder when `None`) becoming `to`.
+    Tree { bytes: Vec<u8>, take: Option<String>, to: PathBuf },
+}
+
+/// The whole deployment, decided before anything is written.
+pub struct Plan {
+    pub workdir: PathBuf,
+    pub staged: Vec<Staged>,
+    pub commands: Vec<Vec<String>>,
+    /// The command (by index) that changes real infrastructure after a plan was shown; it asks
+    /// first unless `--auto-approve`.
+    pub confirm: Option<usize>,
+}
+
+/// Runs `deploy`.
+pub fn deploy(source: &Source, component: &str, opts: &Options) -> anyhow::Result<()> {
+    let release = source.release(opts.version.as_deref())?;
+    let (manifest, _) = crate::show::verified(source, &release)?;
+    let target = validate::target(&manifest, component)?;
+    let (tool, files, flag) = match &target {
+        Target::Chart(_) => (Tool::Helm, &opts.values, "--values"),
+        Target::Module(..) => (Tool::Terraform, &opts.var_files, "--var-file"),
+        Target::Compose(..) => (Tool::Compose, &opts.env_files, "--env-file"),
+    };
+    for (given, other) in [(&opts.values, "--values"), (&opts.var_files, "--var-file"), (&opts.env_files, "--env-file")]
+    {
+        if !given.is_empty() && other != flag {
+            bail!("`{other}` does not apply to `{component}`; give its configuration with `{flag}`");
+        }
+    }
+    let program = tool.command()?;
+
+    let found = |t: Tool| t.version().map_err(|e| format!("{e:#}"));
+    let unmet: Vec<String> = crate::compat::check(&manifest, opts.kube_version.as_deref(), &found)
+        .into_iter()
+        .filter(|r| r.ok == Some(false) && concerns(&r.component, component, &target))
+        .map(|r| format!("{}: needs {}, found {}", r.component, r.requirement, r.found))
+        .collect();
+    if !unmet.is_empty() {
+        bail!("{component} {} cannot be deployed here, nothing was done: {}", manifest.version, unmet.join("; "));
+    }
+    let mut read = Vec::new();
+    for path in files {
+        let text = std::fs::read_to_string(path).with_context(|| format!("read `{}`", path.display()))?;
+        read.push((path.display().to_string(), text));
+    }
+    let problems = validate::check(source, &release, &manifest, &target, &read)?;
+    for p in &problems {
+        eprintln!("{p}");
+    }
+    let errors = problems.iter().filter(|p| !p.warning).count();
+    if errors > 0 {
+        bail!("{errors} problem(s) in the configuration for {component}; nothing was deployed");
+    }
+
+    let workdir =
+        opts.workdir.clone().unwrap_or_else(|| PathBuf::from(format!("lamina-deploy/{}", component.replace('/', "-"))));
+    let workdir = std::path::absolute(&workdir).with_context(|| format!("`{}`", workdir.display()))?;
+    let files: Vec<PathBuf> = files.iter().map(std::path::absolute).collect::<Result<_, _>>()?;
+    let plan = match &target {
+        Target::Chart(chart) => {
+            let archive = fetch(source, &release, &manifest, &chart.name)?;
+            helm::plan(program, chart, archive, &files, opts, workdir)?
+        }
+        Target::Compose(bundle, _) => {
+            let archive = fetch(source, &release, &manifest, bundle)?;
+            compose::plan(program, archive, &files, workdir)
+        }
+        Target::Module(bundle, module) => {
+            let archive = fetch(source, &release, &manifest, bundle)?;
+            terraform::plan(program, module, archive, &files, workdir)?
+        }
+    };
+    if opts.dry_run {
+        print!("{}", render(&plan));
+        return Ok(());
+    }
+    run(&plan, opts.auto_approve)?;
+    eprintln!("deployed {component} {} (working folder {})", manifest.version, plan.workdir.display());
+    Ok(())
+}
+
+/// Whether a `compat` row is about `component` (or the tool it deploys with).
+fn concerns(row: &str, component: &str, target: &Target<'_>) -> bool {
+    match target {
+        Target::Chart(chart) => row == "charts" || row.starts_with(&format!("chart {} ", chart.name)),
+        Target::Module(bundle, module) => row == format!("{bundle} {}", module.path),
+        Target::Compose(..) => row == component,
+    }
+}
+
+/// The verified archive of the release component `name`.
+fn fetch(
+    source: &Source,
+    release: &crate::github::Release,
+    manifest: &lamina_release_format::manifest::ReleaseManifest,
+    name: &str,
+) -> anyhow::Result<Vec<u8>> {
+    use lamina_release_format::manifest::ComponentKind;
+    let component = manifest
+        .components
+        .iter()
+        .find(|c| c.name == name && !matches!(c.kind, ComponentKind::Binary | ComponentKind::Wheel))
+        .with_context(|| format!("release {} records no archive of `{name}`", manifest.version))?;
+    crate::pull::fetch(source, release, component)
+}
+
+/// The plan as `--dry-run` prints it: every file, then every command, exactly.
+pub fn render(plan: &Plan) -> String {
+    let mut out = format!("working folder: {}\n", plan.workdir.display());
+    for staged in &plan.staged {
+        match staged {
+            Staged::File { path, bytes, shown } => {
+                out.push_str(&format!("would write {}\n", path.display()));
+                if *shown {
+                    for line in String::from_utf8_lossy(bytes).lines() {
+                        out.push_str(&format!("    {line}\n"));
+                    }
+                }
+            }
+            Staged::Tree { take, to, .. } => {
+                let what =
+                    take.as_deref().map(|t| format!("its `{t}` folder")).unwrap_or_else(|| "the bundle".to_owned());
+                out.push_str(&format!("would extract {what} (verified) into {}\n", to.display()));
+            }
+        }
+    }
+    for (i, command) in plan.commands.iter().enumerate() {
+        let ask = if plan.confirm == Some(i) { "  (after asking, unless --auto-approve)" } else { "" };
+        out.push_str(&format!("would run: {}{ask}\n", shell_words(command)));
+    }
+    out
+}
+
+/// A command as it would be typed into a POSIX shell.
+pub fn shell_words(words: &[String]) -> String {
+    let quote = |w: &String| {
+        if !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:@,+".contains(c)) {
+            w.clone()
+        } else {
+            format!("'{}'", w.replace('\'', r"'\''"))
+        }
+    };
+    words.iter().map(quote).collect::<Vec<_>>().join(" ")
+}
+
+/// Writes the files, then runs the commands in order, stopping at the first failure.
+fn run(plan: &Plan, auto_approve: bool) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&plan.workdir).with_context(|| format!("create `{}`", plan.workdir.display()))?;
+    for staged in &plan.staged {
+        match staged {
+            Staged::File { path, bytes, .. } => {
+                std::fs::write(path, bytes).with_context(|| format!("write `{}`", path.display()))?;
+            }
+            Staged::Tree { bytes, take, to } => tree(bytes, take.as_deref(), to)?,
+        }
+    }
+    for (i, command) in plan.commands.iter().enumerate() {
+        if plan.confirm == Some(i) && !auto_approve && !confirmed(command)? {
+            bail!("not applied: the plan was not approved; run again with --auto-approve to apply without asking");
+        }
+        crate::tools::run_attached(command)?;
+    }
+    Ok(())
+}
+
+/// Extracts `bytes` (verified) so that its folder `take` becomes `to`, replacing what was there.
+fn tree(bytes: &[u8], take: Option<&str>, to: &Path) -> anyhow::Result<()> {
+    let parent = to.parent().context("the target folder has no parent")?;
+    let scratch = parent.join(format!(".lamina-deploy-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch)?;
+    let result = crate::pull::extract(bytes, &scratch).and_then(|top| {
+        let from = match take {
+            Some(sub) => top.join(sub),
+            None => top,
+        };
+        if to.exists() {
+            std::fs::remove_dir_all(to).with_context(|| format!("replace `{}`", to.display()))?;
+        }
+        std::fs::rename(&from, to).with_context(|| format!("move `{}` into place", from.display()))
+    });
+    let _ = std::fs::remove_dir_all(&scratch);
+    result
+}
+
+/// Asks on the terminal whether to run `command`.
+fn confirmed(command: &[String]) -> anyhow::Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "`{}` needs approval, and there is no terminal to ask; run again with --auto-approve",
+            shell_words(command)
+        );
+    }
+    eprint!("Apply this plan (`{}`)? Only `yes` applies: ", shell_words(command));
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(answer.trim() == "yes")
+}

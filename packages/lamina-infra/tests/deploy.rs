@@ -1,0 +1,279 @@
+//! `deploy` with the real tools: Terraform applies a provider-free module from a release with a
+//! local state, and a second deployment changes nothing; real Helm v4 (through a `helm` front end
+//! over the Helm SDK) renders the chart with the release's image digests pinned. `--dry-run`
+//! touches nothing; a missing tool, an incompatible cluster or a bad configuration stops before
+//! the tool starts.
+
+// The tests start the binary under test, and read LAMINA_TEST_PEERS and PATH.
+#![allow(clippy::disallowed_methods)]
+
+mod common;
+
+use common::{edit_release, release_assets, tar_gz};
+use lamina_release_format::manifest::{ChartImage, Component, ComponentKind};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use xtask_dev::github::{GithubFake, Options, SeedRelease};
+
+const PEERS: &str = "needs the test peers: run `cargo xtask test`";
+
+const VARIABLES: &str =
+    "variable \"environment\" {\n  type = string\n}\n\nvariable \"replicas\" {\n  type    = number\n  default = 1\n}\n";
+const MAIN: &str = "resource \"terraform_data\" \"settings\" {\n  input = {\n    environment = var.environment\n    replicas    = var.replicas\n  }\n}\n\noutput \"settings\" {\n  value = terraform_data.settings.output\n}\n";
+
+const DIGEST: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}\nstdout:\n{}\nstderr:\n{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+fn lamina_infra(fake: &GithubFake, args: &[&str], path: &str) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_lamina-infra"))
+        .args(["--repo", "acme/infra-demo"])
+        .args(args)
+        .env("GITHUB_API_URL", fake.api_url())
+        .env("PATH", path)
+        .env("TF_IN_AUTOMATION", "1")
+        .env("CHECKPOINT_DISABLE", "1")
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GH_TOKEN")
+        .env_remove("LAMINA_INFRA_MIRROR")
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The chart `demo`: its image from values, a schema requiring `replicas` to be an integer.
+fn chart_archive() -> Vec<u8> {
+    let chart = "apiVersion: v2\nname: demo\nversion: 0.2.0\nkubeVersion: \">=1.27.0-0\"\n";
+    let values = "replicas: 1\nimage:\n  repository: ghcr.io/acme/hello\n  tag: \"0.2.0\"\n  digest: \"\"\n";
+    let schema = r#"{"type": "object", "properties": {"replicas": {"type": "integer", "minimum": 0}}}"#;
+    let deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  replicas: {{ .Values.replicas }}\n  template:\n    spec:\n      containers:\n        - name: hello\n          image: \"{{ .Values.image.repository }}{{ if .Values.image.digest }}@{{ .Values.image.digest }}{{ else }}:{{ .Values.image.tag }}{{ end }}\"\n";
+    tar_gz(&[
+        ("demo/Chart.yaml", chart),
+        ("demo/values.yaml", values),
+        ("demo/values.schema.json", schema),
+        ("demo/templates/deploy.yaml", deploy),
+    ])
+}
+
+/// Release 0.2.0 with the chart (its image pinned in the manifest) and a Terraform bundle whose
+/// module `values` is recorded as the pipeline records it.
+fn release() -> GithubFake {
+    let files = [("values/variables.tf", VARIABLES), ("values/main.tf", MAIN)];
+    let modules = xtask::build::requires::terraform(&files.map(|(p, t)| (p.to_owned(), t.to_owned()))).unwrap();
+    let archive =
+        tar_gz(&files.map(|(p, t)| (format!("demo-terraform-0.2.0/{p}"), t)).each_ref().map(|(p, t)| (p.as_str(), *t)));
+    let bundle = tar_gz(&[("demo-k8s-0.2.0/ns.yaml", "kind: Namespace\n")]);
+    let base = release_assets("0.2.0", chart_archive(), bundle, Vec::new(), None, None);
+    let assets = edit_release(base, |manifest, files| {
+        files.push(("demo-terraform-0.2.0.tar.gz".to_owned(), archive));
+        manifest.components.push(Component {
+            name: "demo-terraform".into(),
+            kind: ComponentKind::Terraform,
+            version: "0.2.0".into(),
+            file: "demo-terraform-0.2.0.tar.gz".into(),
+            size: 0,
+            sha256: String::new(),
+            target: None,
+            modules,
+            compose: None,
+        });
+        manifest.charts[0].images = vec![ChartImage {
+            name: "hello".into(),
+            values: "image".into(),
+            repository: "registry.example/acme/hello".into(),
+            digest: Some(DIGEST.into()),
+        }];
+    });
+    let fake = GithubFake::start(Options { public: true, can_push: false, ..Options::default() }).unwrap();
+    fake.seed(SeedRelease { tag_name: "v0.2.0".into(), draft: false, assets, starter_assets: Vec::new() });
+    fake
+}
+
+fn path_env() -> String {
+    std::env::var("PATH").unwrap_or_default()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
+fn terraform_applies_the_released_module_and_a_second_deployment_changes_nothing() {
+    let fake = release();
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    let work_arg = work.to_str().unwrap();
+    let vars = write(dir.path(), "dev.tfvars", "environment = \"dev\"\nreplicas    = 2\n");
+    let deploy = |extra: &[&str], path: &str| {
+        let mut args = vec!["deploy", "demo-terraform/values", "--var-file", &vars, "--workdir", work_arg];
+        args.extend_from_slice(extra);
+        lamina_infra(&fake, &args, path)
+    };
+
+    let dry = deploy(&["--dry-run"], &path_env());
+    assert_eq!(dry.code, 0, "{dry}");
+    assert!(!work.exists(), "--dry-run wrote nothing");
+    for line in [
+        format!("would extract its `values` folder (verified) into {work_arg}/module"),
+        format!("would write {work_arg}/main.tf.json"),
+        format!("would run: terraform -chdir={work_arg} init -input=false"),
+        format!("would run: terraform -chdir={work_arg} plan -input=false -out=lamina.tfplan -var-file={vars}"),
+        format!("would run: terraform -chdir={work_arg} apply -input=false lamina.tfplan  (after asking"),
+    ] {
+        assert!(dry.stdout.contains(&line), "{line}\n{dry}");
+    }
+    assert!(dry.stdout.contains("\"environment\": \"${var.environment}\""), "{dry}");
+
+    let first = deploy(&["--auto-approve"], &path_env());
+    assert_eq!(first.code, 0, "{first}");
+    assert!(first.stdout.contains("Resources: 1 added, 0 changed, 0 destroyed"), "{first}");
+    let state = std::fs::read_to_string(work.join("terraform.tfstate")).unwrap();
+    assert!(state.contains("\"environment\"") && state.contains("\"dev\""), "{state}");
+
+    let again = deploy(&["--auto-approve"], &path_env());
+    assert_eq!(again.code, 0, "{again}");
+    assert!(again.stdout.contains("No changes."), "{again}");
+    assert!(again.stdout.contains("Resources: 0 added, 0 changed, 0 destroyed"), "{again}");
+
+    // Without approval and without a terminal to ask on, nothing is applied.
+    let unapproved = deploy(&[], &path_env());
+    assert_eq!(unapproved.code, 1, "{unapproved}");
+    assert!(unapproved.stderr.contains("run again with --auto-approve"), "{unapproved}");
+
+    let before = std::fs::read_to_string(work.join("terraform.tfstate")).unwrap();
+    let bad = write(dir.path(), "bad.tfvars", "replicas = \"many\"\n");
+    let refused = lamina_infra(
+        &fake,
+        &["deploy", "demo-terraform/values", "--var-file", &bad, "--workdir", work_arg],
+        &path_env(),
+    );
+    assert_eq!(refused.code, 1, "{refused}");
+    assert!(refused.stderr.contains("bad.tfvars:1: `replicas`: expected number, found a string"), "{refused}");
+    assert!(refused.stderr.contains("required variable `environment` is not set"), "{refused}");
+    assert!(refused.stderr.contains("nothing was deployed"), "{refused}");
+    assert!(!refused.stdout.contains("Terraform"), "terraform did not start: {refused}");
+    assert_eq!(std::fs::read_to_string(work.join("terraform.tfstate")).unwrap(), before, "the state is untouched");
+}
+
+#[test]
+fn a_missing_tool_or_a_wrong_flag_is_named_before_anything_starts() {
+    let fake = release();
+    let dir = tempfile::tempdir().unwrap();
+    let vars = write(dir.path(), "dev.tfvars", "environment = \"dev\"\n");
+    let empty = tempfile::tempdir().unwrap();
+    let no_tools = empty.path().to_str().unwrap();
+    let missing = lamina_infra(&fake, &["deploy", "demo-terraform/values", "--var-file", &vars, "--dry-run"], no_tools);
+    assert_eq!(missing.code, 1, "{missing}");
+    assert!(
+        missing.stderr.contains(
+            "`terraform` is not installed here: install Terraform (https://developer.hashicorp.com/terraform/install)"
+        ),
+        "{missing}"
+    );
+    let helm = lamina_infra(&fake, &["deploy", "demo", "--dry-run"], no_tools);
+    assert!(helm.stderr.contains("`helm` is not installed here"), "{helm}");
+
+    let wrong = lamina_infra(&fake, &["deploy", "demo", "--var-file", &vars], no_tools);
+    assert_eq!(wrong.code, 1, "{wrong}");
+    assert!(
+        wrong.stderr.contains("`--var-file` does not apply to `demo`; give its configuration with `--values`"),
+        "{wrong}"
+    );
+    let unknown = lamina_infra(&fake, &["deploy", "demo-terraform/value"], no_tools);
+    assert!(unknown.stderr.contains("did you mean `demo-terraform/values`?"), "{unknown}");
+    let version = lamina_infra(&fake, &["deploy", "demo", "--version", "9.9.9"], no_tools);
+    assert_eq!(version.code, 1, "{version}");
+    assert!(version.stderr.contains("9.9.9"), "{version}");
+}
+
+/// A folder holding `helm`: the front end over the Helm SDK in the peers' Python.
+fn helm_on_path(dir: &Path) -> String {
+    let peers = PathBuf::from(std::env::var_os("LAMINA_TEST_PEERS").expect(PEERS));
+    let script =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/helm_shim.py")).unwrap();
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let helm = bin.join("helm");
+    std::fs::write(&helm, format!("#!{}\n{script}", peers.join("venv/bin/python").display())).unwrap();
+    let mut perms = std::fs::metadata(&helm).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&helm, perms).unwrap();
+    format!("{}:{}", bin.display(), path_env())
+}
+
+#[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
+fn helm_renders_the_released_chart_with_the_image_pinned_to_its_digest() {
+    let fake = release();
+    let dir = tempfile::tempdir().unwrap();
+    let path = helm_on_path(dir.path());
+    let work = dir.path().join("work");
+    let work_arg = work.to_str().unwrap();
+    let values = write(dir.path(), "mine.yaml", "replicas: 2\n");
+    let args = |extra: &[&'static str]| {
+        let mut a: Vec<String> =
+            ["deploy", "demo", "--values", &values, "--workdir", work_arg, "--kube-version", "1.30.0"]
+                .map(str::to_owned)
+                .to_vec();
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let run = |a: Vec<String>| lamina_infra(&fake, &a.iter().map(String::as_str).collect::<Vec<_>>(), &path);
+
+    let dry = run(args(&["--dry-run", "-n", "apps"]));
+    assert_eq!(dry.code, 0, "{dry}");
+    assert!(!work.exists());
+    assert!(
+        dry.stdout
+            .contains(&format!("    image:\n      digest: {DIGEST}\n      repository: registry.example/acme/hello\n")),
+        "{dry}"
+    );
+    let command = format!(
+        "would run: helm upgrade --install demo {work_arg}/demo-0.2.0.tgz --namespace apps --create-namespace -f {values} -f {work_arg}/pinned-values.yaml"
+    );
+    assert!(dry.stdout.contains(&command), "{dry}");
+
+    let deployed = run(args(&[]));
+    assert_eq!(deployed.code, 0, "{deployed}");
+    assert!(deployed.stdout.contains(&format!("image: \"registry.example/acme/hello@{DIGEST}\"")), "{deployed}");
+    assert!(deployed.stdout.contains("replicas: 2"), "{deployed}");
+
+    // Values the schema forbids: validate refuses them first, with the line; Helm refuses them too.
+    let bad = write(dir.path(), "bad.yaml", "# more replicas\nreplicas: two\n");
+    let refused = lamina_infra(
+        &fake,
+        &["deploy", "demo", "--values", &bad, "--kube-version", "1.30.0", "--workdir", work_arg],
+        &path,
+    );
+    assert_eq!(refused.code, 1, "{refused}");
+    assert!(refused.stderr.contains("bad.yaml:2: `replicas`"), "{refused}");
+    assert!(!refused.stdout.contains("has been rendered"), "helm did not start: {refused}");
+    let helm = Command::new(dir.path().join("bin/helm"))
+        .args(["upgrade", "--install", "demo"])
+        .arg(work.join("demo-0.2.0.tgz"))
+        .args(["-f", &bad])
+        .output()
+        .unwrap();
+    assert!(!helm.status.success(), "Helm refuses them as well");
+
+    let old = lamina_infra(&fake, &["deploy", "demo", "--kube-version", "1.26.0", "--dry-run"], &path);
+    assert_eq!(old.code, 1, "{old}");
+    assert!(old.stderr.contains("chart demo 0.2.0: needs kubernetes >=1.27.0-0, found 1.26.0"), "{old}");
+}
