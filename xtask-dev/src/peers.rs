@@ -1,5 +1,5 @@
 //! The real programs the tests run against, and how to get them on a fresh machine:
-//! Debian packages (registry, buildah, skopeo, umoci, htpasswd), a Python venv under
+//! Debian packages (registry, buildah, skopeo, umoci, htpasswd, docker-compose), a Python venv under
 //! `target/peers/` with the Helm v4 SDK, npm packages under `target/peers/npm` (prism and GitHub's
 //! OpenAPI description, trimmed to the release endpoints), and `terraform` from `PATH`.
 
@@ -27,6 +27,7 @@ pub const DEBIAN: &[(&str, &str)] = &[
     ("umoci", "umoci"),
     ("htpasswd", "apache2-utils"),
     ("openssl", "openssl"),
+    ("docker-compose", "docker-compose"),
 ];
 
 /// Where the peers live once provisioned.

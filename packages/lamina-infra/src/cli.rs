@@ -154,6 +154,10 @@ pub enum Command {
         /// Apply a Terraform plan without asking
         #[arg(long)]
         auto_approve: bool,
+        /// Print the plan (with --dry-run) or what was done as JSON; the tool's own output goes
+        /// to stderr
+        #[arg(long)]
+        json: bool,
     },
     /// Copy a release into a folder that serves it offline: its assets (verified like `pull`), a
     /// Helm repository index of its charts, and its images and OCI charts as OCI image layouts

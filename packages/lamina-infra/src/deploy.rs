@@ -30,6 +30,8 @@ pub struct Options {
     pub kube_version: Option<String>,
     pub dry_run: bool,
     pub auto_approve: bool,
+    /// Print the plan (with `--dry-run`) or what was done as JSON; the tools' output goes to stderr.
+    pub json: bool,
 }
 
 /// A file the deployment writes into its working folder.
@@ -100,21 +102,40 @@ pub fn deploy(source: &Source, component: &str, opts: &Options) -> anyhow::Resul
             let archive = fetch(source, &release, &manifest, &chart.name)?;
             helm::plan(program, chart, archive, &files, opts, workdir)?
         }
-        Target::Compose(bundle, _) => {
+        Target::Compose(bundle, project) => {
             let archive = fetch(source, &release, &manifest, bundle)?;
-            compose::plan(program, archive, &files, workdir)
+            compose::plan(program, project, archive, &files, workdir)
         }
         Target::Module(bundle, module) => {
             let archive = fetch(source, &release, &manifest, bundle)?;
             terraform::plan(program, module, archive, &files, workdir)?
         }
     };
-    if opts.dry_run {
-        print!("{}", render(&plan));
-        return Ok(());
+    if !opts.dry_run {
+        run(&plan, opts.auto_approve, opts.json)?;
     }
-    run(&plan, opts.auto_approve)?;
-    eprintln!("deployed {component} {} (working folder {})", manifest.version, plan.workdir.display());
+    if opts.json {
+        let files: Vec<String> = plan
+            .staged
+            .iter()
+            .map(|s| match s {
+                Staged::File { path, .. } | Staged::Tree { to: path, .. } => path.display().to_string(),
+            })
+            .collect();
+        let out = serde_json::json!({
+            "component": component,
+            "version": manifest.version,
+            "dryRun": opts.dry_run,
+            "workdir": plan.workdir,
+            "files": files,
+            "commands": plan.commands,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else if opts.dry_run {
+        print!("{}", render(&plan));
+    } else {
+        eprintln!("deployed {component} {} (working folder {})", manifest.version, plan.workdir.display());
+    }
     Ok(())
 }
 
@@ -183,7 +204,7 @@ pub fn shell_words(words: &[String]) -> String {
 }
 
 /// Writes the files, then runs the commands in order, stopping at the first failure.
-fn run(plan: &Plan, auto_approve: bool) -> anyhow::Result<()> {
+fn run(plan: &Plan, auto_approve: bool, quiet_stdout: bool) -> anyhow::Result<()> {
     std::fs::create_dir_all(&plan.workdir).with_context(|| format!("create `{}`", plan.workdir.display()))?;
     for staged in &plan.staged {
         match staged {
@@ -197,7 +218,7 @@ fn run(plan: &Plan, auto_approve: bool) -> anyhow::Result<()> {
         if plan.confirm == Some(i) && !auto_approve && !confirmed(command)? {
             bail!("not applied: the plan was not approved; run again with --auto-approve to apply without asking");
         }
-        crate::tools::run_attached(command)?;
+        crate::tools::run_attached(command, quiet_stdout)?;
     }
     Ok(())
 }

@@ -68,6 +68,7 @@ pub fn run(mut cli: Cli) -> anyhow::Result<()> {
             kube_version,
             dry_run,
             auto_approve,
+            json,
         } => {
             let options = deploy::Options {
                 version,
@@ -80,6 +81,7 @@ pub fn run(mut cli: Cli) -> anyhow::Result<()> {
                 kube_version,
                 dry_run,
                 auto_approve,
+                json,
             };
             deploy::deploy(&source, &component, &options)
         }

@@ -107,12 +107,17 @@ pub fn run(words: &[&str]) -> anyhow::Result<Output> {
     Command::new(program).args(args).output().with_context(|| format!("run `{}`", words.join(" ")))
 }
 
-/// Runs `words` with the terminal handed over (its output is the user's to read); an error
-/// naming the command when it fails.
+/// Runs `words` with the terminal handed over (its output is the user's to read; on stderr when
+/// `quiet_stdout`, which keeps stdout for JSON); an error naming the command when it fails.
 #[allow(clippy::disallowed_methods)] // this module is where lamina-infra runs other programs
-pub fn run_attached(words: &[String]) -> anyhow::Result<()> {
+pub fn run_attached(words: &[String], quiet_stdout: bool) -> anyhow::Result<()> {
     let (program, args) = words.split_first().context("no program to run")?;
-    let status = Command::new(program).args(args).status().with_context(|| format!("run `{}`", words.join(" ")))?;
+    let mut command = Command::new(program);
+    command.args(args);
+    if quiet_stdout {
+        command.stdout(std::io::stderr());
+    }
+    let status = command.status().with_context(|| format!("run `{}`", words.join(" ")))?;
     if !status.success() {
         bail!("`{}` failed ({status})", words.join(" "));
     }

@@ -1,6 +1,7 @@
 //! `deploy` with the real tools: Terraform applies a provider-free module from a release with a
 //! local state, and a second deployment changes nothing; real Helm v4 (through a `helm` front end
-//! over the Helm SDK) renders the chart with the release's image digests pinned. `--dry-run`
+//! over the Helm SDK) renders the chart with the release's image digests pinned; the Compose
+//! project passes `docker-compose config` with its image pinned. `--dry-run`
 //! touches nothing; a missing tool, an incompatible cluster or a bad configuration stops before
 //! the tool starts.
 
@@ -103,6 +104,87 @@ fn release() -> GithubFake {
     fake
 }
 
+const COMPOSE: &str = "services:\n  hello:\n    image: ghcr.io/acme/hello@sha256:1111111111111111111111111111111111111111111111111111111111111111\n    environment:\n      TOKEN: ${DEMO_TOKEN:?set DEMO_TOKEN in the env file}\n    ports:\n      - \"127.0.0.1:${DEMO_PORT:-8080}:8080\"\n";
+
+/// Release 0.2.0 with a Compose bundle (its image pinned) recorded as the pipeline records it.
+fn compose_release() -> GithubFake {
+    let project = xtask::build::requires::compose(&[("compose.yaml".to_owned(), COMPOSE.to_owned())]).unwrap();
+    let archive = tar_gz(&[("demo-compose-0.2.0/compose.yaml", COMPOSE)]);
+    let bundle = tar_gz(&[("demo-k8s-0.2.0/ns.yaml", "kind: Namespace\n")]);
+    let base = release_assets("0.2.0", chart_archive(), bundle, Vec::new(), None, None);
+    let assets = edit_release(base, |manifest, files| {
+        files.push(("demo-compose-0.2.0.tar.gz".to_owned(), archive));
+        manifest.components.push(Component {
+            name: "demo-compose".into(),
+            kind: ComponentKind::Compose,
+            version: "0.2.0".into(),
+            file: "demo-compose-0.2.0.tar.gz".into(),
+            size: 0,
+            sha256: String::new(),
+            target: None,
+            modules: Vec::new(),
+            compose: Some(project),
+        });
+    });
+    let fake = GithubFake::start(Options { public: true, can_push: false, ..Options::default() }).unwrap();
+    fake.seed(SeedRelease { tag_name: "v0.2.0".into(), draft: false, assets, starter_assets: Vec::new() });
+    fake
+}
+
+#[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
+fn the_compose_project_passes_docker_compose_config_pinned_and_a_bad_env_file_stops_the_deployment() {
+    let fake = compose_release();
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    let work_arg = work.to_str().unwrap();
+    let good = write(dir.path(), "good.env", "DEMO_TOKEN=s3cret\nDEMO_PORT=9000\n");
+    let deploy = |env: &str, extra: &[&str]| {
+        let mut args = vec!["deploy", "demo-compose", "--env-file", env, "--workdir", work_arg];
+        args.extend_from_slice(extra);
+        lamina_infra(&fake, &args, &path_env())
+    };
+    let dry = deploy(&good, &["--dry-run"]);
+    assert_eq!(dry.code, 0, "{dry}");
+    assert!(!work.exists());
+    let project = format!("{work_arg}/project");
+    let command = format!(
+        "would run: docker-compose --project-directory {project} -f {project}/compose.yaml --env-file {good} up -d"
+    );
+    assert!(dry.stdout.contains(&format!("would extract the bundle (verified) into {project}")), "{dry}");
+    assert!(dry.stdout.contains(&command), "{dry}");
+
+    // The pulled project, as deploy writes it, passes the real Compose parser with its image pinned.
+    let pulled = dir.path().join("pulled");
+    let pull = lamina_infra(&fake, &["pull", "demo-compose", "--to", pulled.to_str().unwrap()], &path_env());
+    assert_eq!(pull.code, 0, "{pull}");
+    let folder = pulled.join("demo-compose-0.2.0");
+    let config = |env: &str| {
+        Command::new("docker-compose")
+            .arg("--project-directory")
+            .arg(&folder)
+            .arg("-f")
+            .arg(folder.join("compose.yaml"))
+            .args(["--env-file", env, "config"])
+            .output()
+            .expect("docker-compose is on PATH: run `cargo xtask test`")
+    };
+    let out = config(&good);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains(&format!("image: ghcr.io/acme/hello@{DIGEST}")), "{text}");
+    assert!(text.contains("published: 9000") || text.contains("9000:8080"), "{text}");
+
+    // An env file without the required variable: Compose refuses it, and deploy stops first.
+    let bad = write(dir.path(), "bad.env", "DEMO_PORT=9000\nthis is not a line\n");
+    assert!(!config(&bad).status.success(), "docker-compose refuses it too");
+    let refused = deploy(&bad, &[]);
+    assert_eq!(refused.code, 1, "{refused}");
+    assert!(refused.stderr.contains("bad.env:2: not a `NAME=value` line"), "{refused}");
+    assert!(refused.stderr.contains("required variable `DEMO_TOKEN` is not set"), "{refused}");
+    assert!(refused.stderr.contains("nothing was deployed") && !work.exists(), "{refused}");
+}
+
 fn path_env() -> String {
     std::env::var("PATH").unwrap_or_default()
 }
@@ -147,10 +229,13 @@ fn terraform_applies_the_released_module_and_a_second_deployment_changes_nothing
     let state = std::fs::read_to_string(work.join("terraform.tfstate")).unwrap();
     assert!(state.contains("\"environment\"") && state.contains("\"dev\""), "{state}");
 
-    let again = deploy(&["--auto-approve"], &path_env());
+    let again = deploy(&["--auto-approve", "--json"], &path_env());
     assert_eq!(again.code, 0, "{again}");
-    assert!(again.stdout.contains("No changes."), "{again}");
-    assert!(again.stdout.contains("Resources: 0 added, 0 changed, 0 destroyed"), "{again}");
+    assert!(again.stderr.contains("No changes."), "terraform's output goes to stderr: {again}");
+    assert!(again.stderr.contains("Resources: 0 added, 0 changed, 0 destroyed"), "{again}");
+    let done: serde_json::Value = serde_json::from_str(&again.stdout).unwrap();
+    assert_eq!((done["component"].as_str(), done["dryRun"].as_bool()), (Some("demo-terraform/values"), Some(false)));
+    assert_eq!(done["commands"].as_array().unwrap().len(), 3, "{done}");
 
     // Without approval and without a terminal to ask on, nothing is applied.
     let unapproved = deploy(&[], &path_env());

@@ -3,12 +3,22 @@
 //! user's env files.
 
 use super::{Plan, Staged};
+use lamina_release_format::manifest::ComposeProject;
 use std::path::PathBuf;
 
-pub fn plan(program: Vec<String>, archive: Vec<u8>, env_files: &[PathBuf], workdir: PathBuf) -> Plan {
+pub fn plan(
+    program: Vec<String>,
+    compose: &ComposeProject,
+    archive: Vec<u8>,
+    env_files: &[PathBuf],
+    workdir: PathBuf,
+) -> Plan {
     let project = workdir.join("project");
     let mut command = program;
     command.extend(["--project-directory".to_owned(), project.display().to_string()]);
+    for file in &compose.files {
+        command.extend(["-f".to_owned(), project.join(file).display().to_string()]);
+    }
     for file in env_files {
         command.extend(["--env-file".to_owned(), file.display().to_string()]);
     }
