@@ -1,11 +1,12 @@
 //! The consumer side of a Lamina OS infrastructure release: find the published releases and show
 //! what each holds, verified against its `SHA256SUMS` and `release-manifest.json`, without
-//! cloning the repository; mirror a release, images included, for use offline.
+//! cloning the repository; mirror a release, images included, for use offline; check the user's
+//! environment and configuration against it, and deploy it with the user's own tools.
 //!
 //! ```text
 //! cli ─> source: github (the Releases API, read only) | a mirror folder
-//!     ─> verified release files ─> show | pull | verify | mirror
-//!                    registry (OCI images and charts) ─┘
+//!     ─> verified release files ─> show | pull | verify | mirror | compat | validate | deploy
+//!                    registry (OCI images and charts) ─┘           tools (helm, terraform, compose) ─┘
 //! ```
 
 pub mod cli;
