@@ -120,45 +120,7 @@ pub enum Command {
     /// `validate`, then `helm upgrade --install` a chart (images pinned to the release's digests),
     /// `docker compose up -d` a Compose bundle, or `terraform init`, `plan` and `apply` a module
     /// from a working folder. Nothing starts when a check fails.
-    Deploy {
-        /// A chart, a Terraform module (BUNDLE/MODULE) or a Compose bundle
-        component: String,
-        /// The release [default: the latest]
-        #[arg(long, value_name = "VERSION")]
-        version: Option<String>,
-        /// Helm values files, for a chart (repeatable)
-        #[arg(long, value_name = "FILE")]
-        values: Vec<std::path::PathBuf>,
-        /// Terraform var files, for a module (repeatable)
-        #[arg(long, value_name = "FILE")]
-        var_file: Vec<std::path::PathBuf>,
-        /// Compose env files, for a Compose bundle (repeatable)
-        #[arg(long, value_name = "FILE")]
-        env_file: Vec<std::path::PathBuf>,
-        /// The Kubernetes namespace of a chart
-        #[arg(long, short = 'n', default_value = "lamina")]
-        namespace: String,
-        /// The Helm release name [default: the chart's name]
-        #[arg(long, value_name = "NAME")]
-        release_name: Option<String>,
-        /// The working folder (Terraform keeps its state here)
-        /// [default: lamina-deploy/COMPONENT]
-        #[arg(long, value_name = "DIR")]
-        workdir: Option<std::path::PathBuf>,
-        /// The cluster's Kubernetes version [default: asked of `kubectl version`]
-        #[arg(long, value_name = "V")]
-        kube_version: Option<String>,
-        /// Print the files it would write and the commands it would run, and touch nothing
-        #[arg(long)]
-        dry_run: bool,
-        /// Apply a Terraform plan without asking
-        #[arg(long)]
-        auto_approve: bool,
-        /// Print the plan (with --dry-run) or what was done as JSON; the tool's own output goes
-        /// to stderr
-        #[arg(long)]
-        json: bool,
-    },
+    Deploy(Deploy),
     /// Copy a release into a folder that serves it offline: its assets (verified like `pull`), a
     /// Helm repository index of its charts, and its images and OCI charts as OCI image layouts
     /// with the registry's exact bytes. `mirror push` loads those into another registry.
@@ -204,4 +166,46 @@ pub enum MirrorPush {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `deploy COMPONENT`: what to deploy, the configuration by the component's kind, and how.
+#[derive(Debug, clap::Args)]
+pub struct Deploy {
+    /// A chart, a Terraform module (BUNDLE/MODULE) or a Compose bundle
+    pub component: String,
+    /// The release [default: the latest]
+    #[arg(long, value_name = "VERSION")]
+    pub version: Option<String>,
+    /// Helm values files, for a chart (repeatable)
+    #[arg(long, value_name = "FILE")]
+    pub values: Vec<std::path::PathBuf>,
+    /// Terraform var files, for a module (repeatable)
+    #[arg(long, value_name = "FILE")]
+    pub var_file: Vec<std::path::PathBuf>,
+    /// Compose env files, for a Compose bundle (repeatable)
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Vec<std::path::PathBuf>,
+    /// The Kubernetes namespace of a chart
+    #[arg(long, short = 'n', default_value = "lamina")]
+    pub namespace: String,
+    /// The Helm release name [default: the chart's name]
+    #[arg(long, value_name = "NAME")]
+    pub release_name: Option<String>,
+    /// The working folder (Terraform keeps its state here)
+    /// [default: lamina-deploy/COMPONENT]
+    #[arg(long, value_name = "DIR")]
+    pub workdir: Option<std::path::PathBuf>,
+    /// The cluster's Kubernetes version [default: asked of `kubectl version`]
+    #[arg(long, value_name = "V")]
+    pub kube_version: Option<String>,
+    /// Print the files it would write and the commands it would run, and touch nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Apply a Terraform plan without asking
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Print the plan (with --dry-run) or what was done as JSON; the tool's own output goes
+    /// to stderr
+    #[arg(long)]
+    pub json: bool,
 }

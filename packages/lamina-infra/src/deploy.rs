@@ -9,30 +9,13 @@ mod compose;
 mod helm;
 mod terraform;
 
+use crate::cli::Deploy;
 use crate::source::Source;
 use crate::tools::Tool;
 use crate::validate::{self, Target};
 use anyhow::{Context, bail};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
-
-/// What `deploy` was asked.
-#[derive(Debug, Default)]
-pub struct Options {
-    pub version: Option<String>,
-    /// `--values`, `--var-file` or `--env-file`, by the component's kind.
-    pub values: Vec<PathBuf>,
-    pub var_files: Vec<PathBuf>,
-    pub env_files: Vec<PathBuf>,
-    pub namespace: String,
-    pub release_name: Option<String>,
-    pub workdir: Option<PathBuf>,
-    pub kube_version: Option<String>,
-    pub dry_run: bool,
-    pub auto_approve: bool,
-    /// Print the plan (with `--dry-run`) or what was done as JSON; the tools' output goes to stderr.
-    pub json: bool,
-}
 
 /// A file the deployment writes into its working folder.
 pub enum Staged {
@@ -53,17 +36,17 @@ pub struct Plan {
 }
 
 /// Runs `deploy`.
-pub fn deploy(source: &Source, component: &str, opts: &Options) -> anyhow::Result<()> {
+pub fn deploy(source: &Source, opts: &Deploy) -> anyhow::Result<()> {
+    let component = opts.component.as_str();
     let release = source.release(opts.version.as_deref())?;
     let (manifest, _) = crate::show::verified(source, &release)?;
     let target = validate::target(&manifest, component)?;
     let (tool, files, flag) = match &target {
         Target::Chart(_) => (Tool::Helm, &opts.values, "--values"),
-        Target::Module(..) => (Tool::Terraform, &opts.var_files, "--var-file"),
-        Target::Compose(..) => (Tool::Compose, &opts.env_files, "--env-file"),
+        Target::Module(..) => (Tool::Terraform, &opts.var_file, "--var-file"),
+        Target::Compose(..) => (Tool::Compose, &opts.env_file, "--env-file"),
     };
-    for (given, other) in [(&opts.values, "--values"), (&opts.var_files, "--var-file"), (&opts.env_files, "--env-file")]
-    {
+    for (given, other) in [(&opts.values, "--values"), (&opts.var_file, "--var-file"), (&opts.env_file, "--env-file")] {
         if !given.is_empty() && other != flag {
             bail!("`{other}` does not apply to `{component}`; give its configuration with `{flag}`");
         }

@@ -57,35 +57,7 @@ pub fn run(mut cli: Cli) -> anyhow::Result<()> {
         Command::Validate { component, files, version, json } => {
             validate::validate(&source, &component, &files, version.as_deref(), json)
         }
-        Command::Deploy {
-            component,
-            version,
-            values,
-            var_file,
-            env_file,
-            namespace,
-            release_name,
-            workdir,
-            kube_version,
-            dry_run,
-            auto_approve,
-            json,
-        } => {
-            let options = deploy::Options {
-                version,
-                values,
-                var_files: var_file,
-                env_files: env_file,
-                namespace,
-                release_name,
-                workdir,
-                kube_version,
-                dry_run,
-                auto_approve,
-                json,
-            };
-            deploy::deploy(&source, &component, &options)
-        }
+        Command::Deploy(args) => deploy::deploy(&source, &args),
         Command::Compat { version, kube_version, json, .. } => {
             compat::compat(&source, version.as_deref(), kube_version.as_deref(), json)
         }

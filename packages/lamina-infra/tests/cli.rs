@@ -6,38 +6,20 @@
 
 mod common;
 
+use common::{Run, run_lamina_infra};
 use lamina_release_format::MANIFEST;
 use lamina_release_format::manifest::Image;
 use std::process::Command;
 use xtask_dev::github::{GithubFake, Options, SeedRelease};
 
-/// The output of one run of the binary.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn lamina_infra(fake: &GithubFake, args: &[&str]) -> Run {
     lamina_infra_env(fake, args, &[])
 }
 
-/// `lamina-infra --repo acme/infra-demo ARGS` against the fake, anonymously, with `env` set.
+/// `lamina-infra ARGS` against the fake, with `env` set.
 fn lamina_infra_env(fake: &GithubFake, args: &[&str], env: &[(&str, &std::path::Path)]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_lamina-infra"))
-        .args(["--repo", "acme/infra-demo"])
-        .args(args)
-        .env("GITHUB_API_URL", fake.api_url())
-        .env_remove("GITHUB_TOKEN")
-        .env_remove("GH_TOKEN")
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    let env: Vec<(&str, &std::ffi::OsStr)> = env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
+    run_lamina_infra(&fake.api_url(), args, &env)
 }
 
 /// A `.tar.gz` of `(path, content)` files, paths written as given (even `..` or absolute ones);

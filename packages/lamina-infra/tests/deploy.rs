@@ -10,8 +10,9 @@
 
 mod common;
 
-use common::{edit_release, release_assets, tar_gz};
+use common::{Run, edit_release, release_assets, run_lamina_infra, tar_gz};
 use lamina_release_format::manifest::{ChartImage, Component, ComponentKind};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use xtask_dev::github::{GithubFake, Options, SeedRelease};
@@ -24,36 +25,11 @@ const MAIN: &str = "resource \"terraform_data\" \"settings\" {\n  input = {\n   
 
 const DIGEST: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl std::fmt::Display for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exit {}\nstdout:\n{}\nstderr:\n{}", self.code, self.stdout, self.stderr)
-    }
-}
-
+/// `lamina-infra ARGS` against the fake, with `path` as PATH.
 fn lamina_infra(fake: &GithubFake, args: &[&str], path: &str) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_lamina-infra"))
-        .args(["--repo", "acme/infra-demo"])
-        .args(args)
-        .env("GITHUB_API_URL", fake.api_url())
-        .env("PATH", path)
-        .env("TF_IN_AUTOMATION", "1")
-        .env("CHECKPOINT_DISABLE", "1")
-        .env_remove("GITHUB_TOKEN")
-        .env_remove("GH_TOKEN")
-        .env_remove("LAMINA_INFRA_MIRROR")
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    let env =
+        [("PATH", OsStr::new(path)), ("TF_IN_AUTOMATION", OsStr::new("1")), ("CHECKPOINT_DISABLE", OsStr::new("1"))];
+    run_lamina_infra(&fake.api_url(), args, &env)
 }
 
 /// The chart `demo`: its image from values, a schema requiring `replicas` to be an integer.
@@ -70,27 +46,32 @@ fn chart_archive() -> Vec<u8> {
     ])
 }
 
-/// Release 0.2.0 with the chart (its image pinned in the manifest) and a Terraform bundle whose
-/// module `values` is recorded as the pipeline records it.
-fn release() -> GithubFake {
-    let files = [("values/variables.tf", VARIABLES), ("values/main.tf", MAIN)];
-    let modules = xtask::build::requires::terraform(&files.map(|(p, t)| (p.to_owned(), t.to_owned()))).unwrap();
-    let archive =
-        tar_gz(&files.map(|(p, t)| (format!("demo-terraform-0.2.0/{p}"), t)).each_ref().map(|(p, t)| (p.as_str(), *t)));
+/// Release 0.2.0 on a fake: the chart (its image pinned in the manifest), and the bundle `name`
+/// of `kind` holding `files` under its top folder, recorded as the pipeline records it.
+fn release_with(name: &str, kind: ComponentKind, files: &[(&str, &str)]) -> GithubFake {
+    let owned: Vec<(String, String)> = files.iter().map(|(p, t)| (p.to_string(), t.to_string())).collect();
+    let (modules, compose) = match kind {
+        ComponentKind::Terraform => (xtask::build::requires::terraform(&owned).unwrap(), None),
+        _ => (Vec::new(), Some(xtask::build::requires::compose(&owned).unwrap())),
+    };
+    let file = format!("{name}-0.2.0.tar.gz");
+    let entries: Vec<(String, &str)> = files.iter().map(|(p, t)| (format!("{name}-0.2.0/{p}"), *t)).collect();
+    let archive = tar_gz(&entries.iter().map(|(p, t)| (p.as_str(), *t)).collect::<Vec<_>>());
     let bundle = tar_gz(&[("demo-k8s-0.2.0/ns.yaml", "kind: Namespace\n")]);
     let base = release_assets("0.2.0", chart_archive(), bundle, Vec::new(), None, None);
     let assets = edit_release(base, |manifest, files| {
-        files.push(("demo-terraform-0.2.0.tar.gz".to_owned(), archive));
+        files.push((file.clone(), archive));
+        let (size, sha256, target, version) = (0, String::new(), None, "0.2.0".into());
         manifest.components.push(Component {
-            name: "demo-terraform".into(),
-            kind: ComponentKind::Terraform,
-            version: "0.2.0".into(),
-            file: "demo-terraform-0.2.0.tar.gz".into(),
-            size: 0,
-            sha256: String::new(),
-            target: None,
+            name: name.into(),
+            kind,
+            version,
+            file,
+            size,
+            sha256,
+            target,
             modules,
-            compose: None,
+            compose,
         });
         manifest.charts[0].images = vec![ChartImage {
             name: "hello".into(),
@@ -104,31 +85,20 @@ fn release() -> GithubFake {
     fake
 }
 
+/// The release with the Terraform bundle `demo-terraform` (module `values`).
+fn release() -> GithubFake {
+    release_with(
+        "demo-terraform",
+        ComponentKind::Terraform,
+        &[("values/variables.tf", VARIABLES), ("values/main.tf", MAIN)],
+    )
+}
+
 const COMPOSE: &str = "services:\n  hello:\n    image: ghcr.io/acme/hello@sha256:1111111111111111111111111111111111111111111111111111111111111111\n    environment:\n      TOKEN: ${DEMO_TOKEN:?set DEMO_TOKEN in the env file}\n    ports:\n      - \"127.0.0.1:${DEMO_PORT:-8080}:8080\"\n";
 
-/// Release 0.2.0 with a Compose bundle (its image pinned) recorded as the pipeline records it.
+/// The release with the Compose bundle `demo-compose`, its image pinned.
 fn compose_release() -> GithubFake {
-    let project = xtask::build::requires::compose(&[("compose.yaml".to_owned(), COMPOSE.to_owned())]).unwrap();
-    let archive = tar_gz(&[("demo-compose-0.2.0/compose.yaml", COMPOSE)]);
-    let bundle = tar_gz(&[("demo-k8s-0.2.0/ns.yaml", "kind: Namespace\n")]);
-    let base = release_assets("0.2.0", chart_archive(), bundle, Vec::new(), None, None);
-    let assets = edit_release(base, |manifest, files| {
-        files.push(("demo-compose-0.2.0.tar.gz".to_owned(), archive));
-        manifest.components.push(Component {
-            name: "demo-compose".into(),
-            kind: ComponentKind::Compose,
-            version: "0.2.0".into(),
-            file: "demo-compose-0.2.0.tar.gz".into(),
-            size: 0,
-            sha256: String::new(),
-            target: None,
-            modules: Vec::new(),
-            compose: Some(project),
-        });
-    });
-    let fake = GithubFake::start(Options { public: true, can_push: false, ..Options::default() }).unwrap();
-    fake.seed(SeedRelease { tag_name: "v0.2.0".into(), draft: false, assets, starter_assets: Vec::new() });
-    fake
+    release_with("demo-compose", ComponentKind::Compose, &[("compose.yaml", COMPOSE)])
 }
 
 #[test]

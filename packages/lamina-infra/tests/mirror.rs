@@ -8,8 +8,10 @@
 
 mod common;
 
+use common::{Run, run_lamina_infra};
 use lamina_release_format::manifest::Image;
 use serde_json::{Value, json};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use xtask_dev::github::{GithubFake, Options, SeedRelease};
@@ -21,30 +23,10 @@ const REF_NAME: &str = "org.opencontainers.image.ref.name";
 /// `created` of the chart index: the manifest's `source_date_epoch` (1 700 000 000).
 const CREATED: &str = "2023-11-14T22:13:20Z";
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// `lamina-infra --repo acme/infra-demo ARGS` against the fake, anonymously, with `env` set.
+/// `lamina-infra ARGS` against the fake, with `env` set.
 fn lamina_infra(fake: &GithubFake, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_lamina-infra"))
-        .args(["--repo", "acme/infra-demo"])
-        .args(args)
-        .env("GITHUB_API_URL", fake.api_url())
-        .env_remove("GITHUB_TOKEN")
-        .env_remove("GH_TOKEN")
-        .env_remove("LAMINA_REGISTRY_USERNAME")
-        .env_remove("LAMINA_REGISTRY_PASSWORD")
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    let env: Vec<(&str, &OsStr)> = env.iter().map(|(k, v)| (*k, OsStr::new(*v))).collect();
+    run_lamina_infra(&fake.api_url(), args, &env)
 }
 
 /// skopeo with `args`; its stdout, or a panic with its stderr.

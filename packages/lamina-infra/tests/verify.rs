@@ -9,6 +9,7 @@ mod common;
 #[path = "verify/fixtures.rs"]
 mod fixtures;
 
+use common::{Run, run_lamina_infra};
 use fixtures::{
     assets, assets_on_pages, bundle_archive, chart_archive, copy, dir_arg, hello, image_layout, mirror, seed, sha,
     start_fake,
@@ -20,37 +21,10 @@ use xtask_dev::site::StaticSite;
 
 const PEERS: &str = "needs the test peers: run `cargo xtask test`";
 
-/// The output of one run of the binary.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl std::fmt::Display for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exit {}\nstdout:\n{}\nstderr:\n{}", self.code, self.stdout, self.stderr)
-    }
-}
-
-/// `lamina-infra --repo acme/infra-demo ARGS` against `api` (a GitHub fake, or a stopped one),
-/// anonymously, with `env` set and no mirror unless the arguments name one.
+/// `lamina-infra ARGS` against `api` (a GitHub fake, or a stopped one), with `env` set.
 fn lamina_infra(api: &str, args: &[&str], env: &[(&str, &Path)]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_lamina-infra"))
-        .args(["--repo", "acme/infra-demo"])
-        .args(args)
-        .env("GITHUB_API_URL", api)
-        .env_remove("GITHUB_TOKEN")
-        .env_remove("GH_TOKEN")
-        .env_remove("LAMINA_INFRA_MIRROR")
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    let env: Vec<(&str, &std::ffi::OsStr)> = env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
+    run_lamina_infra(api, args, &env)
 }
 
 #[test]

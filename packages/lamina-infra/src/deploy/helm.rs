@@ -1,7 +1,8 @@
 //! A chart's deployment: `helm upgrade --install` of the verified archive, the user's values
 //! files, then a values file pinning every image the chart deploys to the release's digest.
 
-use super::{Options, Plan, Staged};
+use super::{Plan, Staged};
+use crate::cli::Deploy;
 use lamina_release_format::manifest::Chart;
 use serde_json::{Map, Value};
 use std::path::PathBuf;
@@ -11,7 +12,7 @@ pub fn plan(
     chart: &Chart,
     archive: Vec<u8>,
     values: &[PathBuf],
-    opts: &Options,
+    opts: &Deploy,
     workdir: PathBuf,
 ) -> anyhow::Result<Plan> {
     let archive_path = workdir.join(&chart.file);

@@ -134,3 +134,40 @@ pub fn tar_gz(files: &[(&str, &str)]) -> Vec<u8> {
     gz.write_all(&tar(files)).unwrap();
     gz.finish().unwrap()
 }
+
+/// The outcome of one run of `lamina-infra`.
+#[allow(dead_code)] // not every test binary reads every field
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}\nstdout:\n{}\nstderr:\n{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+/// `lamina-infra --repo acme/infra-demo ARGS` against `api` (a GitHub fake, or an address nothing
+/// listens on), anonymously, with no mirror and no registry credentials unless `env` sets them.
+#[allow(clippy::disallowed_methods)] // the binary under test
+pub fn run_lamina_infra(api: &str, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Run {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lamina-infra"))
+        .args(["--repo", "acme/infra-demo"])
+        .args(args)
+        .env("GITHUB_API_URL", api)
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GH_TOKEN")
+        .env_remove("LAMINA_INFRA_MIRROR")
+        .env_remove("LAMINA_REGISTRY_USERNAME")
+        .env_remove("LAMINA_REGISTRY_PASSWORD")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
