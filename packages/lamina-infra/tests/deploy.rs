@@ -255,7 +255,7 @@ fn a_missing_tool_or_a_wrong_flag_is_named_before_anything_starts() {
     assert!(unknown.stderr.contains("did you mean `demo-terraform/values`?"), "{unknown}");
     let version = lamina_infra(&fake, &["deploy", "demo", "--version", "9.9.9"], no_tools);
     assert_eq!(version.code, 1, "{version}");
-    assert!(version.stderr.contains("9.9.9"), "{version}");
+    assert!(version.stderr.contains("has no published release 9.9.9 (nearest: 0.2.0)"), "{version}");
 }
 
 /// A folder holding `helm`: the front end over the Helm SDK in the peers' Python.
@@ -327,6 +327,11 @@ fn helm_renders_the_released_chart_with_the_image_pinned_to_its_digest() {
         .output()
         .unwrap();
     assert!(!helm.status.success(), "Helm refuses them as well");
+
+    let broken = write(dir.path(), "broken.yaml", "replicas: 2\nimage: [unclosed\n");
+    let malformed = lamina_infra(&fake, &["deploy", "demo", "--values", &broken, "--kube-version", "1.30.0"], &path);
+    assert_eq!(malformed.code, 1, "{malformed}");
+    assert!(malformed.stderr.contains("broken.yaml:3: not valid YAML"), "{malformed}");
 
     let old = lamina_infra(&fake, &["deploy", "demo", "--kube-version", "1.26.0", "--dry-run"], &path);
     assert_eq!(old.code, 1, "{old}");
