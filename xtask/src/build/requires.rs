@@ -220,7 +220,8 @@ pub fn interpolated(text: &str, found: &mut BTreeMap<String, ComposeVariable>) {
                     }
                     end += 1;
                 }
-                let inner = &text[start..end.saturating_sub(1).max(start)];
+                // Without its closing brace, the rest of the text is the expression.
+                let inner = if depth == 0 { &text[start..end - 1] } else { &text[start..] };
                 let name_len = inner.bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'_').count();
                 let (name, rest) = inner.split_at(name_len);
                 let (required, default) = match rest {

@@ -128,6 +128,15 @@ services:
 }
 
 #[test]
+fn unclosed_and_non_ascii_expressions_do_not_panic() {
+    let mut found = BTreeMap::new();
+    for text in ["${", "${é", "${NAME:-é", "$é", "${A}é${B"] {
+        interpolated(text, &mut found);
+    }
+    assert_eq!(found.keys().collect::<Vec<_>>(), ["A", "B", "NAME"]);
+}
+
+#[test]
 fn chart_images_are_the_values_mappings_naming_a_release_image() {
     let values = "image:\n  repository: ghcr.io/acme/core\n  tag: ''\nsidecar:\n  image:\n    repository: docker.io/library/busybox\nworker:\n  image:\n    repository: ghcr.io/acme/core\n";
     let known = [Known {
