@@ -79,6 +79,7 @@ pub fn deploy(source: &Source, opts: &Deploy) -> anyhow::Result<()> {
     let workdir =
         opts.workdir.clone().unwrap_or_else(|| PathBuf::from(format!("lamina-deploy/{}", component.replace('/', "-"))));
     let workdir = std::path::absolute(&workdir).with_context(|| format!("`{}`", workdir.display()))?;
+    claimable(&workdir, component)?;
     let files: Vec<PathBuf> = files.iter().map(std::path::absolute).collect::<Result<_, _>>()?;
     let plan = match &target {
         Target::Chart(chart) => {
@@ -95,7 +96,7 @@ pub fn deploy(source: &Source, opts: &Deploy) -> anyhow::Result<()> {
         }
     };
     if !opts.dry_run {
-        run(&plan, opts.auto_approve, opts.json)?;
+        run(&plan, component, opts.auto_approve, opts.json)?;
     }
     if opts.json {
         let files: Vec<String> = plan
@@ -187,8 +188,10 @@ pub fn shell_words(words: &[String]) -> String {
 }
 
 /// Writes the files, then runs the commands in order, stopping at the first failure.
-fn run(plan: &Plan, auto_approve: bool, quiet_stdout: bool) -> anyhow::Result<()> {
+fn run(plan: &Plan, component: &str, auto_approve: bool, quiet_stdout: bool) -> anyhow::Result<()> {
     std::fs::create_dir_all(&plan.workdir).with_context(|| format!("create `{}`", plan.workdir.display()))?;
+    let marker = plan.workdir.join(MARKER);
+    std::fs::write(&marker, format!("{component}\n")).with_context(|| format!("write `{}`", marker.display()))?;
     for staged in &plan.staged {
         match staged {
             Staged::File { path, bytes, .. } => {
@@ -204,6 +207,26 @@ fn run(plan: &Plan, auto_approve: bool, quiet_stdout: bool) -> anyhow::Result<()
         crate::tools::run_attached(command, quiet_stdout)?;
     }
     Ok(())
+}
+
+/// The file naming the component a working folder belongs to.
+const MARKER: &str = ".lamina-deploy";
+
+/// A working folder `deploy` may write into for `component`: new, empty, or one it made for the
+/// same component before. Anything else would have folders replaced, or (for Terraform) another
+/// deployment's state changed.
+fn claimable(workdir: &Path, component: &str) -> anyhow::Result<()> {
+    let shown = workdir.display();
+    match std::fs::read_to_string(workdir.join(MARKER)) {
+        Ok(owner) if owner.trim() == component => Ok(()),
+        Ok(owner) => {
+            bail!("`{shown}` is the working folder of {}, not {component}; give another --workdir", owner.trim())
+        }
+        Err(_) if std::fs::read_dir(workdir).map_or(true, |mut entries| entries.next().is_none()) => Ok(()),
+        Err(_) => bail!(
+            "`{shown}` holds files `lamina-infra deploy` did not write; give a new or empty folder with --workdir"
+        ),
+    }
 }
 
 /// Extracts `bytes` (verified) so that its folder `take` becomes `to`, replacing what was there.

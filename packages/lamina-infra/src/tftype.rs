@@ -9,7 +9,7 @@ pub fn display(t: &Value) -> String {
     match t {
         Value::String(s) if s == "dynamic" => "any".to_owned(),
         Value::String(s) => s.clone(),
-        Value::Array(parts) => match (parts.first().and_then(Value::as_str), &parts[1..]) {
+        Value::Array(parts) => match (parts.first().and_then(Value::as_str), parts.get(1..).unwrap_or_default()) {
             (Some(kind @ ("list" | "set" | "map")), [inner]) => format!("{kind}({})", display(inner)),
             (Some("tuple"), [Value::Array(items)]) => {
                 format!("tuple([{}])", items.iter().map(display).collect::<Vec<_>>().join(", "))
@@ -47,7 +47,9 @@ pub fn mismatch(value: &Value, t: &Value) -> Option<String> {
             _ => Some(expected()),
         },
         (Value::Array(parts), v) => {
-            let (Some(kind), rest) = (parts.first().and_then(Value::as_str), &parts[1..]) else { return None };
+            let (Some(kind), rest) = (parts.first().and_then(Value::as_str), parts.get(1..).unwrap_or_default()) else {
+                return None;
+            };
             match (kind, rest, v) {
                 ("list" | "set", [inner], Value::Array(items)) => items
                     .iter()

@@ -207,6 +207,22 @@ fn terraform_applies_the_released_module_and_a_second_deployment_changes_nothing
     assert_eq!((done["component"].as_str(), done["dryRun"].as_bool()), (Some("demo-terraform/values"), Some(false)));
     assert_eq!(done["commands"].as_array().unwrap().len(), 3, "{done}");
 
+    // A working folder belongs to one component, and a folder of other files is never used.
+    assert_eq!(std::fs::read_to_string(work.join(".lamina-deploy")).unwrap(), "demo-terraform/values\n");
+    let theirs = dir.path().join("theirs");
+    std::fs::create_dir_all(theirs.join("module")).unwrap();
+    let in_theirs = |d: &str| {
+        let args = ["deploy", "demo-terraform/values", "--var-file", &vars, "--auto-approve", "--workdir", d];
+        lamina_infra(&fake, &args, &path_env())
+    };
+    let refused = in_theirs(theirs.to_str().unwrap());
+    assert_eq!(refused.code, 1, "{refused}");
+    assert!(refused.stderr.contains("holds files `lamina-infra deploy` did not write"), "{refused}");
+    assert!(theirs.join("module").is_dir() && !theirs.join("main.tf.json").exists());
+    std::fs::write(theirs.join(".lamina-deploy"), "demo\n").unwrap();
+    let other = in_theirs(theirs.to_str().unwrap());
+    assert!(other.stderr.contains("is the working folder of demo, not demo-terraform/values"), "{other}");
+
     // Without approval and without a terminal to ask on, nothing is applied.
     let unapproved = deploy(&[], &path_env());
     assert_eq!(unapproved.code, 1, "{unapproved}");
@@ -301,7 +317,7 @@ fn helm_renders_the_released_chart_with_the_image_pinned_to_its_digest() {
         "{dry}"
     );
     let command = format!(
-        "would run: helm upgrade --install demo {work_arg}/demo-0.2.0.tgz --namespace apps --create-namespace -f {values} -f {work_arg}/pinned-values.yaml"
+        "would run: helm upgrade --install demo {work_arg}/demo-0.2.0.tgz --namespace apps --create-namespace -f {work_arg}/pinned-values.yaml -f {values}"
     );
     assert!(dry.stdout.contains(&command), "{dry}");
 

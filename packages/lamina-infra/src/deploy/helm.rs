@@ -1,5 +1,6 @@
-//! A chart's deployment: `helm upgrade --install` of the verified archive, the user's values
-//! files, then a values file pinning every image the chart deploys to the release's digest.
+//! A chart's deployment: `helm upgrade --install` of the verified archive with a values file
+//! pinning every image the chart deploys to the release's digest, then the user's values files,
+//! which may point the images elsewhere (a mirror holding the same digests) and so come last.
 
 use super::{Plan, Staged};
 use crate::cli::Deploy;
@@ -21,14 +22,14 @@ pub fn plan(
     command.extend(["upgrade", "--install", &name].map(str::to_owned));
     command.push(archive_path.display().to_string());
     command.extend(["--namespace", &opts.namespace, "--create-namespace"].map(str::to_owned));
-    for file in values {
-        command.extend(["-f".to_owned(), file.display().to_string()]);
-    }
     let mut staged = vec![Staged::File { path: archive_path, bytes: archive, shown: false }];
     if let Some(pinned) = pinned(chart)? {
         let path = workdir.join("pinned-values.yaml");
         command.extend(["-f".to_owned(), path.display().to_string()]);
         staged.push(Staged::File { path, bytes: pinned.into_bytes(), shown: true });
+    }
+    for file in values {
+        command.extend(["-f".to_owned(), file.display().to_string()]);
     }
     Ok(Plan { workdir, staged, commands: vec![command], confirm: None })
 }

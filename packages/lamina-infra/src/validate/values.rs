@@ -75,7 +75,8 @@ pub fn check(schema: &Value, defaults: &Value, files: &[(String, String)]) -> an
             None => ("(no values file)", None),
         };
         let help = "change it to what the chart's values.schema.json allows (`helm show values` lists the defaults)";
-        problems.push(Problem::new(file, line, format!("`{shown}`: {error}"), help));
+        // The masked message leaves the value out: it may be a secret.
+        problems.push(Problem::new(file, line, format!("`{shown}`: {}", error.masked()), help));
     }
     Ok(problems)
 }
