@@ -142,6 +142,14 @@ pub fn validate(
     Ok(())
 }
 
+/// The names of the variables this process's environment sets with `prefix` (`TF_VAR_` for
+/// Terraform; none for Compose, which reads the shell's variables), where the tools find them too.
+fn preset(prefix: &str) -> std::collections::BTreeSet<String> {
+    #[allow(clippy::disallowed_methods)] // the user's environment is part of their configuration
+    let vars = std::env::vars_os();
+    vars.filter_map(|(k, _)| Some(k.into_string().ok()?.strip_prefix(prefix)?.to_owned())).collect()
+}
+
 /// The problems of `files` (display name, text) against `target`.
 pub fn check(
     source: &Source,
@@ -151,8 +159,8 @@ pub fn check(
     files: &[(String, String)],
 ) -> anyhow::Result<Vec<Problem>> {
     Ok(match target {
-        Target::Module(_, module) => terraform::check(module, files),
-        Target::Compose(_, project) => env::check(project, files),
+        Target::Module(_, module) => terraform::check(module, files, &preset("TF_VAR_")),
+        Target::Compose(_, project) => env::check(project, files, &preset("")),
         Target::Chart(chart) => {
             let component = manifest
                 .components

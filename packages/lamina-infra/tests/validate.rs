@@ -58,7 +58,7 @@ fn var_files_are_refused_exactly_when_terraform_plan_refuses_them() {
     assert!(init.status.success(), "terraform init: {}", String::from_utf8_lossy(&init.stderr));
     for file in corpus("tfvars") {
         let plan = terraform_cmd(&["plan", "-input=false", "-lock=false", &format!("-var-file={}", file.display())]);
-        let found = terraform::check(module, &[read(&file)]);
+        let found = terraform::check(module, &[read(&file)], &Default::default());
         let problems: Vec<&Problem> = found.iter().filter(|p| !p.warning).collect();
         let name = file.file_name().unwrap().to_string_lossy().into_owned();
         assert_eq!(

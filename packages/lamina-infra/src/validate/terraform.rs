@@ -8,8 +8,9 @@ use lamina_release_format::manifest::TerraformModule;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
-/// Every problem of `files` (name, text) as var files of `module`.
-pub fn check(module: &TerraformModule, files: &[(String, String)]) -> Vec<Problem> {
+/// Every problem of `files` (name, text) as var files of `module`; `preset` names variables
+/// already set in the environment (`TF_VAR_name`).
+pub fn check(module: &TerraformModule, files: &[(String, String)], preset: &BTreeSet<String>) -> Vec<Problem> {
     let mut problems = Vec::new();
     let mut set = BTreeSet::new();
     let mut unreadable = false;
@@ -42,7 +43,8 @@ pub fn check(module: &TerraformModule, files: &[(String, String)]) -> Vec<Proble
     }
     let first = files.first().map_or("(no var file)", |(f, _)| f.as_str());
     // What an unreadable file sets is unknown: no variable is reported missing then.
-    for v in module.variables.iter().filter(|v| v.required && !set.contains(&v.name) && !unreadable) {
+    let given = |name: &String| set.contains(name) || preset.contains(name);
+    for v in module.variables.iter().filter(|v| v.required && !given(&v.name) && !unreadable) {
         let help = format!("add `{} = …` (type {}) to a var file", v.name, tftype::display(&v.type_));
         problems.push(Problem::new(first, None, format!("required variable `{}` is not set", v.name), help));
     }
@@ -115,6 +117,18 @@ fn literal(expr: &hcl::Expression) -> Option<Value> {
         E::Bool(b) => Value::Bool(*b),
         E::Number(n) => serde_json::to_value(n).ok()?,
         E::String(s) => Value::String(s.clone()),
+        // A heredoc or quoted template is a plain string when nothing in it is interpolated.
+        E::TemplateExpr(t) => {
+            let text = match t.as_ref() {
+                hcl::TemplateExpr::QuotedString(s) => s.clone(),
+                hcl::TemplateExpr::Heredoc(h) => h.template.clone(),
+            };
+            let unescaped = text.replace("$${", "").replace("%%{", "");
+            if unescaped.contains("${") || unescaped.contains("%{") {
+                return None;
+            }
+            Value::String(text)
+        }
         E::Array(items) => Value::Array(items.iter().map(literal).collect::<Option<_>>()?),
         E::Object(fields) => {
             let mut map = serde_json::Map::new();

@@ -1,6 +1,7 @@
 use super::*;
 use lamina_release_format::manifest::Variable;
 use serde_json::json;
+use std::collections::BTreeSet;
 
 fn module() -> TerraformModule {
     let var = |name: &str, type_: Value, default: Option<Value>| Variable {
@@ -25,7 +26,7 @@ fn module() -> TerraformModule {
 
 fn problems(files: &[(&str, &str)]) -> Vec<String> {
     let files: Vec<(String, String)> = files.iter().map(|(f, t)| (f.to_string(), t.to_string())).collect();
-    check(&module(), &files).iter().map(|p| p.to_string()).collect()
+    check(&module(), &files, &BTreeSet::new()).iter().map(|p| p.to_string()).collect()
 }
 
 #[test]
@@ -35,6 +36,10 @@ fn a_good_file_has_no_problem() {
         Vec::<String>::new()
     );
     assert_eq!(problems(&[("a.tfvars.json", r#"{"environment": "prod", "replicas": 2}"#)]), Vec::<String>::new());
+    let heredoc = "environment = <<-EOT\n  prod\n  EOT\nextra_labels = { note = \"costs $$5\" }\n";
+    assert_eq!(problems(&[("h.tfvars", heredoc)]), Vec::<String>::new());
+    let from_env = BTreeSet::from(["environment".to_owned()]);
+    assert!(check(&module(), &[("e.tfvars".to_owned(), String::new())], &from_env).is_empty());
 }
 
 #[test]
