@@ -5,7 +5,7 @@
 
 mod upgrade;
 
-use crate::constraint;
+use crate::constraint::{self, Dialect};
 use crate::source::Source;
 use crate::tools::Tool;
 use lamina_release_format::manifest::{ComponentKind, ReleaseManifest};
@@ -63,9 +63,14 @@ pub fn check(
     let mut rows = Vec::new();
     let mut need =
         |component: String, requirement: String, tool: &str, version: &Result<String, String>, constraint: &str| {
+            // kubeVersion and Helm's own version follow Helm's rules; the rest, Terraform's.
+            let dialect = if matches!(tool, "kubernetes" | "helm") { Dialect::Helm } else { Dialect::Terraform };
             let (found, ok) = match version {
                 Ok(v) if constraint == "*" => (v.clone(), Some(true)),
-                Ok(v) => (v.clone(), Some(constraint::satisfies(constraint, v).unwrap_or(false))),
+                Ok(v) => match constraint::satisfies(dialect, constraint, v) {
+                    Ok(ok) => (v.clone(), Some(ok)),
+                    Err(e) => (format!("{v} (not checked: {e:#})"), None),
+                },
                 Err(why) => (format!("unknown: {why}"), None),
             };
             rows.push(Row { component, requirement: format!("{tool} {requirement}"), found, ok });

@@ -1,24 +1,42 @@
 //! Version constraints as a release records them, checked against a version found on the user's
-//! machine: a chart's `kubeVersion` (Helm's syntax: `>=1.27.0-0`, `^1.28`, `~1.29.0`, `1.30.x`,
-//! `>= 1.27, < 1.32`, `a || b`) and a Terraform module's `required_version` (`>= 1.6.0`,
-//! `~> 1.6`, `!= 1.7.0`). Pre-release and build parts are ignored on both sides, so a
-//! distribution's `v1.30.2-gke.1100` counts as 1.30.2, which is what `-0` in a `kubeVersion` asks.
+//! machine the way the tool that owns them checks them:
+//!
+//! - [`Dialect::Helm`], a chart's `kubeVersion` (Masterminds semver, as Helm reads it):
+//!   `>=1.27.0-0`, `^1.28`, `~1.29.0`, `1.30.x`, `>= 1.27, < 1.32`, `a || b`. A partial version
+//!   stands for its whole range (`>1.30` is 1.31 and later, `<=1.31` takes in 1.31.9), and a found
+//!   version with a pre-release part (`v1.30.2-gke.1100`) meets only comparators that have one
+//!   too, which is why charts write `-0`.
+//! - [`Dialect::Terraform`], a module's `required_version`: `>= 1.6.0`, `~> 1.6`, `!= 1.7.0`,
+//!   `1.11` (exactly 1.11.0); missing parts are zeros.
+//!
+//! Build metadata is ignored.
 
 use anyhow::{Context, bail};
 
 /// `major.minor.patch`.
 type Triple = (u64, u64, u64);
 
-/// Whether `version` (e.g. `v1.30.2-gke.1`, `1.11.4`) meets `constraint`.
-pub fn satisfies(constraint: &str, version: &str) -> anyhow::Result<bool> {
+/// Whose rules a constraint follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Helm,
+    Terraform,
+}
+
+/// Whether `version` (e.g. `v1.30.2-gke.1`, `1.11.4`) meets `constraint`; an error when either
+/// cannot be read.
+pub fn satisfies(dialect: Dialect, constraint: &str, version: &str) -> anyhow::Result<bool> {
     let found = parse_version(version).with_context(|| format!("`{version}` is not a version"))?;
+    let pre_release = |v: &str| v.split('+').next().unwrap_or(v).contains('-');
     let mut any = false;
     for alternative in constraint.split("||") {
+        let comparators =
+            comparators(alternative).with_context(|| format!("`{constraint}` is not a version constraint"))?;
         let mut all = true;
-        for (op, v) in
-            comparators(alternative).with_context(|| format!("`{constraint}` is not a version constraint"))?
-        {
-            all &= matches(&op, &v, found)?;
+        for (op, v) in comparators {
+            // Helm: a pre-release is met only by comparators that name one.
+            let excluded = dialect == Dialect::Helm && pre_release(version) && !pre_release(&v);
+            all &= !excluded && matches(dialect, &op, &v, found)?;
         }
         any |= all;
     }
@@ -56,7 +74,7 @@ fn comparators(text: &str) -> anyhow::Result<Vec<(String, String)>> {
 }
 
 /// One comparator against `found`.
-fn matches(op: &str, version: &str, found: Triple) -> anyhow::Result<bool> {
+fn matches(dialect: Dialect, op: &str, version: &str, found: Triple) -> anyhow::Result<bool> {
     let core = version.split(['-', '+']).next().unwrap_or(version);
     let parts: Vec<&str> = core.split('.').collect();
     let wild = |p: &&str| matches!(*p, "x" | "X" | "*");
@@ -78,13 +96,18 @@ fn matches(op: &str, version: &str, found: Triple) -> anyhow::Result<bool> {
         _ => (v.0, v.1, v.2 + 1),
     };
     let within = |upper: Triple| found >= v && found < upper;
+    // Helm reads a partial version as the range it names; Terraform pads it with zeros.
+    let range = dialect == Dialect::Helm && given < 3;
     Ok(match op {
-        "" | "=" | "==" if given < 3 => within(bump(given - 1)),
+        "" | "=" | "==" if range => within(bump(given - 1)),
         "" | "=" | "==" => found == v,
+        "!=" if range => !within(bump(given - 1)),
         "!=" => found != v,
+        ">" if range => found >= bump(given - 1),
         ">" => found > v,
         ">=" => found >= v,
         "<" => found < v,
+        "<=" if range => found < bump(given - 1),
         "<=" => found <= v,
         // Terraform: only the rightmost given part may grow.
         "~>" => within(bump(given.saturating_sub(2))),
@@ -101,43 +124,52 @@ fn matches(op: &str, version: &str, found: Triple) -> anyhow::Result<bool> {
 
 #[cfg(test)]
 mod tests {
+    use super::Dialect::{Helm, Terraform};
     use super::satisfies;
 
     #[test]
     fn helm_and_terraform_constraints() {
         let cases = [
-            (">=1.27.0-0", "v1.30.2-gke.1100", true),
-            (">=1.27.0-0", "1.26.9", false),
-            (">= 1.27, < 1.32", "1.31.0", true),
-            (">= 1.27, < 1.32", "1.32.0", false),
-            (">=1.27 <1.29 || >=1.30", "1.29.1", false),
-            (">=1.27 <1.29 || >=1.30", "1.30.0", true),
-            ("^1.28", "1.40.0", true),
-            ("^1.28", "2.0.0", false),
-            ("^0.2.3", "0.3.0", false),
-            ("~1.29.0", "1.29.7", true),
-            ("~1.29.0", "1.30.0", false),
-            ("1.30.x", "1.30.9", true),
-            ("1.30.x", "1.31.0", false),
-            ("~> 1.6", "1.11.4", true),
-            ("~> 1.6", "2.0.0", false),
-            ("~> 1.6.0", "1.7.0", false),
-            ("~> 1.6.0", "1.6.5", true),
-            (">= 1.6.0", "1.11.4", true),
-            ("!= 1.11.4", "1.11.4", false),
-            ("= 1.11.4", "1.11.4", true),
-            ("1.11", "1.11.4", true),
-            ("*", "0.0.1", true),
+            (Helm, ">=1.27.0-0", "v1.30.2-gke.1100", true),
+            (Helm, ">=1.27.0", "v1.30.2-eks-1", false),
+            (Helm, ">=1.27.0", "v1.30.2", true),
+            (Helm, ">=1.27.0-0", "1.26.9", false),
+            (Helm, ">= 1.27, < 1.32", "1.31.0", true),
+            (Helm, ">= 1.27, < 1.32", "1.32.0", false),
+            (Helm, ">=1.27 <1.29 || >=1.30", "1.29.1", false),
+            (Helm, ">=1.27 <1.29 || >=1.30", "1.30.0", true),
+            (Helm, "<=1.31", "1.31.4", true),
+            (Helm, ">1.30", "1.30.5", false),
+            (Helm, ">1.30", "1.31.0", true),
+            (Helm, "^1.28", "1.40.0", true),
+            (Helm, "^1.28", "2.0.0", false),
+            (Helm, "^0.2.3", "0.3.0", false),
+            (Helm, "~1.29.0", "1.29.7", true),
+            (Helm, "~1.29.0", "1.30.0", false),
+            (Helm, "1.30.x", "1.30.9", true),
+            (Helm, "1.30.x", "1.31.0", false),
+            (Helm, "*", "0.0.1", true),
+            (Terraform, "~> 1.6", "1.11.4", true),
+            (Terraform, "~> 1.6", "2.0.0", false),
+            (Terraform, "~> 1.6.0", "1.7.0", false),
+            (Terraform, "~> 1.6.0", "1.6.5", true),
+            (Terraform, ">= 1.6.0", "1.11.4", true),
+            (Terraform, "!= 1.11.4", "1.11.4", false),
+            (Terraform, "= 1.11.4", "1.11.4", true),
+            (Terraform, "1.11", "1.11.4", false),
+            (Terraform, "1.11", "1.11.0", true),
+            (Terraform, "> 1.11", "1.11.4", true),
         ];
-        for (constraint, version, expected) in cases {
-            assert_eq!(satisfies(constraint, version).unwrap(), expected, "{constraint} against {version}");
+        for (dialect, constraint, version, expected) in cases {
+            let got = satisfies(dialect, constraint, version).unwrap();
+            assert_eq!(got, expected, "{dialect:?}: {constraint} against {version}");
         }
     }
 
     #[test]
     fn nonsense_is_an_error() {
-        assert!(satisfies(">=", "1.0.0").is_err());
-        assert!(satisfies("=> 1.0", "1.0.0").is_err());
-        assert!(satisfies(">= 1.0", "latest").is_err());
+        assert!(satisfies(Helm, ">=", "1.0.0").is_err());
+        assert!(satisfies(Helm, "=> 1.0", "1.0.0").is_err());
+        assert!(satisfies(Terraform, ">= 1.0", "latest").is_err());
     }
 }
