@@ -83,15 +83,15 @@ pub fn deploy(source: &Source, opts: &Deploy) -> anyhow::Result<()> {
     let files: Vec<PathBuf> = files.iter().map(std::path::absolute).collect::<Result<_, _>>()?;
     let plan = match &target {
         Target::Chart(chart) => {
-            let archive = fetch(source, &release, &manifest, &chart.name)?;
+            let archive = crate::pull::archive(source, &release, &manifest, &chart.name)?;
             helm::plan(program, chart, archive, &files, opts, workdir)?
         }
         Target::Compose(bundle, project) => {
-            let archive = fetch(source, &release, &manifest, bundle)?;
+            let archive = crate::pull::archive(source, &release, &manifest, bundle)?;
             compose::plan(program, project, archive, &files, workdir)
         }
         Target::Module(bundle, module) => {
-            let archive = fetch(source, &release, &manifest, bundle)?;
+            let archive = crate::pull::archive(source, &release, &manifest, bundle)?;
             terraform::plan(program, module, archive, &files, workdir)?
         }
     };
@@ -130,22 +130,6 @@ fn concerns(row: &str, component: &str, target: &Target<'_>) -> bool {
         Target::Module(bundle, module) => row == format!("{bundle} {}", module.path),
         Target::Compose(..) => row == component,
     }
-}
-
-/// The verified archive of the release component `name`.
-fn fetch(
-    source: &Source,
-    release: &crate::github::Release,
-    manifest: &lamina_release_format::manifest::ReleaseManifest,
-    name: &str,
-) -> anyhow::Result<Vec<u8>> {
-    use lamina_release_format::manifest::ComponentKind;
-    let component = manifest
-        .components
-        .iter()
-        .find(|c| c.name == name && !matches!(c.kind, ComponentKind::Binary | ComponentKind::Wheel))
-        .with_context(|| format!("release {} records no archive of `{name}`", manifest.version))?;
-    crate::pull::fetch(source, release, component)
 }
 
 /// The plan as `--dry-run` prints it: every file, then every command, exactly.

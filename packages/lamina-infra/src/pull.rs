@@ -50,6 +50,22 @@ pub fn pull(source: &Source, names: &[String], version: Option<&str>, to: &Path,
     Ok(())
 }
 
+/// The verified archive of the release's component `name` (a chart or a bundle).
+pub(crate) fn archive(
+    source: &Source,
+    release: &Release,
+    manifest: &lamina_release_format::manifest::ReleaseManifest,
+    name: &str,
+) -> anyhow::Result<Vec<u8>> {
+    use lamina_release_format::manifest::ComponentKind;
+    let component = manifest
+        .components
+        .iter()
+        .find(|c| c.name == name && !matches!(c.kind, ComponentKind::Binary | ComponentKind::Wheel))
+        .with_context(|| format!("release {} records no archive of `{name}`", manifest.version))?;
+    fetch(source, release, component)
+}
+
 /// The component's bytes, from the cache or downloaded, checked against every digest known.
 pub(crate) fn fetch(source: &Source, release: &Release, component: &Component) -> anyhow::Result<Vec<u8>> {
     let cached = cache_dir().map(|dir| dir.join("sha256").join(&component.sha256));

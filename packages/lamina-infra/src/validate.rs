@@ -162,14 +162,7 @@ pub fn check(
         Target::Module(_, module) => terraform::check(module, files, &preset("TF_VAR_")),
         Target::Compose(_, project) => env::check(project, files, &preset("")),
         Target::Chart(chart) => {
-            let component = manifest
-                .components
-                .iter()
-                .find(|c| c.kind == ComponentKind::Chart && c.name == chart.name)
-                .with_context(|| {
-                    format!("release {} records no archive of chart `{}`", manifest.version, chart.name)
-                })?;
-            let archive = crate::pull::fetch(source, release, component)?;
+            let archive = crate::pull::archive(source, release, manifest, &chart.name)?;
             let (schema, defaults) = values::from_archive(&archive, &chart.name)?;
             match schema {
                 Some(schema) => values::check(&schema, &defaults, files)?,
