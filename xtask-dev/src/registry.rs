@@ -1,6 +1,7 @@
 //! A throwaway CNCF distribution registry (Debian `docker-registry`) on a loopback port the
 //! system picks, optionally with bcrypt htpasswd users or extra configuration (token auth); its
 //! access log is kept so tests and benchmarks can count requests. Stopped on drop.
+//! [`TokenRegistry`] puts a GHCR-style token service in front of one.
 
 use anyhow::{Context, bail};
 use std::io::BufRead;
@@ -129,5 +130,72 @@ impl Drop for LocalRegistry {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A registry that, like ghcr.io, answers 401 with a Bearer challenge and accepts only tokens
+/// from its token service (`xtask/tests/peers/token_server.py`, which trades Basic credentials
+/// for signed tokens). Both stop on drop.
+pub struct TokenRegistry {
+    pub registry: LocalRegistry,
+    tokens: Child,
+    _keys: tempfile::TempDir,
+}
+
+impl TokenRegistry {
+    /// Starts the token service under `python` (the peers' venv), accepting `credentials`
+    /// (`user:password`), and a registry trusting its signing certificate.
+    pub fn start(python: &std::path::Path, credentials: &str) -> anyhow::Result<TokenRegistry> {
+        let keys = tempfile::tempdir()?;
+        let (key, cert) = (keys.path().join("signer.key"), keys.path().join("signer.crt"));
+        let sh = Shell::new()?;
+        let subject = "/CN=token-signer";
+        cmd!(sh, "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj {subject} -keyout {key} -out {cert}")
+            .quiet()
+            .ignore_stderr()
+            .run()
+            .context("openssl makes the token signing key: run `cargo xtask test`")?;
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../xtask/tests/peers/token_server.py");
+        let (service, issuer) = ("test-registry", "test-issuer");
+        let mut command: std::process::Command =
+            cmd!(sh, "{python} {script} {key} {cert} {service} {issuer} {credentials}").into();
+        let mut tokens = command.stdout(Stdio::piped()).spawn().context("start the token service")?;
+        let stdout = tokens.stdout.take().context("token service stdout")?;
+        // The service prints its port once it listens; reading blocks until then (or EOF).
+        let mut port = String::new();
+        std::io::BufReader::new(stdout).read_line(&mut port)?;
+        if port.trim().parse::<u16>().is_err() {
+            let _ = tokens.kill();
+            bail!("the token service did not start");
+        }
+        let auth = format!(
+            "auth: {{token: {{realm: \"http://127.0.0.1:{}/token\", service: {service}, issuer: {issuer}, rootcertbundle: {}}}}}\n",
+            port.trim(),
+            cert.display()
+        );
+        let started = LocalRegistry::start_with(tempfile::tempdir()?, Options { extra: &auth, ..Options::default() });
+        match started {
+            Ok(registry) => Ok(TokenRegistry { registry, tokens, _keys: keys }),
+            Err(e) => {
+                let _ = tokens.kill();
+                let _ = tokens.wait();
+                Err(e)
+            }
+        }
+    }
+}
+
+impl std::ops::Deref for TokenRegistry {
+    type Target = LocalRegistry;
+
+    fn deref(&self) -> &LocalRegistry {
+        &self.registry
+    }
+}
+
+impl Drop for TokenRegistry {
+    fn drop(&mut self) {
+        let _ = self.tokens.kill();
+        let _ = self.tokens.wait();
     }
 }

@@ -15,7 +15,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use xtask_dev::github::{GithubFake, Options, SeedRelease};
-use xtask_dev::registry::LocalRegistry;
+use xtask_dev::registry::{LocalRegistry, TokenRegistry};
 
 const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -436,15 +436,6 @@ fn a_tampered_blob_a_wrong_digest_or_no_registry_is_refused_with_nothing_left() 
 }
 
 /// Kills the child process when dropped.
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// ghcr.io's flow for public packages: the registry answers 401 with a Bearer challenge and
 /// anonymous clients trade it for a pull token at the realm (the pipeline's token server peer).
 #[test]
@@ -454,33 +445,7 @@ fn anonymous_pulls_trade_the_bearer_challenge_for_a_token_like_ghcr() {
         std::env::var_os("LAMINA_TEST_PEERS").expect("the token server needs the test peers: run `cargo xtask test`"),
     );
     let tmp = tempfile::tempdir().unwrap();
-    let (key, cert) = (tmp.path().join("signer.key"), tmp.path().join("signer.crt"));
-    let openssl = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=token-signer", "-keyout"])
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .unwrap();
-    assert!(openssl.status.success(), "{}", String::from_utf8_lossy(&openssl.stderr));
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../xtask/tests/peers/token_server.py");
-    let mut server = Command::new(peers.join("venv/bin/python"))
-        .arg(&script)
-        .args([key.to_str().unwrap(), cert.to_str().unwrap(), "test-registry", "test-issuer", "pusher:canary-pw-42"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = server.stdout.take().unwrap();
-    let _server = KillOnDrop(server);
-    let mut port = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut port).unwrap();
-    let auth = format!(
-        "auth: {{token: {{realm: \"http://127.0.0.1:{}/token\", service: test-registry, issuer: test-issuer, rootcertbundle: {}}}}}\n",
-        port.trim(),
-        cert.display()
-    );
-    let options = xtask_dev::registry::Options { extra: &auth, ..Default::default() };
-    let registry = LocalRegistry::start_with(tempfile::tempdir().unwrap(), options).unwrap();
+    let registry = TokenRegistry::start(&peers.join("venv/bin/python"), "pusher:canary-pw-42").unwrap();
     let published = publish_as(&registry, Some("pusher:canary-pw-42"));
     let fake = github(&[("0.2.0", assets("0.2.0", &registry.host(), &published.image))]);
     let to = tmp.path().join("mirror");

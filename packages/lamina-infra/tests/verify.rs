@@ -332,51 +332,14 @@ fn verify_of_a_release_checks_image_tags_in_the_registry() {
     drop(registry);
 }
 
-/// A child process killed and reaped when dropped.
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// A registry that answers 401 with a Bearer challenge, as ghcr.io does, and grants anonymous
 /// pulls through its token service: the tag is read through the token exchange.
 #[test]
 #[ignore = "needs the test peers: run `cargo xtask test`"]
 fn image_tags_are_read_through_the_bearer_token_exchange() {
     let peers = peers("the token server");
-    let tmp = tempfile::tempdir().unwrap();
-    let (key, cert) = (tmp.path().join("signer.key"), tmp.path().join("signer.crt"));
-    let openssl = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=token-signer", "-keyout"])
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .expect("openssl is on PATH: run `cargo xtask test`");
-    assert!(openssl.status.success(), "{}", String::from_utf8_lossy(&openssl.stderr));
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../xtask/tests/peers/token_server.py");
-    let mut child = Command::new(peers.join("venv/bin/python"))
-        .arg(&script)
-        .args([key.to_str().unwrap(), cert.to_str().unwrap(), "test-registry", "test-issuer", "pusher:canary-Pw-7"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let tokens = KillOnDrop(child);
-    // The server prints its port once it listens; reading blocks until then (or EOF).
-    let mut port = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut port).unwrap();
-    let auth = format!(
-        "auth: {{token: {{realm: \"http://127.0.0.1:{}/token\", service: test-registry, issuer: test-issuer, rootcertbundle: {}}}}}\n",
-        port.trim(),
-        cert.display()
-    );
-    let options = xtask_dev::registry::Options { extra: &auth, ..Default::default() };
-    let registry = xtask_dev::registry::LocalRegistry::start_with(tempfile::tempdir().unwrap(), options).expect(PEERS);
+    let registry = xtask_dev::registry::TokenRegistry::start(&peers.join("venv/bin/python"), "pusher:canary-Pw-7");
+    let registry = registry.expect(PEERS);
     let image = tempfile::tempdir().unwrap();
     let digest = image_layout(image.path(), "0.2.0", "hello\n");
     let repository = format!("{}/acme/hello", registry.host());
@@ -397,5 +360,5 @@ fn image_tags_are_read_through_the_bearer_token_exchange() {
     let ours: Vec<&str> = log.lines().filter(|l| l.contains("useragent=lamina-infra/")).collect();
     assert!(ours.iter().any(|l| l.contains("authorization token required")), "first refused: {log}");
     assert!(ours.iter().any(|l| l.contains("authorized request")), "then read with the token: {log}");
-    drop((fake, registry, tokens));
+    drop((fake, registry));
 }

@@ -310,41 +310,8 @@ fn a_push_cut_short_by_a_dying_registry_converges_on_rerun() {
 fn bearer_token_exchange_like_ghcr() {
     let (_repo, dir) = built();
     let peers = crate::support::peers("token server");
-    let tmp = tempfile::tempdir().unwrap();
-    let (key, cert) = (tmp.path().join("signer.key"), tmp.path().join("signer.crt"));
-    let openssl = std::process::Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=token-signer", "-keyout"])
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .unwrap();
-    assert!(openssl.status.success(), "{}", String::from_utf8_lossy(&openssl.stderr));
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/token_server.py");
-    let mut tokens = std::process::Command::new(crate::support::python(&peers))
-        .arg(&script)
-        .args([
-            key.to_str().unwrap(),
-            cert.to_str().unwrap(),
-            "test-registry",
-            "test-issuer",
-            "pusher:canary-Secret-42",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = tokens.stdout.take().unwrap();
-    let _tokens = crate::support::KillOnDrop(tokens);
-    let mut port = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut port).unwrap();
-    let auth = format!(
-        "auth: {{token: {{realm: \"http://127.0.0.1:{}/token\", service: test-registry, issuer: test-issuer, rootcertbundle: {}}}}}\n",
-        port.trim(),
-        cert.display()
-    );
     let server =
-        RegistryServer::start_with(tempfile::tempdir().unwrap(), Options { extra: &auth, ..Options::default() })
-            .unwrap();
+        xtask_dev::registry::TokenRegistry::start(&crate::support::python(&peers), "pusher:canary-Secret-42").unwrap();
     let base = parse_registry_base(&format!("http://{}/acme", server.host())).unwrap();
     let image = layout::read(&dir).unwrap();
     let with = |username: &str, password: Option<&str>| {
