@@ -457,20 +457,6 @@ fn anonymous_pulls_trade_the_bearer_challenge_for_a_token_like_ghcr() {
 }
 
 #[test]
-fn help_of_mirror() {
-    let mut all = String::new();
-    for args in [&["mirror", "--help"][..], &["mirror", "push", "--help"]] {
-        let out =
-            Command::new(env!("CARGO_BIN_EXE_lamina-infra")).args(args).env_remove("GITHUB_API_URL").output().unwrap();
-        assert!(out.status.success());
-        all.push_str(&format!("==== lamina-infra {} ====\n{}\n", args.join(" "), String::from_utf8_lossy(&out.stdout)));
-    }
-    let mut s = insta::Settings::clone_current();
-    s.set_prepend_module_to_snapshot(false);
-    s.bind(|| insta::assert_snapshot!("mirror_help", all));
-}
-
-#[test]
 fn mirror_needs_a_folder_and_push_a_registry() {
     let run = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_lamina-infra")).args(args).output().unwrap();
     let out = run(&["mirror", "0.2.0"]);
