@@ -8,8 +8,14 @@ use std::path::{Path, PathBuf};
 use xtask::shell::{self, Shell, cmd};
 
 /// Python packages of the venv, pinned.
-pub const PYTHON_PACKAGES: &[&str] =
-    &["helm-python-sdk==0.2.2", "pyjwt==2.15.1", "cryptography==50.0.2", "maturin==1.16.0"];
+pub const PYTHON_PACKAGES: &[&str] = &[
+    "helm-python-sdk==0.2.2",
+    "pyjwt==2.15.1",
+    "cryptography==50.0.2",
+    "maturin==1.16.0",
+    "zizmor==1.32.0",
+    "check-jsonschema==0.39.0",
+];
 
 /// npm packages under `target/peers/npm`, pinned: prism validates the GitHub fake against GitHub's
 /// own OpenAPI description.

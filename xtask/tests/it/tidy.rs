@@ -1,4 +1,5 @@
-//! Repository invariants: module docs, documented keys, the README and CI entry points.
+//! Repository invariants: module docs, documented keys, the README and CI entry points, and
+//! workflows that pass zizmor and the workflow schema.
 
 use crate::support::workspace_root;
 
@@ -149,4 +150,32 @@ fn every_test_named_in_the_guarantees_exists() {
     }
     assert!(named >= 20, "docs/reliability.md names {named} tests");
     assert!(missing.is_empty(), "docs/reliability.md names tests that do not exist: {missing:?}");
+}
+
+/// Every workflow passes zizmor's offline audits (actions pinned to commits, no persisted
+/// credentials where nothing pushes; the one finding kept is ignored inline with its reason)
+/// and GitHub's workflow schema.
+#[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
+fn workflows_pass_zizmor_and_the_workflow_schema() {
+    let bin = crate::support::peers("zizmor and check-jsonschema").join("venv/bin");
+    let root = workspace_root();
+    let run = |program: &str, args: &[&str]| {
+        let out = std::process::Command::new(bin.join(program)).args(args).current_dir(&root).output().unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "{program} {args:?}:\n{text}");
+        text
+    };
+    let audit = run("zizmor", &["--offline", ".github/workflows"]);
+    assert!(audit.contains("No findings to report") && audit.contains("(1 ignored"), "{audit}");
+    let mut workflows: Vec<String> = std::fs::read_dir(root.join(".github/workflows"))
+        .unwrap()
+        .map(|e| e.unwrap().path().display().to_string())
+        .collect();
+    workflows.sort();
+    assert!(workflows.len() >= 2, "{workflows:?}");
+    let mut args = vec!["--builtin-schema", "vendor.github-workflows"];
+    args.extend(workflows.iter().map(String::as_str));
+    let schema = run("check-jsonschema", &args);
+    assert!(schema.contains("ok -- validation done"), "{schema}");
 }
