@@ -166,7 +166,7 @@ fn workflows_pass_zizmor_and_the_workflow_schema() {
         assert!(out.status.success(), "{program} {args:?}:\n{text}");
         text
     };
-    let audit = run("zizmor", &["--offline", ".github/workflows"]);
+    let audit = run("zizmor", &["--offline", "--color=never", ".github/workflows"]);
     assert!(audit.contains("No findings to report") && audit.contains("(1 ignored"), "{audit}");
     let mut workflows: Vec<String> = std::fs::read_dir(root.join(".github/workflows"))
         .unwrap()
