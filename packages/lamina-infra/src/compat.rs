@@ -30,7 +30,7 @@ const HELM: &str = ">= 3.8.0";
 pub fn compat(source: &Source, version: Option<&str>, kube_version: Option<&str>, json: bool) -> anyhow::Result<()> {
     let release = source.release(version)?;
     let (manifest, _) = crate::show::verified(source, &release)?;
-    let rows = check(&manifest, kube_version, &|tool| tool.version().map_err(|e| format!("{e:#}")));
+    let rows = check(&manifest, kube_version, &installed);
     let failed = rows.iter().filter(|r| r.ok == Some(false)).count();
     if json {
         let out = serde_json::json!({ "version": manifest.version, "failed": failed, "rows": rows });
@@ -48,6 +48,11 @@ pub fn compat(source: &Source, version: Option<&str>, kube_version: Option<&str>
         );
     }
     Ok(())
+}
+
+/// The version of `tool` installed here, or why it is unknown.
+pub fn installed(tool: Tool) -> Result<String, String> {
+    tool.version().map_err(|e| format!("{e:#}"))
 }
 
 /// The rows for `manifest`, with `found` telling each tool's version (or why it is unknown).

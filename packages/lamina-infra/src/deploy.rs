@@ -53,8 +53,7 @@ pub fn deploy(source: &Source, opts: &Deploy) -> anyhow::Result<()> {
     }
     let program = tool.command()?;
 
-    let found = |t: Tool| t.version().map_err(|e| format!("{e:#}"));
-    let unmet: Vec<String> = crate::compat::check(&manifest, opts.kube_version.as_deref(), &found)
+    let unmet: Vec<String> = crate::compat::check(&manifest, opts.kube_version.as_deref(), &crate::compat::installed)
         .into_iter()
         .filter(|r| r.ok == Some(false) && concerns(&r.component, component, &target))
         .map(|r| format!("{}: needs {}, found {}", r.component, r.requirement, r.found))
@@ -62,12 +61,7 @@ pub fn deploy(source: &Source, opts: &Deploy) -> anyhow::Result<()> {
     if !unmet.is_empty() {
         bail!("{component} {} cannot be deployed here, nothing was done: {}", manifest.version, unmet.join("; "));
     }
-    let mut read = Vec::new();
-    for path in files {
-        let text = std::fs::read_to_string(path).with_context(|| format!("read `{}`", path.display()))?;
-        read.push((path.display().to_string(), text));
-    }
-    let problems = validate::check(source, &release, &manifest, &target, &read)?;
+    let problems = validate::check(source, &release, &manifest, &target, files)?;
     for p in &problems {
         eprintln!("{p}");
     }

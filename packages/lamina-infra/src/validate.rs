@@ -114,12 +114,7 @@ pub fn validate(
     let release = source.release(version)?;
     let (manifest, _) = crate::show::verified(source, &release)?;
     let target = target(&manifest, component)?;
-    let mut read = Vec::new();
-    for path in files {
-        let text = std::fs::read_to_string(path).with_context(|| format!("read `{}`", path.display()))?;
-        read.push((path.display().to_string(), text));
-    }
-    let problems = check(source, &release, &manifest, &target, &read)?;
+    let problems = check(source, &release, &manifest, &target, files)?;
     if json {
         let out = serde_json::json!({ "component": component, "version": manifest.version, "problems": problems });
         println!("{}", serde_json::to_string_pretty(&out)?);
@@ -150,14 +145,20 @@ fn preset(prefix: &str) -> std::collections::BTreeSet<String> {
     vars.filter_map(|(k, _)| Some(k.into_string().ok()?.strip_prefix(prefix)?.to_owned())).collect()
 }
 
-/// The problems of `files` (display name, text) against `target`.
+/// The problems of the user's `files` against `target`.
 pub fn check(
     source: &Source,
     release: &crate::github::Release,
     manifest: &ReleaseManifest,
     target: &Target<'_>,
-    files: &[(String, String)],
+    files: &[PathBuf],
 ) -> anyhow::Result<Vec<Problem>> {
+    let mut read = Vec::new();
+    for path in files {
+        let text = std::fs::read_to_string(path).with_context(|| format!("read `{}`", path.display()))?;
+        read.push((path.display().to_string(), text));
+    }
+    let files = read.as_slice();
     Ok(match target {
         Target::Module(_, module) => terraform::check(module, files, &preset("TF_VAR_")),
         Target::Compose(_, project) => env::check(project, files, &preset("")),
