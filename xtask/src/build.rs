@@ -7,8 +7,9 @@
 mod archive;
 mod context;
 mod dockerignore;
+pub mod graph;
 pub mod image;
-mod package;
+pub mod package;
 pub mod pin;
 pub mod requires;
 
@@ -42,7 +43,7 @@ pub struct Built {
     pub notes: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Asset {
     pub name: String,
     pub size: u64,
@@ -70,7 +71,16 @@ pub struct BuiltPackage {
 }
 
 /// Runs the plan's local steps into `out` (created; stale files of an earlier build removed).
-pub fn run(sh: &Shell, root: &Path, plan: &Plan, out: &Path, on_image_failure: ImageFailure) -> anyhow::Result<Built> {
+/// With `prebuilt` (the job graph's checked folders), Dockerfile images are joined from their
+/// per-platform layouts and packages copied from their jobs instead of being built here.
+pub fn run(
+    sh: &Shell,
+    root: &Path,
+    plan: &Plan,
+    out: &Path,
+    on_image_failure: ImageFailure,
+    prebuilt: Option<&graph::Prebuilt>,
+) -> anyhow::Result<Built> {
     reset_dir(out)?;
     let epoch = plan.source_date_epoch;
     let mut built = Built {
@@ -110,7 +120,14 @@ pub fn run(sh: &Shell, root: &Path, plan: &Plan, out: &Path, on_image_failure: I
             Step::BuildImage { image } => {
                 let i = &plan.images[image];
                 let layout = out.join("images").join(&i.name);
-                let result = image::produce(sh, root, i, epoch, &layout).map_err(|e| crate::help::render(&e));
+                let result = match (prebuilt, &i.source) {
+                    (Some(jobs), crate::config::ImageSource::Dockerfile { .. }) => {
+                        graph::join_image(jobs, &i.name, &i.platforms, &layout)
+                            .and_then(|()| crate::layout::annotate(&layout, &i.annotations))
+                    }
+                    _ => image::produce(sh, root, i, epoch, &layout),
+                };
+                let result = result.map_err(|e| crate::help::render(&e));
                 built.images.push(match result {
                     Ok(digest) => BuiltImage { name: i.name.clone(), digest: Some(digest), not_built: None },
                     Err(reason) if on_image_failure == ImageFailure::Report => {
@@ -121,7 +138,10 @@ pub fn run(sh: &Shell, root: &Path, plan: &Plan, out: &Path, on_image_failure: I
             }
             Step::BuildPackage { package } => {
                 let p = &plan.packages[package];
-                let made = package::build(sh, root, p, &plan.version, epoch, out)?;
+                let made = match prebuilt {
+                    Some(jobs) => graph::copy_package(jobs, p, out)?,
+                    None => package::build(sh, root, p, &plan.version, epoch, out)?,
+                };
                 built.assets.push(asset(out, &made.archive)?);
                 let (wheel, not_built) = match made.wheel {
                     Ok(wheel) => {

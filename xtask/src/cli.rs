@@ -35,6 +35,16 @@ pub enum Command {
     Release(ReleaseArgs),
     /// Read a published release back from every channel and check every digest.
     Verify(VerifyArgs),
+    /// Print the release plan as the job graph builds it; `--ci` prints its build matrix.
+    ///
+    /// The job graph builds each image platform and each package target on its own native
+    /// runner (`cargo xtask build`), and one job assembles and publishes (`release --prebuilt`).
+    Plan(PlanArgs),
+    /// Build one job of the job graph: one platform of an image, or a package for one target.
+    ///
+    /// Writes the build and its record (`lamina-build.json`) into `--out`; `release --prebuilt`
+    /// checks and assembles these folders.
+    Build(BuildArgs),
     /// Move the release version in release.toml, every Chart.yaml and the CHANGELOG.
     Bump(BumpArgs),
     /// Maintain the Helm repository index on the Pages branch.
@@ -75,6 +85,9 @@ pub struct DryRunArgs {
     /// Image builder.
     #[arg(long, value_enum, default_value_t)]
     pub builder: BuilderChoice,
+    /// Assemble from the job graph's build folders in DIR instead of building images and packages.
+    #[arg(long, value_name = "DIR")]
+    pub prebuilt: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub remote: RemoteArgs,
 }
@@ -87,8 +100,47 @@ pub struct ReleaseArgs {
     /// Image builder.
     #[arg(long, value_enum, default_value_t)]
     pub builder: BuilderChoice,
+    /// Assemble from the job graph's build folders in DIR (one per `plan --ci` job, each made by
+    /// `cargo xtask build`): images are joined and packages taken as built, with no rebuild.
+    /// Every folder is checked against the plan before anything is published.
+    #[arg(long, value_name = "DIR")]
+    pub prebuilt: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub remote: RemoteArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// Print the job graph's build matrix as one line of JSON (`{"include": [...]}`), for
+    /// GitHub Actions' `strategy.matrix`.
+    #[arg(long)]
+    pub ci: bool,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("work").required(true).args(["image", "package"])))]
+pub struct BuildArgs {
+    /// The image to build (one platform of it).
+    #[arg(long, value_name = "NAME", requires = "platform", conflicts_with = "package")]
+    pub image: Option<String>,
+    /// The image platform, e.g. linux/arm64.
+    #[arg(long, value_name = "PLATFORM", requires = "image")]
+    pub platform: Option<String>,
+    /// The package to build (for one target).
+    #[arg(long, value_name = "NAME", requires = "target")]
+    pub package: Option<String>,
+    /// The Rust target, e.g. aarch64-apple-darwin.
+    #[arg(long, value_name = "TRIPLE", requires = "package")]
+    pub target: Option<String>,
+    /// The folder to write the build and its record into (emptied first).
+    #[arg(long, value_name = "DIR")]
+    pub out: std::path::PathBuf,
+    /// Image builder.
+    #[arg(long, value_enum, default_value_t)]
+    pub builder: BuilderChoice,
+    /// Print the record as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, clap::Args)]

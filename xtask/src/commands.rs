@@ -1,6 +1,7 @@
 //! The body of each pipeline command: load and validate the workspace, plan, then build (and,
 //! for `release`, publish). `dry-run` and `release` share [`prepare`], so they run one plan.
 
+pub mod graph;
 pub mod index;
 mod release;
 
@@ -26,6 +27,17 @@ pub struct Prepared {
 
 /// Load, validate, resolve settings, plan. Fails with [`Diagnostics`] listing every problem.
 pub fn prepare(sh: &Shell, root: &Path, args: &RemoteArgs, builder: BuilderChoice) -> anyhow::Result<Prepared> {
+    prepare_plan(sh, root, args, builder, false)
+}
+
+/// [`prepare`], planning the job graph when `graph` is on (see [`plan::Inputs::graph`]).
+pub fn prepare_plan(
+    sh: &Shell,
+    root: &Path,
+    args: &RemoteArgs,
+    builder: BuilderChoice,
+    graph: bool,
+) -> anyhow::Result<Prepared> {
     let ws = Workspace::load(sh, root)?;
     let mut diags = validate::check(&ws);
     let settings = Settings::resolve(args, &ws.config)?;
@@ -46,6 +58,7 @@ pub fn prepare(sh: &Shell, root: &Path, args: &RemoteArgs, builder: BuilderChoic
         charts: &ws.charts,
         builder,
         target: &target,
+        graph,
     });
     let plan = match planned {
         Ok(plan) => {
@@ -78,7 +91,8 @@ pub fn validate(sh: &Shell, root: &Path) -> anyhow::Result<ExitCode> {
 }
 
 pub fn dry_run(sh: &Shell, root: &Path, args: DryRunArgs) -> anyhow::Result<ExitCode> {
-    let mut p = prepare(sh, root, &args.remote, args.builder)?;
+    let mut p = prepare_plan(sh, root, &args.remote, args.builder, args.prebuilt.is_some())?;
+    let prebuilt = args.prebuilt.as_deref().map(|dir| graph::prebuilt(dir, &p.plan)).transpose()?;
     let token = crate::env::var(crate::env::GITHUB_TOKEN);
     // With credentials, floating tags and "latest" are decided as `release` would decide them.
     if let Some(token) = &token {
@@ -97,11 +111,11 @@ pub fn dry_run(sh: &Shell, root: &Path, args: DryRunArgs) -> anyhow::Result<Exit
         print!("{}", plan::render_human(plan));
     }
     let out = root.join(&plan.out_dir);
-    let built = build::run(sh, root, plan, &out, ImageFailure::Report)?;
+    let built = build::run(sh, root, plan, &out, ImageFailure::Report, prebuilt.as_ref())?;
     let mut reproducible = None;
     if args.check_reproducible {
         let second = root.join(format!("{}.check", plan.out_dir));
-        let again = build::run(sh, root, plan, &second, ImageFailure::Report)?;
+        let again = build::run(sh, root, plan, &second, ImageFailure::Report, prebuilt.as_ref())?;
         let differ = build::differences(&built, &again)?;
         std::fs::remove_dir_all(&second)?;
         if !differ.is_empty() {

@@ -6,6 +6,7 @@
 
 mod parser;
 mod paths;
+pub mod runners;
 mod schema;
 #[cfg(test)]
 mod tests;
@@ -92,6 +93,9 @@ pub struct PackageConfig {
     pub name: String,
     pub path: String,
     pub wheel: bool,
+    /// The Rust targets the job graph builds it for (`release --prebuilt`); empty: this
+    /// machine's only. A one-machine build always builds for this machine.
+    pub targets: Vec<String>,
     #[serde(skip)]
     pub line: usize,
 }

@@ -285,3 +285,80 @@ fn from_docker_save(dir: &Path, dest: &Path) -> anyhow::Result<()> {
     std::fs::write(dest.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#)?;
     Ok(())
 }
+
+/// Joins one-platform images into one image at `dest`: an OCI index naming each part's platform
+/// manifest (given by digest), in order, with their blobs copied. The index keeps the first
+/// part's own index fields (its annotations), so joining the per-platform builds of one image
+/// gives the index a one-machine build of every platform gives.
+pub fn join(parts: &[(PathBuf, String)], dest: &Path) -> anyhow::Result<()> {
+    if dest.exists() {
+        std::fs::remove_dir_all(dest)?;
+    }
+    std::fs::create_dir_all(dest.join("blobs/sha256"))?;
+    let mut top: Option<(Value, Value)> = None;
+    let mut descriptors = Vec::new();
+    for (dir, digest) in parts {
+        let image = read(dir)?;
+        let found = std::iter::once(&image.root).chain(&image.children).find(|d| &d.digest == digest);
+        let manifest = found.with_context(|| format!("`{}` holds no manifest {digest}", dir.display()))?;
+        let doc: Value = serde_json::from_slice(&manifest.bytes)?;
+        let layers = doc["layers"].as_array().map(Vec::as_slice).unwrap_or_default();
+        for blob in std::iter::once(&doc["config"]).chain(layers) {
+            let blob = blob["digest"].as_str().context("a blob without a digest")?;
+            copy_blob(dir, dest, blob)?;
+        }
+        copy_blob(dir, dest, digest)?;
+        let layout_index: Value = serde_json::from_slice(&std::fs::read(dir.join("index.json"))?)?;
+        let descriptor = match image.root.digest == *digest {
+            // A one-platform manifest at the root: its descriptor, with the config's platform.
+            true => {
+                let mut d = layout_index["manifests"][0].clone();
+                let config: Value = serde_json::from_slice(&std::fs::read(blob_path(dir, doc["config"]["digest"].as_str().unwrap_or_default()))?)?;
+                let mut platform = serde_json::json!({"architecture": config["architecture"], "os": config["os"]});
+                if let Some(variant) = config["variant"].as_str() {
+                    platform["variant"] = Value::from(variant);
+                }
+                d["platform"] = platform;
+                d["mediaType"] = Value::from(manifest.media_type.as_str());
+                d
+            }
+            false => {
+                let root: Value = serde_json::from_slice(&image.root.bytes)?;
+                let children = root["manifests"].as_array().map(Vec::as_slice).unwrap_or_default();
+                children
+                    .iter()
+                    .find(|c| c["digest"].as_str() == Some(digest))
+                    .cloned()
+                    .with_context(|| format!("the index of `{}` does not name {digest} directly", dir.display()))?
+            }
+        };
+        descriptors.push(descriptor);
+        if top.is_none() {
+            let index = match serde_json::from_slice::<Value>(&image.root.bytes)? {
+                root if root.get("manifests").is_some() => root,
+                _ => serde_json::json!({"schemaVersion": 2, "mediaType": OCI_INDEX}),
+            };
+            top = Some((layout_index, index));
+        }
+    }
+    let (mut layout_index, mut index) = top.context("no image to join")?;
+    index["manifests"] = Value::Array(descriptors);
+    let bytes = serde_json::to_vec(&index)?;
+    let digest = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
+    std::fs::write(blob_path(dest, &digest), &bytes)?;
+    let entry = &mut layout_index["manifests"][0];
+    entry["mediaType"] = Value::from(OCI_INDEX);
+    entry["digest"] = Value::from(digest);
+    entry["size"] = Value::from(bytes.len());
+    std::fs::write(dest.join("index.json"), serde_json::to_vec(&layout_index)?)?;
+    std::fs::write(dest.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#)?;
+    Ok(())
+}
+
+fn copy_blob(from: &Path, to: &Path, digest: &str) -> anyhow::Result<()> {
+    let target = blob_path(to, digest);
+    if !target.exists() {
+        std::fs::copy(blob_path(from, digest), &target).with_context(|| format!("copy blob {digest}"))?;
+    }
+    Ok(())
+}

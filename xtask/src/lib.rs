@@ -56,6 +56,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::DryRun(args) => commands::dry_run(&sh, &root, args),
         Command::Release(args) => commands::release(&sh, &root, args),
         Command::Verify(args) => commands::verify(&sh, &root, args),
+        Command::Plan(args) => commands::graph::plan(&sh, &root, args),
+        Command::Build(args) => commands::graph::build(&sh, &root, args),
         Command::Bump(args) => commands::bump(&sh, &root, args),
         // Paths on the command line are relative to where the command was started.
         Command::Index(IndexCommand::Add { archives, tag, dry_run, remote }) => {

@@ -14,6 +14,7 @@
 //! the plan and an arm to the executor is all a new kind of work needs.
 
 pub mod floating;
+pub mod matrix;
 mod render;
 pub mod select;
 #[cfg(test)]
@@ -44,8 +45,11 @@ pub struct Inputs<'a> {
     pub charts: &'a [ChartSource],
     /// Which builder builds the Dockerfile images.
     pub builder: BuilderPick,
-    /// The Rust target triple packages are built for (this machine's).
+    /// This machine's Rust target triple: what a one-machine build builds packages for.
     pub target: &'a str,
+    /// Plan the job graph: packages for every configured target, images joined from
+    /// per-platform builds made elsewhere (`plan --ci`, `build`, `release --prebuilt`).
+    pub graph: bool,
 }
 
 /// How the builder of each image is chosen.
@@ -90,7 +94,12 @@ pub struct Plan {
     pub charts: Vec<ChartPlan>,
     pub bundles: Vec<BundlePlan>,
     pub images: Vec<ImagePlan>,
+    /// One per package and target.
     pub packages: Vec<PackagePlan>,
+    /// Images and packages come from the job graph's builds (`release --prebuilt`), not from
+    /// this machine.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub graph: bool,
     pub release: ReleasePlan,
     pub index: IndexPlan,
     pub steps: Vec<Step>,
@@ -268,7 +277,7 @@ impl Step {
 
 /// Decides the release. Pure: the same inputs give the same plan.
 pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
-    let Inputs { config, settings, repo, charts: sources, builder, target } = inputs;
+    let Inputs { config, settings, repo, charts: sources, builder, target, graph } = inputs;
     let version = config.version.to_string();
     let tag = format!("v{version}");
     let prerelease = !config.version.pre.is_empty();
@@ -339,23 +348,29 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
         return Err(diags);
     }
 
+    let host = [(*target).to_owned()];
     let packages: Vec<PackagePlan> = config
         .packages
         .iter()
-        .map(|p| PackagePlan {
-            name: p.name.clone(),
-            path: p.path.clone(),
-            target: (*target).to_owned(),
-            file: format!("{}-{version}-{target}.tar.gz", p.name),
-            wheel: p.wheel,
+        .flat_map(|p| {
+            let targets = if *graph && !p.targets.is_empty() { &p.targets[..] } else { &host[..] };
+            targets.iter().map(|target| PackagePlan {
+                name: p.name.clone(),
+                path: p.path.clone(),
+                target: target.clone(),
+                file: format!("{}-{version}-{target}.tar.gz", p.name),
+                wheel: p.wheel,
+            })
         })
         .collect();
     let mut assets: Vec<String> = charts.iter().map(|c| c.file.clone()).collect();
     assets.extend(bundles.iter().map(|b| b.file.clone()));
     for p in &packages {
         assets.push(p.file.clone());
+        // The wheel's name is maturin's, known once built.
         if p.wheel {
-            assets.push(format!("{}-{version}-*.whl", p.name.replace('-', "_")));
+            let wheel = format!("{}-{version}-*.whl", p.name.replace('-', "_"));
+            assets.push(if *graph { format!("{wheel} ({})", p.target) } else { wheel });
         }
     }
     assets.extend([MANIFEST.to_owned(), SUMS.to_owned()]);
@@ -409,6 +424,7 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
         bundles,
         images,
         packages,
+        graph: *graph,
         index,
         steps,
     })

@@ -60,12 +60,20 @@ fn git_toplevel(dir: &Path) -> Option<PathBuf> {
 /// Full path of `program` on `PATH`, if present.
 pub fn which(program: &str) -> Option<PathBuf> {
     let path = crate::env::var("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join(program)).find(|p| is_executable(p))
+    let file = format!("{program}{}", std::env::consts::EXE_SUFFIX);
+    std::env::split_paths(&path).map(|dir| dir.join(&file)).find(|p| is_executable(p))
 }
 
+#[cfg(unix)]
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// Windows has no executable bit: the `.exe` name says it (the job graph builds packages there).
+#[cfg(not(unix))]
+fn is_executable(path: &Path) -> bool {
+    path.is_file()
 }
 
 /// A named block of log output: `::group::` in GitHub Actions, a heading elsewhere; prints the

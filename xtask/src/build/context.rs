@@ -9,8 +9,7 @@ use crate::plan::select::{self, Entry, EntryKind, Unfit};
 use crate::repo::{self, TrackedFile};
 use crate::shell::{Shell, cmd};
 use anyhow::{Context, bail};
-use std::fs::{File, FileTimes, Permissions};
-use std::os::unix::fs::PermissionsExt;
+use std::fs::{File, FileTimes};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -103,19 +102,19 @@ fn write(sh: &Shell, root: &Path, entries: &[Entry], epoch: i64, dest: &Path) ->
             }
             EntryKind::File { source } => {
                 std::fs::copy(root.join(source), &path).with_context(|| format!("copy `{source}`"))?;
-                std::fs::set_permissions(&path, Permissions::from_mode(entry.mode))?;
+                set_mode(&path, entry.mode)?;
                 File::options().write(true).open(&path)?.set_times(times)?;
                 continue;
             }
             EntryKind::Symlink { target } => {
-                std::os::unix::fs::symlink(target, &path).with_context(|| format!("link `{}`", entry.name))?;
+                symlink(target, &path).with_context(|| format!("link `{}`", entry.name))?;
                 links.push(path);
                 continue;
             }
         }
-        std::fs::set_permissions(&path, Permissions::from_mode(entry.mode))?;
+        set_mode(&path, entry.mode)?;
     }
-    std::fs::set_permissions(dest, Permissions::from_mode(0o755))?;
+    set_mode(dest, 0o755)?;
     if !links.is_empty() {
         // The standard library cannot set a symlink's own time.
         let stamp = format!("@{epoch}");
@@ -126,4 +125,27 @@ fn write(sh: &Shell, root: &Path, entries: &[Entry], epoch: i64, dest: &Path) ->
         File::open(folder)?.set_times(times).with_context(|| format!("set the time of `{}`", folder.display()))?;
     }
     Ok(())
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(unix)]
+fn symlink(target: &str, path: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(target, path)
+}
+
+// Images are built on Linux; these let the pipeline compile where the job graph builds only
+// packages (macOS has `unix`, Windows has neither).
+#[cfg(not(unix))]
+fn set_mode(_: &Path, _: u32) -> std::io::Result<()> {
+    Err(std::io::Error::other("image contexts are staged on Linux or macOS only"))
+}
+
+#[cfg(not(unix))]
+fn symlink(_: &str, _: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::other("image contexts are staged on Linux or macOS only"))
 }

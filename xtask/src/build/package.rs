@@ -35,23 +35,32 @@ pub fn build(
     let target_dir = target_dir(root);
     let manifest = root.join(&package.path).join("Cargo.toml");
     let env = environment(sh, &target_dir, epoch)?;
+    // Another target than this machine's is cross-compiled; the job graph builds each natively.
+    let cross: Vec<String> = match crate::inputs::host_target(sh)? == package.target {
+        true => Vec::new(),
+        false => vec!["--target".to_owned(), package.target.clone()],
+    };
     let wheel = match package.wheel {
         false => Err("not asked for (`wheel = false`)".to_owned()),
         true => match maturin(sh) {
-            Ok(maturin) => Ok(wheel(sh, &env, &maturin, &manifest, &target_dir, out)?),
+            Ok(maturin) => Ok(wheel(sh, &env, &maturin, (&manifest, &cross), &target_dir, out)?),
             Err(why) => Err(why),
         },
     };
     let name = &package.name;
-    let cargo =
-        cmd!(sh, "cargo build --release --locked --manifest-path {manifest} --bin {name} --target-dir {target_dir}");
+    let cross_args = &cross;
+    let cargo = cmd!(
+        sh,
+        "cargo build --release --locked --manifest-path {manifest} --bin {name} --target-dir {target_dir} {cross_args...}"
+    );
     run_captured(cargo.envs(env.iter().cloned())).with_context(|| format!("build package `{name}`"))?;
-    let program = target_dir.join("release").join(name);
+    let exe = if package.target.contains("-windows-") { format!("{name}.exe") } else { name.clone() };
+    let program = cross.get(1).map_or_else(|| target_dir.clone(), |t| target_dir.join(t)).join("release").join(&exe);
     let folder = format!("{name}-{version}-{}", package.target);
     let entries = [
         Entry { name: folder.clone(), mode: 0o755, kind: EntryKind::Dir },
         Entry {
-            name: format!("{folder}/{name}"),
+            name: format!("{folder}/{exe}"),
             mode: 0o755,
             kind: EntryKind::File { source: program.to_string_lossy().into_owned() },
         },
@@ -116,7 +125,7 @@ fn wheel(
     sh: &Shell,
     env: &[(&'static str, String)],
     maturin: &Path,
-    manifest: &Path,
+    (manifest, cross): (&Path, &[String]),
     target_dir: &Path,
     out: &Path,
 ) -> anyhow::Result<String> {
@@ -126,7 +135,7 @@ fn wheel(
     }
     let build = cmd!(
         sh,
-        "{maturin} build --release --locked --manifest-path {manifest} --target-dir {target_dir} --out {scratch}"
+        "{maturin} build --release --locked --manifest-path {manifest} --target-dir {target_dir} --out {scratch} {cross...}"
     );
     run_captured(build.envs(env.iter().cloned())).context("build the wheel with maturin")?;
     let wheels: Vec<PathBuf> = std::fs::read_dir(&scratch)?

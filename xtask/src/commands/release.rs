@@ -4,7 +4,7 @@
 
 mod execute;
 
-use super::{Prepared, prepare};
+use super::Prepared;
 use crate::build::{self, Built, ImageFailure};
 use crate::cli::ReleaseArgs;
 use crate::plan::{Plan, Step};
@@ -66,8 +66,11 @@ impl Done {
 }
 
 pub fn release(sh: &Shell, root: &Path, args: ReleaseArgs) -> anyhow::Result<ExitCode> {
-    let Prepared { settings, mut plan, .. } = prepare(sh, root, &args.remote, args.builder)?;
+    let Prepared { settings, mut plan, .. } =
+        super::prepare_plan(sh, root, &args.remote, args.builder, args.prebuilt.is_some())?;
     preflight::local(sh, &plan, &preflight::RunEnv::read())?;
+    // The job graph's folders are checked whole before anything is built or published.
+    let prebuilt = args.prebuilt.as_deref().map(|dir| super::graph::prebuilt(dir, &plan)).transpose()?;
     let token = env::var(env::GITHUB_TOKEN).context("GITHUB_TOKEN is checked in preflight")?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     // octocrab spawns its service on the runtime it is built in.
@@ -83,7 +86,7 @@ pub fn release(sh: &Shell, root: &Path, args: ReleaseArgs) -> anyhow::Result<Exi
         Err(e) => Some(e.context("read the published releases")),
     };
     let out = root.join(&plan.out_dir);
-    let built = build::run(sh, root, &plan, &out, ImageFailure::Stop)?;
+    let built = build::run(sh, root, &plan, &out, ImageFailure::Stop, prebuilt.as_ref())?;
     let registry = Registry::from_env(&settings.registry)?;
 
     // The registry tags and the Pages index, read as `dry-run` reads them (the release itself is

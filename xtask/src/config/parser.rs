@@ -407,7 +407,18 @@ impl<'a> Parser<'a> {
             self.name(f, "package", paths::check_asset_name, "use the Cargo package's name, e.g. \"lamina-infra\"");
         let path = self.path(f, "path");
         let wheel = self.bool(f, "wheel").unwrap_or(true);
-        Some(PackageConfig { name: name?, path: path?, wheel, line: f.line })
+        let mut targets = Vec::new();
+        for (t, line) in self.strings(f, "targets") {
+            if super::runners::for_target(&t).is_none() {
+                let help = format!("the job graph builds on native runners for {}", super::runners::known_targets());
+                self.error(Some(line), format!("target `{t}` has no native runner"), &help);
+            } else if targets.contains(&t) {
+                self.error(Some(line), format!("target `{t}` is listed twice"), "remove the repeated entry");
+            } else {
+                targets.push(t);
+            }
+        }
+        Some(PackageConfig { name: name?, path: path?, wheel, targets, line: f.line })
     }
 
     /// Names and paths that must be unique across the file.

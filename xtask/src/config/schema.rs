@@ -112,6 +112,7 @@ pub const SECTIONS: &[Section] = &[
             field("name", Str, true, "\"lamina-infra\""),
             field("path", Str, true, "\"packages/lamina-infra\""),
             field("wheel", Bool, false, "true"),
+            field("targets", StrList, false, "[\"x86_64-unknown-linux-gnu\", \"aarch64-apple-darwin\"]"),
         ],
     },
 ];

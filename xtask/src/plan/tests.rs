@@ -77,6 +77,7 @@ fn run(config_text: &str, repo: &RepoState) -> Result<Plan, Diagnostics> {
         charts: &charts,
         builder: BuilderPick::Auto(Some(Builder::Buildah)),
         target: "x86_64-unknown-linux-gnu",
+        graph: false,
     })
 }
 
