@@ -23,8 +23,14 @@ pub fn run(sh: &Shell, root: &Path, args: TestArgs) -> anyhow::Result<ExitCode> 
     if args.peers_only {
         return Ok(ExitCode::SUCCESS);
     }
-    let _s = xtask::shell::Section::new("cargo test");
     let cargo = env::var("CARGO").unwrap_or_else(|| "cargo".to_owned());
+    {
+        // Tests run cargo offline on copies of this workspace, which needs every locked crate
+        // in the local cache, including those of other platforms' targets.
+        let _s = xtask::shell::Section::new("fetch every locked crate");
+        cmd!(sh, "{cargo} fetch --locked").run()?;
+    }
+    let _s = xtask::shell::Section::new("cargo test");
     let args = with_ignored(&args.cargo_args);
     cmd!(sh, "{cargo} test --workspace --locked {args...}").env(env::LAMINA_TEST_PEERS, &peers.dir).run()?;
     Ok(ExitCode::SUCCESS)

@@ -11,6 +11,8 @@ fn help_of_every_command() {
         &["dry-run"],
         &["release"],
         &["verify"],
+        &["plan"],
+        &["build"],
         &["bump"],
         &["index"],
         &["index", "add"],
