@@ -115,6 +115,8 @@ pub struct PlanArgs {
     /// GitHub Actions' `strategy.matrix`.
     #[arg(long)]
     pub ci: bool,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -141,6 +143,9 @@ pub struct BuildArgs {
     /// Print the record as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// The release job's settings: images are annotated with them, so every job must see the same.
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
 
 #[derive(Debug, clap::Args)]

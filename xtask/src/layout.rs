@@ -313,7 +313,10 @@ pub fn join(parts: &[(PathBuf, String)], dest: &Path) -> anyhow::Result<()> {
             // A one-platform manifest at the root: its descriptor, with the config's platform.
             true => {
                 let mut d = layout_index["manifests"][0].clone();
-                let config: Value = serde_json::from_slice(&std::fs::read(blob_path(dir, doc["config"]["digest"].as_str().unwrap_or_default()))?)?;
+                let config: Value = serde_json::from_slice(&std::fs::read(blob_path(
+                    dir,
+                    doc["config"]["digest"].as_str().unwrap_or_default(),
+                ))?)?;
                 let mut platform = serde_json::json!({"architecture": config["architecture"], "os": config["os"]});
                 if let Some(variant) = config["variant"].as_str() {
                     platform["variant"] = Value::from(variant);

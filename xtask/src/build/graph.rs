@@ -93,7 +93,11 @@ fn platform_manifest(image: &layout::Image) -> anyhow::Result<(String, String)> 
         .filter(|d| d.media_type == layout::OCI_MANIFEST || d.media_type == layout::DOCKER_MANIFEST)
         .collect();
     let [manifest] = manifests.as_slice() else {
-        anyhow::bail!("`{}` holds {} image manifests; a one-platform build makes one", image.dir.display(), manifests.len());
+        anyhow::bail!(
+            "`{}` holds {} image manifests; a one-platform build makes one",
+            image.dir.display(),
+            manifests.len()
+        );
     };
     let doc: serde_json::Value = serde_json::from_slice(&manifest.bytes)?;
     let config = doc["config"]["digest"].as_str().context("the manifest names no config")?.to_owned();
@@ -206,7 +210,10 @@ fn check(plan: &Plan, job: &Job, folder: &Path, record: &Record, diags: &mut Dia
         diags.push(problem(&path, message, "give every job of the run the same SOURCE_DATE_EPOCH (or none)"));
     }
     let result = match &job.work {
-        Work::Image { platform, .. } => check_image(folder, record, platform),
+        Work::Image { image, platform } => {
+            let annotations = plan.images.iter().find(|i| &i.name == image).map(|i| &i.annotations);
+            check_image(folder, record, platform, annotations.cloned().unwrap_or_default())
+        }
         Work::Package { package, target } => {
             let planned = plan.packages.iter().find(|p| &p.name == package && &p.target == target);
             check_package(folder, record, target, planned)
@@ -217,9 +224,24 @@ fn check(plan: &Plan, job: &Job, folder: &Path, record: &Record, diags: &mut Dia
     }
 }
 
-fn check_image(folder: &Path, record: &Record, platform: &str) -> anyhow::Result<()> {
+fn check_image(
+    folder: &Path,
+    record: &Record,
+    platform: &str,
+    annotations: std::collections::BTreeMap<String, String>,
+) -> anyhow::Result<()> {
     let image = layout::read(&folder.join(LAYOUT))?;
     let (manifest, config) = platform_manifest(&image)?;
+    let bytes = std::fs::read(image.blob_path(&manifest))?;
+    let doc: serde_json::Value = serde_json::from_slice(&bytes)?;
+    for (key, value) in &annotations {
+        let built = doc["annotations"][key].as_str().unwrap_or("nothing");
+        if built != value {
+            anyhow::bail!(
+                "the image is annotated {key}={built}, this release says {value}; give the build jobs the release job's settings (GITHUB_SERVER_URL, GITHUB_REPOSITORY)"
+            );
+        }
+    }
     if Some(&manifest) != record.manifest.as_ref() || Some(&config) != record.config.as_ref() {
         anyhow::bail!(
             "the layout holds manifest {manifest} with config {config}, its record says {} with {}",
@@ -253,7 +275,8 @@ fn check_package(
         anyhow::bail!("its record names no wheel, and the package ships one");
     }
     for file in &record.files {
-        let (sha256, _) = super::sha256_file(&folder.join(&file.name)).with_context(|| format!("read `{}`", file.name))?;
+        let (sha256, _) =
+            super::sha256_file(&folder.join(&file.name)).with_context(|| format!("read `{}`", file.name))?;
         if sha256 != file.sha256 {
             anyhow::bail!("`{}` has SHA-256 {sha256}, its record says {}", file.name, file.sha256);
         }
@@ -309,8 +332,42 @@ pub fn copy_package(prebuilt: &Prebuilt, p: &crate::plan::PackagePlan, out: &Pat
     let work = Work::Package { package: p.name.clone(), target: p.target.clone() };
     let (folder, record) = prebuilt.find(&work).with_context(|| format!("no build of `{}`", work.job_name()))?;
     for file in &record.files {
-        std::fs::copy(folder.join(&file.name), out.join(&file.name)).with_context(|| format!("copy `{}`", file.name))?;
+        std::fs::copy(folder.join(&file.name), out.join(&file.name))
+            .with_context(|| format!("copy `{}`", file.name))?;
     }
     let wheel = record.files.iter().find(|f| f.name.ends_with(".whl")).map(|f| f.name.clone());
-    Ok(package::Made { archive: p.file.clone(), wheel: wheel.ok_or_else(|| "not asked for (`wheel = false`)".to_owned()) })
+    Ok(package::Made {
+        archive: p.file.clone(),
+        wheel: wheel.ok_or_else(|| "not asked for (`wheel = false`)".to_owned()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wheel_fits;
+
+    #[test]
+    fn a_wheel_fits_the_target_its_platform_tag_names() {
+        let fits = [
+            ("lamina_infra-0.2.0-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl", "x86_64-unknown-linux-gnu"),
+            ("lamina_infra-0.2.0-py3-none-manylinux_2_39_aarch64.whl", "aarch64-unknown-linux-gnu"),
+            ("lamina_infra-0.2.0-py3-none-musllinux_1_2_x86_64.whl", "x86_64-unknown-linux-gnu"),
+            ("lamina_infra-0.2.0-py3-none-macosx_11_0_arm64.whl", "aarch64-apple-darwin"),
+            ("lamina_infra-0.2.0-py3-none-macosx_10_12_x86_64.whl", "x86_64-apple-darwin"),
+            ("lamina_infra-0.2.0-py3-none-win_amd64.whl", "x86_64-pc-windows-msvc"),
+        ];
+        for (wheel, target) in fits {
+            assert!(wheel_fits(wheel, target), "{wheel} fits {target}");
+        }
+        let misfits = [
+            ("lamina_infra-0.2.0-py3-none-manylinux_2_39_aarch64.whl", "x86_64-unknown-linux-gnu"),
+            ("lamina_infra-0.2.0-py3-none-win_amd64.whl", "x86_64-unknown-linux-gnu"),
+            ("lamina_infra-0.2.0-py3-none-macosx_11_0_arm64.whl", "x86_64-apple-darwin"),
+            ("lamina_infra-0.2.0-py3-none-manylinux_2_17_x86_64.whl", "x86_64-pc-windows-msvc"),
+            ("lamina_infra-0.2.0.tar.gz", "x86_64-unknown-linux-gnu"),
+        ];
+        for (wheel, target) in misfits {
+            assert!(!wheel_fits(wheel, target), "{wheel} does not fit {target}");
+        }
+    }
 }

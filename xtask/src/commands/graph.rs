@@ -6,13 +6,12 @@ use crate::build::graph;
 use crate::cli::{BuildArgs, BuilderChoice, PlanArgs};
 use crate::diagnostic::Diagnostics;
 use crate::plan::{self, matrix};
-use crate::settings::RemoteArgs;
 use crate::shell::Shell;
 use std::path::Path;
 use std::process::ExitCode;
 
 pub fn plan(sh: &Shell, root: &Path, args: PlanArgs) -> anyhow::Result<ExitCode> {
-    let Prepared { plan, .. } = prepare_plan(sh, root, &RemoteArgs::default(), BuilderChoice::None, true)?;
+    let Prepared { plan, .. } = prepare_plan(sh, root, &args.remote, BuilderChoice::None, true)?;
     let jobs = matrix::jobs(&plan)?;
     if args.ci {
         println!("{}", matrix::render_ci(&jobs));
@@ -27,7 +26,7 @@ pub fn plan(sh: &Shell, root: &Path, args: PlanArgs) -> anyhow::Result<ExitCode>
 }
 
 pub fn build(sh: &Shell, root: &Path, args: BuildArgs) -> anyhow::Result<ExitCode> {
-    let Prepared { plan, .. } = prepare_plan(sh, root, &RemoteArgs::default(), args.builder, true)?;
+    let Prepared { plan, .. } = prepare_plan(sh, root, &args.remote, args.builder, true)?;
     let jobs = matrix::jobs(&plan)?;
     let work = match (args.image, args.platform, args.package, args.target) {
         (Some(image), Some(platform), ..) => matrix::Work::Image { image, platform },

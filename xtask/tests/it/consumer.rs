@@ -14,7 +14,7 @@ use xtask_dev::github::Options;
 /// Copies the consumer and the release format crate into `repo` as a workspace of their own
 /// (at the fixture's version, without test-only dependencies), names it in `release.toml` and
 /// commits.
-fn add_consumer(repo: &TestRepo, version: &str) {
+pub(crate) fn add_consumer(repo: &TestRepo, version: &str) {
     let root = workspace_root();
     let listed = git_in(&root, &["ls-files", "packages/lamina-infra", "packages/lamina-release-format"]);
     for rel in listed.lines().filter(|l| !l.contains("/tests/")) {

@@ -26,6 +26,8 @@ mod dry_run;
 mod executor;
 /// The GitHub fake answers like GitHub's Releases API, checked against GitHub's description.
 mod github_fake;
+/// The job graph run locally: each build in its own clone, one release from their folders.
+mod graph;
 /// Real Helm v4 loads, lints and packages the same files as our chart archives.
 mod helm;
 /// Images built from a staged context: tracked files only, `.dockerignore`, fixed modes, any umask.

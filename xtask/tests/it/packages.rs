@@ -41,7 +41,7 @@ pub fn path_with_maturin() -> String {
     format!("{}:{}", venv.display(), std::env::var("PATH").unwrap_or_default())
 }
 
-fn host_target() -> String {
+pub(crate) fn host_target() -> String {
     let out = std::process::Command::new("rustc").arg("-vV").output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     text.lines().find_map(|l| l.strip_prefix("host: ")).unwrap().trim().to_owned()
