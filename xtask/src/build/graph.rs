@@ -142,7 +142,7 @@ impl Prebuilt {
                 }
                 more => diags.push(problem(
                     dir,
-                    format!("`{}` is built {} times: {}", job.name, more.len(), folders(&more)),
+                    format!("`{}` is built {} times: {}", job.name, more.len(), folders(more)),
                     "keep one folder per job",
                 )),
             }
