@@ -179,3 +179,46 @@ fn workflows_pass_zizmor_and_the_workflow_schema() {
     let schema = run("check-jsonschema", &args);
     assert!(schema.contains("ok -- validation done"), "{schema}");
 }
+
+/// The release workflow is the job graph: `plan` → a `build` matrix over its output → one
+/// `release` job that consumes every build; nothing may write by default, and only the release
+/// job can write (and mint the package index's OIDC token).
+#[test]
+fn the_release_workflow_is_the_job_graph_with_least_privilege() {
+    let text = std::fs::read_to_string(workspace_root().join(".github/workflows/release.yml")).unwrap();
+    let workflow: serde_norway::Value = serde_norway::from_str(&text).unwrap();
+    let yaml = |v: &str| -> serde_norway::Value { serde_norway::from_str(v).unwrap() };
+    assert_eq!(workflow["permissions"], yaml("{}"), "no permission by default");
+    let jobs = workflow["jobs"].as_mapping().unwrap();
+    let names: Vec<&str> = jobs.keys().map(|k| k.as_str().unwrap()).collect();
+    assert_eq!(names, ["plan", "build", "release"]);
+    let job = |name: &str| &workflow["jobs"][name];
+    let steps = |name: &str| -> Vec<String> {
+        job(name)["steps"].as_sequence().unwrap().iter().map(|s| serde_norway::to_string(s).unwrap()).collect()
+    };
+    let any_step = |name: &str, needle: &str| steps(name).iter().any(|s| s.contains(needle));
+
+    // Which job needs which.
+    assert!(job("plan").get("needs").is_none());
+    assert_eq!(job("build")["needs"], yaml("plan"));
+    assert_eq!(job("release")["needs"], yaml("[plan, build]"));
+
+    // Permissions: read-only builds; the release job writes contents and packages and mints OIDC.
+    for name in ["plan", "build"] {
+        assert_eq!(job(name)["permissions"], yaml("contents: read"), "{name}");
+    }
+    assert_eq!(job("release")["permissions"], yaml("{contents: write, packages: write, id-token: write}"));
+
+    // What each job passes on: the matrix, the build folders as artifacts, consumed whole.
+    assert!(any_step("plan", "cargo xtask plan --ci") && any_step("plan", "GITHUB_OUTPUT"));
+    assert_eq!(job("plan")["outputs"]["matrix"], yaml("${{ steps.plan.outputs.matrix }}"));
+    assert_eq!(job("build")["strategy"]["matrix"], yaml("${{ fromJSON(needs.plan.outputs.matrix) }}"));
+    assert_eq!(job("build")["strategy"]["fail-fast"], yaml("false"), "one failed build does not cancel the others");
+    assert_eq!(job("build")["runs-on"], yaml("${{ matrix.runner }}"));
+    assert!(any_step("build", "cargo xtask build --image") && any_step("build", "cargo xtask build --package"));
+    assert!(any_step("build", "actions/upload-artifact@") && any_step("build", "${{ matrix.name }}"));
+    assert!(any_step("release", "actions/download-artifact@") && any_step("release", "path: prebuilt"));
+    assert!(any_step("release", "cargo xtask release --prebuilt prebuilt"));
+    assert!(!any_step("release", "cargo xtask build"), "the release job builds nothing itself");
+    assert_eq!(workflow["concurrency"]["cancel-in-progress"], yaml("false"));
+}
