@@ -11,14 +11,27 @@ use lamina_release_format::manifest::{Component, ComponentKind};
 use sha2::{Digest, Sha256};
 use std::path::{Component as PathPart, Path, PathBuf};
 
+/// Whether a program built for the Rust `target` runs on this machine (its architecture and OS).
+fn runs_here(target: &str) -> bool {
+    let os = match std::env::consts::OS {
+        "linux" => "-linux-",
+        "macos" => "-apple-darwin",
+        "windows" => "-windows-",
+        other => other,
+    };
+    target.starts_with(std::env::consts::ARCH) && target.contains(os)
+}
+
 /// Pulls `names` (bundles or charts) of the release of `version` into `to`.
 pub fn pull(source: &Source, names: &[String], version: Option<&str>, to: &Path, json: bool) -> anyhow::Result<()> {
     let release = source.release(version)?;
     let (manifest, listed) = verified(source, &release)?;
     let mut chosen = Vec::new();
     for name in names {
-        // A package's wheel shares its name; `pull` takes the archive (pip takes the wheel).
-        let found = manifest.components.iter().find(|c| c.name == *name && c.kind != ComponentKind::Wheel);
+        // A package's wheel shares its name; `pull` takes the archive (pip takes the wheel), the
+        // one built for this machine when the release has one per target.
+        let named = || manifest.components.iter().filter(|c| c.name == *name && c.kind != ComponentKind::Wheel);
+        let found = named().find(|c| c.target.as_deref().is_some_and(runs_here)).or_else(|| named().next());
         let Some(component) = found else {
             let mut near: Vec<&str> = manifest.components.iter().map(|c| c.name.as_str()).collect();
             near.sort_by_key(|n| strsim::levenshtein(n, name));
@@ -221,4 +234,21 @@ fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
     std::fs::copy(link.parent().unwrap_or(Path::new(".")).join(target), link).map(drop)
+}
+
+#[cfg(test)]
+mod target_tests {
+    #[test]
+    fn the_archive_for_this_machine_is_recognised_by_its_target() {
+        let arch = std::env::consts::ARCH;
+        let here = match std::env::consts::OS {
+            "macos" => format!("{arch}-apple-darwin"),
+            "windows" => format!("{arch}-pc-windows-msvc"),
+            _ => format!("{arch}-unknown-linux-gnu"),
+        };
+        assert!(super::runs_here(&here), "{here}");
+        let other_arch = if arch == "aarch64" { "x86_64" } else { "aarch64" };
+        assert!(!super::runs_here(&here.replacen(arch, other_arch, 1)));
+        assert!(!super::runs_here(&format!("{arch}-unknown-freebsd")));
+    }
 }
