@@ -68,6 +68,7 @@ fn describe(plan: &Plan, step: Step) -> (&'static str, String, String) {
             let i = &plan.images[image];
             let how = match (&i.source, i.builder) {
                 (ImageSource::Prebuilt { input }, _) => format!("taken from {input}"),
+                (ImageSource::Dockerfile { .. }, _) if plan.graph => "joined from the job graph's builds".to_owned(),
                 (ImageSource::Dockerfile { dockerfile, .. }, Some(b)) => {
                     format!("from {dockerfile} with {}", b.as_str())
                 }
@@ -80,7 +81,8 @@ fn describe(plan: &Plan, step: Step) -> (&'static str, String, String) {
         Step::BuildPackage { package } => {
             let p = &plan.packages[package];
             let wheel = if p.wheel { " and a Python wheel (maturin)" } else { "" };
-            ("build package", p.file.clone(), format!("{} for {}{wheel}", p.path, p.target))
+            let from = if plan.graph { ", from the job graph's build" } else { "" };
+            ("build package", p.file.clone(), format!("{} for {}{wheel}{from}", p.path, p.target))
         }
         Step::WriteManifest => {
             ("write", super::MANIFEST.to_owned(), "every component, image and chart with its digest".to_owned())

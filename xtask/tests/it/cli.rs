@@ -31,6 +31,33 @@ fn help_of_every_command() {
     snapshot_settings(None).bind(|| insta::assert_snapshot!("help", all));
 }
 
+/// The build matrix GitHub Actions reads: every job of the repository's own release, each on a
+/// native runner.
+#[test]
+fn the_repositorys_build_matrix() {
+    let run = xtask_in(&workspace_root(), &["plan", "--ci"], &[]).ok();
+    assert_eq!(run.stdout.trim().lines().count(), 1, "one line, for $GITHUB_OUTPUT");
+    let matrix: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    snapshot_settings(None).bind(|| insta::assert_json_snapshot!("build_matrix", matrix));
+}
+
+/// A package target no runner builds is refused with the line and the list of targets.
+#[test]
+fn a_target_without_a_native_runner_is_refused() {
+    let repo = crate::support::TestRepo::fixture("minimal");
+    let config = repo.read("release.toml");
+    repo.write(
+        "release.toml",
+        &format!(
+            "{config}\n[[package]]\nname = \"tool\"\npath = \"tool\"\ntargets = [\"riscv64gc-unknown-linux-gnu\"]\n"
+        ),
+    );
+    let run = repo.xtask(&["plan", "--ci"]).fails();
+    assert!(run.stderr.contains("target `riscv64gc-unknown-linux-gnu` has no native runner"), "{}", run.stderr);
+    assert!(run.stderr.contains("\"aarch64-apple-darwin\""), "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "no matrix is printed: {}", run.stdout);
+}
+
 #[test]
 fn the_repository_validates() {
     let run = xtask_in(&workspace_root(), &["validate"], &[]).ok();
