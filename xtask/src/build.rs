@@ -67,6 +67,9 @@ pub struct BuiltPackage {
     pub wheel: Option<String>,
     /// Why the wheel was not built, when it was asked for and not built.
     pub not_built: Option<String>,
+    /// The sdist's file name, when built (for the Python index channel).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sdist: Option<String>,
 }
 
 /// Runs the plan's local steps into `out` (created; stale files of an earlier build removed).
@@ -132,7 +135,22 @@ pub fn run(sh: &Shell, root: &Path, plan: &Plan, out: &Path, on_image_failure: I
                     Err(why) if on_image_failure == ImageFailure::Report => (None, Some(why)),
                     Err(why) => anyhow::bail!("the wheel of package `{}` cannot be built here: {why}", p.name),
                 };
-                built.packages.push(BuiltPackage { name: p.name.clone(), archive: made.archive, wheel, not_built });
+                // The Python index gets an sdist besides the wheel (`maturin sdist`).
+                let sdist = match (&wheel, &plan.python_index) {
+                    (Some(_), Some(_)) => {
+                        let sdist = package::sdist(sh, root, p, epoch, out)?;
+                        built.assets.push(asset(out, &sdist)?);
+                        Some(sdist)
+                    }
+                    _ => None,
+                };
+                built.packages.push(BuiltPackage {
+                    name: p.name.clone(),
+                    archive: made.archive,
+                    wheel,
+                    not_built,
+                    sdist,
+                });
             }
             Step::WriteManifest => {
                 let text = serde_json::to_string_pretty(&record(plan, &built)?)? + "\n";

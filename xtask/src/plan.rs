@@ -93,7 +93,20 @@ pub struct Plan {
     pub packages: Vec<PackagePlan>,
     pub release: ReleasePlan,
     pub index: IndexPlan,
+    /// The Python package channel; `None` without `[python-index]` or without a wheel.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub python_index: Option<PythonIndexPlan>,
     pub steps: Vec<Step>,
+}
+
+/// Where the packages' wheels and sdists are uploaded, and which files (names as planned; the
+/// wheel's platform tag is maturin's, known once built).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PythonIndexPlan {
+    pub upload_url: String,
+    pub simple_url: String,
+    pub trusted_publishing: bool,
+    pub files: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -248,6 +261,8 @@ pub enum Step {
     ReadBack,
     PublishRelease,
     MergeIndex,
+    /// Upload each package's wheel and sdist that the Python index lacks.
+    UploadPython,
     Verify,
 }
 
@@ -358,6 +373,10 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
             assets.push(format!("{}-{version}-*.whl", p.name.replace('-', "_")));
         }
     }
+    let python_index = python_index_plan(settings, &packages, &version);
+    if let Some(python) = &python_index {
+        assets.extend(python.files.iter().filter(|f| !f.ends_with(".whl")).cloned());
+    }
     assets.extend([MANIFEST.to_owned(), SUMS.to_owned()]);
     let download_base = download_base(&settings.server_url, &settings.repository, &tag);
     let index = IndexPlan {
@@ -390,6 +409,9 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
     if !charts.is_empty() {
         steps.push(Step::MergeIndex);
     }
+    if python_index.is_some() {
+        steps.push(Step::UploadPython);
+    }
     steps.push(Step::Verify);
 
     Ok(Plan {
@@ -410,7 +432,26 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
         images,
         packages,
         index,
+        python_index,
         steps,
+    })
+}
+
+/// The Python channel of a plan: each wheel package's wheel and sdist (PEP 625 names: the
+/// project name normalised with `_`), when `[python-index]` is configured.
+fn python_index_plan(settings: &Settings, packages: &[PackagePlan], version: &str) -> Option<PythonIndexPlan> {
+    let index = settings.python_index.as_ref()?;
+    let mut files = Vec::new();
+    for p in packages.iter().filter(|p| p.wheel) {
+        let dist = crate::pyindex::dist_name(&p.name);
+        files.push(format!("{dist}-{version}-*.whl"));
+        files.push(format!("{dist}-{version}.tar.gz"));
+    }
+    (!files.is_empty()).then(|| PythonIndexPlan {
+        upload_url: index.upload_url.clone(),
+        simple_url: index.simple_url.clone(),
+        trusted_publishing: index.trusted_publishing,
+        files,
     })
 }
 

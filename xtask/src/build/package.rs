@@ -141,3 +141,29 @@ fn wheel(
     std::fs::remove_dir_all(&scratch)?;
     Ok(name)
 }
+
+/// `maturin sdist` of `package` into `out`: the source distribution the Python index gets
+/// besides the wheel. Its tar entries are dated `SOURCE_DATE_EPOCH` (set to `epoch`), so two
+/// builds of one commit give the same bytes. Returns its file name.
+pub fn sdist(sh: &Shell, root: &Path, package: &PackagePlan, epoch: i64, out: &Path) -> anyhow::Result<String> {
+    let maturin = maturin(sh).map_err(|why| anyhow::format_err!("the sdist of package `{}`: {why}", package.name))?;
+    let manifest = root.join(&package.path).join("Cargo.toml");
+    let scratch = out.join(".sdist");
+    if scratch.exists() {
+        std::fs::remove_dir_all(&scratch)?;
+    }
+    let build = cmd!(sh, "{maturin} sdist --manifest-path {manifest} --out {scratch}");
+    run_captured(build.env("SOURCE_DATE_EPOCH", epoch.to_string()))
+        .with_context(|| format!("build the sdist of package `{}` with maturin", package.name))?;
+    let made: Vec<PathBuf> = std::fs::read_dir(&scratch)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".tar.gz"))
+        .collect();
+    let [sdist] = made.as_slice() else {
+        bail!("maturin made {} sdists in `{}`, expected one", made.len(), scratch.display());
+    };
+    let name = sdist.file_name().context("an sdist without a name")?.to_string_lossy().into_owned();
+    std::fs::rename(sdist, out.join(&name))?;
+    std::fs::remove_dir_all(&scratch)?;
+    Ok(name)
+}

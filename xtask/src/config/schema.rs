@@ -114,4 +114,16 @@ pub const SECTIONS: &[Section] = &[
             field("wheel", Bool, false, "true"),
         ],
     },
+    Section {
+        name: "python-index",
+        header: "[python-index]",
+        many: false,
+        required: false,
+        fields: &[
+            field("upload-url", Str, true, "\"https://upload.pypi.org/legacy/\""),
+            field("simple-url", Str, true, "\"https://pypi.org/simple/\""),
+            field("trusted-publishing", Bool, false, "true"),
+            field("token-exchange-url", Str, false, "\"https://pypi.org\""),
+        ],
+    },
 ];
