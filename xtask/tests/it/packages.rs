@@ -47,7 +47,7 @@ fn host_target() -> String {
     text.lines().find_map(|l| l.strip_prefix("host: ")).unwrap().trim().to_owned()
 }
 
-fn wheel_in(dir: &Path) -> PathBuf {
+pub(crate) fn wheel_in(dir: &Path) -> PathBuf {
     let wheels: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
