@@ -152,9 +152,26 @@ pub fn sdist(sh: &Shell, root: &Path, package: &PackagePlan, epoch: i64, out: &P
     if scratch.exists() {
         std::fs::remove_dir_all(&scratch)?;
     }
+    // `maturin sdist` has no `--locked`: a lock file it rewrites is put back and refused.
+    let locks: Vec<(PathBuf, Vec<u8>)> = [root.join("Cargo.lock"), root.join(&package.path).join("Cargo.lock")]
+        .into_iter()
+        .filter_map(|p| Some((p.clone(), std::fs::read(&p).ok()?)))
+        .collect();
     let build = cmd!(sh, "{maturin} sdist --manifest-path {manifest} --out {scratch}");
-    run_captured(build.env("SOURCE_DATE_EPOCH", epoch.to_string()))
-        .with_context(|| format!("build the sdist of package `{}` with maturin", package.name))?;
+    let built = run_captured(build.env("SOURCE_DATE_EPOCH", epoch.to_string()));
+    for (path, bytes) in &locks {
+        if std::fs::read(path).ok().as_ref() != Some(bytes) {
+            std::fs::write(path, bytes)?;
+            return Err(crate::help::fail(
+                format!(
+                    "`maturin sdist` rewrote `{}`: the committed lock file is not what cargo writes",
+                    path.display()
+                ),
+                "run `cargo metadata` (or any cargo build) in the package, commit the updated Cargo.lock, and tag again",
+            ));
+        }
+    }
+    built.with_context(|| format!("build the sdist of package `{}` with maturin", package.name))?;
     let made: Vec<PathBuf> = std::fs::read_dir(&scratch)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.to_string_lossy().ends_with(".tar.gz"))

@@ -131,8 +131,12 @@ fn a_release_uploads_wheel_and_sdist_to_the_index_once_and_pip_installs_from_it(
     let verify = world.xtask(&["verify"], &[]).ok();
     assert!(verify.stdout.contains(&format!("ok   python file {sdist}")), "{}", verify.stdout);
 
-    // `dry-run` with credentials lists each file: kept, and refused once the index differs.
+    // `dry-run` with credentials lists each file: kept, created when missing, refused when the
+    // index holds other bytes under its name.
+    let dry = world.xtask(&["dry-run", "--builder", "buildah"], &env).ok();
+    assert_eq!(dry.stdout.matches("  keep    python file ").count(), 2, "{}", dry.stdout);
     std::fs::write(server.packages.join(sdist), b"tampered").unwrap();
+    std::fs::remove_file(server.packages.join(&wheel)).unwrap();
     let dry = world.xtask(&["dry-run", "--builder", "buildah"], &env).ok();
     let lines: Vec<String> = dry
         .stdout
@@ -147,7 +151,7 @@ fn a_release_uploads_wheel_and_sdist_to_the_index_once_and_pip_installs_from_it(
     assert!(failed.stdout.contains(&format!("FAIL python file {sdist}")), "{}", failed.stdout);
 
     // The upload credentials appear in no output and no file of the checkout.
-    for run in [&first, &rerun, &dry] {
+    for run in [&first, &rerun, &dry, &failed] {
         assert!(!format!("{}{}", run.stdout, run.stderr).contains(PASSWORD));
     }
     assert!(crate::release::files_containing(&world.repo.root, PASSWORD).is_empty());
