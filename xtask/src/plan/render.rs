@@ -142,7 +142,8 @@ fn describe(plan: &Plan, step: Step) -> (&'static str, String, String) {
             ("upload Python packages", url, format!("{files}; missing files only, with {auth}"))
         }
         Step::Verify => {
-            ("verify", "every channel".to_owned(), "assets, image and chart tags, index entries".to_owned())
+            let python = if plan.python_index.is_some() { ", Python package files" } else { "" };
+            ("verify", "every channel".to_owned(), format!("assets, image and chart tags, index entries{python}"))
         }
     }
 }

@@ -1,5 +1,5 @@
 //! `[[package]]`: a Rust program shipped as a binary archive and a maturin wheel, listed in
-//! `SHA256SUMS` and the manifest, byte-identical from two clones at different paths, installed
+//! `SHA256SUMS` and the manifest, byte-identical (with the sdist) from two clones at different paths, installed
 //! by pip; without maturin, `dry-run` says how to get it and `release` stops before any write.
 
 use crate::release::World;
@@ -122,6 +122,13 @@ fn a_package_ships_as_an_archive_and_a_wheel_that_pip_installs() {
 fn packages_are_byte_identical_from_two_clones_at_different_paths() {
     let origin = TestRepo::fixture("minimal");
     add_package(&origin, "0.2.0");
+    // With a Python index, the sdist is built too, and compared like every asset.
+    let config = origin.read("release.toml");
+    origin.write(
+        "release.toml",
+        &format!("{config}\n[python-index]\nupload-url = \"http://127.0.0.1:9/\"\nsimple-url = \"http://127.0.0.1:9/simple/\"\n"),
+    );
+    origin.commit("publish to a Python index");
     let path = path_with_maturin();
     let tmp = tempfile::tempdir().unwrap();
     let mut outputs = Vec::new();
@@ -154,6 +161,7 @@ fn packages_are_byte_identical_from_two_clones_at_different_paths() {
     let differ = xtask::build::compare_dirs(&outputs[0], &outputs[1]).unwrap();
     assert!(differ.is_empty(), "differ: {differ:?}");
     wheel_in(&outputs[0]);
+    assert!(outputs[0].join(format!("{}-0.2.0.tar.gz", TOOL.replace('-', "_"))).exists(), "the sdist is built");
 }
 
 #[test]

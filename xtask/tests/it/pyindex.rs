@@ -146,6 +146,7 @@ fn a_release_uploads_wheel_and_sdist_to_the_index_once_and_pip_installs_from_it(
         .collect();
     let mut settings = crate::support::snapshot_settings(Some(&world.repo));
     settings.add_filter(r"[0-9a-f]{64}", "[sha256]");
+    settings.add_filter(r"127\.0\.0\.1:\d+", "[host]");
     settings.bind(|| insta::assert_snapshot!("dry_run_python_files", lines.join("\n")));
     let failed = world.xtask(&["verify"], &[]).fails();
     assert!(failed.stdout.contains(&format!("FAIL python file {sdist}")), "{}", failed.stdout);
