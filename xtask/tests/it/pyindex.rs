@@ -158,6 +158,65 @@ fn a_release_uploads_wheel_and_sdist_to_the_index_once_and_pip_installs_from_it(
     assert!(crate::release::files_containing(&world.repo.root, PASSWORD).is_empty());
 }
 
+/// In GitHub Actions with `trusted-publishing = true`: without the job's OIDC token the release
+/// stops in preflight, writing nothing; with it, the token is exchanged at the index (the local
+/// stand-in) and the files are uploaded as `__token__` with the minted token.
+#[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
+fn trusted_publishing_uploads_with_the_token_minted_for_the_job() {
+    let peers = peers("pypiserver, maturin, buildah, the registry and Helm");
+    let exchange = Exchange {
+        audience: "pypi".into(),
+        request_token: "actions-request-canary".into(),
+        jwt: "jwt.canary.signature".into(),
+        minted: "pypi-minted-canary".into(),
+        publisher_matches: true,
+    };
+    let stand_in = TokenExchange::start(exchange.clone()).unwrap();
+    let world = World::new(Options::default());
+    add_package(&world.repo, "0.2.0");
+    let server = PypiServer::start(&peers.join("venv"), &[("__token__", &exchange.minted)]).unwrap();
+    let config = world.repo.read("release.toml");
+    world.repo.write(
+        "release.toml",
+        &format!(
+            "{config}\n[python-index]\nupload-url = \"{}/\"\nsimple-url = \"{}\"\ntrusted-publishing = true\ntoken-exchange-url = \"{}\"\n",
+            server.url(),
+            server.simple_url(),
+            stand_in.url()
+        ),
+    );
+    world.repo.commit("trusted publishing");
+    world.repo.git(&["tag", "-f", "v0.2.0"]);
+    let path = path_with_maturin();
+    let mut env = vec![("PATH", path.as_str()), ("GITHUB_ACTIONS", "true")];
+
+    let before = world.writes();
+    let refused = world.xtask(&["release", "--builder", "buildah"], &env).fails();
+    assert!(refused.stderr.contains("the job has no OIDC token"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("id-token: write"), "{}", refused.stderr);
+    assert_eq!(world.writes(), before, "nothing was written anywhere");
+    assert!(server.files().is_empty() && stand_in.requests().is_empty());
+
+    let request_url = stand_in.request_url();
+    env.extend([
+        ("ACTIONS_ID_TOKEN_REQUEST_URL", request_url.as_str()),
+        ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", exchange.request_token.as_str()),
+    ]);
+    let released = world.xtask(&["release", "--builder", "buildah"], &env).ok();
+    assert_eq!(server.files().len(), 2, "wheel and sdist: {:?}", server.files());
+    let paths: Vec<String> = stand_in.requests().into_iter().map(|r| r.path_and_query).collect();
+    assert_eq!(
+        paths,
+        ["/_/oidc/audience", "/actions/token?api-version=2.0&audience=pypi", "/_/oidc/mint-token"],
+        "one exchange for both uploads"
+    );
+    let said = format!("{}{}", released.stdout, released.stderr);
+    for secret in [&exchange.request_token, &exchange.jwt, &exchange.minted] {
+        assert!(!said.contains(secret.as_str()), "{secret} was printed");
+    }
+}
+
 /// Trusted publishing's exchange, against a stand-in of its three endpoints: the requests are
 /// the ones PyPI's documentation describes (audience, the job's OIDC token for that audience
 /// with GitHub's bearer, then `{"token": JWT}` traded for an upload token).
