@@ -8,7 +8,8 @@
 //!    refusing state, secret and escaping-symlink files unless `allow`ed ([`select`]);
 //! 2. name every asset `{name}-{version}` and derive image tags, OCI references and asset URLs;
 //! 3. lay out the steps in the order docs/operations.md gives ("Publishing"): local builds,
-//!    then images and OCI charts by digest, image tags, the GitHub release and the Pages index.
+//!    then images and OCI charts by digest, image tags, the GitHub release, the Pages index and
+//!    the Python package index.
 //!
 //! `release` executes exactly [`Plan::steps`], one executor arm per [`Step`]: adding a step to
 //! the plan and an arm to the executor is all a new kind of work needs.
