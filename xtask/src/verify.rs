@@ -127,7 +127,9 @@ pub async fn run(ch: &Channels<'_>, tag: &str) -> anyhow::Result<Vec<Check>> {
 }
 
 /// Each wheel of the manifest, and its project's sdist, read back from the Python index: the
-/// digest its page lists and the downloaded bytes, both against `SHA256SUMS`.
+/// digest its page lists and the downloaded bytes, both against `SHA256SUMS`. Only releases made
+/// with the Python channel carry the sdist as an asset; a wheel without one (an older release)
+/// was never uploaded and is not looked for.
 async fn python_files(
     index: &crate::settings::PythonIndex,
     manifest: &ReleaseManifest,
@@ -138,8 +140,11 @@ async fn python_files(
     let wheels = manifest.components.iter().filter(|c| c.kind == crate::manifest::ComponentKind::Wheel);
     for wheel in wheels {
         let sdist = format!("{}-{}.tar.gz", crate::pyindex::dist_name(&wheel.name), wheel.version);
+        if !sums.contains_key(&sdist) {
+            continue;
+        }
         let listed = client.listed(&wheel.name).await?;
-        for file in std::iter::once(&wheel.file).chain(sums.keys().filter(|k| **k == sdist)) {
+        for file in [&wheel.file, &sdist] {
             let what = format!("python file {file}");
             let expected = sums.get(file.as_str()).cloned().unwrap_or_else(|| wheel.sha256.clone());
             let Some(found) = listed.iter().find(|l| l.filename == *file) else {

@@ -29,9 +29,16 @@ fn add_python_index(world: &World, server: &PypiServer) {
     world.repo.git(&["tag", "-f", "v0.2.0"]);
 }
 
-fn credentials(path: &str) -> Vec<(&'static str, String)> {
+/// Each test builds `hello-tool` in a folder of its own: maturin stages the program by renaming
+/// it, so two builds of one package in one folder at once would race.
+fn own_target(world: &World) -> String {
+    world.repo.root.parent().unwrap().join("own-target").to_str().unwrap().to_owned()
+}
+
+fn credentials(world: &World, path: &str) -> Vec<(&'static str, String)> {
     vec![
         ("PATH", path.to_owned()),
+        ("CARGO_TARGET_DIR", own_target(world)),
         ("LAMINA_PYTHON_INDEX_USERNAME", USER.to_owned()),
         ("LAMINA_PYTHON_INDEX_TOKEN", PASSWORD.to_owned()),
     ]
@@ -50,7 +57,7 @@ fn a_release_uploads_wheel_and_sdist_to_the_index_once_and_pip_installs_from_it(
     let server = PypiServer::start(&peers.join("venv"), &[(USER, PASSWORD)]).unwrap();
     add_python_index(&world, &server);
     let path = path_with_maturin();
-    let env = credentials(&path);
+    let env = credentials(&world, &path);
     let env = refs(&env);
 
     // A file of that name with other bytes is already on the index: refused in preflight,
@@ -189,7 +196,8 @@ fn trusted_publishing_uploads_with_the_token_minted_for_the_job() {
     world.repo.commit("trusted publishing");
     world.repo.git(&["tag", "-f", "v0.2.0"]);
     let path = path_with_maturin();
-    let mut env = vec![("PATH", path.as_str()), ("GITHUB_ACTIONS", "true")];
+    let target = own_target(&world);
+    let mut env = vec![("PATH", path.as_str()), ("GITHUB_ACTIONS", "true"), ("CARGO_TARGET_DIR", target.as_str())];
 
     let before = world.writes();
     let refused = world.xtask(&["release", "--builder", "buildah"], &env).fails();
