@@ -1,6 +1,6 @@
 //! The release pipeline's developer tooling: `cargo xtask test` (provision the real peers, run
 //! every test) and `cargo xtask bench` (compare with the real peers), and what they run on: a
-//! throwaway registry, a stateful fake of GitHub's Releases API and a static site standing in for
+//! throwaway registry, a throwaway Python package index, a stateful fake of GitHub's Releases API and a static site standing in for
 //! Pages. A separate crate, so the `xtask` binary that holds the release token never links a test
 //! server.
 
@@ -9,6 +9,7 @@
 pub mod bench;
 pub mod github;
 pub mod peers;
+pub mod pypi;
 pub mod registry;
 pub mod site;
 pub mod test;

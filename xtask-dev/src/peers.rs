@@ -1,6 +1,6 @@
 //! The real programs the tests run against, and how to get them on a fresh machine:
 //! Debian packages (registry, buildah, skopeo, umoci, htpasswd, docker-compose), a Python venv under
-//! `target/peers/` with the Helm v4 SDK, npm packages under `target/peers/npm` (prism and GitHub's
+//! `target/peers/` with the Helm v4 SDK, maturin and pypiserver, npm packages under `target/peers/npm` (prism and GitHub's
 //! OpenAPI description, trimmed to the release endpoints), and `terraform` from `PATH`.
 
 use anyhow::{Context, bail};
@@ -15,6 +15,8 @@ pub const PYTHON_PACKAGES: &[&str] = &[
     "maturin==1.16.0",
     "zizmor==1.32.0",
     "check-jsonschema==0.39.0",
+    "pypiserver==2.4.2",
+    "passlib==1.7.4",
 ];
 
 /// npm packages under `target/peers/npm`, pinned: prism validates the GitHub fake against GitHub's

@@ -68,6 +68,9 @@ pub struct BuiltPackage {
     pub wheel: Option<String>,
     /// Why the wheel was not built, when it was asked for and not built.
     pub not_built: Option<String>,
+    /// The sdist's file name, when built (for the Python index channel).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sdist: Option<String>,
 }
 
 /// Runs the plan's local steps into `out` (created; stale files of an earlier build removed).
@@ -152,7 +155,24 @@ pub fn run(
                     Err(why) if on_image_failure == ImageFailure::Report => (None, Some(why)),
                     Err(why) => anyhow::bail!("the wheel of package `{}` cannot be built here: {why}", p.name),
                 };
-                built.packages.push(BuiltPackage { name: p.name.clone(), archive: made.archive, wheel, not_built });
+                // The Python index gets an sdist besides the wheel (`maturin sdist`), built here
+                // once per package (it holds the sources, whatever the target).
+                let first = !built.packages.iter().any(|b| b.name == p.name);
+                let sdist = match (&wheel, &plan.python_index) {
+                    (Some(_), Some(_)) if first => {
+                        let sdist = package::sdist(sh, root, p, epoch, out)?;
+                        built.assets.push(asset(out, &sdist)?);
+                        Some(sdist)
+                    }
+                    _ => None,
+                };
+                built.packages.push(BuiltPackage {
+                    name: p.name.clone(),
+                    archive: made.archive,
+                    wheel,
+                    not_built,
+                    sdist,
+                });
             }
             Step::WriteManifest => {
                 let text = serde_json::to_string_pretty(&record(plan, &built)?)? + "\n";

@@ -15,7 +15,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics, line_of};
 use serde::Serialize;
 use toml_edit::Document;
 
-pub use paths::{RegistryBase, is_loopback, normalize_path, parse_registry_base};
+pub use paths::{RegistryBase, is_loopback, normalize_path, parse_registry_base, web_url_problem};
 
 /// The file the configuration lives in, relative to the repository root.
 pub const FILE: &str = "release.toml";
@@ -34,6 +34,9 @@ pub struct ReleaseConfig {
     pub images: Vec<ImageConfig>,
     pub bundles: Vec<BundleConfig>,
     pub packages: Vec<PackageConfig>,
+    /// `[python-index]`: where the packages' wheels and sdists are published; `None` publishes none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub python_index: Option<PythonIndexConfig>,
     /// Lines of the keys later checks report against, for messages that point into the file.
     #[serde(skip)]
     pub lines: Lines,
@@ -96,6 +99,21 @@ pub struct PackageConfig {
     /// The Rust targets the job graph builds it for (`release --prebuilt`); empty: this
     /// machine's only. A one-machine build always builds for this machine.
     pub targets: Vec<String>,
+    #[serde(skip)]
+    pub line: usize,
+}
+
+/// A Python package index (PyPI's legacy upload API and its simple repository API).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PythonIndexConfig {
+    /// Where files are uploaded (`https://upload.pypi.org/legacy/`).
+    pub upload_url: String,
+    /// The simple repository API root (`https://pypi.org/simple/`), read before any upload.
+    pub simple_url: String,
+    /// In GitHub Actions, the job's OIDC token is exchanged for a short-lived upload token.
+    pub trusted_publishing: bool,
+    /// Base of the index's trusted-publishing endpoints; `None` derives it from `upload_url`.
+    pub token_exchange_url: Option<String>,
     #[serde(skip)]
     pub line: usize,
 }

@@ -34,6 +34,20 @@ pub const LAMINA_REGISTRY_PASSWORD: &str = "LAMINA_REGISTRY_PASSWORD";
 pub const LAMINA_PAGES_REMOTE: &str = "LAMINA_PAGES_REMOTE";
 /// Public base URL of the Pages site; defaults to `pages.url`.
 pub const LAMINA_PAGES_URL: &str = "LAMINA_PAGES_URL";
+/// Upload URL of the Python package index; overrides `python-index.upload-url`.
+pub const LAMINA_PYTHON_INDEX_UPLOAD_URL: &str = "LAMINA_PYTHON_INDEX_UPLOAD_URL";
+/// Simple repository API root of the Python package index; overrides `python-index.simple-url`.
+pub const LAMINA_PYTHON_INDEX_SIMPLE_URL: &str = "LAMINA_PYTHON_INDEX_SIMPLE_URL";
+/// Base of the index's trusted-publishing endpoints; overrides `python-index.token-exchange-url`.
+pub const LAMINA_PYTHON_INDEX_TOKEN_EXCHANGE_URL: &str = "LAMINA_PYTHON_INDEX_TOKEN_EXCHANGE_URL";
+/// Upload token (or password) for the Python package index. Never printed, logged or written.
+pub const LAMINA_PYTHON_INDEX_TOKEN: &str = "LAMINA_PYTHON_INDEX_TOKEN";
+/// User name for the Python package index, default `__token__` (PyPI's API tokens).
+pub const LAMINA_PYTHON_INDEX_USERNAME: &str = "LAMINA_PYTHON_INDEX_USERNAME";
+/// Set by GitHub Actions for jobs with `id-token: write`: where to request the job's OIDC token.
+pub const ACTIONS_ID_TOKEN_REQUEST_URL: &str = "ACTIONS_ID_TOKEN_REQUEST_URL";
+/// Set by GitHub Actions with the URL above: the bearer token for that request. Never printed.
+pub const ACTIONS_ID_TOKEN_REQUEST_TOKEN: &str = "ACTIONS_ID_TOKEN_REQUEST_TOKEN";
 /// Fixed timestamp for every archive entry; defaults to the commit time of HEAD.
 pub const SOURCE_DATE_EPOCH: &str = "SOURCE_DATE_EPOCH";
 /// A PEM file of extra CA certificates trusted for the registry (e.g. a private CA).

@@ -34,6 +34,7 @@ pub use lamina_release_format::manifest;
 pub mod plan;
 pub mod preflight;
 pub mod publish;
+pub mod pyindex;
 pub mod remote;
 pub mod repo;
 pub mod report;

@@ -8,7 +8,8 @@
 //!    refusing state, secret and escaping-symlink files unless `allow`ed ([`select`]);
 //! 2. name every asset `{name}-{version}` and derive image tags, OCI references and asset URLs;
 //! 3. lay out the steps in the order docs/operations.md gives ("Publishing"): local builds,
-//!    then images and OCI charts by digest, image tags, the GitHub release and the Pages index.
+//!    then images and OCI charts by digest, image tags, the GitHub release, the Pages index and
+//!    the Python package index.
 //!
 //! `release` executes exactly [`Plan::steps`], one executor arm per [`Step`]: adding a step to
 //! the plan and an arm to the executor is all a new kind of work needs.
@@ -102,7 +103,20 @@ pub struct Plan {
     pub graph: bool,
     pub release: ReleasePlan,
     pub index: IndexPlan,
+    /// The Python package channel; `None` without `[python-index]` or without a wheel.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub python_index: Option<PythonIndexPlan>,
     pub steps: Vec<Step>,
+}
+
+/// Where the packages' wheels and sdists are uploaded, and which files (names as planned; the
+/// wheel's platform tag is maturin's, known once built).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PythonIndexPlan {
+    pub upload_url: String,
+    pub simple_url: String,
+    pub trusted_publishing: bool,
+    pub files: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -257,6 +271,8 @@ pub enum Step {
     ReadBack,
     PublishRelease,
     MergeIndex,
+    /// Upload each package's wheel and sdist that the Python index lacks.
+    UploadPython,
     Verify,
 }
 
@@ -373,6 +389,10 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
             assets.push(if *graph { format!("{wheel} ({})", p.target) } else { wheel });
         }
     }
+    let python_index = python_index_plan(settings, &packages, &version);
+    if let Some(python) = &python_index {
+        assets.extend(python.files.iter().filter(|f| !f.ends_with(".whl")).cloned());
+    }
     assets.extend([MANIFEST.to_owned(), SUMS.to_owned()]);
     let download_base = download_base(&settings.server_url, &settings.repository, &tag);
     let index = IndexPlan {
@@ -405,6 +425,9 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
     if !charts.is_empty() {
         steps.push(Step::MergeIndex);
     }
+    if python_index.is_some() {
+        steps.push(Step::UploadPython);
+    }
     steps.push(Step::Verify);
 
     Ok(Plan {
@@ -426,7 +449,30 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
         packages,
         graph: *graph,
         index,
+        python_index,
         steps,
+    })
+}
+
+/// The Python channel of a plan: each wheel package's wheel and sdist (PEP 625 names: the
+/// project name normalised with `_`), when `[python-index]` is configured.
+fn python_index_plan(settings: &Settings, packages: &[PackagePlan], version: &str) -> Option<PythonIndexPlan> {
+    let index = settings.python_index.as_ref()?;
+    let mut files = Vec::new();
+    for p in packages.iter().filter(|p| p.wheel) {
+        // One line per package, whatever the number of targets: its wheels, its sdist.
+        let dist = crate::pyindex::dist_name(&p.name);
+        for file in [format!("{dist}-{version}-*.whl"), format!("{dist}-{version}.tar.gz")] {
+            if !files.contains(&file) {
+                files.push(file);
+            }
+        }
+    }
+    (!files.is_empty()).then(|| PythonIndexPlan {
+        upload_url: index.upload_url.clone(),
+        simple_url: index.simple_url.clone(),
+        trusted_publishing: index.trusted_publishing,
+        files,
     })
 }
 

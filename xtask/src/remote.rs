@@ -1,5 +1,5 @@
 //! A read-only view of what is already published, compared with a build: for each image tag,
-//! OCI chart and index entry, whether a release would create it, keep it, move it (floating
+//! OCI chart, index entry and Python package file, whether a release would create it, keep it, move it (floating
 //! tags) or refuse (a published version with other content). Nothing here writes.
 
 use crate::build::Built;
@@ -47,6 +47,7 @@ pub fn compare(
     let mut out = index(sh, plan, built)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     out.extend(runtime.block_on(registry(plan, built, settings))?);
+    out.extend(runtime.block_on(python(plan, built, settings))?);
     if let Some(token) = github_token {
         // octocrab spawns its service on the runtime it is built in.
         let _context = runtime.enter();
@@ -128,6 +129,35 @@ async fn registry(plan: &Plan, built: &Built, settings: &Settings) -> anyhow::Re
         let reference = client.chart_reference(&chart.name, &crate::plan::oci_tag(&chart.version));
         let what = format!("chart oci://{}", chart.oci.as_deref().unwrap_or_default());
         out.push(compare(what, client.tag_digest(&reference).await?, &artifact.manifest_digest, false));
+    }
+    Ok(out)
+}
+
+/// Each wheel and sdist against the Python index's project page: create, keep (same SHA-256) or
+/// refuse (another file under that name: an index never replaces a file).
+async fn python(plan: &Plan, built: &Built, settings: &Settings) -> anyhow::Result<Vec<Comparison>> {
+    use crate::pyindex::Decision;
+    let files = crate::publish::pyindex::files(plan, built);
+    let Some(index) = settings.python_index.as_ref().filter(|_| !files.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let client = crate::publish::pyindex::PyIndex::new(index)?;
+    let mut out = Vec::new();
+    for project in crate::publish::pyindex::projects(&files) {
+        let ours: Vec<_> = files.iter().filter(|f| f.project == project).cloned().collect();
+        let listed = client.listed(&project).await?;
+        for (file, decision) in crate::pyindex::decide(&ours, &listed) {
+            let what = format!("python file {}", file.name);
+            out.push(match decision {
+                Decision::Create => {
+                    Comparison { what, action: Action::Create, detail: format!("upload to {}", index.upload_url) }
+                }
+                Decision::Keep => {
+                    Comparison { what, action: Action::Keep, detail: "same sha256 on the index".to_owned() }
+                }
+                Decision::Refuse { why } => Comparison { what, action: Action::Refuse, detail: why },
+            });
+        }
     }
     Ok(out)
 }

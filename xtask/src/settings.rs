@@ -1,7 +1,7 @@
 //! Resolved settings for one run: command-line flags over environment variables over
 //! `release.toml` over built-in defaults (docs/release-toml.md, "Overriding keys from the environment").
 
-use crate::config::{RegistryBase, ReleaseConfig, parse_registry_base};
+use crate::config::{RegistryBase, ReleaseConfig, parse_registry_base, web_url_problem};
 use crate::env;
 use serde::Serialize;
 
@@ -44,6 +44,59 @@ pub struct Settings {
     pub pages_remote: Option<String>,
     pub pages_url: String,
     pub source_date_epoch: Option<i64>,
+    /// `[python-index]` with its URLs overridden from the environment; `None` without the table.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub python_index: Option<PythonIndex>,
+}
+
+/// Where the Python packages go, resolved (no credentials: those are read when used).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PythonIndex {
+    pub upload_url: String,
+    /// The simple repository API root, with a trailing `/`.
+    pub simple_url: String,
+    pub trusted_publishing: bool,
+    /// Base of `/_/oidc/audience` and `/_/oidc/mint-token`, without a trailing `/`.
+    pub token_exchange_url: String,
+}
+
+impl PythonIndex {
+    fn resolve(config: &crate::config::PythonIndexConfig) -> anyhow::Result<PythonIndex> {
+        let pick = |name: &str, value: &str| env::var(name).unwrap_or_else(|| value.to_owned());
+        let upload_url = pick(env::LAMINA_PYTHON_INDEX_UPLOAD_URL, &config.upload_url);
+        let simple_url = format!("{}/", trim(&pick(env::LAMINA_PYTHON_INDEX_SIMPLE_URL, &config.simple_url)));
+        let exchange = env::var(env::LAMINA_PYTHON_INDEX_TOKEN_EXCHANGE_URL)
+            .or_else(|| config.token_exchange_url.clone())
+            .unwrap_or_else(|| token_exchange_base(&upload_url));
+        let index = PythonIndex {
+            upload_url,
+            simple_url,
+            trusted_publishing: config.trusted_publishing,
+            token_exchange_url: trim(&exchange),
+        };
+        let urls = [
+            (&index.upload_url, env::LAMINA_PYTHON_INDEX_UPLOAD_URL, "upload-url"),
+            (&index.simple_url, env::LAMINA_PYTHON_INDEX_SIMPLE_URL, "simple-url"),
+            (&index.token_exchange_url, env::LAMINA_PYTHON_INDEX_TOKEN_EXCHANGE_URL, "token-exchange-url"),
+        ];
+        for (url, var, key) in urls {
+            if let Some(problem) = web_url_problem(url) {
+                return Err(crate::help::fail(problem, format!("fix {var} or python-index.{key}")));
+            }
+        }
+        Ok(index)
+    }
+}
+
+/// Where an index's trusted-publishing endpoints live: PyPI serves them on `pypi.org`, not on
+/// its upload host (PyPI's Trusted Publishing documentation); elsewhere the upload URL's origin.
+pub fn token_exchange_base(upload_url: &str) -> String {
+    let (scheme, rest) = upload_url.split_once("://").unwrap_or(("https", upload_url));
+    match rest.split('/').next().unwrap_or_default() {
+        "upload.pypi.org" | "pypi.org" => "https://pypi.org".to_owned(),
+        "test.pypi.org" => "https://test.pypi.org".to_owned(),
+        host => format!("{scheme}://{host}"),
+    }
 }
 
 fn display<S: serde::Serializer>(v: &RegistryBase, s: S) -> Result<S::Ok, S::Error> {
@@ -82,6 +135,7 @@ impl Settings {
             pages_remote: args.pages_remote.clone(),
             pages_url: trim(&pages_url),
             source_date_epoch: args.source_date_epoch,
+            python_index: config.python_index.as_ref().map(PythonIndex::resolve).transpose()?,
         };
         let urls = [
             (&settings.api_url, "--api-url or GITHUB_API_URL"),
@@ -107,21 +161,6 @@ impl Settings {
 
 /// 9999-12-31T23:59:59Z: archive and image times must stay within four-digit years.
 const LAST_EPOCH: i64 = 253_402_300_799;
-
-/// Why `url` may not be used: not http(s), or plain http to a host that is not loopback (a token
-/// or a published link would cross the network in clear).
-fn web_url_problem(url: &str) -> Option<String> {
-    if url.strip_prefix("https://").is_some_and(|rest| !rest.is_empty()) {
-        return None;
-    }
-    match url.strip_prefix("http://") {
-        Some(rest) if crate::config::is_loopback(rest.split('/').next().unwrap_or_default()) => None,
-        Some(_) => Some(format!(
-            "`{url}` uses plain http to a host that is not loopback; only 127.0.0.1, localhost and [::1] may use http"
-        )),
-        None => Some(format!("`{url}` is not an https:// URL")),
-    }
-}
 
 fn trim(url: &str) -> String {
     url.trim_end_matches('/').to_owned()

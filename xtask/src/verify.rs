@@ -1,6 +1,7 @@
 //! Reads a published release back from every channel with fresh requests and checks each digest:
 //! assets through their public URLs against `SHA256SUMS` and `release-manifest.json`, image and
-//! OCI chart tags against the manifest, and the Helm index entries on the Pages branch.
+//! OCI chart tags against the manifest, the Helm index entries on the Pages branch, and the
+//! wheels and sdists on the Python index.
 
 use crate::digest::sha256_hex;
 use crate::helm::{archive, index::Index};
@@ -118,6 +119,51 @@ pub async fn run(ch: &Channels<'_>, tag: &str) -> anyhow::Result<Vec<Check>> {
     }
     if !manifest.charts.is_empty() {
         checks.extend(index_entries(ch, &manifest)?);
+    }
+    if let Some(index) = &ch.settings.python_index {
+        checks.extend(python_files(index, &manifest, &sums).await?);
+    }
+    Ok(checks)
+}
+
+/// Each wheel of the manifest, and its project's sdist, read back from the Python index: the
+/// digest its page lists and the downloaded bytes, both against `SHA256SUMS`. Only releases made
+/// with the Python channel carry the sdist as an asset; a wheel without one (an older release)
+/// was never uploaded and is not looked for.
+async fn python_files(
+    index: &crate::settings::PythonIndex,
+    manifest: &ReleaseManifest,
+    sums: &std::collections::BTreeMap<String, String>,
+) -> anyhow::Result<Vec<Check>> {
+    let client = crate::publish::pyindex::PyIndex::new(index)?;
+    let mut checks = Vec::new();
+    let wheels = manifest.components.iter().filter(|c| c.kind == crate::manifest::ComponentKind::Wheel);
+    for wheel in wheels {
+        let sdist = format!("{}-{}.tar.gz", crate::pyindex::dist_name(&wheel.name), wheel.version);
+        if !sums.contains_key(&sdist) {
+            continue;
+        }
+        let listed = client.listed(&wheel.name).await?;
+        for file in [&wheel.file, &sdist] {
+            let what = format!("python file {file}");
+            let expected = sums.get(file.as_str()).cloned().unwrap_or_else(|| wheel.sha256.clone());
+            let Some(found) = listed.iter().find(|l| l.filename == *file) else {
+                checks.push(bad(what, format!("not on {}", client.page(&wheel.name))));
+                continue;
+            };
+            checks.push(match client.download(&found.url).await {
+                Ok(bytes) => {
+                    let got = sha256_hex(&bytes);
+                    match &found.sha256 {
+                        Some(listed) if *listed != got => {
+                            bad(what, format!("the page lists {listed}, the download is {got}"))
+                        }
+                        _ => equal(&what, Some(&expected), &got),
+                    }
+                }
+                Err(e) => bad(what, crate::help::render(&e)),
+            });
+        }
     }
     Ok(checks)
 }

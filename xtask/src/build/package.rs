@@ -150,3 +150,46 @@ fn wheel(
     std::fs::remove_dir_all(&scratch)?;
     Ok(name)
 }
+
+/// `maturin sdist` of `package` into `out`: the source distribution the Python index gets
+/// besides the wheel. Its tar entries are dated `SOURCE_DATE_EPOCH` (set to `epoch`), so two
+/// builds of one commit give the same bytes. Returns its file name.
+pub fn sdist(sh: &Shell, root: &Path, package: &PackagePlan, epoch: i64, out: &Path) -> anyhow::Result<String> {
+    let maturin = maturin(sh).map_err(|why| anyhow::format_err!("the sdist of package `{}`: {why}", package.name))?;
+    let manifest = root.join(&package.path).join("Cargo.toml");
+    let scratch = out.join(".sdist");
+    if scratch.exists() {
+        std::fs::remove_dir_all(&scratch)?;
+    }
+    // `maturin sdist` has no `--locked`: a lock file it rewrites is put back and refused.
+    let locks: Vec<(PathBuf, Vec<u8>)> = [root.join("Cargo.lock"), root.join(&package.path).join("Cargo.lock")]
+        .into_iter()
+        .filter_map(|p| Some((p.clone(), std::fs::read(&p).ok()?)))
+        .collect();
+    let build = cmd!(sh, "{maturin} sdist --manifest-path {manifest} --out {scratch}");
+    let built = run_captured(build.env("SOURCE_DATE_EPOCH", epoch.to_string()));
+    for (path, bytes) in &locks {
+        if std::fs::read(path).ok().as_ref() != Some(bytes) {
+            std::fs::write(path, bytes)?;
+            return Err(crate::help::fail(
+                format!(
+                    "`maturin sdist` rewrote `{}`: the committed lock file is not what cargo writes",
+                    path.display()
+                ),
+                "run `cargo metadata` (or any cargo build) in the package, commit the updated Cargo.lock, and tag again",
+            ));
+        }
+    }
+    built.with_context(|| format!("build the sdist of package `{}` with maturin", package.name))?;
+    let made: Vec<PathBuf> = std::fs::read_dir(&scratch)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".tar.gz"))
+        .collect();
+    let [sdist] = made.as_slice() else {
+        bail!("maturin made {} sdists in `{}`, expected one", made.len(), scratch.display());
+    };
+    let name = sdist.file_name().context("an sdist without a name")?.to_string_lossy().into_owned();
+    std::fs::rename(sdist, out.join(&name))?;
+    std::fs::remove_dir_all(&scratch)?;
+    Ok(name)
+}

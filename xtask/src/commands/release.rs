@@ -10,6 +10,7 @@ use crate::cli::ReleaseArgs;
 use crate::plan::{Plan, Step};
 use crate::publish::github::assets::{self, Action, Stage};
 use crate::publish::github::{GitHub, RemoteRelease};
+use crate::publish::pyindex::{PyIndex, Source};
 use crate::publish::registry::Registry;
 use crate::remote;
 use crate::shell::Shell;
@@ -92,7 +93,9 @@ pub fn release(sh: &Shell, root: &Path, args: ReleaseArgs) -> anyhow::Result<Exi
     // The registry tags and the Pages index, read as `dry-run` reads them (the release itself is
     // read by `remote_preflight`, which needs it afterwards).
     let compared = remote::compare(sh, &plan, &built, &settings, None);
-    let existing = runtime.block_on(remote_preflight(&plan, &built, &github, &registry, compared, unread))?;
+    let python = settings.python_index.as_ref().map(PyIndex::new).transpose()?;
+    let existing =
+        runtime.block_on(remote_preflight(&plan, &built, &github, &registry, python.as_ref(), compared, unread))?;
     eprintln!(
         "preflight passed: the token can write to {}, the registry and the Pages remote answer, nothing published differs",
         settings.repository
@@ -109,6 +112,7 @@ pub fn release(sh: &Shell, root: &Path, args: ReleaseArgs) -> anyhow::Result<Exi
         release: existing,
         layouts: Default::default(),
         tagging: None,
+        python: python.as_ref(),
         outcome: Outcome { version: plan.version.clone(), tag: plan.tag.clone(), ..Outcome::default() },
     };
     runtime.block_on(executor.run())?;
@@ -141,6 +145,7 @@ async fn remote_preflight(
     built: &Built,
     github: &GitHub,
     registry: &Registry,
+    python: Option<&PyIndex>,
     compared: anyhow::Result<Vec<remote::Comparison>>,
     unread: Option<anyhow::Error>,
 ) -> anyhow::Result<Option<RemoteRelease>> {
@@ -174,6 +179,14 @@ async fn remote_preflight(
     }
     match compared {
         Ok(comparisons) => {
+            // Credentials for the Python index are needed only when a file is to be uploaded.
+            let uploads =
+                comparisons.iter().any(|c| c.what.starts_with("python file ") && c.action == remote::Action::Create);
+            if let Some(python) = python.filter(|_| uploads)
+                && let Err(e) = Source::of(&python.index)
+            {
+                problems.push(crate::help::render(&e));
+            }
             for c in comparisons.into_iter().filter(|c| c.action == remote::Action::Refuse) {
                 problems.push(crate::help::render(&crate::help::fail(
                     format!("{} is already published with other content: {}", c.what, c.detail),

@@ -35,7 +35,7 @@ impl<'a> Parser<'a> {
         for section in schema::SECTIONS {
             tables.push(self.section(root, section));
         }
-        let [release, registry, pages, charts, images, bundles, packages] = tables.try_into().ok()?;
+        let [release, registry, pages, charts, images, bundles, packages, python] = tables.try_into().ok()?;
         let release = release.into_iter().next();
         let registry = registry.into_iter().next();
         let pages = pages.into_iter().next();
@@ -53,6 +53,7 @@ impl<'a> Parser<'a> {
         let bundles: Vec<_> = bundles.iter().filter_map(|t| self.bundle(t)).collect();
         let packages: Vec<_> = packages.iter().filter_map(|t| self.package(t)).collect();
         self.duplicates(&charts, &images, &bundles, &packages);
+        let python_index = python.first().and_then(|t| self.python_index(t));
 
         let lines = Lines {
             version: release.as_ref().map_or(1, |r| self.key_line(r, "version").unwrap_or(r.line)),
@@ -70,6 +71,7 @@ impl<'a> Parser<'a> {
             images,
             bundles,
             packages,
+            python_index,
             lines,
         })
     }
@@ -419,6 +421,41 @@ impl<'a> Parser<'a> {
             }
         }
         Some(PackageConfig { name: name?, path: path?, wheel, targets, line: f.line })
+    }
+
+    /// `[python-index]`: two index URLs (https, or http to loopback) and how to authenticate.
+    fn python_index(&mut self, f: &Fields) -> Option<PythonIndexConfig> {
+        let mut url = |key: &str| {
+            let (value, line) = self.value(f, key)?;
+            let text = value.as_str()?;
+            match paths::web_url_problem(text) {
+                None => Some(text.to_owned()),
+                Some(problem) => {
+                    let example = schema::SECTIONS.iter().flat_map(|s| s.fields).find(|x| x.key == key);
+                    let example = example.map_or("", |x| x.example);
+                    self.error(
+                        Some(line),
+                        format!("python-index.{key}: {problem}"),
+                        format!("write `{key} = {example}`"),
+                    );
+                    None
+                }
+            }
+        };
+        let upload_url = url("upload-url");
+        let simple_url = url("simple-url");
+        let token_exchange_url = match f.table.contains_key("token-exchange-url") {
+            true => Some(url("token-exchange-url")?),
+            false => None,
+        };
+        let trusted_publishing = self.bool(f, "trusted-publishing").unwrap_or(false);
+        Some(PythonIndexConfig {
+            upload_url: upload_url?,
+            simple_url: simple_url?,
+            trusted_publishing,
+            token_exchange_url,
+            line: f.line,
+        })
     }
 
     /// Names and paths that must be unique across the file.

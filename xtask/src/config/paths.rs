@@ -149,3 +149,18 @@ pub fn is_platform(text: &str) -> bool {
             .iter()
             .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
 }
+
+/// Why `url` may not be used: not http(s), or plain http to a host that is not loopback (a token
+/// or a published link would cross the network in clear).
+pub fn web_url_problem(url: &str) -> Option<String> {
+    if url.strip_prefix("https://").is_some_and(|rest| !rest.is_empty()) {
+        return None;
+    }
+    match url.strip_prefix("http://") {
+        Some(rest) if is_loopback(rest.split('/').next().unwrap_or_default()) => None,
+        Some(_) => Some(format!(
+            "`{url}` uses plain http to a host that is not loopback; only 127.0.0.1, localhost and [::1] may use http"
+        )),
+        None => Some(format!("`{url}` is not an https:// URL")),
+    }
+}

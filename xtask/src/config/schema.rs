@@ -115,4 +115,16 @@ pub const SECTIONS: &[Section] = &[
             field("targets", StrList, false, "[\"x86_64-unknown-linux-gnu\", \"aarch64-apple-darwin\"]"),
         ],
     },
+    Section {
+        name: "python-index",
+        header: "[python-index]",
+        many: false,
+        required: false,
+        fields: &[
+            field("upload-url", Str, true, "\"https://upload.pypi.org/legacy/\""),
+            field("simple-url", Str, true, "\"https://pypi.org/simple/\""),
+            field("trusted-publishing", Bool, false, "true"),
+            field("token-exchange-url", Str, false, "\"https://pypi.org\""),
+        ],
+    },
 ];

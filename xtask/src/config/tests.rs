@@ -147,3 +147,40 @@ fn prebuilt_images_take_an_input_and_nothing_to_build_with() {
     let builder = GOOD.replace("context = \"docker/lamina-core\"", "context = \"a\"\nbuilder = \"kaniko\"");
     assert!(problems(&builder).contains("unknown builder `kaniko`"));
 }
+
+#[test]
+fn python_index_is_optional_and_its_urls_are_checked() {
+    assert_eq!(parse(GOOD).unwrap().python_index, None);
+    let c = parse(&format!(
+        "{GOOD}\n[python-index]\nupload-url = \"https://upload.pypi.org/legacy/\"\nsimple-url = \"https://pypi.org/simple/\"\ntrusted-publishing = true\n"
+    ))
+    .unwrap();
+    let index = c.python_index.unwrap();
+    assert_eq!(index.upload_url, "https://upload.pypi.org/legacy/");
+    assert!(index.trusted_publishing);
+    assert_eq!(index.token_exchange_url, None);
+    let local = parse(&format!(
+        "{GOOD}\n[python-index]\nupload-url = \"http://127.0.0.1:8080/\"\nsimple-url = \"http://localhost:8080/simple/\"\n"
+    ))
+    .unwrap();
+    assert!(!local.python_index.unwrap().trusted_publishing);
+
+    let text = format!(
+        "{GOOD}\n[python-index]\nupload-url = \"http://pypi.example/legacy/\"\nsimple-ur = \"https://pypi.org/simple/\"\ntrusted-publishing = \"yes\"\n"
+    );
+    let found = problems(&text);
+    assert!(
+        found.contains(
+            "python-index.upload-url: `http://pypi.example/legacy/` uses plain http to a host that is not loopback"
+        ),
+        "{found}"
+    );
+    assert!(found.contains("help: write `upload-url = \"https://upload.pypi.org/legacy/\"`"), "{found}");
+    assert!(found.contains("missing key `simple-url` in [python-index]"), "{found}");
+    assert!(
+        found.contains("unknown key `simple-ur` in [python-index]") && found.contains("did you mean `simple-url`?"),
+        "{found}"
+    );
+    assert!(found.contains("`trusted-publishing` in [python-index] must be true or false"), "{found}");
+    assert!(found.contains("release.toml:24: python-index.upload-url"), "lines point into the file: {found}");
+}

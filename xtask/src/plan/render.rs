@@ -133,8 +133,19 @@ fn describe(plan: &Plan, step: Step) -> (&'static str, String, String) {
                 plan.index.entries.iter().map(|e| format!("{} {}", e.chart, e.version)).collect();
             ("merge index", format!("{remote} {}:index.yaml", plan.index.target.branch), entries.join(", "))
         }
+        Step::UploadPython => {
+            let python = plan.python_index.as_ref();
+            let files = python.map(|p| p.files.join(", ")).unwrap_or_default();
+            let auth = match python.is_some_and(|p| p.trusted_publishing) {
+                true => "trusted publishing in GitHub Actions, else a token",
+                false => "a token",
+            };
+            let url = python.map(|p| p.upload_url.clone()).unwrap_or_default();
+            ("upload Python packages", url, format!("{files}; missing files only, with {auth}"))
+        }
         Step::Verify => {
-            ("verify", "every channel".to_owned(), "assets, image and chart tags, index entries".to_owned())
+            let python = if plan.python_index.is_some() { ", Python package files" } else { "" };
+            ("verify", "every channel".to_owned(), format!("assets, image and chart tags, index entries{python}"))
         }
     }
 }

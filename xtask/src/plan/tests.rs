@@ -194,3 +194,26 @@ fn rfc3339_dates() {
     assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
     assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
 }
+
+#[test]
+fn python_index_uploads_wheel_and_sdist_after_the_helm_index() {
+    let package = "\n[[package]]\nname = \"lamina-infra\"\npath = \"packages/lamina-infra\"\n";
+    let without = run(&format!("{CONFIG}{package}"), &repo(default_files())).unwrap();
+    assert_eq!(without.python_index, None);
+    assert!(!without.steps.contains(&Step::UploadPython));
+    let index = "\n[python-index]\nupload-url = \"https://upload.pypi.org/legacy/\"\nsimple-url = \"https://pypi.org/simple\"\ntrusted-publishing = true\n";
+    let plan = run(&format!("{CONFIG}{package}{index}"), &repo(default_files())).unwrap();
+    let python = plan.python_index.clone().unwrap();
+    assert_eq!(python.files, ["lamina_infra-1.2.0-*.whl", "lamina_infra-1.2.0.tar.gz"]);
+    assert_eq!(python.simple_url, "https://pypi.org/simple/");
+    assert_eq!(plan.steps[plan.steps.len() - 3..], [Step::MergeIndex, Step::UploadPython, Step::Verify]);
+    let assets = &plan.release.assets;
+    assert_eq!(assets[assets.len() - 4..], ["lamina_infra-1.2.0-*.whl", "lamina_infra-1.2.0.tar.gz", MANIFEST, SUMS]);
+    let table = render_human(&plan);
+    let line = table.lines().find(|l| l.contains("upload Python packages (remote)")).unwrap_or_default();
+    assert!(line.contains("https://upload.pypi.org/legacy/") && line.contains("trusted publishing"), "{table}");
+    // A package without a wheel has nothing for the index.
+    let no_wheel =
+        package.replace("path = \"packages/lamina-infra\"", "path = \"packages/lamina-infra\"\nwheel = false");
+    assert_eq!(run(&format!("{CONFIG}{no_wheel}{index}"), &repo(default_files())).unwrap().python_index, None);
+}

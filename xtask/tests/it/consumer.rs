@@ -1,5 +1,6 @@
-//! The consumer end to end: a release that ships `lamina-infra` itself, its wheel installed by
-//! pip from the release's asset URL, and that program listing, showing and pulling the release,
+//! The consumer end to end: a release that ships `lamina-infra` itself, its wheel and sdist
+//! uploaded to a Python index (pypiserver) that pip installs it from by version, its wheel
+//! installed by pip from the release's asset URL, and that program listing, showing and pulling the release,
 //! mirroring it (images read back by skopeo with the original digests), pushing the mirror into
 //! a second registry, checking compatibility and the user's configuration against the release's
 //! records, comparing with a second release, then working from the mirror with every server
@@ -10,6 +11,7 @@ use crate::release::World;
 use crate::support::{RegistryServer, TestRepo, git_in, run, workspace_root};
 use std::path::Path;
 use xtask_dev::github::Options;
+use xtask_dev::pypi::PypiServer;
 
 /// Copies the consumer and the release format crate into `repo` as a workspace of their own
 /// (at the fixture's version, without test-only dependencies), names it in `release.toml` and
@@ -153,10 +155,46 @@ fn skopeo_digest(reference: &str) -> String {
 fn a_user_installs_the_released_wheel_and_pulls_mirrors_and_verifies_the_release() {
     let world = World::new(Options { public: true, ..Options::default() });
     add_consumer(&world.repo, "0.2.0");
+    // The wheel and sdist also go to a Python index (pypiserver, uploads with an htpasswd user).
+    let index =
+        PypiServer::start(&crate::support::peers("pypiserver").join("venv"), &[("lamina", "index-secret")]).unwrap();
+    let config = world.repo.read("release.toml");
+    world.repo.write(
+        "release.toml",
+        &format!(
+            "{config}\n[python-index]\nupload-url = \"{}/\"\nsimple-url = \"{}\"\n",
+            index.url(),
+            index.simple_url()
+        ),
+    );
+    world.repo.commit("publish lamina-infra to a Python index");
     world.repo.git(&["tag", "-f", "v0.2.0"]);
-    world.xtask(&["release", "--builder", "buildah"], &[("PATH", &path_with_maturin())]).ok();
+    let credentials = [("LAMINA_PYTHON_INDEX_USERNAME", "lamina"), ("LAMINA_PYTHON_INDEX_TOKEN", "index-secret")];
+    let path = path_with_maturin();
+    let mut env = vec![("PATH", path.as_str())];
+    env.extend(credentials);
+    world.xtask(&["release", "--builder", "buildah"], &env).ok();
     let release = crate::release::only_release(&world);
     let wheel = release.assets.iter().find(|a| a.name.ends_with(".whl")).expect("a wheel asset").name.clone();
+    assert_eq!(index.files(), [wheel.clone(), "lamina_infra-0.2.0.tar.gz".to_owned()]);
+
+    // pip installs `lamina-infra==0.2.0` from the index into a fresh venv, and it runs.
+    let from_index = tempfile::tempdir().unwrap();
+    let venv = from_index.path().join("venv");
+    run(Path::new("python3"), &["-m", "venv", venv.to_str().unwrap()], from_index.path(), &[]);
+    let simple = index.simple_url();
+    run(
+        &venv.join("bin/pip"),
+        &["install", "-q", "lamina-infra==0.2.0", "--index-url", &simple],
+        from_index.path(),
+        &[],
+    );
+    let version = run(&venv.join("bin/lamina-infra"), &["--version"], from_index.path(), &[]);
+    assert_eq!(version.trim(), "lamina-infra 0.2.0");
+    // A rerun uploads nothing to the index.
+    let stamps = index.stamps();
+    world.xtask(&["release", "--builder", "buildah"], &env).ok();
+    assert_eq!(index.stamps(), stamps);
 
     // pip installs the wheel straight from the release's asset URL.
     let home = tempfile::tempdir().unwrap();

@@ -44,6 +44,8 @@ mod packages;
 mod pages;
 /// Terraform validates the provider-free module from its bundle; buildah builds images.
 mod peers;
+/// The Python package channel: pypiserver, pip, reruns, refusals, the trusted-publishing exchange.
+mod pyindex;
 /// After a rate-limited answer from GitHub no request of any kind goes out before the wait.
 mod rate_limits;
 /// `release` end to end: registry, Pages remote and the GitHub fake; faults and reruns.

@@ -92,7 +92,7 @@ pub(crate) fn assert_assets_match_build(world: &World) {
 }
 
 /// Every file under `dir` (recursively) that contains `needle`.
-fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
+pub(crate) fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
     walkdir::WalkDir::new(dir)
         .into_iter()
         .filter_map(|e| e.ok())

@@ -1,6 +1,8 @@
 //! The executor of a release: walks the plan's remote steps in order, one `match` arm per
 //! [`Step`], each converging on what is already there. What `dry-run` prints is what runs here.
 
+mod python;
+
 use super::{Done, Effect, Outcome};
 use crate::build::Built;
 use crate::helm::index::Merged;
@@ -38,6 +40,8 @@ pub struct Executor<'a> {
     /// The plan settled again when the first image is tagged; the images' tag steps run back
     /// to back, so one read of the published releases serves them all.
     pub tagging: Option<Plan>,
+    /// The Python package index, when the plan has that channel.
+    pub python: Option<&'a crate::publish::pyindex::PyIndex>,
     pub outcome: Outcome,
 }
 
@@ -123,6 +127,7 @@ impl Executor<'_> {
             }
             Step::PublishRelease => self.publish().await?,
             Step::MergeIndex => self.merge_index()?,
+            Step::UploadPython => self.upload_python().await?,
             Step::Verify => {
                 let channels = Channels {
                     sh: self.sh,

@@ -76,6 +76,30 @@ fn unknown_keys_and_tables_are_errors() {
 
 #[test]
 #[ignore = "needs the test peers: run `cargo xtask test`"]
+fn python_index_values_are_checked() {
+    let table = |body: &'static str| move |r: &TestRepo| append(r, "release.toml", body);
+    check_all([
+        Case::new(
+            "python_index_plain_http_to_a_public_host",
+            table("\n[python-index]\nupload-url = \"http://pypi.example/legacy/\"\nsimple-url = \"https://pypi.org/simple/\"\n"),
+        )
+        .expect(&[
+            "release.toml:39: python-index.upload-url: `http://pypi.example/legacy/` uses plain http to a host that is not loopback",
+            "write `upload-url = \"https://upload.pypi.org/legacy/\"`",
+        ]),
+        Case::new(
+            "python_index_simple_url_missing",
+            table("\n[python-index]\nupload-url = \"https://upload.pypi.org/legacy/\"\ntrusted-publishing = \"yes\"\n"),
+        )
+        .expect(&[
+            "release.toml:38: missing key `simple-url` in [python-index]",
+            "release.toml:40: `trusted-publishing` in [python-index] must be true or false",
+        ]),
+    ]);
+}
+
+#[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
 fn every_problem_is_listed_at_once() {
     check_all([Case::new("three_problems_at_once", |r| {
         replace(r, "release.toml", "oci = true", "ocii = true");
