@@ -76,8 +76,8 @@ fn jobs_built_in_separate_clones_are_published_by_one_release_as_one_machine_bui
         "the package job's wheel is the one-machine build's"
     );
 
-    // A missing platform, a tampered layout and an unexpected wheel are refused, all at once,
-    // before anything is written anywhere.
+    // A missing platform, an extra one, a tampered layout and an unexpected wheel are refused,
+    // all at once, before anything is written anywhere.
     let bad = scratch.path().join("bad");
     copy_dir(&prebuilt, &bad);
     std::fs::remove_dir_all(bad.join("image-hello-linux-arm64")).unwrap();
@@ -85,10 +85,18 @@ fn jobs_built_in_separate_clones_are_published_by_one_release_as_one_machine_bui
     std::fs::write(&layer, b"not the layer that was built").unwrap();
     let package = bad.join(&package_job);
     std::fs::copy(package.join(&wheel), package.join("lamina_infra-0.2.0-py3-none-win_amd64.whl")).unwrap();
+    let extra = bad.join("image-hello-linux-s390x");
+    copy_dir(&prebuilt.join("image-hello-linux-amd64"), &extra);
+    let record_file = extra.join("lamina-build.json");
+    let text = std::fs::read_to_string(&record_file).unwrap().replace("linux/amd64", "linux/s390x");
+    std::fs::write(&record_file, text.replace("image-hello-linux-amd64", "image-hello-linux-s390x")).unwrap();
     let refused = world.xtask(&["release", "--prebuilt", bad.to_str().unwrap()], &env).fails();
-    for expected in
-        ["no build of `image-hello-linux-arm64`", "does not match its content", "is not in the job's record"]
-    {
+    for expected in [
+        "no build of `image-hello-linux-arm64`",
+        "does not match its content",
+        "is not in the job's record",
+        "`image-hello-linux-s390x` (--image hello --platform linux/s390x) is not in this release's matrix",
+    ] {
         assert!(refused.stderr.contains(expected), "{expected}: {}", refused.stderr);
     }
     assert_eq!(world.writes(), (0, 0, 0, None), "nothing is written before the folders pass");
