@@ -138,16 +138,22 @@ fn wheel(
         "{maturin} build --release --locked --manifest-path {manifest} --target-dir {target_dir} --out {scratch} {cross...}"
     );
     run_captured(build.envs(env.iter().cloned())).context("build the wheel with maturin")?;
-    let wheels: Vec<PathBuf> = std::fs::read_dir(&scratch)?
+    take_one(&scratch, ".whl", out)
+}
+
+/// Moves the one file of `scratch` named `*{suffix}` into `out`, removes `scratch`, and returns
+/// the file's name.
+fn take_one(scratch: &Path, suffix: &str, out: &Path) -> anyhow::Result<String> {
+    let made: Vec<PathBuf> = std::fs::read_dir(scratch)?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "whl"))
+        .filter(|p| p.to_string_lossy().ends_with(suffix))
         .collect();
-    let [wheel] = wheels.as_slice() else {
-        bail!("maturin made {} wheels in `{}`, expected one", wheels.len(), scratch.display());
+    let [file] = made.as_slice() else {
+        bail!("maturin made {} `*{suffix}` files in `{}`, expected one", made.len(), scratch.display());
     };
-    let name = wheel.file_name().context("a wheel without a name")?.to_string_lossy().into_owned();
-    std::fs::rename(wheel, out.join(&name))?;
-    std::fs::remove_dir_all(&scratch)?;
+    let name = file.file_name().context("a file without a name")?.to_string_lossy().into_owned();
+    std::fs::rename(file, out.join(&name))?;
+    std::fs::remove_dir_all(scratch)?;
     Ok(name)
 }
 
@@ -181,15 +187,5 @@ pub fn sdist(sh: &Shell, root: &Path, package: &PackagePlan, epoch: i64, out: &P
         }
     }
     built.with_context(|| format!("build the sdist of package `{}` with maturin", package.name))?;
-    let made: Vec<PathBuf> = std::fs::read_dir(&scratch)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.to_string_lossy().ends_with(".tar.gz"))
-        .collect();
-    let [sdist] = made.as_slice() else {
-        bail!("maturin made {} sdists in `{}`, expected one", made.len(), scratch.display());
-    };
-    let name = sdist.file_name().context("an sdist without a name")?.to_string_lossy().into_owned();
-    std::fs::rename(sdist, out.join(&name))?;
-    std::fs::remove_dir_all(&scratch)?;
-    Ok(name)
+    take_one(&scratch, ".tar.gz", out)
 }
