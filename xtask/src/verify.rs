@@ -137,18 +137,27 @@ async fn python_files(
 ) -> anyhow::Result<Vec<Check>> {
     let client = crate::publish::pyindex::PyIndex::new(index)?;
     let mut checks = Vec::new();
-    let wheels = manifest.components.iter().filter(|c| c.kind == crate::manifest::ComponentKind::Wheel);
-    for wheel in wheels {
-        let sdist = format!("{}-{}.tar.gz", crate::pyindex::dist_name(&wheel.name), wheel.version);
-        if !sums.contains_key(&sdist) {
-            continue;
-        }
-        let listed = client.listed(&wheel.name).await?;
-        for file in [&wheel.file, &sdist] {
+    let wheels: Vec<&crate::manifest::Component> =
+        manifest.components.iter().filter(|c| c.kind == crate::manifest::ComponentKind::Wheel).collect();
+    let mut projects: Vec<&str> = wheels.iter().map(|w| w.name.as_str()).collect();
+    projects.dedup();
+    for project in projects {
+        // The sdist is named as maturin names it (a pre-release's version in Python's spelling):
+        // the one `{dist}-*.tar.gz` asset that is no component of the manifest.
+        let prefix = format!("{}-", crate::pyindex::dist_name(project));
+        let sdist = sums.keys().find(|k| {
+            k.starts_with(&prefix) && k.ends_with(".tar.gz") && !manifest.components.iter().any(|c| c.file == **k)
+        });
+        let Some(sdist) = sdist else { continue };
+        let listed = client.listed(project).await?;
+        let mut files: Vec<(&str, &str)> =
+            wheels.iter().filter(|w| w.name == project).map(|w| (w.file.as_str(), w.sha256.as_str())).collect();
+        files.push((sdist.as_str(), sums[sdist].as_str()));
+        for (file, recorded) in files {
             let what = format!("python file {file}");
-            let expected = sums.get(file.as_str()).cloned().unwrap_or_else(|| wheel.sha256.clone());
-            let Some(found) = listed.iter().find(|l| l.filename == *file) else {
-                checks.push(bad(what, format!("not on {}", client.page(&wheel.name))));
+            let expected = sums.get(file).map_or(recorded, String::as_str);
+            let Some(found) = listed.iter().find(|l| l.filename == file) else {
+                checks.push(bad(what, format!("not on {}", client.page(project))));
                 continue;
             };
             checks.push(match client.download(&found.url).await {
@@ -158,7 +167,7 @@ async fn python_files(
                         Some(listed) if *listed != got => {
                             bad(what, format!("the page lists {listed}, the download is {got}"))
                         }
-                        _ => equal(&what, Some(&expected), &got),
+                        _ => equal(&what, Some(&expected.to_owned()), &got),
                     }
                 }
                 Err(e) => bad(what, crate::help::render(&e)),

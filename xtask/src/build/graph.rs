@@ -268,17 +268,28 @@ fn check_package(
     planned: Option<&crate::plan::PackagePlan>,
 ) -> anyhow::Result<()> {
     let planned = planned.context("the package is not planned")?;
-    if !record.files.iter().any(|f| f.name == planned.file) {
-        anyhow::bail!("its record names no `{}`", planned.file);
-    }
-    if planned.wheel && !record.files.iter().any(|f| f.name.ends_with(".whl")) {
-        anyhow::bail!("its record names no wheel, and the package ships one");
+    // Exactly the planned archive and, when the package ships one, one wheel: bare file names.
+    let wheels = record.files.iter().filter(|f| f.name.ends_with(".whl")).count();
+    let archives = record.files.iter().filter(|f| f.name == planned.file).count();
+    if archives != 1 || wheels != usize::from(planned.wheel) || record.files.len() != 1 + wheels {
+        let names: Vec<&str> = record.files.iter().map(|f| f.name.as_str()).collect();
+        let wheel = if planned.wheel { " and one wheel" } else { "" };
+        anyhow::bail!("its record lists {names:?}; the plan asks for `{}`{wheel}", planned.file);
     }
     for file in &record.files {
-        let (sha256, _) =
+        let bare = Path::new(&file.name).file_name().is_some_and(|n| n == file.name.as_str());
+        if !bare || file.name.contains('\\') || file.name.starts_with('.') {
+            anyhow::bail!("its record names `{}`, which is not a plain file name", file.name);
+        }
+        let (sha256, size) =
             super::sha256_file(&folder.join(&file.name)).with_context(|| format!("read `{}`", file.name))?;
-        if sha256 != file.sha256 {
-            anyhow::bail!("`{}` has SHA-256 {sha256}, its record says {}", file.name, file.sha256);
+        if sha256 != file.sha256 || size != file.size {
+            anyhow::bail!(
+                "`{}` has SHA-256 {sha256} and {size} bytes, its record says {} and {}",
+                file.name,
+                file.sha256,
+                file.size
+            );
         }
         if file.name.ends_with(".whl") && !wheel_fits(&file.name, target) {
             anyhow::bail!("wheel `{}` is not for {target}", file.name);

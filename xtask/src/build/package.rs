@@ -34,7 +34,7 @@ pub fn build(
 ) -> anyhow::Result<Made> {
     let target_dir = target_dir(root);
     let manifest = root.join(&package.path).join("Cargo.toml");
-    let env = environment(sh, &target_dir, epoch)?;
+    let env = environment(sh, &target_dir, epoch, &package.target)?;
     // Another target than this machine's is cross-compiled; the job graph builds each natively.
     let cross: Vec<String> = match crate::inputs::host_target(sh)? == package.target {
         true => Vec::new(),
@@ -77,7 +77,7 @@ fn target_dir(root: &Path) -> PathBuf {
 }
 
 /// The build's environment: path remapping, stripped symbols, and the wheel's entry time.
-fn environment(sh: &Shell, target_dir: &Path, epoch: i64) -> anyhow::Result<Vec<(&'static str, String)>> {
+fn environment(sh: &Shell, target_dir: &Path, epoch: i64, target: &str) -> anyhow::Result<Vec<(&'static str, String)>> {
     let home = crate::env::var(crate::env::CARGO_HOME)
         .map(PathBuf::from)
         .or_else(|| crate::env::var(crate::env::HOME).map(|h| PathBuf::from(h).join(".cargo")))
@@ -94,8 +94,12 @@ fn environment(sh: &Shell, target_dir: &Path, epoch: i64) -> anyhow::Result<Vec<
         (PathBuf::from(&sysroot).join("lib/rustlib/src/rust"), format!("/rustc/{commit}")),
         (target_dir.to_path_buf(), "/target".to_owned()),
     ];
-    let flags: Vec<String> =
+    let mut flags: Vec<String> =
         remaps.iter().map(|(from, to)| format!("--remap-path-prefix={}={to}", from.display())).collect();
+    // MSVC's linker stamps each binary with the time and a fresh id unless told otherwise.
+    if target.ends_with("-windows-msvc") {
+        flags.push("-Clink-arg=/Brepro".to_owned());
+    }
     Ok(vec![
         ("CARGO_ENCODED_RUSTFLAGS", flags.join("\u{1f}")),
         ("CARGO_PROFILE_RELEASE_STRIP", "symbols".to_owned()),

@@ -10,7 +10,7 @@ use crate::cli::ReleaseArgs;
 use crate::plan::{Plan, Step};
 use crate::publish::github::assets::{self, Action, Stage};
 use crate::publish::github::{GitHub, RemoteRelease};
-use crate::publish::pyindex::{PyIndex, Source};
+use crate::publish::pyindex::PyIndex;
 use crate::publish::registry::Registry;
 use crate::remote;
 use crate::shell::Shell;
@@ -179,11 +179,14 @@ async fn remote_preflight(
     }
     match compared {
         Ok(comparisons) => {
-            // Credentials for the Python index are needed only when a file is to be uploaded.
+            // Credentials for the Python index are needed only when a file is to be uploaded;
+            // they are obtained here once (with trusted publishing, the whole exchange), so a
+            // publisher the index does not recognise stops the run before any write. The upload
+            // step obtains its own: a minted token lives 15 minutes.
             let uploads =
                 comparisons.iter().any(|c| c.what.starts_with("python file ") && c.action == remote::Action::Create);
             if let Some(python) = python.filter(|_| uploads)
-                && let Err(e) = Source::of(&python.index)
+                && let Err(e) = python.credentials().await
             {
                 problems.push(crate::help::render(&e));
             }

@@ -94,8 +94,12 @@ pub fn parse_registry_base(text: &str) -> Result<RegistryBase, String> {
     Ok(RegistryBase { host: host.to_owned(), namespace: namespace.to_owned(), plain_http })
 }
 
-/// `true` for `127.x.y.z`, `localhost` and `[::1]`, with or without a port.
+/// `true` for `127.x.y.z`, `localhost` and `[::1]`, with or without a port. Never for text with
+/// user information (`127.0.0.1:1@example.com` is `example.com`'s address).
 pub fn is_loopback(host: &str) -> bool {
+    if host.contains('@') {
+        return false;
+    }
     let name = if host.starts_with('[') {
         host.split(']').next().map(|h| &h[1..]).unwrap_or(host)
     } else {

@@ -8,8 +8,8 @@ const PLATFORMS: &[(&str, &str)] = &[("linux/amd64", "ubuntu-24.04"), ("linux/ar
 const TARGETS: &[(&str, &str)] = &[
     ("x86_64-unknown-linux-gnu", "ubuntu-24.04"),
     ("aarch64-unknown-linux-gnu", "ubuntu-24.04-arm"),
-    ("x86_64-apple-darwin", "macos-13"),
-    ("aarch64-apple-darwin", "macos-14"),
+    ("x86_64-apple-darwin", "macos-15-intel"),
+    ("aarch64-apple-darwin", "macos-15"),
     ("x86_64-pc-windows-msvc", "windows-2022"),
 ];
 

@@ -184,3 +184,13 @@ fn python_index_is_optional_and_its_urls_are_checked() {
     assert!(found.contains("`trusted-publishing` in [python-index] must be true or false"), "{found}");
     assert!(found.contains("release.toml:24: python-index.upload-url"), "lines point into the file: {found}");
 }
+
+#[test]
+fn plain_http_only_reaches_a_loopback_host() {
+    for url in ["http://127.0.0.1:8080/", "http://localhost/simple/", "http://[::1]:5000/"] {
+        assert_eq!(paths::web_url_problem(url), None, "{url}");
+    }
+    for url in ["http://127.0.0.1:1@evil.example/", "http://localhost@evil.example/", "http://example.com/"] {
+        assert!(paths::web_url_problem(url).is_some(), "{url} must be refused");
+    }
+}

@@ -206,18 +206,29 @@ fn trusted_publishing_uploads_with_the_token_minted_for_the_job() {
     assert_eq!(world.writes(), before, "nothing was written anywhere");
     assert!(server.files().is_empty() && stand_in.requests().is_empty());
 
+    // A token exchange that fails (here GitHub refuses the job's request token) is found in
+    // preflight: nothing is written anywhere.
     let request_url = stand_in.request_url();
+    let mut wrong = env.clone();
+    wrong.extend([("ACTIONS_ID_TOKEN_REQUEST_URL", request_url.as_str()), ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "wrong")]);
+    let refused = world.xtask(&["release", "--builder", "buildah"], &wrong).fails();
+    assert!(refused.stderr.contains("preflight"), "{}", refused.stderr);
+    assert_eq!(world.writes(), before, "nothing was written anywhere");
+    assert!(server.files().is_empty());
+    let refused_requests = stand_in.requests().len();
+
     env.extend([
         ("ACTIONS_ID_TOKEN_REQUEST_URL", request_url.as_str()),
         ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", exchange.request_token.as_str()),
     ]);
     let released = world.xtask(&["release", "--builder", "buildah"], &env).ok();
     assert_eq!(server.files().len(), 2, "wheel and sdist: {:?}", server.files());
-    let paths: Vec<String> = stand_in.requests().into_iter().map(|r| r.path_and_query).collect();
+    let paths: Vec<String> = stand_in.requests().into_iter().skip(refused_requests).map(|r| r.path_and_query).collect();
+    let exchange_paths = ["/_/oidc/audience", "/actions/token?api-version=2.0&audience=pypi", "/_/oidc/mint-token"];
     assert_eq!(
         paths,
-        ["/_/oidc/audience", "/actions/token?api-version=2.0&audience=pypi", "/_/oidc/mint-token"],
-        "one exchange for both uploads"
+        [exchange_paths, exchange_paths].concat(),
+        "one exchange in preflight, before any write; one for both uploads"
     );
     let said = format!("{}{}", released.stdout, released.stderr);
     for secret in [&exchange.request_token, &exchange.jwt, &exchange.minted] {
