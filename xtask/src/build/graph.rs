@@ -355,7 +355,61 @@ pub fn copy_package(prebuilt: &Prebuilt, p: &crate::plan::PackagePlan, out: &Pat
 
 #[cfg(test)]
 mod tests {
-    use super::wheel_fits;
+    use super::{Record, check_package, wheel_fits};
+    use crate::build::Asset;
+    use crate::plan::PackagePlan;
+    use crate::plan::matrix::Work;
+
+    /// A package job's folder and record holding `files` (name, bytes), all recorded truly.
+    fn job(files: &[(&str, &[u8])]) -> (tempfile::TempDir, Record) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut record = Record {
+            job: "package-tool-x86_64-unknown-linux-gnu".into(),
+            repository: "acme/tool".into(),
+            version: "0.2.0".into(),
+            commit: "c".into(),
+            source_date_epoch: 0,
+            work: Work::Package { package: "tool".into(), target: "x86_64-unknown-linux-gnu".into() },
+            manifest: None,
+            config: None,
+            files: Vec::new(),
+        };
+        for (name, bytes) in files {
+            std::fs::write(dir.path().join(name), bytes).unwrap();
+            let sha256 = crate::digest::sha256_hex(bytes);
+            record.files.push(Asset { name: (*name).to_owned(), size: bytes.len() as u64, sha256 });
+        }
+        (dir, record)
+    }
+
+    #[test]
+    fn a_package_jobs_record_lists_exactly_the_planned_files() {
+        let plan = PackagePlan {
+            name: "tool".into(),
+            path: "tool".into(),
+            target: "x86_64-unknown-linux-gnu".into(),
+            file: "tool-0.2.0-x86_64-unknown-linux-gnu.tar.gz".into(),
+            wheel: true,
+        };
+        let archive = "tool-0.2.0-x86_64-unknown-linux-gnu.tar.gz";
+        let wheel = "tool-0.2.0-py3-none-manylinux_2_17_x86_64.whl";
+        let check = |files: &[(&str, &[u8])], edit: &dyn Fn(&mut Record)| {
+            let (dir, mut record) = job(files);
+            edit(&mut record);
+            check_package(dir.path(), &record, &plan.target, Some(&plan)).map_err(|e| e.to_string())
+        };
+        assert_eq!(check(&[(archive, b"a"), (wheel, b"w")], &|_| {}), Ok(()));
+        let said = check(&[(archive, b"a")], &|_| {}).unwrap_err();
+        assert!(said.contains("and one wheel"), "{said}");
+        let second = "tool-0.2.0-py3-none-musllinux_1_2_x86_64.whl";
+        assert!(check(&[(archive, b"a"), (wheel, b"w"), (second, b"v")], &|_| {}).is_err(), "two wheels");
+        let said = check(&[(archive, b"a"), (wheel, b"w")], &|r| r.files[1].size = 9).unwrap_err();
+        assert!(said.contains("its record says"), "{said}");
+        let said = check(&[(archive, b"a"), (wheel, b"w")], &|r| r.files[0].name = "../SHA256SUMS".into()).unwrap_err();
+        assert!(said.contains("the plan asks for"), "{said}");
+        let said = check(&[(archive, b"a"), (wheel, b"w")], &|r| r.files[1].name = format!("../{wheel}")).unwrap_err();
+        assert!(said.contains("not a plain file name"), "{said}");
+    }
 
     #[test]
     fn a_wheel_fits_the_target_its_platform_tag_names() {
