@@ -16,7 +16,7 @@ use xtask_dev::pypi::PypiServer;
 /// Copies the consumer and the release format crate into `repo` as a workspace of their own
 /// (at the fixture's version, without test-only dependencies), names it in `release.toml` and
 /// commits.
-pub(crate) fn add_consumer(repo: &TestRepo, version: &str) {
+fn add_consumer(repo: &TestRepo, version: &str) {
     let root = workspace_root();
     let listed = git_in(&root, &["ls-files", "packages/lamina-infra", "packages/lamina-release-format"]);
     for rel in listed.lines().filter(|l| !l.contains("/tests/")) {

@@ -4,8 +4,7 @@
 //! build makes, digest for digest; a missing, tampered or unexpected folder is refused with
 //! nothing written anywhere.
 
-use crate::consumer::add_consumer;
-use crate::packages::{host_target, path_with_maturin};
+use crate::packages::{add_package, host_target, path_with_maturin};
 use crate::release::{World, assert_assets_match_build};
 use crate::support::{copy_dir, run, tool, xtask_in};
 use serde_json::Value;
@@ -16,22 +15,25 @@ use xtask_dev::github::Options;
 #[ignore = "needs the test peers: run `cargo xtask test`"]
 fn jobs_built_in_separate_clones_are_published_by_one_release_as_one_machine_builds_them() {
     let world = World::new(Options::default());
-    add_consumer(&world.repo, "0.2.0");
+    add_package(&world.repo, "0.2.0");
     world.repo.git(&["tag", "-f", "v0.2.0"]);
     let path = path_with_maturin();
-    let env = [("PATH", path.as_str())];
+    // The package builds in a folder of its own: maturin stages the program by renaming it, so
+    // another test building in the shared folder at the same time would race with this one.
+    let target = world.repo.root.parent().unwrap().join("own-target");
+    let env = [("PATH", path.as_str()), ("CARGO_TARGET_DIR", target.to_str().unwrap())];
     // The build jobs see the settings the release job sees, as jobs of one workflow run do.
     let settings = world.env();
     let mut job_env: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     job_env.retain(|(k, _)| *k != "GITHUB_TOKEN");
-    job_env.push(("PATH", path.as_str()));
+    job_env.extend(env);
 
     // plan: the matrix, one job per image platform and per package target, on native runners.
     let matrix: Value = serde_json::from_str(world.xtask(&["plan", "--ci"], &[]).ok().stdout.trim()).unwrap();
     let jobs = matrix["include"].as_array().unwrap().clone();
     let host = host_target();
     let names: Vec<&str> = jobs.iter().map(|j| j["name"].as_str().unwrap()).collect();
-    let package_job = format!("package-lamina-infra-{host}");
+    let package_job = format!("package-hello-tool-{host}");
     assert_eq!(names, ["image-hello-linux-amd64", "image-hello-linux-arm64", package_job.as_str()]);
     assert_eq!(jobs[1]["runner"], "ubuntu-24.04-arm");
 
@@ -84,7 +86,7 @@ fn jobs_built_in_separate_clones_are_published_by_one_release_as_one_machine_bui
     let layer = first_layer(&bad.join("image-hello-linux-amd64/oci"), &amd64);
     std::fs::write(&layer, b"not the layer that was built").unwrap();
     let package = bad.join(&package_job);
-    std::fs::copy(package.join(&wheel), package.join("lamina_infra-0.2.0-py3-none-win_amd64.whl")).unwrap();
+    std::fs::copy(package.join(&wheel), package.join("hello_tool-0.2.0-py3-none-win_amd64.whl")).unwrap();
     let extra = bad.join("image-hello-linux-s390x");
     copy_dir(&prebuilt.join("image-hello-linux-amd64"), &extra);
     let record_file = extra.join("lamina-build.json");
