@@ -139,8 +139,12 @@ async fn python_files(
     let mut checks = Vec::new();
     let wheels: Vec<&crate::manifest::Component> =
         manifest.components.iter().filter(|c| c.kind == crate::manifest::ComponentKind::Wheel).collect();
-    let mut projects: Vec<&str> = wheels.iter().map(|w| w.name.as_str()).collect();
-    projects.dedup();
+    let mut projects: Vec<&str> = Vec::new();
+    for wheel in &wheels {
+        if !projects.contains(&wheel.name.as_str()) {
+            projects.push(&wheel.name);
+        }
+    }
     for project in projects {
         // The sdist is named as maturin names it (a pre-release's version in Python's spelling):
         // the one `{dist}-*.tar.gz` asset that is no component of the manifest.

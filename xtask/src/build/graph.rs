@@ -61,9 +61,9 @@ pub fn run(sh: &Shell, root: &Path, plan: &Plan, job: &Job, out: &Path) -> anyho
             let dir = out.join(LAYOUT);
             image::produce(sh, root, &one, plan.source_date_epoch, &dir)
                 .with_context(|| format!("build image `{image}` for {platform}"))?;
-            let (manifest, config) = platform_manifest(&layout::read(&dir)?)?;
-            record.manifest = Some(manifest);
-            record.config = Some(config);
+            let manifest = platform_manifest(&layout::read(&dir)?)?;
+            record.manifest = Some(manifest.digest);
+            record.config = Some(manifest.config);
         }
         Work::Package { package, target } => {
             let p = plan
@@ -85,9 +85,15 @@ pub fn run(sh: &Shell, root: &Path, plan: &Plan, job: &Job, out: &Path) -> anyho
     Ok(record)
 }
 
-/// The one platform manifest of a one-platform image (the root, or the root index's only child)
-/// and its config digest.
-fn platform_manifest(image: &layout::Image) -> anyhow::Result<(String, String)> {
+/// The platform manifest of a one-platform image.
+struct PlatformManifest {
+    digest: String,
+    config: String,
+    doc: serde_json::Value,
+}
+
+/// The one platform manifest of a one-platform image: the root, or the root index's only child.
+fn platform_manifest(image: &layout::Image) -> anyhow::Result<PlatformManifest> {
     let manifests: Vec<&layout::Document> = std::iter::once(&image.root)
         .chain(&image.children)
         .filter(|d| d.media_type == layout::OCI_MANIFEST || d.media_type == layout::DOCKER_MANIFEST)
@@ -101,7 +107,7 @@ fn platform_manifest(image: &layout::Image) -> anyhow::Result<(String, String)> 
     };
     let doc: serde_json::Value = serde_json::from_slice(&manifest.bytes)?;
     let config = doc["config"]["digest"].as_str().context("the manifest names no config")?.to_owned();
-    Ok((manifest.digest.clone(), config))
+    Ok(PlatformManifest { digest: manifest.digest.clone(), config, doc })
 }
 
 /// Every job's folder, read and checked: the folders `release --prebuilt DIR` is given.
@@ -231,9 +237,7 @@ fn check_image(
     annotations: std::collections::BTreeMap<String, String>,
 ) -> anyhow::Result<()> {
     let image = layout::read(&folder.join(LAYOUT))?;
-    let (manifest, config) = platform_manifest(&image)?;
-    let bytes = std::fs::read(image.blob_path(&manifest))?;
-    let doc: serde_json::Value = serde_json::from_slice(&bytes)?;
+    let PlatformManifest { digest: manifest, config, doc } = platform_manifest(&image)?;
     for (key, value) in &annotations {
         let built = doc["annotations"][key].as_str().unwrap_or("nothing");
         if built != value {
@@ -327,7 +331,7 @@ pub fn wheel_fits(wheel: &str, target: &str) -> bool {
 }
 
 /// Joins the jobs' one-platform layouts of `image` into one layout at `dest`, in `platforms`
-/// order, without rebuilding; returns the joined layout's root digest.
+/// order, without rebuilding.
 pub fn join_image(prebuilt: &Prebuilt, image: &str, platforms: &[String], dest: &Path) -> anyhow::Result<()> {
     let mut parts = Vec::new();
     for platform in platforms {

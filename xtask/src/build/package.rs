@@ -34,9 +34,12 @@ pub fn build(
 ) -> anyhow::Result<Made> {
     let target_dir = target_dir(root);
     let manifest = root.join(&package.path).join("Cargo.toml");
-    let env = environment(sh, &target_dir, epoch, &package.target)?;
+    let rustc = run_captured(cmd!(sh, "rustc -vV"))?;
+    let rustc = |key: &str| rustc.lines().find_map(|l| l.strip_prefix(key)).map(|v| v.trim().to_owned());
+    let commit = rustc("commit-hash: ").unwrap_or_else(|| "unknown".to_owned());
+    let env = environment(sh, &target_dir, epoch, (&commit, &package.target))?;
     // Another target than this machine's is cross-compiled; the job graph builds each natively.
-    let cross: Vec<String> = match crate::inputs::host_target(sh)? == package.target {
+    let cross: Vec<String> = match rustc("host: ").as_ref() == Some(&package.target) {
         true => Vec::new(),
         false => vec!["--target".to_owned(), package.target.clone()],
     };
@@ -77,14 +80,19 @@ fn target_dir(root: &Path) -> PathBuf {
 }
 
 /// The build's environment: path remapping, stripped symbols, and the wheel's entry time.
-fn environment(sh: &Shell, target_dir: &Path, epoch: i64, target: &str) -> anyhow::Result<Vec<(&'static str, String)>> {
+/// `commit` is the compiler's commit hash (where its sources are remapped to), `target` what the
+/// package is built for.
+fn environment(
+    sh: &Shell,
+    target_dir: &Path,
+    epoch: i64,
+    (commit, target): (&str, &str),
+) -> anyhow::Result<Vec<(&'static str, String)>> {
     let home = crate::env::var(crate::env::CARGO_HOME)
         .map(PathBuf::from)
         .or_else(|| crate::env::var(crate::env::HOME).map(|h| PathBuf::from(h).join(".cargo")))
         .context("neither CARGO_HOME nor HOME is set")?;
     let sysroot = run_captured(cmd!(sh, "rustc --print sysroot"))?.trim().to_owned();
-    let info = run_captured(cmd!(sh, "rustc -vV"))?;
-    let commit = info.lines().find_map(|l| l.strip_prefix("commit-hash: ")).unwrap_or("unknown").trim().to_owned();
     // Workspace members are compiled with paths relative to the checkout, so the checkout needs
     // no rule, and the flags stay the same for every clone sharing a build folder (cargo
     // rebuilds everything when its flags change).
