@@ -20,7 +20,7 @@ use anyhow::Context;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
-pub use crate::digest::{sha256_file, sha256_hex};
+pub use lamina_remote::digest::{sha256_file, sha256_hex};
 
 /// What happens when an image cannot be built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,7 +130,7 @@ pub fn run(
                     }
                     _ => image::produce(sh, root, i, epoch, &layout),
                 };
-                let result = result.map_err(|e| crate::help::render(&e));
+                let result = result.map_err(|e| lamina_remote::hint::render(&e));
                 built.images.push(match result {
                     Ok(digest) => BuiltImage { name: i.name.clone(), digest: Some(digest), not_built: None },
                     Err(reason) if on_image_failure == ImageFailure::Report => {
@@ -176,13 +176,16 @@ pub fn run(
             }
             Step::WriteManifest => {
                 let text = serde_json::to_string_pretty(&record(plan, &built)?)? + "\n";
-                write_atomic(&out.join(crate::plan::MANIFEST), text.as_bytes())?;
+                lamina_remote::fs::write_atomic(&out.join(crate::plan::MANIFEST), text.as_bytes())?;
                 built.assets.push(asset(out, crate::plan::MANIFEST)?);
             }
             Step::WriteSums => {
                 let pairs: Vec<(String, String)> =
                     built.assets.iter().map(|a| (a.name.clone(), a.sha256.clone())).collect();
-                write_atomic(&out.join(crate::plan::SUMS), lamina_release_format::sums::render(&pairs).as_bytes())?;
+                lamina_remote::fs::write_atomic(
+                    &out.join(crate::plan::SUMS),
+                    lamina_release_format::sums::render(&pairs).as_bytes(),
+                )?;
                 built.assets.push(asset(out, crate::plan::SUMS)?);
             }
             _ => unreachable!("only local steps are built"),
@@ -322,13 +325,6 @@ fn component(name: &str, kind: manifest::ComponentKind, version: &str, a: &Asset
 fn asset(out: &Path, name: &str) -> anyhow::Result<Asset> {
     let (sha256, size) = sha256_file(&out.join(name)).with_context(|| format!("hash `{name}`"))?;
     Ok(Asset { name: name.to_owned(), size, sha256 })
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let partial = path.with_extension("partial");
-    std::fs::write(&partial, bytes).with_context(|| format!("write `{}`", partial.display()))?;
-    std::fs::rename(&partial, path)?;
-    Ok(())
 }
 
 fn reset_dir(dir: &Path) -> anyhow::Result<()> {

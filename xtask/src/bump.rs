@@ -23,7 +23,7 @@ pub fn edits(
     date: &str,
 ) -> anyhow::Result<Vec<Edit>> {
     semver::Version::parse(version).map_err(|e| {
-        crate::help::fail(
+        lamina_remote::hint::fail(
             format!("`{version}` is not a SemVer 2 version: {e}"),
             "write it without a `v`, e.g. `cargo xtask bump 0.4.0`",
         )
@@ -33,7 +33,10 @@ pub fn edits(
         let path = format!("{}/Chart.yaml", chart.path);
         let text = std::fs::read_to_string(root.join(&path)).with_context(|| format!("read `{path}`"))?;
         let text = set_yaml_scalar(&text, "version", version).ok_or_else(|| {
-            crate::help::fail(format!("`{path}` has no top-level `version:`"), format!("add `version: {version}`"))
+            lamina_remote::hint::fail(
+                format!("`{path}` has no top-level `version:`"),
+                format!("add `version: {version}`"),
+            )
         })?;
         let text = set_yaml_scalar(&text, "appVersion", version)
             .unwrap_or_else(|| insert_after(&text, "version", &format!("appVersion: \"{version}\"")));
@@ -81,7 +84,7 @@ fn package_version(root: &Path, name: &str, dir: &str, version: &str) -> anyhow:
     let packages = lock.get_mut("package").and_then(|p| p.as_array_of_tables_mut());
     let entry = packages.and_then(|p| p.iter_mut().find(|t| t.get("name").and_then(|n| n.as_str()) == Some(name)));
     let Some(entry) = entry else {
-        return Err(crate::help::fail(
+        return Err(lamina_remote::hint::fail(
             format!("`Cargo.lock` has no `{name}` package"),
             "run `cargo metadata` once to bring `Cargo.lock` up to date, then bump again",
         ));
@@ -118,7 +121,7 @@ pub fn apply(root: &Path, edits: &[Edit]) -> anyhow::Result<()> {
 fn set_toml_version(text: &str, version: &str) -> anyhow::Result<String> {
     let mut doc: toml_edit::DocumentMut = text.parse().with_context(|| format!("parse `{}`", config::FILE))?;
     let Some(item) = doc.get_mut("release").and_then(|r| r.get_mut("version")) else {
-        return Err(crate::help::fail(
+        return Err(lamina_remote::hint::fail(
             format!("`{}` has no release.version", config::FILE),
             format!("add `version = \"{version}\"` under [release]"),
         ));

@@ -101,7 +101,7 @@ pub fn dry_run(sh: &Shell, root: &Path, args: DryRunArgs) -> anyhow::Result<Exit
             Err(e) => {
                 eprintln!(
                     "note: the published releases could not be read; floating tags are shown as moving: {}",
-                    crate::help::render(&e)
+                    lamina_remote::hint::render(&e)
                 )
             }
         }
@@ -119,7 +119,7 @@ pub fn dry_run(sh: &Shell, root: &Path, args: DryRunArgs) -> anyhow::Result<Exit
         let differ = build::differences(&built, &again)?;
         std::fs::remove_dir_all(&second)?;
         if !differ.is_empty() {
-            return Err(crate::help::fail(
+            return Err(lamina_remote::hint::fail(
                 format!("two builds of the same commit differ in: {}", differ.join(", ")),
                 "this is a bug in the pipeline or a builder; please report it",
             ));
@@ -129,7 +129,7 @@ pub fn dry_run(sh: &Shell, root: &Path, args: DryRunArgs) -> anyhow::Result<Exit
     report::github::write(plan, &built, "dry run", None)?;
     // With credentials present, read (never write) what is published and compare.
     let remote = token.map(|token| {
-        crate::remote::compare(sh, plan, &built, &p.settings, Some(&token)).map_err(|e| crate::help::render(&e))
+        crate::remote::compare(sh, plan, &built, &p.settings, Some(&token)).map_err(|e| lamina_remote::hint::render(&e))
     });
     if args.json {
         let remote = match &remote {
@@ -208,7 +208,7 @@ pub fn verify(sh: &Shell, root: &Path, args: VerifyArgs) -> anyhow::Result<ExitC
     }
     let failed = checks.iter().filter(|c| !c.ok).count();
     if failed > 0 {
-        return Err(crate::help::fail(
+        return Err(lamina_remote::hint::fail(
             format!("{failed} of {} checks failed for `{tag}`", checks.len()),
             "`cargo xtask release` on the tagged commit repairs what is missing",
         ));

@@ -4,11 +4,11 @@
 use crate::config::{self, ReleaseConfig};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::helm::chart;
-use crate::help::WithHint;
 use crate::plan::{Builder, ChartSource};
 use crate::repo::RepoState;
 use crate::shell::{self, Shell, cmd};
 use anyhow::Context;
+use lamina_remote::hint::WithHint;
 use std::path::{Path, PathBuf};
 
 /// The repository as read at the start of a run.

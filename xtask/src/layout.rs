@@ -6,7 +6,6 @@
 
 use anyhow::{Context, bail};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
@@ -125,14 +124,14 @@ fn blob_path(dir: &Path, digest: &str) -> PathBuf {
 fn read_blob(dir: &Path, digest: &str) -> anyhow::Result<Vec<u8>> {
     let path = blob_path(dir, digest);
     let bytes = std::fs::read(&path).with_context(|| format!("blob {digest} is missing from `{}`", dir.display()))?;
-    check(digest, &format!("sha256:{}", hex::encode(Sha256::digest(&bytes))), dir)?;
+    check(digest, &lamina_remote::digest::sha256(&bytes), dir)?;
     Ok(bytes)
 }
 
 /// Hashes a blob file without holding it in memory; returns its size.
 fn verify_file(dir: &Path, digest: &str) -> anyhow::Result<u64> {
     let path = blob_path(dir, digest);
-    let (hex, size) = crate::digest::sha256_file(&path)
+    let (hex, size) = lamina_remote::digest::sha256_file(&path)
         .with_context(|| format!("blob {digest} is missing from `{}`", dir.display()))?;
     check(digest, &format!("sha256:{hex}"), dir)?;
     Ok(size)
@@ -143,7 +142,7 @@ fn check(expected: &str, actual: &str, dir: &Path) -> anyhow::Result<()> {
         bail!("blob {expected} in `{}` uses a digest algorithm other than sha256", dir.display());
     }
     if expected != actual {
-        return Err(crate::help::fail(
+        return Err(lamina_remote::hint::fail(
             format!("blob {expected} in `{}` does not match its content ({actual})", dir.display()),
             "the layout is damaged; build the image again",
         ));
@@ -201,7 +200,7 @@ fn rewrite(
         doc["annotations"][k] = Value::String(v.clone());
     }
     let bytes = serde_json::to_vec(&doc)?;
-    let new_digest = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
+    let new_digest = lamina_remote::digest::sha256(&bytes);
     std::fs::write(blob_path(dir, &new_digest), &bytes)?;
     descriptor["digest"] = Value::String(new_digest);
     descriptor["size"] = Value::from(bytes.len());
@@ -257,7 +256,7 @@ fn from_docker_save(dir: &Path, dest: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(&blobs)?;
     let store = |rel: &str| -> anyhow::Result<(String, u64, bool)> {
         let path = dir.join(rel);
-        let (hex, size) = crate::digest::sha256_file(&path).with_context(|| format!("read `{rel}`"))?;
+        let (hex, size) = lamina_remote::digest::sha256_file(&path).with_context(|| format!("read `{rel}`"))?;
         let mut magic = [0u8; 2];
         let gzip = std::io::Read::read(&mut std::fs::File::open(&path)?, &mut magic)? == 2 && magic == [0x1f, 0x8b];
         std::fs::copy(&path, blobs.join(&hex))?;
@@ -278,7 +277,7 @@ fn from_docker_save(dir: &Path, dest: &Path) -> anyhow::Result<()> {
         "layers": layers,
     });
     let bytes = serde_json::to_vec(&doc)?;
-    let digest = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
+    let digest = lamina_remote::digest::sha256(&bytes);
     std::fs::write(blob_path(dest, &digest), &bytes)?;
     let index = serde_json::json!({"schemaVersion": 2, "manifests": [{"mediaType": OCI_MANIFEST, "digest": digest, "size": bytes.len()}]});
     std::fs::write(dest.join("index.json"), serde_json::to_vec(&index)?)?;
@@ -347,7 +346,7 @@ pub fn join(parts: &[(PathBuf, String)], dest: &Path) -> anyhow::Result<()> {
     let (mut layout_index, mut index) = top.context("no image to join")?;
     index["manifests"] = Value::Array(descriptors);
     let bytes = serde_json::to_vec(&index)?;
-    let digest = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
+    let digest = lamina_remote::digest::sha256(&bytes);
     std::fs::write(blob_path(dest, &digest), &bytes)?;
     let entry = &mut layout_index["manifests"][0];
     entry["mediaType"] = Value::from(OCI_INDEX);

@@ -23,10 +23,8 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod diagnostic;
-pub mod digest;
 pub mod env;
 pub mod helm;
-pub mod help;
 pub mod inputs;
 pub mod layout;
 /// The release format, shared with the tools that read a release.
@@ -38,7 +36,6 @@ pub mod pyindex;
 pub mod remote;
 pub mod repo;
 pub mod report;
-pub mod retry;
 pub mod settings;
 pub mod shell;
 pub mod timestamp;

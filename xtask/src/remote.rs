@@ -71,7 +71,9 @@ fn index(sh: &Shell, plan: &Plan, built: &Built) -> anyhow::Result<Vec<Compariso
     }
     let pages = Pages::new(sh, &plan.index.target, 0);
     let published = match pages.read()? {
-        Some(text) => Some(Index::parse(&text).map_err(|e| crate::help::fail(format!("{e}"), e.help().to_string()))?),
+        Some(text) => {
+            Some(Index::parse(&text).map_err(|e| lamina_remote::hint::fail(format!("{e}"), e.help().to_string()))?)
+        }
         None => None,
     };
     let versions = published.map(|i| i.versions()).unwrap_or_default();

@@ -46,7 +46,7 @@ impl RepoState {
     pub fn read(sh: &Shell, root: &Path) -> anyhow::Result<RepoState> {
         let _dir = sh.push_dir(root);
         let head = cmd!(sh, "git rev-parse --verify HEAD").quiet().ignore_stderr().read().map_err(|_| {
-            crate::help::fail(
+            lamina_remote::hint::fail(
                 format!("`{}` has no commit to release", root.display()),
                 "commit the files first (`git add -A && git commit`)",
             )

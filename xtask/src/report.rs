@@ -2,11 +2,15 @@
 //! GitHub Actions annotations when running there.
 
 pub mod github;
-pub mod progress;
 
 use crate::build::Built;
 use crate::diagnostic::Diagnostics;
 use crate::env;
+
+/// How progress shows here: bars on a terminal, lines elsewhere, `NO_COLOR` respected.
+pub fn progress_mode() -> lamina_remote::progress::Mode {
+    lamina_remote::progress::Mode::detect(env::var(env::TERM).as_deref(), env::var(env::NO_COLOR).is_some())
+}
 
 /// Prints every problem on stderr, and as workflow annotations inside GitHub Actions.
 pub fn diagnostics(diags: &Diagnostics) {
@@ -21,9 +25,9 @@ pub fn diagnostics(diags: &Diagnostics) {
 /// Prints a failure on stderr, and as one workflow annotation inside GitHub Actions.
 pub fn error(err: &anyhow::Error) {
     if env::flag(env::GITHUB_ACTIONS) {
-        println!("::error title=cargo xtask::{}", crate::diagnostic::escape(&crate::help::render(err)));
+        println!("::error title=cargo xtask::{}", crate::diagnostic::escape(&lamina_remote::hint::render(err)));
     }
-    eprintln!("error: {}", crate::help::render(err));
+    eprintln!("error: {}", lamina_remote::hint::render(err));
 }
 
 /// The table of built assets and images, for people.

@@ -81,7 +81,7 @@ impl PythonIndex {
         ];
         for (url, var, key) in urls {
             if let Some(problem) = web_url_problem(url) {
-                return Err(crate::help::fail(problem, format!("fix {var} or python-index.{key}")));
+                return Err(lamina_remote::hint::fail(problem, format!("fix {var} or python-index.{key}")));
             }
         }
         Ok(index)
@@ -110,14 +110,14 @@ impl Settings {
             .split_once('/')
             .filter(|(o, r)| !o.is_empty() && !r.is_empty() && !r.contains('/'))
             .ok_or_else(|| {
-                crate::help::fail(
+                lamina_remote::hint::fail(
                     format!("repository `{repository}` is not `owner/repo`"),
                     format!("fix --repository or {}", env::GITHUB_REPOSITORY),
                 )
             })?;
         let registry_text = args.registry.clone().unwrap_or_else(|| config.registry.clone());
         let registry = parse_registry_base(&registry_text).map_err(|e| {
-            crate::help::fail(
+            lamina_remote::hint::fail(
                 format!("registry {e}"),
                 format!("fix --registry, {} or registry.base", env::LAMINA_REGISTRY),
             )
@@ -144,13 +144,13 @@ impl Settings {
         ];
         for (url, fix) in urls {
             if let Some(problem) = web_url_problem(url) {
-                return Err(crate::help::fail(problem.to_string(), format!("fix {fix}")));
+                return Err(lamina_remote::hint::fail(problem.to_string(), format!("fix {fix}")));
             }
         }
         if let Some(epoch) = settings.source_date_epoch
             && !(0..=LAST_EPOCH).contains(&epoch)
         {
-            return Err(crate::help::fail(
+            return Err(lamina_remote::hint::fail(
                 format!("SOURCE_DATE_EPOCH {epoch} is not a time between 1970 and the year 9999"),
                 "fix --source-date-epoch or SOURCE_DATE_EPOCH (seconds since 1970-01-01 UTC), or unset it to use the commit time",
             ));

@@ -28,7 +28,7 @@ pub fn project_root(directory: Option<&Path>) -> anyhow::Result<PathBuf> {
     let here = git_toplevel(&cwd);
     let Some(manifest) = crate::env::var(crate::env::CARGO_MANIFEST_DIR) else {
         return here.ok_or_else(|| {
-            crate::help::fail(
+            lamina_remote::hint::fail(
                 format!("`{}` is not inside a git repository", cwd.display()),
                 "run `cargo xtask` from a checkout, or pass `-C DIR`",
             )
@@ -37,7 +37,7 @@ pub fn project_root(directory: Option<&Path>) -> anyhow::Result<PathBuf> {
     let root = Path::new(&manifest).parent().map_or_else(|| PathBuf::from(&manifest), Path::to_path_buf);
     let same = |a: &Path, b: &Path| a.canonicalize().ok().is_some_and(|a| b.canonicalize().is_ok_and(|b| a == b));
     match here {
-        Some(here) if !same(&here, &root) => Err(crate::help::fail(
+        Some(here) if !same(&here, &root) => Err(lamina_remote::hint::fail(
             format!(
                 "the working directory is inside `{}`, but this xtask belongs to `{}`",
                 here.display(),

@@ -3,9 +3,7 @@
 //! OCI chart tags against the manifest, the Helm index entries on the Pages branch, and the
 //! wheels and sdists on the Python index.
 
-use crate::digest::sha256_hex;
 use crate::helm::{archive, index::Index};
-use crate::help::WithHint;
 use crate::manifest::ReleaseManifest;
 use crate::plan::download_base;
 use crate::publish::github::GitHub;
@@ -14,6 +12,8 @@ use crate::publish::registry::Registry;
 use crate::settings::Settings;
 use crate::shell::Shell;
 use anyhow::{Context, format_err};
+use lamina_remote::digest::sha256_hex;
+use lamina_remote::hint::WithHint;
 use serde::Serialize;
 
 /// One thing checked.
@@ -74,7 +74,7 @@ pub async fn run(ch: &Channels<'_>, tag: &str) -> anyhow::Result<Vec<Check>> {
                     _ => equal(&format!("asset {file}"), Some(expected), &got),
                 }
             }
-            Err(e) => bad(format!("asset {file}"), crate::help::render(&e)),
+            Err(e) => bad(format!("asset {file}"), lamina_remote::hint::render(&e)),
         };
         checks.push(check);
     }
@@ -96,7 +96,7 @@ pub async fn run(ch: &Channels<'_>, tag: &str) -> anyhow::Result<Vec<Check>> {
                 Ok(Some(d)) if tag != &manifest.version => ok(what, format!("moved on to {d} (a later release)")),
                 Ok(Some(d)) => bad(what, format!("holds {d}, the manifest says {digest}")),
                 Ok(None) => bad(what, "missing".into()),
-                Err(e) => bad(what, crate::help::render(&e)),
+                Err(e) => bad(what, lamina_remote::hint::render(&e)),
             });
         }
     }
@@ -114,7 +114,7 @@ pub async fn run(ch: &Channels<'_>, tag: &str) -> anyhow::Result<Vec<Check>> {
         checks.push(match ch.registry.tag_digest(&reference).await {
             Ok(Some(d)) => equal(&what, Some(&artifact.manifest_digest), &d),
             Ok(None) => bad(what, "missing".into()),
-            Err(e) => bad(what, crate::help::render(&e)),
+            Err(e) => bad(what, lamina_remote::hint::render(&e)),
         });
     }
     if !manifest.charts.is_empty() {
@@ -174,7 +174,7 @@ async fn python_files(
                         _ => equal(&what, Some(&expected.to_owned()), &got),
                     }
                 }
-                Err(e) => bad(what, crate::help::render(&e)),
+                Err(e) => bad(what, lamina_remote::hint::render(&e)),
             });
         }
     }

@@ -137,7 +137,8 @@ impl GitHub {
             let response = match request.send() {
                 Ok(r) => r,
                 Err(e) => {
-                    last = Some(format_err!("{what}: cannot reach {}: {}", host(url), innermost(&e)));
+                    last =
+                        Some(format_err!("{what}: cannot reach {}: {}", host(url), anyhow::Error::new(e).root_cause()));
                     std::thread::sleep(Duration::from_millis(500 << attempt));
                     continue;
                 }
@@ -187,23 +188,13 @@ impl GitHub {
 
 /// Plain HTTP only to loopback hosts.
 fn check_url(url: &str) -> anyhow::Result<()> {
-    let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
-        .iter()
-        .any(|p| url.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/'])));
-    if url.starts_with("https://") || loopback {
-        return Ok(());
-    }
-    bail!("`{url}` is not https; plain http is accepted for loopback hosts only")
+    lamina_remote::loopback::check_url(url).map(drop)
 }
 
-fn host(url: &str) -> &str {
-    url.split("://").nth(1).and_then(|rest| rest.split('/').next()).unwrap_or(url)
-}
-
-fn innermost(e: &dyn std::error::Error) -> String {
-    let mut cause = e;
-    while let Some(next) = cause.source() {
-        cause = next;
+/// The `HOST[:PORT]` a URL names, for messages.
+fn host(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => u[url::Position::BeforeHost..url::Position::AfterPort].to_owned(),
+        Err(_) => url.to_owned(),
     }
-    cause.to_string()
 }

@@ -15,7 +15,6 @@ pub mod constraint;
 pub mod deploy;
 pub mod github;
 pub mod mirror;
-pub mod progress;
 pub mod pull;
 pub mod registry;
 pub mod show;
@@ -26,6 +25,13 @@ pub mod validate;
 pub mod verify;
 
 use cli::{Cli, Command, Mirror, MirrorPush};
+
+/// How progress shows: bars on a terminal, plain lines elsewhere, no colour with `NO_COLOR`.
+#[allow(clippy::disallowed_methods)] // TERM and NO_COLOR decide how progress looks
+pub fn progress_mode() -> lamina_remote::progress::Mode {
+    let term = std::env::var("TERM").ok();
+    lamina_remote::progress::Mode::detect(term.as_deref(), std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()))
+}
 
 /// Runs one command.
 pub fn run(mut cli: Cli) -> anyhow::Result<()> {

@@ -8,7 +8,7 @@ fn main() -> ExitCode {
     match lamina_infra::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", lamina_remote::hint::render(&err));
             ExitCode::from(1)
         }
     }

@@ -14,13 +14,15 @@ pub mod layout;
 pub mod push;
 
 use crate::github::Release;
-use crate::registry::{Manifest, Registry, sha256};
+use crate::registry::{Manifest, Registry};
 use crate::show::verified;
 use crate::source::{MirrorFile, Source};
 use anyhow::{Context, bail};
 use lamina_release_format::manifest::ReleaseManifest;
 use lamina_release_format::{SUMS, sums};
-use layout::{Descriptor, Layout, write_atomic};
+use lamina_remote::digest::sha256;
+use lamina_remote::fs::write_atomic;
+use layout::{Descriptor, Layout};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -213,8 +215,13 @@ fn asset_bytes(
     {
         return Ok(bytes);
     }
-    let bytes = crate::progress::read_all(&asset.name, asset.size, source.open(release, asset)?)
-        .with_context(|| format!("download `{}` of release {}", asset.name, release.tag_name))?;
+    let bytes = lamina_remote::progress::read_all(
+        crate::progress_mode(),
+        &asset.name,
+        asset.size,
+        source.open(release, asset)?,
+    )
+    .with_context(|| format!("download `{}` of release {}", asset.name, release.tag_name))?;
     let sha = hex(&bytes);
     let github_says = asset.digest.as_deref().and_then(|d| d.strip_prefix("sha256:"));
     let matches = match expected {

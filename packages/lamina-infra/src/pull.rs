@@ -8,7 +8,6 @@ use crate::show::verified;
 use crate::source::Source;
 use anyhow::{Context, bail};
 use lamina_release_format::manifest::{Component, ComponentKind};
-use sha2::{Digest, Sha256};
 use std::path::{Component as PathPart, Path, PathBuf};
 
 /// Whether a program built for the Rust `target` runs on this machine (its architecture and OS).
@@ -84,16 +83,21 @@ pub(crate) fn fetch(source: &Source, release: &Release, component: &Component) -
     let cached = cache_dir().map(|dir| dir.join("sha256").join(&component.sha256));
     if let Some(path) = &cached
         && let Ok(bytes) = std::fs::read(path)
-        && hex::encode(Sha256::digest(&bytes)) == component.sha256
+        && lamina_remote::digest::sha256_hex(&bytes) == component.sha256
     {
         return Ok(bytes);
     }
     let asset = release
         .asset(&component.file)
         .with_context(|| format!("release {} has no asset `{}`", release.tag_name, component.file))?;
-    let bytes = crate::progress::read_all(&asset.name, asset.size, source.open(release, asset)?)
-        .with_context(|| format!("download `{}` of release {}", asset.name, release.tag_name))?;
-    let sha = hex::encode(Sha256::digest(&bytes));
+    let bytes = lamina_remote::progress::read_all(
+        crate::progress_mode(),
+        &asset.name,
+        asset.size,
+        source.open(release, asset)?,
+    )
+    .with_context(|| format!("download `{}` of release {}", asset.name, release.tag_name))?;
+    let sha = lamina_remote::digest::sha256_hex(&bytes);
     let github_says = asset.digest.as_deref().and_then(|d| d.strip_prefix("sha256:"));
     if sha != component.sha256 || github_says.is_some_and(|d| d != sha) {
         bail!(
@@ -105,7 +109,7 @@ pub(crate) fn fetch(source: &Source, release: &Release, component: &Component) -
     }
     if let Some(path) = cached {
         // The cache is a convenience: a failure to fill it never fails a pull.
-        let _ = write_atomic(&path, &bytes);
+        let _ = lamina_remote::fs::write_atomic(&path, &bytes);
     }
     Ok(bytes)
 }
@@ -117,14 +121,6 @@ fn cache_dir() -> Option<PathBuf> {
         Some(dir) => Some(PathBuf::from(dir)),
         None => dirs::cache_dir().map(|d| d.join("lamina-infra")),
     }
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let partial = path.with_extension(format!("partial-{}", std::process::id()));
-    std::fs::write(&partial, bytes)?;
-    std::fs::rename(&partial, path)
 }
 
 /// Extracts a `.tar.gz` holding one top folder into `to`, through a scratch folder renamed into

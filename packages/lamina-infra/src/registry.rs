@@ -5,14 +5,14 @@
 //! Authentication Specification" (as ghcr.io asks), or use `LAMINA_REGISTRY_USERNAME` /
 //! `LAMINA_REGISTRY_PASSWORD` (never printed). Plain HTTP is used for loopback hosts only.
 
-use crate::progress::{Mode, Progress};
 use anyhow::{Context, bail, format_err};
 use futures_util::{StreamExt, TryStreamExt};
+use lamina_remote::digest::{hex_of, sha256};
+use lamina_remote::progress::Progress;
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::errors::{DigestError, OciDistributionError, OciErrorCode};
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference, RegistryOperation};
-use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
@@ -58,11 +58,6 @@ impl Manifest {
     }
 }
 
-/// `sha256:<hex>` of `bytes`.
-pub fn sha256(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
-}
-
 /// A client for the registries of a set of hosts.
 pub struct Registry {
     runtime: tokio::runtime::Runtime,
@@ -82,7 +77,8 @@ impl Registry {
     #[allow(clippy::disallowed_methods)] // the registry credentials are read here only
     pub fn new<'a>(hosts: impl IntoIterator<Item = &'a str>) -> anyhow::Result<Registry> {
         let hosts: Vec<&str> = hosts.into_iter().collect();
-        let plain: Vec<String> = hosts.iter().filter(|h| is_loopback(h)).map(|h| h.to_string()).collect();
+        let plain: Vec<String> =
+            hosts.iter().filter(|h| lamina_remote::loopback::is_loopback_host(h)).map(|h| h.to_string()).collect();
         let chunked = hosts.iter().any(|h| *h == "ghcr.io" || h.ends_with(".ghcr.io"));
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let auth = match (var("LAMINA_REGISTRY_USERNAME"), var("LAMINA_REGISTRY_PASSWORD")) {
@@ -151,7 +147,7 @@ impl Registry {
         let client = self.session(&probe, RegistryOperation::Pull).map_err(|e| explain(e, repository, "sign in to"))?;
         let total = missing.iter().map(|(_, size)| size).sum();
         let what = format!("{} blobs of {repository}", missing.len());
-        let progress = &Progress::start(Mode::detect(), "downloading", &what, total);
+        let progress = &Progress::transfer(crate::progress_mode(), "downloading", &what, total);
         let one = |(digest, size): (String, u64)| async move {
             let reference = format!("{repository}@{digest}");
             let parsed = parse(&reference)?;
@@ -196,7 +192,7 @@ impl Registry {
             .map(|d| Ok(std::fs::metadata(dir.join(hex_of(d)?)).map_or(0, |m| m.len())))
             .collect::<anyhow::Result<_>>()?;
         let what = format!("{} blobs to {repository}", digests.len());
-        let progress = &Progress::start(Mode::detect(), "uploading", &what, sizes.iter().sum());
+        let progress = &Progress::transfer(crate::progress_mode(), "uploading", &what, sizes.iter().sum());
         let one = |(digest, size): (String, u64)| async move {
             let reference = format!("{repository}@{digest}");
             let parsed = parse(&reference)?;
@@ -320,25 +316,6 @@ fn parse(reference: &str) -> anyhow::Result<Reference> {
     })
 }
 
-/// The hex of a `sha256:` digest: the blob's file name.
-pub fn hex_of(digest: &str) -> anyhow::Result<&str> {
-    match digest.strip_prefix("sha256:") {
-        Some(hex) if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) => {
-            Ok(hex)
-        }
-        _ => bail!("`{digest}` is not a sha256 digest (sha256:<64 lowercase hex>)"),
-    }
-}
-
-/// `127.0.0.1`, `localhost` or `[::1]`, with or without a port.
-pub fn is_loopback(host: &str) -> bool {
-    let name = match host.strip_prefix("[::1]") {
-        Some(rest) => return rest.is_empty() || rest.starts_with(':'),
-        None => host.split(':').next().unwrap_or(host),
-    };
-    name == "127.0.0.1" || name == "localhost"
-}
-
 /// What went wrong, naming the host and reference and telling a refusal (401/403), an absence
 /// (404) and an unreachable registry apart. Never carries a credential.
 fn explain(e: OciDistributionError, reference: &str, what: &str) -> anyhow::Error {
@@ -389,22 +366,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_loopback_hosts_are_plain_http() {
-        for host in ["127.0.0.1", "127.0.0.1:5000", "localhost:80", "[::1]", "[::1]:5000"] {
-            assert!(is_loopback(host), "{host}");
-        }
-        for host in ["ghcr.io", "127.0.0.1.example.com", "localhost.evil:80", "[::1]x", "10.0.0.1:5000"] {
-            assert!(!is_loopback(host), "{host}");
-        }
-    }
-
-    #[test]
     fn a_manifest_is_checked_and_its_media_type_read_from_the_body() {
         let bytes = br#"{"schemaVersion":2,"manifests":[]}"#.to_vec();
         let m = Manifest::new(bytes.clone(), &sha256(&bytes)).unwrap();
         assert!(m.is_index());
         assert!(Manifest::new(bytes, &format!("sha256:{}", "0".repeat(64))).is_err());
-        assert!(hex_of("sha256:ABC").is_err() && hex_of("sha512:00").is_err());
     }
 
     #[test]

@@ -8,7 +8,6 @@ use anyhow::{Context, bail};
 use lamina_release_format::manifest::{ComponentKind, ReleaseManifest};
 use lamina_release_format::{MANIFEST, SUMS, sums};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 /// One line per published release, newest first.
@@ -79,7 +78,7 @@ pub fn verified(source: &Source, release: &Release) -> anyhow::Result<(ReleaseMa
             format!("release {} has no `{name}`: it was not made by this pipeline, or is incomplete", release.tag_name)
         })?;
         let bytes = source.download(release, asset)?;
-        let sha = hex::encode(Sha256::digest(&bytes));
+        let sha = lamina_remote::digest::sha256_hex(&bytes);
         if let Some(expected) = asset.digest.as_deref().and_then(|d| d.strip_prefix("sha256:"))
             && expected != sha
         {
@@ -93,7 +92,7 @@ pub fn verified(source: &Source, release: &Release) -> anyhow::Result<(ReleaseMa
     let sums_text = String::from_utf8(fetch(SUMS)?).context("SHA256SUMS is not text")?;
     let listed = sums::parse(&sums_text).with_context(|| format!("release {}", release.tag_name))?;
     let manifest_bytes = fetch(MANIFEST)?;
-    let sha = hex::encode(Sha256::digest(&manifest_bytes));
+    let sha = lamina_remote::digest::sha256_hex(&manifest_bytes);
     match listed.get(MANIFEST) {
         Some(expected) if *expected == sha => {}
         Some(expected) => bail!(

@@ -10,9 +10,7 @@ mod pulled;
 use crate::source::{MIRROR_JSON, Mirror, Source};
 use anyhow::bail;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::Path;
 
 /// One thing checked.
@@ -127,36 +125,6 @@ pub fn render(checks: &[Check]) -> String {
         out.push_str(&format!("{} {}  {}\n", if c.ok { "ok  " } else { "FAIL" }, c.what, c.detail));
     }
     out
-}
-
-/// Lowercase hex SHA-256 and length of everything `reader` yields.
-pub fn sha256_of(mut reader: impl Read) -> std::io::Result<(String, u64)> {
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0; 64 * 1024];
-    let mut total = 0;
-    loop {
-        let n = reader.read(&mut buffer)?;
-        if n == 0 {
-            return Ok((hex::encode(hasher.finalize()), total));
-        }
-        hasher.update(&buffer[..n]);
-        total += n as u64;
-    }
-}
-
-/// [`sha256_of`] a file; `None` when it does not exist.
-pub fn sha256_file(path: &Path) -> std::io::Result<Option<(String, u64)>> {
-    match std::fs::File::open(path) {
-        Ok(file) => sha256_of(file).map(Some),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-/// The first 12 hex digits of a digest, for lines people read.
-pub fn short(sha: &str) -> &str {
-    let hex = sha.strip_prefix("sha256:").unwrap_or(sha);
-    hex.get(..12).unwrap_or(hex)
 }
 
 /// The names in a folder, sorted; none when it cannot be read.

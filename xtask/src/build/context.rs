@@ -64,7 +64,7 @@ fn ignore_rules(root: &Path, context: &str, files: &[&TrackedFile]) -> anyhow::R
     let path = &file.path;
     let text = std::fs::read_to_string(root.join(path)).with_context(|| format!("read `{path}`"))?;
     DockerIgnore::parse(&text).map_err(|(line, problem)| {
-        crate::help::fail(format!("{path}:{line}: {problem}"), "fix the line, as Docker reads `.dockerignore`")
+        lamina_remote::hint::fail(format!("{path}:{line}: {problem}"), "fix the line, as Docker reads `.dockerignore`")
     })
 }
 

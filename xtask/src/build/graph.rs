@@ -81,7 +81,7 @@ pub fn run(sh: &Shell, root: &Path, plan: &Plan, job: &Job, out: &Path) -> anyho
         }
     }
     let text = serde_json::to_string_pretty(&record)? + "\n";
-    super::write_atomic(&out.join(RECORD), text.as_bytes())?;
+    lamina_remote::fs::write_atomic(&out.join(RECORD), text.as_bytes())?;
     Ok(record)
 }
 
@@ -226,7 +226,7 @@ fn check(plan: &Plan, job: &Job, folder: &Path, record: &Record, diags: &mut Dia
         }
     };
     if let Err(e) = result {
-        diags.push(problem(folder, format!("`{}`: {}", job.name, crate::help::render(&e)), REBUILD));
+        diags.push(problem(folder, format!("`{}`: {}", job.name, lamina_remote::hint::render(&e)), REBUILD));
     }
 }
 

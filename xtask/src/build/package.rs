@@ -189,7 +189,7 @@ pub fn sdist(sh: &Shell, root: &Path, package: &PackagePlan, epoch: i64, out: &P
     for (path, bytes) in &locks {
         if std::fs::read(path).ok().as_ref() != Some(bytes) {
             std::fs::write(path, bytes)?;
-            return Err(crate::help::fail(
+            return Err(lamina_remote::hint::fail(
                 format!(
                     "`maturin sdist` rewrote `{}`: the committed lock file is not what cargo writes",
                     path.display()

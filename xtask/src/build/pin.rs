@@ -43,7 +43,7 @@ pub fn pin_all(file: &str, text: &str, images: &[Pinned]) -> anyhow::Result<Stri
     if let Some((line, reference)) = foreign_tags(&out, &any_tag).into_iter().next() {
         let repository = reference.rsplit_once(':').map_or(reference.as_str(), |(r, _)| r);
         let tags = images.iter().find(|i| i.names().any(|n| n == repository)).map(|i| i.tags.join(", "));
-        return Err(crate::help::fail(
+        return Err(lamina_remote::hint::fail(
             format!("{file}:{line}: `{reference}` is still a tag after pinning this release's images"),
             format!(
                 "name the image by one of the tags this release pushes ({}), so it is pinned to its digest",

@@ -35,7 +35,7 @@ pub fn build(sh: &Shell, root: &Path, args: BuildArgs) -> anyhow::Result<ExitCod
     };
     let Some(job) = jobs.iter().find(|j| j.work == work) else {
         let names: Vec<String> = jobs.iter().map(|j| format!("`{}`", j.work.flags())).collect();
-        return Err(crate::help::fail(
+        return Err(lamina_remote::hint::fail(
             format!("`{}` is not a job of this release's matrix", work.flags()),
             format!("build one of: {}", names.join(", ")),
         ));

@@ -1,7 +1,6 @@
 //! `cargo xtask index add` and `index rebuild`: maintain the Helm index on the Pages branch from
 //! chart archives, with the same merge and push loop `release` uses.
 
-use crate::digest::sha256_file;
 use crate::helm::{
     archive,
     index::{Index, Merged, NewEntry},
@@ -11,6 +10,7 @@ use crate::publish::pages::{Change, Pages, redact};
 use crate::settings::{RemoteArgs, Settings};
 use crate::shell::{Shell, cmd};
 use anyhow::{Context, bail};
+use lamina_remote::digest::sha256_file;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -79,8 +79,9 @@ fn merge(pages: &Pages, entries: &[NewEntry]) -> anyhow::Result<(Vec<Merged>, Op
 /// The index at `current` with `entries` merged in.
 fn merged_index(current: Option<&str>, pages: &Pages, entries: &[NewEntry]) -> anyhow::Result<(Index, Vec<Merged>)> {
     let mut index = parse(current, pages)?;
-    let merged =
-        index.merge(entries, &latest(entries)).map_err(|e| crate::help::fail(format!("{e}"), e.help().to_string()))?;
+    let merged = index
+        .merge(entries, &latest(entries))
+        .map_err(|e| lamina_remote::hint::fail(format!("{e}"), e.help().to_string()))?;
     Ok((index, merged))
 }
 
@@ -100,7 +101,7 @@ pub fn rebuild(
         None => download_charts(&settings, downloaded.path())?,
     };
     if archives.is_empty() {
-        return Err(crate::help::fail(
+        return Err(lamina_remote::hint::fail(
             format!(
                 "{} holds no chart archive (*.tgz)",
                 from.map_or_else(|| "no published release".to_owned(), |d| format!("`{}`", d.display()))
@@ -225,7 +226,7 @@ fn parse(current: Option<&str>, pages: &Pages) -> anyhow::Result<Index> {
     match current {
         None => Ok(Index::empty()),
         Some(text) => Index::parse(text).map_err(|e| {
-            crate::help::fail(
+            lamina_remote::hint::fail(
                 format!("{e} (branch `{}` of `{}`)", pages.branch, redact(&pages.remote)),
                 e.help().to_string(),
             )

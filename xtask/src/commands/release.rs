@@ -125,7 +125,7 @@ pub fn release(sh: &Shell, root: &Path, args: ReleaseArgs) -> anyhow::Result<Exi
         print!("{}", render(&outcome));
     }
     if !failed.is_empty() {
-        return Err(crate::help::fail(
+        return Err(lamina_remote::hint::fail(
             format!(
                 "the release is published but {} check(s) failed:\n{}",
                 failed.len(),
@@ -151,14 +151,14 @@ async fn remote_preflight(
 ) -> anyhow::Result<Option<RemoteRelease>> {
     let mut problems = Vec::new();
     match github.check_access().await {
-        Err(e) => problems.push(crate::help::render(&e)),
+        Err(e) => problems.push(lamina_remote::hint::render(&e)),
         // The same cause is not reported twice.
-        Ok(()) => problems.extend(unread.map(|e| crate::help::render(&e))),
+        Ok(()) => problems.extend(unread.map(|e| lamina_remote::hint::render(&e))),
     }
     let mut existing = match github.find(&plan.tag).await {
         Ok(found) => found,
         Err(e) => {
-            problems.push(crate::help::render(&e));
+            problems.push(lamina_remote::hint::render(&e));
             None
         }
     };
@@ -168,13 +168,13 @@ async fn remote_preflight(
         let stage = Stage { draft: false, immutable: release.immutable };
         for d in assets::decide(&built.assets, &release.assets, stage, &plan.tag) {
             if let Action::Refuse(refusal) = d.action {
-                problems.push(crate::help::render(&refusal.error()));
+                problems.push(lamina_remote::hint::render(&refusal.error()));
             }
         }
     }
     for image in &plan.images {
         if let Err(e) = registry.check_push(&registry.image_reference(&image.name, &plan.version)).await {
-            problems.push(crate::help::render(&e));
+            problems.push(lamina_remote::hint::render(&e));
         }
     }
     match compared {
@@ -188,16 +188,16 @@ async fn remote_preflight(
             if let Some(python) = python.filter(|_| uploads)
                 && let Err(e) = python.credentials().await
             {
-                problems.push(crate::help::render(&e));
+                problems.push(lamina_remote::hint::render(&e));
             }
             for c in comparisons.into_iter().filter(|c| c.action == remote::Action::Refuse) {
-                problems.push(crate::help::render(&crate::help::fail(
+                problems.push(lamina_remote::hint::render(&lamina_remote::hint::fail(
                     format!("{} is already published with other content: {}", c.what, c.detail),
                     "a published version is never replaced: release a new version (`cargo xtask bump`)",
                 )));
             }
         }
-        Err(e) => problems.push(crate::help::render(&e)),
+        Err(e) => problems.push(lamina_remote::hint::render(&e)),
     }
     if !problems.is_empty() {
         return Err(preflight::Failed(problems).into());

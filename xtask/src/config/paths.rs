@@ -83,7 +83,7 @@ pub fn parse_registry_base(text: &str) -> Result<RegistryBase, String> {
     if host.is_empty() {
         return Err(format!("`{text}` names no host"));
     }
-    if plain_http && !is_loopback(host) {
+    if plain_http && !lamina_remote::loopback::is_loopback_host(host) {
         return Err(format!(
             "`{text}` uses plain http to a host that is not loopback; only 127.0.0.1, localhost and [::1] may use http"
         ));
@@ -92,23 +92,6 @@ pub fn parse_registry_base(text: &str) -> Result<RegistryBase, String> {
         check_repository_name(namespace).map_err(|e| format!("namespace `{namespace}` {e}"))?;
     }
     Ok(RegistryBase { host: host.to_owned(), namespace: namespace.to_owned(), plain_http })
-}
-
-/// `true` for `127.x.y.z`, `localhost` and `[::1]`, with or without a port. Never for text with
-/// user information (`127.0.0.1:1@example.com` is `example.com`'s address).
-pub fn is_loopback(host: &str) -> bool {
-    if host.contains('@') {
-        return false;
-    }
-    let name = if host.starts_with('[') {
-        host.split(']').next().map(|h| &h[1..]).unwrap_or(host)
-    } else {
-        host.rsplit_once(':').map_or(host, |(h, _)| h)
-    };
-    match name {
-        "localhost" | "::1" => true,
-        n => n.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback()),
-    }
 }
 
 /// The OCI distribution rule for repository names: lowercase components separated by `/`.
@@ -161,7 +144,7 @@ pub fn web_url_problem(url: &str) -> Option<String> {
         return None;
     }
     match url.strip_prefix("http://") {
-        Some(rest) if is_loopback(rest.split('/').next().unwrap_or_default()) => None,
+        Some(rest) if lamina_remote::loopback::is_loopback_host(rest.split('/').next().unwrap_or_default()) => None,
         Some(_) => Some(format!(
             "`{url}` uses plain http to a host that is not loopback; only 127.0.0.1, localhost and [::1] may use http"
         )),

@@ -5,9 +5,9 @@
 
 use super::chart::METADATA_FIELDS;
 use super::omitempty;
+use lamina_remote::digest::sha256;
 use serde::Serialize;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 pub const CONFIG_MEDIA_TYPE: &str = "application/vnd.cncf.helm.config.v1+json";
@@ -125,9 +125,4 @@ fn config_json(metadata: &Value) -> Vec<u8> {
     }
     out.push('}');
     out.into_bytes()
-}
-
-/// `sha256:<hex>` of some bytes.
-pub fn sha256(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }

@@ -8,17 +8,14 @@
 //! host (GitHub REST API, "Upload a release asset").
 
 pub mod assets;
-pub mod retry;
 
 use crate::settings::Settings;
 use anyhow::{Context, bail, format_err};
+use lamina_remote::retry::{self, Failure, Gate, Verdict};
 use octocrab::Octocrab;
 use octocrab::models::repos::{Asset, Release};
 use octocrab::repos::releases::MakeLatest;
-use retry::{Failure, Verdict};
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
-use tokio::time::Instant;
 
 /// One repository's releases, with a token that is never printed.
 ///
@@ -32,18 +29,8 @@ pub struct GitHub {
     token: String,
     owner: String,
     repo: String,
-    /// No request before this instant (the last rate limit GitHub answered with).
-    hold: Mutex<Option<Hold>>,
-}
-
-/// The wait a rate limit asked for, shared by every request of the client.
-#[derive(Debug)]
-struct Hold {
-    until: Instant,
-    /// The reason, as the user is told it.
-    why: String,
-    /// The wait was told on standard error already.
-    told: bool,
+    /// No request before the last rate limit GitHub answered with has passed.
+    gate: Gate,
 }
 
 /// A release as GitHub holds it, with the fields the pipeline decides on.
@@ -143,53 +130,19 @@ impl GitHub {
             token: token.to_owned(),
             owner: owner.to_owned(),
             repo: repo.to_owned(),
-            hold: Mutex::new(None),
+            gate: Gate::default(),
         })
     }
 
     /// Waits until the last rate limit GitHub answered with has passed; every request calls it
-    /// first. The wait is told once on standard error; one longer than [`retry::LONGEST_WAIT`]
-    /// fails instead (fatal: no retry can help within this run).
+    /// first.
     async fn gate(&self) -> Result<(), Failure> {
-        loop {
-            let until = {
-                let mut hold = self.hold.lock().unwrap_or_else(PoisonError::into_inner);
-                let Some(h) = hold.as_mut() else { return Ok(()) };
-                let left = h.until.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    *hold = None;
-                    return Ok(());
-                }
-                if left > retry::LONGEST_WAIT {
-                    let error = retry::too_long(format_err!("{}", h.why), left);
-                    return Err(Failure { verdict: Verdict::Fatal, error });
-                }
-                if !h.told {
-                    h.told = true;
-                    eprintln!("GitHub: {}; waiting {} s before the next request", h.why, retry::seconds(left));
-                }
-                h.until
-            };
-            // Looked at again after the sleep: another request may have met a later limit.
-            tokio::time::sleep_until(until).await;
-        }
+        self.gate.pass().await
     }
 
-    /// What GitHub's answer means for the next attempt (`message` is the error body's). The one
-    /// place rate limits are recorded: a limited answer holds back every later request of this
-    /// client (see [`gate`](GitHub::gate)) by the wait GitHub asks for, a later instant kept.
+    /// What GitHub's answer means for the next attempt, recording a rate limit at the gate.
     fn classify(&self, status: u16, headers: &http::HeaderMap, message: &str, attempt: u32) -> Verdict {
-        let verdict = retry::verdict(status, headers, message, attempt, now());
-        if let Verdict::Limited(wait, why) = &verdict {
-            // A wait past any clock (a bogus header) is held as a day: either is refused.
-            let now = Instant::now();
-            let until = now.checked_add(*wait).unwrap_or(now + Duration::from_secs(86_400));
-            let mut hold = self.hold.lock().unwrap_or_else(PoisonError::into_inner);
-            if hold.as_ref().is_none_or(|h| h.until < until) {
-                *hold = Some(Hold { until, why: why.clone(), told: false });
-            }
-        }
-        verdict
+        self.gate.classify(status, headers, message, attempt)
     }
 
     /// An octocrab error as the retry loop sees it, classified (see [`classify`](GitHub::classify)).
@@ -222,7 +175,7 @@ impl GitHub {
         .await
         .map_err(|e| self.explain(e))?;
         match repo.permissions {
-            Some(p) if !p.push => Err(crate::help::fail(
+            Some(p) if !p.push => Err(lamina_remote::hint::fail(
                 format!("the token cannot write to `{}` (no push permission)", self.what()),
                 "give the workflow `permissions: contents: write`, or use a token with write access",
             )),
@@ -244,7 +197,7 @@ impl GitHub {
         match found.len() {
             0 => Ok(None),
             1 => Ok(Some(self.with_assets(found.remove(0)).await?)),
-            n => Err(crate::help::fail(
+            n => Err(lamina_remote::hint::fail(
                 format!(
                     "{n} releases of `{}` use the tag `{tag}` (ids {})",
                     self.what(),
@@ -457,7 +410,7 @@ impl GitHub {
         if let Some(stored) = stored.get("name").and_then(|n| n.as_str())
             && stored != name
         {
-            return Err(crate::help::fail(
+            return Err(lamina_remote::hint::fail(
                 format!("GitHub stored `{name}` as `{stored}`"),
                 format!("use asset names of letters, digits, `.`, `_` and `-` only; delete `{stored}` from the draft"),
             ));
@@ -516,7 +469,7 @@ impl GitHub {
     pub async fn fill_digests(&self, mut release: RemoteRelease) -> anyhow::Result<RemoteRelease> {
         for asset in release.assets.iter_mut().filter(|a| a.sha256.is_none() && a.state == AssetState::Uploaded) {
             let bytes = self.download_asset(&asset.url).await?;
-            asset.sha256 = Some(crate::digest::sha256_hex(&bytes));
+            asset.sha256 = Some(lamina_remote::digest::sha256_hex(&bytes));
         }
         Ok(release)
     }
@@ -531,10 +484,10 @@ impl GitHub {
     /// Adds what to do about an error GitHub gave, from its status.
     fn explain(&self, error: anyhow::Error) -> anyhow::Error {
         // A rate limit longer than we wait says itself when to come back (not a permission).
-        if crate::help::find::<retry::TooLong>(&error).is_some() {
+        if lamina_remote::hint::find::<retry::TooLong>(&error).is_some() {
             return error;
         }
-        let Some(answered) = crate::help::find::<Answered>(&error) else { return error };
+        let Some(answered) = lamina_remote::hint::find::<Answered>(&error) else { return error };
         let hint = match answered.status {
             401 => "GITHUB_TOKEN was not accepted: check that it is current and belongs to this repository",
             404 => {
@@ -549,7 +502,7 @@ impl GitHub {
             }
             _ => return error,
         };
-        crate::help::hinted(error.context(format!("GitHub `{}`", self.what())), hint)
+        lamina_remote::hint::hinted(error.context(format!("GitHub `{}`", self.what())), hint)
     }
 }
 
@@ -571,15 +524,7 @@ fn make_latest(on: bool) -> MakeLatest {
 
 /// Plain HTTP only to loopback hosts (the token would otherwise cross the network in clear).
 fn check_url(url: &str) -> anyhow::Result<()> {
-    let parsed = reqwest::Url::parse(url).with_context(|| format!("`{url}` is not a URL"))?;
-    let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
-    if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
-        return Err(crate::help::fail(
-            format!("`{url}` is not https"),
-            "plain http is accepted for loopback hosts only (127.0.0.1, localhost, ::1)",
-        ));
-    }
-    Ok(())
+    lamina_remote::loopback::check_url(url).map(drop)
 }
 
 /// A reqwest error without the URL's query (asset names are fine; tokens never go there, but
@@ -592,8 +537,4 @@ fn without_url(e: &reqwest::Error) -> String {
         source = s.source();
     }
     parts.last().cloned().unwrap_or_default()
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }

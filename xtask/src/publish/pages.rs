@@ -87,7 +87,7 @@ impl Pages<'_> {
             }
         };
         let result = attempt
-            .retry(crate::retry::push_backoff())
+            .retry(lamina_remote::retry::push_backoff())
             .sleep(std::thread::sleep)
             .when(|e| matches!(e, Attempt::Behind(_)))
             .notify(|e, _| {
@@ -102,7 +102,7 @@ impl Pages<'_> {
         match result {
             Ok(updated) => Ok(updated),
             Err(Attempt::Failed(e)) => Err(e),
-            Err(Attempt::Behind(_)) => Err(crate::help::fail(
+            Err(Attempt::Behind(_)) => Err(lamina_remote::hint::fail(
                 format!(
                     "the Pages branch `{}` of `{}` kept moving: {} pushes were rejected",
                     self.branch,
@@ -123,7 +123,7 @@ impl Pages<'_> {
             Some(0) => {}
             Some(2) => return Ok(None),
             _ => {
-                return Err(crate::help::fail(
+                return Err(lamina_remote::hint::fail(
                     format!("cannot read the Pages remote `{shown}`: {}", last_line(&listed.stderr)),
                     format!(
                         "check {} (or the checkout's `origin`) and that this machine can reach it",
@@ -199,7 +199,7 @@ impl Pages<'_> {
         match line.map(|l| (l.chars().next(), l.rsplit('\t').next().unwrap_or_default())) {
             Some((Some(' ' | '*' | '+' | '='), _)) if out.status.success() => Ok(Push::Landed),
             Some((Some('!'), reason)) if moved(reason) => Ok(Push::Behind(reason.to_owned())),
-            Some((Some('!'), reason)) => Err(crate::help::fail(
+            Some((Some('!'), reason)) => Err(lamina_remote::hint::fail(
                 format!("the Pages remote `{shown}` refused the push to `{}`: {reason}", self.branch),
                 "a protected branch or a hook rejects it; allow this job to push to the branch, then run again",
             )),

@@ -57,11 +57,11 @@ impl Source {
             (_, Some(_)) => Ok(Source::Token {
                 user: env::var(env::LAMINA_PYTHON_INDEX_USERNAME).unwrap_or_else(|| "__token__".to_owned()),
             }),
-            _ if actions && index.trusted_publishing => Err(crate::help::fail(
+            _ if actions && index.trusted_publishing => Err(lamina_remote::hint::fail(
                 format!("no credentials for the Python index {}: the job has no OIDC token", index.upload_url),
                 "give the release job `permissions: id-token: write` (trusted publishing), or set LAMINA_PYTHON_INDEX_TOKEN",
             )),
-            _ => Err(crate::help::fail(
+            _ => Err(lamina_remote::hint::fail(
                 format!("no credentials for the Python index {}", index.upload_url),
                 "set LAMINA_PYTHON_INDEX_TOKEN to an upload token (user `__token__`, or LAMINA_PYTHON_INDEX_USERNAME), or use trusted publishing in GitHub Actions",
             )),
@@ -133,7 +133,7 @@ impl PyIndex {
             return Ok(Vec::new());
         }
         if !status.is_success() {
-            return Err(crate::help::fail(
+            return Err(lamina_remote::hint::fail(
                 format!("the Python index answered {status} for {url}"),
                 "check python-index.simple-url (or LAMINA_PYTHON_INDEX_SIMPLE_URL): it is the simple API root, e.g. https://pypi.org/simple/",
             ));
@@ -144,7 +144,7 @@ impl PyIndex {
         let mut listed =
             simple::parse(&page, &kind, &body).with_context(|| format!("read the Python index page {url}"))?;
         for file in listed.iter_mut().filter(|f| f.sha256.is_none()) {
-            file.sha256 = Some(crate::digest::sha256_hex(&self.download(&file.url).await?));
+            file.sha256 = Some(lamina_remote::digest::sha256_hex(&self.download(&file.url).await?));
         }
         Ok(listed)
     }
@@ -213,6 +213,6 @@ impl PyIndex {
             }
             _ => "run `cargo xtask release` again; it uploads only what is missing".to_owned(),
         };
-        Err(crate::help::fail(what, help))
+        Err(lamina_remote::hint::fail(what, help))
     }
 }

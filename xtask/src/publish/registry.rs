@@ -101,7 +101,7 @@ impl Registry {
             let data =
                 std::fs::read(path).with_context(|| format!("read the CA certificates in `{}`", path.display()))?;
             if !String::from_utf8_lossy(&data).contains("-----BEGIN CERTIFICATE-----") {
-                return Err(crate::help::fail(
+                return Err(lamina_remote::hint::fail(
                     format!("`{}` holds no PEM certificate", path.display()),
                     "point SSL_CERT_FILE at the registry's CA certificate",
                 ));
@@ -166,7 +166,7 @@ impl Registry {
                 return Ok(Pushed::Unchanged { reference: shown, digest: d });
             }
             Some(d) => {
-                return Err(crate::help::fail(
+                return Err(lamina_remote::hint::fail(
                     format!("`{shown}` already holds {d}, but this chart's artifact is {}", artifact.manifest_digest),
                     "a published chart version is immutable: release a new version (`cargo xtask bump`)",
                 ));
@@ -254,7 +254,7 @@ impl Registry {
         if let Some(d) = &at_fixed
             && *d != image.root.digest
         {
-            return Err(crate::help::fail(
+            return Err(lamina_remote::hint::fail(
                 format!(
                     "`{}:{fixed}` already holds {d}, but this build is {}",
                     root.resolve_registry().to_owned() + "/" + &repository,
@@ -375,7 +375,7 @@ fn explain(e: OciDistributionError, reference: &Reference) -> anyhow::Error {
     let registry = reference.resolve_registry();
     match &e {
         OciDistributionError::UnauthorizedError { .. } | OciDistributionError::AuthenticationFailure(_) => {
-            crate::help::fail(
+            lamina_remote::hint::fail(
                 format!("the registry `{registry}` refused the credentials for `{}`: {e}", reference.repository()),
                 format!(
                     "set {} and {} (or GITHUB_ACTOR and GITHUB_TOKEN) to a user allowed to push",
@@ -390,7 +390,7 @@ fn explain(e: OciDistributionError, reference: &Reference) -> anyhow::Error {
             while let Some(next) = cause.source() {
                 cause = next;
             }
-            crate::help::fail(
+            lamina_remote::hint::fail(
                 format!("cannot reach the registry `{registry}`: {cause}"),
                 format!(
                     "check {} and the network; for a private CA, point {} at its certificate",

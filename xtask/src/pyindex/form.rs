@@ -24,7 +24,7 @@ pub fn fields(filename: &str, sha256: &str, metadata: &Metadata) -> anyhow::Resu
     }
     let required = |key: &str| {
         metadata.get(key).map(str::to_owned).ok_or_else(|| {
-            crate::help::fail(
+            lamina_remote::hint::fail(
                 format!("the metadata of `{filename}` has no `{key}` field"),
                 "build the file with maturin; its metadata names the project and version",
             )

@@ -116,7 +116,7 @@ fn a_rerun_uploads_no_blob_and_a_version_tag_never_moves() {
     let other = layout::read(&dir).unwrap();
     assert_ne!(other.root.digest, image.root.digest);
     let before = server.requests("PUT", "/");
-    let err = xtask::help::render(&push(&registry, &other, &["0.2.0", "latest"]).unwrap_err());
+    let err = lamina_remote::hint::render(&push(&registry, &other, &["0.2.0", "latest"]).unwrap_err());
     assert!(err.contains("already holds") && err.contains("immutable"), "{err}");
     assert_eq!(server.requests("PUT", "/"), before, "nothing written");
     // A floating tag does move.

@@ -78,7 +78,7 @@ fn helm_pulls_the_pushed_chart_and_a_rerun_changes_nothing() {
 
     // Another artifact at the published tag is refused, and the tag keeps its digest.
     let other = oci::chart_artifact(&meta, &bytes, "2030-01-01T00:00:00Z");
-    let err = xtask::help::render(&push(&registry, "0.2.0", &other, &bytes).unwrap_err());
+    let err = lamina_remote::hint::render(&push(&registry, "0.2.0", &other, &bytes).unwrap_err());
     assert!(err.contains("already holds") && err.contains("immutable"), "{err}");
     let out = run(&python(&peers), &[script.to_str().unwrap(), &reference], Path::new("/"), &[]);
     assert!(out.contains(&artifact.manifest_digest));

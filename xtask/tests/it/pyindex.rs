@@ -280,7 +280,7 @@ fn the_trusted_publishing_exchange_sends_what_pypi_documents() {
     let wrong = runtime
         .block_on(xtask::publish::pyindex::oidc::exchange(&http, stand_in.url(), &stand_in.request_url(), "wrong"))
         .unwrap_err();
-    let said = xtask::help::render(&wrong);
+    let said = lamina_remote::hint::render(&wrong);
     assert!(said.contains("GitHub Actions answered 401"), "{said}");
     let wrong_base = format!("{}/nothing-here", stand_in.url());
     let missing = runtime
@@ -291,7 +291,7 @@ fn the_trusted_publishing_exchange_sends_what_pypi_documents() {
             &exchange.request_token,
         ))
         .unwrap_err();
-    let said = xtask::help::render(&missing);
+    let said = lamina_remote::hint::render(&missing);
     assert!(said.contains("does not offer trusted publishing (404") && said.contains("token-exchange-url"), "{said}");
 }
 
@@ -315,7 +315,7 @@ fn a_refused_exchange_names_the_index_error_and_the_fix() {
             "t",
         ))
         .unwrap_err();
-    let said = xtask::help::render(&refused);
+    let said = lamina_remote::hint::render(&refused);
     assert!(said.contains("refused to mint an upload token (422"), "{said}");
     assert!(said.contains("invalid-publisher: valid token, but no corresponding publisher"), "{said}");
     assert!(said.contains("trusted publisher") && said.contains("release.yml"), "{said}");

@@ -19,7 +19,7 @@ pub fn index(charts: &[(String, Vec<u8>)], source_date_epoch: i64) -> anyhow::Re
             bail!("chart archive `{file}`: its Chart.yaml has no name or version");
         };
         entry.insert("created".into(), created.clone().into());
-        entry.insert("digest".into(), crate::registry::sha256(archive).trim_start_matches("sha256:").into());
+        entry.insert("digest".into(), lamina_remote::digest::sha256_hex(archive).into());
         entry.insert("urls".into(), Value::Sequence(vec![file.clone().into()]));
         entries.entry(name).or_default().push(entry);
     }

@@ -2,10 +2,12 @@
 //! `blobs/sha256/<hex>` holding the exact bytes a registry served; what a manifest refers to.
 //! Every file is written under a temporary name and renamed into place, `index.json` last.
 
-use crate::registry::{Manifest, hex_of, sha256};
+use crate::registry::Manifest;
 use anyhow::{Context, bail};
+use lamina_remote::digest::{hex_of, sha256};
+use lamina_remote::fs::write_atomic;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The annotation that names a descriptor's tag in `index.json`.
 pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
@@ -132,19 +134,6 @@ pub fn wanted(platform: Option<&str>, wanted: &[String]) -> bool {
                 && have.next() == want.next()
                 && want.next().is_none_or(|v| have.next() == Some(v))
         })
-}
-
-/// Writes `bytes` to a temporary name beside `path`, then renames it into place.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("create `{}`", dir.display()))?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let partial = dir.join(format!(".{name}.partial-{}", std::process::id()));
-    let result = std::fs::write(&partial, bytes).and_then(|()| std::fs::rename(&partial, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&partial);
-    }
-    result.with_context(|| format!("write `{}`", path.display()))
 }
 
 #[cfg(test)]

@@ -2,8 +2,9 @@
 //! descriptors pointing where the manifest says, and every blob reachable from `index.json`
 //! present and hashing to its name and size, with no blob that nothing reaches.
 
-use super::{Report, names, sha256_file, short};
+use super::{Report, names};
 use lamina_release_format::manifest::{Chart, Image};
+use lamina_remote::digest::{sha256_if_present, short};
 use serde::Deserialize;
 use std::collections::{BTreeSet, VecDeque};
 use std::path::Path;
@@ -130,7 +131,7 @@ fn walk(
         }
         let path = dir.join("blobs/sha256").join(hex);
         let at = format!("{what}/blobs/sha256/{hex}");
-        match sha256_file(&path) {
+        match sha256_if_present(&path) {
             Ok(None) => {
                 report.fail(at, "missing: a descriptor refers to it");
                 problems += 1;

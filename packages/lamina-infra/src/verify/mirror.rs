@@ -2,11 +2,12 @@
 //! digest), `SHA256SUMS` and the manifest; `index.yaml` against the chart archives; every OCI
 //! layout; and anything in the folder that belongs to none of these.
 
-use super::{HelmIndex, Report, layout, names, sha256_file, short};
+use super::{HelmIndex, Report, layout, names};
 use crate::github::Release;
 use crate::source::{MIRROR_JSON, Mirror, plain_name};
 use lamina_release_format::manifest::ReleaseManifest;
 use lamina_release_format::{MANIFEST, SUMS, sums};
+use lamina_remote::digest::{sha256_if_present, short};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -44,7 +45,7 @@ fn check_release(dir: &Path, release: &Release, report: &mut Report) {
             report.fail(at(&asset.name), format!("`{MIRROR_JSON}` names an asset that is not a plain file name"));
             continue;
         }
-        match sha256_file(&dir.join(&asset.name)) {
+        match sha256_if_present(&dir.join(&asset.name)) {
             Ok(Some(found)) => drop(files.insert(asset.name.as_str(), found)),
             Ok(None) => report.fail(at(&asset.name), "missing"),
             Err(e) => report.fail(at(&asset.name), format!("cannot be read: {e}")),
@@ -133,7 +134,7 @@ fn index(dir: &Path, tag: &str, m: &ReleaseManifest, report: &mut Report) {
         for entry in entries {
             let label = format!("{what} {name} {}", entry.version);
             let file = entry.urls.first().map(|u| u.rsplit('/').next().unwrap_or(u)).unwrap_or_default();
-            let found = plain_name(file).ok().and_then(|f| sha256_file(&dir.join(f)).ok().flatten());
+            let found = plain_name(file).ok().and_then(|f| sha256_if_present(&dir.join(f)).ok().flatten());
             let digest = entry.digest.as_deref().unwrap_or("(none)");
             let mut problems = Vec::new();
             match found {

@@ -2,12 +2,13 @@
 //! GitHub's digest; every image tag looked up in its registry against the manifest's digest; and
 //! every chart's entry in the Helm repository index on Pages against the archive released.
 
-use super::{HelmIndex, Report, sha256_of, short};
+use super::{HelmIndex, Report};
 use crate::github::GitHub;
 use crate::source::Source;
 use anyhow::{Context, bail};
 use lamina_release_format::manifest::{Chart, ReleaseManifest};
 use lamina_release_format::{MANIFEST, SUMS, sums};
+use lamina_remote::digest::{sha256_reader, short};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub fn check(source: &Source, version: &str, report: &mut Report) -> anyhow::Result<()> {
@@ -23,7 +24,7 @@ pub fn check(source: &Source, version: &str, report: &mut Report) -> anyhow::Res
         None => None,
     };
     for asset in &release.assets {
-        let (sha, size) = sha256_of(source.open(&release, asset)?)
+        let (sha, size) = sha256_reader(source.open(&release, asset)?)
             .with_context(|| format!("download `{}` of release {tag}", asset.name))?;
         let mut problems = Vec::new();
         if let Some(expected) = asset.digest.as_deref().and_then(|d| d.strip_prefix("sha256:"))

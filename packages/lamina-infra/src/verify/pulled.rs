@@ -1,11 +1,12 @@
 //! A folder `pull` wrote into, compared file by file with the published archives (fetched through
 //! the same verified, cached path `pull` uses): missing, changed and extra files, links and modes.
 
-use super::{Report, names, sha256_of};
+use super::{Report, names};
 use crate::show::verified;
 use crate::source::Source;
 use anyhow::{Context, bail};
 use lamina_release_format::manifest::{ComponentKind, ReleaseManifest};
+use lamina_remote::digest::sha256_reader;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component as PathPart, Path, PathBuf};
 
@@ -156,7 +157,7 @@ fn archive_tree(bytes: &[u8]) -> anyhow::Result<(String, BTreeMap<PathBuf, Entry
             _ => {
                 // Modes are compared where `pull` sets them.
                 let mode = if cfg!(unix) { (header.mode().unwrap_or(0o644) & 0o755) | 0o644 } else { 0o644 };
-                Entry::File { sha: sha256_of(entry)?.0, mode }
+                Entry::File { sha: sha256_reader(entry)?.0, mode }
             }
         };
         tree.insert(rel, value);
@@ -180,7 +181,7 @@ fn disk_tree(root: &Path) -> anyhow::Result<BTreeMap<PathBuf, Entry>> {
                 Entry::Folder
             } else {
                 let file = std::fs::File::open(&path).with_context(|| format!("read `{}`", path.display()))?;
-                Entry::File { sha: sha256_of(file)?.0, mode: mode(&meta) }
+                Entry::File { sha: sha256_reader(file)?.0, mode: mode(&meta) }
             };
             tree.insert(rel, value);
         }

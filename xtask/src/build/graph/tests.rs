@@ -22,7 +22,7 @@ fn job(files: &[(&str, &[u8])]) -> (tempfile::TempDir, Record) {
     };
     for (name, bytes) in files {
         std::fs::write(dir.path().join(name), bytes).unwrap();
-        let sha256 = crate::digest::sha256_hex(bytes);
+        let sha256 = lamina_remote::digest::sha256_hex(bytes);
         record.files.push(Asset { name: (*name).to_owned(), size: bytes.len() as u64, sha256 });
     }
     (dir, record)

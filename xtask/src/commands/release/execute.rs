@@ -6,16 +6,16 @@ mod python;
 use super::{Done, Effect, Outcome};
 use crate::build::Built;
 use crate::helm::index::Merged;
-use crate::help::WithHint;
 use crate::plan::{Plan, Step};
 use crate::publish::github::assets::{self, Action, Stage};
 use crate::publish::github::{Draft, GitHub, RemoteRelease};
 use crate::publish::registry::{Pushed, Registry};
-use crate::report::progress::{Mode, Progress};
 use crate::settings::Settings;
 use crate::shell::Shell;
 use crate::verify::{self, Channels};
 use anyhow::Context;
+use lamina_remote::hint::WithHint;
+use lamina_remote::progress::{Progress, Units};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -61,7 +61,7 @@ impl Executor<'_> {
             Step::PushImage { image } => {
                 let i = &plan.images[image];
                 let layout = crate::layout::read(&self.out.join("images").join(&i.name))?;
-                let progress = Progress::start(Mode::detect(), "images", 1, false);
+                let progress = Progress::start(crate::report::progress_mode(), "images", 1, Units::Items);
                 progress.say(&format!("pushing image {} ({} blobs)", i.repository, layout.blobs.len()));
                 let pushed = self.registry.push_content(&i.name, &layout, &crate::plan::oci_tag(&plan.version)).await?;
                 progress.line(&format!(
@@ -114,7 +114,7 @@ impl Executor<'_> {
                     .map(|d| d.name)
                     .collect();
                 if !wrong.is_empty() {
-                    return Err(crate::help::fail(
+                    return Err(lamina_remote::hint::fail(
                         format!(
                             "the assets of release `{}` read back wrong or missing: {}",
                             plan.tag,
@@ -194,7 +194,7 @@ impl Executor<'_> {
             }
             if round == ASSET_ROUNDS {
                 let names: Vec<&str> = pending.iter().map(|d| d.name.as_str()).collect();
-                return Err(crate::help::fail(
+                return Err(lamina_remote::hint::fail(
                     format!(
                         "the assets of release `{}` did not settle after {ASSET_ROUNDS} rounds: {}",
                         plan.tag,
@@ -205,7 +205,7 @@ impl Executor<'_> {
             }
             let size = |name: &str| built.assets.iter().find(|a| a.name == name).map_or(0, |a| a.size);
             let total = pending.iter().map(|d| size(&d.name)).sum();
-            let progress = Progress::start(Mode::detect(), "assets", total, true);
+            let progress = Progress::start(crate::report::progress_mode(), "assets", total, Units::Bytes);
             for d in pending {
                 let result = match &d.action {
                     Action::Upload => self.upload(&d.name, &progress).await.map(|()| Done::Uploaded),
@@ -224,7 +224,7 @@ impl Executor<'_> {
                     // The upload may have landed anyway: the next round reads the list and decides.
                     Err(e) => progress.line(&format!(
                         "{}\n  reading the release's assets back to see what landed",
-                        crate::help::render(&e)
+                        lamina_remote::hint::render(&e)
                     )),
                 }
                 progress.advance(size(&d.name));
@@ -256,7 +256,7 @@ impl Executor<'_> {
             self.note(format!("release {tag}"), Done::Published);
             let release = self.github.reload(release.id).await?;
             if release.draft {
-                return Err(crate::help::fail(
+                return Err(lamina_remote::hint::fail(
                     format!("GitHub still shows `{tag}` as a draft after publishing it"),
                     "run the command again; it publishes the draft it finds",
                 ));

@@ -29,7 +29,7 @@ pub struct Refusal {
 impl Refusal {
     /// The refusal as an error people read.
     pub fn error(&self) -> anyhow::Error {
-        crate::help::fail(&self.why, self.hint)
+        lamina_remote::hint::fail(&self.why, self.hint)
     }
 }
 

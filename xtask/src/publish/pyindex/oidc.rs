@@ -26,13 +26,13 @@ pub async fn exchange(
                 .with_context(|| format!("{audience_url} names no audience"))?
         }
         StatusCode::FORBIDDEN => {
-            return Err(crate::help::fail(
+            return Err(lamina_remote::hint::fail(
                 format!("trusted publishing is turned off on {base} (403 from {audience_url})"),
                 "set LAMINA_PYTHON_INDEX_TOKEN to an upload token, or `trusted-publishing = false` until the index allows it",
             ));
         }
         StatusCode::NOT_FOUND => {
-            return Err(crate::help::fail(
+            return Err(lamina_remote::hint::fail(
                 format!("{base} does not offer trusted publishing (404 from {audience_url})"),
                 "set python-index.token-exchange-url to the index's base, or set `trusted-publishing = false` and use LAMINA_PYTHON_INDEX_TOKEN",
             ));
@@ -49,7 +49,7 @@ pub async fn exchange(
         .await
         .context("request the job's OIDC token from GitHub Actions")?;
     if !answer.status().is_success() {
-        return Err(crate::help::fail(
+        return Err(lamina_remote::hint::fail(
             format!("GitHub Actions answered {} to the request for the job's OIDC token", answer.status()),
             "give the release job `permissions: id-token: write`",
         ));
@@ -80,7 +80,7 @@ pub async fn exchange(
         .map(|e| format!("{}: {}", e["code"].as_str().unwrap_or("?"), e["description"].as_str().unwrap_or("")))
         .collect();
     let said = if errors.is_empty() { text.trim().chars().take(300).collect() } else { errors.join("; ") };
-    Err(crate::help::fail(
+    Err(lamina_remote::hint::fail(
         format!("{base} refused to mint an upload token ({status}): {said}"),
         "add this repository as a trusted publisher of the project on the index (workflow `release.yml`, and its environment if any), or set LAMINA_PYTHON_INDEX_TOKEN",
     ))

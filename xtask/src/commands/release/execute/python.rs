@@ -4,10 +4,10 @@
 
 use super::Executor;
 use crate::commands::release::Done;
-use crate::help::WithHint;
 use crate::publish::pyindex::{self, Credentials};
 use crate::pyindex::{Decision, decide};
 use anyhow::Context;
+use lamina_remote::hint::WithHint;
 
 impl Executor<'_> {
     pub(super) async fn upload_python(&mut self) -> anyhow::Result<()> {
@@ -22,7 +22,7 @@ impl Executor<'_> {
                 match decision {
                     Decision::Keep => self.note(what, Done::Kept),
                     Decision::Refuse { why } => {
-                        return Err(crate::help::fail(
+                        return Err(lamina_remote::hint::fail(
                             why,
                             "a published version is never replaced: release a new version (`cargo xtask bump`)",
                         ));
@@ -46,7 +46,7 @@ impl Executor<'_> {
                                     })
                                     .hint("fix the cause above, then run `cargo xtask release` again: it uploads only what is missing");
                             }
-                            eprintln!("{} landed despite: {}", file.name, crate::help::render(&e));
+                            eprintln!("{} landed despite: {}", file.name, lamina_remote::hint::render(&e));
                         }
                         self.note(what, Done::Uploaded);
                     }

@@ -1,5 +1,6 @@
 //! What to do about an error: a hint carried as a typed value along the error chain and
-//! rendered after the whole chain, the way rustc prints `help:` last.
+//! rendered after the whole chain, the way rustc prints `help:` last. Both binaries print errors
+//! this way: what, where, then `hint: …`.
 
 use std::fmt;
 

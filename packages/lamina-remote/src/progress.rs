@@ -1,8 +1,8 @@
-//! Progress of the long steps (image pushes, asset uploads): a bar on a terminal, plain lines
-//! anywhere else (CI logs, pipes), and no colour when `NO_COLOR` is set or the terminal is dumb.
+//! Progress of long transfers and steps: a bar on a terminal that can redraw, plain lines
+//! anywhere else (pipes, CI logs, `TERM=dumb`), and no colour when `NO_COLOR` is set.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Read};
 
 /// How progress is shown, decided once from the environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,9 +14,10 @@ pub enum Mode {
 }
 
 impl Mode {
-    pub fn detect() -> Mode {
-        let term = crate::env::var(crate::env::TERM);
-        Mode::choose(std::io::stderr().is_terminal(), term.as_deref(), crate::env::var(crate::env::NO_COLOR).is_some())
+    /// From standard error and the caller's reading of `TERM` and `NO_COLOR` (each binary reads
+    /// its environment in one place of its own).
+    pub fn detect(term: Option<&str>, no_color: bool) -> Mode {
+        Mode::choose(std::io::stderr().is_terminal(), term, no_color)
     }
 
     /// Bars only on a terminal that can redraw; colour unless `NO_COLOR` (no-color.org).
@@ -28,24 +29,44 @@ impl Mode {
     }
 }
 
-/// One long step: `total` units (bytes or items), `what` shown beside the bar.
+/// What a bar counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Units {
+    Bytes,
+    Items,
+}
+
+/// One long step of `total` units, `what` shown beside the bar.
 pub struct Progress {
     bar: Option<ProgressBar>,
 }
 
 impl Progress {
-    pub fn start(mode: Mode, what: &str, total: u64, bytes: bool) -> Progress {
+    /// Starts a bar; in [`Mode::Lines`] nothing is printed until [`say`](Self::say).
+    pub fn start(mode: Mode, what: &str, total: u64, units: Units) -> Progress {
         let Mode::Bar { colour } = mode else {
             return Progress { bar: None };
         };
-        let units = if bytes { "{bytes}/{total_bytes}" } else { "{pos}/{len}" };
+        let counts = match units {
+            Units::Bytes => "{bytes}/{total_bytes}",
+            Units::Items => "{pos}/{len}",
+        };
         let bar_part = if colour { "{bar:30.cyan/blue}" } else { "{bar:30}" };
-        let template = format!("{{prefix}} {bar_part} {units} {{wide_msg}}");
+        let template = format!("{{prefix}} {bar_part} {counts} {{wide_msg}}");
         let style = ProgressStyle::with_template(&template).unwrap_or_else(|_| ProgressStyle::default_bar());
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr())
             .with_style(style.progress_chars("=> "))
             .with_prefix(what.to_owned());
         Progress { bar: Some(bar) }
+    }
+
+    /// A transfer of `total` bytes: a bar, or the line `VERB WHAT (N bytes)` (`downloading`,
+    /// `uploading`).
+    pub fn transfer(mode: Mode, verb: &str, what: &str, total: u64) -> Progress {
+        if mode == Mode::Lines {
+            eprintln!("{verb} {what} ({total} bytes)");
+        }
+        Progress::start(mode, what, total, Units::Bytes)
     }
 
     /// Says what is happening now: the bar's message, or a line.
@@ -64,17 +85,35 @@ impl Progress {
         }
     }
 
+    /// `reader`, advancing the bar as it is read.
+    pub fn wrap<'a>(&self, reader: Box<dyn Read + 'a>) -> Box<dyn Read + 'a> {
+        match &self.bar {
+            Some(bar) => Box::new(bar.wrap_read(reader)),
+            None => reader,
+        }
+    }
+
+    /// Counts `units` more as done.
     pub fn advance(&self, units: u64) {
         if let Some(bar) = &self.bar {
             bar.inc(units);
         }
     }
 
-    pub fn finish(self) {
-        if let Some(bar) = self.bar {
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
     }
+}
+
+/// Reads all of `reader` (`total` bytes expected), shown as `downloading WHAT`.
+pub fn read_all(mode: Mode, what: &str, total: u64, reader: Box<dyn Read + '_>) -> std::io::Result<Vec<u8>> {
+    let progress = Progress::transfer(mode, "downloading", what, total);
+    let mut bytes = Vec::new();
+    let read = progress.wrap(reader).read_to_end(&mut bytes);
+    progress.finish();
+    read.map(|_| bytes)
 }
 
 #[cfg(test)]

@@ -1,13 +1,43 @@
-//! When and how long to wait before asking GitHub again: our own bounded retries, following
-//! GitHub's rules for primary and secondary rate limits (GitHub, "Rate limits for the REST API"). Creates and
-//! uploads are never retried here: their callers read the state back and decide.
+//! The one retry policy of every remote call: a bounded number of attempts, exponential backoff
+//! with jitter, and a cap on any single wait that holds. The loop itself is `backon`'s. GitHub's
+//! rules for primary and secondary rate limits (GitHub, "Rate limits for the REST API") adjust
+//! its waits, and a [`Gate`] keeps every request of a client behind the last limit GitHub
+//! answered with. Creates and uploads are never retried here: their callers read the state back
+//! and decide.
 
-use backon::Retryable;
+use backon::{ExponentialBuilder, Retryable};
 use std::cell::Cell;
 use std::future::Future;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
+use tokio::time::Instant;
 
-pub use crate::retry::{ATTEMPTS, LONGEST_WAIT, seconds};
+/// Attempts of one request or push, the first included.
+pub const ATTEMPTS: usize = 6;
+
+/// The longest single wait accepted; a rate limit asking for more stops the run with a hint.
+pub const LONGEST_WAIT: Duration = Duration::from_secs(15 * 60);
+
+/// Backoff after a transient failure: 0.5 s doubling to at most 8 s, with jitter so jobs that
+/// failed together do not retry together; [`ATTEMPTS`] in all.
+pub fn backoff() -> ExponentialBuilder {
+    ExponentialBuilder::new()
+        .with_min_delay(Duration::from_millis(500))
+        .with_max_delay(Duration::from_secs(8))
+        .with_max_times(ATTEMPTS - 1)
+        .with_jitter()
+}
+
+/// Backoff between pushes of a branch other jobs keep moving: shorter steps, since the next push
+/// usually lands at once, and a few more of them (8 pushes in all), since many jobs may race.
+pub fn push_backoff() -> ExponentialBuilder {
+    backoff().with_min_delay(Duration::from_millis(250)).with_max_times(7)
+}
+
+/// Whole seconds, rounded up (a wait of 0.4 s is told as 1 s, never as 0 s).
+pub fn seconds(wait: Duration) -> u64 {
+    wait.as_millis().div_ceil(1000).try_into().unwrap_or(u64::MAX)
+}
 
 /// The reason given for a secondary limit without a header saying how long to wait.
 const UNTIMED: &str = "secondary rate limit";
@@ -64,7 +94,7 @@ impl Failure {
     }
 }
 
-/// Runs `attempt` (given its number, from 1) with the one retry policy ([`crate::retry`]) until
+/// Runs `attempt` (given its number, from 1) with the one retry policy  until
 /// it succeeds, a failure is fatal, a rate limit asks for more than [`LONGEST_WAIT`], or the
 /// attempts run out; tells the user about every retry on standard error. A rate limit's own wait
 /// is kept by the client's gate before its next request, so the loop adds none.
@@ -78,7 +108,7 @@ where
         tried.set(tried.get() + 1);
         attempt(tried.get())
     })
-    .retry(crate::retry::backoff())
+    .retry(backoff())
     .sleep(tokio::time::sleep)
     .adjust(|failure: &Failure, planned| next_wait(&failure.verdict, planned))
     .notify(|failure: &Failure, wait| tell(what, tried.get(), failure, wait))
@@ -128,15 +158,92 @@ pub struct TooLong {
 
 /// `error`, ended by a wait longer than [`LONGEST_WAIT`], with what to do.
 pub fn too_long(error: anyhow::Error, wait: Duration) -> anyhow::Error {
-    crate::help::hinted(
+    crate::hint::hinted(
         error.context(TooLong { seconds: seconds(wait) }),
         "run the command again later; a rerun continues where this one stopped",
     )
 }
 
+/// No request before the end of the last rate limit GitHub answered with: GitHub asks for no
+/// request at all until a limit's wait has passed, reads included, so every request of a client
+/// first [`pass`](Gate::pass)es its gate, and every answer is [`classify`](Gate::classify)'d.
+#[derive(Debug, Default)]
+pub struct Gate {
+    hold: Mutex<Option<Hold>>,
+}
+
+/// The wait a rate limit asked for.
+#[derive(Debug)]
+struct Hold {
+    until: Instant,
+    /// The reason, as the user is told it.
+    why: String,
+    /// The wait was told on standard error already.
+    told: bool,
+}
+
+impl Gate {
+    /// Waits until the last rate limit has passed. The wait is told once on standard error; one
+    /// longer than [`LONGEST_WAIT`] fails instead (fatal: no retry can help within this run).
+    pub async fn pass(&self) -> Result<(), Failure> {
+        loop {
+            let until = {
+                let mut hold = self.hold.lock().unwrap_or_else(PoisonError::into_inner);
+                let Some(h) = hold.as_mut() else { return Ok(()) };
+                let left = h.until.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    *hold = None;
+                    return Ok(());
+                }
+                if left > LONGEST_WAIT {
+                    let error = too_long(anyhow::format_err!("{}", h.why), left);
+                    return Err(Failure { verdict: Verdict::Fatal, error });
+                }
+                if !h.told {
+                    h.told = true;
+                    eprintln!("GitHub: {}; waiting {} s before the next request", h.why, seconds(left));
+                }
+                h.until
+            };
+            // Looked at again after the sleep: another request may have met a later limit.
+            tokio::time::sleep_until(until).await;
+        }
+    }
+
+    /// What GitHub's answer means for the next attempt (`message` is the error body's). The one
+    /// place rate limits are recorded: a limited answer holds back every later request by the
+    /// wait GitHub asks for, a later instant kept.
+    pub fn classify(&self, status: u16, headers: &http::HeaderMap, message: &str, attempt: u32) -> Verdict {
+        let verdict = verdict(status, headers, message, attempt, now());
+        if let Verdict::Limited(wait, why) = &verdict {
+            // A wait past any clock (a bogus header) is held as a day: either is refused.
+            let now = Instant::now();
+            let until = now.checked_add(*wait).unwrap_or(now + Duration::from_secs(86_400));
+            let mut hold = self.hold.lock().unwrap_or_else(PoisonError::into_inner);
+            if hold.as_ref().is_none_or(|h| h.until < until) {
+                *hold = Some(Hold { until, why: why.clone(), told: false });
+            }
+        }
+        verdict
+    }
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use backon::BackoffBuilder;
+
+    #[test]
+    fn attempts_are_bounded_and_no_wait_passes_the_cap() {
+        let waits: Vec<Duration> = backoff().build().collect();
+        assert_eq!(waits.len(), ATTEMPTS - 1);
+        // Jitter adds at most the base delay on top of each step.
+        assert!(waits.iter().all(|w| *w <= Duration::from_secs(16)), "{waits:?}");
+    }
 
     fn headers(pairs: &[(&'static str, &str)]) -> http::HeaderMap {
         pairs.iter().map(|(k, v)| (http::HeaderName::from_static(k), v.parse().unwrap())).collect()
@@ -174,7 +281,7 @@ mod tests {
         }
         // 960 s would pass the cap: the run stops and says when to come back.
         assert_eq!(next_wait(&untimed(5).verdict, Some(Duration::from_secs(1))), None);
-        let error = crate::help::render(&give_up("list releases", 5, untimed(5)));
+        let error = crate::hint::render(&give_up("list releases", 5, untimed(5)));
         assert!(error.contains("list releases: GitHub asks to wait 960 s, longer than 900 s"), "{error}");
         assert!(error.contains("hint: run the command again later"), "{error}");
     }

@@ -1,0 +1,365 @@
+//! The one registry client of both binaries (OCI distribution-spec "Pull" and "Push"), over
+//! oci-client: manifests by digest with their exact bytes, blobs checked against their digests
+//! as they stream, a missing blob mounted from another repository of the same registry or
+//! uploaded from its file, tags read and moved. Credentials are per host and never sent to
+//! another; plain HTTP only for loopback hosts; blobs go up in chunks where the registry caps a
+//! request (ghcr.io).
+
+mod explain;
+mod manifest;
+
+pub use explain::{explain, is_absent, is_server_error, status};
+pub use manifest::{DOCKER_LIST, DOCKER_MANIFEST, MANIFEST_TYPES, Manifest, OCI_INDEX, OCI_MANIFEST, is_index};
+pub use oci_client::{Reference, RegistryOperation};
+
+use anyhow::{Context, bail, format_err};
+use futures_util::StreamExt;
+use oci_client::Client;
+use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
+use oci_client::errors::{DigestError, OciDistributionError};
+use oci_client::secrets::RegistryAuth;
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock, PoisonError};
+use std::time::Duration;
+
+/// A user and password (or token) for one registry host; the password is never printed.
+#[derive(Clone)]
+pub struct Credentials {
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Credentials({}, ***)", self.username)
+    }
+}
+
+/// How a [`Registry`] client is made.
+#[derive(Debug, Default)]
+pub struct Options {
+    /// `HOST[:PORT]`s spoken to in plain HTTP; a host that is not loopback is refused.
+    pub plain_http: Vec<String>,
+    /// Credentials by `HOST[:PORT]`; every other host is read anonymously (with the token
+    /// exchange a registry may ask for).
+    pub credentials: Vec<(String, Credentials)>,
+    /// PEM files of CA certificates trusted besides the built-in roots (a private CA).
+    pub roots: Vec<PathBuf>,
+    /// `User-Agent` of every request.
+    pub user_agent: &'static str,
+    /// What to set when a registry refuses the credentials given (or none), for the hint.
+    pub credentials_hint: String,
+}
+
+/// How one blob got into a repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transfer {
+    /// It was there already.
+    Present,
+    /// Mounted from another repository of the same registry.
+    Mounted,
+    Uploaded,
+}
+
+/// A client for the registries of a set of hosts.
+pub struct Registry {
+    client: Client,
+    config: Config,
+    /// A client that never asks for a token, for blobs of registries that want no credentials:
+    /// `client` would ask again before every request, since there is no token to remember.
+    open: OnceLock<Client>,
+    auths: HashMap<String, RegistryAuth>,
+    credentials_hint: String,
+    /// Blobs known to be in some repository of a registry (`HOST` → digest → repository), so
+    /// another repository can mount them instead of uploading them again.
+    known: Mutex<HashMap<(String, String), String>>,
+}
+
+/// What every client of a [`Registry`] is built from.
+struct Config {
+    plain: Vec<String>,
+    chunked: bool,
+    certificates: Vec<Certificate>,
+    user_agent: &'static str,
+}
+
+impl Config {
+    fn client(&self) -> Client {
+        Client::new(ClientConfig {
+            protocol: ClientProtocol::HttpsExcept(self.plain.clone()),
+            use_monolithic_push: !self.chunked,
+            extra_root_certificates: self.certificates.clone(),
+            connect_timeout: Some(Duration::from_secs(20)),
+            read_timeout: Some(Duration::from_secs(120)),
+            user_agent: self.user_agent,
+            ..Default::default()
+        })
+    }
+}
+
+impl Registry {
+    /// A client for `hosts` (`HOST[:PORT]`, the hosts it will speak to).
+    pub fn new<'a>(hosts: impl IntoIterator<Item = &'a str>, options: Options) -> anyhow::Result<Registry> {
+        if let Some(host) = options.plain_http.iter().find(|h| !crate::loopback::is_loopback_host(h)) {
+            bail!("plain http to `{host}` refused: plain http is for loopback hosts only");
+        }
+        // One request per blob where the registry takes it; ghcr.io caps a request near 4 MiB,
+        // so there blobs go in chunks.
+        let chunked = hosts.into_iter().any(|h| h == "ghcr.io" || h.ends_with(".ghcr.io"))
+            || options.credentials.iter().any(|(h, _)| h == "ghcr.io" || h.ends_with(".ghcr.io"));
+        let mut certificates = Vec::new();
+        for path in &options.roots {
+            let data =
+                std::fs::read(path).with_context(|| format!("read the CA certificates in `{}`", path.display()))?;
+            if !String::from_utf8_lossy(&data).contains("-----BEGIN CERTIFICATE-----") {
+                return Err(crate::hint::fail(
+                    format!("`{}` holds no PEM certificate", path.display()),
+                    "point SSL_CERT_FILE at the registry's CA certificate",
+                ));
+            }
+            certificates.push(Certificate { encoding: CertificateEncoding::Pem, data });
+        }
+        let config = Config { plain: options.plain_http, chunked, certificates, user_agent: options.user_agent };
+        let auths = options
+            .credentials
+            .into_iter()
+            .map(|(host, c)| (host, RegistryAuth::Basic(c.username, c.password)))
+            .collect();
+        Ok(Registry {
+            client: config.client(),
+            config,
+            open: OnceLock::new(),
+            auths,
+            credentials_hint: options.credentials_hint,
+            known: Mutex::default(),
+        })
+    }
+
+    /// The credentials for `reference`'s host: its own, or none.
+    fn auth(&self, reference: &Reference) -> &RegistryAuth {
+        self.auths.get(reference.registry()).unwrap_or(&RegistryAuth::Anonymous)
+    }
+
+    /// `e`, explained for `what` on `reference`.
+    pub fn explain(&self, e: OciDistributionError, what: &str, reference: &Reference) -> anyhow::Error {
+        explain(e, what, &reference.whole(), &self.credentials_hint)
+    }
+
+    /// Signs in to `reference`'s repository for `operation` (for a token registry such as
+    /// ghcr.io: a token with that scope is granted).
+    pub async fn sign_in(&self, reference: &Reference, operation: RegistryOperation) -> anyhow::Result<()> {
+        let what = match operation {
+            RegistryOperation::Push => "sign in to push to",
+            RegistryOperation::Pull => "sign in to",
+        };
+        self.client
+            .auth(reference, self.auth(reference), operation)
+            .await
+            .map_err(|e| self.explain(e, what, reference))?;
+        Ok(())
+    }
+
+    /// The digest a tag points at, or `None` when there is no such tag.
+    pub async fn digest(&self, reference: &Reference) -> anyhow::Result<Option<String>> {
+        match self.client.fetch_manifest_digest(reference, self.auth(reference)).await {
+            Ok(d) => Ok(Some(d)),
+            Err(e) if is_absent(&e) => Ok(None),
+            Err(e) => Err(self.explain(e, "read the digest of", reference)),
+        }
+    }
+
+    /// The manifest `reference` names, its bytes checked against its digest (and against the
+    /// reference's digest when it has one).
+    pub async fn manifest(&self, reference: &Reference) -> anyhow::Result<Manifest> {
+        let (bytes, digest) = self
+            .client
+            .pull_manifest_raw(reference, self.auth(reference), &MANIFEST_TYPES)
+            .await
+            .map_err(|e| self.explain(e, "read the manifest", reference))?;
+        let shown = reference.whole();
+        let manifest = Manifest::new(bytes.to_vec(), &digest).with_context(|| format!("`{shown}`"))?;
+        if let Some(wanted) = reference.digest()
+            && wanted != manifest.digest
+        {
+            bail!("`{shown}` served the manifest {}; refusing it", manifest.digest);
+        }
+        Ok(manifest)
+    }
+
+    /// Puts `manifest`'s exact bytes at `reference` (a tag, or its own digest).
+    pub async fn put_manifest(&self, reference: &Reference, manifest: &Manifest) -> anyhow::Result<()> {
+        let content_type = manifest.media_type.parse().context("the media type as a header")?;
+        self.client
+            .push_manifest_raw(reference, manifest.bytes.clone(), content_type)
+            .await
+            .map_err(|e| self.explain(e, "push the manifest to", reference))?;
+        Ok(())
+    }
+
+    /// The client for blob requests to `reference`'s repository, signed in for `operation`.
+    async fn blob_client(&self, reference: &Reference, operation: RegistryOperation) -> anyhow::Result<&Client> {
+        let auth = self.auth(reference);
+        let token = self.client.auth(reference, auth, operation).await.map_err(|e| {
+            let what = if operation == RegistryOperation::Push { "sign in to push to" } else { "sign in to" };
+            self.explain(e, what, reference)
+        })?;
+        let open = token.is_none() && matches!(auth, RegistryAuth::Anonymous);
+        Ok(if open { self.open.get_or_init(|| self.config.client()) } else { &self.client })
+    }
+
+    /// Gets the blob `digest`, whose bytes are in `file`, into `target`'s repository: nothing when
+    /// it is there, a cross-repository mount when another repository of the registry has it,
+    /// else an upload streamed from the file. A refused mount falls back to uploading.
+    pub async fn transfer(&self, target: &Reference, digest: &str, file: &Path) -> anyhow::Result<Transfer> {
+        let at =
+            Reference::with_digest(target.registry().to_owned(), target.repository().to_owned(), digest.to_owned());
+        let client = self.blob_client(&at, RegistryOperation::Push).await?;
+        let key = (target.registry().to_owned(), digest.to_owned());
+        let remember = |transfer| {
+            self.known.lock().unwrap_or_else(PoisonError::into_inner).insert(key.clone(), at.repository().to_owned());
+            Ok(transfer)
+        };
+        match client.blob_exists(&at, digest).await {
+            Ok(true) => return remember(Transfer::Present),
+            Ok(false) => {}
+            // A registry that died mid-write can fail to answer for a half-stored blob; pushing
+            // it again is safe (a blob is addressed by its digest) and repairs it.
+            Err(e) if is_server_error(&e) => {}
+            Err(e) => return Err(self.explain(e, "check", &at)),
+        }
+        let source = self.known.lock().unwrap_or_else(PoisonError::into_inner).get(&key).cloned();
+        if let Some(source) = source.filter(|s| s != at.repository()) {
+            let from = Reference::with_digest(at.registry().to_owned(), source, digest.to_owned());
+            if client.mount_blob(&at, &from, digest).await.is_ok() {
+                return remember(Transfer::Mounted);
+            }
+        }
+        let opened = std::fs::File::open(file).with_context(|| format!("read blob {digest}"))?;
+        let size = opened.metadata()?.len();
+        client
+            .push_blob_stream(&at, chunks(opened), digest, Some(size))
+            .await
+            .map_err(|e| self.explain(e, "upload", &at))?;
+        remember(Transfer::Uploaded)
+    }
+
+    /// Streams the blob `reference` (`HOST/NAME@DIGEST`) of `size` bytes into `to`, checking
+    /// its size as it comes and its digest at the end; `advance` is told of every chunk.
+    pub async fn download(
+        &self,
+        reference: &Reference,
+        size: u64,
+        to: &Path,
+        advance: &(dyn Fn(u64) + Sync),
+    ) -> anyhow::Result<()> {
+        let digest = reference.digest().context("a blob is read by digest")?;
+        let client = self.blob_client(reference, RegistryOperation::Pull).await?;
+        let mut stream = client
+            .pull_blob_stream(reference, digest)
+            .await
+            .map_err(|e| self.explain(e, "download", reference))?
+            .stream;
+        let mut file = std::io::BufWriter::new(std::fs::File::create(to)?);
+        let mut written = 0u64;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| match e.get_ref().and_then(|i| i.downcast_ref::<DigestError>()) {
+                Some(d) => format_err!("the content does not match its digest ({d}); refusing it"),
+                None => format_err!("the download was cut: {e}"),
+            })?;
+            written += chunk.len() as u64;
+            if written > size {
+                bail!("the registry sent more than the {size} bytes its descriptor records; refusing it");
+            }
+            file.write_all(&chunk)?;
+            advance(chunk.len() as u64);
+        }
+        if written != size {
+            bail!("the registry sent {written} bytes, the descriptor records {size}; refusing it");
+        }
+        file.flush()?;
+        Ok(())
+    }
+}
+
+/// A file as a stream of 1 MiB chunks, so a large blob is never held in memory whole.
+fn chunks(
+    file: std::fs::File,
+) -> impl futures_util::Stream<Item = Result<bytes::Bytes, OciDistributionError>> + Send + 'static {
+    futures_util::stream::unfold(Some(file), |file| async move {
+        let mut file = file?;
+        let mut buf = vec![0; 1 << 20];
+        match std::io::Read::read(&mut file, &mut buf) {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(bytes::Bytes::from(buf)), Some(file)))
+            }
+            Err(e) => Some((Err(e.into()), None)),
+        }
+    })
+}
+
+/// `HOST/NAME:TAG` or `HOST/NAME@DIGEST`, split by hand: the general reference grammar costs a
+/// large regular expression to compile, and every reference here names its host.
+pub fn parse(reference: &str) -> anyhow::Result<Reference> {
+    let wrong = || format_err!("`{reference}` is not a registry reference (HOST/NAME:TAG or HOST/NAME@sha256:…)");
+    let (name, digest, tag) = match reference.split_once('@') {
+        Some((name, digest)) => (name, Some(crate::digest::hex_of(digest).map_err(|_| wrong())?), None),
+        None => match reference.rsplit_once(':').filter(|(_, tag)| !tag.contains('/')) {
+            Some((name, tag)) => (name, None, Some(tag)),
+            None => (reference, None, None),
+        },
+    };
+    let (host, path) = name.split_once('/').ok_or_else(wrong)?;
+    let path_ok = path.split('/').all(|part| {
+        !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+    });
+    let tag_ok = tag.is_none_or(|t| {
+        !t.is_empty() && t.len() <= 128 && t.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+    });
+    if host.is_empty() || !path_ok || !tag_ok || host.contains(['@', ' ']) {
+        return Err(wrong());
+    }
+    let (host, path) = (host.to_owned(), path.to_owned());
+    Ok(match (digest, tag) {
+        (Some(hex), _) => Reference::with_digest(host, path, format!("sha256:{hex}")),
+        (None, tag) => Reference::with_tag(host, path, tag.unwrap_or("latest").to_owned()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_name_their_host_and_a_tag_or_digest() {
+        let digest = format!("sha256:{}", "a".repeat(64));
+        let r = parse(&format!("127.0.0.1:5000/acme/hello@{digest}")).unwrap();
+        assert_eq!((r.registry(), r.repository(), r.digest()), ("127.0.0.1:5000", "acme/hello", Some(digest.as_str())));
+        let r = parse("ghcr.io/acme/charts/demo:0.2.0").unwrap();
+        assert_eq!((r.registry(), r.repository(), r.tag()), ("ghcr.io", "acme/charts/demo", Some("0.2.0")));
+        assert_eq!(parse("127.0.0.1:5000/acme/hello").unwrap().tag(), Some("latest"));
+        for bad in ["hello", "ghcr.io/Acme/x:1", "ghcr.io/acme/x@sha256:12", "ghcr.io//x:1", "ghcr.io/x:a b"] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn plain_http_only_for_loopback_and_credentials_only_for_their_host() {
+        let options = |plain: &str| Options { plain_http: vec![plain.to_owned()], ..Options::default() };
+        assert!(Registry::new(["ghcr.io"], options("ghcr.io")).is_err());
+        let with = Options {
+            credentials: vec![("127.0.0.1:5000".into(), Credentials { username: "u".into(), password: "p".into() })],
+            ..options("127.0.0.1:5000")
+        };
+        let registry = Registry::new(["127.0.0.1:5000"], with).unwrap();
+        let at = |host: &str| parse(&format!("{host}/acme/x:1")).unwrap();
+        assert!(matches!(registry.auth(&at("127.0.0.1:5000")), RegistryAuth::Basic(..)));
+        assert!(matches!(registry.auth(&at("127.0.0.1:5001")), RegistryAuth::Anonymous));
+        assert!(matches!(registry.auth(&at("ghcr.io")), RegistryAuth::Anonymous));
+        let shown = format!("{:?}", Credentials { username: "u".into(), password: "secret".into() });
+        assert!(!shown.contains("secret"), "{shown}");
+    }
+}
