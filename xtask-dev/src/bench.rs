@@ -244,7 +244,7 @@ fn big_index() -> String {
 /// Ours: three images pushed to a fresh registry; peer: `skopeo copy` of each, in turn.
 fn images(sh: &Shell) -> anyhow::Result<(&'static str, Duration, Duration)> {
     use xtask::config::parse_registry_base;
-    use xtask::publish::registry::{Credentials, Registry};
+    use xtask::publish::registry::Registry;
     let tmp = tempfile::tempdir()?;
     let t = tmp.path();
     // A 32 MiB base file shared by all three, and a small file of each image's own.
@@ -280,7 +280,7 @@ fn images(sh: &Shell) -> anyhow::Result<(&'static str, Duration, Duration)> {
         let registry = super::registry::LocalRegistry::start(&[])?;
         let client = Registry::new(
             &parse_registry_base(&format!("http://{}/ours", registry.host())).map_err(anyhow::Error::msg)?,
-            &Credentials::default(),
+            None,
         );
         let start = Instant::now();
         for (name, image) in &images {

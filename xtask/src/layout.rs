@@ -8,29 +8,18 @@ use anyhow::{Context, bail};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
-pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
-pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+pub use lamina_remote::registry::{DOCKER_LIST, DOCKER_MANIFEST, Manifest, OCI_INDEX, OCI_MANIFEST};
 
 /// One image, read from a layout.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Image {
     pub dir: PathBuf,
     /// The top document: what tags point at.
-    pub root: Document,
+    pub root: Manifest,
     /// Every manifest and index below the root, children before parents.
-    pub children: Vec<Document>,
+    pub children: Vec<Manifest>,
     /// Every config and layer blob, each once.
     pub blobs: Vec<Blob>,
-}
-
-/// A manifest or index: its exact bytes, which its digest is over.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Document {
-    pub digest: String,
-    pub media_type: String,
-    pub bytes: Vec<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,7 +48,7 @@ pub fn read(dir: &Path) -> anyhow::Result<Image> {
     };
     let mut image = Image {
         dir: dir.to_path_buf(),
-        root: Document { digest: String::new(), media_type: String::new(), bytes: Vec::new() },
+        root: Manifest { digest: String::new(), media_type: String::new(), bytes: Vec::new() },
         children: Vec::new(),
         blobs: Vec::new(),
     };
@@ -71,10 +60,10 @@ pub fn read(dir: &Path) -> anyhow::Result<Image> {
 fn visit(
     dir: &Path,
     descriptor: &Value,
-    children: &mut Vec<Document>,
+    children: &mut Vec<Manifest>,
     blobs: &mut Vec<Blob>,
     depth: usize,
-) -> anyhow::Result<Document> {
+) -> anyhow::Result<Manifest> {
     if depth > 4 {
         bail!("image indexes in `{}` are nested more than four deep", dir.display());
     }
@@ -113,7 +102,7 @@ fn visit(
             bail!("`{}` holds a document of type `{other}`, which is not an image manifest or index", dir.display())
         }
     }
-    Ok(Document { digest, media_type, bytes })
+    Ok(Manifest { digest, media_type, bytes })
 }
 
 fn blob_path(dir: &Path, digest: &str) -> PathBuf {

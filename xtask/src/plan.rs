@@ -255,13 +255,17 @@ pub enum Step {
     PushImage {
         image: usize,
     },
-    /// The chart's OCI artifact under its version tag.
+    /// The chart's OCI artifact by digest; no tag.
     PushChart {
         chart: usize,
     },
     /// The version tag and the floating tags that move, once every image and chart is pushed.
     MoveTags {
         image: usize,
+    },
+    /// The chart's version tag, once every image and chart is pushed.
+    TagChart {
+        chart: usize,
     },
     /// Find the release for the tag, or create it as a draft.
     DraftRelease,
@@ -418,9 +422,10 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
     steps.extend((0..packages.len()).map(|package| Step::BuildPackage { package }));
     steps.extend([Step::WriteManifest, Step::WriteSums]);
     steps.extend((0..images.len()).map(|image| Step::PushImage { image }));
-    steps
-        .extend(charts.iter().enumerate().filter(|(_, c)| c.oci.is_some()).map(|(chart, _)| Step::PushChart { chart }));
+    let oci_charts: Vec<usize> = charts.iter().enumerate().filter(|(_, c)| c.oci.is_some()).map(|(i, _)| i).collect();
+    steps.extend(oci_charts.iter().map(|&chart| Step::PushChart { chart }));
     steps.extend((0..images.len()).map(|image| Step::MoveTags { image }));
+    steps.extend(oci_charts.iter().map(|&chart| Step::TagChart { chart }));
     steps.extend([Step::DraftRelease, Step::UploadAssets, Step::ReadBack, Step::PublishRelease]);
     if !charts.is_empty() {
         steps.push(Step::MergeIndex);

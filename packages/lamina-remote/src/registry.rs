@@ -53,6 +53,14 @@ pub struct Options {
     pub credentials_hint: String,
 }
 
+/// Where a blob's bytes are.
+#[derive(Debug, Clone, Copy)]
+pub enum Blob<'a> {
+    /// A file, streamed in 1 MiB chunks (never held in memory whole).
+    File(&'a Path),
+    Bytes(&'a [u8]),
+}
+
 /// How one blob got into a repository.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transfer {
@@ -198,68 +206,89 @@ impl Registry {
         Ok(())
     }
 
-    /// The client for blob requests to `reference`'s repository, signed in for `operation`.
-    async fn blob_client(&self, reference: &Reference, operation: RegistryOperation) -> anyhow::Result<&Client> {
-        let auth = self.auth(reference);
-        let token = self.client.auth(reference, auth, operation).await.map_err(|e| {
+    /// Signs in to `repository`'s repository once for `operation`, for the blob transfers that
+    /// follow. A registry that grants an anonymous reader no token gets a client that never
+    /// asks for one (the shared client would ask again before every request).
+    pub async fn session(&self, repository: &Reference, operation: RegistryOperation) -> anyhow::Result<Session<'_>> {
+        let auth = self.auth(repository);
+        let token = self.client.auth(repository, auth, operation).await.map_err(|e| {
             let what = if operation == RegistryOperation::Push { "sign in to push to" } else { "sign in to" };
-            self.explain(e, what, reference)
+            self.explain(e, what, repository)
         })?;
         let open = token.is_none() && matches!(auth, RegistryAuth::Anonymous);
-        Ok(if open { self.open.get_or_init(|| self.config.client()) } else { &self.client })
+        let client = if open { self.open.get_or_init(|| self.config.client()) } else { &self.client };
+        let (host, name) = (repository.registry().to_owned(), repository.repository().to_owned());
+        Ok(Session { registry: self, client, host, repository: name })
+    }
+}
+
+/// Blob transfers with one repository, signed in once.
+pub struct Session<'a> {
+    registry: &'a Registry,
+    client: &'a Client,
+    host: String,
+    repository: String,
+}
+
+impl Session<'_> {
+    /// `HOST/NAME@digest`.
+    pub fn at(&self, digest: &str) -> Reference {
+        Reference::with_digest(self.host.clone(), self.repository.clone(), digest.to_owned())
     }
 
-    /// Gets the blob `digest`, whose bytes are in `file`, into `target`'s repository: nothing when
-    /// it is there, a cross-repository mount when another repository of the registry has it,
-    /// else an upload streamed from the file. A refused mount falls back to uploading.
-    pub async fn transfer(&self, target: &Reference, digest: &str, file: &Path) -> anyhow::Result<Transfer> {
-        let at =
-            Reference::with_digest(target.registry().to_owned(), target.repository().to_owned(), digest.to_owned());
-        let client = self.blob_client(&at, RegistryOperation::Push).await?;
-        let key = (target.registry().to_owned(), digest.to_owned());
+    /// Gets the blob `digest` into the repository: nothing when it is there, a cross-repository
+    /// mount when another repository of the registry has it, else an upload of `blob`. A refused
+    /// mount (a registry may answer 202 and start an upload instead) falls back to uploading.
+    pub async fn transfer(&self, digest: &str, blob: Blob<'_>) -> anyhow::Result<Transfer> {
+        let at = self.at(digest);
+        let key = (self.host.clone(), digest.to_owned());
+        let known = &self.registry.known;
         let remember = |transfer| {
-            self.known.lock().unwrap_or_else(PoisonError::into_inner).insert(key.clone(), at.repository().to_owned());
+            known.lock().unwrap_or_else(PoisonError::into_inner).insert(key.clone(), self.repository.clone());
             Ok(transfer)
         };
-        match client.blob_exists(&at, digest).await {
+        match self.client.blob_exists(&at, digest).await {
             Ok(true) => return remember(Transfer::Present),
             Ok(false) => {}
             // A registry that died mid-write can fail to answer for a half-stored blob; pushing
             // it again is safe (a blob is addressed by its digest) and repairs it.
             Err(e) if is_server_error(&e) => {}
-            Err(e) => return Err(self.explain(e, "check", &at)),
+            Err(e) => return Err(self.registry.explain(e, "check", &at)),
         }
-        let source = self.known.lock().unwrap_or_else(PoisonError::into_inner).get(&key).cloned();
-        if let Some(source) = source.filter(|s| s != at.repository()) {
-            let from = Reference::with_digest(at.registry().to_owned(), source, digest.to_owned());
-            if client.mount_blob(&at, &from, digest).await.is_ok() {
+        let source = known.lock().unwrap_or_else(PoisonError::into_inner).get(&key).cloned();
+        if let Some(source) = source.filter(|s| *s != self.repository) {
+            let from = Reference::with_digest(self.host.clone(), source, digest.to_owned());
+            if self.client.mount_blob(&at, &from, digest).await.is_ok() {
                 return remember(Transfer::Mounted);
             }
         }
-        let opened = std::fs::File::open(file).with_context(|| format!("read blob {digest}"))?;
-        let size = opened.metadata()?.len();
-        client
-            .push_blob_stream(&at, chunks(opened), digest, Some(size))
-            .await
-            .map_err(|e| self.explain(e, "upload", &at))?;
+        let pushed = match blob {
+            Blob::File(file) => {
+                let opened = std::fs::File::open(file).with_context(|| format!("read blob {digest}"))?;
+                let size = opened.metadata()?.len();
+                self.client.push_blob_stream(&at, chunks(opened), digest, Some(size)).await
+            }
+            Blob::Bytes(bytes) => self.client.push_blob(&at, bytes.to_vec(), digest).await,
+        };
+        pushed.map_err(|e| self.registry.explain(e, "upload", &at))?;
         remember(Transfer::Uploaded)
     }
 
-    /// Streams the blob `reference` (`HOST/NAME@DIGEST`) of `size` bytes into `to`, checking
-    /// its size as it comes and its digest at the end; `advance` is told of every chunk.
+    /// Streams the blob `digest` of `size` bytes into `to`, checking its size as it comes and
+    /// its digest at the end; `advance` is told of every chunk.
     pub async fn download(
         &self,
-        reference: &Reference,
+        digest: &str,
         size: u64,
         to: &Path,
         advance: &(dyn Fn(u64) + Sync),
     ) -> anyhow::Result<()> {
-        let digest = reference.digest().context("a blob is read by digest")?;
-        let client = self.blob_client(reference, RegistryOperation::Pull).await?;
-        let mut stream = client
-            .pull_blob_stream(reference, digest)
+        let at = self.at(digest);
+        let mut stream = self
+            .client
+            .pull_blob_stream(&at, digest)
             .await
-            .map_err(|e| self.explain(e, "download", reference))?
+            .map_err(|e| self.registry.explain(e, "download", &at))?
             .stream;
         let mut file = std::io::BufWriter::new(std::fs::File::create(to)?);
         let mut written = 0u64;

@@ -94,7 +94,7 @@ struct PlatformManifest {
 
 /// The one platform manifest of a one-platform image: the root, or the root index's only child.
 fn platform_manifest(image: &layout::Image) -> anyhow::Result<PlatformManifest> {
-    let manifests: Vec<&layout::Document> = std::iter::once(&image.root)
+    let manifests: Vec<&layout::Manifest> = std::iter::once(&image.root)
         .chain(&image.children)
         .filter(|d| d.media_type == layout::OCI_MANIFEST || d.media_type == layout::DOCKER_MANIFEST)
         .collect();

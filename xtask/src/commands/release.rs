@@ -111,6 +111,7 @@ pub fn release(sh: &Shell, root: &Path, args: ReleaseArgs) -> anyhow::Result<Exi
         body: release_body(root, &plan),
         release: existing,
         layouts: Default::default(),
+        charts: Default::default(),
         tagging: None,
         python: python.as_ref(),
         outcome: Outcome { version: plan.version.clone(), tag: plan.tag.clone(), ..Outcome::default() },

@@ -104,7 +104,12 @@ fn describe(plan: &Plan, step: Step) -> (&'static str, String, String) {
         }
         Step::PushChart { chart } => {
             let c = &plan.charts[chart];
-            ("push chart", format!("oci://{}", c.oci.as_deref().unwrap_or_default()), c.file.clone())
+            ("push chart", format!("oci://{}", c.oci.as_deref().unwrap_or_default()), format!("by digest, {}", c.file))
+        }
+        Step::TagChart { chart } => {
+            let c = &plan.charts[chart];
+            let (repository, tag) = c.oci.as_deref().unwrap_or_default().rsplit_once(':').unwrap_or_default();
+            ("tag chart", format!("oci://{repository}"), tag.to_owned())
         }
         Step::DraftRelease => {
             let mut flags = vec!["draft"];

@@ -3,10 +3,11 @@
 //! are refused before anything is written.
 
 use crate::support::{RegistryServer, TestRepo, peers, run, tool};
+use lamina_remote::registry::Credentials;
 use std::path::{Path, PathBuf};
 use xtask::config::parse_registry_base;
 use xtask::layout;
-use xtask::publish::registry::{Credentials, ImagePushed, Registry};
+use xtask::publish::registry::{ImagePushed, Registry};
 use xtask_dev::registry::Options;
 
 /// The fixture's two-platform image, built by buildah.
@@ -25,7 +26,7 @@ fn push(registry: &Registry, image: &layout::Image, tags: &[&str]) -> anyhow::Re
 }
 
 fn registry(server: &RegistryServer) -> Registry {
-    Registry::new(&parse_registry_base(&format!("http://{}/acme", server.host())).unwrap(), &Credentials::default())
+    Registry::new(&parse_registry_base(&format!("http://{}/acme", server.host())).unwrap(), None)
 }
 
 #[test]
@@ -316,7 +317,7 @@ fn bearer_token_exchange_like_ghcr() {
     let image = layout::read(&dir).unwrap();
     let with = |username: &str, password: Option<&str>| {
         let registry =
-            Registry::new(&base, &Credentials { username: username.into(), password: password.map(Into::into) });
+            Registry::new(&base, password.map(|p| Credentials { username: username.into(), password: p.into() }));
         push(&registry, &image, &["0.2.0"])
     };
     let anonymous = format!("{:#}", with("x-access-token", None).unwrap_err());
@@ -393,12 +394,11 @@ fn a_private_ca_is_trusted_only_when_given() {
     let base = parse_registry_base(&format!("{}/acme", server.host())).unwrap();
     assert!(!base.plain_http);
     let image = layout::read(&dir).unwrap();
-    let untrusted =
-        format!("{:#}", push(&Registry::new(&base, &Credentials::default()), &image, &["0.2.0"]).unwrap_err());
+    let untrusted = format!("{:#}", push(&Registry::new(&base, None), &image, &["0.2.0"]).unwrap_err());
     assert!(untrusted.to_lowercase().contains("certificate") || untrusted.contains("cannot reach"), "{untrusted}");
-    let trusted = Registry::with_roots(&base, &Credentials::default(), &[t.join("ca.crt")]).unwrap();
+    let trusted = Registry::with_roots(&base, None, &[t.join("ca.crt")]).unwrap();
     assert_eq!(push(&trusted, &image, &["0.2.0"]).unwrap().digest, image.root.digest);
-    let err = Registry::with_roots(&base, &Credentials::default(), &[t.join("ext.cnf")]).err().unwrap().to_string();
+    let err = Registry::with_roots(&base, None, &[t.join("ext.cnf")]).err().unwrap().to_string();
     assert!(err.contains("holds no PEM certificate"), "{err}");
 
     // The commands take the CA from SSL_CERT_FILE: dry-run reads the registry's tags over TLS.

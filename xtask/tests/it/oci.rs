@@ -2,10 +2,11 @@
 //! and with htpasswd), a rerun is a no-op, a different artifact at a published tag is refused.
 
 use crate::support::{RegistryServer, TestRepo, peers, python, run, tool};
+use lamina_remote::registry::Credentials;
 use std::path::Path;
 use xtask::config::parse_registry_base;
 use xtask::helm::{archive, oci};
-use xtask::publish::registry::{Credentials, Pushed, Registry};
+use xtask::publish::registry::{Pushed, Registry};
 
 fn chart(repo: &TestRepo) -> (serde_json::Value, Vec<u8>, String) {
     repo.xtask(&["dry-run", "--builder", "none"]).ok();
@@ -16,7 +17,12 @@ fn chart(repo: &TestRepo) -> (serde_json::Value, Vec<u8>, String) {
 
 fn push(registry: &Registry, tag: &str, artifact: &oci::ChartArtifact, bytes: &[u8]) -> anyhow::Result<Pushed> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    runtime.block_on(registry.push_chart(&registry.chart_reference("demo", tag), artifact, bytes))
+    let reference = registry.chart_reference("demo", tag);
+    runtime.block_on(async {
+        let pushed = registry.push_chart(&reference, artifact, bytes).await?;
+        registry.tag_chart(&reference, artifact).await?;
+        Ok(pushed)
+    })
 }
 
 #[test]
@@ -44,7 +50,7 @@ fn helm_pulls_the_pushed_chart_and_a_rerun_changes_nothing() {
     let (meta, bytes, created) = chart(&repo);
     let artifact = oci::chart_artifact(&meta, &bytes, &created);
     let base = parse_registry_base(&format!("http://{}/acme", server.host())).unwrap();
-    let registry = Registry::new(&base, &Credentials::default());
+    let registry = Registry::new(&base, None);
     let first = push(&registry, "0.2.0", &artifact, &bytes).unwrap();
     assert!(matches!(first, Pushed::Created { .. }), "{first:?}");
 
@@ -95,12 +101,12 @@ fn htpasswd_registry_needs_the_right_password() {
     let base = parse_registry_base(&format!("http://{}/acme", server.host())).unwrap();
 
     let wrong =
-        Registry::new(&base, &Credentials { username: "pusher".into(), password: Some("wrong-canary-pw".into()) });
+        Registry::new(&base, Some(Credentials { username: "pusher".into(), password: "wrong-canary-pw".into() }));
     let err = format!("{:#}", push(&wrong, "0.2.0", &artifact, &bytes).unwrap_err());
     assert!(err.contains("refused the credentials") || err.contains("unauthorized") || err.contains("401"), "{err}");
     assert!(!err.contains("wrong-canary-pw"), "the password never appears in messages: {err}");
 
-    let right = Registry::new(&base, &Credentials { username: "pusher".into(), password: Some("s3cret-pass".into()) });
+    let right = Registry::new(&base, Some(Credentials { username: "pusher".into(), password: "s3cret-pass".into() }));
     assert!(matches!(push(&right, "0.2.0", &artifact, &bytes).unwrap(), Pushed::Created { .. }));
     let reference = format!("oci://{}/acme/charts/demo:0.2.0", server.host());
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/helm_oci.py");

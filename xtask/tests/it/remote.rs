@@ -4,7 +4,7 @@
 use crate::support::{RegistryServer, TestRepo, bare_remote, git_in, peers};
 use xtask::config::parse_registry_base;
 use xtask::helm::{archive, oci};
-use xtask::publish::registry::{Credentials, Registry};
+use xtask::publish::registry::Registry;
 use xtask_dev::github::{GithubFake, Options, SeedRelease};
 
 fn line<'a>(stdout: &'a str, what: &str) -> &'a str {
@@ -36,14 +36,16 @@ fn dry_run_compares_with_what_is_published_and_writes_nothing() {
     // Publish what the dry run built: the image, the OCI chart, the index entry.
     let out = repo.out("0.2.0");
     let image = xtask::layout::read(&out.join("images/hello")).unwrap();
-    let registry = Registry::new(&parse_registry_base(&registry_base).unwrap(), &Credentials::default());
+    let registry = Registry::new(&parse_registry_base(&registry_base).unwrap(), None);
     let tags: Vec<String> = ["0.2.0", "0.2", "0", "latest"].map(String::from).to_vec();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(registry.push_image("hello", &image, &tags, "0.2.0")).unwrap();
     let tgz = out.join("demo-0.2.0.tgz");
     let (bytes, meta) = (std::fs::read(&tgz).unwrap(), archive::read(&tgz).unwrap());
     let artifact = oci::chart_artifact(&meta.metadata, &bytes, &xtask::plan::rfc3339(meta.mtime));
-    runtime.block_on(registry.push_chart(&registry.chart_reference("demo", "0.2.0"), &artifact, &bytes)).unwrap();
+    let reference = registry.chart_reference("demo", "0.2.0");
+    runtime.block_on(registry.push_chart(&reference, &artifact, &bytes)).unwrap();
+    runtime.block_on(registry.tag_chart(&reference, &artifact)).unwrap();
     let archives = repo.path("published");
     std::fs::create_dir_all(&archives).unwrap();
     std::fs::copy(&tgz, archives.join("demo-0.2.0.tgz")).unwrap();

@@ -71,7 +71,8 @@ impl Layout {
                 })
             })
             .collect();
-        let index = json!({ "schemaVersion": 2, "mediaType": crate::registry::OCI_INDEX, "manifests": manifests });
+        let index =
+            json!({ "schemaVersion": 2, "mediaType": lamina_remote::registry::OCI_INDEX, "manifests": manifests });
         write_atomic(&self.root.join("index.json"), &serde_json::to_vec_pretty(&index)?)
     }
 

@@ -37,6 +37,8 @@ pub struct Executor<'a> {
     pub release: Option<RemoteRelease>,
     /// Image layouts read by their push step, reused by their tag step.
     pub layouts: BTreeMap<usize, crate::layout::Image>,
+    /// Chart artifacts made by their push step, reused by their tag step.
+    pub charts: BTreeMap<usize, crate::helm::oci::ChartArtifact>,
     /// The plan settled again when the first image is tagged; the images' tag steps run back
     /// to back, so one read of the published releases serves them all.
     pub tagging: Option<Plan>,
@@ -80,6 +82,15 @@ impl Executor<'_> {
                     Pushed::Unchanged { .. } => Done::Kept,
                 };
                 self.note(format!("chart oci://{}", c.oci.as_deref().unwrap_or_default()), done);
+                self.charts.insert(chart, artifact);
+            }
+            Step::TagChart { chart } => {
+                let c = &plan.charts[chart];
+                let artifact = self.charts.get(&chart).context("a chart is tagged after its push step")?;
+                let reference = self.registry.chart_reference(&c.name, &crate::plan::oci_tag(&c.version));
+                let done =
+                    if self.registry.tag_chart(&reference, artifact).await? { Done::Created } else { Done::Kept };
+                self.note(format!("chart tag oci://{}", c.oci.as_deref().unwrap_or_default()), done);
             }
             Step::MoveTags { image } => {
                 let i = &plan.images[image];
