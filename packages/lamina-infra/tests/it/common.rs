@@ -65,7 +65,6 @@ pub fn release_assets(
 }
 
 /// A `.tar` of `(path, content)` files.
-#[allow(dead_code)] // not every test binary builds archives this way
 pub fn tar(files: &[(&str, &str)]) -> Vec<u8> {
     let mut builder = tar::Builder::new(Vec::new());
     for (path, content) in files {
@@ -80,7 +79,6 @@ pub fn tar(files: &[(&str, &str)]) -> Vec<u8> {
 }
 
 /// Every entry of a folder, recursively, relative to it, sorted.
-#[allow(dead_code)] // not every test binary lists folders
 pub fn listing(dir: &std::path::Path) -> Vec<String> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -99,7 +97,6 @@ pub fn listing(dir: &std::path::Path) -> Vec<String> {
 /// `assets` (a release as [`release_assets`] makes it) changed by `edit`, which may change the
 /// manifest and the files; then every component's and chart's size and digest are recomputed and
 /// the manifest and `SHA256SUMS` written again.
-#[allow(dead_code)] // not every test binary changes releases
 pub fn edit_release(
     assets: Vec<(String, Vec<u8>)>,
     edit: impl FnOnce(&mut ReleaseManifest, &mut Vec<(String, Vec<u8>)>),
@@ -127,7 +124,6 @@ pub fn edit_release(
 }
 
 /// A `.tar.gz` of `(path, content)` files.
-#[allow(dead_code)] // not every test binary builds archives this way
 pub fn tar_gz(files: &[(&str, &str)]) -> Vec<u8> {
     use std::io::Write;
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -136,7 +132,6 @@ pub fn tar_gz(files: &[(&str, &str)]) -> Vec<u8> {
 }
 
 /// The outcome of one run of `lamina-infra`.
-#[allow(dead_code)] // not every test binary reads every field
 pub struct Run {
     pub code: i32,
     pub stdout: String,
@@ -151,7 +146,6 @@ impl std::fmt::Display for Run {
 
 /// `lamina-infra --repo acme/infra-demo ARGS` against `api` (a GitHub fake, or an address nothing
 /// listens on), anonymously, with no mirror and no registry credentials unless `env` sets them.
-#[allow(clippy::disallowed_methods)] // the binary under test
 pub fn run_lamina_infra(api: &str, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Run {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_lamina-infra"))
         .args(["--repo", "acme/infra-demo"])

@@ -2,9 +2,6 @@
 //! `lamina-infra validate` exactly when `terraform plan` accepts it, and every values file exactly
 //! when real Helm v4 renders the chart with it; and each refusal names a line.
 
-// The tests start terraform and Python directly, and read LAMINA_TEST_PEERS.
-#![allow(clippy::disallowed_methods)]
-
 use lamina_infra::validate::{Problem, terraform, values};
 use std::path::{Path, PathBuf};
 use std::process::Command;

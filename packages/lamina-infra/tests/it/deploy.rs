@@ -5,12 +5,7 @@
 //! touches nothing; a missing tool, an incompatible cluster or a bad configuration stops before
 //! the tool starts.
 
-// The tests start the binary under test, and read LAMINA_TEST_PEERS and PATH.
-#![allow(clippy::disallowed_methods)]
-
-mod common;
-
-use common::{Run, edit_release, release_assets, run_lamina_infra, tar_gz};
+use crate::common::{Run, edit_release, release_assets, run_lamina_infra, tar_gz};
 use lamina_release_format::manifest::{ChartImage, Component, ComponentKind};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
