@@ -1,4 +1,5 @@
-//! What every test of `lamina-infra` starts from: a release's files as the pipeline makes them.
+//! What every test of `lamina-infra` starts from: a release's files as the pipeline makes them,
+//! the requirement records taken from the pipeline itself.
 
 use lamina_release_format::manifest::{Chart, Component, ComponentKind, Image, ReleaseManifest};
 use lamina_release_format::{MANIFEST, SUMS, sums};
@@ -62,6 +63,56 @@ pub fn release_assets(
     let mut all = files.to_vec();
     all.push((SUMS.to_owned(), sums::render(&listed).into_bytes()));
     all
+}
+
+/// The component record the pipeline writes for bundle `name` of `kind` holding `files` (its
+/// requirements: Terraform modules, the Compose project): a throwaway repository with that one
+/// bundle goes through `cargo xtask dry-run`, and the record is read back from its manifest.
+pub fn recorded_component(name: &str, kind: ComponentKind, files: &[(&str, &str)]) -> Component {
+    let repo = tempfile::tempdir().unwrap();
+    let config = format!(
+        "[release]\nversion = \"0.2.0\"\nrepository = \"acme/infra-demo\"\n\n[registry]\nbase = \"ghcr.io/acme\"\n\n\
+         [[bundle]]\nname = \"{name}\"\nkind = {}\npath = \"bundle\"\n",
+        serde_json::to_string(&kind).unwrap()
+    );
+    let write = |path: &str, text: &str| {
+        let path = repo.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write("release.toml", &config);
+    write("CHANGELOG.md", "# Changelog\n\n## [0.2.0]\n\n- The bundle.\n");
+    for (path, text) in files {
+        write(&format!("bundle/{path}"), text);
+    }
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
+            .args(args)
+            .current_dir(repo.path())
+            .envs([("GIT_CONFIG_GLOBAL", "/dev/null"), ("GIT_CONFIG_NOSYSTEM", "1")])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "the bundle"]);
+    // The pipeline's own binary, with none of the host's tokens or overrides: no network at all.
+    let mut xtask = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+    xtask.args(["run", "--quiet", "--locked", "--package", "xtask", "--bin", "xtask", "--", "dry-run", "-C"]);
+    xtask.arg(repo.path()).current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    for (key, _) in std::env::vars_os() {
+        let pipeline = ["GITHUB_", "GH_", "LAMINA_", "ACTIONS_", "SOURCE_DATE_EPOCH"];
+        if pipeline.iter().any(|p| key.to_string_lossy().starts_with(p)) {
+            xtask.env_remove(key);
+        }
+    }
+    let out = xtask.output().unwrap();
+    assert!(out.status.success(), "cargo xtask dry-run: {}", String::from_utf8_lossy(&out.stderr));
+    let manifest = std::fs::read(repo.path().join("target/release/v0.2.0").join(MANIFEST)).unwrap();
+    let manifest: ReleaseManifest = serde_json::from_slice(&manifest).unwrap();
+    manifest.components.into_iter().find(|c| c.name == name).unwrap()
 }
 
 /// A `.tar` of `(path, content)` files.
