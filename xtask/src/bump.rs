@@ -50,7 +50,7 @@ pub fn edits(
             let mut moved = text.clone();
             for image in &config.images {
                 let repository = format!("{}/{}", config.registry, image.name);
-                moved = crate::build::pin::replace_whole(
+                moved = crate::reference::replace_whole(
                     &moved,
                     &format!("{repository}:{old}"),
                     &format!("{repository}:{version}"),

@@ -33,6 +33,7 @@ pub mod plan;
 pub mod preflight;
 pub mod publish;
 pub mod pyindex;
+pub mod reference;
 pub mod remote;
 pub mod repo;
 pub mod report;

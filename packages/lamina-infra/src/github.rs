@@ -55,12 +55,12 @@ pub struct GitHub {
 
 impl GitHub {
     #[allow(clippy::disallowed_methods)] // the one place this tool reads the environment
-    pub fn new(source: &crate::cli::Source) -> anyhow::Result<GitHub> {
-        let repo = source.repo.trim();
+    pub fn new(repo: &str, api_url: &str) -> anyhow::Result<GitHub> {
+        let repo = repo.trim();
         if repo.split('/').count() != 2 || repo.split('/').any(str::is_empty) {
             bail!("`--repo {repo}` is not OWNER/NAME, e.g. `--repo {REPOSITORY}`");
         }
-        let api = source.api_url.trim_end_matches('/').to_owned();
+        let api = api_url.trim_end_matches('/').to_owned();
         check_url(&api)?;
         let token = ["GITHUB_TOKEN", "GH_TOKEN"]
             .iter()
@@ -88,14 +88,10 @@ impl GitHub {
         Ok(all)
     }
 
-    /// The release of `version` (`None`: the latest, as GitHub marks it), with the nearest
-    /// versions when it is missing.
-    pub fn release(&self, version: Option<&str>) -> anyhow::Result<Release> {
-        let Some(version) = version else {
-            let latest = format!("{}/repos/{}/releases/latest", self.api, self.repo);
-            return self.json(&latest, "read the latest release");
-        };
-        crate::source::pick(&self.releases()?, version, &format!("`{}` has no published release", self.repo))
+    /// The latest release, as GitHub marks it.
+    pub fn latest(&self) -> anyhow::Result<Release> {
+        let latest = format!("{}/repos/{}/releases/latest", self.api, self.repo);
+        self.json(&latest, "read the latest release")
     }
 
     /// A reader of a release asset's bytes, through its public URL.

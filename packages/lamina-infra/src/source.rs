@@ -45,7 +45,7 @@ impl Source {
                 }
                 Ok(Source::Mirror(mirror))
             }
-            None => Ok(Source::GitHub(GitHub::new(args)?)),
+            None => Ok(Source::GitHub(GitHub::new(&args.repo, &args.api_url)?)),
         }
     }
 
@@ -57,11 +57,15 @@ impl Source {
         }
     }
 
-    /// The release of `version`; `None`: the latest (from a mirror: its newest non-prerelease).
+    /// The release of `version`, with the nearest versions when it is missing; `None`: the
+    /// latest (from GitHub: as GitHub marks it; from a mirror: its newest non-prerelease).
     pub fn release(&self, version: Option<&str>) -> anyhow::Result<Release> {
-        match self {
-            Source::GitHub(g) => g.release(version),
-            Source::Mirror(m) => m.release(version),
+        match (self, version) {
+            (Source::GitHub(g), None) => g.latest(),
+            (Source::GitHub(g), Some(version)) => {
+                pick(&g.releases()?, version, &format!("`{}` has no published release", g.repo()))
+            }
+            (Source::Mirror(m), _) => m.release(version),
         }
     }
 
@@ -154,7 +158,7 @@ impl Mirror {
 
 /// The release of `version` (a leading `v` is accepted) in `releases`; when it is missing,
 /// `missing` followed by the version and the nearest ones.
-pub fn pick(releases: &[Release], version: &str, missing: &str) -> anyhow::Result<Release> {
+fn pick(releases: &[Release], version: &str, missing: &str) -> anyhow::Result<Release> {
     let version = version.trim_start_matches('v');
     if let Some(found) = releases.iter().find(|r| r.version() == version) {
         return Ok(found.clone());

@@ -20,7 +20,7 @@ pub struct ArchivedChart {
 pub fn oci_artifact(path: &Path) -> anyhow::Result<(Vec<u8>, super::oci::ChartArtifact)> {
     let bytes = std::fs::read(path).with_context(|| format!("read `{}`", path.display()))?;
     let meta = read(path)?;
-    let artifact = super::oci::chart_artifact(&meta.metadata, &bytes, &crate::plan::rfc3339(meta.mtime));
+    let artifact = super::oci::chart_artifact(&meta.metadata, &bytes, &crate::timestamp::rfc3339(meta.mtime));
     Ok((bytes, artifact))
 }
 

@@ -54,5 +54,5 @@ mod release;
 mod remote;
 /// Byte-identical artifacts from two clones with different mtimes and umask.
 mod reproducible;
-/// Repository invariants: module docs, documented keys.
+/// Repository invariants: module docs, no module cycles, documented keys.
 mod tidy;

@@ -1,5 +1,5 @@
-//! Repository invariants: module docs, documented keys, the README and CI entry points, and
-//! workflows that pass zizmor and the workflow schema.
+//! Repository invariants: module docs, no cycles between modules, documented keys, the README and
+//! CI entry points, and workflows that pass zizmor and the workflow schema.
 
 use crate::support::workspace_root;
 
@@ -21,6 +21,100 @@ fn every_module_has_a_doc_line() {
         }
     }
     assert!(missing.is_empty(), "modules without a `//!` line: {missing:?}");
+}
+
+/// The top-level modules of each crate depend on each other one way only: no module reaches,
+/// through any others, a module that reaches it (`lib.rs` and `main.rs` dispatch to all of them).
+#[test]
+fn no_module_cycles() {
+    use std::collections::{BTreeMap, BTreeSet};
+    let root = workspace_root();
+    let mut crates = vec![root.join("xtask/src"), root.join("xtask-dev/src")];
+    let packages = std::fs::read_dir(root.join("packages")).unwrap().map(|e| e.unwrap().path().join("src"));
+    crates.extend(packages.filter(|p| p.is_dir()));
+    let mut cycles = Vec::new();
+    for src in &crates {
+        let files: Vec<std::path::PathBuf> = walkdir::WalkDir::new(src)
+            .into_iter()
+            .map(|e| e.unwrap().into_path())
+            .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+            .map(|p| p.strip_prefix(src).unwrap().to_owned())
+            .collect();
+        // `src/foo.rs` and everything under `src/foo/` are module `foo`.
+        let module = |file: &std::path::Path| {
+            let first = file.components().next().unwrap().as_os_str().to_string_lossy();
+            first.strip_suffix(".rs").unwrap_or(&first).to_owned()
+        };
+        let mut modules: BTreeSet<String> = files.iter().map(|f| module(f)).collect();
+        modules.retain(|m| m != "lib" && m != "main");
+        // `from → to`, with the first file of `from` that names `to`.
+        let mut edges = BTreeMap::new();
+        for file in &files {
+            let from = module(file);
+            let text = std::fs::read_to_string(src.join(file)).unwrap();
+            for to in named_modules(&text, file.components().count() == 1) {
+                if modules.contains(&from) && modules.contains(to) && to != from {
+                    edges.entry((from.clone(), to.to_owned())).or_insert_with(|| file.display().to_string());
+                }
+            }
+        }
+        let reach = |from: &str| {
+            let (mut seen, mut todo) = (BTreeSet::new(), vec![from.to_owned()]);
+            while let Some(m) = todo.pop() {
+                todo.extend(edges.keys().filter(|(a, b)| *a == m && seen.insert(b.clone())).map(|(_, b)| b.clone()));
+            }
+            seen
+        };
+        let mut reported = BTreeSet::new();
+        for m in &modules {
+            if reported.contains(m) || !reach(m).contains(m) {
+                continue;
+            }
+            let cycle: BTreeSet<String> = reach(m).into_iter().filter(|o| reach(o).contains(m)).collect();
+            let within = edges.iter().filter(|((a, b), _)| cycle.contains(a) && cycle.contains(b));
+            let how: Vec<String> = within.map(|((a, b), file)| format!("{a} → {b} ({file})")).collect();
+            cycles.push(format!("{}: {}", src.strip_prefix(&root).unwrap().display(), how.join(", ")));
+            reported.extend(cycle);
+        }
+    }
+    assert!(cycles.is_empty(), "top-level modules that depend on each other:\n{}", cycles.join("\n"));
+}
+
+/// The top-level modules `text` names: `crate::m`, each item of `crate::{a, b::c}`, and, in a
+/// top-level file (whose `super` is the crate root), the same after `super::`.
+fn named_modules(text: &str, top_level: bool) -> Vec<&str> {
+    fn ident(s: &str) -> &str {
+        s.split(|c: char| !(c.is_alphanumeric() || c == '_')).next().unwrap_or("")
+    }
+    let prefixes: &[&str] = if top_level { &["crate::", "super::"] } else { &["crate::"] };
+    let mut names = Vec::new();
+    for prefix in prefixes {
+        for (i, _) in text.match_indices(prefix) {
+            if text[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_') {
+                continue; // `other_crate::`
+            }
+            let rest = &text[i + prefix.len()..];
+            let Some(group) = rest.strip_prefix('{') else {
+                names.push(ident(rest));
+                continue;
+            };
+            let (mut depth, mut item_starts) = (0, true);
+            for (j, c) in group.char_indices() {
+                match c {
+                    '}' if depth == 0 => break,
+                    '{' => depth += 1,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => item_starts = true,
+                    c if item_starts && !c.is_whitespace() => {
+                        names.push(ident(&group[j..]));
+                        item_starts = false;
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    names
 }
 
 /// `docs/release-toml.md` documents every key `release.toml` accepts.

@@ -1,4 +1,5 @@
-//! What every test of `lamina-infra` starts from: a release's files as the pipeline makes them.
+//! What every test of `lamina-infra` starts from: a release's files as the pipeline makes them,
+//! the requirement records taken from the pipeline itself.
 
 use lamina_release_format::manifest::{Chart, Component, ComponentKind, Image, ReleaseManifest};
 use lamina_release_format::{MANIFEST, SUMS, sums};
@@ -64,8 +65,57 @@ pub fn release_assets(
     all
 }
 
+/// The component record the pipeline writes for bundle `name` of `kind` holding `files` (its
+/// requirements: Terraform modules, the Compose project): a throwaway repository with that one
+/// bundle goes through `cargo xtask dry-run`, and the record is read back from its manifest.
+pub fn recorded_component(name: &str, kind: ComponentKind, files: &[(&str, &str)]) -> Component {
+    let repo = tempfile::tempdir().unwrap();
+    let config = format!(
+        "[release]\nversion = \"0.2.0\"\nrepository = \"acme/infra-demo\"\n\n[registry]\nbase = \"ghcr.io/acme\"\n\n\
+         [[bundle]]\nname = \"{name}\"\nkind = {}\npath = \"bundle\"\n",
+        serde_json::to_string(&kind).unwrap()
+    );
+    let write = |path: &str, text: &str| {
+        let path = repo.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write("release.toml", &config);
+    write("CHANGELOG.md", "# Changelog\n\n## [0.2.0]\n\n- The bundle.\n");
+    for (path, text) in files {
+        write(&format!("bundle/{path}"), text);
+    }
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
+            .args(args)
+            .current_dir(repo.path())
+            .envs([("GIT_CONFIG_GLOBAL", "/dev/null"), ("GIT_CONFIG_NOSYSTEM", "1")])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "the bundle"]);
+    // The pipeline's own binary, with none of the host's tokens or overrides: no network at all.
+    let mut xtask = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+    xtask.args(["run", "--quiet", "--locked", "--package", "xtask", "--bin", "xtask", "--", "dry-run", "-C"]);
+    xtask.arg(repo.path()).current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    for (key, _) in std::env::vars_os() {
+        let pipeline = ["GITHUB_", "GH_", "LAMINA_", "ACTIONS_", "SOURCE_DATE_EPOCH"];
+        if pipeline.iter().any(|p| key.to_string_lossy().starts_with(p)) {
+            xtask.env_remove(key);
+        }
+    }
+    let out = xtask.output().unwrap();
+    assert!(out.status.success(), "cargo xtask dry-run: {}", String::from_utf8_lossy(&out.stderr));
+    let manifest = std::fs::read(repo.path().join("target/release/v0.2.0").join(MANIFEST)).unwrap();
+    let manifest: ReleaseManifest = serde_json::from_slice(&manifest).unwrap();
+    manifest.components.into_iter().find(|c| c.name == name).unwrap()
+}
+
 /// A `.tar` of `(path, content)` files.
-#[allow(dead_code)] // not every test binary builds archives this way
 pub fn tar(files: &[(&str, &str)]) -> Vec<u8> {
     let mut builder = tar::Builder::new(Vec::new());
     for (path, content) in files {
@@ -80,7 +130,6 @@ pub fn tar(files: &[(&str, &str)]) -> Vec<u8> {
 }
 
 /// Every entry of a folder, recursively, relative to it, sorted.
-#[allow(dead_code)] // not every test binary lists folders
 pub fn listing(dir: &std::path::Path) -> Vec<String> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -99,7 +148,6 @@ pub fn listing(dir: &std::path::Path) -> Vec<String> {
 /// `assets` (a release as [`release_assets`] makes it) changed by `edit`, which may change the
 /// manifest and the files; then every component's and chart's size and digest are recomputed and
 /// the manifest and `SHA256SUMS` written again.
-#[allow(dead_code)] // not every test binary changes releases
 pub fn edit_release(
     assets: Vec<(String, Vec<u8>)>,
     edit: impl FnOnce(&mut ReleaseManifest, &mut Vec<(String, Vec<u8>)>),
@@ -127,7 +175,6 @@ pub fn edit_release(
 }
 
 /// A `.tar.gz` of `(path, content)` files.
-#[allow(dead_code)] // not every test binary builds archives this way
 pub fn tar_gz(files: &[(&str, &str)]) -> Vec<u8> {
     use std::io::Write;
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -136,7 +183,6 @@ pub fn tar_gz(files: &[(&str, &str)]) -> Vec<u8> {
 }
 
 /// The outcome of one run of `lamina-infra`.
-#[allow(dead_code)] // not every test binary reads every field
 pub struct Run {
     pub code: i32,
     pub stdout: String,
@@ -151,7 +197,6 @@ impl std::fmt::Display for Run {
 
 /// `lamina-infra --repo acme/infra-demo ARGS` against `api` (a GitHub fake, or an address nothing
 /// listens on), anonymously, with no mirror and no registry credentials unless `env` sets them.
-#[allow(clippy::disallowed_methods)] // the binary under test
 pub fn run_lamina_infra(api: &str, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Run {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_lamina-infra"))
         .args(["--repo", "acme/infra-demo"])

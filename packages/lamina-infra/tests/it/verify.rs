@@ -2,14 +2,9 @@
 //! mirror, of a pulled folder and of a published release (the GitHub fake, and a real registry for
 //! image tags, a static site for the Helm index on Pages), each damage named by its file.
 
-// The tests start the binary under test and skopeo directly, and read LAMINA_TEST_PEERS.
-#![allow(clippy::disallowed_methods)]
-
-mod common;
-#[path = "verify/fixtures.rs"]
 mod fixtures;
 
-use common::{Run, run_lamina_infra};
+use crate::common::{Run, run_lamina_infra};
 use fixtures::{
     assets, assets_on_pages, bundle_archive, chart_archive, copy, dir_arg, hello, image_layout, mirror, seed, sha,
     start_fake,

@@ -1,12 +1,7 @@
 //! `lamina-infra` against the GitHub fake, anonymously, as a user of a public repository would
 //! run it: the release list, `show` with its files verified, and the errors people meet.
 
-// The tests start the binary under test directly.
-#![allow(clippy::disallowed_methods)]
-
-mod common;
-
-use common::{Run, run_lamina_infra};
+use crate::common::{Run, run_lamina_infra};
 use lamina_release_format::MANIFEST;
 use lamina_release_format::manifest::Image;
 use std::process::Command;
@@ -66,7 +61,7 @@ fn assets_with(version: &str, bundle: Vec<u8>) -> Vec<(String, Vec<u8>)> {
         digest: Some(format!("sha256:{}", "a".repeat(64))),
     };
     let oci = Some(format!("ghcr.io/acme/charts/demo:{version}"));
-    common::release_assets(version, chart, bundle, vec![image], oci, Some("https://acme.github.io/infra-demo"))
+    crate::common::release_assets(version, chart, bundle, vec![image], oci, Some("https://acme.github.io/infra-demo"))
 }
 
 /// A public repository with releases 0.1.0, 0.2.0, a 0.3.0-rc.1 pre-release and a 0.4.0 draft.
@@ -208,7 +203,7 @@ fn pull(fake: &GithubFake, cache: &std::path::Path, args: &[&str]) -> Run {
 }
 
 /// Every entry of a folder, recursively, relative to it.
-use common::listing;
+use crate::common::listing;
 
 #[test]
 fn pull_verifies_extracts_and_a_second_pull_downloads_nothing() {

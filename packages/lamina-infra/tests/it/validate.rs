@@ -2,10 +2,8 @@
 //! `lamina-infra validate` exactly when `terraform plan` accepts it, and every values file exactly
 //! when real Helm v4 renders the chart with it; and each refusal names a line.
 
-// The tests start terraform and Python directly, and read LAMINA_TEST_PEERS.
-#![allow(clippy::disallowed_methods)]
-
 use lamina_infra::validate::{Problem, terraform, values};
+use lamina_release_format::manifest::ComponentKind;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -37,8 +35,9 @@ fn assert_lines(problems: &[Problem]) {
 #[ignore = "needs the test peers: run `cargo xtask test`"]
 fn var_files_are_refused_exactly_when_terraform_plan_refuses_them() {
     let tree: Vec<(String, String)> = walk(&root().join("terraform/modules/lamina-values"));
-    let modules = xtask::build::requires::terraform(&tree).unwrap();
-    let module = modules.iter().find(|m| m.path == ".").unwrap();
+    let files: Vec<(&str, &str)> = tree.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    let recorded = crate::common::recorded_component("lamina-terraform", ComponentKind::Terraform, &files);
+    let module = recorded.modules.iter().find(|m| m.path == ".").unwrap();
     let work = tempfile::tempdir().unwrap();
     for (path, text) in &tree {
         let to = work.path().join(path);

@@ -5,12 +5,7 @@
 //! touches nothing; a missing tool, an incompatible cluster or a bad configuration stops before
 //! the tool starts.
 
-// The tests start the binary under test, and read LAMINA_TEST_PEERS and PATH.
-#![allow(clippy::disallowed_methods)]
-
-mod common;
-
-use common::{Run, edit_release, release_assets, run_lamina_infra, tar_gz};
+use crate::common::{Run, edit_release, recorded_component, release_assets, run_lamina_infra, tar_gz};
 use lamina_release_format::manifest::{ChartImage, Component, ComponentKind};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -49,11 +44,7 @@ fn chart_archive() -> Vec<u8> {
 /// Release 0.2.0 on a fake: the chart (its image pinned in the manifest), and the bundle `name`
 /// of `kind` holding `files` under its top folder, recorded as the pipeline records it.
 fn release_with(name: &str, kind: ComponentKind, files: &[(&str, &str)]) -> GithubFake {
-    let owned: Vec<(String, String)> = files.iter().map(|(p, t)| (p.to_string(), t.to_string())).collect();
-    let (modules, compose) = match kind {
-        ComponentKind::Terraform => (xtask::build::requires::terraform(&owned).unwrap(), None),
-        _ => (Vec::new(), Some(xtask::build::requires::compose(&owned).unwrap())),
-    };
+    let Component { modules, compose, .. } = recorded_component(name, kind, files);
     let file = format!("{name}-0.2.0.tar.gz");
     let entries: Vec<(String, &str)> = files.iter().map(|(p, t)| (format!("{name}-0.2.0/{p}"), *t)).collect();
     let archive = tar_gz(&entries.iter().map(|(p, t)| (p.as_str(), *t)).collect::<Vec<_>>());

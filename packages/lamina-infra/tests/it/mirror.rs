@@ -3,12 +3,7 @@
 //! by skopeo from a small two-platform OCI layout, and skopeo reads back what was mirrored and
 //! pushed to prove the digests never change.
 
-// The tests start the binary under test and skopeo directly.
-#![allow(clippy::disallowed_methods)]
-
-mod common;
-
-use common::{Run, run_lamina_infra};
+use crate::common::{Run, run_lamina_infra};
 use lamina_release_format::manifest::Image;
 use serde_json::{Value, json};
 use std::ffi::OsStr;
@@ -36,13 +31,13 @@ fn skopeo(args: &[&str]) -> Vec<u8> {
     out.stdout
 }
 
-use common::sha;
+use crate::common::sha;
 
 fn digest(bytes: &[u8]) -> String {
     format!("sha256:{}", sha(bytes))
 }
 
-use common::tar;
+use crate::common::tar;
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     use std::io::Write;
@@ -158,7 +153,7 @@ fn assets(version: &str, host: &str, image_digest: &str) -> Assets {
         platforms: vec!["linux/amd64".into(), "linux/arm64".into()],
         digest: Some(image_digest.into()),
     };
-    common::release_assets(
+    crate::common::release_assets(
         version,
         chart_archive(),
         bundle,
@@ -185,7 +180,7 @@ fn github(releases: &[(&str, Assets)]) -> GithubFake {
     fake
 }
 
-use common::listing;
+use crate::common::listing;
 
 /// Every blob of a layout hashes to its name; the names.
 fn blobs_intact(layout: &Path) -> Vec<String> {

@@ -1,0 +1,21 @@
+//! The one integration-test binary of `lamina-infra`. Tests drive the `lamina-infra` binary
+//! against the GitHub fake, mirror folders and real peers. Tests that need a real peer (Terraform,
+//! Helm, skopeo, a registry) are `#[ignore]`d with the reason: plain `cargo test` counts them as
+//! ignored, `cargo xtask test` runs them all.
+
+// Tests start the binary under test and peers directly and read their own environment.
+#![allow(clippy::disallowed_methods)]
+
+/// Shared helpers: a release's files as the pipeline makes them, running the binary.
+mod common;
+
+/// The release list, `show` with its files verified, `pull`, and the errors people meet.
+mod cli;
+/// `deploy` with real Terraform, Helm and `docker-compose config`; a bad configuration stops first.
+mod deploy;
+/// `mirror` and `mirror push` against a real registry, with the digests unchanged.
+mod mirror;
+/// `validate` agrees with `terraform plan` and real Helm on the files of `tests/corpus/`.
+mod validate;
+/// `--from DIR` with every server stopped, and `verify` of mirrors, pulled folders and releases.
+mod verify;
