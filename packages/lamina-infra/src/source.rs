@@ -70,7 +70,7 @@ impl Source {
     }
 
     /// A reader of an asset's bytes.
-    pub fn open(&self, release: &Release, asset: &Asset) -> anyhow::Result<Box<dyn Read>> {
+    pub fn open(&self, release: &Release, asset: &Asset) -> anyhow::Result<Box<dyn Read + '_>> {
         match self {
             Source::GitHub(g) => g.open(asset),
             Source::Mirror(m) => m.open_asset(release, asset),

@@ -4,6 +4,7 @@
 
 pub mod digest;
 pub mod fs;
+pub mod github;
 pub mod hint;
 pub mod loopback;
 pub mod progress;

@@ -158,10 +158,7 @@ pub struct TooLong {
 
 /// `error`, ended by a wait longer than [`LONGEST_WAIT`], with what to do.
 pub fn too_long(error: anyhow::Error, wait: Duration) -> anyhow::Error {
-    crate::hint::hinted(
-        error.context(TooLong { seconds: seconds(wait) }),
-        "run the command again later; a rerun continues where this one stopped",
-    )
+    crate::hint::hinted(error.context(TooLong { seconds: seconds(wait) }), "run the command again later")
 }
 
 /// No request before the end of the last rate limit GitHub answered with: GitHub asks for no

@@ -10,8 +10,9 @@
 pub mod assets;
 
 use crate::settings::Settings;
-use anyhow::{Context, bail, format_err};
-use lamina_remote::retry::{self, Failure, Gate, Verdict};
+use anyhow::{Context, format_err};
+use lamina_remote::github::{Accept, Answered, Reader};
+use lamina_remote::retry::{self, Failure, Verdict};
 use octocrab::Octocrab;
 use octocrab::models::repos::{Asset, Release};
 use octocrab::repos::releases::MakeLatest;
@@ -26,11 +27,10 @@ use std::time::Duration;
 pub struct GitHub {
     octo: Octocrab,
     http: reqwest::Client,
-    token: String,
     owner: String,
     repo: String,
-    /// No request before the last rate limit GitHub answered with has passed.
-    gate: Gate,
+    /// Reads, and the rate-limit gate every request of any kind passes.
+    reader: Reader,
 }
 
 /// A release as GitHub holds it, with the fields the pipeline decides on.
@@ -56,14 +56,6 @@ pub struct RemoteAsset {
     /// The API URL of the asset (downloads its bytes with `Accept: application/octet-stream`).
     pub url: String,
     pub browser_download_url: String,
-}
-
-/// An answer from GitHub that is not a success: the status decides what a person should do.
-#[derive(Debug, thiserror::Error)]
-#[error("GitHub answered {status}{}", if message.is_empty() { String::new() } else { format!(": {message}") })]
-pub struct Answered {
-    pub status: u16,
-    pub message: String,
 }
 
 /// Where an asset's upload stands, as GitHub reports it.
@@ -127,22 +119,25 @@ impl GitHub {
         Ok(GitHub {
             octo,
             http,
-            token: token.to_owned(),
             owner: owner.to_owned(),
             repo: repo.to_owned(),
-            gate: Gate::default(),
+            reader: Reader::new(
+                &settings.api_url,
+                Some(token.to_owned()),
+                concat!("lamina-xtask/", env!("CARGO_PKG_VERSION")),
+            )?,
         })
     }
 
     /// Waits until the last rate limit GitHub answered with has passed; every request calls it
     /// first.
     async fn gate(&self) -> Result<(), Failure> {
-        self.gate.pass().await
+        self.reader.gate().pass().await
     }
 
     /// What GitHub's answer means for the next attempt, recording a rate limit at the gate.
     fn classify(&self, status: u16, headers: &http::HeaderMap, message: &str, attempt: u32) -> Verdict {
-        self.gate.classify(status, headers, message, attempt)
+        self.reader.gate().classify(status, headers, message, attempt)
     }
 
     /// An octocrab error as the retry loop sees it, classified (see [`classify`](GitHub::classify)).
@@ -421,47 +416,16 @@ impl GitHub {
     /// The bytes behind a public URL (a published asset's `browser_download_url`), without the
     /// token: redirects lead to storage hosts that must not see it.
     pub async fn download(&self, url: &str) -> anyhow::Result<Vec<u8>> {
-        check_url(url)?;
-        retry::retry("download an asset", |attempt| async move {
-            self.gate().await?;
-            let response = self.http.get(url).timeout(UPLOAD_TIMEOUT).send().await.map_err(|e| Failure {
-                verdict: Verdict::Transient(without_url(&e)),
-                error: format_err!("download `{url}`: {}", without_url(&e)),
-            })?;
-            let status = response.status();
-            if !status.is_success() {
-                let verdict = self.classify(status.as_u16(), response.headers(), "", attempt);
-                return Err(Failure { verdict, error: format_err!("download `{url}`: HTTP {status}") });
-            }
-            response.bytes().await.map(|b| b.to_vec()).map_err(|e| Failure {
-                verdict: Verdict::Transient(without_url(&e)),
-                error: format_err!("download `{url}`: {}", without_url(&e)),
-            })
-        })
-        .await
+        let response = self.reader.get(url, "download an asset", Accept::Public).await?;
+        Ok(response.bytes().await.map_err(|e| format_err!("download `{url}`: {}", without_url(&e)))?.to_vec())
     }
 
     /// The bytes of an asset through the API (drafts included), with the token; a redirect to
     /// a storage host drops it (reqwest strips credentials when the host changes).
     pub async fn download_asset(&self, api_url: &str) -> anyhow::Result<Vec<u8>> {
-        check_url(api_url)?;
-        let auth = self.authorization()?;
-        self.gate().await.map_err(|f| f.error.context(format!("download asset `{api_url}`")))?;
-        let response = self
-            .http
-            .get(api_url)
-            .header(reqwest::header::AUTHORIZATION, auth)
-            .header(reqwest::header::ACCEPT, "application/octet-stream")
-            .timeout(UPLOAD_TIMEOUT)
-            .send()
-            .await
-            .map_err(|e| format_err!("download asset `{api_url}`: {}", without_url(&e)))?;
-        let status = response.status();
-        if !status.is_success() {
-            self.classify(status.as_u16(), response.headers(), "", 1);
-            bail!("download asset `{api_url}`: HTTP {status}");
-        }
-        Ok(response.bytes().await?.to_vec())
+        let what = format!("download asset `{api_url}`");
+        let response = self.reader.get(api_url, &what, Accept::Bytes).await?;
+        Ok(response.bytes().await.map_err(|e| format_err!("{what}: {}", without_url(&e)))?.to_vec())
     }
 
     /// Fills in the digest of uploaded assets GitHub reports none for (older assets), by
@@ -475,10 +439,7 @@ impl GitHub {
     }
 
     fn authorization(&self) -> anyhow::Result<reqwest::header::HeaderValue> {
-        let mut auth = reqwest::header::HeaderValue::from_str(&format!("Bearer {}", self.token))
-            .map_err(|_| format_err!("GITHUB_TOKEN holds characters a header cannot carry"))?;
-        auth.set_sensitive(true);
-        Ok(auth)
+        self.reader.authorization()?.context("writing to GitHub needs GITHUB_TOKEN")
     }
 
     /// Adds what to do about an error GitHub gave, from its status.
