@@ -2,12 +2,16 @@
 //! one image, which may be an index (OCI or Docker manifest list, possibly nested, possibly with
 //! attestation manifests) or a single manifest. Every document and blob is checked against its
 //! digest while reading, and the graph comes out in push order: blobs, then children before the
-//! parents that name them.
+//! parents that name them. Documents are read through the shared layout reader
+//! ([`lamina_remote::layout`], oci-spec types); the ones this module writes (annotated, joined,
+//! converted from `docker save`) are built as JSON values, whose serialisation fixes the bytes
+//! and so the digests a rebuild must reproduce.
 
 use anyhow::{Context, bail};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
+use lamina_remote::layout::{Descriptor, Layout, parts};
 pub use lamina_remote::registry::{DOCKER_LIST, DOCKER_MANIFEST, Manifest, OCI_INDEX, OCI_MANIFEST};
 
 /// One image, read from a layout.
@@ -37,72 +41,54 @@ impl Image {
 
 /// Reads the one image a layout's `index.json` names.
 pub fn read(dir: &Path) -> anyhow::Result<Image> {
-    let index_path = dir.join("index.json");
-    let text = std::fs::read(&index_path)
-        .with_context(|| format!("read `{}`: not an OCI image layout", index_path.display()))?;
-    let index: Value =
-        serde_json::from_slice(&text).with_context(|| format!("`{}` is not JSON", index_path.display()))?;
-    let entries = index["manifests"].as_array().map(Vec::as_slice).unwrap_or_default();
-    let [top] = entries else {
-        bail!("`{}` names {} images; a layout for one image names exactly one", index_path.display(), entries.len());
+    let layout = Layout::new(dir.to_path_buf());
+    let entries = layout.index()?;
+    let [top] = entries.as_slice() else {
+        bail!(
+            "`{}` names {} images; a layout for one image names exactly one",
+            dir.join("index.json").display(),
+            entries.len()
+        );
     };
-    let mut image = Image {
-        dir: dir.to_path_buf(),
-        root: Manifest { digest: String::new(), media_type: String::new(), bytes: Vec::new() },
-        children: Vec::new(),
-        blobs: Vec::new(),
-    };
-    image.root = visit(dir, top, &mut image.children, &mut image.blobs, 0)?;
-    Ok(image)
+    let (mut children, mut blobs) = (Vec::new(), Vec::new());
+    let root = visit(&layout, top, &mut children, &mut blobs, 0)?;
+    Ok(Image { dir: dir.to_path_buf(), root, children, blobs })
 }
 
 /// Reads the document a descriptor names, its children first; returns the document.
 fn visit(
-    dir: &Path,
-    descriptor: &Value,
+    layout: &Layout,
+    descriptor: &Descriptor,
     children: &mut Vec<Manifest>,
     blobs: &mut Vec<Blob>,
     depth: usize,
 ) -> anyhow::Result<Manifest> {
+    let dir = &layout.root;
     if depth > 4 {
         bail!("image indexes in `{}` are nested more than four deep", dir.display());
     }
-    let digest = descriptor["digest"].as_str().context("a descriptor has no digest")?.to_owned();
-    let bytes = read_blob(dir, &digest)?;
-    let doc: Value = serde_json::from_slice(&bytes).with_context(|| format!("manifest {digest} is not JSON"))?;
-    // The descriptor's type, else the document's own, else its shape (`index.json` may omit it).
-    let media_type = descriptor["mediaType"]
-        .as_str()
-        .or_else(|| doc["mediaType"].as_str())
-        .unwrap_or(if doc.get("manifests").is_some() { OCI_INDEX } else { OCI_MANIFEST })
-        .to_owned();
-    match media_type.as_str() {
-        OCI_INDEX | DOCKER_LIST => {
-            for child in doc["manifests"].as_array().map(Vec::as_slice).unwrap_or_default() {
-                let child = visit(dir, child, children, blobs, depth + 1)?;
-                if !children.iter().any(|c| c.digest == child.digest) {
-                    children.push(child);
-                }
-            }
-        }
-        OCI_MANIFEST | DOCKER_MANIFEST => {
-            let layers = doc["layers"].as_array().map(Vec::as_slice).unwrap_or_default();
-            for blob in std::iter::once(&doc["config"]).chain(layers) {
-                let digest = blob["digest"]
-                    .as_str()
-                    .with_context(|| format!("manifest {digest} has a blob without a digest"))?;
-                if blobs.iter().any(|b| b.digest == digest) {
-                    continue;
-                }
-                let size = verify_file(dir, digest)?;
-                blobs.push(Blob { digest: digest.to_owned(), size });
-            }
-        }
+    let bytes = layout.read_blob(&descriptor.digest)?;
+    let manifest = Manifest::typed(bytes, &descriptor.digest, Some(&descriptor.media_type))?;
+    let parts = match manifest.media_type.as_str() {
+        OCI_INDEX | DOCKER_LIST | OCI_MANIFEST | DOCKER_MANIFEST => parts(&manifest)?,
         other => {
             bail!("`{}` holds a document of type `{other}`, which is not an image manifest or index", dir.display())
         }
+    };
+    for child in &parts.children {
+        let child = visit(layout, child, children, blobs, depth + 1)?;
+        if !children.iter().any(|c| c.digest == child.digest) {
+            children.push(child);
+        }
     }
-    Ok(Manifest { digest, media_type, bytes })
+    for blob in parts.config.iter().chain(&parts.layers) {
+        if blobs.iter().any(|b| b.digest == blob.digest) {
+            continue;
+        }
+        let size = verify_file(dir, &blob.digest)?;
+        blobs.push(Blob { digest: blob.digest.clone(), size });
+    }
+    Ok(manifest)
 }
 
 fn blob_path(dir: &Path, digest: &str) -> PathBuf {
@@ -111,10 +97,7 @@ fn blob_path(dir: &Path, digest: &str) -> PathBuf {
 }
 
 fn read_blob(dir: &Path, digest: &str) -> anyhow::Result<Vec<u8>> {
-    let path = blob_path(dir, digest);
-    let bytes = std::fs::read(&path).with_context(|| format!("blob {digest} is missing from `{}`", dir.display()))?;
-    check(digest, &lamina_remote::digest::sha256(&bytes), dir)?;
-    Ok(bytes)
+    Layout::new(dir.to_path_buf()).read_blob(digest)
 }
 
 /// Hashes a blob file without holding it in memory; returns its size.
@@ -122,21 +105,13 @@ fn verify_file(dir: &Path, digest: &str) -> anyhow::Result<u64> {
     let path = blob_path(dir, digest);
     let (hex, size) = lamina_remote::digest::sha256_file(&path)
         .with_context(|| format!("blob {digest} is missing from `{}`", dir.display()))?;
-    check(digest, &format!("sha256:{hex}"), dir)?;
-    Ok(size)
-}
-
-fn check(expected: &str, actual: &str, dir: &Path) -> anyhow::Result<()> {
-    if !expected.starts_with("sha256:") {
-        bail!("blob {expected} in `{}` uses a digest algorithm other than sha256", dir.display());
-    }
-    if expected != actual {
+    if format!("sha256:{hex}") != digest {
         return Err(lamina_remote::hint::fail(
-            format!("blob {expected} in `{}` does not match its content ({actual})", dir.display()),
-            "the layout is damaged; build the image again",
+            format!("blob {digest} in `{}` does not match its content (sha256:{hex})", dir.display()),
+            "the layout is damaged; make it again",
         ));
     }
-    Ok(())
+    Ok(size)
 }
 
 /// Adds `annotations` to every OCI manifest and index of the layout's image (keeping the ones

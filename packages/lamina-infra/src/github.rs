@@ -113,9 +113,7 @@ impl GitHub {
         }
         let Some(answered) = find::<Answered>(&error) else { return error };
         let hint = match answered.status {
-            401 => format!(
-                "GitHub did not accept the token (401); check GITHUB_TOKEN or GH_TOKEN, or unset them to read a public repository anonymously"
-            ),
+            401 => "GitHub did not accept the token (401); check GITHUB_TOKEN or GH_TOKEN, or unset them to read a public repository anonymously".to_owned(),
             404 => format!(
                 "`{}` was not found (404); check `--repo`, and for a private repository set GITHUB_TOKEN",
                 self.repo

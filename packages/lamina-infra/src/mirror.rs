@@ -10,7 +10,6 @@
 //! ```
 
 mod helm;
-pub mod layout;
 pub mod push;
 
 use crate::github::Release;
@@ -22,7 +21,7 @@ use lamina_release_format::manifest::ReleaseManifest;
 use lamina_release_format::{SUMS, sums};
 use lamina_remote::digest::sha256;
 use lamina_remote::fs::write_atomic;
-use layout::{Descriptor, Layout};
+use lamina_remote::layout::{self, Descriptor, Layout};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

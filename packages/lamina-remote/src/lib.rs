@@ -6,6 +6,7 @@ pub mod digest;
 pub mod fs;
 pub mod github;
 pub mod hint;
+pub mod layout;
 pub mod loopback;
 pub mod progress;
 pub mod registry;

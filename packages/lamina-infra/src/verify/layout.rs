@@ -5,7 +5,8 @@
 use super::{Report, names};
 use lamina_release_format::manifest::{Chart, Image};
 use lamina_remote::digest::{sha256_if_present, short};
-use serde::Deserialize;
+use lamina_remote::layout::{Descriptor, Layout, parts};
+use lamina_remote::registry::Manifest;
 use std::collections::{BTreeSet, VecDeque};
 use std::path::Path;
 
@@ -24,61 +25,36 @@ pub enum Expect<'a> {
     Chart(&'a Chart),
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Descriptor {
-    #[serde(default)]
-    media_type: Option<String>,
-    digest: String,
-    size: u64,
-}
-
-/// An index or a manifest: the descriptors it refers to.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Node {
-    #[serde(default)]
-    media_type: Option<String>,
-    #[serde(default)]
-    manifests: Vec<Descriptor>,
-    #[serde(default)]
-    config: Option<Descriptor>,
-    #[serde(default)]
-    layers: Vec<Descriptor>,
-}
-
 /// Checks the layout in `dir`, reported as `what`.
 pub fn check(dir: &Path, what: &str, expect: &Expect, report: &mut Report) {
     if !dir.is_dir() {
         return report.fail(what, "missing: the manifest records this OCI artifact");
     }
     let at = |name: &str| format!("{what}/{name}");
-    let layout: Option<serde_json::Value> =
-        std::fs::read(dir.join("oci-layout")).ok().and_then(|b| serde_json::from_slice(&b).ok());
-    if layout.as_ref().and_then(|l| l.get("imageLayoutVersion")).is_none() {
+    let layout = Layout::new(dir.to_path_buf());
+    if !layout.is_marked() {
         report.fail(at("oci-layout"), "missing, or not an OCI layout marker");
     }
-    let index: Node = match std::fs::read(dir.join("index.json")) {
-        Err(_) => return report.fail(at("index.json"), "missing"),
-        Ok(bytes) => match serde_json::from_slice(&bytes) {
-            Ok(index) => index,
-            Err(e) => return report.fail(at("index.json"), format!("is not an OCI index: {e}")),
-        },
+    if !dir.join("index.json").is_file() {
+        return report.fail(at("index.json"), "missing");
+    }
+    let manifests = match layout.index() {
+        Ok(manifests) => manifests,
+        Err(e) => return report.fail(at("index.json"), format!("is not an OCI index: {}", e.root_cause())),
     };
-    if index.manifests.is_empty() {
+    if manifests.is_empty() {
         return report.fail(at("index.json"), "holds no descriptor");
     }
     if let Expect::Image(image) = expect {
         let recorded = image.digest.as_deref().unwrap_or_default();
-        let wrong: Vec<String> = index
-            .manifests
+        let wrong: Vec<String> = manifests
             .iter()
             .filter(|d| d.digest != recorded)
             .map(|d| format!("points at {}, the manifest records {recorded} for image {}", d.digest, image.name))
             .collect();
         report.either(at("index.json"), &wrong, format!("points at {} as the manifest records", short(recorded)));
     }
-    let (reached, layers) = walk(dir, what, index.manifests, report);
+    let (reached, layers) = walk(dir, what, manifests, report);
     if let Expect::Chart(chart) = expect {
         let archive = format!("sha256:{}", chart.digest);
         let chart_layers: Vec<&String> = layers.iter().filter(|(m, _)| m == CHART_LAYER).map(|(_, d)| d).collect();
@@ -115,9 +91,7 @@ fn walk(
     let mut queue: VecDeque<Descriptor> = roots.into();
     let (mut reached, mut layers, mut problems) = (BTreeSet::new(), Vec::new(), 0);
     while let Some(d) = queue.pop_front() {
-        let Some(hex) =
-            d.digest.strip_prefix("sha256:").filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
-        else {
+        let Ok(hex) = lamina_remote::digest::hex_of(&d.digest) else {
             report.fail(format!("{what}/index.json"), format!("`{}` is not a sha256 digest", d.digest));
             problems += 1;
             continue;
@@ -150,25 +124,17 @@ fn walk(
             }
             Ok(Some(_)) => {}
         }
-        let media = d.media_type.clone().unwrap_or_default();
+        let media = &d.media_type;
         if media.contains("image.layer") || media.contains("tar") || d.size > LARGEST_MANIFEST {
             continue;
         }
         // Indexes and manifests refer to more blobs; configs and layers parse as neither.
-        let Ok(node) =
-            std::fs::read(&path).map_err(drop).and_then(|b| serde_json::from_slice::<Node>(&b).map_err(drop))
-        else {
+        let read = std::fs::read(&path).map_err(anyhow::Error::from);
+        let Ok(found) = read.and_then(|b| Manifest::typed(b, &d.digest, Some(media))).and_then(|m| parts(&m)) else {
             continue;
         };
-        let is_manifest = node.config.is_some() || node.media_type.as_deref().is_some_and(|m| m.contains("manifest.v"));
-        if is_manifest {
-            for layer in &node.layers {
-                layers.push((layer.media_type.clone().unwrap_or_default(), layer.digest.clone()));
-            }
-        }
-        queue.extend(node.manifests);
-        queue.extend(node.config);
-        queue.extend(node.layers);
+        layers.extend(found.layers.iter().map(|l| (l.media_type.clone(), l.digest.clone())));
+        queue.extend(found.all());
     }
     if problems == 0 {
         report.ok(what, format!("{} blobs, each present and matching its digest", reached.len()));

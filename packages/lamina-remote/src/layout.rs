@@ -1,0 +1,239 @@
+//! OCI image layouts on disk (OCI image-spec "Image Layout"): `oci-layout`, `index.json` and
+//! `blobs/sha256/<hex>` holding the exact bytes a registry served or a builder wrote. Documents
+//! are read with oci-spec's types; blobs are checked against their digests; a manifest is written
+//! under a temporary name and renamed into place, `index.json` last.
+
+use crate::digest::{hex_of, sha256};
+use crate::fs::write_atomic;
+use crate::registry::{Manifest, OCI_INDEX};
+use anyhow::Context;
+use oci_spec::image::{ImageIndex, ImageManifest};
+use std::path::{Path, PathBuf};
+
+/// The annotation that names a descriptor's tag in `index.json`.
+pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
+
+/// What `oci-layout` holds.
+const LAYOUT_MARKER: &[u8] = br#"{"imageLayoutVersion":"1.0.0"}"#;
+
+/// A descriptor: what a manifest or `index.json` points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Descriptor {
+    pub media_type: String,
+    pub digest: String,
+    pub size: u64,
+    /// `os/architecture[/variant]`, for the children of an index.
+    pub platform: Option<String>,
+    /// The tag (`org.opencontainers.image.ref.name`), in `index.json`.
+    pub ref_name: Option<String>,
+    /// `vnd.docker.reference.type`: an attestation manifest describing another.
+    pub reference_type: Option<String>,
+}
+
+impl From<&oci_spec::image::Descriptor> for Descriptor {
+    fn from(d: &oci_spec::image::Descriptor) -> Descriptor {
+        let platform = d.platform().as_ref().map(|p| {
+            let shown = format!("{}/{}", p.os(), p.architecture());
+            match p.variant() {
+                Some(variant) if !variant.is_empty() => format!("{shown}/{variant}"),
+                _ => shown,
+            }
+        });
+        let annotation = |key: &str| d.annotations().as_ref().and_then(|a| a.get(key)).cloned();
+        Descriptor {
+            media_type: d.media_type().to_string(),
+            digest: d.digest().to_string(),
+            size: d.size(),
+            platform,
+            ref_name: annotation(REF_NAME),
+            reference_type: annotation("vnd.docker.reference.type"),
+        }
+    }
+}
+
+/// What a manifest or index refers to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Parts {
+    /// An index's manifests.
+    pub children: Vec<Descriptor>,
+    /// An image manifest's config.
+    pub config: Option<Descriptor>,
+    /// An image manifest's layers.
+    pub layers: Vec<Descriptor>,
+}
+
+impl Parts {
+    /// Everything referred to, children or config and layers.
+    pub fn all(self) -> Vec<Descriptor> {
+        self.children.into_iter().chain(self.config).chain(self.layers).collect()
+    }
+}
+
+/// The descriptors `manifest` refers to, read as an OCI (or Docker) index or image manifest.
+pub fn parts(manifest: &Manifest) -> anyhow::Result<Parts> {
+    let checked = |all: Vec<Descriptor>| -> anyhow::Result<Vec<Descriptor>> {
+        for d in &all {
+            hex_of(&d.digest)?;
+        }
+        Ok(all)
+    };
+    if manifest.is_index() {
+        let index: ImageIndex = serde_json::from_slice(&manifest.bytes)
+            .with_context(|| format!("manifest {} is not an image index", manifest.digest))?;
+        return Ok(Parts {
+            children: checked(index.manifests().iter().map(Into::into).collect())?,
+            ..Parts::default()
+        });
+    }
+    let image: ImageManifest = serde_json::from_slice(&manifest.bytes)
+        .with_context(|| format!("manifest {} is not an image manifest", manifest.digest))?;
+    let config = checked(vec![image.config().into()])?.pop();
+    Ok(Parts { children: Vec::new(), config, layers: checked(image.layers().iter().map(Into::into).collect())? })
+}
+
+/// The descriptors `manifest` refers to: an index's children, or a manifest's config and layers.
+pub fn references(manifest: &Manifest) -> anyhow::Result<Vec<Descriptor>> {
+    parts(manifest).map(Parts::all)
+}
+
+/// One OCI image layout folder.
+pub struct Layout {
+    pub root: PathBuf,
+}
+
+impl Layout {
+    pub fn new(root: PathBuf) -> Layout {
+        Layout { root }
+    }
+
+    pub fn blobs(&self) -> PathBuf {
+        self.root.join("blobs/sha256")
+    }
+
+    pub fn blob_path(&self, digest: &str) -> anyhow::Result<PathBuf> {
+        Ok(self.blobs().join(hex_of(digest)?))
+    }
+
+    /// A blob's bytes, checked against its digest.
+    pub fn read_blob(&self, digest: &str) -> anyhow::Result<Vec<u8>> {
+        let bytes = std::fs::read(self.blob_path(digest)?)
+            .with_context(|| format!("blob {digest} is missing from `{}`", self.root.display()))?;
+        let actual = sha256(&bytes);
+        if actual != digest {
+            return Err(crate::hint::fail(
+                format!("blob {digest} in `{}` does not match its content ({actual})", self.root.display()),
+                "the layout is damaged; make it again",
+            ));
+        }
+        Ok(bytes)
+    }
+
+    /// The manifest stored under `digest`, if present and intact; `media_type` is its
+    /// descriptor's, when one is known.
+    pub fn manifest(&self, digest: &str) -> anyhow::Result<Option<Manifest>> {
+        match std::fs::read(self.blob_path(digest)?) {
+            Ok(bytes) if sha256(&bytes) == digest => Ok(Some(Manifest::new(bytes, digest)?)),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("read `{}`", self.root.display())),
+        }
+    }
+
+    /// Stores a manifest's exact bytes as a blob.
+    pub fn put_manifest(&self, manifest: &Manifest) -> anyhow::Result<()> {
+        write_atomic(&self.blob_path(&manifest.digest)?, &manifest.bytes)
+    }
+
+    /// Writes `oci-layout`, then `index.json` pointing at `root` once per tag.
+    pub fn finish(&self, root: &Manifest, tags: &[String]) -> anyhow::Result<()> {
+        write_atomic(&self.root.join("oci-layout"), LAYOUT_MARKER)?;
+        let manifests: Vec<serde_json::Value> = tags
+            .iter()
+            .map(|tag| {
+                serde_json::json!({
+                    "mediaType": root.media_type,
+                    "digest": root.digest,
+                    "size": root.bytes.len(),
+                    "annotations": { REF_NAME: tag },
+                })
+            })
+            .collect();
+        let index = serde_json::json!({ "schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests });
+        write_atomic(&self.root.join("index.json"), &serde_json::to_vec_pretty(&index)?)
+    }
+
+    /// The descriptors of `index.json`.
+    pub fn index(&self) -> anyhow::Result<Vec<Descriptor>> {
+        let path = self.root.join("index.json");
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("read `{}`: not an OCI image layout", path.display()))?;
+        let index: ImageIndex = serde_json::from_slice(&bytes)
+            .with_context(|| format!("`{}` is not an OCI image layout index", path.display()))?;
+        let all: Vec<Descriptor> = index.manifests().iter().map(Into::into).collect();
+        for d in &all {
+            hex_of(&d.digest).with_context(|| format!("`{}`", path.display()))?;
+        }
+        Ok(all)
+    }
+
+    /// Whether `oci-layout` is there and says which layout version this is.
+    pub fn is_marked(&self) -> bool {
+        let marker = std::fs::read(self.root.join("oci-layout")).ok();
+        marker.and_then(|b| serde_json::from_slice::<oci_spec::image::OciLayout>(&b).ok()).is_some()
+    }
+}
+
+/// Writes `oci-layout` into `dir`.
+pub fn mark(dir: &Path) -> anyhow::Result<()> {
+    write_atomic(&dir.join("oci-layout"), LAYOUT_MARKER)
+}
+
+/// Whether a child of `platform` is wanted when `wanted` (`os/arch[/variant]`) are asked for:
+/// all when none are; a child without a platform is always kept.
+pub fn wanted(platform: Option<&str>, wanted: &[String]) -> bool {
+    let Some(platform) = platform else { return true };
+    wanted.is_empty()
+        || wanted.iter().any(|w| {
+            let (mut have, mut want) = (platform.split('/'), w.split('/'));
+            have.next() == want.next()
+                && have.next() == want.next()
+                && want.next().is_none_or(|v| have.next() == Some(v))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platforms_match_by_os_and_architecture_and_the_variant_when_given() {
+        let asked = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(wanted(Some("linux/amd64"), &[]));
+        assert!(wanted(Some("linux/arm64/v8"), &asked(&["linux/arm64"])));
+        assert!(!wanted(Some("linux/arm/v6"), &asked(&["linux/arm/v7"])));
+        assert!(!wanted(Some("linux/arm64"), &asked(&["linux/amd64"])));
+        assert!(wanted(None, &asked(&["linux/amd64"])));
+    }
+
+    #[test]
+    fn an_index_names_its_children_with_their_platforms_and_a_manifest_its_config_and_layers() {
+        let blob = |c: char| format!("sha256:{}", c.to_string().repeat(64));
+        let index = format!(
+            r#"{{"schemaVersion":2,"mediaType":"{OCI_INDEX}","manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{}","size":7,"platform":{{"os":"linux","architecture":"arm64","variant":"v8"}}}}]}}"#,
+            blob('a')
+        );
+        let m = Manifest::new(index.clone().into_bytes(), &sha256(index.as_bytes())).unwrap();
+        let parts = parts(&m).unwrap();
+        assert_eq!(parts.children[0].platform.as_deref(), Some("linux/arm64/v8"));
+        let image = format!(
+            r#"{{"schemaVersion":2,"config":{{"mediaType":"application/vnd.cncf.helm.config.v1+json","digest":"{}","size":2}},"layers":[{{"mediaType":"application/vnd.cncf.helm.chart.content.v1.tar+gzip","digest":"{}","size":3}}]}}"#,
+            blob('b'),
+            blob('c')
+        );
+        let m = Manifest::new(image.clone().into_bytes(), &sha256(image.as_bytes())).unwrap();
+        let all = references(&m).unwrap();
+        assert_eq!(all.iter().map(|d| d.digest.clone()).collect::<Vec<_>>(), [blob('b'), blob('c')]);
+        let bad = br#"{"schemaVersion":2,"config":{"mediaType":"x","digest":"sha256:12","size":1},"layers":[]}"#;
+        assert!(references(&Manifest::new(bad.to_vec(), &sha256(bad)).unwrap()).is_err());
+    }
+}
