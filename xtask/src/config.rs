@@ -11,7 +11,7 @@ mod schema;
 #[cfg(test)]
 mod tests;
 
-use crate::diagnostic::{Diagnostic, Diagnostics, line_of};
+use lamina_remote::diagnostic::{Diagnostic, Diagnostics, line_of};
 use serde::Serialize;
 use toml_edit::Document;
 

@@ -2,12 +2,12 @@
 //! `.helmignore`, which image builder this machine has, and its Rust target.
 
 use crate::config::{self, ReleaseConfig};
-use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::helm::chart;
 use crate::plan::{Builder, ChartSource};
 use crate::repo::RepoState;
 use crate::shell::{self, Shell, cmd};
 use anyhow::Context;
+use lamina_remote::diagnostic::{Diagnostic, Diagnostics};
 use lamina_remote::hint::WithHint;
 use std::path::{Path, PathBuf};
 

@@ -22,7 +22,6 @@ pub mod changelog;
 pub mod cli;
 pub mod commands;
 pub mod config;
-pub mod diagnostic;
 pub mod env;
 pub mod helm;
 pub mod inputs;

@@ -14,7 +14,7 @@ fn main() -> ExitCode {
             }) {
                 return ExitCode::SUCCESS;
             }
-            if let Some(diags) = err.downcast_ref::<xtask::diagnostic::Diagnostics>() {
+            if let Some(diags) = err.downcast_ref::<lamina_remote::diagnostic::Diagnostics>() {
                 xtask::report::diagnostics(diags);
                 return ExitCode::from(1);
             }

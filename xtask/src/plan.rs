@@ -23,10 +23,10 @@ mod tests;
 
 pub use crate::config::Builder;
 use crate::config::{BundleKind, ImageSource, ReleaseConfig};
-use crate::diagnostic::Diagnostics;
 use crate::helm::chart::ChartMeta;
 use crate::repo::RepoState;
 use crate::settings::Settings;
+use lamina_remote::diagnostic::Diagnostics;
 use serde::Serialize;
 
 pub use crate::timestamp::{parse_rfc3339, rfc3339};

@@ -4,8 +4,8 @@
 pub mod github;
 
 use crate::build::Built;
-use crate::diagnostic::Diagnostics;
 use crate::env;
+use lamina_remote::diagnostic::Diagnostics;
 
 /// How progress shows here: bars on a terminal, lines elsewhere, `NO_COLOR` respected.
 pub fn progress_mode() -> lamina_remote::progress::Mode {
@@ -25,7 +25,7 @@ pub fn diagnostics(diags: &Diagnostics) {
 /// Prints a failure on stderr, and as one workflow annotation inside GitHub Actions.
 pub fn error(err: &anyhow::Error) {
     if env::flag(env::GITHUB_ACTIONS) {
-        println!("::error title=cargo xtask::{}", crate::diagnostic::escape(&lamina_remote::hint::render(err)));
+        println!("::error title=cargo xtask::{}", lamina_remote::diagnostic::escape(&lamina_remote::hint::render(err)));
     }
     eprintln!("error: {}", lamina_remote::hint::render(err));
 }

@@ -13,9 +13,9 @@ pub use references::check as image_references;
 
 use crate::changelog;
 use crate::config::{FILE as CONFIG, ImageSource};
-use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::inputs::Workspace;
 use crate::plan::{Plan, select};
+use lamina_remote::diagnostic::{Diagnostic, Diagnostics};
 
 /// Every problem in the workspace's files.
 pub fn check(ws: &Workspace) -> Diagnostics {

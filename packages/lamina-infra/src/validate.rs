@@ -10,45 +10,8 @@ pub mod values;
 use crate::source::Source;
 use anyhow::{Context, bail};
 use lamina_release_format::manifest::{ComponentKind, ReleaseManifest};
-use serde::Serialize;
-use std::fmt;
+pub use lamina_remote::diagnostic::Diagnostic;
 use std::path::PathBuf;
-
-/// One problem in one of the user's files.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Problem {
-    pub file: String,
-    /// 1-based, where the problem has a line.
-    pub line: Option<usize>,
-    pub message: String,
-    /// What to do about it.
-    pub help: String,
-    /// The tool itself only warns about it: reported, but the configuration is still valid.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub warning: bool,
-}
-
-impl Problem {
-    pub fn new(file: &str, line: Option<usize>, message: impl Into<String>, help: impl Into<String>) -> Problem {
-        Problem { file: file.to_owned(), line, message: message.into(), help: help.into(), warning: false }
-    }
-
-    /// A problem the tool only warns about.
-    pub fn warning(self) -> Problem {
-        Problem { warning: true, ..self }
-    }
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let level = if self.warning { "warning: " } else { "" };
-        match self.line {
-            Some(line) => write!(f, "{}:{line}: {level}{}", self.file, self.message)?,
-            None => write!(f, "{}: {level}{}", self.file, self.message)?,
-        }
-        write!(f, "\n  help: {}", self.help)
-    }
-}
 
 /// What a component name stands for.
 pub enum Target<'a> {
@@ -152,7 +115,7 @@ pub fn check(
     manifest: &ReleaseManifest,
     target: &Target<'_>,
     files: &[PathBuf],
-) -> anyhow::Result<Vec<Problem>> {
+) -> anyhow::Result<Vec<Diagnostic>> {
     let mut read = Vec::new();
     for path in files {
         let text = std::fs::read_to_string(path).with_context(|| format!("read `{}`", path.display()))?;

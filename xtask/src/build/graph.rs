@@ -6,12 +6,12 @@
 //! OCI layout under `oci/`, a package job its archive and wheel beside the record.
 
 use super::{Asset, asset, image, package};
-use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::layout;
 use crate::plan::Plan;
 use crate::plan::matrix::{Job, Work};
 use crate::shell::Shell;
 use anyhow::Context;
+use lamina_remote::diagnostic::{Diagnostic, Diagnostics};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 

@@ -4,9 +4,9 @@
 use super::{Prepared, prepare_plan};
 use crate::build::graph;
 use crate::cli::{BuildArgs, BuilderChoice, PlanArgs};
-use crate::diagnostic::Diagnostics;
 use crate::plan::{self, matrix};
 use crate::shell::Shell;
+use lamina_remote::diagnostic::Diagnostics;
 use std::path::Path;
 use std::process::ExitCode;
 

@@ -4,7 +4,7 @@
 
 use super::Plan;
 use crate::config::{ImageSource, runners};
-use crate::diagnostic::{Diagnostic, Diagnostics};
+use lamina_remote::diagnostic::{Diagnostic, Diagnostics};
 use serde::{Deserialize, Serialize};
 
 /// One build job of the graph.

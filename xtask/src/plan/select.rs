@@ -4,9 +4,9 @@
 //! staged build context (`build/context.rs`).
 
 use crate::config::{BundleConfig, ChartConfig, FILE as CONFIG, ReleaseConfig, normalize_path};
-use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::helm::ignore::Rules;
 use crate::repo::{FileKind, RepoState, TrackedFile};
+use lamina_remote::diagnostic::{Diagnostic, Diagnostics};
 use serde::Serialize;
 
 /// One archive entry.

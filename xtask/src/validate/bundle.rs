@@ -1,8 +1,8 @@
 //! Bundle checks by kind: Kubernetes manifests, Compose files, Terraform modules.
 
 use crate::config::{BundleConfig, BundleKind};
-use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::inputs::Workspace;
+use lamina_remote::diagnostic::{Diagnostic, Diagnostics};
 use serde_norway::Value;
 
 pub fn check(ws: &Workspace, bundle: &BundleConfig) -> Diagnostics {

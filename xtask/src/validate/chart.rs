@@ -2,9 +2,9 @@
 //! chart names unique across the release.
 
 use crate::config::FILE as CONFIG;
-use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::helm::chart;
 use crate::inputs::Workspace;
+use lamina_remote::diagnostic::{Diagnostic, Diagnostics};
 
 pub fn check_all(ws: &Workspace) -> Diagnostics {
     let mut diags = Diagnostics::default();

@@ -2,8 +2,8 @@
 //! binary of that name; for a wheel, a tracked `pyproject.toml` that ships it as a binary.
 
 use crate::config::{FILE as CONFIG, PackageConfig};
-use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::inputs::Workspace;
+use lamina_remote::diagnostic::{Diagnostic, Diagnostics};
 
 pub fn check(ws: &Workspace, p: &PackageConfig) -> Diagnostics {
     let mut diags = Diagnostics::default();

@@ -2,10 +2,10 @@
 //! project's images only under tags this release pushes, so nothing published points at an
 //! image that is not there.
 
-use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::inputs::Workspace;
 use crate::plan::Plan;
 use crate::reference::foreign_tags;
+use lamina_remote::diagnostic::{Diagnostic, Diagnostics};
 use serde_json::Value;
 
 pub fn check(ws: &Workspace, plan: &Plan) -> Diagnostics {

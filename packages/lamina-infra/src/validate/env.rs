@@ -2,13 +2,13 @@
 //! Compose cannot read, required variables (`${NAME:?…}`) no file sets, and (as warnings, since
 //! Compose ignores them) names the files never use, with the nearest.
 
-use super::{Problem, nearest};
+use super::{Diagnostic, nearest};
 use lamina_release_format::manifest::ComposeProject;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Every problem of `files` (name, text) as env files of `project`; `preset` names variables
 /// already set in the environment, which Compose prefers to the files.
-pub fn check(project: &ComposeProject, files: &[(String, String)], preset: &BTreeSet<String>) -> Vec<Problem> {
+pub fn check(project: &ComposeProject, files: &[(String, String)], preset: &BTreeSet<String>) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
     // Each variable set, with whether its value is empty, and where.
     let mut set: BTreeMap<String, (bool, String, usize)> = BTreeMap::new();
@@ -24,7 +24,7 @@ pub fn check(project: &ComposeProject, files: &[(String, String)], preset: &BTre
             let entry = trimmed.strip_prefix("export ").unwrap_or(trimmed);
             let Some(at) = entry.find(['=', ':']) else {
                 let help = "write `NAME=value`, or start a comment with `#`";
-                problems.push(Problem::new(file, Some(start), "not a `NAME=value` line", help));
+                problems.push(Diagnostic::with_help(file, Some(start), "not a `NAME=value` line", help));
                 continue;
             };
             let (name, value) = (entry[..at].trim(), entry[at + 1..].trim());
@@ -32,7 +32,12 @@ pub fn check(project: &ComposeProject, files: &[(String, String)], preset: &BTre
                 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
             if !valid {
                 let help = "names are letters, digits and `_`, not starting with a digit";
-                problems.push(Problem::new(file, Some(start), format!("`{name}` is not a variable name"), help));
+                problems.push(Diagnostic::with_help(
+                    file,
+                    Some(start),
+                    format!("`{name}` is not a variable name"),
+                    help,
+                ));
                 continue;
             }
             // A quoted value ends at its closing quote, on this line or (double quotes) a later one.
@@ -55,7 +60,7 @@ pub fn check(project: &ComposeProject, files: &[(String, String)], preset: &BTre
                 if closing(&rest, quote).is_none() {
                     let help = format!("close the value with {quote}");
                     let message = format!("`{name}`: the quoted value is not closed");
-                    problems.push(Problem::new(file, Some(start), message, help));
+                    problems.push(Diagnostic::with_help(file, Some(start), message, help));
                     continue;
                 }
             }
@@ -67,7 +72,7 @@ pub fn check(project: &ComposeProject, files: &[(String, String)], preset: &BTre
                 };
                 // Compose ignores a variable no file uses.
                 let message = format!("`{name}` is not used by the Compose files");
-                problems.push(Problem::new(file, Some(start), message, help).warning());
+                problems.push(Diagnostic::with_help(file, Some(start), message, help).warning());
                 continue;
             }
             set.insert(name.to_owned(), (empty, file.clone(), start));
@@ -78,12 +83,17 @@ pub fn check(project: &ComposeProject, files: &[(String, String)], preset: &BTre
         match set.get(&v.name) {
             None => {
                 let help = format!("add `{}=…` to the env file", v.name);
-                problems.push(Problem::new(first, None, format!("required variable `{}` is not set", v.name), help));
+                problems.push(Diagnostic::with_help(
+                    first,
+                    None,
+                    format!("required variable `{}` is not set", v.name),
+                    help,
+                ));
             }
             // `${NAME:?…}` refuses an empty value as well.
             Some((true, file, line)) => {
                 let help = "give it a value: the Compose files require one";
-                problems.push(Problem::new(
+                problems.push(Diagnostic::with_help(
                     file,
                     Some(*line),
                     format!("required variable `{}` is empty", v.name),

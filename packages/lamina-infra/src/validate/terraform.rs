@@ -2,7 +2,7 @@
 //! release records them: syntax, literal values only, unknown names (with the nearest), values
 //! Terraform cannot convert to the variable's type, and required variables no file sets.
 
-use super::{Problem, nearest};
+use super::{Diagnostic, nearest};
 use crate::tftype;
 use lamina_release_format::manifest::TerraformModule;
 use serde_json::Value;
@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 /// Every problem of `files` (name, text) as var files of `module`; `preset` names variables
 /// already set in the environment (`TF_VAR_name`).
-pub fn check(module: &TerraformModule, files: &[(String, String)], preset: &BTreeSet<String>) -> Vec<Problem> {
+pub fn check(module: &TerraformModule, files: &[(String, String)], preset: &BTreeSet<String>) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
     let mut set = BTreeSet::new();
     let mut unreadable = false;
@@ -28,15 +28,20 @@ pub fn check(module: &TerraformModule, files: &[(String, String)], preset: &BTre
                 };
                 // Terraform only warns about an undeclared variable in a var file.
                 let message = format!("`{name}` is not a variable of module {}", module.path);
-                problems.push(Problem::new(file, line, message, help).warning());
+                problems.push(Diagnostic::with_help(file, line, message, help).warning());
                 continue;
             };
             if value.is_null() && variable.required {
                 let help = format!("give it a value of type {}", tftype::display(&variable.type_));
-                problems.push(Problem::new(file, line, format!("`{name}` is required and cannot be null"), help));
+                problems.push(Diagnostic::with_help(
+                    file,
+                    line,
+                    format!("`{name}` is required and cannot be null"),
+                    help,
+                ));
             } else if let Some(why) = tftype::mismatch(&value, &variable.type_) {
                 let help = format!("give a value of type {}", tftype::display(&variable.type_));
-                problems.push(Problem::new(file, line, format!("`{name}`: {why}"), help));
+                problems.push(Diagnostic::with_help(file, line, format!("`{name}`: {why}"), help));
             }
             set.insert(name);
         }
@@ -46,7 +51,7 @@ pub fn check(module: &TerraformModule, files: &[(String, String)], preset: &BTre
     let given = |name: &String| set.contains(name) || preset.contains(name);
     for v in module.variables.iter().filter(|v| v.required && !given(&v.name) && !unreadable) {
         let help = format!("add `{} = …` (type {}) to a var file", v.name, tftype::display(&v.type_));
-        problems.push(Problem::new(first, None, format!("required variable `{}` is not set", v.name), help));
+        problems.push(Diagnostic::with_help(first, None, format!("required variable `{}` is not set", v.name), help));
     }
     problems
 }
@@ -56,13 +61,13 @@ fn names(module: &TerraformModule) -> String {
 }
 
 /// The `name = value` pairs of one var file that could be read, in order, and its problems.
-fn parse(file: &str, text: &str) -> (Vec<(String, Value)>, Vec<Problem>) {
+fn parse(file: &str, text: &str) -> (Vec<(String, Value)>, Vec<Diagnostic>) {
     if file.ends_with(".json") {
         return match serde_json::from_str::<serde_json::Map<String, Value>>(text) {
             Ok(map) => (map.into_iter().collect(), Vec::new()),
             Err(e) => {
                 let help = "a .tfvars.json file is one JSON object of variable names to values";
-                (Vec::new(), vec![Problem::new(file, Some(e.line()), format!("not valid JSON: {e}"), help)])
+                (Vec::new(), vec![Diagnostic::with_help(file, Some(e.line()), format!("not valid JSON: {e}"), help)])
             }
         };
     }
@@ -75,14 +80,14 @@ fn parse(file: &str, text: &str) -> (Vec<(String, Value)>, Vec<Problem>) {
             };
             let reason = e.to_string().lines().last().unwrap_or_default().trim().to_owned();
             let help = "write one `name = value` per line";
-            return (Vec::new(), vec![Problem::new(file, line, format!("not valid HCL: {reason}"), help)]);
+            return (Vec::new(), vec![Diagnostic::with_help(file, line, format!("not valid HCL: {reason}"), help)]);
         }
     };
     let mut out: Vec<(String, Value)> = Vec::new();
     let mut problems = Vec::new();
     for block in body.blocks() {
         let help = "a var file holds only `name = value` lines";
-        problems.push(Problem::new(
+        problems.push(Diagnostic::with_help(
             file,
             line_of(text, block.identifier()),
             format!("`{}` block", block.identifier()),
@@ -93,12 +98,12 @@ fn parse(file: &str, text: &str) -> (Vec<(String, Value)>, Vec<Problem>) {
         let line = line_of(text, attr.key());
         if out.iter().any(|(k, _)| k == attr.key()) {
             let help = "keep one definition";
-            problems.push(Problem::new(file, line, format!("`{}` is defined twice", attr.key()), help));
+            problems.push(Diagnostic::with_help(file, line, format!("`{}` is defined twice", attr.key()), help));
             continue;
         }
         match literal(attr.expr()) {
             Some(value) => out.push((attr.key().to_owned(), value)),
-            None => problems.push(Problem::new(
+            None => problems.push(Diagnostic::with_help(
                 file,
                 line,
                 format!("`{}` is not a literal value", attr.key()),

@@ -2,7 +2,7 @@
 //! merged over the chart's own `values.yaml` (maps deeply, later files winning, `null` removing a
 //! key) and the result is validated; each problem is traced back to the file and line that set it.
 
-use super::Problem;
+use super::Diagnostic;
 use anyhow::Context;
 use serde_json::Value;
 use std::io::Read;
@@ -31,7 +31,7 @@ pub fn from_archive(archive: &[u8], chart: &str) -> anyhow::Result<(Option<Value
 }
 
 /// Every problem of `files` (name, YAML text) merged over `defaults`, against `schema`.
-pub fn check(schema: &Value, defaults: &Value, files: &[(String, String)]) -> anyhow::Result<Vec<Problem>> {
+pub fn check(schema: &Value, defaults: &Value, files: &[(String, String)]) -> anyhow::Result<Vec<Diagnostic>> {
     let validator = jsonschema::validator_for(schema)
         .map_err(|e| anyhow::format_err!("{e}"))
         .context("the chart's values.schema.json is not a JSON Schema")?;
@@ -45,12 +45,15 @@ pub fn check(schema: &Value, defaults: &Value, files: &[(String, String)]) -> an
                 coalesce(&mut merged, &value);
                 parsed.push((file, text, value));
             }
-            Ok(_) => {
-                problems.push(Problem::new(file, Some(1), "not a map of values", "a values file is a YAML mapping"))
-            }
+            Ok(_) => problems.push(Diagnostic::with_help(
+                file,
+                Some(1),
+                "not a map of values",
+                "a values file is a YAML mapping",
+            )),
             Err(e) => {
                 let line = e.location().map(|l| l.line());
-                problems.push(Problem::new(file, line, format!("not valid YAML: {e}"), "fix the YAML syntax"));
+                problems.push(Diagnostic::with_help(file, line, format!("not valid YAML: {e}"), "fix the YAML syntax"));
             }
         }
     }
@@ -76,7 +79,7 @@ pub fn check(schema: &Value, defaults: &Value, files: &[(String, String)]) -> an
         };
         let help = "change it to what the chart's values.schema.json allows (`helm show values` lists the defaults)";
         // The masked message leaves the value out: it may be a secret.
-        problems.push(Problem::new(file, line, format!("`{shown}`: {}", error.masked()), help));
+        problems.push(Diagnostic::with_help(file, line, format!("`{shown}`: {}", error.masked()), help));
     }
     Ok(problems)
 }

@@ -1,4 +1,5 @@
-//! Problems found in the user's files: where (file and line), what, and the fix.
+//! Problems found in the user's files: where (file and line), what, and the fix, printed the same
+//! way by both binaries (`file:line: message`, then `help: …`).
 //!
 //! Validation collects every problem before reporting, so one run lists them all. The same list
 //! is printed for a terminal and, inside GitHub Actions, as `::error file=…,line=…::` annotations.
@@ -15,11 +16,29 @@ pub struct Diagnostic {
     pub message: String,
     /// What to do about it.
     pub help: Option<String>,
+    /// Only a warning: reported, but what was checked is still valid.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub warning: bool,
 }
 
 impl Diagnostic {
     pub fn new(file: impl Into<String>, line: Option<usize>, message: impl Into<String>) -> Self {
-        Diagnostic { file: file.into(), line, message: message.into(), help: None }
+        Diagnostic { file: file.into(), line, message: message.into(), help: None, warning: false }
+    }
+
+    /// A problem with what to do about it.
+    pub fn with_help(
+        file: impl Into<String>,
+        line: Option<usize>,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Self {
+        Diagnostic::new(file, line, message).help(help)
+    }
+
+    /// A problem only warned about.
+    pub fn warning(self) -> Self {
+        Diagnostic { warning: true, ..self }
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
@@ -45,9 +64,10 @@ pub fn escape(text: &str) -> String {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let level = if self.warning { "warning: " } else { "" };
         match self.line {
-            Some(line) => write!(f, "{}:{line}: {}", self.file, self.message)?,
-            None => write!(f, "{}: {}", self.file, self.message)?,
+            Some(line) => write!(f, "{}:{line}: {level}{}", self.file, self.message)?,
+            None => write!(f, "{}: {level}{}", self.file, self.message)?,
         }
         if let Some(help) = &self.help {
             write!(f, "\n  help: {help}")?;
