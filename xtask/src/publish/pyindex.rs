@@ -4,6 +4,8 @@
 //! GitHub Actions, [`oidc`]), files downloaded for `verify`. Credentials are never printed.
 
 pub mod oidc;
+#[cfg(test)]
+mod tests;
 
 use crate::build::Built;
 use crate::env;
@@ -97,6 +99,18 @@ pub fn projects(files: &[DistFile]) -> Vec<String> {
     out
 }
 
+/// The multipart body of one upload: `fields` as text parts in their order, then the file's
+/// `bytes` as [`form::FILE_PART`] under its file name (reqwest sets the boundary and the length).
+fn upload_form(
+    fields: Vec<(String, String)>,
+    filename: &str,
+    bytes: Vec<u8>,
+) -> anyhow::Result<reqwest::multipart::Form> {
+    let text = fields.into_iter().fold(reqwest::multipart::Form::new(), |out, (name, value)| out.text(name, value));
+    let file = reqwest::multipart::Part::bytes(bytes).file_name(filename.to_owned()).mime_str(form::FILE_TYPE)?;
+    Ok(text.part(form::FILE_PART, file))
+}
+
 impl PyIndex {
     pub fn new(index: &PythonIndex) -> anyhow::Result<PyIndex> {
         let builder = || {
@@ -182,13 +196,11 @@ impl PyIndex {
         let bytes = std::fs::read(dir.join(&file.name)).with_context(|| format!("read `{}`", file.name))?;
         let metadata = dist::read(&file.name, &bytes)?;
         let fields = form::fields(&file.name, &file.sha256, &metadata)?;
-        let (boundary, body) = form::multipart(&fields, &file.name, &file.sha256, &bytes);
         let answer = self
             .upload
             .post(&self.index.upload_url)
             .basic_auth(&credentials.user, Some(&credentials.secret))
-            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
-            .body(body)
+            .multipart(upload_form(fields, &file.name, bytes)?)
             .send()
             .await
             .with_context(|| format!("upload `{}` to {}", file.name, self.index.upload_url))?;

@@ -1,10 +1,10 @@
 //! A built distribution's core metadata: `*.dist-info/METADATA` from a wheel (a zip archive,
-//! read through its central directory) or `PKG-INFO` from an sdist (a tar.gz), parsed as the
-//! core metadata specification's email-header format; and what its file name says (the upload
-//! form's `filetype` and `pyversion`).
+//! zip64 included, read with the `zip` crate) or `PKG-INFO` from an sdist (a tar.gz), parsed as
+//! the core metadata specification's email-header format; and what its file name says (the
+//! upload form's `filetype` and `pyversion`).
 
 use anyhow::{Context, bail};
-use std::io::Read;
+use std::io::{Cursor, Read};
 
 /// The header fields in order (repeated fields repeat) and the body (the long description).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -86,43 +86,37 @@ fn sdist_entry(bytes: &[u8], path: &str) -> anyhow::Result<Vec<u8>> {
     bail!("no `{path}` in the archive")
 }
 
-/// The first entry of a zip archive whose name `wanted` accepts, read through the central
-/// directory (stored or deflated entries, as wheels hold).
+/// The most bytes read from one zip entry: far above any real `METADATA` (its long description
+/// included), low enough that a damaged or hostile wheel cannot make the release hold gigabytes.
+pub const ZIP_ENTRY_LIMIT: u64 = 16 << 20;
+
+/// The first entry of a zip archive whose name `wanted` accepts, in central directory order
+/// (zip64 archives too); stored or deflated, as wheels hold, and at most [`ZIP_ENTRY_LIMIT`]
+/// bytes once inflated.
 pub fn zip_entry(bytes: &[u8], wanted: impl Fn(&str) -> bool) -> anyhow::Result<Vec<u8>> {
-    let u16_at = |at: usize| bytes.get(at..at + 2).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize);
-    let u32_at = |at: usize| bytes.get(at..at + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
-    // The end-of-central-directory record: its signature, searched from the end (a comment may follow).
-    let eocd = (0..bytes.len().saturating_sub(21))
-        .rev()
-        .find(|&i| bytes[i..].starts_with(b"PK\x05\x06"))
-        .context("not a zip archive (no end of central directory)")?;
-    let count = u16_at(eocd + 10).context("truncated zip")?;
-    let mut at = u32_at(eocd + 16).context("truncated zip")?;
-    for _ in 0..count {
-        if !bytes.get(at..).is_some_and(|b| b.starts_with(b"PK\x01\x02")) {
-            bail!("damaged zip central directory");
-        }
-        let method = u16_at(at + 10).context("truncated zip")?;
-        let compressed = u32_at(at + 20).context("truncated zip")?;
-        let (name_len, extra_len, comment_len) =
-            (u16_at(at + 28).unwrap_or(0), u16_at(at + 30).unwrap_or(0), u16_at(at + 32).unwrap_or(0));
-        let local = u32_at(at + 42).context("truncated zip")?;
-        let name = String::from_utf8_lossy(bytes.get(at + 46..at + 46 + name_len).context("truncated zip")?);
-        at += 46 + name_len + extra_len + comment_len;
-        if !wanted(&name) {
-            continue;
-        }
-        let data_at = local + 30 + u16_at(local + 26).unwrap_or(0) + u16_at(local + 28).unwrap_or(0);
-        let data = bytes.get(data_at..data_at + compressed).context("truncated zip entry")?;
-        return match method {
-            0 => Ok(data.to_vec()),
-            8 => {
-                let mut out = Vec::new();
-                flate2::read::DeflateDecoder::new(data).read_to_end(&mut out)?;
-                Ok(out)
-            }
-            m => bail!("zip entry `{name}` uses compression method {m}; only stored and deflate are read"),
-        };
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).context("not a readable zip archive")?;
+    let index = (0..archive.len())
+        .find(|&i| archive.name_for_index(i).and_then(Result::ok).is_some_and(|name| wanted(&name)))
+        .context("no such entry in the archive")?;
+    let entry = archive.by_index_data(index)?;
+    let name = entry.name()?.into_owned();
+    let method = entry.compression();
+    if method != zip::CompressionMethod::Stored && method != zip::CompressionMethod::Deflated {
+        bail!("zip entry `{name}` uses compression method {method}; only stored and deflate are read");
     }
-    bail!("no such entry in the archive")
+    let too_big = || {
+        format!(
+            "zip entry `{name}` is over {ZIP_ENTRY_LIMIT} bytes; rebuild the wheel: its METADATA is a few kilobytes"
+        )
+    };
+    if entry.size() > ZIP_ENTRY_LIMIT {
+        bail!(too_big());
+    }
+    let entry = archive.by_index(index).with_context(|| format!("open zip entry `{name}`"))?;
+    let mut out = Vec::new();
+    entry.take(ZIP_ENTRY_LIMIT + 1).read_to_end(&mut out).with_context(|| format!("read zip entry `{name}`"))?;
+    if out.len() as u64 > ZIP_ENTRY_LIMIT {
+        bail!(too_big());
+    }
+    Ok(out)
 }

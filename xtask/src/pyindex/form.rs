@@ -1,8 +1,14 @@
 //! The legacy upload API's form (PyPI's "Upload API" documentation, as twine sends it): one
 //! `multipart/form-data` POST per file with `:action=file_upload`, `protocol_version=1`, the
-//! core metadata fields, `filetype`, `pyversion`, `sha256_digest`, and the file last as `content`.
+//! core metadata fields, `filetype`, `pyversion`, `sha256_digest`, and the file last as
+//! [`FILE_PART`]. Which fields, in which order; the upload encodes them with reqwest's multipart.
 
 use super::dist::{self, Metadata};
+
+/// The form field that carries the file, after every text field, under its own file name.
+pub const FILE_PART: &str = "content";
+/// The file part's content type.
+pub const FILE_TYPE: &str = "application/octet-stream";
 
 /// The form's text fields for `filename`, in order (repeated fields repeat).
 pub fn fields(filename: &str, sha256: &str, metadata: &Metadata) -> anyhow::Result<Vec<(String, String)>> {
@@ -50,25 +56,4 @@ pub fn fields(filename: &str, sha256: &str, metadata: &Metadata) -> anyhow::Resu
         out.push(("description".to_owned(), body.clone()));
     }
     Ok(out)
-}
-
-/// The request body and its boundary: every field, then the file as `content`. The boundary is
-/// derived from the file's digest, so it appears in no part.
-pub fn multipart(fields: &[(String, String)], filename: &str, sha256: &str, bytes: &[u8]) -> (String, Vec<u8>) {
-    let boundary = format!("lamina-upload-{sha256}");
-    let mut body = Vec::with_capacity(bytes.len() + 4096);
-    for (key, value) in fields {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{key}\"\r\n\r\n{value}\r\n").as_bytes(),
-        );
-    }
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"content\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (boundary, body)
 }

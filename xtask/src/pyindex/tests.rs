@@ -113,68 +113,35 @@ fn the_upload_form_holds_the_fields_twine_sends_and_the_file_last() {
     );
     let missing = form::fields(wheel, SHA_A, &Metadata::default()).unwrap_err();
     assert!(format!("{missing:#}").contains("has no `Name` field"), "{missing:#}");
-
-    let (boundary, body) = form::multipart(&fields[..2], wheel, SHA_A, b"\x00wheel bytes");
-    let text = String::from_utf8_lossy(&body);
-    let expected = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\":action\"\r\n\r\nfile_upload\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"protocol_version\"\r\n\r\n1\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"content\"; filename=\"{wheel}\"\r\nContent-Type: application/octet-stream\r\n\r\n\u{0}wheel bytes\r\n--{boundary}--\r\n"
-    );
-    assert_eq!(text, expected);
+    assert!(fields.iter().all(|(k, _)| k != form::FILE_PART), "the file is the only `content` part");
 }
 
-/// A zip archive of `entries`, the first stored and the rest deflated, as wheels are written.
-fn zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+/// A zip archive of `entries`, the first stored and the rest deflated, as wheels are written;
+/// with `zip64`, every entry's sizes and the end of the central directory in their zip64 forms.
+fn zip(entries: &[(&str, &[u8])], zip64: bool) -> Vec<u8> {
     use std::io::Write;
-    let (mut out, mut central) = (Vec::new(), Vec::new());
-    for (i, (name, data)) in entries.iter().enumerate() {
-        let (method, stored): (u16, Vec<u8>) = if i == 0 {
-            (0, data.to_vec())
-        } else {
-            let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
-            e.write_all(data).unwrap();
-            (8, e.finish().unwrap())
-        };
-        let offset = out.len() as u32;
-        let mut local = b"PK\x03\x04".to_vec();
-        local.extend_from_slice(&[20, 0, 0, 0]);
-        local.extend_from_slice(&method.to_le_bytes());
-        local.extend_from_slice(&[0; 8]); // time, date, crc
-        local.extend_from_slice(&(stored.len() as u32).to_le_bytes());
-        local.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        local.extend_from_slice(&(name.len() as u16).to_le_bytes());
-        local.extend_from_slice(&0u16.to_le_bytes());
-        local.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(&local);
-        out.extend_from_slice(&stored);
-        let mut c = b"PK\x01\x02".to_vec();
-        c.extend_from_slice(&[20, 0, 20, 0, 0, 0]);
-        c.extend_from_slice(&method.to_le_bytes());
-        c.extend_from_slice(&[0; 8]);
-        c.extend_from_slice(&(stored.len() as u32).to_le_bytes());
-        c.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        c.extend_from_slice(&(name.len() as u16).to_le_bytes());
-        c.extend_from_slice(&[0; 12]); // extra, comment, disk, internal and external attrs
-        c.extend_from_slice(&offset.to_le_bytes());
-        c.extend_from_slice(name.as_bytes());
-        central.extend_from_slice(&c);
+    use zip::write::SimpleFileOptions;
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    if zip64 {
+        writer.set_raw_zip64_extensible_data_sector(Box::new([]));
     }
-    let at = out.len() as u32;
-    out.extend_from_slice(&central);
-    out.extend_from_slice(b"PK\x05\x06\0\0\0\0");
-    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
-    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
-    out.extend_from_slice(&(central.len() as u32).to_le_bytes());
-    out.extend_from_slice(&at.to_le_bytes());
-    out.extend_from_slice(&[0, 0]);
-    out
+    for (i, (name, data)) in entries.iter().enumerate() {
+        let method = if i == 0 { zip::CompressionMethod::Stored } else { zip::CompressionMethod::Deflated };
+        writer.start_file(*name, SimpleFileOptions::default().compression_method(method).large_file(zip64)).unwrap();
+        writer.write_all(data).unwrap();
+    }
+    writer.finish().unwrap().into_inner()
 }
 
 #[test]
 fn metadata_is_read_from_a_wheel_and_from_an_sdist() {
-    let wheel = zip(&[
-        ("lamina_infra-0.2.0.data/scripts/lamina-infra", b"\x7fELF"),
-        ("lamina_infra-0.2.0.dist-info/METADATA", METADATA.as_bytes()),
-    ]);
+    let wheel = zip(
+        &[
+            ("lamina_infra-0.2.0.data/scripts/lamina-infra", b"\x7fELF"),
+            ("lamina_infra-0.2.0.dist-info/METADATA", METADATA.as_bytes()),
+        ],
+        false,
+    );
     let m = dist::read("lamina_infra-0.2.0-py3-none-any.whl", &wheel).unwrap();
     assert_eq!(m.get("Version"), Some("0.2.0"));
     assert!(dist::read("x-0.2.0-py3-none-any.whl", b"not a zip").is_err());
@@ -190,4 +157,34 @@ fn metadata_is_read_from_a_wheel_and_from_an_sdist() {
     let sdist = gz.finish().unwrap();
     let m = dist::read("lamina_infra-0.2.0.tar.gz", &sdist).unwrap();
     assert_eq!(m.get("Name"), Some("lamina-infra"));
+}
+
+#[test]
+fn metadata_is_read_from_a_zip64_wheel() {
+    let wheel = zip(
+        &[
+            ("lamina_infra-0.2.0.dist-info/METADATA", METADATA.as_bytes()),
+            ("lamina_infra-0.2.0.dist-info/RECORD", b"lamina_infra-0.2.0.dist-info/METADATA,,\n"),
+        ],
+        true,
+    );
+    // Zip64 indeed: the end of central directory record and locator, and no entry size in the
+    // central directory (each is 0xFFFFFFFF, the real ones in the zip64 extra field).
+    let at = |sig: &[u8]| wheel.windows(4).position(|w| w == sig);
+    assert!(at(b"PK\x06\x06").is_some() && at(b"PK\x06\x07").is_some(), "no zip64 end of central directory");
+    let central = at(b"PK\x01\x02").unwrap();
+    assert_eq!(wheel[central + 20..central + 28], [0xff; 8], "sizes are not in the zip64 extra field");
+    let m = dist::read("lamina_infra-0.2.0-py3-none-any.whl", &wheel).unwrap();
+    assert_eq!(m.get("Version"), Some("0.2.0"));
+    assert_eq!(m.body.as_deref(), Some("# lamina-infra\n\nLong text.\n"));
+}
+
+#[test]
+fn a_wheel_whose_metadata_is_over_the_limit_is_refused() {
+    let huge = vec![b'a'; dist::ZIP_ENTRY_LIMIT as usize + 1];
+    let wheel = zip(&[("x.txt", b"x"), ("lamina_infra-0.2.0.dist-info/METADATA", &huge)], false);
+    let err = dist::read("lamina_infra-0.2.0-py3-none-any.whl", &wheel).unwrap_err();
+    assert!(format!("{err:#}").contains("is over 16777216 bytes"), "{err:#}");
+    let missing = dist::read("lamina_infra-0.2.0-py3-none-any.whl", &zip(&[("x.txt", b"x")], false)).unwrap_err();
+    assert!(format!("{missing:#}").contains("no such entry"), "{missing:#}");
 }
