@@ -13,12 +13,13 @@ use std::path::Path;
 use xtask_dev::github::Options;
 use xtask_dev::pypi::PypiServer;
 
-/// Copies the consumer and the release format crate into `repo` as a workspace of their own
+/// Copies the consumer, the release format crate and the remote layer into `repo` as a workspace of their own
 /// (at the fixture's version, without test-only dependencies), names it in `release.toml` and
 /// commits.
 fn add_consumer(repo: &TestRepo, version: &str) {
     let root = workspace_root();
-    let listed = git_in(&root, &["ls-files", "packages/lamina-infra", "packages/lamina-release-format"]);
+    let crates = ["packages/lamina-infra", "packages/lamina-release-format", "packages/lamina-remote"];
+    let listed = git_in(&root, &[&["ls-files"][..], &crates].concat());
     for rel in listed.lines().filter(|l| !l.contains("/tests/")) {
         if let Ok(text) = std::fs::read(root.join(rel)) {
             let to = repo.path(rel);
@@ -33,7 +34,7 @@ fn add_consumer(repo: &TestRepo, version: &str) {
     let workspace = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
     let workspace = workspace.replace(
         &workspace.lines().find(|l| l.starts_with("members")).unwrap().to_owned(),
-        "members = [\"packages/lamina-release-format\", \"packages/lamina-infra\"]",
+        &format!("members = {crates:?}"),
     );
     repo.write("Cargo.toml", &workspace);
     let lock = std::fs::read_to_string(root.join("Cargo.lock")).unwrap();
