@@ -110,7 +110,8 @@ pub async fn run(ch: &Channels<'_>, tag: &str) -> anyhow::Result<Vec<Check>> {
         let path = dir.path().join(&chart.file);
         std::fs::write(&path, bytes)?;
         let (_, artifact) = archive::oci_artifact(&path)?;
-        let reference = ch.registry.chart_reference(&chart.name, &crate::plan::oci_tag(&chart.version));
+        let reference =
+            ch.registry.chart_reference(&chart.name, &lamina_release_format::names::oci_tag(&chart.version));
         checks.push(match ch.registry.tag_digest(&reference).await {
             Ok(Some(d)) => equal(&what, Some(&artifact.manifest_digest), &d),
             Ok(None) => bad(what, "missing".into()),

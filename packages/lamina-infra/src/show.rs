@@ -6,7 +6,7 @@ use crate::github::Release;
 use crate::source::Source;
 use anyhow::{Context, bail};
 use lamina_release_format::manifest::{ComponentKind, ReleaseManifest};
-use lamina_release_format::{MANIFEST, SUMS, sums};
+use lamina_release_format::{MANIFEST, SUMS, names, sums};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -139,14 +139,14 @@ fn usage(m: &ReleaseManifest, release: &Release) -> Vec<(String, String)> {
         out.push((chart.name.clone(), command));
     }
     for c in m.components.iter().filter(|c| c.kind != ComponentKind::Chart) {
-        let folder = format!("{}-{}", c.name, c.version);
+        let folder = names::bundle_folder(&c.name, &c.version);
         let then = match c.kind {
             ComponentKind::Manifests => format!("kubectl apply -R -f {folder}/"),
             ComponentKind::Compose => format!("docker compose --project-directory {folder} up -d"),
             ComponentKind::Terraform => format!("use `source = \"./{folder}/<module>\"` in Terraform"),
             ComponentKind::Binary => {
                 let target = c.target.as_deref().unwrap_or("unknown");
-                format!("run `./{}-{}-{target}/{}`", c.name, c.version, c.name)
+                format!("run `./{}/{}`", names::package_folder(&c.name, &c.version, target), c.name)
             }
             ComponentKind::Wheel => {
                 let url = release.asset(&c.file).map_or(c.file.as_str(), |a| a.browser_download_url.as_str());

@@ -92,7 +92,7 @@ fn releases(dir: &Path, version: Option<&str>) -> anyhow::Result<Vec<String>> {
     }
     let Some(version) = version else { return Ok(tags) };
     let wanted = version.trim_start_matches('v');
-    match tags.iter().find(|t| t.trim_start_matches('v') == wanted) {
+    match tags.iter().find(|t| lamina_release_format::names::version(t) == wanted) {
         Some(tag) => Ok(vec![tag.clone()]),
         None => bail!("`{}` holds no release {wanted}; it holds: {}", dir.display(), tags.join(", ")),
     }
