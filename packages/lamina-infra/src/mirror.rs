@@ -15,9 +15,10 @@ pub mod push;
 use crate::github::Release;
 use crate::registry::{Manifest, Registry};
 use crate::show::verified;
-use crate::source::{MirrorFile, Source};
+use crate::source::Source;
 use anyhow::{Context, bail};
 use lamina_release_format::manifest::ReleaseManifest;
+use lamina_release_format::mirror::{MIRROR_JSON, MirrorFile};
 use lamina_release_format::{SUMS, sums};
 use lamina_remote::digest::sha256;
 use lamina_remote::fs::write_atomic;
@@ -26,8 +27,6 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// The file that lists the releases a mirror folder holds.
-pub use crate::source::MIRROR_JSON;
 /// How deep indexes may nest.
 const DEPTH: usize = 4;
 

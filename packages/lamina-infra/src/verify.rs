@@ -7,8 +7,9 @@ mod mirror;
 mod published;
 mod pulled;
 
-use crate::source::{MIRROR_JSON, Mirror, Source};
+use crate::source::{Mirror, Source};
 use anyhow::bail;
+use lamina_release_format::mirror::MIRROR_JSON;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;

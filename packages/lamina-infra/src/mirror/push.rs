@@ -8,9 +8,10 @@
 //! registry that refuses an index with missing children (distribution 2.8 does) gets the index
 //! and tags left out, which is reported as an error naming what was pushed.
 
-use super::{MIRROR_JSON, safe_name};
+use super::safe_name;
 use crate::registry::{Manifest, Registry};
 use anyhow::{Context, bail, format_err};
+use lamina_release_format::mirror::MIRROR_JSON;
 use lamina_remote::layout::{Descriptor, Layout, references};
 use serde::Serialize;
 use std::path::Path;

@@ -4,8 +4,9 @@
 
 use super::{HelmIndex, Report, layout, names};
 use crate::github::Release;
-use crate::source::{MIRROR_JSON, Mirror, plain_name};
+use crate::source::{Mirror, plain_name};
 use lamina_release_format::manifest::ReleaseManifest;
+use lamina_release_format::mirror::MIRROR_JSON;
 use lamina_release_format::{MANIFEST, SUMS, sums};
 use lamina_remote::digest::{sha256_if_present, short};
 use std::collections::{BTreeMap, BTreeSet};
