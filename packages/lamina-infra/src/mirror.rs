@@ -14,8 +14,8 @@ pub mod push;
 
 use crate::github::Release;
 use crate::registry::{Manifest, Registry};
-use crate::show::verified;
 use crate::source::Source;
+use crate::trusted::verified;
 use anyhow::{Context, bail};
 use lamina_release_format::manifest::ReleaseManifest;
 use lamina_release_format::mirror::{MIRROR_JSON, MirrorFile};

@@ -4,8 +4,8 @@
 //! half-written in the target folder.
 
 use crate::github::Release;
-use crate::show::verified;
 use crate::source::Source;
+use crate::trusted::verified;
 use anyhow::{Context, bail};
 use lamina_release_format::manifest::{Component, ComponentKind};
 use std::path::{Component as PathPart, Path, PathBuf};

@@ -2,8 +2,8 @@
 //! the same verified, cached path `pull` uses): missing, changed and extra files, links and modes.
 
 use super::{Report, names};
-use crate::show::verified;
 use crate::source::Source;
+use crate::trusted::verified;
 use anyhow::{Context, bail};
 use lamina_release_format::manifest::{ComponentKind, ReleaseManifest};
 use lamina_remote::digest::sha256_reader;
