@@ -2,9 +2,10 @@
 //! digest), `SHA256SUMS` and the manifest; `index.yaml` against the chart archives; every OCI
 //! layout; and anything in the folder that belongs to none of these.
 
-use super::{HelmIndex, Report, layout, names};
+use super::{Report, layout, names};
 use crate::github::Release;
 use crate::source::{Mirror, plain_name};
+use lamina_release_format::helm_index::Index;
 use lamina_release_format::manifest::ReleaseManifest;
 use lamina_release_format::mirror::MIRROR_JSON;
 use lamina_release_format::{MANIFEST, SUMS, sums};
@@ -127,7 +128,7 @@ fn index(dir: &Path, tag: &str, m: &ReleaseManifest, report: &mut Report) {
         }
         return;
     };
-    let index: HelmIndex = match serde_norway::from_str(&text) {
+    let index: Index = match serde_norway::from_str(&text) {
         Ok(index) => index,
         Err(e) => return report.fail(what, format!("is not a Helm repository index: {e}")),
     };
@@ -154,8 +155,7 @@ fn index(dir: &Path, tag: &str, m: &ReleaseManifest, report: &mut Report) {
         }
     }
     for chart in &m.charts {
-        let entries = index.entries.get(&chart.name).map(Vec::as_slice).unwrap_or_default();
-        if !entries.iter().any(|e| e.version == chart.version) {
+        if index.entry(&chart.name, &chart.version).is_none() {
             report.fail(&what, format!("has no entry for chart {} {}", chart.name, chart.version));
         }
     }

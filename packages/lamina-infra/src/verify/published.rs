@@ -3,11 +3,12 @@
 //! registry against the manifest's digest; and every chart's entry in the Helm repository index
 //! on Pages against the archive released.
 
-use super::{HelmIndex, Report};
+use super::Report;
 use crate::github::GitHub;
 use crate::source::Source;
 use crate::trusted;
 use anyhow::{Context, bail};
+use lamina_release_format::helm_index::Index;
 use lamina_release_format::manifest::{Chart, ReleaseManifest};
 use lamina_release_format::verify::{Input, verify};
 use lamina_release_format::{MANIFEST, SUMS};
@@ -102,8 +103,7 @@ fn pages(github: &GitHub, manifest: &ReleaseManifest, report: &mut Report) {
     }
     for (url, charts) in by_index {
         let read = github.page(&url, "read the Helm repository index").and_then(|text| {
-            serde_norway::from_str::<HelmIndex>(&text)
-                .with_context(|| format!("`{url}` is not a Helm repository index"))
+            serde_norway::from_str::<Index>(&text).with_context(|| format!("`{url}` is not a Helm repository index"))
         });
         let index = match read {
             Ok(index) => index,
@@ -114,8 +114,7 @@ fn pages(github: &GitHub, manifest: &ReleaseManifest, report: &mut Report) {
         };
         for chart in charts {
             let what = format!("helm index {url} {} {}", chart.name, chart.version);
-            let entries = index.entries.get(&chart.name).map(Vec::as_slice).unwrap_or_default();
-            let Some(entry) = entries.iter().find(|e| e.version == chart.version) else {
+            let Some(entry) = index.entry(&chart.name, &chart.version) else {
                 report.fail(
                     what,
                     "missing: the index has no entry for this chart version; `helm repo update` will not find it",
