@@ -221,7 +221,7 @@ fn asset_bytes(
     )
     .with_context(|| format!("download `{}` of release {}", asset.name, release.tag_name))?;
     let sha = hex(&bytes);
-    let github_says = asset.digest.as_deref().and_then(|d| d.strip_prefix("sha256:"));
+    let github_says = asset.sha256();
     let matches = match expected {
         Some(expected) => *expected == sha,
         None => sums::parse(std::str::from_utf8(&bytes).unwrap_or_default()).ok().as_ref() == Some(listed),

@@ -60,7 +60,7 @@ fn check_release(dir: &Path, release: &Release, report: &mut Report) {
     for asset in &release.assets {
         let Some((sha, size)) = files.get(asset.name.as_str()) else { continue };
         let mut problems = Vec::new();
-        if let Some(expected) = asset.digest.as_deref().and_then(|d| d.strip_prefix("sha256:"))
+        if let Some(expected) = asset.sha256()
             && expected != sha
         {
             problems.push(format!("changed: GitHub's digest in `{MIRROR_JSON}` is {expected}, the file is {sha}"));
