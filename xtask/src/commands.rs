@@ -186,7 +186,7 @@ fn load(root: &Path, args: &RemoteArgs) -> anyhow::Result<(crate::config::Releas
 pub fn verify(sh: &Shell, root: &Path, args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let (config, settings) = load(root, &args.remote)?;
     let version = args.version.unwrap_or_else(|| config.version.to_string());
-    let tag = format!("v{version}");
+    let tag = lamina_release_format::names::tag(&version);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let _context = runtime.enter();
     // Public reads only: the token, when present, is not needed here.

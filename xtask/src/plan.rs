@@ -34,6 +34,7 @@ pub use floating::{FloatingTag, TagAction};
 pub use render::render_human;
 pub use select::Entry;
 
+use lamina_release_format::names;
 pub use lamina_release_format::{MANIFEST, SUMS};
 
 /// Everything the planner reads, gathered beforehand by `inputs`.
@@ -299,7 +300,7 @@ impl Step {
 pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
     let Inputs { config, settings, repo, charts: sources, builder, target, graph } = inputs;
     let version = config.version.to_string();
-    let tag = format!("v{version}");
+    let tag = names::tag(&version);
     let prerelease = !config.version.pre.is_empty();
     let mut diags = Diagnostics::default();
 
@@ -308,10 +309,10 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
         let name = source.meta.name.clone().unwrap_or_default();
         match select::chart(repo, chart, &name, source.helmignore.as_deref()) {
             Ok(entries) => charts.push(ChartPlan {
-                file: format!("{name}-{version}.tgz"),
-                oci: chart
-                    .oci
-                    .then(|| format!("{}:{}", settings.registry.image(&format!("charts/{name}")), oci_tag(&version))),
+                file: names::chart_file(&name, &version),
+                oci: chart.oci.then(|| {
+                    format!("{}:{}", settings.registry.image(&format!("charts/{name}")), names::oci_tag(&version))
+                }),
                 kube_version: source.meta.raw.get("kubeVersion").and_then(|v| v.as_str()).map(str::to_owned),
                 name,
                 version: version.clone(),
@@ -328,7 +329,7 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
                 name: bundle.name.clone(),
                 kind: bundle.kind,
                 path: bundle.path.clone(),
-                file: format!("{}-{version}.tar.gz", bundle.name),
+                file: names::bundle_file(&bundle.name, &version),
                 entries,
                 pin_images: bundle.pin_images,
             }),
@@ -378,7 +379,7 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
                 name: p.name.clone(),
                 path: p.path.clone(),
                 target: target.clone(),
-                file: format!("{}-{version}-{target}.tar.gz", p.name),
+                file: names::package_file(&p.name, &version, target),
                 wheel: p.wheel,
             })
         })
@@ -526,15 +527,10 @@ pub fn image_annotations(
     .collect()
 }
 
-/// OCI tags cannot hold `+`; Helm writes `_` instead (Helm, "Use OCI-based registries").
-pub fn oci_tag(version: &str) -> String {
-    version.replace('+', "_")
-}
-
 /// `{version}` always; `{major}.{minor}`, `{major}` and `latest` for a release that is not a
 /// pre-release when `make-latest` is on.
 pub fn image_tags(version: &semver::Version, make_latest: bool) -> Vec<String> {
-    let mut tags = vec![oci_tag(&version.to_string())];
+    let mut tags = vec![names::oci_tag(&version.to_string())];
     if version.pre.is_empty() && make_latest {
         tags.push(format!("{}.{}", version.major, version.minor));
         tags.push(version.major.to_string());

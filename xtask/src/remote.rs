@@ -128,7 +128,7 @@ async fn registry(plan: &Plan, built: &Built, settings: &Settings) -> anyhow::Re
     }
     for chart in plan.charts.iter().filter(|c| c.oci.is_some()) {
         let (_, artifact) = archive::oci_artifact(&built.out_dir.join(&chart.file))?;
-        let reference = client.chart_reference(&chart.name, &crate::plan::oci_tag(&chart.version));
+        let reference = client.chart_reference(&chart.name, &lamina_release_format::names::oci_tag(&chart.version));
         let what = format!("chart oci://{}", chart.oci.as_deref().unwrap_or_default());
         out.push(compare(what, client.tag_digest(&reference).await?, &artifact.manifest_digest, false));
     }

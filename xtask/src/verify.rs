@@ -1,20 +1,23 @@
 //! Reads a published release back from every channel with fresh requests and checks each digest:
-//! assets through their public URLs against `SHA256SUMS` and `release-manifest.json`, image and
-//! OCI chart tags against the manifest, the Helm index entries on the Pages branch, and the
-//! wheels and sdists on the Python index.
+//! assets through their public URLs against `SHA256SUMS` and `release-manifest.json` (by the
+//! release format's one verifier, which `lamina-infra` uses too), image and OCI chart tags against
+//! the manifest, the Helm index entries on the Pages branch, and the wheels and sdists on the
+//! Python index.
 
 use crate::helm::{archive, index::Index};
 use crate::manifest::ReleaseManifest;
-use crate::plan::download_base;
+use crate::plan::{MANIFEST, SUMS, download_base};
 use crate::publish::github::GitHub;
 use crate::publish::pages::Pages;
 use crate::publish::registry::Registry;
 use crate::settings::Settings;
 use crate::shell::Shell;
-use anyhow::{Context, format_err};
+use anyhow::{Context, bail, format_err};
+use lamina_release_format::verify::{self, Problem};
 use lamina_remote::digest::sha256_hex;
 use lamina_remote::hint::WithHint;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// One thing checked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -46,42 +49,46 @@ pub async fn run(ch: &Channels<'_>, tag: &str) -> anyhow::Result<Vec<Check>> {
                 .hint(format!("is the release `{tag}` published?"))
         }
     };
-    let sums_text = String::from_utf8(fetch("SHA256SUMS").await?).context("SHA256SUMS is not text")?;
-    let manifest_bytes = fetch("release-manifest.json").await?;
-    let manifest: ReleaseManifest =
-        serde_json::from_slice(&manifest_bytes).context("release-manifest.json does not match its schema")?;
-    let mut checks = Vec::new();
-    let sums = lamina_release_format::sums::parse(&sums_text).with_context(|| format!("release `{tag}`"))?;
-    let manifest_sum = sha256_hex(&manifest_bytes);
-    checks.push(equal("asset release-manifest.json", sums.get("release-manifest.json"), &manifest_sum));
-    let mut archives = std::collections::BTreeMap::new();
-    for (file, expected) in &sums {
-        if file == "release-manifest.json" {
-            continue;
-        }
-        let url = format!("{base}/{file}");
-        let check = match ch.github.download(&url).await {
+    let sums_bytes = fetch(SUMS).await?;
+    let manifest_bytes = fetch(MANIFEST).await?;
+    let sums = verify::read_sums(tag, &sums_bytes)?;
+    // Every other file `SHA256SUMS` lists, read back; the chart archives kept for their OCI check.
+    let (mut read, mut unread, mut archives) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+    for file in sums.keys().filter(|f| *f != MANIFEST) {
+        match ch.github.download(&format!("{base}/{file}")).await {
             Ok(bytes) => {
-                let got = sha256_hex(&bytes);
-                let recorded = manifest.components.iter().find(|c| c.file == *file).map(|c| c.sha256.as_str());
+                read.insert(file.as_str(), sha256_hex(&bytes));
                 if file.ends_with(".tgz") {
-                    archives.insert(file.to_string(), bytes);
-                }
-                match recorded {
-                    Some(r) if r != got => {
-                        bad(format!("asset {file}"), format!("manifest says {r}, download is {got}"))
-                    }
-                    _ => equal(&format!("asset {file}"), Some(expected), &got),
+                    archives.insert(file.as_str(), bytes);
                 }
             }
-            Err(e) => bad(format!("asset {file}"), lamina_remote::hint::render(&e)),
-        };
-        checks.push(check);
-    }
-    for c in &manifest.components {
-        if !sums.contains_key(c.file.as_str()) {
-            checks.push(bad(format!("asset {}", c.file), "in the manifest but not in SHA256SUMS".into()));
+            Err(e) => drop(unread.insert(file.as_str(), lamina_remote::hint::render(&e))),
         }
+    }
+    let outcome = verify::verify(&verify::Input {
+        tag,
+        sums: &sums_bytes,
+        manifest: Some(&manifest_bytes),
+        read: read.iter().map(|(name, sha)| (*name, sha.as_str())).collect(),
+        ..verify::Input::default()
+    });
+    let Some(manifest) = outcome.manifest.clone() else {
+        let why = outcome.problems.iter().find(|p| matches!(p, Problem::Manifest { .. } | Problem::NoManifest { .. }));
+        bail!("{}", why.map(ToString::to_string).unwrap_or_default());
+    };
+    let manifest_sum = sha256_hex(&manifest_bytes);
+    // The manifest first, then every other file in `SHA256SUMS`, then anything else found wrong.
+    let others = sums.keys().map(String::as_str).filter(|f| *f != MANIFEST);
+    let order: Vec<&str> = [MANIFEST].into_iter().chain(others).collect();
+    let mut checks = Vec::new();
+    for (file, problems) in outcome.lines(&order) {
+        let what = format!("asset {file}");
+        let sum = if file == MANIFEST { Some(&manifest_sum) } else { read.get(file) };
+        checks.push(match (unread.get(file), sum) {
+            (Some(error), _) => bad(what, error.clone()),
+            (None, Some(sum)) if problems.is_empty() => ok(what, sum.clone()),
+            _ => bad(what, problems.iter().map(|p| p.detail()).collect::<Vec<_>>().join("; ")),
+        });
     }
     for image in &manifest.images {
         let Some(digest) = &image.digest else {
@@ -103,14 +110,15 @@ pub async fn run(ch: &Channels<'_>, tag: &str) -> anyhow::Result<Vec<Check>> {
     let dir = tempfile::tempdir()?;
     for chart in manifest.charts.iter().filter(|c| c.oci.is_some()) {
         let what = format!("chart oci://{}", chart.oci.as_deref().unwrap_or_default());
-        let Some(bytes) = archives.get(&chart.file) else {
+        let Some(bytes) = archives.get(chart.file.as_str()) else {
             checks.push(bad(what, format!("`{}` could not be downloaded", chart.file)));
             continue;
         };
         let path = dir.path().join(&chart.file);
         std::fs::write(&path, bytes)?;
         let (_, artifact) = archive::oci_artifact(&path)?;
-        let reference = ch.registry.chart_reference(&chart.name, &crate::plan::oci_tag(&chart.version));
+        let reference =
+            ch.registry.chart_reference(&chart.name, &lamina_release_format::names::oci_tag(&chart.version));
         checks.push(match ch.registry.tag_digest(&reference).await {
             Ok(Some(d)) => equal(&what, Some(&artifact.manifest_digest), &d),
             Ok(None) => bad(what, "missing".into()),

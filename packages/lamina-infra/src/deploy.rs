@@ -39,7 +39,7 @@ pub struct Plan {
 pub fn deploy(source: &Source, opts: &Deploy) -> anyhow::Result<()> {
     let component = opts.component.as_str();
     let release = source.release(opts.version.as_deref())?;
-    let (manifest, _) = crate::show::verified(source, &release)?;
+    let (manifest, _) = crate::trusted::verified(source, &release)?;
     let target = validate::target(&manifest, component)?;
     let (tool, files, flag) = match &target {
         Target::Chart(_) => (Tool::Helm, &opts.values, "--values"),

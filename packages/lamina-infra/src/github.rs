@@ -7,41 +7,12 @@ use anyhow::{Context, bail};
 use lamina_remote::github::{Accept, Answered, Reader};
 use lamina_remote::hint::{find, hinted};
 use lamina_remote::retry::TooLong;
-use serde::{Deserialize, Serialize};
 
 /// The repository whose releases this package reads unless `--repo` says otherwise.
 pub const REPOSITORY: &str = "lamina-os/lamina-infra";
 
-/// A release as the API lists it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Release {
-    pub tag_name: String,
-    pub draft: bool,
-    pub prerelease: bool,
-    pub published_at: Option<String>,
-    pub html_url: String,
-    pub assets: Vec<Asset>,
-}
-
-/// A release asset; `digest` (`sha256:…`) is reported by GitHub for assets since mid-2025.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Asset {
-    pub name: String,
-    pub size: u64,
-    pub browser_download_url: String,
-    pub digest: Option<String>,
-}
-
-impl Release {
-    /// The version of a `v{semver}` tag.
-    pub fn version(&self) -> &str {
-        self.tag_name.strip_prefix('v').unwrap_or(&self.tag_name)
-    }
-
-    pub fn asset(&self, name: &str) -> Option<&Asset> {
-        self.assets.iter().find(|a| a.name == name)
-    }
-}
+/// A release and its assets as the API lists them: plain records of the release format.
+pub use lamina_release_format::listing::{Asset, Release};
 
 /// One repository's releases.
 pub struct GitHub {

@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! cli ─> source: github (the Releases API, read only) | a mirror folder
-//!     ─> verified release files ─> show | pull | verify | mirror | compat | validate | deploy
+//!     ─> trusted: release files ─> show | pull | verify | mirror | compat | validate | deploy
 //!                    registry (OCI images and charts) ─┘           tools (helm, terraform, compose) ─┘
 //! ```
 
@@ -21,6 +21,7 @@ pub mod show;
 pub mod source;
 pub mod tftype;
 pub mod tools;
+pub mod trusted;
 pub mod validate;
 pub mod verify;
 

@@ -14,10 +14,11 @@ pub mod push;
 
 use crate::github::Release;
 use crate::registry::{Manifest, Registry};
-use crate::show::verified;
-use crate::source::{MirrorFile, Source};
+use crate::source::Source;
+use crate::trusted::verified;
 use anyhow::{Context, bail};
 use lamina_release_format::manifest::ReleaseManifest;
+use lamina_release_format::mirror::{MIRROR_JSON, MirrorFile};
 use lamina_release_format::{SUMS, sums};
 use lamina_remote::digest::sha256;
 use lamina_remote::fs::write_atomic;
@@ -26,8 +27,6 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// The file that lists the releases a mirror folder holds.
-pub use crate::source::MIRROR_JSON;
 /// How deep indexes may nest.
 const DEPTH: usize = 4;
 
@@ -222,7 +221,7 @@ fn asset_bytes(
     )
     .with_context(|| format!("download `{}` of release {}", asset.name, release.tag_name))?;
     let sha = hex(&bytes);
-    let github_says = asset.digest.as_deref().and_then(|d| d.strip_prefix("sha256:"));
+    let github_says = asset.sha256();
     let matches = match expected {
         Some(expected) => *expected == sha,
         None => sums::parse(std::str::from_utf8(&bytes).unwrap_or_default()).ok().as_ref() == Some(listed),

@@ -4,8 +4,8 @@
 //! half-written in the target folder.
 
 use crate::github::Release;
-use crate::show::verified;
 use crate::source::Source;
+use crate::trusted::verified;
 use anyhow::{Context, bail};
 use lamina_release_format::manifest::{Component, ComponentKind};
 use std::path::{Component as PathPart, Path, PathBuf};
@@ -98,7 +98,7 @@ pub(crate) fn fetch(source: &Source, release: &Release, component: &Component) -
     )
     .with_context(|| format!("download `{}` of release {}", asset.name, release.tag_name))?;
     let sha = lamina_remote::digest::sha256_hex(&bytes);
-    let github_says = asset.digest.as_deref().and_then(|d| d.strip_prefix("sha256:"));
+    let github_says = asset.sha256();
     if sha != component.sha256 || github_says.is_some_and(|d| d != sha) {
         bail!(
             "`{}` of release {} does not match its recorded digest (SHA256SUMS and the manifest say {}, downloaded {sha}); nothing was written; do not use this release",

@@ -1,14 +1,13 @@
 //! `releases` and `show`: the published releases, and what one holds, with the release's own
-//! files checked before anything is shown: `SHA256SUMS` against GitHub's asset digest, and the
-//! manifest against `SHA256SUMS`.
+//! files checked ([`crate::trusted`]) before anything is shown: `SHA256SUMS` against GitHub's
+//! asset digest, and the manifest against `SHA256SUMS`.
 
 use crate::github::Release;
 use crate::source::Source;
-use anyhow::{Context, bail};
+use crate::trusted::verified;
 use lamina_release_format::manifest::{ComponentKind, ReleaseManifest};
-use lamina_release_format::{MANIFEST, SUMS, sums};
+use lamina_release_format::names;
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// One line per published release, newest first.
 pub fn releases(source: &Source, json: bool) -> anyhow::Result<()> {
@@ -69,55 +68,6 @@ pub fn release(source: &Source, version: Option<&str>, json: bool) -> anyhow::Re
     Ok(())
 }
 
-/// The release's manifest and `SHA256SUMS` (file name → SHA-256), after checking `SHA256SUMS`
-/// against GitHub's digest (when it reports one), the manifest against `SHA256SUMS`, and every
-/// component the manifest records against `SHA256SUMS`.
-pub fn verified(source: &Source, release: &Release) -> anyhow::Result<(ReleaseManifest, BTreeMap<String, String>)> {
-    let fetch = |name: &str| -> anyhow::Result<Vec<u8>> {
-        let asset = release.asset(name).with_context(|| {
-            format!("release {} has no `{name}`: it was not made by this pipeline, or is incomplete", release.tag_name)
-        })?;
-        let bytes = source.download(release, asset)?;
-        let sha = lamina_remote::digest::sha256_hex(&bytes);
-        if let Some(expected) = asset.digest.as_deref().and_then(|d| d.strip_prefix("sha256:"))
-            && expected != sha
-        {
-            bail!(
-                "`{name}` of release {} does not match GitHub's digest ({expected}, downloaded {sha}); do not use this release",
-                release.tag_name
-            );
-        }
-        Ok(bytes)
-    };
-    let sums_text = String::from_utf8(fetch(SUMS)?).context("SHA256SUMS is not text")?;
-    let listed = sums::parse(&sums_text).with_context(|| format!("release {}", release.tag_name))?;
-    let manifest_bytes = fetch(MANIFEST)?;
-    let sha = lamina_remote::digest::sha256_hex(&manifest_bytes);
-    match listed.get(MANIFEST) {
-        Some(expected) if *expected == sha => {}
-        Some(expected) => bail!(
-            "`{MANIFEST}` of release {} does not match SHA256SUMS ({expected}, downloaded {sha}); do not use this release",
-            release.tag_name
-        ),
-        None => bail!("SHA256SUMS of release {} does not list `{MANIFEST}`", release.tag_name),
-    }
-    let manifest: ReleaseManifest = serde_json::from_slice(&manifest_bytes).with_context(|| {
-        format!("`{MANIFEST}` of release {} is not a manifest this version reads", release.tag_name)
-    })?;
-    for c in &manifest.components {
-        if listed.get(&c.file) != Some(&c.sha256) {
-            bail!(
-                "release {}: `{}` is recorded as {} in the manifest but SHA256SUMS says {:?}; do not use this release",
-                release.tag_name,
-                c.file,
-                c.sha256,
-                listed.get(&c.file)
-            );
-        }
-    }
-    Ok((manifest, listed))
-}
-
 /// How to use each component: the command a user would type. A pulled bundle is one folder,
 /// `{name}-{version}/`.
 fn usage(m: &ReleaseManifest, release: &Release) -> Vec<(String, String)> {
@@ -139,14 +89,14 @@ fn usage(m: &ReleaseManifest, release: &Release) -> Vec<(String, String)> {
         out.push((chart.name.clone(), command));
     }
     for c in m.components.iter().filter(|c| c.kind != ComponentKind::Chart) {
-        let folder = format!("{}-{}", c.name, c.version);
+        let folder = names::bundle_folder(&c.name, &c.version);
         let then = match c.kind {
             ComponentKind::Manifests => format!("kubectl apply -R -f {folder}/"),
             ComponentKind::Compose => format!("docker compose --project-directory {folder} up -d"),
             ComponentKind::Terraform => format!("use `source = \"./{folder}/<module>\"` in Terraform"),
             ComponentKind::Binary => {
                 let target = c.target.as_deref().unwrap_or("unknown");
-                format!("run `./{}-{}-{target}/{}`", c.name, c.version, c.name)
+                format!("run `./{}/{}`", names::package_folder(&c.name, &c.version, target), c.name)
             }
             ComponentKind::Wheel => {
                 let url = release.asset(&c.file).map_or(c.file.as_str(), |a| a.browser_download_url.as_str());

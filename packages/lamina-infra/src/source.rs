@@ -7,21 +7,9 @@
 
 use crate::github::{Asset, GitHub, Release};
 use anyhow::{Context, bail};
-use serde::{Deserialize, Serialize};
+use lamina_release_format::mirror::{MIRROR_JSON, MirrorFile};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-
-/// The file naming a mirror's releases.
-pub const MIRROR_JSON: &str = "mirror.json";
-
-/// `mirror.json`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MirrorFile {
-    /// `OWNER/NAME` of the repository the releases come from.
-    pub repository: String,
-    /// Newest first, each as GitHub listed it.
-    pub releases: Vec<Release>,
-}
 
 /// The releases of one repository, from GitHub or from a mirror.
 pub enum Source {

@@ -75,7 +75,7 @@ pub fn validate(
     json: bool,
 ) -> anyhow::Result<()> {
     let release = source.release(version)?;
-    let (manifest, _) = crate::show::verified(source, &release)?;
+    let (manifest, _) = crate::trusted::verified(source, &release)?;
     let target = target(&manifest, component)?;
     let problems = check(source, &release, &manifest, &target, files)?;
     if json {

@@ -7,10 +7,10 @@ mod mirror;
 mod published;
 mod pulled;
 
-use crate::source::{MIRROR_JSON, Mirror, Source};
+use crate::source::{Mirror, Source};
 use anyhow::bail;
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use lamina_release_format::mirror::MIRROR_JSON;
+use serde::Serialize;
 use std::path::Path;
 
 /// One thing checked.
@@ -48,22 +48,6 @@ impl Report {
     pub fn failed(&self) -> usize {
         self.checks.iter().filter(|c| !c.ok).count()
     }
-}
-
-/// A Helm repository index (`index.yaml`), as far as verifying reads it.
-#[derive(Debug, Deserialize)]
-pub struct HelmIndex {
-    #[serde(default)]
-    pub entries: BTreeMap<String, Vec<HelmEntry>>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct HelmEntry {
-    pub version: String,
-    #[serde(default)]
-    pub digest: Option<String>,
-    #[serde(default)]
-    pub urls: Vec<String>,
 }
 
 /// What was verified, for the report.

@@ -1,11 +1,16 @@
 //! The format of a Lamina OS infrastructure release, defined once for the pipeline that writes
-//! it and the tools that read it: `release-manifest.json` ([`manifest`]) and `SHA256SUMS`
-//! ([`sums`]).
+//! it and the tools that read it: how its things are named ([`names`]), `release-manifest.json`
+//! ([`manifest`]), `SHA256SUMS` ([`sums`]), the one verifier of a release's own files
+//! ([`verify`]), a chart's entry of a Helm repository index ([`helm_index`]), a release as GitHub
+//! lists it ([`listing`]) and a mirror folder's `mirror.json` ([`mirror`]). No IO: the callers
+//! read, these decide.
 
+pub mod helm_index;
+pub mod listing;
 pub mod manifest;
+pub mod mirror;
+pub mod names;
 pub mod sums;
+pub mod verify;
 
-/// Name of the checksum file among a release's assets.
-pub const SUMS: &str = "SHA256SUMS";
-/// Name of the release manifest among a release's assets.
-pub const MANIFEST: &str = "release-manifest.json";
+pub use names::{MANIFEST, SUMS};

@@ -59,7 +59,7 @@ pub fn build(
     run_captured(cargo.envs(env.iter().cloned())).with_context(|| format!("build package `{name}`"))?;
     let exe = if package.target.contains("-windows-") { format!("{name}.exe") } else { name.clone() };
     let program = cross.get(1).map_or_else(|| target_dir.clone(), |t| target_dir.join(t)).join("release").join(&exe);
-    let folder = format!("{name}-{version}-{}", package.target);
+    let folder = lamina_release_format::names::package_folder(name, version, &package.target);
     let entries = [
         Entry { name: folder.clone(), mode: 0o755, kind: EntryKind::Dir },
         Entry {

@@ -10,6 +10,7 @@ use crate::publish::pages::{Change, Pages, redact};
 use crate::settings::{RemoteArgs, Settings};
 use crate::shell::{Shell, cmd};
 use anyhow::{Context, bail};
+use lamina_release_format::names;
 use lamina_remote::digest::sha256_file;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -200,12 +201,12 @@ fn entries(archives: &[Archive], settings: &Settings) -> anyhow::Result<Vec<NewE
     let mut out = Vec::new();
     for Archive { path, tag } in archives {
         let chart = archive::read(path)?;
-        let file = format!("{}-{}.tgz", chart.name, chart.version);
+        let file = names::chart_file(&chart.name, &chart.version);
         if path.file_name().is_none_or(|n| n.to_string_lossy() != file) {
             bail!("`{}` holds chart {} {}, so it must be named `{file}`", path.display(), chart.name, chart.version);
         }
         let (digest, _) = sha256_file(path)?;
-        let tag = tag.clone().unwrap_or_else(|| format!("v{}", chart.version));
+        let tag = tag.clone().unwrap_or_else(|| names::tag(&chart.version));
         let base = download_base(&settings.server_url, &settings.repository, &tag);
         out.push(NewEntry {
             metadata: chart.metadata,

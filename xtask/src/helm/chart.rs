@@ -2,27 +2,6 @@
 
 use serde::Deserialize;
 
-/// Helm's `Metadata` fields, in its Go declaration order (how `json.Marshal` writes them).
-pub const METADATA_FIELDS: &[&str] = &[
-    "name",
-    "home",
-    "sources",
-    "version",
-    "description",
-    "keywords",
-    "maintainers",
-    "icon",
-    "apiVersion",
-    "condition",
-    "tags",
-    "appVersion",
-    "deprecated",
-    "annotations",
-    "kubeVersion",
-    "dependencies",
-    "type",
-];
-
 /// The parts of Chart.yaml the pipeline uses; the whole document is kept as `raw`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChartMeta {

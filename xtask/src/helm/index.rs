@@ -9,9 +9,8 @@
 #[cfg(test)]
 mod tests;
 
-use super::chart::METADATA_FIELDS;
-use super::omitempty;
 use super::version::HelmVersion;
+use lamina_release_format::helm_index::{self, METADATA_FIELDS};
 use serde_json::{Map, Value};
 use std::fmt;
 
@@ -243,25 +242,9 @@ impl Index {
     }
 }
 
-/// An index entry from Chart.yaml metadata: only the fields Helm keeps, empty ones dropped.
+/// An index entry from Chart.yaml metadata, shaped as the release format defines it.
 fn entry_from(new: &NewEntry) -> Value {
-    let mut entry = Map::new();
-    if let Value::Object(meta) = &new.metadata {
-        for (key, value) in meta {
-            if METADATA_FIELDS.contains(&key.as_str()) && !omitempty(value) {
-                let value = match (key.as_str(), value) {
-                    // Helm's Metadata holds these as strings; YAML may have read `1.0` as a number.
-                    ("appVersion" | "version" | "kubeVersion", Value::Number(n)) => Value::String(n.to_string()),
-                    _ => value.clone(),
-                };
-                entry.insert(key.clone(), value);
-            }
-        }
-    }
-    entry.insert("created".into(), new.created.clone().into());
-    entry.insert("digest".into(), new.digest.clone().into());
-    entry.insert("urls".into(), Value::Array(vec![new.url.clone().into()]));
-    Value::Object(entry)
+    Value::Object(helm_index::entry(&new.metadata, &new.digest, std::slice::from_ref(&new.url), &new.created))
 }
 
 /// Newest first by Helm's lenient SemVer; versions Helm cannot read go last; ties keep order.

@@ -3,8 +3,7 @@
 //! and a manifest with Helm's annotations and no `mediaType`. Built locally, so its digest is
 //! known before pushing.
 
-use super::chart::METADATA_FIELDS;
-use super::omitempty;
+use lamina_release_format::helm_index::{METADATA_FIELDS, omitempty};
 use lamina_remote::digest::sha256;
 use serde::Serialize;
 use serde_json::Value;

@@ -41,7 +41,7 @@ pub enum EntryKind {
 /// The entries of `{name}-{version}.tar.gz`: one top folder, directories and files sorted by
 /// path, symlinks kept when they stay inside the bundle.
 pub fn bundle(repo: &RepoState, bundle: &BundleConfig, version: &str) -> Result<Vec<Entry>, Diagnostics> {
-    let top = format!("{}-{version}", bundle.name);
+    let top = lamina_release_format::names::bundle_folder(&bundle.name, version);
     let mut diags = Diagnostics::default();
     let kept = repo.files_under(&bundle.path).filter(|file| match refused(&file.path, &bundle.allow) {
         Some(reason) => {

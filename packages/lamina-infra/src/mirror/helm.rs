@@ -1,26 +1,27 @@
 //! The Helm repository index (`index.yaml`, apiVersion v1) of a mirrored release's chart
 //! archives, with URLs relative to the index, so the release folder serves as a chart repository
-//! wherever it is hosted. Entries carry their `Chart.yaml` fields, the archive's SHA-256 and a
-//! `created` time derived from the release's `source_date_epoch`, so the index is reproducible.
+//! wherever it is hosted. Each entry is shaped as the release format defines it (the same fields
+//! as on Pages), with the archive's SHA-256 and a `created` time derived from the release's
+//! `source_date_epoch`, so the index is reproducible.
 
 use anyhow::{Context, bail};
-use serde_norway::{Mapping, Value};
+use lamina_release_format::helm_index;
+use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::io::Read;
 
 /// `index.yaml` for `charts` (`(file name, archive bytes)`), all made at `source_date_epoch`.
 pub fn index(charts: &[(String, Vec<u8>)], source_date_epoch: i64) -> anyhow::Result<String> {
     let created = created(source_date_epoch)?;
-    let mut entries: BTreeMap<String, Vec<Mapping>> = BTreeMap::new();
+    let mut entries: BTreeMap<String, Vec<Map<String, Value>>> = BTreeMap::new();
     for (file, archive) in charts {
-        let mut entry = chart_yaml(archive).with_context(|| format!("chart archive `{file}`"))?;
-        let field = |entry: &Mapping, name: &str| entry.get(name).and_then(Value::as_str).map(str::to_owned);
-        let (Some(name), Some(_)) = (field(&entry, "name"), field(&entry, "version")) else {
+        let metadata = chart_yaml(archive).with_context(|| format!("chart archive `{file}`"))?;
+        let digest = lamina_remote::digest::sha256_hex(archive);
+        let entry = helm_index::entry(&metadata, &digest, std::slice::from_ref(file), &created);
+        let field = |name: &str| entry.get(name).and_then(Value::as_str).map(str::to_owned);
+        let (Some(name), Some(_)) = (field("name"), field("version")) else {
             bail!("chart archive `{file}`: its Chart.yaml has no name or version");
         };
-        entry.insert("created".into(), created.clone().into());
-        entry.insert("digest".into(), lamina_remote::digest::sha256_hex(archive).into());
-        entry.insert("urls".into(), Value::Sequence(vec![file.clone().into()]));
         entries.entry(name).or_default().push(entry);
     }
     let index = serde_json::json!({ "apiVersion": "v1", "entries": entries, "generated": created });
@@ -34,8 +35,8 @@ fn created(source_date_epoch: i64) -> anyhow::Result<String> {
     Ok(humantime::format_rfc3339_seconds(time).to_string())
 }
 
-/// The fields of the archive's `<chart>/Chart.yaml`.
-fn chart_yaml(archive: &[u8]) -> anyhow::Result<Mapping> {
+/// The archive's `<chart>/Chart.yaml`, as JSON.
+fn chart_yaml(archive: &[u8]) -> anyhow::Result<Value> {
     let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(archive));
     for entry in tar.entries()? {
         let mut entry = entry?;
@@ -44,7 +45,11 @@ fn chart_yaml(archive: &[u8]) -> anyhow::Result<Mapping> {
         if parts.len() == 2 && parts[1].as_os_str() == "Chart.yaml" {
             let mut text = String::new();
             entry.read_to_string(&mut text)?;
-            return serde_norway::from_str(&text).context("Chart.yaml is not a YAML mapping");
+            let metadata: Value = serde_norway::from_str(&text).context("Chart.yaml is not a YAML mapping")?;
+            if !metadata.is_object() {
+                bail!("Chart.yaml is not a YAML mapping");
+            }
+            return Ok(metadata);
         }
     }
     bail!("it holds no <chart>/Chart.yaml")
@@ -52,6 +57,72 @@ fn chart_yaml(archive: &[u8]) -> anyhow::Result<Mapping> {
 
 #[cfg(test)]
 mod tests {
+    /// A chart archive holding `Chart.yaml`, as `helm package` lays it out.
+    fn archive(chart_yaml: &str) -> Vec<u8> {
+        let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default()));
+        let mut header = tar::Header::new_gnu();
+        header.set_size(chart_yaml.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        tar.append_data(&mut header, "lamina-core/Chart.yaml", chart_yaml.as_bytes()).unwrap();
+        tar.into_inner().unwrap().finish().unwrap()
+    }
+
+    const CHART_YAML: &str = r#"apiVersion: v2
+name: lamina-core
+description: Lamina OS platform API server (lamina-core).
+type: application
+version: 0.2.0
+appVersion: "0.2.0"
+kubeVersion: ">=1.27.0-0"
+home: https://github.com/lamina-os/lamina-infra
+sources:
+  - https://github.com/lamina-os/lamina-infra
+keywords:
+  - lamina
+maintainers:
+  - name: Lamina OS maintainers
+    url: https://github.com/lamina-os
+annotations:
+  org.opencontainers.image.source: https://github.com/lamina-os/lamina-infra
+"#;
+
+    #[test]
+    fn a_released_chart_is_indexed_with_helms_fields_and_a_relative_url() {
+        let bytes = archive(CHART_YAML);
+        let digest = lamina_remote::digest::sha256_hex(&bytes);
+        let index = super::index(&[("lamina-core-0.2.0.tgz".to_owned(), bytes)], 1_700_000_000).unwrap();
+        let expected = format!(
+            r#"apiVersion: v1
+entries:
+  lamina-core:
+  - annotations:
+      org.opencontainers.image.source: https://github.com/lamina-os/lamina-infra
+    apiVersion: v2
+    appVersion: 0.2.0
+    created: 2023-11-14T22:13:20Z
+    description: Lamina OS platform API server (lamina-core).
+    digest: {digest}
+    home: https://github.com/lamina-os/lamina-infra
+    keywords:
+    - lamina
+    kubeVersion: '>=1.27.0-0'
+    maintainers:
+    - name: Lamina OS maintainers
+      url: https://github.com/lamina-os
+    name: lamina-core
+    sources:
+    - https://github.com/lamina-os/lamina-infra
+    type: application
+    urls:
+    - lamina-core-0.2.0.tgz
+    version: 0.2.0
+generated: 2023-11-14T22:13:20Z
+"#
+        );
+        assert_eq!(index, expected);
+    }
+
     #[test]
     fn created_is_rfc3339_from_the_epoch() {
         assert_eq!(super::created(1_700_000_000).unwrap(), "2023-11-14T22:13:20Z");

@@ -8,9 +8,10 @@
 //! registry that refuses an index with missing children (distribution 2.8 does) gets the index
 //! and tags left out, which is reported as an error naming what was pushed.
 
-use super::{MIRROR_JSON, safe_name};
+use super::safe_name;
 use crate::registry::{Manifest, Registry};
 use anyhow::{Context, bail, format_err};
+use lamina_release_format::mirror::MIRROR_JSON;
 use lamina_remote::layout::{Descriptor, Layout, references};
 use serde::Serialize;
 use std::path::Path;
@@ -92,7 +93,7 @@ fn releases(dir: &Path, version: Option<&str>) -> anyhow::Result<Vec<String>> {
     }
     let Some(version) = version else { return Ok(tags) };
     let wanted = version.trim_start_matches('v');
-    match tags.iter().find(|t| t.trim_start_matches('v') == wanted) {
+    match tags.iter().find(|t| lamina_release_format::names::version(t) == wanted) {
         Some(tag) => Ok(vec![tag.clone()]),
         None => bail!("`{}` holds no release {wanted}; it holds: {}", dir.display(), tags.join(", ")),
     }

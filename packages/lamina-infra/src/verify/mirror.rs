@@ -2,10 +2,12 @@
 //! digest), `SHA256SUMS` and the manifest; `index.yaml` against the chart archives; every OCI
 //! layout; and anything in the folder that belongs to none of these.
 
-use super::{HelmIndex, Report, layout, names};
+use super::{Report, layout, names};
 use crate::github::Release;
-use crate::source::{MIRROR_JSON, Mirror, plain_name};
+use crate::source::{Mirror, plain_name};
+use lamina_release_format::helm_index::Index;
 use lamina_release_format::manifest::ReleaseManifest;
+use lamina_release_format::mirror::MIRROR_JSON;
 use lamina_release_format::{MANIFEST, SUMS, sums};
 use lamina_remote::digest::{sha256_if_present, short};
 use std::collections::{BTreeMap, BTreeSet};
@@ -58,7 +60,7 @@ fn check_release(dir: &Path, release: &Release, report: &mut Report) {
     for asset in &release.assets {
         let Some((sha, size)) = files.get(asset.name.as_str()) else { continue };
         let mut problems = Vec::new();
-        if let Some(expected) = asset.digest.as_deref().and_then(|d| d.strip_prefix("sha256:"))
+        if let Some(expected) = asset.sha256()
             && expected != sha
         {
             problems.push(format!("changed: GitHub's digest in `{MIRROR_JSON}` is {expected}, the file is {sha}"));
@@ -126,7 +128,7 @@ fn index(dir: &Path, tag: &str, m: &ReleaseManifest, report: &mut Report) {
         }
         return;
     };
-    let index: HelmIndex = match serde_norway::from_str(&text) {
+    let index: Index = match serde_norway::from_str(&text) {
         Ok(index) => index,
         Err(e) => return report.fail(what, format!("is not a Helm repository index: {e}")),
     };
@@ -153,8 +155,7 @@ fn index(dir: &Path, tag: &str, m: &ReleaseManifest, report: &mut Report) {
         }
     }
     for chart in &m.charts {
-        let entries = index.entries.get(&chart.name).map(Vec::as_slice).unwrap_or_default();
-        if !entries.iter().any(|e| e.version == chart.version) {
+        if index.entry(&chart.name, &chart.version).is_none() {
             report.fail(&what, format!("has no entry for chart {} {}", chart.name, chart.version));
         }
     }

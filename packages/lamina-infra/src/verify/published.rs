@@ -1,66 +1,68 @@
 //! A published release: every asset downloaded and checked against `SHA256SUMS`, the manifest and
-//! GitHub's digest; every image tag looked up in its registry against the manifest's digest; and
-//! every chart's entry in the Helm repository index on Pages against the archive released.
+//! GitHub's digest (by the release format's one verifier); every image tag looked up in its
+//! registry against the manifest's digest; and every chart's entry in the Helm repository index
+//! on Pages against the archive released.
 
-use super::{HelmIndex, Report};
+use super::Report;
 use crate::github::GitHub;
 use crate::source::Source;
+use crate::trusted;
 use anyhow::{Context, bail};
+use lamina_release_format::helm_index::Index;
 use lamina_release_format::manifest::{Chart, ReleaseManifest};
-use lamina_release_format::{MANIFEST, SUMS, sums};
-use lamina_remote::digest::{sha256_reader, short};
-use std::collections::{BTreeMap, BTreeSet};
+use lamina_release_format::verify::{Input, verify};
+use lamina_release_format::{MANIFEST, SUMS};
+use lamina_remote::digest::{sha256_hex, sha256_reader, short};
+use std::collections::BTreeMap;
 
 pub fn check(source: &Source, version: &str, report: &mut Report) -> anyhow::Result<()> {
     let release = source.release(Some(version))?;
     let tag = &release.tag_name;
-    let sums_asset = release
-        .asset(SUMS)
-        .with_context(|| format!("release {tag} has no `{SUMS}`: it was not made by this pipeline"))?;
-    let sums_text = String::from_utf8(source.download(&release, sums_asset)?).context("SHA256SUMS is not text")?;
-    let listed = sums::parse(&sums_text).with_context(|| format!("release {tag}"))?;
-    let manifest: Option<ReleaseManifest> = match release.asset(MANIFEST) {
-        Some(asset) => serde_json::from_slice(&source.download(&release, asset)?).ok(),
+    let sums = trusted::download(source, &release, SUMS)?;
+    let manifest = match release.asset(MANIFEST) {
+        Some(asset) => Some(source.download(&release, asset)?),
         None => None,
     };
+    // What each asset hashes to and its size: the two files above from their bytes, every other
+    // asset streamed.
+    let mut read: BTreeMap<&str, (String, u64)> = BTreeMap::new();
+    read.insert(SUMS, (sha256_hex(&sums), sums.len() as u64));
+    if let Some(bytes) = &manifest {
+        read.insert(MANIFEST, (sha256_hex(bytes), bytes.len() as u64));
+    }
     for asset in &release.assets {
-        let (sha, size) = sha256_reader(source.open(&release, asset)?)
+        if read.contains_key(asset.name.as_str()) {
+            continue;
+        }
+        let found = sha256_reader(source.open(&release, asset)?)
             .with_context(|| format!("download `{}` of release {tag}", asset.name))?;
-        let mut problems = Vec::new();
-        if let Some(expected) = asset.digest.as_deref().and_then(|d| d.strip_prefix("sha256:"))
-            && expected != sha
+        read.insert(&asset.name, found);
+    }
+    let outcome = verify(&Input {
+        tag,
+        sums: &sums,
+        manifest: manifest.as_deref(),
+        digests: trusted::digests(&release),
+        read: read.iter().map(|(name, (sha, _))| (*name, sha.as_str())).collect(),
+        assets: Some(release.assets.iter().map(|a| a.name.as_str()).collect()),
+    });
+    if let Some(problem) = outcome.stopped() {
+        bail!("{problem}");
+    }
+    let order: Vec<&str> = release.assets.iter().map(|a| a.name.as_str()).collect();
+    for (name, problems) in outcome.lines(&order) {
+        let mut details: Vec<String> = Vec::new();
+        let found = read.get(name);
+        if let (Some((_, size)), Some(asset)) = (found, release.asset(name))
+            && *size != asset.size
         {
-            problems.push(format!("changed: GitHub's digest is {expected}, downloaded {sha}"));
+            details.push(format!("downloaded {size} bytes, GitHub lists {}", asset.size));
         }
-        if size != asset.size {
-            problems.push(format!("downloaded {size} bytes, GitHub lists {}", asset.size));
-        }
-        match listed.get(&asset.name) {
-            Some(expected) if *expected != sha => {
-                problems.push(format!("changed: SHA256SUMS says {expected}, downloaded {sha}"));
-            }
-            None if asset.name != SUMS => problems.push("not listed in SHA256SUMS".to_owned()),
-            _ => {}
-        }
-        let recorded = manifest.as_ref().and_then(|m| m.components.iter().find(|c| c.file == asset.name));
-        if let Some(c) = recorded
-            && c.sha256 != sha
-        {
-            problems.push(format!("changed: the manifest records {}", c.sha256));
-        }
-        report.either(format!("{tag}/{}", asset.name), &problems, format!("sha256 {} matches", short(&sha)));
+        details.extend(problems.iter().map(|p| p.detail()));
+        let sha = found.map_or("", |(sha, _)| sha.as_str());
+        report.either(format!("{tag}/{name}"), &details, format!("sha256 {} matches", short(sha)));
     }
-    let assets: BTreeSet<&str> = release.assets.iter().map(|a| a.name.as_str()).collect();
-    for name in listed.keys().filter(|n| !assets.contains(n.as_str())) {
-        report.fail(format!("{tag}/{name}"), "missing: SHA256SUMS lists it, the release has no such asset");
-    }
-    let Some(manifest) = manifest else {
-        report.fail(format!("{tag}/{MANIFEST}"), "missing, or not a manifest this version reads");
-        return Ok(());
-    };
-    for c in manifest.components.iter().filter(|c| !assets.contains(c.file.as_str())) {
-        report.fail(format!("{tag}/{}", c.file), "missing: the manifest records it, the release has no such asset");
-    }
+    let Some(manifest) = outcome.manifest else { return Ok(()) };
     if let Source::GitHub(github) = source {
         pages(github, &manifest, report);
     }
@@ -101,8 +103,7 @@ fn pages(github: &GitHub, manifest: &ReleaseManifest, report: &mut Report) {
     }
     for (url, charts) in by_index {
         let read = github.page(&url, "read the Helm repository index").and_then(|text| {
-            serde_norway::from_str::<HelmIndex>(&text)
-                .with_context(|| format!("`{url}` is not a Helm repository index"))
+            serde_norway::from_str::<Index>(&text).with_context(|| format!("`{url}` is not a Helm repository index"))
         });
         let index = match read {
             Ok(index) => index,
@@ -113,8 +114,7 @@ fn pages(github: &GitHub, manifest: &ReleaseManifest, report: &mut Report) {
         };
         for chart in charts {
             let what = format!("helm index {url} {} {}", chart.name, chart.version);
-            let entries = index.entries.get(&chart.name).map(Vec::as_slice).unwrap_or_default();
-            let Some(entry) = entries.iter().find(|e| e.version == chart.version) else {
+            let Some(entry) = index.entry(&chart.name, &chart.version) else {
                 report.fail(
                     what,
                     "missing: the index has no entry for this chart version; `helm repo update` will not find it",

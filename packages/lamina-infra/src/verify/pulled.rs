@@ -2,8 +2,8 @@
 //! the same verified, cached path `pull` uses): missing, changed and extra files, links and modes.
 
 use super::{Report, names};
-use crate::show::verified;
 use crate::source::Source;
+use crate::trusted::verified;
 use anyhow::{Context, bail};
 use lamina_release_format::manifest::{ComponentKind, ReleaseManifest};
 use lamina_remote::digest::sha256_reader;
@@ -72,7 +72,7 @@ pub fn check(source: &Source, dir: &Path, version: Option<&str>, report: &mut Re
 fn folder_of(manifest: &ReleaseManifest, c: &lamina_release_format::manifest::Component) -> String {
     match manifest.charts.iter().find(|ch| ch.file == c.file) {
         Some(chart) if c.kind == ComponentKind::Chart => chart.name.clone(),
-        _ => format!("{}-{}", c.name, c.version),
+        _ => lamina_release_format::names::bundle_folder(&c.name, &c.version),
     }
 }
 

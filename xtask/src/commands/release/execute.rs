@@ -65,7 +65,10 @@ impl Executor<'_> {
                 let layout = crate::layout::read(&self.out.join("images").join(&i.name))?;
                 let progress = Progress::start(crate::report::progress_mode(), "images", 1, Units::Items);
                 progress.say(&format!("pushing image {} ({} blobs)", i.repository, layout.blobs.len()));
-                let pushed = self.registry.push_content(&i.name, &layout, &crate::plan::oci_tag(&plan.version)).await?;
+                let pushed = self
+                    .registry
+                    .push_content(&i.name, &layout, &lamina_release_format::names::oci_tag(&plan.version))
+                    .await?;
                 progress.line(&format!(
                     "pushed {}@{}: {} blobs uploaded, {} mounted",
                     i.repository, pushed.digest, pushed.uploaded, pushed.mounted
@@ -76,7 +79,8 @@ impl Executor<'_> {
             Step::PushChart { chart } => {
                 let c = &plan.charts[chart];
                 let (bytes, artifact) = crate::helm::archive::oci_artifact(&self.out.join(&c.file))?;
-                let reference = self.registry.chart_reference(&c.name, &crate::plan::oci_tag(&c.version));
+                let reference =
+                    self.registry.chart_reference(&c.name, &lamina_release_format::names::oci_tag(&c.version));
                 let done = match self.registry.push_chart(&reference, &artifact, &bytes).await? {
                     Pushed::Created { .. } => Done::Created,
                     Pushed::Unchanged { .. } => Done::Kept,
@@ -87,7 +91,8 @@ impl Executor<'_> {
             Step::TagChart { chart } => {
                 let c = &plan.charts[chart];
                 let artifact = self.charts.get(&chart).context("a chart is tagged after its push step")?;
-                let reference = self.registry.chart_reference(&c.name, &crate::plan::oci_tag(&c.version));
+                let reference =
+                    self.registry.chart_reference(&c.name, &lamina_release_format::names::oci_tag(&c.version));
                 let done =
                     if self.registry.tag_chart(&reference, artifact).await? { Done::Created } else { Done::Kept };
                 self.note(format!("chart tag oci://{}", c.oci.as_deref().unwrap_or_default()), done);

@@ -1,0 +1,42 @@
+//! A release's own files, trusted only once checked: `SHA256SUMS` and the manifest are downloaded
+//! and checked by the release format's one verifier (against GitHub's digest, against each other,
+//! every component against `SHA256SUMS`) before `show`, `pull`, `verify`, `mirror`, `compat`,
+//! `validate` or `deploy` uses anything of the release.
+
+use crate::github::Release;
+use crate::source::Source;
+use anyhow::Context;
+use lamina_release_format::manifest::ReleaseManifest;
+use lamina_release_format::verify::{Input, verify};
+use lamina_release_format::{MANIFEST, SUMS};
+use std::collections::BTreeMap;
+
+/// The release's manifest and `SHA256SUMS` (file name → SHA-256), once `SHA256SUMS` matches
+/// GitHub's digest (when it reports one), the manifest matches `SHA256SUMS`, and every component
+/// the manifest records is listed in `SHA256SUMS` with the same SHA-256.
+pub fn verified(source: &Source, release: &Release) -> anyhow::Result<(ReleaseManifest, BTreeMap<String, String>)> {
+    let sums = download(source, release, SUMS)?;
+    let manifest = download(source, release, MANIFEST)?;
+    let input = Input {
+        tag: &release.tag_name,
+        sums: &sums,
+        manifest: Some(&manifest),
+        digests: digests(release),
+        ..Input::default()
+    };
+    let verified = verify(&input).into_result()?;
+    Ok((verified.manifest, verified.sums))
+}
+
+/// The bytes of the release's asset `name`, which a release the pipeline made always has.
+pub fn download(source: &Source, release: &Release, name: &str) -> anyhow::Result<Vec<u8>> {
+    let asset = release.asset(name).with_context(|| {
+        format!("release {} has no `{name}`: it was not made by this pipeline, or is incomplete", release.tag_name)
+    })?;
+    source.download(release, asset)
+}
+
+/// GitHub's SHA-256 of each asset of the release that has one, by name.
+pub fn digests(release: &Release) -> BTreeMap<&str, &str> {
+    release.assets.iter().filter_map(|a| Some((a.name.as_str(), a.sha256()?))).collect()
+}
