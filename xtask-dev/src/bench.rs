@@ -243,8 +243,8 @@ fn big_index() -> String {
 
 /// Ours: three images pushed to a fresh registry; peer: `skopeo copy` of each, in turn.
 fn images(sh: &Shell) -> anyhow::Result<(&'static str, Duration, Duration)> {
+    use xtask::channel::registry::Registry;
     use xtask::config::parse_registry_base;
-    use xtask::publish::registry::Registry;
     let tmp = tempfile::tempdir()?;
     let t = tmp.path();
     // A 32 MiB base file shared by all three, and a small file of each image's own.

@@ -96,7 +96,7 @@ pub fn dry_run(sh: &Shell, root: &Path, args: DryRunArgs) -> anyhow::Result<Exit
     let token = crate::env::var(crate::env::GITHUB_TOKEN);
     // With credentials, floating tags and "latest" are decided as `release` would decide them.
     if let Some(token) = &token {
-        match crate::remote::published_versions(&p.settings, token) {
+        match crate::channel::published_versions(&p.settings, token) {
             Ok(published) => p.plan.settle_floating(&published),
             Err(e) => {
                 eprintln!(
@@ -129,7 +129,8 @@ pub fn dry_run(sh: &Shell, root: &Path, args: DryRunArgs) -> anyhow::Result<Exit
     report::github::write(plan, &built, "dry run", None)?;
     // With credentials present, read (never write) what is published and compare.
     let remote = token.map(|token| {
-        crate::remote::compare(sh, plan, &built, &p.settings, Some(&token)).map_err(|e| lamina_remote::hint::render(&e))
+        crate::channel::compare(sh, plan, &built, &p.settings, Some(&token))
+            .map_err(|e| lamina_remote::hint::render(&e))
     });
     if args.json {
         let remote = match &remote {
@@ -142,7 +143,7 @@ pub fn dry_run(sh: &Shell, root: &Path, args: DryRunArgs) -> anyhow::Result<Exit
     } else {
         print!("{}", report::built(&built, &plan.out_dir));
         match &remote {
-            Some(Ok(comparisons)) => print!("{}", crate::remote::render(comparisons)),
+            Some(Ok(comparisons)) => print!("{}", crate::channel::render(comparisons)),
             Some(Err(e)) => println!("remote state not read: {e}"),
             None => {
                 println!("remote state not read: no credentials (set GITHUB_TOKEN to compare with what is published)")
@@ -190,21 +191,21 @@ pub fn verify(sh: &Shell, root: &Path, args: VerifyArgs) -> anyhow::Result<ExitC
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let _context = runtime.enter();
     // Public reads only: the token, when present, is not needed here.
-    let github = crate::publish::github::GitHub::new(&settings, "")?;
-    let registry = crate::publish::registry::Registry::from_env(&settings.registry)?;
-    let channels = crate::verify::Channels {
+    let github = crate::channel::github::GitHub::new(&settings, "")?;
+    let registry = crate::channel::registry::Registry::from_env(&settings.registry)?;
+    let channels = crate::channel::Channels {
         sh,
         github: &github,
         registry: &registry,
         settings: &settings,
         pages: &plan::PagesTarget::of(&config, &settings),
     };
-    let checks = runtime.block_on(crate::verify::run(&channels, &tag))?;
+    let checks = runtime.block_on(crate::channel::verify(&channels, &tag))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&checks)?);
     } else {
         println!("release {tag} of {}:", settings.repository);
-        print!("{}", crate::verify::render(&checks));
+        print!("{}", crate::channel::render_checks(&checks));
     }
     let failed = checks.iter().filter(|c| !c.ok).count();
     if failed > 0 {

@@ -19,6 +19,7 @@
 pub mod build;
 pub mod bump;
 pub mod changelog;
+pub mod channel;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -30,17 +31,13 @@ pub mod layout;
 pub use lamina_release_format::manifest;
 pub mod plan;
 pub mod preflight;
-pub mod publish;
-pub mod pyindex;
 pub mod reference;
-pub mod remote;
 pub mod repo;
 pub mod report;
 pub mod settings;
 pub mod shell;
 pub mod timestamp;
 pub mod validate;
-pub mod verify;
 
 use cli::{Cli, Command, IndexCommand};
 use std::process::ExitCode;

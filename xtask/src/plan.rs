@@ -467,7 +467,7 @@ fn python_index_plan(settings: &Settings, packages: &[PackagePlan], version: &st
     let mut files = Vec::new();
     for p in packages.iter().filter(|p| p.wheel) {
         // One line per package, whatever the number of targets: its wheels, its sdist.
-        let dist = crate::pyindex::dist_name(&p.name);
+        let dist = lamina_release_format::names::dist_name(&p.name);
         for file in [format!("{dist}-{version}-*.whl"), format!("{dist}-{version}.tar.gz")] {
             if !files.contains(&file) {
                 files.push(file);

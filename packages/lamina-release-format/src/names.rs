@@ -49,6 +49,29 @@ pub fn package_file(name: &str, version: &str, target: &str) -> String {
     format!("{}.tar.gz", package_folder(name, version, target))
 }
 
+/// A Python project's name as distribution file names spell it (a wheel's, an sdist's): lowercase, runs of `-_.` as `_`.
+pub fn dist_name(name: &str) -> String {
+    normalize(name, '_')
+}
+
+/// A Python project's name as the simple repository API spells it (PEP 503): lowercase, runs of `-_.`
+/// as `-`.
+pub fn project_name(name: &str) -> String {
+    normalize(name, '-')
+}
+
+fn normalize(name: &str, sep: char) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        match c {
+            '-' | '_' | '.' if out.ends_with(sep) => {}
+            '-' | '_' | '.' => out.push(sep),
+            c => out.push(c.to_ascii_lowercase()),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

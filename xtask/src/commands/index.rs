@@ -1,12 +1,12 @@
 //! `cargo xtask index add` and `index rebuild`: maintain the Helm index on the Pages branch from
 //! chart archives, with the same merge and push loop `release` uses.
 
+use crate::channel::pages::{Change, Pages, redact};
 use crate::helm::{
     archive,
     index::{Index, Merged, NewEntry},
 };
 use crate::plan::{PagesTarget, download_base, rfc3339};
-use crate::publish::pages::{Change, Pages, redact};
 use crate::settings::{RemoteArgs, Settings};
 use crate::shell::{Shell, cmd};
 use anyhow::{Context, bail};
@@ -170,7 +170,7 @@ fn download_charts(settings: &Settings, into: &Path) -> anyhow::Result<Vec<Archi
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let _context = runtime.enter();
     let token = crate::env::var(crate::env::GITHUB_TOKEN).unwrap_or_default();
-    let github = crate::publish::github::GitHub::new(settings, &token)?;
+    let github = crate::channel::github::GitHub::new(settings, &token)?;
     runtime.block_on(async {
         let mut out = Vec::new();
         for (n, release) in github.published().await?.into_iter().enumerate() {
@@ -179,7 +179,7 @@ fn download_charts(settings: &Settings, into: &Path) -> anyhow::Result<Vec<Archi
             for asset in release
                 .assets
                 .iter()
-                .filter(|a| a.name.ends_with(".tgz") && a.state == crate::publish::github::AssetState::Uploaded)
+                .filter(|a| a.name.ends_with(".tgz") && a.state == crate::channel::github::AssetState::Uploaded)
             {
                 let bytes = github.download(&asset.browser_download_url).await?;
                 eprintln!("downloaded {} from {}", asset.name, release.tag);

@@ -6,15 +6,14 @@ mod execute;
 
 use super::Prepared;
 use crate::build::{self, Built, ImageFailure};
+use crate::channel;
+use crate::channel::github::assets::{self, Action, Stage};
+use crate::channel::github::{GitHub, RemoteRelease};
+use crate::channel::python_index::PyIndex;
+use crate::channel::registry::Registry;
 use crate::cli::ReleaseArgs;
 use crate::plan::{Plan, Step};
-use crate::publish::github::assets::{self, Action, Stage};
-use crate::publish::github::{GitHub, RemoteRelease};
-use crate::publish::pyindex::PyIndex;
-use crate::publish::registry::Registry;
-use crate::remote;
 use crate::shell::Shell;
-use crate::verify;
 use crate::{env, preflight};
 use anyhow::Context;
 use execute::Executor;
@@ -32,7 +31,7 @@ pub struct Outcome {
     pub steps: Vec<Step>,
     /// Every remote object and what this run did to it.
     pub effects: Vec<Effect>,
-    pub verified: Vec<verify::Check>,
+    pub verified: Vec<channel::Check>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -92,7 +91,7 @@ pub fn release(sh: &Shell, root: &Path, args: ReleaseArgs) -> anyhow::Result<Exi
 
     // The registry tags and the Pages index, read as `dry-run` reads them (the release itself is
     // read by `remote_preflight`, which needs it afterwards).
-    let compared = remote::compare(sh, &plan, &built, &settings, None);
+    let compared = channel::compare(sh, &plan, &built, &settings, None);
     let python = settings.python_index.as_ref().map(PyIndex::new).transpose()?;
     let existing =
         runtime.block_on(remote_preflight(&plan, &built, &github, &registry, python.as_ref(), compared, unread))?;
@@ -118,7 +117,7 @@ pub fn release(sh: &Shell, root: &Path, args: ReleaseArgs) -> anyhow::Result<Exi
     };
     runtime.block_on(executor.run())?;
     let outcome = executor.outcome;
-    let failed: Vec<&verify::Check> = outcome.verified.iter().filter(|c| !c.ok).collect();
+    let failed: Vec<&channel::Check> = outcome.verified.iter().filter(|c| !c.ok).collect();
     crate::report::github::write(&plan, &built, "released", Some(&outcome.release_url))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&outcome)?);
@@ -130,7 +129,7 @@ pub fn release(sh: &Shell, root: &Path, args: ReleaseArgs) -> anyhow::Result<Exi
             format!(
                 "the release is published but {} check(s) failed:\n{}",
                 failed.len(),
-                verify::render(&failed.into_iter().cloned().collect::<Vec<_>>())
+                channel::render_checks(&failed.into_iter().cloned().collect::<Vec<_>>())
             ),
             "run `cargo xtask release` again to repair what is missing; `cargo xtask verify` re-checks",
         ));
@@ -147,7 +146,7 @@ async fn remote_preflight(
     github: &GitHub,
     registry: &Registry,
     python: Option<&PyIndex>,
-    compared: anyhow::Result<Vec<remote::Comparison>>,
+    compared: anyhow::Result<Vec<channel::Comparison>>,
     unread: Option<anyhow::Error>,
 ) -> anyhow::Result<Option<RemoteRelease>> {
     let mut problems = Vec::new();
@@ -185,13 +184,13 @@ async fn remote_preflight(
             // publisher the index does not recognise stops the run before any write. The upload
             // step obtains its own: a minted token lives 15 minutes.
             let uploads =
-                comparisons.iter().any(|c| c.what.starts_with("python file ") && c.action == remote::Action::Create);
+                comparisons.iter().any(|c| c.what.starts_with("python file ") && c.action == channel::Action::Create);
             if let Some(python) = python.filter(|_| uploads)
                 && let Err(e) = python.credentials().await
             {
                 problems.push(lamina_remote::hint::render(&e));
             }
-            for c in comparisons.into_iter().filter(|c| c.action == remote::Action::Refuse) {
+            for c in comparisons.into_iter().filter(|c| c.action == channel::Action::Refuse) {
                 problems.push(lamina_remote::hint::render(&lamina_remote::hint::fail(
                     format!("{} is already published with other content: {}", c.what, c.detail),
                     "a published version is never replaced: release a new version (`cargo xtask bump`)",
@@ -221,6 +220,6 @@ pub fn render(outcome: &Outcome) -> String {
         out.push_str(&format!("  {:<9} {}\n", e.action.as_str(), e.what));
     }
     out.push_str("verified:\n");
-    out.push_str(&verify::render(&outcome.verified));
+    out.push_str(&channel::render_checks(&outcome.verified));
     out
 }

@@ -5,9 +5,9 @@
 use crate::support::{RegistryServer, TestRepo, peers, run, tool};
 use lamina_remote::registry::Credentials;
 use std::path::{Path, PathBuf};
+use xtask::channel::registry::{ImagePushed, Registry};
 use xtask::config::parse_registry_base;
 use xtask::layout;
-use xtask::publish::registry::{ImagePushed, Registry};
 use xtask_dev::registry::Options;
 
 /// The fixture's two-platform image, built by buildah.

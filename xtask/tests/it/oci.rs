@@ -4,9 +4,9 @@
 use crate::support::{RegistryServer, TestRepo, peers, python, run, tool};
 use lamina_remote::registry::Credentials;
 use std::path::Path;
+use xtask::channel::registry::{Pushed, Registry};
 use xtask::config::parse_registry_base;
 use xtask::helm::{archive, oci};
-use xtask::publish::registry::{Pushed, Registry};
 
 fn chart(repo: &TestRepo) -> (serde_json::Value, Vec<u8>, String) {
     repo.xtask(&["dry-run", "--builder", "none"]).ok();

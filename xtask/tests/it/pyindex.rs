@@ -252,7 +252,7 @@ fn the_trusted_publishing_exchange_sends_what_pypi_documents() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let http = reqwest::Client::new();
     let minted = runtime
-        .block_on(xtask::publish::pyindex::oidc::exchange(
+        .block_on(xtask::channel::python_index::oidc::exchange(
             &http,
             stand_in.url(),
             &stand_in.request_url(),
@@ -278,13 +278,13 @@ fn the_trusted_publishing_exchange_sends_what_pypi_documents() {
 
     // A JWT the index matches to no publisher: its 422 is explained with the fix.
     let wrong = runtime
-        .block_on(xtask::publish::pyindex::oidc::exchange(&http, stand_in.url(), &stand_in.request_url(), "wrong"))
+        .block_on(xtask::channel::python_index::oidc::exchange(&http, stand_in.url(), &stand_in.request_url(), "wrong"))
         .unwrap_err();
     let said = lamina_remote::hint::render(&wrong);
     assert!(said.contains("GitHub Actions answered 401"), "{said}");
     let wrong_base = format!("{}/nothing-here", stand_in.url());
     let missing = runtime
-        .block_on(xtask::publish::pyindex::oidc::exchange(
+        .block_on(xtask::channel::python_index::oidc::exchange(
             &http,
             &wrong_base,
             &stand_in.request_url(),
@@ -308,7 +308,7 @@ fn a_refused_exchange_names_the_index_error_and_the_fix() {
     let stand_in = TokenExchange::start(exchange).unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let refused = runtime
-        .block_on(xtask::publish::pyindex::oidc::exchange(
+        .block_on(xtask::channel::python_index::oidc::exchange(
             &reqwest::Client::new(),
             stand_in.url(),
             &stand_in.request_url(),

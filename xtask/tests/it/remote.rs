@@ -2,9 +2,9 @@
 //! tag, OCI chart and index entry, whether a release would create, keep, move or refuse it.
 
 use crate::support::{RegistryServer, TestRepo, bare_remote, git_in, peers};
+use xtask::channel::registry::Registry;
 use xtask::config::parse_registry_base;
 use xtask::helm::{archive, oci};
-use xtask::publish::registry::Registry;
 use xtask_dev::github::{GithubFake, Options, SeedRelease};
 
 fn line<'a>(stdout: &'a str, what: &str) -> &'a str {

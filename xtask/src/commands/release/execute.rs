@@ -5,14 +5,14 @@ mod python;
 
 use super::{Done, Effect, Outcome};
 use crate::build::Built;
+use crate::channel::github::assets::{self, Action, Stage};
+use crate::channel::github::{Draft, GitHub, RemoteRelease};
+use crate::channel::registry::{Pushed, Registry};
+use crate::channel::{self, Channels};
 use crate::helm::index::Merged;
 use crate::plan::{Plan, Step};
-use crate::publish::github::assets::{self, Action, Stage};
-use crate::publish::github::{Draft, GitHub, RemoteRelease};
-use crate::publish::registry::{Pushed, Registry};
 use crate::settings::Settings;
 use crate::shell::Shell;
-use crate::verify::{self, Channels};
 use anyhow::Context;
 use lamina_remote::hint::WithHint;
 use lamina_remote::progress::{Progress, Units};
@@ -43,7 +43,7 @@ pub struct Executor<'a> {
     /// to back, so one read of the published releases serves them all.
     pub tagging: Option<Plan>,
     /// The Python package index, when the plan has that channel.
-    pub python: Option<&'a crate::publish::pyindex::PyIndex>,
+    pub python: Option<&'a crate::channel::python_index::PyIndex>,
     pub outcome: Outcome,
 }
 
@@ -152,7 +152,7 @@ impl Executor<'_> {
                     settings: self.settings,
                     pages: &plan.index.target,
                 };
-                self.outcome.verified = verify::run(&channels, &plan.tag)
+                self.outcome.verified = channel::verify(&channels, &plan.tag)
                     .await
                     .with_context(|| format!("the release `{}` is published, but reading it back failed", plan.tag))
                     .hint("`cargo xtask verify` checks it again")?;

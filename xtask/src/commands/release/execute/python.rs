@@ -3,18 +3,18 @@
 //! file). After an upload error the project page is read again: the file may have landed.
 
 use super::Executor;
+use crate::channel::python_index::rules::{Decision, decide};
+use crate::channel::python_index::{self, Credentials};
 use crate::commands::release::Done;
-use crate::publish::pyindex::{self, Credentials};
-use crate::pyindex::{Decision, decide};
 use anyhow::Context;
 use lamina_remote::hint::WithHint;
 
 impl Executor<'_> {
     pub(super) async fn upload_python(&mut self) -> anyhow::Result<()> {
         let index = self.python.context("the Python index is set up when the plan has its step")?;
-        let files = pyindex::files(self.plan, self.built);
+        let files = python_index::files(self.plan, self.built);
         let mut credentials: Option<Credentials> = None;
-        for project in pyindex::projects(&files) {
+        for project in python_index::projects(&files) {
             let ours: Vec<_> = files.iter().filter(|f| f.project == project).cloned().collect();
             let listed = index.listed(&project).await?;
             for (file, decision) in decide(&ours, &listed) {

@@ -8,6 +8,8 @@
 //! host (GitHub REST API, "Upload a release asset").
 
 pub mod assets;
+pub mod compare;
+pub mod verify;
 
 use crate::settings::Settings;
 use anyhow::{Context, format_err};

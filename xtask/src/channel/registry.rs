@@ -4,6 +4,9 @@
 //! never replaced (OCI Distribution Specification, "Push"). Every manifest is put by digest
 //! first; tags move only after every image and chart is pushed.
 
+pub mod compare;
+pub mod verify;
+
 use crate::config::RegistryBase;
 use crate::helm::oci::{self, ChartArtifact};
 use crate::layout::Image;

@@ -1,6 +1,7 @@
 use super::dist::{self, Metadata};
 use super::simple::{self, Listed};
 use super::*;
+use lamina_release_format::names::{dist_name, project_name};
 
 const SHA_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const SHA_B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";

@@ -12,29 +12,6 @@ mod tests;
 
 use serde::Serialize;
 
-/// A project's name as distribution file names spell it: lowercase, runs of `-_.` as `_`.
-pub fn dist_name(name: &str) -> String {
-    normalize(name, '_')
-}
-
-/// A project's name as the simple repository API spells it (PEP 503): lowercase, runs of `-_.`
-/// as `-`.
-pub fn project_name(name: &str) -> String {
-    normalize(name, '-')
-}
-
-fn normalize(name: &str, sep: char) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        match c {
-            '-' | '_' | '.' if out.ends_with(sep) => {}
-            '-' | '_' | '.' => out.push(sep),
-            c => out.push(c.to_ascii_lowercase()),
-        }
-    }
-    out
-}
-
 /// One built file the index should hold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DistFile {

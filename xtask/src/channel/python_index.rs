@@ -3,16 +3,19 @@
 //! (`__token__` and a token from the environment, or one minted by trusted publishing in
 //! GitHub Actions, [`oidc`]), files downloaded for `verify`. Credentials are never printed.
 
+pub mod compare;
 pub mod oidc;
+pub mod rules;
 #[cfg(test)]
 mod tests;
+pub mod verify;
 
 use crate::build::Built;
 use crate::env;
 use crate::plan::Plan;
-use crate::pyindex::{self, DistFile, dist, form, simple};
 use crate::settings::PythonIndex;
 use anyhow::Context;
+use rules::{DistFile, dist, form, simple};
 use std::path::Path;
 use std::time::Duration;
 
@@ -128,7 +131,7 @@ impl PyIndex {
 
     /// The project page's URL.
     pub fn page(&self, project: &str) -> String {
-        format!("{}{}/", self.index.simple_url, pyindex::project_name(project))
+        format!("{}{}/", self.index.simple_url, lamina_release_format::names::project_name(project))
     }
 
     /// The files the index lists for `project` (none when it does not know the project), each

@@ -7,6 +7,9 @@
 //! Actions, those `actions/checkout` configured). Refs and the index file used here are private
 //! to the process and removed afterwards; the working tree is never touched.
 
+pub mod compare;
+pub mod verify;
+
 use crate::helm::index::Index;
 use crate::shell::{Shell, cmd};
 use anyhow::{Context, bail, format_err};
