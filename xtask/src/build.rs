@@ -7,8 +7,8 @@
 mod archive;
 mod context;
 mod dockerignore;
-pub mod graph;
 pub mod image;
+pub mod jobs;
 pub mod package;
 pub mod pin;
 pub mod requires;
@@ -82,7 +82,7 @@ pub fn run(
     plan: &Plan,
     out: &Path,
     on_image_failure: ImageFailure,
-    prebuilt: Option<&graph::Prebuilt>,
+    prebuilt: Option<&jobs::BuiltJobs>,
 ) -> anyhow::Result<Built> {
     reset_dir(out)?;
     let epoch = plan.source_date_epoch;
@@ -125,7 +125,7 @@ pub fn run(
                 let layout = out.join("images").join(&i.name);
                 let result = match (prebuilt, &i.source) {
                     (Some(jobs), crate::config::ImageSource::Dockerfile { .. }) => {
-                        graph::join_image(jobs, &i.name, &i.platforms, &layout)
+                        jobs::join_image(jobs, &i.name, &i.platforms, &layout)
                             .and_then(|()| crate::layout::annotate(&layout, &i.annotations))
                     }
                     _ => image::produce(sh, root, i, epoch, &layout),
@@ -142,7 +142,7 @@ pub fn run(
             Step::BuildPackage { package } => {
                 let p = &plan.packages[package];
                 let made = match prebuilt {
-                    Some(jobs) => graph::copy_package(jobs, p, out)?,
+                    Some(jobs) => jobs::copy_package(jobs, p, out)?,
                     None => package::build(sh, root, p, &plan.version, epoch, out)?,
                 };
                 built.assets.push(asset(out, &made.archive)?);

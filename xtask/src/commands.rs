@@ -1,18 +1,18 @@
 //! The body of each pipeline command: load and validate the workspace, plan, then build (and,
 //! for `release`, publish). `dry-run` and `release` share [`prepare`], so they run one plan.
 
-pub mod graph;
 pub mod index;
+pub mod jobs;
 mod release;
 
 pub use release::release;
 
 use crate::build::{self, ImageFailure};
 use crate::cli::{BuilderChoice, BumpArgs, DryRunArgs, VerifyArgs};
-use crate::inputs::{self, Workspace};
 use crate::plan::{self, Inputs, Plan};
 use crate::settings::{RemoteArgs, Settings};
 use crate::shell::Shell;
+use crate::workspace::{self, Workspace};
 use crate::{bump, report, validate};
 use anyhow::{Context, format_err};
 use std::path::Path;
@@ -42,14 +42,14 @@ pub fn prepare_plan(
     let mut diags = validate::check(&ws);
     let settings = Settings::resolve(args, &ws.config)?;
     let builder = match builder {
-        BuilderChoice::Auto => plan::BuilderPick::Auto(inputs::detect_builder(sh)),
+        BuilderChoice::Auto => plan::BuilderPick::Auto(workspace::detect_builder(sh)),
         BuilderChoice::Buildx => plan::BuilderPick::Forced(Some(plan::Builder::Buildx)),
         BuilderChoice::Buildah => plan::BuilderPick::Forced(Some(plan::Builder::Buildah)),
         BuilderChoice::None => plan::BuilderPick::Forced(None),
     };
     let target = match ws.config.packages.is_empty() {
         true => String::new(),
-        false => inputs::host_target(sh)?,
+        false => workspace::host_target(sh)?,
     };
     let planned = plan::plan(&Inputs {
         config: &ws.config,
@@ -92,7 +92,7 @@ pub fn validate(sh: &Shell, root: &Path) -> anyhow::Result<ExitCode> {
 
 pub fn dry_run(sh: &Shell, root: &Path, args: DryRunArgs) -> anyhow::Result<ExitCode> {
     let mut p = prepare_plan(sh, root, &args.remote, args.builder, args.prebuilt.is_some())?;
-    let prebuilt = args.prebuilt.as_deref().map(|dir| graph::prebuilt(dir, &p.plan)).transpose()?;
+    let prebuilt = args.prebuilt.as_deref().map(|dir| jobs::prebuilt(dir, &p.plan)).transpose()?;
     let token = crate::env::var(crate::env::GITHUB_TOKEN);
     // With credentials, floating tags and "latest" are decided as `release` would decide them.
     if let Some(token) = &token {
@@ -163,7 +163,7 @@ pub fn dry_run(sh: &Shell, root: &Path, args: DryRunArgs) -> anyhow::Result<Exit
 
 /// Runs `cargo xtask test` or `bench` in the `xtask-dev` crate of the checkout at `root`, through
 /// cargo, with this terminal; its exit code is ours.
-pub fn developer(sh: &Shell, root: &Path, args: &[String]) -> anyhow::Result<ExitCode> {
+pub fn run_xtask_dev(sh: &Shell, root: &Path, args: &[String]) -> anyhow::Result<ExitCode> {
     let cargo = crate::env::var("CARGO").unwrap_or_else(|| "cargo".to_owned());
     let manifest = root.join("xtask-dev/Cargo.toml");
     let code = crate::shell::status(crate::shell::cmd!(

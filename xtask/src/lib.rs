@@ -25,8 +25,8 @@ pub mod commands;
 pub mod config;
 pub mod env;
 pub mod helm;
-pub mod inputs;
 pub mod layout;
+pub mod workspace;
 /// The release format, shared with the tools that read a release.
 pub use lamina_release_format::manifest;
 pub mod plan;
@@ -51,8 +51,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::DryRun(args) => commands::dry_run(&sh, &root, args),
         Command::Release(args) => commands::release(&sh, &root, args),
         Command::Verify(args) => commands::verify(&sh, &root, args),
-        Command::Plan(args) => commands::graph::plan(&sh, &root, args),
-        Command::Build(args) => commands::graph::build(&sh, &root, args),
+        Command::Plan(args) => commands::jobs::plan(&sh, &root, args),
+        Command::Build(args) => commands::jobs::build(&sh, &root, args),
         Command::Bump(args) => commands::bump(&sh, &root, args),
         // Paths on the command line are relative to where the command was started.
         Command::Index(IndexCommand::Add { archives, tag, dry_run, remote }) => {
@@ -74,10 +74,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 forwarded.push("--".to_owned());
                 forwarded.extend(args.cargo_args);
             }
-            commands::developer(&sh, &root, &forwarded)
+            commands::run_xtask_dev(&sh, &root, &forwarded)
         }
         Command::Bench { only } => {
-            commands::developer(&sh, &root, &[vec!["bench".to_owned()], only.into_iter().collect()].concat())
+            commands::run_xtask_dev(&sh, &root, &[vec!["bench".to_owned()], only.into_iter().collect()].concat())
         }
     }
 }

@@ -15,7 +15,7 @@
 //! the plan and an arm to the executor is all a new kind of work needs.
 
 pub mod floating;
-pub mod matrix;
+pub mod jobs;
 mod render;
 pub mod select;
 #[cfg(test)]

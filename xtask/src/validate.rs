@@ -13,8 +13,8 @@ pub use references::check as image_references;
 
 use crate::changelog;
 use crate::config::{FILE as CONFIG, ImageSource};
-use crate::inputs::Workspace;
 use crate::plan::{Plan, select};
+use crate::workspace::Workspace;
 use lamina_remote::diagnostic::{Diagnostic, Diagnostics};
 
 /// Every problem in the workspace's files.

@@ -70,7 +70,7 @@ pub fn release(sh: &Shell, root: &Path, args: ReleaseArgs) -> anyhow::Result<Exi
         super::prepare_plan(sh, root, &args.remote, args.builder, args.prebuilt.is_some())?;
     preflight::local(sh, &plan, &preflight::RunEnv::read())?;
     // The job graph's folders are checked whole before anything is built or published.
-    let prebuilt = args.prebuilt.as_deref().map(|dir| super::graph::prebuilt(dir, &plan)).transpose()?;
+    let prebuilt = args.prebuilt.as_deref().map(|dir| super::jobs::prebuilt(dir, &plan)).transpose()?;
     let token = env::var(env::GITHUB_TOKEN).context("GITHUB_TOKEN is checked in preflight")?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     // octocrab spawns its service on the runtime it is built in.

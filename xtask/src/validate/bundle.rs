@@ -1,7 +1,7 @@
 //! Bundle checks by kind: Kubernetes manifests, Compose files, Terraform modules.
 
 use crate::config::{BundleConfig, BundleKind};
-use crate::inputs::Workspace;
+use crate::workspace::Workspace;
 use lamina_remote::diagnostic::{Diagnostic, Diagnostics};
 use serde_norway::Value;
 

@@ -3,7 +3,7 @@
 
 use crate::config::FILE as CONFIG;
 use crate::helm::chart;
-use crate::inputs::Workspace;
+use crate::workspace::Workspace;
 use lamina_remote::diagnostic::{Diagnostic, Diagnostics};
 
 pub fn check_all(ws: &Workspace) -> Diagnostics {

@@ -2,7 +2,7 @@
 //! binary of that name; for a wheel, a tracked `pyproject.toml` that ships it as a binary.
 
 use crate::config::{FILE as CONFIG, PackageConfig};
-use crate::inputs::Workspace;
+use crate::workspace::Workspace;
 use lamina_remote::diagnostic::{Diagnostic, Diagnostics};
 
 pub fn check(ws: &Workspace, p: &PackageConfig) -> Diagnostics {

@@ -2,9 +2,9 @@
 //! project's images only under tags this release pushes, so nothing published points at an
 //! image that is not there.
 
-use crate::inputs::Workspace;
 use crate::plan::Plan;
 use crate::reference::foreign_tags;
+use crate::workspace::Workspace;
 use lamina_remote::diagnostic::{Diagnostic, Diagnostics};
 use serde_json::Value;
 

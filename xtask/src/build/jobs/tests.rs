@@ -4,7 +4,7 @@
 use super::{Record, check_package, wheel_fits};
 use crate::build::Asset;
 use crate::plan::PackagePlan;
-use crate::plan::matrix::Work;
+use crate::plan::jobs::Work;
 
 /// A package job's folder and record holding `files` (name, bytes), all recorded truly.
 fn job(files: &[(&str, &[u8])]) -> (tempfile::TempDir, Record) {

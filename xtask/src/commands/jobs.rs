@@ -2,9 +2,9 @@
 //! `build` runs one of its jobs into a folder that `release --prebuilt` later checks and joins.
 
 use super::{Prepared, prepare_plan};
-use crate::build::graph;
+use crate::build::jobs as built;
 use crate::cli::{BuildArgs, BuilderChoice, PlanArgs};
-use crate::plan::{self, matrix};
+use crate::plan::{self, jobs as planned};
 use crate::shell::Shell;
 use lamina_remote::diagnostic::Diagnostics;
 use std::path::Path;
@@ -12,9 +12,9 @@ use std::process::ExitCode;
 
 pub fn plan(sh: &Shell, root: &Path, args: PlanArgs) -> anyhow::Result<ExitCode> {
     let Prepared { plan, .. } = prepare_plan(sh, root, &args.remote, BuilderChoice::None, true)?;
-    let jobs = matrix::jobs(&plan)?;
+    let jobs = planned::jobs(&plan)?;
     if args.ci {
-        println!("{}", matrix::render_ci(&jobs));
+        println!("{}", planned::render_ci(&jobs));
     } else {
         print!("{}", plan::render_human(&plan));
         println!("\nbuild jobs ({}):", jobs.len());
@@ -27,10 +27,10 @@ pub fn plan(sh: &Shell, root: &Path, args: PlanArgs) -> anyhow::Result<ExitCode>
 
 pub fn build(sh: &Shell, root: &Path, args: BuildArgs) -> anyhow::Result<ExitCode> {
     let Prepared { plan, .. } = prepare_plan(sh, root, &args.remote, args.builder, true)?;
-    let jobs = matrix::jobs(&plan)?;
+    let jobs = planned::jobs(&plan)?;
     let work = match (args.image, args.platform, args.package, args.target) {
-        (Some(image), Some(platform), ..) => matrix::Work::Image { image, platform },
-        (_, _, Some(package), Some(target)) => matrix::Work::Package { package, target },
+        (Some(image), Some(platform), ..) => planned::Work::Image { image, platform },
+        (_, _, Some(package), Some(target)) => planned::Work::Package { package, target },
         _ => unreachable!("clap requires --image with --platform or --package with --target"),
     };
     let Some(job) = jobs.iter().find(|j| j.work == work) else {
@@ -40,7 +40,7 @@ pub fn build(sh: &Shell, root: &Path, args: BuildArgs) -> anyhow::Result<ExitCod
             format!("build one of: {}", names.join(", ")),
         ));
     };
-    let record = graph::run(sh, root, &plan, job, &args.out)?;
+    let record = built::run(sh, root, &plan, job, &args.out)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&record)?);
     } else {
@@ -54,7 +54,7 @@ pub fn build(sh: &Shell, root: &Path, args: BuildArgs) -> anyhow::Result<ExitCod
 }
 
 /// The job folders under `dir`, checked against the plan's matrix (`release --prebuilt`).
-pub fn prebuilt(dir: &Path, plan: &plan::Plan) -> anyhow::Result<graph::Prebuilt> {
-    let jobs = matrix::jobs(plan)?;
-    graph::Prebuilt::read(dir, plan, &jobs).map_err(|d: Diagnostics| d.into())
+pub fn prebuilt(dir: &Path, plan: &plan::Plan) -> anyhow::Result<built::BuiltJobs> {
+    let jobs = planned::jobs(plan)?;
+    built::BuiltJobs::read(dir, plan, &jobs).map_err(|d: Diagnostics| d.into())
 }

@@ -8,7 +8,7 @@
 use super::{Asset, asset, image, package};
 use crate::layout;
 use crate::plan::Plan;
-use crate::plan::matrix::{Job, Work};
+use crate::plan::jobs::{Job, Work};
 use crate::shell::Shell;
 use anyhow::Context;
 use lamina_remote::diagnostic::{Diagnostic, Diagnostics};
@@ -112,17 +112,17 @@ fn platform_manifest(image: &layout::Image) -> anyhow::Result<PlatformManifest> 
 
 /// Every job's folder, read and checked: the folders `release --prebuilt DIR` is given.
 #[derive(Debug, Clone)]
-pub struct Prebuilt {
+pub struct BuiltJobs {
     /// `(job, its folder, its record)`, in the matrix's order.
     pub jobs: Vec<(Job, PathBuf, Record)>,
 }
 
-impl Prebuilt {
+impl BuiltJobs {
     /// Reads `dir/*/lamina-build.json` (or `dir/lamina-build.json`) and checks it against the
     /// plan's matrix: every job present once, none extra, each from this commit, version and
     /// time; each image layout intact, holding the recorded manifest and config for its
     /// platform; each package's files as recorded, and no other wheel. Every problem at once.
-    pub fn read(dir: &Path, plan: &Plan, jobs: &[Job]) -> Result<Prebuilt, Diagnostics> {
+    pub fn read(dir: &Path, plan: &Plan, jobs: &[Job]) -> Result<BuiltJobs, Diagnostics> {
         let mut diags = Diagnostics::default();
         let mut found: Vec<(PathBuf, Record)> = Vec::new();
         for folder in job_folders(dir) {
@@ -133,7 +133,7 @@ impl Prebuilt {
                 Err(e) => diags.push(problem(&path, format!("unreadable build record: {e}"), REBUILD)),
             }
         }
-        let mut prebuilt = Prebuilt { jobs: Vec::new() };
+        let mut prebuilt = BuiltJobs { jobs: Vec::new() };
         for job in jobs {
             let mine: Vec<&(PathBuf, Record)> = found.iter().filter(|(_, r)| r.work == job.work).collect();
             match mine.as_slice() {
@@ -332,7 +332,7 @@ pub fn wheel_fits(wheel: &str, target: &str) -> bool {
 
 /// Joins the jobs' one-platform layouts of `image` into one layout at `dest`, in `platforms`
 /// order, without rebuilding.
-pub fn join_image(prebuilt: &Prebuilt, image: &str, platforms: &[String], dest: &Path) -> anyhow::Result<()> {
+pub fn join_image(prebuilt: &BuiltJobs, image: &str, platforms: &[String], dest: &Path) -> anyhow::Result<()> {
     let mut parts = Vec::new();
     for platform in platforms {
         let work = Work::Image { image: image.to_owned(), platform: platform.clone() };
@@ -343,7 +343,7 @@ pub fn join_image(prebuilt: &Prebuilt, image: &str, platforms: &[String], dest: 
 }
 
 /// Copies a package job's archive and wheel into `out`.
-pub fn copy_package(prebuilt: &Prebuilt, p: &crate::plan::PackagePlan, out: &Path) -> anyhow::Result<package::Made> {
+pub fn copy_package(prebuilt: &BuiltJobs, p: &crate::plan::PackagePlan, out: &Path) -> anyhow::Result<package::Made> {
     let work = Work::Package { package: p.name.clone(), target: p.target.clone() };
     let (folder, record) = prebuilt.find(&work).with_context(|| format!("no build of `{}`", work.job_name()))?;
     for file in &record.files {
