@@ -42,8 +42,8 @@ pub struct Comparison {
     pub detail: String,
 }
 
-/// Compares the build with the Pages index, the registry and, given a GitHub token, the release's
-/// assets; `Err` when a channel cannot be read.
+/// Compares the build with the Pages index, the registry, the Python index and, given a GitHub
+/// token, the release's assets; `Err` when a channel cannot be read.
 pub fn compare(
     sh: &Shell,
     plan: &Plan,

@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-use lamina_remote::layout::{Descriptor, Layout, parts};
+use lamina_remote::layout::Layout;
 pub use lamina_remote::registry::{DOCKER_LIST, DOCKER_MANIFEST, Manifest, OCI_INDEX, OCI_MANIFEST};
 
 /// One image, read from a layout.
@@ -39,7 +39,7 @@ impl Image {
     }
 }
 
-/// Reads the one image a layout's `index.json` names.
+/// Reads the one image a layout's `index.json` names, with every blob checked against its digest.
 pub fn read(dir: &Path) -> anyhow::Result<Image> {
     let layout = Layout::new(dir.to_path_buf());
     let entries = layout.index()?;
@@ -50,45 +50,23 @@ pub fn read(dir: &Path) -> anyhow::Result<Image> {
             entries.len()
         );
     };
-    let (mut children, mut blobs) = (Vec::new(), Vec::new());
-    let root = visit(&layout, top, &mut children, &mut blobs, 0)?;
+    let walk = layout.walk(std::slice::from_ref(top));
+    if let Some(problem) = walk.problems.first() {
+        return Err(lamina_remote::hint::fail(
+            format!("`{}`: {problem}", dir.display()),
+            "the layout is damaged; make it again",
+        ));
+    }
+    let mut children = walk.manifests;
+    let root = children.pop().filter(|m| m.digest == top.digest).with_context(|| {
+        format!(
+            "`{}` holds a document of type `{}`, which is not an image manifest or index",
+            dir.display(),
+            top.media_type
+        )
+    })?;
+    let blobs = walk.blobs.into_iter().map(|b| Blob { digest: b.digest, size: b.size }).collect();
     Ok(Image { dir: dir.to_path_buf(), root, children, blobs })
-}
-
-/// Reads the document a descriptor names, its children first; returns the document.
-fn visit(
-    layout: &Layout,
-    descriptor: &Descriptor,
-    children: &mut Vec<Manifest>,
-    blobs: &mut Vec<Blob>,
-    depth: usize,
-) -> anyhow::Result<Manifest> {
-    let dir = &layout.root;
-    if depth > 4 {
-        bail!("image indexes in `{}` are nested more than four deep", dir.display());
-    }
-    let bytes = layout.read_blob(&descriptor.digest)?;
-    let manifest = Manifest::typed(bytes, &descriptor.digest, Some(&descriptor.media_type))?;
-    let parts = match manifest.media_type.as_str() {
-        OCI_INDEX | DOCKER_LIST | OCI_MANIFEST | DOCKER_MANIFEST => parts(&manifest)?,
-        other => {
-            bail!("`{}` holds a document of type `{other}`, which is not an image manifest or index", dir.display())
-        }
-    };
-    for child in &parts.children {
-        let child = visit(layout, child, children, blobs, depth + 1)?;
-        if !children.iter().any(|c| c.digest == child.digest) {
-            children.push(child);
-        }
-    }
-    for blob in parts.config.iter().chain(&parts.layers) {
-        if blobs.iter().any(|b| b.digest == blob.digest) {
-            continue;
-        }
-        let size = verify_file(dir, &blob.digest)?;
-        blobs.push(Blob { digest: blob.digest.clone(), size });
-    }
-    Ok(manifest)
 }
 
 fn blob_path(dir: &Path, digest: &str) -> PathBuf {
@@ -98,20 +76,6 @@ fn blob_path(dir: &Path, digest: &str) -> PathBuf {
 
 fn read_blob(dir: &Path, digest: &str) -> anyhow::Result<Vec<u8>> {
     Layout::new(dir.to_path_buf()).read_blob(digest)
-}
-
-/// Hashes a blob file without holding it in memory; returns its size.
-fn verify_file(dir: &Path, digest: &str) -> anyhow::Result<u64> {
-    let path = blob_path(dir, digest);
-    let (hex, size) = lamina_remote::digest::sha256_file(&path)
-        .with_context(|| format!("blob {digest} is missing from `{}`", dir.display()))?;
-    if format!("sha256:{hex}") != digest {
-        return Err(lamina_remote::hint::fail(
-            format!("blob {digest} in `{}` does not match its content (sha256:{hex})", dir.display()),
-            "the layout is damaged; make it again",
-        ));
-    }
-    Ok(size)
 }
 
 /// Adds `annotations` to every OCI manifest and index of the layout's image (keeping the ones

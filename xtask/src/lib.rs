@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! config ─┐
-//! repo ───┼─> inputs ─> validate ─> plan (pure) ─> build (local) ─> publish (remote) ─> verify
+//! repo ───┼─> workspace ─> validate ─> plan (pure) ─> build (local) ─> channel (remote) ─> verify
 //! env ────┘
 //! ```
 //!

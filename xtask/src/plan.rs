@@ -37,7 +37,7 @@ pub use select::Entry;
 use lamina_release_format::names;
 pub use lamina_release_format::{MANIFEST, SUMS};
 
-/// Everything the planner reads, gathered beforehand by `inputs`.
+/// Everything the planner reads, gathered beforehand by `workspace`.
 #[derive(Debug)]
 pub struct Inputs<'a> {
     pub config: &'a ReleaseConfig,

@@ -12,7 +12,7 @@ use super::safe_name;
 use crate::registry::{Manifest, Registry};
 use anyhow::{Context, bail, format_err};
 use lamina_release_format::mirror::MIRROR_JSON;
-use lamina_remote::layout::{Descriptor, Layout, references};
+use lamina_remote::layout::{Descriptor, Layout, Problem, references};
 use serde::Serialize;
 use std::path::Path;
 
@@ -108,33 +108,21 @@ fn push_layout(client: &Registry, layout: &Layout, target: &str) -> anyhow::Resu
         None => bail!("`{}` points at no manifest", layout.root.display()),
     };
     let root = stored(layout, &root_digest)?;
-    // Walk down from the root: manifests present (children before parents) and missing ones.
-    let (mut present, mut missing, mut blobs) = (Vec::new(), Vec::<Descriptor>::new(), Vec::new());
-    let mut pending = vec![(root.clone(), 0)];
-    while let Some((m, depth)) = pending.pop() {
-        if depth > super::DEPTH {
-            bail!("`{}` nests indexes more than {} deep", layout.root.display(), super::DEPTH);
-        }
-        for d in references(&m)? {
-            if !m.is_index() {
-                blobs.push(d.digest);
-            } else if let Some(child) = layout.manifest(&d.digest)? {
-                pending.push((child, depth + 1));
-            } else {
-                missing.push(d);
-            }
-        }
-        present.push(m);
-    }
-    blobs.sort();
-    blobs.dedup();
-    for digest in &blobs {
-        if !layout.blob_path(digest)?.is_file() {
-            bail!("`{}` lacks the blob {digest}; mirror the release again", layout.root.display());
+    // Every manifest present (children before parents), the index's children it lacks (a mirror
+    // made with --platform), and the blobs; anything else missing or damaged stops the push.
+    let top = index.iter().find(|d| d.digest == root_digest).cloned().into_iter().collect::<Vec<_>>();
+    let walk = layout.walk(&top);
+    let mut missing: Vec<Descriptor> = Vec::new();
+    for problem in walk.problems {
+        match problem {
+            Problem::Missing(d) if root.is_index() && is_index_child(&root, &d) => missing.push(d),
+            problem => bail!("`{}`: {problem}; mirror the release again", layout.root.display()),
         }
     }
+    let present = walk.manifests;
+    let blobs: Vec<String> = walk.blobs.into_iter().map(|b| b.digest).collect();
     let uploaded = client.push_blobs(target, &blobs, &layout.blobs())?;
-    for m in present.iter().rev().filter(|m| m.digest != root.digest) {
+    for m in present.iter().filter(|m| m.digest != root.digest) {
         client.push_manifest(&format!("{target}@{}", m.digest), m)?;
     }
     if let Err(e) = client.push_manifest(&format!("{target}@{}", root.digest), &root) {
@@ -162,4 +150,9 @@ fn stored(layout: &Layout, digest: &str) -> anyhow::Result<Manifest> {
     layout.manifest(digest)?.with_context(|| {
         format!("`{}` lacks its manifest {digest} or it is damaged; mirror the release again", layout.root.display())
     })
+}
+
+/// Whether `d` is one of the children `index` names.
+fn is_index_child(index: &Manifest, d: &Descriptor) -> bool {
+    references(index).is_ok_and(|children| children.iter().any(|c| c.digest == d.digest))
 }

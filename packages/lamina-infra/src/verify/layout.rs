@@ -4,16 +4,11 @@
 
 use super::{Report, names};
 use lamina_release_format::manifest::{Chart, Image};
-use lamina_remote::digest::{sha256_if_present, short};
-use lamina_remote::layout::{Descriptor, Layout, parts};
-use lamina_remote::registry::Manifest;
-use std::collections::{BTreeSet, VecDeque};
+use lamina_remote::digest::short;
+use lamina_remote::layout::{Descriptor, Layout, MOST_BLOBS, Problem, parts};
+use std::collections::BTreeSet;
 use std::path::Path;
 
-/// Blobs followed in one layout at most.
-const MOST_BLOBS: usize = 10_000;
-/// The largest index or manifest blob parsed.
-const LARGEST_MANIFEST: u64 = 4 << 20;
 /// The media type of a Helm chart's archive layer: the chart `.tgz`, byte for byte.
 const CHART_LAYER: &str = "application/vnd.cncf.helm.chart.content.v1.tar+gzip";
 
@@ -80,64 +75,52 @@ pub fn check(dir: &Path, what: &str, expect: &Expect, report: &mut Report) {
     }
 }
 
-/// Follows every descriptor from `roots`; returns the blobs reached (hex) and every layer as
-/// `(media type, digest)`. A missing or changed blob is reported, and not followed.
+/// Follows every descriptor from `roots` (the one layout walker); returns the blobs referred to
+/// (hex) and every layer as `(media type, digest)`. A missing or changed blob is reported.
 fn walk(
     dir: &Path,
     what: &str,
     roots: Vec<Descriptor>,
     report: &mut Report,
 ) -> (BTreeSet<String>, Vec<(String, String)>) {
-    let mut queue: VecDeque<Descriptor> = roots.into();
-    let (mut reached, mut layers, mut problems) = (BTreeSet::new(), Vec::new(), 0);
-    while let Some(d) = queue.pop_front() {
-        let Ok(hex) = lamina_remote::digest::hex_of(&d.digest) else {
-            report.fail(format!("{what}/index.json"), format!("`{}` is not a sha256 digest", d.digest));
-            problems += 1;
-            continue;
+    let walk = Layout::new(dir.to_path_buf()).walk(&roots);
+    let hex = |digest: &str| digest.strip_prefix("sha256:").unwrap_or(digest).to_owned();
+    let mut reached: BTreeSet<String> = walk.reached().map(hex).collect();
+    for problem in &walk.problems {
+        let (at, detail) = match problem {
+            Problem::Digest(d) => (format!("{what}/index.json"), format!("`{}` is not a sha256 digest", d.digest)),
+            Problem::Missing(d) => (blob(what, d), "missing: a descriptor refers to it".to_owned()),
+            Problem::Changed { descriptor, sha256, size } => (
+                blob(what, descriptor),
+                format!("changed: hashes to {sha256} ({size} bytes), its descriptor says {} bytes", descriptor.size),
+            ),
+            Problem::Unreadable { descriptor, why } => (blob(what, descriptor), format!("cannot be read: {why}")),
+            Problem::TooDeep(d) => (blob(what, d), "nested more than four indexes deep; not followed".to_owned()),
+            Problem::TooMany => {
+                (what.to_owned(), format!("refers to more than {MOST_BLOBS} blobs; not followed further"))
+            }
         };
-        if !reached.insert(hex.to_owned()) {
-            continue;
+        report.fail(at, detail);
+        if let Problem::Missing(d)
+        | Problem::Changed { descriptor: d, .. }
+        | Problem::Unreadable { descriptor: d, .. } = problem
+        {
+            reached.insert(hex(&d.digest));
         }
-        if reached.len() > MOST_BLOBS {
-            report.fail(what, format!("refers to more than {MOST_BLOBS} blobs; not followed further"));
-            break;
-        }
-        let path = dir.join("blobs/sha256").join(hex);
-        let at = format!("{what}/blobs/sha256/{hex}");
-        match sha256_if_present(&path) {
-            Ok(None) => {
-                report.fail(at, "missing: a descriptor refers to it");
-                problems += 1;
-                continue;
-            }
-            Err(e) => {
-                report.fail(at, format!("cannot be read: {e}"));
-                problems += 1;
-                continue;
-            }
-            Ok(Some((sha, size))) if sha != hex || size != d.size => {
-                report
-                    .fail(at, format!("changed: hashes to {sha} ({size} bytes), its descriptor says {} bytes", d.size));
-                problems += 1;
-                continue;
-            }
-            Ok(Some(_)) => {}
-        }
-        let media = &d.media_type;
-        if media.contains("image.layer") || media.contains("tar") || d.size > LARGEST_MANIFEST {
-            continue;
-        }
-        // Indexes and manifests refer to more blobs; configs and layers parse as neither.
-        let read = std::fs::read(&path).map_err(anyhow::Error::from);
-        let Ok(found) = read.and_then(|b| Manifest::typed(b, &d.digest, Some(media))).and_then(|m| parts(&m)) else {
-            continue;
-        };
-        layers.extend(found.layers.iter().map(|l| (l.media_type.clone(), l.digest.clone())));
-        queue.extend(found.all());
     }
-    if problems == 0 {
+    let layers = walk
+        .manifests
+        .iter()
+        .filter_map(|m| parts(m).ok())
+        .flat_map(|p| p.layers)
+        .map(|l| (l.media_type, l.digest))
+        .collect();
+    if walk.problems.is_empty() {
         report.ok(what, format!("{} blobs, each present and matching its digest", reached.len()));
     }
     (reached, layers)
+}
+
+fn blob(what: &str, d: &Descriptor) -> String {
+    format!("{what}/blobs/sha256/{}", d.digest.strip_prefix("sha256:").unwrap_or(&d.digest))
 }
