@@ -20,7 +20,6 @@ use anyhow::{Context, bail};
 use lamina_release_format::manifest::ReleaseManifest;
 use lamina_release_format::mirror::{MIRROR_JSON, MirrorFile};
 use lamina_release_format::{SUMS, sums};
-use lamina_remote::digest::sha256;
 use lamina_remote::fs::write_atomic;
 use lamina_remote::layout::{self, Descriptor, Layout};
 use serde::Serialize;
@@ -192,6 +191,7 @@ fn fill(
 
 /// An asset's bytes: the copy already in the folder when it matches, else downloaded; checked
 /// against `SHA256SUMS` (`SHA256SUMS` itself against what was verified) and GitHub's digest.
+/// An asset of the release, checked against `SHA256SUMS` (which checks itself against `listed`).
 fn asset_bytes(
     source: &Source,
     release: &Release,
@@ -199,41 +199,21 @@ fn asset_bytes(
     listed: &BTreeMap<String, String>,
     path: &Path,
 ) -> anyhow::Result<Vec<u8>> {
-    let expected = listed.get(&asset.name);
-    if expected.is_none() && asset.name != SUMS {
+    if asset.name == SUMS {
+        let bytes = crate::trusted::download(source, release, SUMS)?;
+        if sums::parse(std::str::from_utf8(&bytes).unwrap_or_default()).ok().as_ref() != Some(listed) {
+            bail!("`{SUMS}` of release {} changed while it was mirrored; do not use this release", release.tag_name);
+        }
+        return Ok(bytes);
+    }
+    let Some(expected) = listed.get(&asset.name) else {
         bail!(
             "release {} has an asset `{}` that SHA256SUMS does not list; refusing to mirror an unverifiable file",
             release.tag_name,
             asset.name
         );
-    }
-    let hex = |bytes: &[u8]| sha256(bytes).trim_start_matches("sha256:").to_owned();
-    if let (Some(expected), Ok(bytes)) = (expected, std::fs::read(path))
-        && hex(&bytes) == *expected
-    {
-        return Ok(bytes);
-    }
-    let bytes = lamina_remote::progress::read_all(
-        crate::progress_mode(),
-        &asset.name,
-        asset.size,
-        source.open(release, asset)?,
-    )
-    .with_context(|| format!("download `{}` of release {}", asset.name, release.tag_name))?;
-    let sha = hex(&bytes);
-    let github_says = asset.sha256();
-    let matches = match expected {
-        Some(expected) => *expected == sha,
-        None => sums::parse(std::str::from_utf8(&bytes).unwrap_or_default()).ok().as_ref() == Some(listed),
     };
-    if !matches || github_says.is_some_and(|d| d != sha) {
-        bail!(
-            "`{}` of release {} does not match SHA256SUMS or GitHub's digest (downloaded {sha}); do not use this release",
-            asset.name,
-            release.tag_name
-        );
-    }
-    Ok(bytes)
+    crate::trusted::asset(source, release, asset, expected, Some(path))
 }
 
 /// Mirrors `reference` of `repository` into the layout at `dir`, tagged `tags`.

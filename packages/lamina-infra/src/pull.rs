@@ -90,23 +90,7 @@ pub(crate) fn fetch(source: &Source, release: &Release, component: &Component) -
     let asset = release
         .asset(&component.file)
         .with_context(|| format!("release {} has no asset `{}`", release.tag_name, component.file))?;
-    let bytes = lamina_remote::progress::read_all(
-        crate::progress_mode(),
-        &asset.name,
-        asset.size,
-        source.open(release, asset)?,
-    )
-    .with_context(|| format!("download `{}` of release {}", asset.name, release.tag_name))?;
-    let sha = lamina_remote::digest::sha256_hex(&bytes);
-    let github_says = asset.sha256();
-    if sha != component.sha256 || github_says.is_some_and(|d| d != sha) {
-        bail!(
-            "`{}` of release {} does not match its recorded digest (SHA256SUMS and the manifest say {}, downloaded {sha}); nothing was written; do not use this release",
-            component.file,
-            release.tag_name,
-            component.sha256
-        );
-    }
+    let bytes = crate::trusted::asset(source, release, asset, &component.sha256, None)?;
     if let Some(path) = cached {
         // The cache is a convenience: a failure to fill it never fails a pull.
         let _ = lamina_remote::fs::write_atomic(&path, &bytes);

@@ -40,3 +40,34 @@ pub fn download(source: &Source, release: &Release, name: &str) -> anyhow::Resul
 pub fn digests(release: &Release) -> BTreeMap<&str, &str> {
     release.assets.iter().filter_map(|a| Some((a.name.as_str(), a.sha256()?))).collect()
 }
+
+/// The bytes of `asset`, which `SHA256SUMS` (or the manifest) records as `expected` (hex): the
+/// copy at `local` when it already hashes to that, else downloaded with progress and checked
+/// against `expected` and GitHub's own digest of the asset.
+pub fn asset(
+    source: &Source,
+    release: &Release,
+    asset: &crate::github::Asset,
+    expected: &str,
+    local: Option<&std::path::Path>,
+) -> anyhow::Result<Vec<u8>> {
+    let sha256 = lamina_remote::digest::sha256_hex;
+    if let Some(bytes) = local.and_then(|path| std::fs::read(path).ok())
+        && sha256(&bytes) == expected
+    {
+        return Ok(bytes);
+    }
+    let reader = source.open(release, asset)?;
+    let bytes = lamina_remote::progress::read_all(crate::progress_mode(), &asset.name, asset.size, reader)
+        .with_context(|| format!("download `{}` of release {}", asset.name, release.tag_name))?;
+    let got = sha256(&bytes);
+    let github = asset.sha256().filter(|d| *d != got).map(|d| format!(", GitHub's digest is {d}")).unwrap_or_default();
+    if got != expected || !github.is_empty() {
+        anyhow::bail!(
+            "`{}` of release {} does not match its recorded digest (SHA256SUMS and the manifest say {expected}, downloaded {got}{github}); nothing was written; do not use this release",
+            asset.name,
+            release.tag_name,
+        );
+    }
+    Ok(bytes)
+}
