@@ -8,7 +8,7 @@
 mod explain;
 mod manifest;
 
-pub use explain::{explain, is_absent, is_server_error, status};
+pub use explain::{explain, is_absent, is_server_error, names_unknown_blob, status};
 pub use manifest::{DOCKER_LIST, DOCKER_MANIFEST, MANIFEST_TYPES, Manifest, OCI_INDEX, OCI_MANIFEST, is_index};
 pub use oci_client::{Reference, RegistryOperation};
 
@@ -196,11 +196,17 @@ impl Registry {
         Ok(manifest)
     }
 
-    /// Puts `manifest`'s exact bytes at `reference` (a tag, or its own digest).
+    /// Puts `manifest`'s exact bytes at `reference` (a tag, or its own digest). A put is the same
+    /// whatever is there, so it is tried again under the one retry policy when the registry failed
+    /// (5xx) or does not see yet a blob the manifest names (a concurrent push of the same blob,
+    /// or a registry whose storage is eventually consistent).
     pub async fn put_manifest(&self, reference: &Reference, manifest: &Manifest) -> anyhow::Result<()> {
-        let content_type = manifest.media_type.parse().context("the media type as a header")?;
-        self.client
-            .push_manifest_raw(reference, manifest.bytes.clone(), content_type)
+        use backon::Retryable;
+        let content_type: http::HeaderValue = manifest.media_type.parse().context("the media type as a header")?;
+        let put = || self.client.push_manifest_raw(reference, manifest.bytes.clone(), content_type.clone());
+        put.retry(crate::retry::backoff())
+            .sleep(tokio::time::sleep)
+            .when(|e| is_server_error(e) || names_unknown_blob(e))
             .await
             .map_err(|e| self.explain(e, "push the manifest to", reference))?;
         Ok(())

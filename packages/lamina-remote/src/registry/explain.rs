@@ -34,6 +34,18 @@ pub fn is_absent(e: &OciDistributionError) -> bool {
     }
 }
 
+/// The registry refused a manifest for a blob it does not know (`MANIFEST_BLOB_UNKNOWN`).
+pub fn names_unknown_blob(e: &OciDistributionError) -> bool {
+    match e {
+        OciDistributionError::RegistryError { envelope, .. } => {
+            envelope.errors.iter().any(|e| e.code == OciErrorCode::ManifestBlobUnknown)
+        }
+        // A manifest put's refusal comes back with the error envelope unparsed.
+        OciDistributionError::ServerError { code: 400, message, .. } => message.contains("MANIFEST_BLOB_UNKNOWN"),
+        _ => false,
+    }
+}
+
 /// A 5xx answer: the registry failed, which a later request may not.
 pub fn is_server_error(e: &OciDistributionError) -> bool {
     status(e).is_some_and(|s| s >= 500)
@@ -66,5 +78,26 @@ pub fn explain(e: OciDistributionError, what: &str, reference: &str, credentials
         }
         (Some(code), _) => anyhow::format_err!("{what} `{reference}`: the registry {host} answered {code}: {e}"),
         (None, _) => anyhow::format_err!("{what} `{reference}` on {host}: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_manifest_refused_for_an_unknown_blob_is_told_apart() {
+        let refused = |message: &str| OciDistributionError::ServerError {
+            code: 400,
+            url: "http://127.0.0.1:1/v2/acme/hello/manifests/x".into(),
+            message: message.into(),
+        };
+        assert!(names_unknown_blob(&refused(r#"{"errors":[{"code":"MANIFEST_BLOB_UNKNOWN"}]}"#)));
+        assert!(!names_unknown_blob(&refused(r#"{"errors":[{"code":"MANIFEST_INVALID"}]}"#)));
+        assert!(is_server_error(&OciDistributionError::ServerError {
+            code: 503,
+            url: String::new(),
+            message: String::new()
+        }));
     }
 }
