@@ -89,7 +89,8 @@ impl Reader {
     pub async fn get(&self, url: &str, what: &str, accept: Accept) -> anyhow::Result<reqwest::Response> {
         let parsed = crate::loopback::check_url(url)?;
         // The token goes to the API's own origin only.
-        let own = parsed.origin() == self.api.origin() && accept != Accept::Public;
+        let own_origin = parsed.origin() == self.api.origin();
+        let own = own_origin && accept != Accept::Public;
         let authorization = if own { self.authorization()? } else { None };
         retry::retry(what, |attempt| {
             let (parsed, authorization) = (parsed.clone(), authorization.clone());
@@ -115,16 +116,15 @@ impl Reader {
                     .ok()
                     .and_then(|v| v["message"].as_str().map(str::to_owned))
                     .unwrap_or_default();
-                let verdict = self.gate.classify(status.as_u16(), &headers, &message, attempt);
+                // Only the API's own limits hold back its reads; another host's 429 is its own.
+                let verdict = match own_origin {
+                    true => self.gate.classify(status.as_u16(), &headers, &message, attempt),
+                    false => retry::verdict(status.as_u16(), &headers, &message, attempt, retry::now()),
+                };
                 let answered = Answered { status: status.as_u16(), message };
                 let error = match &verdict {
                     Verdict::Limited(..) if header(&headers, "x-ratelimit-remaining") == Some(0) => {
-                        let reset = header(&headers, "x-ratelimit-reset")
-                            .map(|s| std::time::UNIX_EPOCH + Duration::from_secs(s))
-                            .map_or_else(
-                                || "its reset".to_owned(),
-                                |t| humantime::format_rfc3339_seconds(t).to_string(),
-                            );
+                        let reset = header(&headers, "x-ratelimit-reset").map_or_else(|| "its reset".to_owned(), shown);
                         anyhow::Error::new(answered).context(format!("GitHub's rate limit is used up until {reset}"))
                     }
                     _ => anyhow::Error::new(answered),
@@ -175,6 +175,15 @@ impl Reader {
     }
 }
 
+/// Seconds since the epoch as an RFC 3339 time; a time past year 9999 as the bare number.
+fn shown(seconds: u64) -> String {
+    const YEAR_10000: u64 = 253_402_300_800;
+    match std::time::UNIX_EPOCH.checked_add(Duration::from_secs(seconds)).filter(|_| seconds < YEAR_10000) {
+        Some(time) => humantime::format_rfc3339_seconds(time).to_string(),
+        None => format!("{seconds} s after 1970"),
+    }
+}
+
 fn header(headers: &http::HeaderMap, name: &str) -> Option<u64> {
     headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok())
 }
@@ -197,6 +206,13 @@ mod tests {
         let header = r#"<https://api.github.com/repositories/1/releases?page=2>; rel="next", <https://api.github.com/repositories/1/releases?page=5>; rel="last""#;
         assert_eq!(next_link(header).as_deref(), Some("https://api.github.com/repositories/1/releases?page=2"));
         assert_eq!(next_link(r#"<https://x/?page=1>; rel="prev""#), None);
+    }
+
+    #[test]
+    fn a_hostile_reset_time_is_shown_not_a_panic() {
+        assert_eq!(shown(0), "1970-01-01T00:00:00Z");
+        assert_eq!(shown(u64::MAX), format!("{} s after 1970", u64::MAX));
+        assert_eq!(shown(300_000_000_000), "300000000000 s after 1970");
     }
 
     #[test]

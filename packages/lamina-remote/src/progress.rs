@@ -107,18 +107,31 @@ impl Progress {
     }
 }
 
-/// Reads all of `reader` (`total` bytes expected), shown as `downloading WHAT`.
+/// Reads all of `reader`, shown as `downloading WHAT`; more than the `total` bytes expected is
+/// refused as soon as it arrives (one byte past the total is read, never more).
 pub fn read_all(mode: Mode, what: &str, total: u64, reader: Box<dyn Read + '_>) -> std::io::Result<Vec<u8>> {
     let progress = Progress::transfer(mode, "downloading", what, total);
     let mut bytes = Vec::new();
-    let read = progress.wrap(reader).read_to_end(&mut bytes);
+    let read = progress.wrap(reader).take(total.saturating_add(1)).read_to_end(&mut bytes);
     progress.finish();
-    read.map(|_| bytes)
+    read?;
+    if bytes.len() as u64 > total {
+        return Err(std::io::Error::other(format!("`{what}` is larger than the {total} bytes listed; refusing it")));
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::Mode;
+    use super::{Mode, read_all};
+
+    #[test]
+    fn a_download_stops_one_byte_past_its_listed_size() {
+        assert_eq!(read_all(Mode::Lines, "a", 3, Box::new(&b"abc"[..])).unwrap(), b"abc");
+        let endless = std::io::repeat(b'x');
+        let err = read_all(Mode::Lines, "endless", 3, Box::new(endless)).unwrap_err();
+        assert!(err.to_string().contains("larger than the 3 bytes listed"), "{err}");
+    }
 
     #[test]
     fn bars_only_on_a_capable_terminal_and_colour_only_without_no_color() {

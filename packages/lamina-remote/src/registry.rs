@@ -21,7 +21,7 @@ use oci_client::secrets::RegistryAuth;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 /// A user and password (or token) for one registry host; the password is never printed.
@@ -74,10 +74,9 @@ pub enum Transfer {
 /// A client for the registries of a set of hosts.
 pub struct Registry {
     client: Client,
-    config: Config,
     /// A client that never asks for a token, for blobs of registries that want no credentials:
     /// `client` would ask again before every request, since there is no token to remember.
-    open: OnceLock<Client>,
+    open: Client,
     auths: HashMap<String, RegistryAuth>,
     credentials_hint: String,
     /// Blobs known to be in some repository of a registry (`HOST` → digest → repository), so
@@ -94,8 +93,8 @@ struct Config {
 }
 
 impl Config {
-    fn client(&self) -> Client {
-        Client::new(ClientConfig {
+    fn client(&self) -> anyhow::Result<Client> {
+        let config = ClientConfig {
             protocol: ClientProtocol::HttpsExcept(self.plain.clone()),
             use_monolithic_push: !self.chunked,
             extra_root_certificates: self.certificates.clone(),
@@ -103,7 +102,9 @@ impl Config {
             read_timeout: Some(Duration::from_secs(120)),
             user_agent: self.user_agent,
             ..Default::default()
-        })
+        };
+        // `Client::new` would fall back to a default client (no timeouts, no private CA).
+        Client::try_from(config).map_err(|e| anyhow::format_err!("make the registry client: {e}"))
     }
 }
 
@@ -136,9 +137,8 @@ impl Registry {
             .map(|(host, c)| (host, RegistryAuth::Basic(c.username, c.password)))
             .collect();
         Ok(Registry {
-            client: config.client(),
-            config,
-            open: OnceLock::new(),
+            client: config.client()?,
+            open: config.client()?,
             auths,
             credentials_hint: options.credentials_hint,
             known: Mutex::default(),
@@ -222,7 +222,7 @@ impl Registry {
             self.explain(e, what, repository)
         })?;
         let open = token.is_none() && matches!(auth, RegistryAuth::Anonymous);
-        let client = if open { self.open.get_or_init(|| self.config.client()) } else { &self.client };
+        let client = if open { &self.open } else { &self.client };
         let (host, name) = (repository.registry().to_owned(), repository.repository().to_owned());
         Ok(Session { registry: self, client, host, repository: name })
     }

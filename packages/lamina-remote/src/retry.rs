@@ -225,7 +225,8 @@ impl Gate {
     }
 }
 
-fn now() -> u64 {
+/// Seconds since the epoch, as [`verdict`] takes them.
+pub fn now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
