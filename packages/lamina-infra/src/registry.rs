@@ -82,15 +82,15 @@ impl Registry {
 
     /// Downloads the blobs (`(digest, size)`) of `repository` (`HOST/NAME`) that `dir` lacks into
     /// `dir/<hex>`, several at once, each verified against its digest and size and renamed into
-    /// place only then. Returns how many were downloaded.
+    /// place only then; a blob already there counts only when it hashes to its digest (its size
+    /// alone never vouches for it). Returns how many were downloaded.
     pub fn blobs_into(&self, repository: &str, blobs: &[(String, u64)], dir: &Path) -> anyhow::Result<usize> {
         std::fs::create_dir_all(dir).with_context(|| format!("create `{}`", dir.display()))?;
         let mut missing = Vec::new();
         for (digest, size) in blobs {
-            let path = dir.join(hex_of(digest)?);
-            if std::fs::metadata(&path).ok().map(|m| m.len()) != Some(*size)
-                && !missing.iter().any(|(d, _)| d == digest)
-            {
+            let hex = hex_of(digest)?;
+            let held = lamina_remote::digest::sha256_if_present(&dir.join(hex)).ok().flatten();
+            if held != Some((hex.to_owned(), *size)) && !missing.iter().any(|(d, _)| d == digest) {
                 missing.push((digest.clone(), *size));
             }
         }

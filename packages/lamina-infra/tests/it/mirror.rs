@@ -270,6 +270,21 @@ fn mirror_writes_verified_assets_a_helm_index_and_layouts_skopeo_reads() {
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert_eq!((registry.requests("GET", "/blobs/"), listing(&to)), before);
 
+    // A layer changed in place, its size kept, is downloaded again: its size never vouches for it.
+    let images = to.join("v0.2.0/oci/images");
+    let image = std::fs::read_dir(&images).unwrap().next().unwrap().unwrap().path();
+    let layer = std::fs::read_dir(image.join("blobs/sha256"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| std::fs::read(p).unwrap().starts_with(&[0x1f, 0x8b]))
+        .expect("a gzip layer");
+    let original = std::fs::read(&layer).unwrap();
+    std::fs::write(&layer, vec![b'x'; original.len()]).unwrap();
+    let repaired = lamina_infra(&fake, &["mirror", "0.2.0", "--to", to.to_str().unwrap()], &[]);
+    assert_eq!(repaired.code, 0, "{}", repaired.stderr);
+    assert_eq!(registry.requests("GET", "/blobs/"), before.0 + 1, "exactly the changed layer is read again");
+    assert_eq!(std::fs::read(&layer).unwrap(), original);
+
     // Another release joins the folder; mirror.json lists both, newest first.
     let second = lamina_infra(&fake, &["mirror", "0.1.0", "--to", to.to_str().unwrap()], &[]);
     assert_eq!(second.code, 0, "{}", second.stderr);
