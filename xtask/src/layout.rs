@@ -74,10 +74,6 @@ fn blob_path(dir: &Path, digest: &str) -> PathBuf {
     dir.join("blobs").join(algorithm).join(hex)
 }
 
-fn read_blob(dir: &Path, digest: &str) -> anyhow::Result<Vec<u8>> {
-    Layout::new(dir.to_path_buf()).read_blob(digest)
-}
-
 /// Adds `annotations` to every OCI manifest and index of the layout's image (keeping the ones
 /// already there unless named again), rewrites the documents that change and the descriptors
 /// that point at them, and returns the new root digest. Docker-typed documents have no
@@ -105,7 +101,7 @@ fn rewrite(
         bail!("image indexes in `{}` are nested more than four deep", dir.display());
     }
     let digest = descriptor["digest"].as_str().context("a descriptor has no digest")?.to_owned();
-    let mut doc: Value = serde_json::from_slice(&read_blob(dir, &digest)?)?;
+    let mut doc: Value = serde_json::from_slice(&Layout::new(dir.to_path_buf()).read_blob(&digest)?)?;
     let media_type = descriptor["mediaType"].as_str().or_else(|| doc["mediaType"].as_str()).map(str::to_owned);
     let media_type = media_type
         .unwrap_or_else(|| if doc.get("manifests").is_some() { OCI_INDEX.to_owned() } else { OCI_MANIFEST.to_owned() });

@@ -8,7 +8,7 @@ use crate::fs::write_atomic;
 use crate::registry::{DOCKER_LIST, DOCKER_MANIFEST, Manifest, OCI_INDEX, OCI_MANIFEST};
 use anyhow::Context;
 use oci_spec::image::{ImageIndex, ImageManifest};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The annotation that names a descriptor's tag in `index.json`.
 pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
@@ -302,11 +302,6 @@ impl Layout {
             Err(e) => walk.problems.push(unreadable(format!("{e:#}"))),
         }
     }
-}
-
-/// Writes `oci-layout` into `dir`.
-pub fn mark(dir: &Path) -> anyhow::Result<()> {
-    write_atomic(&dir.join("oci-layout"), LAYOUT_MARKER)
 }
 
 /// Whether a child of `platform` is wanted when `wanted` (`os/arch[/variant]`) are asked for:

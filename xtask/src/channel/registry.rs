@@ -144,11 +144,11 @@ impl Registry {
     ) -> anyhow::Result<Pushed> {
         let shown = reference.whole();
         let digest = artifact.manifest_digest.clone();
-        self.inner.sign_in(reference, RegistryOperation::Push).await?;
+        // Signed in for pushing once, before the version tag is read and anything is written.
+        let session = self.inner.session(reference, RegistryOperation::Push).await?;
         if self.settled(reference, &digest, "chart's artifact").await? {
             return Ok(Pushed::Unchanged { reference: shown, digest });
         }
-        let session = self.inner.session(reference, RegistryOperation::Push).await?;
         for (bytes, blob) in [(artifact.config.as_slice(), &artifact.config_digest), (archive, &artifact.layer_digest)]
         {
             session.transfer(blob, Blob::Bytes(bytes)).await?;
@@ -187,9 +187,9 @@ impl Registry {
     /// there (tags are written last) and nothing is pushed.
     pub async fn push_content(&self, name: &str, image: &Image, fixed: &str) -> anyhow::Result<ImagePushed> {
         let fixed = self.image_reference(name, fixed);
-        self.inner.sign_in(&fixed, RegistryOperation::Push).await?;
-        let complete = self.settled(&fixed, &image.root.digest, "build").await?;
+        // Signed in for pushing once, before the version tag is read and anything is written.
         let session = self.inner.session(&fixed, RegistryOperation::Push).await?;
+        let complete = self.settled(&fixed, &image.root.digest, "build").await?;
         let blobs = if complete { &[][..] } else { image.blobs.as_slice() };
         let session = &session;
         let transfers: Vec<Transfer> = futures_util::stream::iter(blobs.iter().map(|blob| async move {
