@@ -27,6 +27,9 @@ pub struct Options {
     pub can_push: bool,
     /// A public repository: reads without `Authorization` are answered (drafts stay invisible).
     pub public: bool,
+    /// The API host's port, the upload host's the next one; 0: ports the system picks. A fixed
+    /// port (below the ephemeral range) makes the URLs a release records the same in every run.
+    pub port: u16,
 }
 
 impl Default for Options {
@@ -37,6 +40,7 @@ impl Default for Options {
             immutable: false,
             can_push: true,
             public: false,
+            port: 0,
         }
     }
 }
@@ -146,8 +150,10 @@ impl GithubFake {
             .filter(|(o, r)| !o.is_empty() && !r.is_empty() && !r.contains('/'))
             .with_context(|| format!("repository {:?} is not owner/repo", options.repository))?;
         let (owner, repo) = (owner.to_owned(), repo.to_owned());
-        let api = std::net::TcpListener::bind("127.0.0.1:0").context("bind the fake github api host")?;
-        let upload = std::net::TcpListener::bind("127.0.0.1:0").context("bind the fake github upload host")?;
+        let (api_port, upload_port) = if options.port == 0 { (0, 0) } else { (options.port, options.port + 1) };
+        let api = std::net::TcpListener::bind(("127.0.0.1", api_port)).context("bind the fake github api host")?;
+        let upload =
+            std::net::TcpListener::bind(("127.0.0.1", upload_port)).context("bind the fake github upload host")?;
         let api_url = format!("http://{}", api.local_addr()?);
         let upload_url = format!("http://{}", upload.local_addr()?);
         let shared = Arc::new(Mutex::new(State::new(options, owner, repo, api_url.clone(), upload_url.clone())));

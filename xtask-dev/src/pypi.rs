@@ -23,6 +23,11 @@ pub struct PypiServer {
 impl PypiServer {
     /// Starts pypiserver from `venv` with `users` (`(name, password)`) allowed to upload.
     pub fn start(venv: &Path, users: &[(&str, &str)]) -> anyhow::Result<PypiServer> {
+        Self::start_on(venv, users, 0)
+    }
+
+    /// [`start`](Self::start) on `port`; 0: one the system picks.
+    pub fn start_on(venv: &Path, users: &[(&str, &str)], port: u16) -> anyhow::Result<PypiServer> {
         let dir = tempfile::tempdir()?;
         let packages = dir.path().join("packages");
         std::fs::create_dir_all(&packages)?;
@@ -36,7 +41,10 @@ impl PypiServer {
             .run()
             .context("passlib makes the htpasswd file")?;
         // A port the system picks, released for pypiserver to bind.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let port = match port {
+            0 => std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port(),
+            port => port,
+        };
         let program = venv.join("bin/pypi-server");
         let log = std::fs::File::create(dir.path().join("log"))?;
         let port_text = port.to_string();

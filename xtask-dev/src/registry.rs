@@ -20,6 +20,8 @@ pub struct Options<'a> {
     pub extra: &'a str,
     /// `(certificate, key)` PEM files: serve HTTPS.
     pub tls: Option<(&'a std::path::Path, &'a std::path::Path)>,
+    /// The port; 0: one the system picks.
+    pub port: u16,
 }
 
 pub struct LocalRegistry {
@@ -37,10 +39,10 @@ impl LocalRegistry {
 
     /// A registry storing its data in `dir` (kept by the server).
     pub fn start_with(dir: tempfile::TempDir, options: Options) -> anyhow::Result<LocalRegistry> {
-        let Options { users, die_on, extra, tls } = options;
+        let Options { users, die_on, extra, tls, port } = options;
         let sh = Shell::new()?;
         let mut config = format!(
-            "version: 0.1\nlog: {{level: info}}\nstorage: {{filesystem: {{rootdirectory: {}}}, delete: {{enabled: true}}}}\nhttp: {{addr: \"127.0.0.1:0\", secret: local-only}}\n",
+            "version: 0.1\nlog: {{level: info}}\nstorage: {{filesystem: {{rootdirectory: {}}}, delete: {{enabled: true}}}}\nhttp: {{addr: \"127.0.0.1:{port}\", secret: local-only}}\n",
             dir.path().join("data").display()
         );
         if let Some((certificate, key)) = tls {

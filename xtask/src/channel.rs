@@ -83,13 +83,7 @@ pub fn render(comparisons: &[Comparison]) -> String {
     out
 }
 
-/// One thing checked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Check {
-    pub what: String,
-    pub ok: bool,
-    pub detail: String,
-}
+pub use lamina_release_format::checks::Check;
 
 /// Where to read from.
 pub struct Channels<'a> {
@@ -118,19 +112,15 @@ pub async fn verify(ch: &Channels<'_>, tag: &str) -> anyhow::Result<Vec<Check>> 
 
 /// The checks as people read them.
 pub fn render_checks(checks: &[Check]) -> String {
-    let mut out = String::new();
-    for c in checks {
-        out.push_str(&format!("  {} {}  {}\n", if c.ok { "ok  " } else { "FAIL" }, c.what, c.detail));
-    }
-    out
+    lamina_release_format::checks::render(checks, "  ")
 }
 
 pub(crate) fn ok(what: String, detail: String) -> Check {
-    Check { what, ok: true, detail }
+    Check::ok(what, detail)
 }
 
 pub(crate) fn bad(what: String, detail: String) -> Check {
-    Check { what, ok: false, detail }
+    Check::bad(what, detail)
 }
 
 pub(crate) fn equal(what: &str, expected: Option<&String>, got: &str) -> Check {

@@ -29,7 +29,7 @@ const HELM: &str = ">= 3.8.0";
 /// Runs `compat [VERSION] [--kube-version V]`.
 pub fn compat(source: &Source, version: Option<&str>, kube_version: Option<&str>, json: bool) -> anyhow::Result<()> {
     let release = source.release(version)?;
-    let (manifest, _) = crate::trusted::verified(source, &release)?;
+    let manifest = crate::trusted::verified(source, &release)?.manifest;
     let rows = check(&manifest, kube_version, &installed);
     let failed = rows.iter().filter(|r| r.ok == Some(false)).count();
     if json {

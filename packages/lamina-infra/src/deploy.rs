@@ -14,6 +14,7 @@ use crate::source::Source;
 use crate::tools::Tool;
 use crate::validate::{self, Target};
 use anyhow::{Context, bail};
+use lamina_release_format::archive::Tree;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -21,8 +22,8 @@ use std::path::{Path, PathBuf};
 pub enum Staged {
     /// Bytes written as they are.
     File { path: PathBuf, bytes: Vec<u8>, shown: bool },
-    /// A verified bundle extracted, its folder `take` (the top folder when `None`) becoming `to`.
-    Tree { bytes: Vec<u8>, take: Option<String>, to: PathBuf },
+    /// A verified archive's folder `take` (the top folder when `None`) written as `to`.
+    Tree { tree: Tree, take: Option<String>, to: PathBuf },
 }
 
 /// The whole deployment, decided before anything is written.
@@ -39,7 +40,7 @@ pub struct Plan {
 pub fn deploy(source: &Source, opts: &Deploy) -> anyhow::Result<()> {
     let component = opts.component.as_str();
     let release = source.release(opts.version.as_deref())?;
-    let (manifest, _) = crate::trusted::verified(source, &release)?;
+    let manifest = crate::trusted::verified(source, &release)?.manifest;
     let target = validate::target(&manifest, component)?;
     let (tool, files, flag) = match &target {
         Target::Chart(_) => (Tool::Helm, &opts.values, "--values"),
@@ -77,16 +78,16 @@ pub fn deploy(source: &Source, opts: &Deploy) -> anyhow::Result<()> {
     let files: Vec<PathBuf> = files.iter().map(std::path::absolute).collect::<Result<_, _>>()?;
     let plan = match &target {
         Target::Chart(chart) => {
-            let archive = crate::pull::archive(source, &release, &manifest, &chart.name)?;
+            let (archive, _) = crate::pull::archive(source, &release, &manifest, &chart.name)?;
             helm::plan(program, chart, archive, &files, opts, workdir)?
         }
         Target::Compose(bundle, project) => {
-            let archive = crate::pull::archive(source, &release, &manifest, bundle)?;
-            compose::plan(program, project, archive, &files, workdir)
+            let (_, tree) = crate::pull::archive(source, &release, &manifest, bundle)?;
+            compose::plan(program, project, tree, &files, workdir)
         }
         Target::Module(bundle, module) => {
-            let archive = crate::pull::archive(source, &release, &manifest, bundle)?;
-            terraform::plan(program, module, archive, &files, workdir)?
+            let (_, tree) = crate::pull::archive(source, &release, &manifest, bundle)?;
+            terraform::plan(program, module, tree, &files, workdir)?
         }
     };
     if !opts.dry_run {
@@ -175,7 +176,7 @@ fn run(plan: &Plan, component: &str, auto_approve: bool, quiet_stdout: bool) -> 
             Staged::File { path, bytes, .. } => {
                 std::fs::write(path, bytes).with_context(|| format!("write `{}`", path.display()))?;
             }
-            Staged::Tree { bytes, take, to } => tree(bytes, take.as_deref(), to)?,
+            Staged::Tree { tree, take, to } => write_tree(tree, take.as_deref(), to)?,
         }
     }
     for (i, command) in plan.commands.iter().enumerate() {
@@ -207,23 +208,16 @@ fn claimable(workdir: &Path, component: &str) -> anyhow::Result<()> {
     }
 }
 
-/// Extracts `bytes` (verified) so that its folder `take` becomes `to`, replacing what was there.
-fn tree(bytes: &[u8], take: Option<&str>, to: &Path) -> anyhow::Result<()> {
+/// Writes the archive's folder `take` (all of it when `None`) as `to`, replacing what was there.
+fn write_tree(tree: &Tree, take: Option<&str>, to: &Path) -> anyhow::Result<()> {
     let parent = to.parent().context("the target folder has no parent")?;
-    let scratch = parent.join(format!(".lamina-deploy-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch)?;
-    let result = crate::pull::extract(bytes, &scratch).and_then(|top| {
-        let from = match take {
-            Some(sub) => top.join(sub),
-            None => top,
-        };
-        if to.exists() {
-            std::fs::remove_dir_all(to).with_context(|| format!("replace `{}`", to.display()))?;
-        }
-        std::fs::rename(&from, to).with_context(|| format!("move `{}` into place", from.display()))
-    });
-    let _ = std::fs::remove_dir_all(&scratch);
-    result
+    let scratch = tempfile::Builder::new().prefix(".lamina-deploy-").tempdir_in(parent)?;
+    let new = scratch.path().join("new");
+    crate::extract::write(tree, Path::new(take.unwrap_or("")), &new)?;
+    if to.exists() {
+        std::fs::remove_dir_all(to).with_context(|| format!("replace `{}`", to.display()))?;
+    }
+    std::fs::rename(&new, to).with_context(|| format!("move `{}` into place", to.display()))
 }
 
 /// Asks on the terminal whether to run `command`.

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod compat;
 pub mod constraint;
 pub mod deploy;
+pub mod extract;
 pub mod github;
 pub mod mirror;
 pub mod pull;

@@ -1,5 +1,5 @@
 //! `pull`: download a release's components, verify each against `SHA256SUMS`, the manifest and
-//! GitHub's own digest, and extract it safely into a folder. Downloads go through a
+//! GitHub's own digest, and extract it into a folder ([`archive`] decides what is safe). Downloads go through a
 //! content-addressed cache, so pulling the same content again downloads nothing; nothing is left
 //! half-written in the target folder.
 
@@ -7,8 +7,10 @@ use crate::github::Release;
 use crate::source::Source;
 use crate::trusted::verified;
 use anyhow::{Context, bail};
-use lamina_release_format::manifest::{Component, ComponentKind};
-use std::path::{Component as PathPart, Path, PathBuf};
+use lamina_release_format::archive::{self, Limits, Tree};
+use lamina_release_format::manifest::{Component, ComponentKind, ReleaseManifest};
+use lamina_release_format::names;
+use std::path::{Path, PathBuf};
 
 /// Whether a program built for the Rust `target` runs on this machine (its architecture and OS).
 fn runs_here(target: &str) -> bool {
@@ -24,7 +26,7 @@ fn runs_here(target: &str) -> bool {
 /// Pulls `names` (bundles or charts) of the release of `version` into `to`.
 pub fn pull(source: &Source, names: &[String], version: Option<&str>, to: &Path, json: bool) -> anyhow::Result<()> {
     let release = source.release(version)?;
-    let (manifest, listed) = verified(source, &release)?;
+    let crate::trusted::Verified { manifest, sums: listed, .. } = verified(source, &release)?;
     let mut chosen = Vec::new();
     for name in names {
         // A package's wheel shares its name; `pull` takes the archive (pip takes the wheel), the
@@ -49,7 +51,10 @@ pub fn pull(source: &Source, names: &[String], version: Option<&str>, to: &Path,
     let mut pulled = Vec::new();
     for component in chosen {
         let bytes = fetch(source, &release, component)?;
-        let folder = extract(&bytes, to).with_context(|| format!("extract `{}`", component.file))?;
+        let top = folder_of(&manifest, component);
+        let tree = archive::read(&bytes, Some(&top), &Limits::default())
+            .with_context(|| format!("`{}` of release {}", component.file, release.tag_name))?;
+        let folder = extract(&tree, to).with_context(|| format!("extract `{}`", component.file))?;
         eprintln!("pulled {} {} into {}", component.name, manifest.version, folder.display());
         pulled.push(serde_json::json!({
             "name": component.name, "version": manifest.version, "file": component.file,
@@ -62,20 +67,35 @@ pub fn pull(source: &Source, names: &[String], version: Option<&str>, to: &Path,
     Ok(())
 }
 
-/// The verified archive of the release's component `name` (a chart or a bundle).
+/// The verified archive of the release's component `name` (a chart or a bundle): its bytes, and
+/// its entries read and checked ([`archive::read`]).
 pub(crate) fn archive(
     source: &Source,
     release: &Release,
-    manifest: &lamina_release_format::manifest::ReleaseManifest,
+    manifest: &ReleaseManifest,
     name: &str,
-) -> anyhow::Result<Vec<u8>> {
-    use lamina_release_format::manifest::ComponentKind;
+) -> anyhow::Result<(Vec<u8>, Tree)> {
     let component = manifest
         .components
         .iter()
         .find(|c| c.name == name && !matches!(c.kind, ComponentKind::Binary | ComponentKind::Wheel))
         .with_context(|| format!("release {} records no archive of `{name}`", manifest.version))?;
-    fetch(source, release, component)
+    let bytes = fetch(source, release, component)?;
+    let tree = archive::read(&bytes, Some(&folder_of(manifest, component)), &Limits::default())
+        .with_context(|| format!("`{}` of release {}", component.file, release.tag_name))?;
+    Ok((bytes, tree))
+}
+
+/// The folder a component's archive holds and `pull` extracts it into: a chart's name, a
+/// program's `{name}-{version}-{target}`, else `{name}-{version}`.
+pub(crate) fn folder_of(manifest: &ReleaseManifest, c: &Component) -> String {
+    match c.kind {
+        ComponentKind::Chart => {
+            manifest.charts.iter().find(|ch| ch.file == c.file).map_or(&c.name, |ch| &ch.name).clone()
+        }
+        ComponentKind::Binary => names::package_folder(&c.name, &c.version, c.target.as_deref().unwrap_or_default()),
+        _ => names::bundle_folder(&c.name, &c.version),
+    }
 }
 
 /// The component's bytes, from the cache or downloaded, checked against every digest known.
@@ -107,113 +127,18 @@ fn cache_dir() -> Option<PathBuf> {
     }
 }
 
-/// Extracts a `.tar.gz` holding one top folder into `to`, through a scratch folder renamed into
-/// place: absolute paths, `..`, links leaving the folder, and anything but files, folders and
-/// symlinks are refused, and then nothing is written. Returns the extracted folder.
-pub(crate) fn extract(bytes: &[u8], to: &Path) -> anyhow::Result<PathBuf> {
-    let scratch = to.join(format!(".lamina-infra-{}", std::process::id()));
-    let result = unpack(bytes, &scratch).and_then(|top| {
-        let target = to.join(&top);
-        if target.exists() {
-            std::fs::remove_dir_all(&target).with_context(|| format!("replace `{}`", target.display()))?;
-        }
-        std::fs::rename(scratch.join(&top), &target)?;
-        Ok(target)
-    });
-    let _ = std::fs::remove_dir_all(&scratch);
-    result
-}
-
-/// Unpacks into `dir`; returns the archive's one top folder.
-fn unpack(bytes: &[u8], dir: &Path) -> anyhow::Result<PathBuf> {
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
-    let mut top: Option<PathBuf> = None;
-    for entry in archive.entries()? {
-        let mut entry = entry?;
-        let path = entry.path()?.into_owned();
-        let shown = path.display().to_string();
-        if !path.components().all(|p| matches!(p, PathPart::Normal(_) | PathPart::CurDir)) {
-            bail!("`{shown}` is an absolute path or climbs out with `..`; refusing the archive");
-        }
-        let first = path.components().find_map(|p| match p {
-            PathPart::Normal(n) => Some(PathBuf::from(n)),
-            _ => None,
-        });
-        let Some(first) = first else { continue };
-        match &top {
-            None => top = Some(first),
-            Some(t) if *t != first => bail!("`{shown}` lies outside the archive's one top folder `{}`", t.display()),
-            Some(_) => {}
-        }
-        let kind = entry.header().entry_type();
-        let out = dir.join(&path);
-        if let Some(parent) = out.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        match kind {
-            tar::EntryType::Directory => std::fs::create_dir_all(&out)?,
-            tar::EntryType::Regular | tar::EntryType::Continuous => {
-                let mode = entry.header().mode().unwrap_or(0o644) & 0o755;
-                let mut file = std::fs::File::create(&out)?;
-                std::io::copy(&mut entry, &mut file)?;
-                set_mode(&out, mode | 0o644)?;
-            }
-            tar::EntryType::Symlink => {
-                let target = entry.link_name()?.context("a symlink without a target")?.into_owned();
-                let resolved = lexical(&path.parent().unwrap_or(Path::new("")).join(&target));
-                if target.is_absolute()
-                    || !resolved.is_some_and(|r| r.starts_with(top.as_deref().unwrap_or(Path::new(""))))
-                {
-                    bail!(
-                        "`{shown}` links to `{}`, outside the archive's folder; refusing the archive",
-                        target.display()
-                    );
-                }
-                symlink(&target, &out)?;
-            }
-            other => bail!("`{shown}` is a {other:?} entry; only files, folders and symlinks are accepted"),
-        }
+/// Writes a checked archive's tree into `to` through a scratch folder renamed into place.
+/// Returns the extracted folder.
+fn extract(tree: &Tree, to: &Path) -> anyhow::Result<PathBuf> {
+    let scratch = tempfile::Builder::new().prefix(".lamina-infra-").tempdir_in(to)?;
+    let new = scratch.path().join(&tree.top);
+    crate::extract::write(tree, Path::new(""), &new)?;
+    let target = to.join(&tree.top);
+    if target.exists() {
+        std::fs::remove_dir_all(&target).with_context(|| format!("replace `{}`", target.display()))?;
     }
-    top.context("the archive is empty")
-}
-
-/// `path` with `.` and `..` resolved without the file system; `None` when it climbs above its start.
-fn lexical(path: &Path) -> Option<PathBuf> {
-    let mut out = PathBuf::new();
-    for part in path.components() {
-        match part {
-            PathPart::Normal(n) => out.push(n),
-            PathPart::CurDir => {}
-            PathPart::ParentDir => {
-                if !out.pop() {
-                    return None;
-                }
-            }
-            PathPart::RootDir | PathPart::Prefix(_) => return None,
-        }
-    }
-    Some(out)
-}
-
-#[cfg(unix)]
-fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-}
-
-#[cfg(not(unix))]
-fn set_mode(_: &Path, _: u32) -> std::io::Result<()> {
-    Ok(())
-}
-
-#[cfg(unix)]
-fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
-    std::os::unix::fs::symlink(target, link)
-}
-
-#[cfg(not(unix))]
-fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
-    std::fs::copy(link.parent().unwrap_or(Path::new(".")).join(target), link).map(drop)
+    std::fs::rename(&new, &target)?;
+    Ok(target)
 }
 
 #[cfg(test)]

@@ -4,17 +4,13 @@
 //! Specification" (as ghcr.io asks), or use `LAMINA_REGISTRY_USERNAME` /
 //! `LAMINA_REGISTRY_PASSWORD` (never printed). Plain HTTP is used for loopback hosts only.
 
-use anyhow::{Context, bail};
-use futures_util::{StreamExt, TryStreamExt};
+use anyhow::bail;
 use lamina_remote::digest::hex_of;
 use lamina_remote::progress::Progress;
-use lamina_remote::registry::{self as remote, Blob, Credentials, Options, RegistryOperation, Transfer, parse};
-use std::path::Path;
+use lamina_remote::registry::{self as remote, Credentials, Options, RegistryOperation, Transfer, parse};
+use std::path::{Path, PathBuf};
 
-pub use lamina_remote::registry::Manifest;
-
-/// Transfers running at once.
-const AT_ONCE: usize = 8;
+pub use lamina_remote::registry::{Manifest, Tree};
 
 /// What to set when a registry refuses access.
 const CREDENTIALS_HINT: &str = "for a private repository set LAMINA_REGISTRY_USERNAME and LAMINA_REGISTRY_PASSWORD";
@@ -55,29 +51,34 @@ impl Registry {
         Ok(Registry { runtime, inner: remote::Registry::new(hosts.iter().copied(), options)? })
     }
 
-    /// The digest `reference` (`HOST/NAME:TAG` or `HOST/NAME@DIGEST`) points at.
-    pub fn digest(&self, reference: &str) -> anyhow::Result<String> {
-        let parsed = parse(reference)?;
-        match self.runtime.block_on(self.inner.digest(&parsed))? {
-            Some(digest) => Ok(digest),
-            None => Err(lamina_remote::hint::fail(
-                format!("read the digest of `{reference}`: not found on {} (404)", parsed.registry()),
-                "check the name and digest, or that it was published",
-            )),
-        }
+    /// A client for the registries of a release's images and OCI charts.
+    pub fn of(manifest: &lamina_release_format::manifest::ReleaseManifest) -> anyhow::Result<Registry> {
+        let images = manifest.images.iter().map(|i| i.repository.as_str());
+        let repositories = images.chain(manifest.charts.iter().filter_map(|c| c.oci.as_deref()));
+        Registry::new(repositories.map(|r| r.split('/').next().unwrap_or(r)))
+    }
+
+    /// The digest `reference` (`HOST/NAME:TAG` or `HOST/NAME@DIGEST`) points at; `None` when
+    /// there is no such tag.
+    pub fn digest(&self, reference: &str) -> anyhow::Result<Option<String>> {
+        self.runtime.block_on(self.inner.digest(&parse(reference)?))
     }
 
     /// The manifest `reference` names, its digest verified (against the reference's digest when
     /// it has one).
     pub fn manifest(&self, reference: &str) -> anyhow::Result<Manifest> {
-        self.manifests(&[reference.to_owned()]).map(|mut all| all.remove(0))
+        self.runtime.block_on(self.inner.manifest(&parse(reference)?))
     }
 
-    /// [`manifest`](Self::manifest) for several references at once, in their order.
-    pub fn manifests(&self, references: &[String]) -> anyhow::Result<Vec<Manifest>> {
-        let one = |reference: String| async move { self.inner.manifest(&parse(&reference)?).await };
-        let pulls = futures_util::stream::iter(references.iter().cloned().map(one)).buffered(AT_ONCE);
-        self.runtime.block_on(pulls.try_collect())
+    /// Follows `root` of `repository` down to its blobs (see [`remote::Registry::tree`]).
+    pub fn tree(
+        &self,
+        repository: &str,
+        root: Manifest,
+        platforms: &[String],
+        have: &(dyn Fn(&str) -> Option<Manifest> + Sync),
+    ) -> anyhow::Result<Tree> {
+        self.runtime.block_on(self.inner.tree(repository, root, platforms, have))
     }
 
     /// Downloads the blobs (`(digest, size)`) of `repository` (`HOST/NAME`) that `dir` lacks into
@@ -85,62 +86,43 @@ impl Registry {
     /// place only then; a blob already there counts only when it hashes to its digest (its size
     /// alone never vouches for it). Returns how many were downloaded.
     pub fn blobs_into(&self, repository: &str, blobs: &[(String, u64)], dir: &Path) -> anyhow::Result<usize> {
-        std::fs::create_dir_all(dir).with_context(|| format!("create `{}`", dir.display()))?;
         let mut missing = Vec::new();
         for (digest, size) in blobs {
             let hex = hex_of(digest)?;
-            let held = lamina_remote::digest::sha256_if_present(&dir.join(hex)).ok().flatten();
-            if held != Some((hex.to_owned(), *size)) && !missing.iter().any(|(d, _)| d == digest) {
+            if lamina_remote::digest::sha256_if_present(&dir.join(hex)).ok().flatten() != Some((hex.to_owned(), *size))
+            {
                 missing.push((digest.clone(), *size));
             }
         }
         let Some((first, _)) = missing.first() else { return Ok(0) };
-        let probe = parse(&format!("{repository}@{first}"))?;
-        let session = &self.runtime.block_on(self.inner.session(&probe, RegistryOperation::Pull))?;
-        let total = missing.iter().map(|(_, size)| size).sum();
         let what = format!("{} blobs of {repository}", missing.len());
-        let progress = &Progress::transfer(crate::progress_mode(), "downloading", &what, total);
-        let one = |(digest, size): (String, u64)| async move {
-            let path = dir.join(hex_of(&digest)?);
-            let partial = tempfile::Builder::new().prefix(".partial-").tempfile_in(dir)?;
-            let advance = |n| progress.advance(n);
-            session
-                .download(&digest, size, partial.path(), &advance)
-                .await
-                .and_then(|()| partial.persist(&path).map(drop).context("rename"))
-                .with_context(|| format!("blob `{repository}@{digest}`"))
-        };
-        let count = missing.len();
-        let downloads = futures_util::stream::iter(missing.into_iter().map(one)).buffer_unordered(AT_ONCE);
-        let done = self.runtime.block_on(downloads.try_collect::<Vec<()>>());
+        let total = missing.iter().map(|(_, size)| size).sum();
+        let progress = Progress::transfer(crate::progress_mode(), "downloading", &what, total);
+        let done = self.runtime.block_on(async {
+            let session =
+                self.inner.session(&parse(&format!("{repository}@{first}"))?, RegistryOperation::Pull).await?;
+            session.download_into(&missing, dir, &|n| progress.advance(n)).await
+        });
         progress.finish();
-        done?;
-        Ok(count)
+        done.map(|()| missing.len())
     }
 
     /// Uploads the blobs of `dir/<hex>` (by digest) that `repository` lacks, several at once.
     /// Returns how many were uploaded.
     pub fn push_blobs(&self, repository: &str, digests: &[String], dir: &Path) -> anyhow::Result<usize> {
         let Some(first) = digests.first() else { return Ok(0) };
-        let probe = parse(&format!("{repository}@{first}"))?;
-        let session = &self.runtime.block_on(self.inner.session(&probe, RegistryOperation::Push))?;
-        let sizes: Vec<u64> = digests
-            .iter()
-            .map(|d| Ok(std::fs::metadata(dir.join(hex_of(d)?)).map_or(0, |m| m.len())))
-            .collect::<anyhow::Result<_>>()?;
+        let blobs: Vec<(String, PathBuf)> =
+            digests.iter().map(|d| Ok((d.clone(), dir.join(hex_of(d)?)))).collect::<anyhow::Result<_>>()?;
+        let total = blobs.iter().map(|(_, file)| std::fs::metadata(file).map_or(0, |m| m.len())).sum();
         let what = format!("{} blobs to {repository}", digests.len());
-        let progress = &Progress::transfer(crate::progress_mode(), "uploading", &what, sizes.iter().sum());
-        let one = |(digest, size): (String, u64)| async move {
-            let file = dir.join(hex_of(&digest)?);
-            let transfer = session.transfer(&digest, Blob::File(&file)).await?;
-            progress.advance(size);
-            anyhow::Ok(usize::from(transfer == Transfer::Uploaded))
-        };
-        let uploads = futures_util::stream::iter(digests.iter().cloned().zip(sizes.iter().copied()).map(one))
-            .buffer_unordered(AT_ONCE);
-        let counts = self.runtime.block_on(uploads.try_collect::<Vec<usize>>());
+        let progress = Progress::transfer(crate::progress_mode(), "uploading", &what, total);
+        let done = self.runtime.block_on(async {
+            let session =
+                self.inner.session(&parse(&format!("{repository}@{first}"))?, RegistryOperation::Push).await?;
+            session.transfer_all(&blobs, &|n| progress.advance(n)).await
+        });
         progress.finish();
-        Ok(counts?.into_iter().sum())
+        Ok(done?.into_iter().filter(|t| *t == Transfer::Uploaded).count())
     }
 
     /// Puts `manifest`'s exact bytes at `reference` (a tag, or its own digest).

@@ -52,7 +52,7 @@ pub struct Shown {
 
 pub fn release(source: &Source, version: Option<&str>, json: bool) -> anyhow::Result<()> {
     let release = source.release(version)?;
-    let (manifest, _) = verified(source, &release)?;
+    let manifest = verified(source, &release)?.manifest;
     let shown = Shown {
         version: release.version().to_owned(),
         tag: release.tag_name.clone(),

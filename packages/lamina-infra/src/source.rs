@@ -103,7 +103,7 @@ impl Mirror {
             )
         })?;
         for r in &file.releases {
-            plain_name(&r.tag_name).with_context(|| format!("`{}` names a release", path.display()))?;
+            plain_name(&r.tag_name, "release tag").with_context(|| format!("`{}` names a release", path.display()))?;
         }
         Ok(Mirror { dir: dir.to_owned(), file })
     }
@@ -129,7 +129,7 @@ impl Mirror {
 
     /// `DIR/<tag>/<asset>`; a missing file says how to complete the mirror.
     fn open_asset(&self, release: &Release, asset: &Asset) -> anyhow::Result<Box<dyn Read>> {
-        plain_name(&asset.name)?;
+        plain_name(&asset.name, "asset name")?;
         let path = self.dir.join(&release.tag_name).join(&asset.name);
         match std::fs::File::open(&path) {
             Ok(file) => Ok(Box::new(file)),
@@ -158,10 +158,11 @@ fn pick(releases: &[Release], version: &str, missing: &str) -> anyhow::Result<Re
     bail!("{missing} {version} ({known}); `lamina-infra releases` lists them all")
 }
 
-/// A name that is one plain file name: no separator, not `.` or `..`.
-pub fn plain_name(name: &str) -> anyhow::Result<&str> {
-    if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\']) {
-        bail!("`{name}` is not a plain file name; refusing it");
+/// `name` when it is one plain file name: not empty, no separator, no leading dot (so not `.`,
+/// `..` or a hidden file); else an error naming it as the `what` it is.
+pub fn plain_name<'a>(name: &'a str, what: &str) -> anyhow::Result<&'a str> {
+    if name.is_empty() || name.starts_with('.') || name.contains(['/', '\\', '\0']) {
+        bail!("the {what} `{name}` is not a plain file name (no separator, no leading dot); refusing it");
     }
     Ok(name)
 }

@@ -11,10 +11,19 @@ use lamina_release_format::verify::{Input, verify};
 use lamina_release_format::{MANIFEST, SUMS};
 use std::collections::BTreeMap;
 
-/// The release's manifest and `SHA256SUMS` (file name → SHA-256), once `SHA256SUMS` matches
-/// GitHub's digest (when it reports one), the manifest matches `SHA256SUMS`, and every component
-/// the manifest records is listed in `SHA256SUMS` with the same SHA-256.
-pub fn verified(source: &Source, release: &Release) -> anyhow::Result<(ReleaseManifest, BTreeMap<String, String>)> {
+/// A release's own files, checked.
+pub struct Verified {
+    pub manifest: ReleaseManifest,
+    /// `SHA256SUMS`: file name → SHA-256.
+    pub sums: BTreeMap<String, String>,
+    /// The bytes of `SHA256SUMS` and of the manifest, by name.
+    pub files: [(&'static str, Vec<u8>); 2],
+}
+
+/// The release's manifest and `SHA256SUMS`, once `SHA256SUMS` matches GitHub's digest (when it
+/// reports one), the manifest matches `SHA256SUMS`, and every component the manifest records is
+/// listed in `SHA256SUMS` with the same SHA-256.
+pub fn verified(source: &Source, release: &Release) -> anyhow::Result<Verified> {
     let sums = download(source, release, SUMS)?;
     let manifest = download(source, release, MANIFEST)?;
     let input = Input {
@@ -25,7 +34,7 @@ pub fn verified(source: &Source, release: &Release) -> anyhow::Result<(ReleaseMa
         ..Input::default()
     };
     let verified = verify(&input).into_result()?;
-    Ok((verified.manifest, verified.sums))
+    Ok(Verified { manifest: verified.manifest, sums: verified.sums, files: [(SUMS, sums), (MANIFEST, manifest)] })
 }
 
 /// The bytes of the release's asset `name`, which a release the pipeline made always has.

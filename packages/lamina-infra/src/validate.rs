@@ -75,7 +75,7 @@ pub fn validate(
     json: bool,
 ) -> anyhow::Result<()> {
     let release = source.release(version)?;
-    let (manifest, _) = crate::trusted::verified(source, &release)?;
+    let manifest = crate::trusted::verified(source, &release)?.manifest;
     let target = target(&manifest, component)?;
     let problems = check(source, &release, &manifest, &target, files)?;
     if json {
@@ -126,8 +126,8 @@ pub fn check(
         Target::Module(_, module) => terraform::check(module, files, &preset("TF_VAR_")),
         Target::Compose(_, project) => env::check(project, files, &preset("")),
         Target::Chart(chart) => {
-            let archive = crate::pull::archive(source, release, manifest, &chart.name)?;
-            let (schema, defaults) = values::from_archive(&archive, &chart.name)?;
+            let (_, tree) = crate::pull::archive(source, release, manifest, &chart.name)?;
+            let (schema, defaults) = values::from_archive(&tree)?;
             match schema {
                 Some(schema) => values::check(&schema, &defaults, files)?,
                 None => Vec::new(),

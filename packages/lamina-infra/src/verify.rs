@@ -7,57 +7,16 @@ mod mirror;
 mod published;
 mod pulled;
 
+use crate::github::Release;
 use crate::source::{Mirror, Source};
 use anyhow::bail;
+use lamina_release_format::SUMS;
+use lamina_release_format::checks::{Checks, render};
 use lamina_release_format::mirror::MIRROR_JSON;
-use serde::Serialize;
+use lamina_release_format::verify::{self as format, Input, Outcome, Problem};
+use lamina_remote::digest::short;
+use std::collections::BTreeMap;
 use std::path::Path;
-
-/// One thing checked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Check {
-    /// The file, folder, image tag or layout checked, e.g. `v0.2.0/SHA256SUMS`.
-    pub what: String,
-    pub ok: bool,
-    pub detail: String,
-}
-
-/// The checks made so far.
-#[derive(Debug, Default, Serialize)]
-pub struct Report {
-    pub checks: Vec<Check>,
-}
-
-impl Report {
-    pub fn ok(&mut self, what: impl Into<String>, detail: impl Into<String>) {
-        self.checks.push(Check { what: what.into(), ok: true, detail: detail.into() });
-    }
-
-    pub fn fail(&mut self, what: impl Into<String>, detail: impl Into<String>) {
-        self.checks.push(Check { what: what.into(), ok: false, detail: detail.into() });
-    }
-
-    /// One check of `what`: ok with `detail` when `problems` is empty, else failed with them all.
-    pub fn either(&mut self, what: impl Into<String>, problems: &[String], detail: impl Into<String>) {
-        match problems {
-            [] => self.ok(what, detail),
-            _ => self.fail(what, problems.join("; ")),
-        }
-    }
-
-    pub fn failed(&self) -> usize {
-        self.checks.iter().filter(|c| !c.ok).count()
-    }
-}
-
-/// What was verified, for the report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Kind {
-    Mirror,
-    PulledFolder,
-    Release,
-}
 
 /// Runs `verify` and prints its report.
 pub fn verify(source: &Source, target: &str, version: Option<&str>, json: bool) -> anyhow::Result<()> {
@@ -67,22 +26,23 @@ pub fn verify(source: &Source, target: &str, version: Option<&str>, json: bool) 
     if version.is_some() && !pulled_folder {
         bail!("`--version` is for a pulled folder; `{target}` is not one, so give it alone");
     }
-    let mut report = Report::default();
+    let mut report = Checks::default();
+    // What was verified (`kind` in JSON), and what to do about a failure.
     let (kind, fix) = if path.is_dir() && path.join(MIRROR_JSON).exists() {
         mirror::check(&Mirror::open(path)?, None, &mut report);
-        (Kind::Mirror, format!("run `lamina-infra mirror VERSION --to {target}` again to repair it"))
+        ("mirror", format!("run `lamina-infra mirror VERSION --to {target}` again to repair it"))
     } else if pulled_folder {
         pulled::check(source, path, version, &mut report)?;
-        (Kind::PulledFolder, format!("`lamina-infra pull COMPONENT --to {target}` puts back what was published"))
+        ("pulled-folder", format!("`lamina-infra pull COMPONENT --to {target}` puts back what was published"))
     } else if let (true, Source::Mirror(m)) = (is_version, source) {
         // From a mirror, its OCI layouts stand in for the registry: nothing is read from the network.
         let release = source.release(Some(target))?;
         mirror::check(m, Some(&release), &mut report);
         let dir = m.dir.display();
-        (Kind::Mirror, format!("run `lamina-infra mirror {} --to {dir}` again to repair it", release.version()))
+        ("mirror", format!("run `lamina-infra mirror {} --to {dir}` again to repair it", release.version()))
     } else if is_version {
         published::check(source, target, &mut report)?;
-        (Kind::Release, "do not use this release".to_owned())
+        ("release", "do not use this release".to_owned())
     } else {
         bail!(
             "`{target}` is neither a folder nor a release version; give a mirror folder, a folder `lamina-infra pull` wrote into, or a version such as 0.2.0"
@@ -90,35 +50,56 @@ pub fn verify(source: &Source, target: &str, version: Option<&str>, json: bool) 
     };
     let failed = report.failed();
     if json {
-        let out = serde_json::json!({ "target": target, "kind": kind, "failed": failed, "checks": report.checks });
+        let out = serde_json::json!({ "target": target, "kind": kind, "failed": failed, "checks": report });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        print!("{}", render(&report.checks));
-        println!("{} checks, {} ok, {failed} failed", report.checks.len(), report.checks.len() - failed);
+        print!("{}", render(&report.0, ""));
+        println!("{} checks, {} ok, {failed} failed", report.0.len(), report.0.len() - failed);
     }
     if failed > 0 {
-        bail!("{failed} of {} checks failed for `{target}`; {fix}", report.checks.len());
+        bail!("{failed} of {} checks failed for `{target}`; {fix}", report.0.len());
     }
     Ok(())
 }
 
-/// The checks as people read them, one line each.
-pub fn render(checks: &[Check]) -> String {
-    let mut out = String::new();
-    for c in checks {
-        out.push_str(&format!("{} {}  {}\n", if c.ok { "ok  " } else { "FAIL" }, c.what, c.detail));
+/// Verifies a release's assets, each read as `(sha256, size)` by name, with the release format's
+/// one verifier, and reports one line per asset read: its problems, and a size other than GitHub
+/// lists. A problem about an asset of the release that could not be read (already reported) is
+/// not reported again.
+fn assets(
+    report: &mut Checks,
+    release: &Release,
+    sums: &[u8],
+    manifest: Option<&[u8]>,
+    read: &BTreeMap<&str, (String, u64)>,
+) -> Outcome {
+    let tag = &release.tag_name;
+    let outcome = format::verify(&Input {
+        tag,
+        sums,
+        manifest,
+        digests: crate::trusted::digests(release),
+        read: read.iter().map(|(name, (sha, _))| (*name, sha.as_str())).collect(),
+        assets: Some(release.assets.iter().map(|a| a.name.as_str()).collect()),
+    });
+    let unread = |p: &&Problem| !read.contains_key(p.asset()) && release.asset(p.asset()).is_some();
+    let order: Vec<&str> = read.keys().copied().collect();
+    for (name, problems) in outcome.lines(&order) {
+        let mut details: Vec<String> = problems.iter().filter(|p| !unread(p)).map(|p| p.detail()).collect();
+        if outcome.stopped().is_some() && name != SUMS && read.contains_key(name) {
+            details.push("not checked: the release's SHA256SUMS cannot be read".to_owned());
+        }
+        let found = read.get(name);
+        if let (Some((_, size)), Some(asset)) = (found, release.asset(name))
+            && *size != asset.size
+        {
+            details.push(format!("{size} bytes, GitHub lists {}", asset.size));
+        }
+        if details.is_empty() && found.is_none() {
+            continue;
+        }
+        let sha = found.map_or("", |(sha, _)| sha.as_str());
+        report.either(format!("{tag}/{name}"), &details, format!("sha256 {} matches", short(sha)));
     }
-    out
-}
-
-/// The names in a folder, sorted; none when it cannot be read.
-pub fn names(dir: &Path) -> Vec<String> {
-    let mut out: Vec<String> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    out.sort();
-    out
+    outcome
 }

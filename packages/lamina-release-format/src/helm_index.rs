@@ -3,6 +3,7 @@
 //! the Chart.yaml fields Helm keeps, then `created`, `digest` and `urls`; and an entry as `verify`
 //! reads it back. Merging and writing a whole index stays with each side.
 
+use crate::manifest::Chart;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -83,6 +84,26 @@ impl Index {
     /// The entry of chart `name` at exactly `version`.
     pub fn entry(&self, name: &str, version: &str) -> Option<&Entry> {
         self.entries.get(name)?.iter().find(|e| e.version == version)
+    }
+
+    /// What is wrong with the entry of a released chart: missing, or with another digest than the
+    /// archive's, or with no URL of the release asset; none when it is as released.
+    pub fn problems(&self, chart: &Chart) -> Vec<String> {
+        let Some(entry) = self.entry(&chart.name, &chart.version) else {
+            return vec![
+                "missing: the index has no entry for this chart version; `helm repo update` will not find it"
+                    .to_owned(),
+            ];
+        };
+        let mut problems = Vec::new();
+        let digest = entry.digest.as_deref().unwrap_or("(none)");
+        if digest != chart.digest {
+            problems.push(format!("digest {digest}, the release's archive is {}", chart.digest));
+        }
+        if !entry.urls.contains(&chart.url) {
+            problems.push(format!("urls {:?} do not name the release asset {}", entry.urls, chart.url));
+        }
+        problems
     }
 }
 

@@ -16,6 +16,16 @@ pub struct MirrorFile {
     pub releases: Vec<Release>,
 }
 
+impl MirrorFile {
+    /// Holds `release` (in place of any of its tag), newest first; as published, never a draft.
+    pub fn add(&mut self, release: &Release) {
+        self.releases.retain(|r| r.tag_name != release.tag_name);
+        self.releases.push(Release { draft: false, ..release.clone() });
+        let newest = |r: &Release| std::cmp::Reverse((r.published_at.clone().unwrap_or_default(), r.tag_name.clone()));
+        self.releases.sort_by_key(newest);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

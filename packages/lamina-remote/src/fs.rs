@@ -1,5 +1,5 @@
 //! Writes that never leave a half-written file: a temporary file beside the target, renamed into
-//! place only once complete (`tempfile`'s `persist`).
+//! place only once complete (`tempfile`'s `persist`); a folder's names, sorted.
 
 use anyhow::Context;
 use std::io::Write;
@@ -19,6 +19,18 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     file.write_all(bytes).with_context(|| format!("write `{}`", path.display()))?;
     file.persist(path).map_err(|e| e.error).with_context(|| format!("write `{}`", path.display()))?;
     Ok(())
+}
+
+/// The names in a folder, sorted; none when it cannot be read.
+pub fn names(dir: &Path) -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    out.sort();
+    out
 }
 
 #[cfg(test)]

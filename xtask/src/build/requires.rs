@@ -4,35 +4,26 @@
 //! `values.yaml` deploys. The manifest records them; `lamina-infra` checks against them.
 
 use anyhow::{Context, bail};
-use flate2::read::GzDecoder;
 use hcl::{Expression, ObjectKey};
+use lamina_release_format::archive::Entry;
 use lamina_release_format::manifest::{
     ChartImage, ComposeImage, ComposeProject, ComposeVariable, Provider, TerraformModule, Variable,
 };
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::Path;
 
-/// The regular files of a `.tar.gz` / `.tgz`, paths without their top folder.
+/// The regular files of a `.tar.gz` / `.tgz` that are text, paths without their top folder, read
+/// by the release format's one archive reader.
 pub fn archive_files(archive: &Path) -> anyhow::Result<Vec<(String, String)>> {
-    let file = std::fs::File::open(archive).with_context(|| format!("read `{}`", archive.display()))?;
-    let mut tar = tar::Archive::new(GzDecoder::new(file));
-    let mut out = Vec::new();
-    for entry in tar.entries()? {
-        let mut entry = entry?;
-        if !entry.header().entry_type().is_file() {
-            continue;
-        }
-        let path = entry.path()?.to_string_lossy().into_owned();
-        let Some((_, inner)) = path.split_once('/') else { continue };
-        let mut bytes = Vec::new();
-        entry.read_to_end(&mut bytes)?;
-        if let Ok(text) = String::from_utf8(bytes) {
-            out.push((inner.to_owned(), text));
-        }
-    }
-    Ok(out)
+    let bytes = std::fs::read(archive).with_context(|| format!("read `{}`", archive.display()))?;
+    let tree = lamina_release_format::archive::read(&bytes, None, &Default::default())
+        .with_context(|| format!("`{}`", archive.display()))?;
+    let text = |(path, entry): (&std::path::PathBuf, &Entry)| match entry {
+        Entry::File { bytes, .. } => Some((path.to_str()?.to_owned(), String::from_utf8(bytes.clone()).ok()?)),
+        _ => None,
+    };
+    Ok(tree.entries.iter().filter_map(text).collect())
 }
 
 /// Every module (folder holding `.tf` files) of a Terraform bundle.

@@ -10,12 +10,8 @@ pub mod verify;
 use crate::config::RegistryBase;
 use crate::helm::oci::{self, ChartArtifact};
 use crate::layout::Image;
-use futures_util::{StreamExt, TryStreamExt};
 use lamina_remote::registry::Transfer;
 use lamina_remote::registry::{self as remote, Blob, Credentials, Manifest, Options, Reference, RegistryOperation};
-
-/// Blob uploads running at once for one image.
-const UPLOADS_AT_ONCE: usize = 4;
 
 /// What to set when the registry refuses the credentials.
 const CREDENTIALS_HINT: &str = "set LAMINA_REGISTRY_USERNAME and LAMINA_REGISTRY_PASSWORD (or GITHUB_ACTOR and GITHUB_TOKEN) to a user allowed to push";
@@ -191,13 +187,8 @@ impl Registry {
         let session = self.inner.session(&fixed, RegistryOperation::Push).await?;
         let complete = self.settled(&fixed, &image.root.digest, "build").await?;
         let blobs = if complete { &[][..] } else { image.blobs.as_slice() };
-        let session = &session;
-        let transfers: Vec<Transfer> = futures_util::stream::iter(blobs.iter().map(|blob| async move {
-            session.transfer(&blob.digest, Blob::File(&image.blob_path(&blob.digest))).await
-        }))
-        .buffer_unordered(UPLOADS_AT_ONCE)
-        .try_collect()
-        .await?;
+        let blobs: Vec<_> = blobs.iter().map(|b| (b.digest.clone(), image.blob_path(&b.digest))).collect();
+        let transfers = session.transfer_all(&blobs, &|_| {}).await?;
         let count = |t: Transfer| transfers.iter().filter(|x| **x == t).count();
         let documents = if complete { &[][..] } else { image.children.as_slice() };
         for doc in documents.iter().chain((!complete).then_some(&image.root)) {

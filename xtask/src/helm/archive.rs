@@ -1,7 +1,7 @@
 //! Reading a chart archive: its Chart.yaml, and the time that entry carries.
 
 use anyhow::{Context, bail};
-use std::io::Read;
+use lamina_release_format::archive::{self, Entry};
 use std::path::Path;
 
 /// What an index entry needs from a `.tgz`.
@@ -24,26 +24,18 @@ pub fn oci_artifact(path: &Path) -> anyhow::Result<(Vec<u8>, super::oci::ChartAr
     Ok((bytes, artifact))
 }
 
-/// Reads `{name}/Chart.yaml` from a chart archive.
+/// Reads `{name}/Chart.yaml` from a chart archive, by the release format's one archive reader.
 pub fn read(path: &Path) -> anyhow::Result<ArchivedChart> {
-    let file = std::fs::File::open(path).with_context(|| format!("open `{}`", path.display()))?;
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
-    for entry in archive.entries().with_context(|| format!("read `{}` as a .tgz", path.display()))? {
-        let mut entry = entry?;
-        let name = entry.path()?.to_string_lossy().into_owned();
-        let parts: Vec<&str> = name.split('/').collect();
-        if parts.len() != 2 || parts[1] != "Chart.yaml" {
-            continue;
-        }
-        let mtime = entry.header().mtime().unwrap_or(0) as i64;
-        let mut text = String::new();
-        entry.read_to_string(&mut text)?;
-        let meta = super::chart::parse(&text)
-            .map_err(|(_, e)| anyhow::format_err!("`{}`: invalid Chart.yaml: {e}", path.display()))?;
-        let (Some(name), Some(version)) = (meta.name.clone(), meta.version.clone()) else {
-            bail!("`{}`: Chart.yaml has no name or version", path.display());
-        };
-        return Ok(ArchivedChart { metadata: meta.raw, name, version, mtime });
-    }
-    bail!("`{}` holds no `<chart>/Chart.yaml`: it is not a Helm chart archive", path.display())
+    let bytes = std::fs::read(path).with_context(|| format!("open `{}`", path.display()))?;
+    let tree = archive::read(&bytes, None, &Default::default()).with_context(|| format!("`{}`", path.display()))?;
+    let Some(Entry::File { bytes, mtime, .. }) = tree.entries.get(Path::new("Chart.yaml")) else {
+        bail!("`{}` holds no `<chart>/Chart.yaml`: it is not a Helm chart archive", path.display())
+    };
+    let text = String::from_utf8_lossy(bytes);
+    let meta = super::chart::parse(&text)
+        .map_err(|(_, e)| anyhow::format_err!("`{}`: invalid Chart.yaml: {e}", path.display()))?;
+    let (Some(name), Some(version)) = (meta.name.clone(), meta.version.clone()) else {
+        bail!("`{}`: Chart.yaml has no name or version", path.display());
+    };
+    Ok(ArchivedChart { metadata: meta.raw, name, version, mtime: *mtime as i64 })
 }

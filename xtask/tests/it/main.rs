@@ -48,6 +48,8 @@ mod peers;
 mod pyindex;
 /// After a rate-limited answer from GitHub no request of any kind goes out before the wait.
 mod rate_limits;
+/// A release against the recorded one, byte for byte, on every channel.
+mod recorded;
 /// `release` end to end: registry, Pages remote and the GitHub fake; faults and reruns.
 mod release;
 /// `dry-run` with credentials: read-only comparison with GitHub, the registry and the Pages index.

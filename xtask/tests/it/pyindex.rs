@@ -11,11 +11,11 @@ use std::path::Path;
 use xtask_dev::github::Options;
 use xtask_dev::pypi::{Exchange, PypiServer, TokenExchange};
 
-const USER: &str = "lamina";
-const PASSWORD: &str = "pypi-canary-secret-0000";
+pub(crate) const USER: &str = "lamina";
+pub(crate) const PASSWORD: &str = "pypi-canary-secret-0000";
 
 /// `[python-index]` pointing at `server`, appended to the fixture's `release.toml`, committed.
-fn add_python_index(world: &World, server: &PypiServer) {
+pub(crate) fn add_python_index(world: &World, server: &PypiServer) {
     let config = world.repo.read("release.toml");
     world.repo.write(
         "release.toml",
@@ -35,7 +35,7 @@ fn own_target(world: &World) -> String {
     world.repo.root.parent().unwrap().join("own-target").to_str().unwrap().to_owned()
 }
 
-fn credentials(world: &World, path: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn credentials(world: &World, path: &str) -> Vec<(&'static str, String)> {
     vec![
         ("PATH", path.to_owned()),
         ("CARGO_TARGET_DIR", own_target(world)),
@@ -44,7 +44,7 @@ fn credentials(world: &World, path: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn refs<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+pub(crate) fn refs<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     env.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 

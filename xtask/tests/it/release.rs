@@ -19,10 +19,16 @@ pub struct World {
 
 impl World {
     pub fn new(options: Options) -> World {
+        World::at(options, 0)
+    }
+
+    /// [`new`](Self::new) with the registry on `registry_port` (0: one the system picks).
+    pub fn at(options: Options, registry_port: u16) -> World {
         peers("buildah, the registry and Helm");
         let repo = TestRepo::fixture("minimal");
         repo.git(&["tag", "v0.2.0"]);
-        let registry = RegistryServer::start(&[]).unwrap();
+        let registry_options = xtask_dev::registry::Options { port: registry_port, ..Default::default() };
+        let registry = RegistryServer::start_with(tempfile::tempdir().unwrap(), registry_options).unwrap();
         let github = GithubFake::start(Options { token: TOKEN.to_owned(), ..options }).unwrap();
         let pages = bare_remote(repo.root.parent().unwrap());
         World { repo, registry, github, pages }

@@ -21,7 +21,7 @@ pub struct Change {
 pub fn upgrade(source: &Source, from: &str, to: &str, json: bool) -> anyhow::Result<()> {
     let manifest = |version: &str| -> anyhow::Result<ReleaseManifest> {
         let release = source.release(Some(version))?;
-        Ok(crate::trusted::verified(source, &release)?.0)
+        Ok(crate::trusted::verified(source, &release)?.manifest)
     };
     let (a, b) = (manifest(from)?, manifest(to)?);
     let changes = diff(&a, &b);

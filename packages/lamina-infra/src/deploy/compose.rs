@@ -9,7 +9,7 @@ use std::path::PathBuf;
 pub fn plan(
     program: Vec<String>,
     compose: &ComposeProject,
-    archive: Vec<u8>,
+    tree: lamina_release_format::archive::Tree,
     env_files: &[PathBuf],
     workdir: PathBuf,
 ) -> Plan {
@@ -25,7 +25,7 @@ pub fn plan(
     command.extend(["up", "-d"].map(str::to_owned));
     Plan {
         workdir,
-        staged: vec![Staged::Tree { bytes: archive, take: None, to: project }],
+        staged: vec![Staged::Tree { tree, take: None, to: project }],
         commands: vec![command],
         confirm: None,
     }

@@ -13,14 +13,14 @@ use std::path::PathBuf;
 pub fn plan(
     program: Vec<String>,
     module: &TerraformModule,
-    archive: Vec<u8>,
+    tree: lamina_release_format::archive::Tree,
     var_files: &[PathBuf],
     workdir: PathBuf,
 ) -> anyhow::Result<Plan> {
     let (variables, main) = root(module);
     let take = Some(module.path.clone()).filter(|p| p != ".");
     let staged = vec![
-        Staged::Tree { bytes: archive, take, to: workdir.join("module") },
+        Staged::Tree { tree, take, to: workdir.join("module") },
         Staged::File { path: workdir.join("variables.tf.json"), bytes: pretty(&variables)?, shown: true },
         Staged::File { path: workdir.join("main.tf.json"), bytes: pretty(&main)?, shown: true },
     ];

@@ -8,7 +8,6 @@ use anyhow::{Context, bail};
 use lamina_release_format::helm_index;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
-use std::io::Read;
 
 /// `index.yaml` for `charts` (`(file name, archive bytes)`), all made at `source_date_epoch`.
 pub fn index(charts: &[(String, Vec<u8>)], source_date_epoch: i64) -> anyhow::Result<String> {
@@ -37,22 +36,13 @@ fn created(source_date_epoch: i64) -> anyhow::Result<String> {
 
 /// The archive's `<chart>/Chart.yaml`, as JSON.
 fn chart_yaml(archive: &[u8]) -> anyhow::Result<Value> {
-    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(archive));
-    for entry in tar.entries()? {
-        let mut entry = entry?;
-        let path = entry.path()?.into_owned();
-        let parts: Vec<_> = path.components().collect();
-        if parts.len() == 2 && parts[1].as_os_str() == "Chart.yaml" {
-            let mut text = String::new();
-            entry.read_to_string(&mut text)?;
-            let metadata: Value = serde_norway::from_str(&text).context("Chart.yaml is not a YAML mapping")?;
-            if !metadata.is_object() {
-                bail!("Chart.yaml is not a YAML mapping");
-            }
-            return Ok(metadata);
-        }
+    let tree = lamina_release_format::archive::read(archive, None, &Default::default())?;
+    let text = tree.file("Chart.yaml").context("it holds no <chart>/Chart.yaml")?;
+    let metadata: Value = serde_norway::from_slice(text).context("Chart.yaml is not a YAML mapping")?;
+    if !metadata.is_object() {
+        bail!("Chart.yaml is not a YAML mapping");
     }
-    bail!("it holds no <chart>/Chart.yaml")
+    Ok(metadata)
 }
 
 #[cfg(test)]

@@ -8,10 +8,9 @@
 //! registry that refuses an index with missing children (distribution 2.8 does) gets the index
 //! and tags left out, which is reported as an error naming what was pushed.
 
-use super::safe_name;
 use crate::registry::{Manifest, Registry};
+use crate::source::Mirror;
 use anyhow::{Context, bail, format_err};
-use lamina_release_format::mirror::MIRROR_JSON;
 use lamina_remote::layout::{Descriptor, Layout, Problem, references};
 use serde::Serialize;
 use std::path::Path;
@@ -80,17 +79,8 @@ pub fn push(dir: &Path, registry: &str, version: Option<&str>, json: bool) -> an
 
 /// The release tags to push: all that `mirror.json` lists, or the one of `version`.
 fn releases(dir: &Path, version: Option<&str>) -> anyhow::Result<Vec<String>> {
-    let path = dir.join(MIRROR_JSON);
-    let bytes = std::fs::read(&path).with_context(|| {
-        format!("`{}` is missing: `lamina-infra mirror --to {}` makes a mirror folder", path.display(), dir.display())
-    })?;
-    let held: serde_json::Value =
-        serde_json::from_slice(&bytes).with_context(|| format!("`{}` is not a mirror index", path.display()))?;
-    let mut tags = Vec::new();
-    for r in held["releases"].as_array().into_iter().flatten() {
-        let tag = r["tag_name"].as_str().context("a release in mirror.json has no tag_name")?;
-        tags.push(safe_name(tag, "release tag")?.to_owned());
-    }
+    let mirror = Mirror::open(dir)?;
+    let tags: Vec<String> = mirror.file.releases.iter().map(|r| r.tag_name.clone()).collect();
     let Some(version) = version else { return Ok(tags) };
     let wanted = version.trim_start_matches('v');
     match tags.iter().find(|t| lamina_release_format::names::version(t) == wanted) {

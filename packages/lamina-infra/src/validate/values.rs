@@ -5,28 +5,17 @@
 use super::Diagnostic;
 use anyhow::Context;
 use serde_json::Value;
-use std::io::Read;
 
-/// The chart archive's `values.schema.json` (when it has one) and `values.yaml`.
-pub fn from_archive(archive: &[u8], chart: &str) -> anyhow::Result<(Option<Value>, Value)> {
-    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(archive));
-    let (mut schema, mut defaults) = (None, Value::Null);
-    for entry in tar.entries()? {
-        let mut entry = entry?;
-        let path = entry.path()?.to_string_lossy().into_owned();
-        let mut text = String::new();
-        match path.strip_prefix(&format!("{chart}/")) {
-            Some("values.schema.json") => {
-                entry.read_to_string(&mut text)?;
-                schema = Some(serde_json::from_str(&text).context("the chart's values.schema.json is not JSON")?);
-            }
-            Some("values.yaml") => {
-                entry.read_to_string(&mut text)?;
-                defaults = serde_norway::from_str(&text).context("the chart's values.yaml is not YAML")?;
-            }
-            _ => {}
-        }
-    }
+/// The chart's `values.schema.json` (when it has one) and `values.yaml`, from its checked archive.
+pub fn from_archive(tree: &lamina_release_format::archive::Tree) -> anyhow::Result<(Option<Value>, Value)> {
+    let schema = match tree.file("values.schema.json") {
+        Some(text) => Some(serde_json::from_slice(text).context("the chart's values.schema.json is not JSON")?),
+        None => None,
+    };
+    let defaults = match tree.file("values.yaml") {
+        Some(text) => serde_norway::from_slice(text).context("the chart's values.yaml is not YAML")?,
+        None => Value::Null,
+    };
     Ok((schema, defaults))
 }
 

@@ -1,15 +1,18 @@
 //! A mirror folder, checked offline: every asset of every release against `mirror.json` (GitHub's
-//! digest), `SHA256SUMS` and the manifest; `index.yaml` against the chart archives; every OCI
-//! layout; and anything in the folder that belongs to none of these.
+//! digest), `SHA256SUMS` and the manifest by the release format's one verifier; `index.yaml`
+//! against the chart archives; every OCI layout; and anything in the folder that belongs to none
+//! of these.
 
-use super::{Report, layout, names};
+use super::{assets, layout};
 use crate::github::Release;
 use crate::source::{Mirror, plain_name};
+use lamina_release_format::checks::Checks;
 use lamina_release_format::helm_index::Index;
 use lamina_release_format::manifest::ReleaseManifest;
 use lamina_release_format::mirror::MIRROR_JSON;
-use lamina_release_format::{MANIFEST, SUMS, sums};
+use lamina_release_format::{MANIFEST, SUMS};
 use lamina_remote::digest::{sha256_if_present, short};
+use lamina_remote::fs::names;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -18,7 +21,7 @@ pub const INDEX: &str = "index.yaml";
 
 /// Checks every release `mirror.json` lists (or `only` that one), and flags what no release
 /// accounts for.
-pub fn check(mirror: &Mirror, only: Option<&Release>, report: &mut Report) {
+pub fn check(mirror: &Mirror, only: Option<&Release>, report: &mut Checks) {
     if let Some(release) = only {
         return check_release(&mirror.dir.join(&release.tag_name), release, report);
     }
@@ -33,7 +36,7 @@ pub fn check(mirror: &Mirror, only: Option<&Release>, report: &mut Report) {
     }
 }
 
-fn check_release(dir: &Path, release: &Release, report: &mut Report) {
+fn check_release(dir: &Path, release: &Release, report: &mut Checks) {
     let tag = &release.tag_name;
     if !dir.is_dir() {
         report.fail(tag, format!("missing: the folder of a release `{MIRROR_JSON}` lists"));
@@ -43,7 +46,7 @@ fn check_release(dir: &Path, release: &Release, report: &mut Report) {
     // What each file hashes to, read once.
     let mut files: BTreeMap<&str, (String, u64)> = BTreeMap::new();
     for asset in &release.assets {
-        if plain_name(&asset.name).is_err() {
+        if plain_name(&asset.name, "asset name").is_err() {
             report.fail(at(&asset.name), format!("`{MIRROR_JSON}` names an asset that is not a plain file name"));
             continue;
         }
@@ -53,65 +56,13 @@ fn check_release(dir: &Path, release: &Release, report: &mut Report) {
             Err(e) => report.fail(at(&asset.name), format!("cannot be read: {e}")),
         }
     }
-    let text = |name: &str| std::fs::read_to_string(dir.join(name)).ok();
-    let listed = text(SUMS).and_then(|t| sums::parse(&t).ok());
-    let manifest: Option<ReleaseManifest> =
-        std::fs::read(dir.join(MANIFEST)).ok().and_then(|b| serde_json::from_slice(&b).ok());
-    for asset in &release.assets {
-        let Some((sha, size)) = files.get(asset.name.as_str()) else { continue };
-        let mut problems = Vec::new();
-        if let Some(expected) = asset.sha256()
-            && expected != sha
-        {
-            problems.push(format!("changed: GitHub's digest in `{MIRROR_JSON}` is {expected}, the file is {sha}"));
-        }
-        if *size != asset.size {
-            problems.push(format!("{size} bytes, GitHub listed {}", asset.size));
-        }
-        if asset.name != SUMS {
-            match listed.as_ref().map(|l| l.get(&asset.name)) {
-                Some(Some(expected)) if expected != sha => {
-                    problems.push(format!("changed: SHA256SUMS says {expected}, the file is {sha}"));
-                }
-                Some(None) => problems.push("not listed in SHA256SUMS".to_owned()),
-                _ => {}
-            }
-        }
-        if let Some(m) = manifest.as_ref().filter(|m| asset.name == MANIFEST && m.tag != *tag) {
-            problems.push(format!("records release {}, the folder holds {tag}", m.tag));
-        }
-        let recorded = manifest.as_ref().and_then(|m| m.components.iter().find(|c| c.file == asset.name));
-        if let Some(c) = recorded
-            && (c.sha256 != *sha || c.size != *size)
-        {
-            problems.push(format!("changed: the manifest records {} ({} bytes)", c.sha256, c.size));
-        }
-        report.either(at(&asset.name), &problems, format!("sha256 {} matches", short(sha)));
+    let read = |name: &str| files.contains_key(name).then(|| std::fs::read(dir.join(name)).ok()).flatten();
+    let outcome = assets(report, release, &read(SUMS).unwrap_or_default(), read(MANIFEST).as_deref(), &files);
+    if let Some(m) = &outcome.manifest {
+        index(dir, tag, m, report);
+        layouts(dir, tag, m, report);
     }
     let assets: BTreeSet<&str> = release.assets.iter().map(|a| a.name.as_str()).collect();
-    match &listed {
-        None if assets.contains(SUMS) && files.contains_key(SUMS) => {
-            report.fail(at(SUMS), "is not a SHA256SUMS file this version reads");
-        }
-        None => {}
-        Some(listed) => {
-            for name in listed.keys().filter(|n| !assets.contains(n.as_str())) {
-                report.fail(at(name), format!("missing: SHA256SUMS lists it, `{MIRROR_JSON}` has no such asset"));
-            }
-        }
-    }
-    match &manifest {
-        None if files.contains_key(MANIFEST) => report.fail(at(MANIFEST), "is not a manifest this version reads"),
-        None => {}
-        Some(m) => {
-            for c in m.components.iter().filter(|c| !assets.contains(c.file.as_str())) {
-                report
-                    .fail(at(&c.file), format!("missing: the manifest records it, `{MIRROR_JSON}` has no such asset"));
-            }
-            index(dir, tag, m, report);
-            layouts(dir, tag, m, report);
-        }
-    }
     for name in names(dir) {
         if !assets.contains(name.as_str()) && name != INDEX && name != "oci" {
             report.fail(at(&name), "extra: not an asset of the release");
@@ -120,7 +71,7 @@ fn check_release(dir: &Path, release: &Release, report: &mut Report) {
 }
 
 /// Each `index.yaml` entry's digest against the archive it points at; each chart has an entry.
-fn index(dir: &Path, tag: &str, m: &ReleaseManifest, report: &mut Report) {
+fn index(dir: &Path, tag: &str, m: &ReleaseManifest, report: &mut Checks) {
     let what = format!("{tag}/{INDEX}");
     let Ok(text) = std::fs::read_to_string(dir.join(INDEX)) else {
         if !m.charts.is_empty() {
@@ -136,7 +87,8 @@ fn index(dir: &Path, tag: &str, m: &ReleaseManifest, report: &mut Report) {
         for entry in entries {
             let label = format!("{what} {name} {}", entry.version);
             let file = entry.urls.first().map(|u| u.rsplit('/').next().unwrap_or(u)).unwrap_or_default();
-            let found = plain_name(file).ok().and_then(|f| sha256_if_present(&dir.join(f)).ok().flatten());
+            let found =
+                plain_name(file, "chart archive").ok().and_then(|f| sha256_if_present(&dir.join(f)).ok().flatten());
             let digest = entry.digest.as_deref().unwrap_or("(none)");
             let mut problems = Vec::new();
             match found {
@@ -162,7 +114,7 @@ fn index(dir: &Path, tag: &str, m: &ReleaseManifest, report: &mut Report) {
 }
 
 /// Every OCI layout the manifest calls for, and nothing else under `oci/`.
-fn layouts(dir: &Path, tag: &str, m: &ReleaseManifest, report: &mut Report) {
+fn layouts(dir: &Path, tag: &str, m: &ReleaseManifest, report: &mut Checks) {
     let oci = dir.join("oci");
     let images: Vec<_> = m.images.iter().filter(|i| i.digest.is_some()).collect();
     let charts: Vec<_> = m.charts.iter().filter(|c| c.oci.is_some()).collect();

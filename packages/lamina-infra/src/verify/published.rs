@@ -3,19 +3,20 @@
 //! registry against the manifest's digest; and every chart's entry in the Helm repository index
 //! on Pages against the archive released.
 
-use super::Report;
+use super::assets;
 use crate::github::GitHub;
 use crate::source::Source;
 use crate::trusted;
 use anyhow::{Context, bail};
+use lamina_release_format::checks::Checks;
+use lamina_release_format::checks::{Check, image_tag};
 use lamina_release_format::helm_index::Index;
 use lamina_release_format::manifest::{Chart, ReleaseManifest};
-use lamina_release_format::verify::{Input, verify};
 use lamina_release_format::{MANIFEST, SUMS};
 use lamina_remote::digest::{sha256_hex, sha256_reader, short};
 use std::collections::BTreeMap;
 
-pub fn check(source: &Source, version: &str, report: &mut Report) -> anyhow::Result<()> {
+pub fn check(source: &Source, version: &str, report: &mut Checks) -> anyhow::Result<()> {
     let release = source.release(Some(version))?;
     let tag = &release.tag_name;
     let sums = trusted::download(source, &release, SUMS)?;
@@ -38,36 +39,12 @@ pub fn check(source: &Source, version: &str, report: &mut Report) -> anyhow::Res
             .with_context(|| format!("download `{}` of release {tag}", asset.name))?;
         read.insert(&asset.name, found);
     }
-    let outcome = verify(&Input {
-        tag,
-        sums: &sums,
-        manifest: manifest.as_deref(),
-        digests: trusted::digests(&release),
-        read: read.iter().map(|(name, (sha, _))| (*name, sha.as_str())).collect(),
-        assets: Some(release.assets.iter().map(|a| a.name.as_str()).collect()),
-    });
-    if let Some(problem) = outcome.stopped() {
-        bail!("{problem}");
-    }
-    let order: Vec<&str> = release.assets.iter().map(|a| a.name.as_str()).collect();
-    for (name, problems) in outcome.lines(&order) {
-        let mut details: Vec<String> = Vec::new();
-        let found = read.get(name);
-        if let (Some((_, size)), Some(asset)) = (found, release.asset(name))
-            && *size != asset.size
-        {
-            details.push(format!("downloaded {size} bytes, GitHub lists {}", asset.size));
-        }
-        details.extend(problems.iter().map(|p| p.detail()));
-        let sha = found.map_or("", |(sha, _)| sha.as_str());
-        report.either(format!("{tag}/{name}"), &details, format!("sha256 {} matches", short(sha)));
-    }
+    let outcome = assets(report, &release, &sums, manifest.as_deref(), &read);
     let Some(manifest) = outcome.manifest else { return Ok(()) };
     if let Source::GitHub(github) = source {
         pages(github, &manifest, report);
     }
-    let hosts = manifest.images.iter().filter_map(|i| i.repository.split('/').next());
-    let registry = crate::registry::Registry::new(hosts)?;
+    let registry = crate::registry::Registry::of(&manifest)?;
     for image in &manifest.images {
         let Some(recorded) = image.digest.as_deref() else {
             report
@@ -79,14 +56,9 @@ pub fn check(source: &Source, version: &str, report: &mut Report) -> anyhow::Res
         }
         for t in &image.tags {
             let reference = format!("{}:{t}", image.repository);
-            let what = format!("image {} {reference}", image.name);
-            match registry.digest(&reference) {
-                Ok(found) if found == recorded => report.ok(what, format!("points at {}", short(recorded))),
-                Ok(found) => {
-                    report.fail(what, format!("points at {found}, the manifest records {recorded}: the tag was moved"));
-                }
-                Err(e) => report.fail(what, format!("{e:#}")),
-            }
+            let verdict = registry.digest(&reference).map_err(|e| format!("{e:#}"));
+            let verdict = verdict.and_then(|found| image_tag(t, &manifest.version, recorded, found.as_deref()));
+            report.push(Check::of(format!("image {} {reference}", image.name), verdict));
         }
     }
     Ok(())
@@ -94,7 +66,7 @@ pub fn check(source: &Source, version: &str, report: &mut Report) -> anyhow::Res
 
 /// Each chart's entry in the Helm repository index it names (its `repository`, on Pages): there,
 /// with the released archive's digest and a URL of the release asset.
-fn pages(github: &GitHub, manifest: &ReleaseManifest, report: &mut Report) {
+fn pages(github: &GitHub, manifest: &ReleaseManifest, report: &mut Checks) {
     let mut by_index: BTreeMap<String, Vec<&Chart>> = BTreeMap::new();
     for chart in &manifest.charts {
         if let Some(repository) = &chart.repository {
@@ -114,22 +86,8 @@ fn pages(github: &GitHub, manifest: &ReleaseManifest, report: &mut Report) {
         };
         for chart in charts {
             let what = format!("helm index {url} {} {}", chart.name, chart.version);
-            let Some(entry) = index.entry(&chart.name, &chart.version) else {
-                report.fail(
-                    what,
-                    "missing: the index has no entry for this chart version; `helm repo update` will not find it",
-                );
-                continue;
-            };
-            let mut problems = Vec::new();
-            let digest = entry.digest.as_deref().unwrap_or("(none)");
-            if digest != chart.digest {
-                problems.push(format!("digest {digest}, the release's archive is {}", chart.digest));
-            }
-            if !entry.urls.contains(&chart.url) {
-                problems.push(format!("urls {:?} do not name the release asset {}", entry.urls, chart.url));
-            }
-            report.either(what, &problems, format!("digest {} and url match the release", short(&chart.digest)));
+            let detail = format!("digest {} and url match the release", short(&chart.digest));
+            report.either(what, &index.problems(chart), detail);
         }
     }
 }

@@ -1,14 +1,16 @@
 //! A folder `pull` wrote into, compared file by file with the published archives (fetched through
 //! the same verified, cached path `pull` uses): missing, changed and extra files, links and modes.
 
-use super::{Report, names};
+use crate::pull::folder_of;
 use crate::source::Source;
 use crate::trusted::verified;
 use anyhow::{Context, bail};
-use lamina_release_format::manifest::{ComponentKind, ReleaseManifest};
-use lamina_remote::digest::sha256_reader;
+use lamina_release_format::archive::{self, Limits, Tree};
+use lamina_release_format::checks::Checks;
+use lamina_remote::digest::{sha256_hex, sha256_reader};
+use lamina_remote::fs::names;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Component as PathPart, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// One entry of a component's folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +24,7 @@ enum Entry {
     Link(PathBuf),
 }
 
-pub fn check(source: &Source, dir: &Path, version: Option<&str>, report: &mut Report) -> anyhow::Result<()> {
+pub fn check(source: &Source, dir: &Path, version: Option<&str>, report: &mut Checks) -> anyhow::Result<()> {
     let folders: Vec<String> = names(dir).into_iter().filter(|n| !n.starts_with('.') && dir.join(n).is_dir()).collect();
     let version = match version {
         Some(v) => v.trim_start_matches('v').to_owned(),
@@ -43,7 +45,7 @@ pub fn check(source: &Source, dir: &Path, version: Option<&str>, report: &mut Re
         }
     };
     let release = source.release(Some(&version))?;
-    let (manifest, _) = verified(source, &release)?;
+    let manifest = verified(source, &release)?.manifest;
     let mut compared = 0;
     for component in &manifest.components {
         let folder = folder_of(&manifest, component);
@@ -52,9 +54,10 @@ pub fn check(source: &Source, dir: &Path, version: Option<&str>, report: &mut Re
         }
         compared += 1;
         let bytes = crate::pull::fetch(source, &release, component)?;
-        let (top, published) = archive_tree(&bytes).with_context(|| format!("read `{}`", component.file))?;
-        let on_disk = disk_tree(&dir.join(&top))?;
-        compare(&top, &published, &on_disk, &component.name, report);
+        let tree = archive::read(&bytes, Some(&folder), &Limits::default())
+            .with_context(|| format!("`{}` of release {}", component.file, release.tag_name))?;
+        let on_disk = disk_tree(&dir.join(&folder))?;
+        compare(&folder, &published(&tree), &on_disk, &component.name, report);
     }
     for folder in &folders {
         let known = manifest.components.iter().any(|c| folder_of(&manifest, c) == *folder);
@@ -66,14 +69,6 @@ pub fn check(source: &Source, dir: &Path, version: Option<&str>, report: &mut Re
         bail!("`{}` holds no folder of a component of release {}", dir.display(), release.tag_name);
     }
     Ok(())
-}
-
-/// The folder `pull` extracts a component into: a chart's name, else `{name}-{version}`.
-fn folder_of(manifest: &ReleaseManifest, c: &lamina_release_format::manifest::Component) -> String {
-    match manifest.charts.iter().find(|ch| ch.file == c.file) {
-        Some(chart) if c.kind == ComponentKind::Chart => chart.name.clone(),
-        _ => lamina_release_format::names::bundle_folder(&c.name, &c.version),
-    }
 }
 
 /// `demo-k8s-0.3.0-rc.1` → `("demo-k8s", "0.3.0-rc.1")`.
@@ -89,7 +84,7 @@ fn compare(
     published: &BTreeMap<PathBuf, Entry>,
     on_disk: &BTreeMap<PathBuf, Entry>,
     name: &str,
-    report: &mut Report,
+    report: &mut Checks,
 ) {
     let at = |p: &Path| format!("{top}/{}", p.display());
     let mut failed = false;
@@ -130,39 +125,17 @@ fn kind(e: &Entry) -> &'static str {
     }
 }
 
-/// The archive's top folder and its entries, relative to it, as `pull` would write them.
-fn archive_tree(bytes: &[u8]) -> anyhow::Result<(String, BTreeMap<PathBuf, Entry>)> {
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
-    let (mut top, mut tree) = (None::<String>, BTreeMap::new());
-    for entry in archive.entries()? {
-        let entry = entry?;
-        let path = entry.path()?.into_owned();
-        if !path.components().all(|p| matches!(p, PathPart::Normal(_) | PathPart::CurDir)) {
-            bail!("`{}` climbs out of the archive; `lamina-infra pull` refuses it", path.display());
+/// The archive's entries as `pull` writes them.
+fn published(tree: &Tree) -> BTreeMap<PathBuf, Entry> {
+    let entry = |e: &archive::Entry| match e {
+        archive::Entry::Folder => Entry::Folder,
+        archive::Entry::Link { target, .. } => Entry::Link(target.clone()),
+        // Modes are compared where `pull` sets them.
+        archive::Entry::File { bytes, mode, .. } => {
+            Entry::File { sha: sha256_hex(bytes), mode: if cfg!(unix) { *mode } else { 0o644 } }
         }
-        let mut parts = path.components().filter(|p| matches!(p, PathPart::Normal(_)));
-        let Some(first) = parts.next() else { continue };
-        top.get_or_insert_with(|| first.as_os_str().to_string_lossy().into_owned());
-        let rel: PathBuf = parts.collect();
-        for ancestor in rel.ancestors().skip(1).filter(|a| !a.as_os_str().is_empty()) {
-            tree.insert(ancestor.to_owned(), Entry::Folder);
-        }
-        if rel.as_os_str().is_empty() {
-            continue;
-        }
-        let header = entry.header().clone();
-        let value = match header.entry_type() {
-            tar::EntryType::Directory => Entry::Folder,
-            tar::EntryType::Symlink => Entry::Link(entry.link_name()?.context("a link without a target")?.into_owned()),
-            _ => {
-                // Modes are compared where `pull` sets them.
-                let mode = if cfg!(unix) { (header.mode().unwrap_or(0o644) & 0o755) | 0o644 } else { 0o644 };
-                Entry::File { sha: sha256_reader(entry)?.0, mode }
-            }
-        };
-        tree.insert(rel, value);
-    }
-    Ok((top.context("the archive is empty")?, tree))
+    };
+    tree.entries.iter().map(|(path, e)| (path.clone(), entry(e))).collect()
 }
 
 /// The entries under `root`, relative to it; links are not followed.

@@ -2,9 +2,10 @@
 //! (a floating tag may have moved on to a later release), and every OCI chart's version tag at
 //! the artifact the released archive makes.
 
-use crate::channel::{Channels, Check, bad, equal, ok};
+use crate::channel::{Channels, Check, bad, equal};
 use crate::helm::archive;
 use crate::manifest::ReleaseManifest;
+use lamina_release_format::checks::image_tag;
 use std::collections::BTreeMap;
 
 /// Each image tag of the manifest in the registry.
@@ -19,10 +20,7 @@ pub async fn images(ch: &Channels<'_>, manifest: &ReleaseManifest) -> Vec<Check>
             let what = format!("image tag {}:{tag}", image.repository);
             let got = ch.registry.tag_digest(&ch.registry.image_reference(&image.name, tag)).await;
             checks.push(match got {
-                Ok(Some(d)) if d == *digest => ok(what, d),
-                Ok(Some(d)) if tag != &manifest.version => ok(what, format!("moved on to {d} (a later release)")),
-                Ok(Some(d)) => bad(what, format!("holds {d}, the manifest says {digest}")),
-                Ok(None) => bad(what, "missing".into()),
+                Ok(found) => Check::of(what, image_tag(tag, &manifest.version, digest, found.as_deref())),
                 Err(e) => bad(what, lamina_remote::hint::render(&e)),
             });
         }

@@ -43,7 +43,7 @@ pub fn read(filename: &str, bytes: &[u8]) -> anyhow::Result<Metadata> {
             .with_context(|| format!("read METADATA from `{filename}`"))?
     } else {
         let top = filename.trim_end_matches(".tar.gz");
-        sdist_entry(bytes, &format!("{top}/PKG-INFO")).with_context(|| format!("read PKG-INFO from `{filename}`"))?
+        sdist_entry(bytes, top, "PKG-INFO").with_context(|| format!("read PKG-INFO from `{filename}`"))?
     };
     parse(&String::from_utf8(text).with_context(|| format!("the metadata of `{filename}` is not UTF-8"))?)
 }
@@ -73,17 +73,9 @@ pub fn parse(text: &str) -> anyhow::Result<Metadata> {
     Ok(Metadata { fields, body })
 }
 
-fn sdist_entry(bytes: &[u8], path: &str) -> anyhow::Result<Vec<u8>> {
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
-    for entry in archive.entries()? {
-        let mut entry = entry?;
-        if entry.path()?.to_string_lossy() == path {
-            let mut out = Vec::new();
-            entry.read_to_end(&mut out)?;
-            return Ok(out);
-        }
-    }
-    bail!("no `{path}` in the archive")
+fn sdist_entry(bytes: &[u8], top: &str, path: &str) -> anyhow::Result<Vec<u8>> {
+    let tree = lamina_release_format::archive::read(bytes, Some(top), &Default::default())?;
+    Ok(tree.file(path).with_context(|| format!("no `{top}/{path}` in the archive"))?.to_vec())
 }
 
 /// The most bytes read from one zip entry: far above any real `METADATA` (its long description
