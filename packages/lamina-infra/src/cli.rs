@@ -1,6 +1,7 @@
 //! Every command and flag of `lamina-infra` (clap derive).
 
 use clap::{Parser, Subcommand};
+use lamina_release_format::archive::Limits;
 
 /// Find, verify and fetch Lamina OS infrastructure releases.
 #[derive(Debug, Parser)]
@@ -65,7 +66,13 @@ pub enum Command {
         /// Where the components' folders go
         #[arg(long, value_name = "DIR", default_value = ".")]
         to: std::path::PathBuf,
-        /// Print what was pulled (name, version, file, SHA-256, folder) as JSON
+        /// Replace a component's folder that holds something else (one that holds the same is
+        /// left as it is)
+        #[arg(long)]
+        clobber: bool,
+        #[command(flatten)]
+        unpack: Unpack,
+        /// Print what was pulled (name, version, file, SHA-256, folder, changed) as JSON
         #[arg(long)]
         json: bool,
     },
@@ -204,8 +211,42 @@ pub struct Deploy {
     /// Apply a Terraform plan without asking
     #[arg(long)]
     pub auto_approve: bool,
+    #[command(flatten)]
+    pub unpack: Unpack,
     /// Print the plan (with --dry-run) or what was done as JSON; the tool's own output goes
     /// to stderr
     #[arg(long)]
     pub json: bool,
+}
+
+/// How much one archive may unpack to: far above any bundle or chart a release makes, low enough
+/// to stop a bomb.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Unpack {
+    /// Refuse an archive that unpacks to more than SIZE (bytes, or with KiB, MiB or GiB)
+    #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = size)]
+    pub max_unpacked_size: u64,
+    /// Refuse an archive of more than N entries
+    #[arg(long, value_name = "N", default_value_t = Limits::default().entries)]
+    pub max_entries: usize,
+}
+
+impl Unpack {
+    pub fn limits(&self) -> Limits {
+        Limits { entries: self.max_entries, bytes: self.max_unpacked_size }
+    }
+}
+
+/// `1048576`, `512KiB`, `64MiB`, `2GiB`.
+fn size(text: &str) -> Result<u64, String> {
+    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+    let shift = match unit {
+        "" | "B" => 0,
+        "KiB" => 10,
+        "MiB" => 20,
+        "GiB" => 30,
+        _ => return Err(format!("`{text}` is not a size; give bytes, or e.g. 512MiB or 2GiB")),
+    };
+    let bytes = number.parse::<u64>().ok().and_then(|n| n.checked_mul(1 << shift));
+    bytes.ok_or_else(|| format!("`{text}` is not a size; give bytes, or e.g. 512MiB or 2GiB"))
 }

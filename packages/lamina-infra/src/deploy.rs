@@ -78,15 +78,15 @@ pub fn deploy(source: &Source, opts: &Deploy) -> anyhow::Result<()> {
     let files: Vec<PathBuf> = files.iter().map(std::path::absolute).collect::<Result<_, _>>()?;
     let plan = match &target {
         Target::Chart(chart) => {
-            let (archive, _) = crate::pull::archive(source, &release, &manifest, &chart.name)?;
+            let (archive, _) = crate::pull::archive(source, &release, &manifest, &chart.name, &opts.unpack.limits())?;
             helm::plan(program, chart, archive, &files, opts, workdir)?
         }
         Target::Compose(bundle, project) => {
-            let (_, tree) = crate::pull::archive(source, &release, &manifest, bundle)?;
+            let (_, tree) = crate::pull::archive(source, &release, &manifest, bundle, &opts.unpack.limits())?;
             compose::plan(program, project, tree, &files, workdir)
         }
         Target::Module(bundle, module) => {
-            let (_, tree) = crate::pull::archive(source, &release, &manifest, bundle)?;
+            let (_, tree) = crate::pull::archive(source, &release, &manifest, bundle, &opts.unpack.limits())?;
             terraform::plan(program, module, tree, &files, workdir)?
         }
     };

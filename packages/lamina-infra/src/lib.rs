@@ -45,8 +45,10 @@ pub fn run(mut cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Releases { json } => show::releases(&source, json),
         Command::Show { version, json } => show::release(&source, version.as_deref(), json),
-        Command::Pull { components, version, to, json } => {
-            pull::pull(&source, &components, version.as_deref(), &to, json)
+        Command::Pull { components, version, to, clobber, unpack, json } => {
+            let limits = unpack.limits();
+            let ask = pull::Pull { names: &components, version: version.as_deref(), to: &to, clobber, limits, json };
+            pull::pull(&source, &ask)
         }
         Command::Mirror(Mirror { push: Some(MirrorPush::Push { dir, registry, version, json }), .. }) => {
             mirror::push::push(&dir, &registry, version.as_deref(), json)

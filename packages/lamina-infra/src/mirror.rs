@@ -64,15 +64,15 @@ pub fn mirror(
     let tag = plain_name(&release.tag_name, "release tag")?;
     let target = to.join(tag);
     let existing = target.is_dir();
-    let work = if existing { target.clone() } else { to.join(format!(".{tag}.partial-{}", std::process::id())) };
+    // A new release is made in a scratch folder (removed unless renamed into place).
+    let scratch = tempfile::Builder::new().prefix(&format!(".{tag}.partial-")).tempdir_in(to)?;
+    let work = if existing { target.clone() } else { scratch.path().to_path_buf() };
     let result = fill(source, &release, &verified, &work, platforms);
     let rename = || std::fs::rename(&work, &target).context("rename it into place");
     let report = match result.and_then(|r| if existing { Ok(r) } else { rename().map(|()| r) }) {
         Ok(report) => report,
         Err(e) => {
-            if !existing {
-                let _ = std::fs::remove_dir_all(&work);
-            }
+            drop(scratch);
             if created {
                 let _ = std::fs::remove_dir(to);
             }

@@ -1,13 +1,15 @@
 //! `pull`: download a release's components, verify each against `SHA256SUMS`, the manifest and
-//! GitHub's own digest, and extract it into a folder ([`archive`] decides what is safe). Downloads go through a
-//! content-addressed cache, so pulling the same content again downloads nothing; nothing is left
-//! half-written in the target folder.
+//! GitHub's own digest, read each archive as hostile input ([`archive`]), and only then write
+//! anything. Downloads go through a content-addressed cache, so pulling the same content again
+//! downloads nothing; a folder that already holds the same is left as it is, another is replaced
+//! only with `--clobber`, and nothing is left half-written.
 
+use crate::extract::{on_disk, written};
 use crate::github::Release;
 use crate::source::Source;
-use crate::trusted::verified;
+use crate::trusted::{Verified, verified};
 use anyhow::{Context, bail};
-use lamina_release_format::archive::{self, Limits, Tree};
+use lamina_release_format::archive::{self, Limits, Refused, Tree};
 use lamina_release_format::manifest::{Component, ComponentKind, ReleaseManifest};
 use lamina_release_format::names;
 use std::path::{Path, PathBuf};
@@ -23,12 +25,25 @@ fn runs_here(target: &str) -> bool {
     target.starts_with(std::env::consts::ARCH) && target.contains(os)
 }
 
-/// Pulls `names` (bundles or charts) of the release of `version` into `to`.
-pub fn pull(source: &Source, names: &[String], version: Option<&str>, to: &Path, json: bool) -> anyhow::Result<()> {
-    let release = source.release(version)?;
-    let crate::trusted::Verified { manifest, sums: listed, .. } = verified(source, &release)?;
+/// What `pull` is asked to do.
+pub struct Pull<'a> {
+    pub names: &'a [String],
+    pub version: Option<&'a str>,
+    pub to: &'a Path,
+    /// Replace a folder of the same name that holds something else.
+    pub clobber: bool,
+    pub limits: Limits,
+    pub json: bool,
+}
+
+/// Pulls the components named into `to`. Every archive is downloaded, verified and read, and
+/// every target folder decided (new, already the same, or replaced with `--clobber`), before
+/// anything is written.
+pub fn pull(source: &Source, ask: &Pull) -> anyhow::Result<()> {
+    let release = source.release(ask.version)?;
+    let Verified { manifest, sums: listed, .. } = verified(source, &release)?;
     let mut chosen = Vec::new();
-    for name in names {
+    for name in ask.names {
         // A package's wheel shares its name; `pull` takes the archive (pip takes the wheel), the
         // one built for this machine when the release has one per target.
         let named = || manifest.components.iter().filter(|c| c.name == *name && c.kind != ComponentKind::Wheel);
@@ -45,23 +60,36 @@ pub fn pull(source: &Source, names: &[String], version: Option<&str>, to: &Path,
                 component.file
             );
         }
-        chosen.push(component);
+        let tree = checked(&fetch(source, &release, component)?, &manifest, component, &release, &ask.limits)?;
+        let target = ask.to.join(&tree.top);
+        let same = target.symlink_metadata().is_ok_and(|m| m.is_dir())
+            && on_disk(&target).is_ok_and(|held| held == written(&tree));
+        if !same && target.symlink_metadata().is_ok() && !ask.clobber {
+            bail!(
+                "`{}` already exists and holds something other than {} {}; nothing was written; `--clobber` replaces it",
+                target.display(),
+                component.name,
+                manifest.version
+            );
+        }
+        chosen.push((component, tree, same));
     }
-    std::fs::create_dir_all(to).with_context(|| format!("create `{}`", to.display()))?;
+    std::fs::create_dir_all(ask.to).with_context(|| format!("create `{}`", ask.to.display()))?;
     let mut pulled = Vec::new();
-    for component in chosen {
-        let bytes = fetch(source, &release, component)?;
-        let top = folder_of(&manifest, component);
-        let tree = archive::read(&bytes, Some(&top), &Limits::default())
-            .with_context(|| format!("`{}` of release {}", component.file, release.tag_name))?;
-        let folder = extract(&tree, to).with_context(|| format!("extract `{}`", component.file))?;
-        eprintln!("pulled {} {} into {}", component.name, manifest.version, folder.display());
+    for (component, tree, same) in chosen {
+        let folder = ask.to.join(&tree.top);
+        if same {
+            eprintln!("{} {} is already in {}", component.name, manifest.version, folder.display());
+        } else {
+            extract(&tree, ask.to).with_context(|| format!("extract `{}`", component.file))?;
+            eprintln!("pulled {} {} into {}", component.name, manifest.version, folder.display());
+        }
         pulled.push(serde_json::json!({
             "name": component.name, "version": manifest.version, "file": component.file,
-            "sha256": component.sha256, "folder": folder,
+            "sha256": component.sha256, "folder": folder, "changed": !same,
         }));
     }
-    if json {
+    if ask.json {
         println!("{}", serde_json::to_string_pretty(&pulled)?);
     }
     Ok(())
@@ -74,6 +102,7 @@ pub(crate) fn archive(
     release: &Release,
     manifest: &ReleaseManifest,
     name: &str,
+    limits: &Limits,
 ) -> anyhow::Result<(Vec<u8>, Tree)> {
     let component = manifest
         .components
@@ -81,9 +110,27 @@ pub(crate) fn archive(
         .find(|c| c.name == name && !matches!(c.kind, ComponentKind::Binary | ComponentKind::Wheel))
         .with_context(|| format!("release {} records no archive of `{name}`", manifest.version))?;
     let bytes = fetch(source, release, component)?;
-    let tree = archive::read(&bytes, Some(&folder_of(manifest, component)), &Limits::default())
-        .with_context(|| format!("`{}` of release {}", component.file, release.tag_name))?;
+    let tree = checked(&bytes, manifest, component, release, limits)?;
     Ok((bytes, tree))
+}
+
+/// A component's archive read and checked, its top folder the one the release names; a limit
+/// crossed says which flag raises it.
+fn checked(
+    bytes: &[u8],
+    manifest: &ReleaseManifest,
+    component: &Component,
+    release: &Release,
+    limits: &Limits,
+) -> anyhow::Result<Tree> {
+    archive::read(bytes, Some(&folder_of(manifest, component)), limits).map_err(|refused| {
+        let what = format!("`{}` of release {}: {refused}", component.file, release.tag_name);
+        match refused {
+            Refused::TooBig(_) => lamina_remote::hint::fail(what, "raise the limit with --max-unpacked-size"),
+            Refused::TooMany(_) => lamina_remote::hint::fail(what, "raise the limit with --max-entries"),
+            _ => anyhow::format_err!("{what}"),
+        }
+    })
 }
 
 /// The folder a component's archive holds and `pull` extracts it into: a chart's name, a
@@ -127,18 +174,18 @@ fn cache_dir() -> Option<PathBuf> {
     }
 }
 
-/// Writes a checked archive's tree into `to` through a scratch folder renamed into place.
-/// Returns the extracted folder.
-fn extract(tree: &Tree, to: &Path) -> anyhow::Result<PathBuf> {
+/// Writes a checked archive's tree as `to/<top>` through a scratch folder renamed into place; a
+/// folder already there is moved aside first and removed once the new one is in place.
+fn extract(tree: &Tree, to: &Path) -> anyhow::Result<()> {
     let scratch = tempfile::Builder::new().prefix(".lamina-infra-").tempdir_in(to)?;
-    let new = scratch.path().join(&tree.top);
+    let new = scratch.path().join("new");
     crate::extract::write(tree, Path::new(""), &new)?;
     let target = to.join(&tree.top);
-    if target.exists() {
-        std::fs::remove_dir_all(&target).with_context(|| format!("replace `{}`", target.display()))?;
+    if target.symlink_metadata().is_ok() {
+        std::fs::rename(&target, scratch.path().join("old"))
+            .with_context(|| format!("replace `{}`", target.display()))?;
     }
-    std::fs::rename(&new, &target)?;
-    Ok(target)
+    std::fs::rename(&new, &target).with_context(|| format!("move `{}` into place", target.display()))
 }
 
 #[cfg(test)]

@@ -126,7 +126,7 @@ pub fn check(
         Target::Module(_, module) => terraform::check(module, files, &preset("TF_VAR_")),
         Target::Compose(_, project) => env::check(project, files, &preset("")),
         Target::Chart(chart) => {
-            let (_, tree) = crate::pull::archive(source, release, manifest, &chart.name)?;
+            let (_, tree) = crate::pull::archive(source, release, manifest, &chart.name, &Default::default())?;
             let (schema, defaults) = values::from_archive(&tree)?;
             match schema {
                 Some(schema) => values::check(&schema, &defaults, files)?,

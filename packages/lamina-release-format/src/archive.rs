@@ -13,6 +13,9 @@
 //! A tree is then written into a folder that must not exist yet: folders first, then files (each
 //! created new, so never through anything), then links.
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
@@ -148,7 +151,14 @@ fn entries<R: Read>(archive: &mut tar::Archive<R>, top: Option<&str>, limits: &L
                 Entry::Link { target: target.into_owned(), lands: PathBuf::new() }
             }
             other => {
-                return Err(refuse(&format!("is a {other:?} entry; only files, folders and symlinks are accepted")));
+                let kind = match other {
+                    tar::EntryType::Link => "a hardlink".to_owned(),
+                    tar::EntryType::Char => "a character device".to_owned(),
+                    tar::EntryType::Block => "a block device".to_owned(),
+                    tar::EntryType::Fifo => "a FIFO".to_owned(),
+                    other => format!("a {other:?} entry"),
+                };
+                return Err(refuse(&format!("is {kind}; only files, folders and symlinks are accepted")));
             }
         };
         if rel.as_os_str().is_empty() {
@@ -172,7 +182,10 @@ impl Tree {
             match self.entries.get(above) {
                 Some(Entry::Folder) => {}
                 None => drop(self.entries.insert(above.to_owned(), Entry::Folder)),
-                Some(_) => return Err(format!("passes through `{}`, a link or file of the archive", above.display())),
+                Some(_) => {
+                    let above = Path::new(&self.top).join(above);
+                    return Err(format!("passes through `{}`, a link or file of the archive", above.display()));
+                }
             }
         }
         if let Entry::Link { target, lands } = &mut value {
@@ -201,6 +214,7 @@ impl Tree {
             }
             let last = i + 1 == parts.len();
             if !last && matches!(self.entries.get(&at), Some(Entry::Link { .. } | Entry::File { .. })) {
+                let at = Path::new(&self.top).join(&at);
                 return Err(format!("links to `{}`, through `{}`, a link or file", target.display(), at.display()));
             }
         }

@@ -1,28 +1,16 @@
 //! A folder `pull` wrote into, compared file by file with the published archives (fetched through
 //! the same verified, cached path `pull` uses): missing, changed and extra files, links and modes.
 
+use crate::extract::{Written as Entry, on_disk, written};
 use crate::pull::folder_of;
 use crate::source::Source;
 use crate::trusted::verified;
 use anyhow::{Context, bail};
-use lamina_release_format::archive::{self, Limits, Tree};
+use lamina_release_format::archive::{self, Limits};
 use lamina_release_format::checks::Checks;
-use lamina_remote::digest::{sha256_hex, sha256_reader};
 use lamina_remote::fs::names;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-
-/// One entry of a component's folder.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Entry {
-    Folder,
-    /// SHA-256 and permission bits as `pull` writes them.
-    File {
-        sha: String,
-        mode: u32,
-    },
-    Link(PathBuf),
-}
 
 pub fn check(source: &Source, dir: &Path, version: Option<&str>, report: &mut Checks) -> anyhow::Result<()> {
     let folders: Vec<String> = names(dir).into_iter().filter(|n| !n.starts_with('.') && dir.join(n).is_dir()).collect();
@@ -56,8 +44,8 @@ pub fn check(source: &Source, dir: &Path, version: Option<&str>, report: &mut Ch
         let bytes = crate::pull::fetch(source, &release, component)?;
         let tree = archive::read(&bytes, Some(&folder), &Limits::default())
             .with_context(|| format!("`{}` of release {}", component.file, release.tag_name))?;
-        let on_disk = disk_tree(&dir.join(&folder))?;
-        compare(&folder, &published(&tree), &on_disk, &component.name, report);
+        let on_disk = on_disk(&dir.join(&folder))?;
+        compare(&folder, &written(&tree), &on_disk, &component.name, report);
     }
     for folder in &folders {
         let known = manifest.components.iter().any(|c| folder_of(&manifest, c) == *folder);
@@ -123,52 +111,4 @@ fn kind(e: &Entry) -> &'static str {
         Entry::File { .. } => "a file",
         Entry::Link(_) => "a link",
     }
-}
-
-/// The archive's entries as `pull` writes them.
-fn published(tree: &Tree) -> BTreeMap<PathBuf, Entry> {
-    let entry = |e: &archive::Entry| match e {
-        archive::Entry::Folder => Entry::Folder,
-        archive::Entry::Link { target, .. } => Entry::Link(target.clone()),
-        // Modes are compared where `pull` sets them.
-        archive::Entry::File { bytes, mode, .. } => {
-            Entry::File { sha: sha256_hex(bytes), mode: if cfg!(unix) { *mode } else { 0o644 } }
-        }
-    };
-    tree.entries.iter().map(|(path, e)| (path.clone(), entry(e))).collect()
-}
-
-/// The entries under `root`, relative to it; links are not followed.
-fn disk_tree(root: &Path) -> anyhow::Result<BTreeMap<PathBuf, Entry>> {
-    let mut tree = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for item in std::fs::read_dir(&dir).with_context(|| format!("read `{}`", dir.display()))? {
-            let item = item?;
-            let (path, meta) = (item.path(), item.metadata()?);
-            let rel = path.strip_prefix(root)?.to_path_buf();
-            let value = if meta.is_symlink() {
-                Entry::Link(std::fs::read_link(&path)?)
-            } else if meta.is_dir() {
-                stack.push(path);
-                Entry::Folder
-            } else {
-                let file = std::fs::File::open(&path).with_context(|| format!("read `{}`", path.display()))?;
-                Entry::File { sha: sha256_reader(file)?.0, mode: mode(&meta) }
-            };
-            tree.insert(rel, value);
-        }
-    }
-    Ok(tree)
-}
-
-#[cfg(unix)]
-fn mode(meta: &std::fs::Metadata) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    meta.permissions().mode() & 0o777
-}
-
-#[cfg(not(unix))]
-fn mode(_: &std::fs::Metadata) -> u32 {
-    0o644
 }

@@ -231,6 +231,38 @@ fn pull_verifies_extracts_and_a_second_pull_downloads_nothing() {
 }
 
 #[test]
+fn pull_never_replaces_a_folder_it_did_not_write_unless_told_to() {
+    let fake = published();
+    let (to, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let dir = to.path().to_str().unwrap();
+    let folder = to.path().join("demo-k8s-0.2.0");
+    let args = ["demo-k8s", "--version", "0.2.0", "--to", dir];
+    assert_eq!(pull(&fake, cache.path(), &args).code, 0);
+
+    // The same content again: left as it is, and said so.
+    let first_inode = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&folder).unwrap());
+    let same = pull(&fake, cache.path(), &[&args[..], &["--json"]].concat());
+    assert_eq!(same.code, 0, "{same}");
+    assert!(same.stderr.contains("is already in"), "{same}");
+    let report: serde_json::Value = serde_json::from_str(&same.stdout).unwrap();
+    assert_eq!(report[0]["changed"], false);
+    assert_eq!(std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&folder).unwrap()), first_inode);
+
+    // The user's own file in it: refused, and the folder is untouched.
+    std::fs::write(folder.join("mine.txt"), "the user's notes\n").unwrap();
+    let refused = pull(&fake, cache.path(), &args);
+    assert_eq!(refused.code, 1, "{refused}");
+    assert!(refused.stderr.contains("already exists and holds something other than demo-k8s 0.2.0"), "{refused}");
+    assert!(refused.stderr.contains("--clobber"), "{refused}");
+    assert_eq!(std::fs::read_to_string(folder.join("mine.txt")).unwrap(), "the user's notes\n");
+
+    // `--clobber` replaces it whole, and leaves nothing else behind.
+    let replaced = pull(&fake, cache.path(), &[&args[..], &["--clobber"]].concat());
+    assert_eq!(replaced.code, 0, "{replaced}");
+    assert_eq!(listing(to.path()), ["demo-k8s-0.2.0", "demo-k8s-0.2.0/namespace.yaml"]);
+}
+
+#[test]
 fn a_replaced_asset_is_refused_and_nothing_is_written() {
     let fake = GithubFake::start(Options { public: true, can_push: false, ..Options::default() }).unwrap();
     let mut served = assets("0.2.0");

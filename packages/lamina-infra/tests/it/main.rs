@@ -13,6 +13,8 @@ mod common;
 mod cli;
 /// `deploy` with real Terraform, Helm and `docker-compose config`; a bad configuration stops first.
 mod deploy;
+/// Hostile archives a compromised pipeline could publish, refused by `pull` and `deploy`.
+mod hostile;
 /// `mirror` and `mirror push` against a real registry, with the digests unchanged.
 mod mirror;
 /// `validate` agrees with `terraform plan` and real Helm on the files of `tests/corpus/`.
