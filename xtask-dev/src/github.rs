@@ -2,6 +2,11 @@
 //! serves browser downloads) and a separate upload host on loopback ports, one repository,
 //! token auth, immutable releases, and injectable faults. Stopped on drop.
 //!
+//! A private repository behaves as on GitHub: anonymous reads and browser URLs answer 404, and
+//! asset bytes come through `GET …/releases/assets/{id}` (`Accept: application/octet-stream`),
+//! redirected to a storage host of another origin (the upload host's listener) that refuses any
+//! request still carrying credentials.
+//!
 //! Its answers follow GitHub's OpenAPI description (checked through `prism proxy` in the tests).
 
 mod assets;

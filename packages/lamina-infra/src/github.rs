@@ -1,5 +1,5 @@
 //! GitHub's Releases API, read only: the published releases and their assets, anonymous or with
-//! `GITHUB_TOKEN`/`GH_TOKEN` (never printed), through the shared reader
+//! `GH_TOKEN` or `GITHUB_TOKEN` (as `gh` reads them; never printed), through the shared reader
 //! ([`lamina_remote::github`]): one retry policy and GitHub's rate-limit rules, driven from this
 //! tool's blocking code.
 
@@ -19,6 +19,8 @@ pub struct GitHub {
     runtime: tokio::runtime::Runtime,
     reader: Reader,
     repo: String,
+    /// Whether a token was given.
+    signed_in: bool,
 }
 
 impl GitHub {
@@ -28,12 +30,14 @@ impl GitHub {
         if repo.split('/').count() != 2 || repo.split('/').any(str::is_empty) {
             bail!("`--repo {repo}` is not OWNER/NAME, e.g. `--repo {REPOSITORY}`");
         }
-        let token = ["GITHUB_TOKEN", "GH_TOKEN"]
+        // As `gh` reads them: GH_TOKEN first.
+        let token = ["GH_TOKEN", "GITHUB_TOKEN"]
             .iter()
-            .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()));
+            .find_map(|name| std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()));
+        let signed_in = token.is_some();
         let reader = Reader::new(api_url, token, concat!("lamina-infra/", env!("CARGO_PKG_VERSION")))?;
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        Ok(GitHub { runtime, reader, repo: repo.to_owned() })
+        Ok(GitHub { runtime, reader, repo: repo.to_owned(), signed_in })
     }
 
     /// Every published release, newest first (drafts never appear).
@@ -49,10 +53,15 @@ impl GitHub {
         self.run(self.reader.json(&url, "read the latest release"))
     }
 
-    /// A reader of a release asset's bytes, through its public URL.
+    /// A reader of a release asset's bytes, through the API (`…/releases/assets/{id}`, with the
+    /// token, so private repositories work); the redirect to the storage host drops the token.
     pub fn open(&self, asset: &Asset) -> anyhow::Result<Box<dyn std::io::Read + '_>> {
         let what = format!("download `{}`", asset.name);
-        let response = self.run(self.reader.get(&asset.browser_download_url, &what, Accept::Public))?;
+        let (url, accept) = match asset.id {
+            0 => (asset.browser_download_url.clone(), Accept::Public),
+            id => (format!("{}/repos/{}/releases/assets/{id}", self.reader.api(), self.repo), Accept::Bytes),
+        };
+        let response = self.run(self.reader.get(&url, &what, accept))?;
         Ok(Box::new(Body { runtime: &self.runtime, response, chunk: bytes::Bytes::new() }))
     }
 
@@ -85,8 +94,12 @@ impl GitHub {
         let Some(answered) = find::<Answered>(&error) else { return error };
         let hint = match answered.status {
             401 => "GitHub did not accept the token (401); check GITHUB_TOKEN or GH_TOKEN, or unset them to read a public repository anonymously".to_owned(),
+            404 if !self.signed_in => format!(
+                "`{}` was not found (404); check `--repo`; a private repository needs a token: set GH_TOKEN (or GITHUB_TOKEN)",
+                self.repo
+            ),
             404 => format!(
-                "`{}` was not found (404); check `--repo`, and for a private repository set GITHUB_TOKEN",
+                "`{}` was not found (404); check `--repo`, and that the token in GH_TOKEN or GITHUB_TOKEN can read it",
                 self.repo
             ),
             _ => return error,

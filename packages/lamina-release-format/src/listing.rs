@@ -18,6 +18,10 @@ pub struct Release {
 /// A release asset; `digest` (`sha256:…`) is reported by GitHub for assets since mid-2025.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Asset {
+    /// GitHub's id of the asset: its bytes are at `…/releases/assets/{id}` of the API (0 when a
+    /// mirror recorded none).
+    #[serde(default)]
+    pub id: u64,
     pub name: String,
     pub size: u64,
     pub browser_download_url: String,

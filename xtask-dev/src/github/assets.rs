@@ -24,7 +24,7 @@ pub fn one(state: &mut State, req: &Incoming, asset_id: u64) -> Answer {
     let release = &state.releases[&release_id];
     match req.method {
         "GET" if req.header(header::ACCEPT).is_some_and(|a| a.contains("application/octet-stream")) => {
-            Answer::empty(302).header("location", format!("{}/_storage/assets/{asset_id}", state.api_url))
+            Answer::empty(302).header("location", format!("{}/_storage/assets/{asset_id}", state.storage_url))
         }
         "GET" => Answer::json(200, &state.asset_json(release, &release.assets[index])),
         "PATCH" | "DELETE" if release.locked() => Answer::error(422, IMMUTABLE).doc(ASSET_DOCS),
@@ -128,20 +128,27 @@ pub fn upload_starter(state: &mut State, req: &Incoming) {
 /// The unauthenticated downloads: `/{o}/{r}/releases/download/{tag|untagged-…}/{name}` and the
 /// storage URL the asset endpoint redirects to. `None` when `path` is neither.
 pub fn download(state: &State, path: &str) -> Option<Answer> {
-    if let Some(id) = path.strip_prefix("/_storage/assets/") {
-        let found = id.parse().ok().and_then(|id| state.find_asset(id));
-        return Some(match found {
-            Some((release, index)) => serve(&state.releases[&release].assets[index]),
-            None => not_found(),
-        });
-    }
     let prefix = format!("/{}/{}/releases/download/", state.owner, state.repo);
     let rest = path.strip_prefix(&prefix)?;
     let (tag, name) = rest.rsplit_once('/')?;
     let (tag, name) = (decode(tag)?, decode(name)?);
     let release = state.releases.values().find(|r| if r.draft { r.untagged() == tag } else { r.tag_name == tag });
     let asset = release.and_then(|r| r.assets.iter().find(|a| a.name == name));
-    Some(asset.map_or_else(not_found, serve))
+    // A private repository's browser URLs need a signed-in browser; an API token gets 404.
+    Some(asset.filter(|_| state.options.public).map_or_else(not_found, serve))
+}
+
+/// The storage host an asset download is redirected to: the bytes for a signed URL, and, as
+/// object stores do, a refusal of any request that also carries credentials.
+pub fn storage(state: &State, req: &Incoming) -> Answer {
+    if req.header(header::AUTHORIZATION).is_some() {
+        return Answer::error(400, "Only one auth mechanism allowed; credentials were sent to the storage host");
+    }
+    let id = req.uri.path().strip_prefix("/_storage/assets/").and_then(|id| id.parse().ok());
+    match id.and_then(|id| state.find_asset(id)) {
+        Some((release, index)) => serve(&state.releases[&release].assets[index]),
+        None => not_found(),
+    }
 }
 
 fn serve(asset: &AssetRecord) -> Answer {

@@ -111,10 +111,13 @@ pub fn reason(status: u16) -> &'static str {
 
 /// Answers one request; `upload` says which host received it.
 pub fn dispatch(state: &mut State, upload: bool, req: &Incoming) -> Answer {
+    let path = req.uri.path();
+    if upload && req.method == "GET" && path.starts_with("/_storage/") {
+        return assets::storage(state, req);
+    }
     if upload {
         return assets::upload(state, req, false);
     }
-    let path = req.uri.path();
     if req.method == "GET"
         && let Some(answer) = assets::download(state, path)
     {
@@ -176,6 +179,8 @@ pub fn authorize(state: &State, req: &Incoming) -> Result<(), Answer> {
     match given {
         Some((_, token)) if token.trim() == state.options.token => Ok(()),
         None if state.options.public && req.header(header::AUTHORIZATION).is_none() && req.method == "GET" => Ok(()),
+        // GitHub does not say a private repository exists to someone who has not signed in.
+        None if req.header(header::AUTHORIZATION).is_none() => Err(not_found()),
         _ => Err(Answer::error(401, "Bad credentials")),
     }
 }

@@ -12,6 +12,9 @@ pub struct State {
     pub repo: String,
     pub api_url: String,
     pub upload_url: String,
+    /// Where asset downloads are redirected: the upload host's listener, another origin than
+    /// the API's, as GitHub's storage hosts are.
+    pub storage_url: String,
     /// Path prefixes the API and upload hosts serve under (GitHub Enterprise Server: `/api/v3`
     /// and `/api/uploads`); empty on github.com.
     pub prefixes: (String, String),
@@ -91,6 +94,7 @@ impl State {
             owner,
             repo,
             api_url,
+            storage_url: upload_url.clone(),
             upload_url,
             prefixes: (String::new(), String::new()),
             releases: BTreeMap::new(),

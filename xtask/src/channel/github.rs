@@ -415,13 +415,6 @@ impl GitHub {
         Ok(())
     }
 
-    /// The bytes behind a public URL (a published asset's `browser_download_url`), without the
-    /// token: redirects lead to storage hosts that must not see it.
-    pub async fn download(&self, url: &str) -> anyhow::Result<Vec<u8>> {
-        let response = self.reader.get(url, "download an asset", Accept::Public).await?;
-        Ok(response.bytes().await.map_err(|e| format_err!("download `{url}`: {}", without_url(&e)))?.to_vec())
-    }
-
     /// The bytes of an asset through the API (drafts included), with the token; a redirect to
     /// a storage host drops it (reqwest strips credentials when the host changes).
     pub async fn download_asset(&self, api_url: &str) -> anyhow::Result<Vec<u8>> {

@@ -181,7 +181,7 @@ fn download_charts(settings: &Settings, into: &Path) -> anyhow::Result<Vec<Archi
                 .iter()
                 .filter(|a| a.name.ends_with(".tgz") && a.state == crate::channel::github::AssetState::Uploaded)
             {
-                let bytes = github.download(&asset.browser_download_url).await?;
+                let bytes = github.download_asset(&asset.url).await?;
                 eprintln!("downloaded {} from {}", asset.name, release.tag);
                 std::fs::write(dir.join(&asset.name), bytes)?;
                 out.push(Archive { path: dir.join(&asset.name), tag: Some(release.tag.clone()) });

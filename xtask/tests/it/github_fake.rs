@@ -130,18 +130,20 @@ fn draft_release_lifecycle_through_octocrab() {
         assert_eq!(releases.get_latest().await.unwrap().id, draft.id);
         let url = published.assets[0].browser_download_url.to_string();
         assert_eq!(url, format!("{}/{OWNER}/{REPO}/releases/download/v1.2.3/chart.tgz", fake.api_url()));
-        let (status, _, bytes) = send(&url, "GET", &[], None).await.unwrap();
-        assert_eq!((status, bytes), (200, chart.clone()));
-        let (status, _, _) = send(asset.browser_download_url.as_str(), "GET", &[], None).await.unwrap();
-        assert_eq!(status, 404, "the draft's untagged URL is gone after publishing");
+        // A private repository's browser URL answers 404, with a token too, as GitHub does.
+        assert_eq!(send(&url, "GET", &[], None).await.unwrap().0, 404);
+        assert_eq!(send(&url, "GET", &[AUTH], None).await.unwrap().0, 404);
 
-        // The asset endpoint redirects to the bytes when asked for them.
+        // The asset endpoint redirects to a storage host of another origin when asked for the
+        // bytes; the storage host refuses a request that still carries the token.
         let asset_url = published.assets[0].url.to_string();
         let octet = [AUTH, ("accept", "application/octet-stream")];
         let (status, headers, _) = send(&asset_url, "GET", &octet, None).await.unwrap();
         let location = headers["location"].to_str().unwrap().to_owned();
-        assert!(status == 302 && location.starts_with(&fake.api_url()), "{status} {location}");
-        assert_eq!(send(&location, "GET", &[], None).await.unwrap().2, chart);
+        assert!(status == 302 && location.starts_with(&fake.upload_url()), "{status} {location}");
+        let (status, _, bytes) = send(&location, "GET", &[], None).await.unwrap();
+        assert_eq!((status, bytes), (200, chart.clone()));
+        assert_eq!(send(&location, "GET", &[AUTH], None).await.unwrap().0, 400);
     });
     let state = fake.releases();
     assert_eq!(state.len(), 1);

@@ -165,6 +165,50 @@ fn a_wrong_token_and_a_wrong_repository_are_told_apart() {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("`acme/other` was not found (404)"));
 }
 
+/// A private repository: GitHub answers 404 to anonymous reads and to a token on a browser URL;
+/// the asset API with the token works, and the storage host it redirects to never sees the token.
+#[test]
+fn a_private_repository_is_read_with_a_token_through_the_asset_api() {
+    let fake = GithubFake::start(Options { token: "ghp_private_canary".into(), ..Options::default() }).unwrap();
+    fake.seed(SeedRelease {
+        tag_name: "v0.2.0".into(),
+        draft: false,
+        assets: assets("0.2.0"),
+        starter_assets: Vec::new(),
+    });
+    let to = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let pull = ["pull", "demo-k8s", "--to", to.path().to_str().unwrap()];
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut all: Vec<(&str, &std::ffi::OsStr)> = env.iter().map(|(k, v)| (*k, std::ffi::OsStr::new(*v))).collect();
+        all.push(("LAMINA_INFRA_CACHE", cache.path().as_os_str()));
+        run_lamina_infra(&fake.api_url(), args, &all)
+    };
+
+    let anonymous = run(&pull, &[]);
+    assert_eq!(anonymous.code, 1, "{anonymous}");
+    assert!(anonymous.stderr.contains("`acme/infra-demo` was not found (404)"), "{anonymous}");
+    assert!(anonymous.stderr.contains("set GH_TOKEN (or GITHUB_TOKEN)"), "{anonymous}");
+
+    // GH_TOKEN wins over GITHUB_TOKEN, as with `gh`; whitespace around it is dropped.
+    let env = [("GH_TOKEN", " ghp_private_canary\n"), ("GITHUB_TOKEN", "ghp_wrong")];
+    for args in [&["show", "0.2.0"][..], &pull] {
+        let signed_in = run(args, &env);
+        assert_eq!(signed_in.code, 0, "{args:?}: {signed_in}");
+        assert!(!format!("{signed_in}").contains("ghp_private_canary"), "the token was printed");
+    }
+    // `verify` reads every asset the same way (its registry and Pages are not on this machine).
+    let verified = run(&["verify", "0.2.0"], &env);
+    for asset in ["SHA256SUMS", "demo-0.2.0.tgz", "demo-k8s-0.2.0.tar.gz", "release-manifest.json"] {
+        assert!(verified.stdout.contains(&format!("ok   v0.2.0/{asset}  sha256")), "{verified}");
+    }
+    assert!(to.path().join("demo-k8s-0.2.0/namespace.yaml").exists());
+    let requests = fake.requests();
+    let storage = requests.iter().filter(|r| r.upload_host && r.path_and_query.starts_with("/_storage/"));
+    assert!(storage.clone().count() > 0 && storage.clone().all(|r| r.status == 200), "{requests:#?}");
+    assert!(!requests.iter().any(|r| r.path_and_query.contains("/releases/download/")), "no browser URL was used");
+}
+
 #[test]
 fn help_of_every_command() {
     let mut all = String::new();
@@ -215,8 +259,13 @@ fn pull_verifies_extracts_and_a_second_pull_downloads_nothing() {
     let pulled = std::fs::read_to_string(to.path().join("demo-k8s-0.2.0/namespace.yaml")).unwrap();
     assert_eq!(pulled, "name: demo-0.2.0\n");
     assert!(to.path().join("demo/Chart.yaml").exists(), "a chart unpacks into its own folder");
+    // Asset bytes come through the API, by the asset's id.
     let downloads = |fake: &GithubFake| {
-        fake.requests().iter().filter(|r| r.path_and_query.ends_with("/demo-k8s-0.2.0.tar.gz")).count()
+        let releases = fake.releases();
+        let assets = releases.iter().flat_map(|r| &r.assets);
+        let id = assets.filter(|a| a.name == "demo-k8s-0.2.0.tar.gz").map(|a| a.id).next().unwrap();
+        let path = format!("/releases/assets/{id}");
+        fake.requests().iter().filter(|r| r.path_and_query.ends_with(&path)).count()
     };
     assert_eq!(downloads(&fake), 1);
     let again = pull(&fake, cache.path(), &["demo-k8s", "--version", "0.2.0", "--to", dir, "--json"]);

@@ -1,9 +1,9 @@
-//! The GitHub channel's read-back: a published release's assets, downloaded through their public
-//! URLs as users get them, checked against `SHA256SUMS` and the manifest.
+//! The GitHub channel's read-back: a published release's assets, downloaded through the API as
+//! users with a token get them, checked against `SHA256SUMS` and the manifest.
 
 use crate::channel::{Channels, Check, bad, ok};
 use crate::manifest::ReleaseManifest;
-use crate::plan::{MANIFEST, SUMS, download_base};
+use crate::plan::{MANIFEST, SUMS};
 use anyhow::{Context, bail};
 use lamina_release_format::verify::{self, Problem};
 use lamina_remote::digest::sha256_hex;
@@ -20,27 +20,29 @@ pub struct Assets {
     pub archives: BTreeMap<String, Vec<u8>>,
 }
 
-/// Reads release `tag`'s assets back through their public URLs and checks them with the release
-/// format's verifier: `SHA256SUMS`, the manifest, and every file `SHA256SUMS` lists.
+/// Reads release `tag`'s assets back through the API, as a user with a token gets them (a
+/// private repository's too), and checks them with the release format's verifier:
+/// `SHA256SUMS`, the manifest, and every file `SHA256SUMS` lists.
 pub async fn assets(ch: &Channels<'_>, tag: &str) -> anyhow::Result<Assets> {
-    let base = download_base(&ch.settings.server_url, &ch.settings.repository, tag);
-    let fetch = |file: &'static str| {
-        let url = format!("{base}/{file}");
+    let release = ch.github.find(tag).await?.filter(|r| !r.draft);
+    let release = release
+        .with_context(|| format!("release `{tag}` is not published"))
+        .hint(format!("is the release `{tag}` published? `cargo xtask release` publishes it"))?;
+    let download = |file: &str| {
+        let url = release.assets.iter().find(|a| a.name == file).map(|a| a.url.clone());
+        let file = file.to_owned();
         async move {
-            ch.github
-                .download(&url)
-                .await
-                .with_context(|| format!("read `{file}` of release `{tag}`"))
-                .hint(format!("is the release `{tag}` published?"))
+            let url = url.with_context(|| format!("release `{tag}` has no asset `{file}`"))?;
+            ch.github.download_asset(&url).await.with_context(|| format!("read `{file}` of release `{tag}`"))
         }
     };
-    let sums_bytes = fetch(SUMS).await?;
-    let manifest_bytes = fetch(MANIFEST).await?;
+    let sums_bytes = download(SUMS).await?;
+    let manifest_bytes = download(MANIFEST).await?;
     let sums = verify::read_sums(tag, &sums_bytes)?;
     // Every other file `SHA256SUMS` lists, read back; the chart archives kept for their OCI check.
     let (mut read, mut unread, mut archives) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
     for file in sums.keys().filter(|f| *f != MANIFEST) {
-        match ch.github.download(&format!("{base}/{file}")).await {
+        match download(file).await {
             Ok(bytes) => {
                 read.insert(file.as_str(), sha256_hex(&bytes));
                 if file.ends_with(".tgz") {
