@@ -242,12 +242,13 @@ pub fn record(plan: &Plan, built: &Built) -> anyhow::Result<ReleaseManifest> {
         }
     }
     for (p, b) in plan.packages.iter().zip(&built.packages) {
-        let files =
-            [(manifest::ComponentKind::Binary, Some(&b.archive)), (manifest::ComponentKind::Wheel, b.wheel.as_ref())];
+        use manifest::ComponentKind::{Binary, Sdist, Wheel};
+        let files = [(Binary, Some(&b.archive)), (Wheel, b.wheel.as_ref()), (Sdist, b.sdist.as_ref())];
         for (kind, file) in files {
-            if let Some(a) = file.and_then(|f| find(f)) {
+            // Every asset once: the sdist is one per package, whatever the number of targets.
+            if let Some(a) = file.and_then(|f| find(f)).filter(|a| !components.iter().any(|c| c.file == a.name)) {
                 let mut c = component(&p.name, kind, &plan.version, a);
-                c.target = Some(p.target.clone());
+                c.target = (kind != Sdist).then(|| p.target.clone());
                 components.push(c);
             }
         }

@@ -44,9 +44,10 @@ pub fn pull(source: &Source, ask: &Pull) -> anyhow::Result<()> {
     let Verified { manifest, sums: listed, .. } = verified(source, &release)?;
     let mut chosen = Vec::new();
     for name in ask.names {
-        // A package's wheel shares its name; `pull` takes the archive (pip takes the wheel), the
-        // one built for this machine when the release has one per target.
-        let named = || manifest.components.iter().filter(|c| c.name == *name && c.kind != ComponentKind::Wheel);
+        // A package's wheel and sdist share its name; `pull` takes the archive (pip takes the
+        // others), the one built for this machine when the release has one per target.
+        let python = |c: &Component| matches!(c.kind, ComponentKind::Wheel | ComponentKind::Sdist);
+        let named = || manifest.components.iter().filter(|c| c.name == *name && !python(c));
         let found = named().find(|c| c.target.as_deref().is_some_and(runs_here)).or_else(|| named().next());
         let Some(component) = found else {
             let mut near: Vec<&str> = manifest.components.iter().map(|c| c.name.as_str()).collect();
@@ -107,7 +108,9 @@ pub(crate) fn archive(
     let component = manifest
         .components
         .iter()
-        .find(|c| c.name == name && !matches!(c.kind, ComponentKind::Binary | ComponentKind::Wheel))
+        .find(|c| {
+            c.name == name && !matches!(c.kind, ComponentKind::Binary | ComponentKind::Wheel | ComponentKind::Sdist)
+        })
         .with_context(|| format!("release {} records no archive of `{name}`", manifest.version))?;
     let bytes = fetch(source, release, component)?;
     let tree = checked(&bytes, manifest, component, release, limits)?;

@@ -103,7 +103,7 @@ fn usage(m: &ReleaseManifest, release: &Release) -> Vec<(String, String)> {
                 out.push((format!("{} (Python)", c.name), format!("pip install {url}")));
                 continue;
             }
-            ComponentKind::Chart => continue,
+            ComponentKind::Chart | ComponentKind::Sdist => continue,
         };
         out.push((c.name.clone(), format!("lamina-infra pull {} --version {} && {then}", c.name, m.version)));
     }
@@ -135,8 +135,11 @@ pub fn render(s: &Shown) -> String {
             out.push_str(&format!("  {}@{digest}  {}\n", i.repository, i.platforms.join(", ")));
         }
     }
-    let programs: Vec<_> =
-        m.components.iter().filter(|c| matches!(c.kind, ComponentKind::Binary | ComponentKind::Wheel)).collect();
+    let programs: Vec<_> = m
+        .components
+        .iter()
+        .filter(|c| matches!(c.kind, ComponentKind::Binary | ComponentKind::Wheel | ComponentKind::Sdist))
+        .collect();
     if !programs.is_empty() {
         out.push_str("programs:\n");
         for c in programs {

@@ -37,6 +37,14 @@ impl Source {
         }
     }
 
+    /// The repository (`OWNER/NAME`) whose releases these are.
+    pub fn repository(&self) -> &str {
+        match self {
+            Source::GitHub(g) => g.repo(),
+            Source::Mirror(m) => &m.file.repository,
+        }
+    }
+
     /// Every published release, newest first.
     pub fn releases(&self) -> anyhow::Result<Vec<Release>> {
         match self {

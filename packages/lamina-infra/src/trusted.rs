@@ -28,6 +28,7 @@ pub fn verified(source: &Source, release: &Release) -> anyhow::Result<Verified> 
     let manifest = download(source, release, MANIFEST)?;
     let input = Input {
         tag: &release.tag_name,
+        repository: source.repository(),
         sums: &sums,
         manifest: Some(&manifest),
         digests: digests(release),

@@ -62,12 +62,13 @@ pub fn verify(source: &Source, target: &str, version: Option<&str>, json: bool) 
     Ok(())
 }
 
-/// Verifies a release's assets, each read as `(sha256, size)` by name, with the release format's
-/// one verifier, and reports one line per asset read: its problems, and a size other than GitHub
+/// Verifies a release of `repository`, its assets each read as `(sha256, size)` by name, with the
+/// release format's one verifier, and reports one line per asset read: its problems, and a size other than GitHub
 /// lists. A problem about an asset of the release that could not be read (already reported) is
 /// not reported again.
 fn assets(
     report: &mut Checks,
+    repository: &str,
     release: &Release,
     sums: &[u8],
     manifest: Option<&[u8]>,
@@ -76,6 +77,7 @@ fn assets(
     let tag = &release.tag_name;
     let outcome = format::verify(&Input {
         tag,
+        repository,
         sums,
         manifest,
         digests: crate::trusted::digests(release),

@@ -7,7 +7,13 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Version of the manifest format.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// An asset's file name: one plain name, no separator, no leading dot.
+pub const FILE_NAME: &str = r"^[A-Za-z0-9_][A-Za-z0-9._+-]*$";
+/// A path inside a bundle's top folder: relative, `/`-separated, no `.` or `..` component
+/// (`.` alone is the top folder itself).
+pub const RELATIVE_PATH: &str = r"^(\.|[A-Za-z0-9_][A-Za-z0-9._+-]*(/[A-Za-z0-9_][A-Za-z0-9._+-]*)*)$";
 
 /// Everything one release consists of.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -41,6 +47,7 @@ pub struct Component {
     pub kind: ComponentKind,
     pub version: String,
     /// Asset file name.
+    #[schemars(regex(pattern = FILE_NAME))]
     pub file: String,
     /// Size in bytes.
     pub size: u64,
@@ -63,6 +70,7 @@ pub struct Component {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TerraformModule {
     /// The module's folder inside the bundle's top folder, e.g. `lamina-values`.
+    #[schemars(regex(pattern = RELATIVE_PATH))]
     pub path: String,
     /// `terraform { required_version }`: the Terraform versions the module accepts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -116,6 +124,7 @@ pub struct Variable {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ComposeProject {
     /// The Compose files, relative to the bundle's top folder.
+    #[schemars(inner(regex(pattern = RELATIVE_PATH)))]
     pub files: Vec<String>,
     /// Every image the files name (services' `image`, `type: image` volumes), as shipped: pinned
     /// to this release's digests when the bundle pins images.
@@ -155,6 +164,9 @@ pub enum ComponentKind {
     Binary,
     /// A Python wheel that puts the same program on PATH (`pip install FILE_OR_URL`).
     Wheel,
+    /// A package's Python source distribution, which pip builds where no wheel fits (format
+    /// version 2).
+    Sdist,
 }
 
 /// A multi-platform container image.
@@ -179,6 +191,7 @@ pub struct Chart {
     pub name: String,
     pub version: String,
     /// Asset file name, `{name}-{version}.tgz`.
+    #[schemars(regex(pattern = FILE_NAME))]
     pub file: String,
     /// The `digest` of its index.yaml entry: bare lowercase hex SHA-256 of the archive.
     #[schemars(regex(pattern = r"^[0-9a-f]{64}$"))]
@@ -211,6 +224,36 @@ pub struct ChartImage {
     /// The image index digest; null when the image was not built here.
     #[schemars(regex(pattern = r"^sha256:[0-9a-f]{64}$"))]
     pub digest: Option<String>,
+}
+
+impl ReleaseManifest {
+    /// Every path-like field as the schema's patterns allow it: a component's or chart's `file`
+    /// a plain file name, a module's `path` and a Compose file a relative path that stays in its
+    /// folder. A tool joins these to folders of its own, so anything else is refused on reading.
+    pub fn check_paths(&self) -> Result<(), String> {
+        let files = self.components.iter().map(|c| &c.file).chain(self.charts.iter().map(|c| &c.file));
+        if let Some(bad) = files.into_iter().find(|f| !is_file_name(f)) {
+            return Err(format!("`{bad}` is not a plain file name"));
+        }
+        let modules = self.components.iter().flat_map(|c| c.modules.iter().map(|m| &m.path));
+        let compose = self.components.iter().flat_map(|c| c.compose.iter().flat_map(|p| &p.files));
+        match modules.chain(compose).find(|p| !is_relative_path(p)) {
+            Some(bad) => Err(format!("`{bad}` is not a relative path inside its bundle")),
+            None => Ok(()),
+        }
+    }
+}
+
+/// [`FILE_NAME`], checked.
+pub fn is_file_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "._+-".contains(c);
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') && chars.all(allowed)
+}
+
+/// [`RELATIVE_PATH`], checked.
+pub fn is_relative_path(path: &str) -> bool {
+    path == "." || path.split('/').all(is_file_name)
 }
 
 /// The JSON Schema of the manifest, as committed in `docs/`.

@@ -16,6 +16,9 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct Input<'a> {
     /// The release's tag, `v{version}`.
     pub tag: &'a str,
+    /// The repository (`OWNER/NAME`) the release was read from; the manifest must name it
+    /// (letter case aside). Empty: not checked.
+    pub repository: &'a str,
     /// The bytes of `SHA256SUMS`.
     pub sums: &'a [u8],
     /// The bytes of `release-manifest.json`; `None` when the release has none.
@@ -86,6 +89,10 @@ pub enum Problem {
     Manifest { tag: String, error: String },
     #[error("`{MANIFEST}` of release {tag} records release {recorded}; do not use this release")]
     OtherRelease { tag: String, recorded: String },
+    #[error(
+        "`{MANIFEST}` of release {tag} records the repository {recorded}, but it was read from {read}: a release copied from another repository; do not use this release"
+    )]
+    OtherRepository { tag: String, recorded: String, read: String },
     #[error("release {tag}: `{asset}` is recorded as {recorded} in the manifest but {}; do not use this release", listed_as(.listed))]
     Recorded { tag: String, asset: String, recorded: String, listed: Option<String> },
     #[error("`{asset}` of release {tag} is missing: {}; do not use this release", missing(.by))]
@@ -111,7 +118,10 @@ impl Problem {
     pub fn asset(&self) -> &str {
         match self {
             Problem::SumsNotText { .. } | Problem::Sums { .. } => SUMS,
-            Problem::NoManifest { .. } | Problem::Manifest { .. } | Problem::OtherRelease { .. } => MANIFEST,
+            Problem::NoManifest { .. }
+            | Problem::Manifest { .. }
+            | Problem::OtherRelease { .. }
+            | Problem::OtherRepository { .. } => MANIFEST,
             Problem::GitHubDigest { asset, .. }
             | Problem::Changed { asset, .. }
             | Problem::NotListed { asset, .. }
@@ -133,6 +143,7 @@ impl Problem {
             Problem::NoManifest { .. } => "missing: the release has no manifest".to_owned(),
             Problem::Manifest { error, .. } => format!("not a manifest this version reads: {error}"),
             Problem::OtherRelease { tag, recorded } => format!("records release {recorded}, not {tag}"),
+            Problem::OtherRepository { recorded, read, .. } => format!("records the repository {recorded}, not {read}"),
             Problem::Recorded { recorded, listed: Some(listed), .. } => {
                 format!("changed: the manifest records {recorded}, SHA256SUMS says {listed}")
             }
@@ -167,13 +178,21 @@ pub fn verify(input: &Input) -> Outcome {
     match (input.manifest, &manifest_sha) {
         (Some(bytes), Some(sha)) => {
             one_asset(input, &sums, MANIFEST, sha, &mut problems);
-            match serde_json::from_slice::<ReleaseManifest>(bytes) {
-                Ok(m) if m.tag != input.tag => {
-                    problems.push(Problem::OtherRelease { tag: tag.clone(), recorded: m.tag.clone() });
-                    manifest = Some(m);
-                }
-                Ok(m) => manifest = Some(m),
-                Err(e) => problems.push(Problem::Manifest { tag: tag.clone(), error: e.to_string() }),
+            match serde_json::from_slice::<ReleaseManifest>(bytes).map_err(|e| e.to_string()) {
+                Ok(m) => match m.check_paths() {
+                    Err(error) => problems.push(Problem::Manifest { tag: tag.clone(), error }),
+                    Ok(()) => {
+                        if m.tag != input.tag {
+                            problems.push(Problem::OtherRelease { tag: tag.clone(), recorded: m.tag.clone() });
+                        }
+                        if !input.repository.is_empty() && !m.repository.eq_ignore_ascii_case(input.repository) {
+                            let (recorded, read) = (m.repository.clone(), input.repository.to_owned());
+                            problems.push(Problem::OtherRepository { tag: tag.clone(), recorded, read });
+                        }
+                        manifest = Some(m);
+                    }
+                },
+                Err(error) => problems.push(Problem::Manifest { tag: tag.clone(), error }),
             }
         }
         _ => problems.push(Problem::NoManifest { tag: tag.clone() }),

@@ -23,7 +23,7 @@ pub const INDEX: &str = "index.yaml";
 /// accounts for.
 pub fn check(mirror: &Mirror, only: Option<&Release>, report: &mut Checks) {
     if let Some(release) = only {
-        return check_release(&mirror.dir.join(&release.tag_name), release, report);
+        return check_release(mirror, release, report);
     }
     let tags: BTreeSet<&str> = mirror.file.releases.iter().map(|r| r.tag_name.as_str()).collect();
     for name in names(&mirror.dir) {
@@ -32,12 +32,12 @@ pub fn check(mirror: &Mirror, only: Option<&Release>, report: &mut Checks) {
         }
     }
     for release in &mirror.file.releases {
-        check_release(&mirror.dir.join(&release.tag_name), release, report);
+        check_release(mirror, release, report);
     }
 }
 
-fn check_release(dir: &Path, release: &Release, report: &mut Checks) {
-    let tag = &release.tag_name;
+fn check_release(mirror: &Mirror, release: &Release, report: &mut Checks) {
+    let (tag, dir) = (&release.tag_name, &mirror.dir.join(&release.tag_name));
     if !dir.is_dir() {
         report.fail(tag, format!("missing: the folder of a release `{MIRROR_JSON}` lists"));
         return;
@@ -57,7 +57,8 @@ fn check_release(dir: &Path, release: &Release, report: &mut Checks) {
         }
     }
     let read = |name: &str| files.contains_key(name).then(|| std::fs::read(dir.join(name)).ok()).flatten();
-    let outcome = assets(report, release, &read(SUMS).unwrap_or_default(), read(MANIFEST).as_deref(), &files);
+    let sums = read(SUMS).unwrap_or_default();
+    let outcome = assets(report, &mirror.file.repository, release, &sums, read(MANIFEST).as_deref(), &files);
     if let Some(m) = &outcome.manifest {
         index(dir, tag, m, report);
         layouts(dir, tag, m, report);

@@ -209,6 +209,36 @@ fn a_private_repository_is_read_with_a_token_through_the_asset_api() {
     assert!(!requests.iter().any(|r| r.path_and_query.contains("/releases/download/")), "no browser URL was used");
 }
 
+/// An old release re-published under a new tag, and another repository's release copied in:
+/// every record agrees with the bytes, and each is still refused before anything is used.
+#[test]
+fn a_rollback_or_a_release_of_another_repository_is_refused() {
+    let fake = GithubFake::start(Options { public: true, can_push: false, ..Options::default() }).unwrap();
+    fake.seed(SeedRelease {
+        tag_name: "v0.3.0".into(),
+        draft: false,
+        assets: assets("0.2.0"),
+        starter_assets: Vec::new(),
+    });
+    let foreign = crate::common::edit_release(assets("0.4.0"), |m, _| m.repository = "evil/infra-demo".into());
+    fake.seed(SeedRelease { tag_name: "v0.4.0".into(), draft: false, assets: foreign, starter_assets: Vec::new() });
+    let to = tempfile::tempdir().unwrap();
+    let dir = to.path().to_str().unwrap();
+    for (version, says) in [
+        ("0.3.0", "`release-manifest.json` of release v0.3.0 records release v0.2.0"),
+        ("0.4.0", "records the repository evil/infra-demo, but it was read from acme/infra-demo"),
+    ] {
+        for args in [&["show", version][..], &["pull", "demo-k8s", "--version", version, "--to", dir]] {
+            let run = lamina_infra(&fake, args);
+            assert_eq!(run.code, 1, "{args:?}: {run}");
+            assert!(run.stderr.contains(says), "{args:?}: {run}");
+        }
+        let verified = lamina_infra(&fake, &["verify", version]);
+        assert!(verified.stdout.contains(&format!("FAIL v{version}/release-manifest.json")), "{verified}");
+    }
+    assert_eq!(listing(to.path()), Vec::<String>::new(), "nothing written");
+}
+
 #[test]
 fn help_of_every_command() {
     let mut all = String::new();

@@ -190,3 +190,35 @@ fn an_asset_listed_or_recorded_but_absent_is_missing() {
     assert_eq!(lines.len(), 4, "one line per asset read, then one per problem about another: {lines:?}");
     assert_eq!(lines[2].0, "demo-k8s-0.2.0.tar.gz");
 }
+
+#[test]
+fn a_manifest_of_another_repository_is_refused_whatever_the_letter_case() {
+    let f = files();
+    let outcome = verify(&Input { repository: "ACME/Infra", ..input(&f) });
+    assert!(outcome.problems.is_empty(), "{:#?}", outcome.problems);
+    let outcome = verify(&Input { repository: "acme/other", ..input(&f) });
+    let problem = only(&outcome);
+    assert!(matches!(problem, Problem::OtherRepository { .. }));
+    assert!(problem.to_string().contains("records the repository acme/infra, but it was read from acme/other"));
+}
+
+#[test]
+fn a_manifest_whose_paths_leave_their_folder_is_refused() {
+    for (file, path) in [("../evil.tgz", "."), ("/etc/passwd", "."), ("ok.tgz", "../up"), ("ok.tgz", "/abs")] {
+        let mut m: ReleaseManifest = serde_json::from_slice(&files().manifest).unwrap();
+        m.components[0].file = file.into();
+        m.components[0].modules.push(crate::manifest::TerraformModule {
+            path: path.into(),
+            required_version: None,
+            providers: Vec::new(),
+            variables: Vec::new(),
+        });
+        let bytes = serde_json::to_vec(&m).unwrap();
+        let listed = [(MANIFEST.into(), sha256_hex(&bytes))];
+        let sums = sums::render(&listed).into_bytes();
+        let outcome = verify(&Input { tag: TAG, sums: &sums, manifest: Some(&bytes), ..Input::default() });
+        let refused = outcome.problems.iter().find(|p| matches!(p, Problem::Manifest { .. }));
+        assert!(refused.is_some_and(|p| p.to_string().contains("is not a")), "{file} {path}: {:#?}", outcome.problems);
+        assert!(outcome.manifest.is_none(), "{file} {path}");
+    }
+}

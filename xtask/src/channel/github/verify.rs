@@ -54,6 +54,7 @@ pub async fn assets(ch: &Channels<'_>, tag: &str) -> anyhow::Result<Assets> {
     }
     let outcome = verify::verify(&verify::Input {
         tag,
+        repository: &ch.settings.repository,
         sums: &sums_bytes,
         manifest: Some(&manifest_bytes),
         read: read.iter().map(|(name, sha)| (*name, sha.as_str())).collect(),
