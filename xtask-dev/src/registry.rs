@@ -148,6 +148,16 @@ impl TokenRegistry {
     /// Starts the token service under `python` (the peers' venv), accepting `credentials`
     /// (`user:password`), and a registry trusting its signing certificate.
     pub fn start(python: &std::path::Path, credentials: &str) -> anyhow::Result<TokenRegistry> {
+        Self::start_logged(python, credentials, None)
+    }
+
+    /// [`start`](Self::start), the token service appending every `Authorization` header it is
+    /// sent to `log`.
+    pub fn start_logged(
+        python: &std::path::Path,
+        credentials: &str,
+        log: Option<&std::path::Path>,
+    ) -> anyhow::Result<TokenRegistry> {
         let keys = tempfile::tempdir()?;
         let (key, cert) = (keys.path().join("signer.key"), keys.path().join("signer.crt"));
         let sh = Shell::new()?;
@@ -160,7 +170,7 @@ impl TokenRegistry {
         let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../xtask/tests/peers/token_server.py");
         let (service, issuer) = ("test-registry", "test-issuer");
         let mut command: std::process::Command =
-            cmd!(sh, "{python} {script} {key} {cert} {service} {issuer} {credentials}").into();
+            cmd!(sh, "{python} {script} {key} {cert} {service} {issuer} {credentials} {log...}").into();
         let mut tokens = command.stdout(Stdio::piped()).spawn().context("start the token service")?;
         let stdout = tokens.stdout.take().context("token service stdout")?;
         // The service prints its port once it listens; reading blocks until then (or EOF).

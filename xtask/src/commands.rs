@@ -190,8 +190,10 @@ pub fn verify(sh: &Shell, root: &Path, args: VerifyArgs) -> anyhow::Result<ExitC
     let tag = lamina_release_format::names::tag(&version);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let _context = runtime.enter();
-    // Public reads only: the token, when present, is not needed here.
-    let github = crate::channel::github::GitHub::new(&settings, "")?;
+    // Reads only: with the token when there is one (a private repository needs it), else
+    // anonymously.
+    let token = crate::env::var(crate::env::GITHUB_TOKEN).unwrap_or_default();
+    let github = crate::channel::github::GitHub::new(&settings, &token)?;
     let registry = crate::channel::registry::Registry::from_env(&settings.registry)?;
     let channels = crate::channel::Channels {
         sh,

@@ -12,6 +12,7 @@
 pub mod cli;
 pub mod compat;
 pub mod constraint;
+pub mod credentials;
 pub mod deploy;
 pub mod extract;
 pub mod github;

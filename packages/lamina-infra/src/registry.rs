@@ -1,19 +1,18 @@
 //! The consumer's registry seam: [`lamina_remote::registry`] driven from this tool's blocking
-//! code through a current-thread runtime, several transfers at once, with progress. Pulls are
-//! anonymous, with the bearer-token exchange of the distribution "Token Authentication
-//! Specification" (as ghcr.io asks), or use `LAMINA_REGISTRY_USERNAME` /
-//! `LAMINA_REGISTRY_PASSWORD` (never printed). Plain HTTP is used for loopback hosts only.
+//! code through a current-thread runtime, several transfers at once, with progress. Each host is
+//! read with its own credentials ([`crate::credentials`]) or anonymously, with the bearer-token
+//! exchange of the distribution "Token Authentication Specification" (as ghcr.io asks). Plain
+//! HTTP is used for loopback hosts only.
 
-use anyhow::bail;
 use lamina_remote::digest::hex_of;
 use lamina_remote::progress::Progress;
-use lamina_remote::registry::{self as remote, Credentials, Options, RegistryOperation, Transfer, parse};
+use lamina_remote::registry::{self as remote, Options, RegistryOperation, Transfer, parse};
 use std::path::{Path, PathBuf};
 
 pub use lamina_remote::registry::{Manifest, Tree};
 
 /// What to set when a registry refuses access.
-const CREDENTIALS_HINT: &str = "for a private repository set LAMINA_REGISTRY_USERNAME and LAMINA_REGISTRY_PASSWORD";
+const CREDENTIALS_HINT: &str = "for a private repository run `docker login HOST`; `mirror push` also takes LAMINA_REGISTRY_USERNAME and LAMINA_REGISTRY_PASSWORD";
 
 /// A client for the registries of a set of hosts.
 pub struct Registry {
@@ -23,26 +22,18 @@ pub struct Registry {
 
 impl Registry {
     /// A client for `hosts` (`HOST[:PORT]`); those that are loopback are spoken to in plain HTTP.
-    #[allow(clippy::disallowed_methods)] // the registry credentials are read here only
-    pub fn new<'a>(hosts: impl IntoIterator<Item = &'a str>) -> anyhow::Result<Registry> {
+    /// Each host gets its own credentials ([`crate::credentials`]); `push` is the host
+    /// `mirror push` writes to, the only one `LAMINA_REGISTRY_*` are for.
+    pub fn new<'a>(hosts: impl IntoIterator<Item = &'a str>, push: Option<&str>) -> anyhow::Result<Registry> {
         let hosts: Vec<&str> = hosts.into_iter().collect();
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let credentials = match (var("LAMINA_REGISTRY_USERNAME"), var("LAMINA_REGISTRY_PASSWORD")) {
-            (Some(username), Some(password)) => Some(Credentials { username, password }),
-            (None, None) => None,
-            _ => {
-                bail!("set both LAMINA_REGISTRY_USERNAME and LAMINA_REGISTRY_PASSWORD, or neither for anonymous pulls")
-            }
-        };
+        let credentials = crate::credentials::for_hosts(&hosts, push)?;
         let options = Options {
             plain_http: hosts
                 .iter()
                 .filter(|h| lamina_remote::loopback::is_loopback_host(h))
                 .map(|h| h.to_string())
                 .collect(),
-            credentials: credentials
-                .map(|c| hosts.iter().map(|h| (h.to_string(), c.clone())).collect())
-                .unwrap_or_default(),
+            credentials,
             user_agent: concat!("lamina-infra/", env!("CARGO_PKG_VERSION")),
             credentials_hint: CREDENTIALS_HINT.to_owned(),
             ..Options::default()
@@ -55,7 +46,7 @@ impl Registry {
     pub fn of(manifest: &lamina_release_format::manifest::ReleaseManifest) -> anyhow::Result<Registry> {
         let images = manifest.images.iter().map(|i| i.repository.as_str());
         let repositories = images.chain(manifest.charts.iter().filter_map(|c| c.oci.as_deref()));
-        Registry::new(repositories.map(|r| r.split('/').next().unwrap_or(r)))
+        Registry::new(repositories.map(|r| r.split('/').next().unwrap_or(r)), None)
     }
 
     /// The digest `reference` (`HOST/NAME:TAG` or `HOST/NAME@DIGEST`) points at; `None` when

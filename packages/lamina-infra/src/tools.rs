@@ -107,6 +107,19 @@ pub fn run(words: &[&str]) -> anyhow::Result<Output> {
     Command::new(program).args(args).output().with_context(|| format!("run `{}`", words.join(" ")))
 }
 
+/// Runs `words` with `input` on its standard input, capturing its output.
+#[allow(clippy::disallowed_methods)] // this module is where lamina-infra runs other programs
+pub fn run_with_input(words: &[&str], input: &[u8]) -> anyhow::Result<Output> {
+    use std::process::Stdio;
+    let (program, args) = words.split_first().context("no program to run")?;
+    let shown = || format!("run `{}`", words.join(" "));
+    let piped = || Stdio::piped();
+    let spawned = Command::new(program).args(args).stdin(piped()).stdout(piped()).stderr(piped()).spawn();
+    let mut child = spawned.map_err(|e| anyhow::format_err!("{}: {e}", shown()))?;
+    std::io::Write::write_all(&mut child.stdin.take().context("no stdin")?, input).with_context(shown)?;
+    child.wait_with_output().with_context(shown)
+}
+
 /// Runs `words` with the terminal handed over (its output is the user's to read; on stderr when
 /// `quiet_stdout`, which keeps stdout for JSON); an error naming the command when it fails.
 #[allow(clippy::disallowed_methods)] // this module is where lamina-infra runs other programs

@@ -8,6 +8,7 @@
 mod explain;
 mod manifest;
 mod parts;
+mod realm;
 mod session;
 mod tree;
 
@@ -83,6 +84,13 @@ pub struct Registry {
     open: Client,
     auths: HashMap<String, RegistryAuth>,
     credentials_hint: String,
+    /// Hosts spoken to in plain HTTP (loopback only).
+    plain: Vec<String>,
+    /// A plain client that asks a registry where it would send credentials, following no
+    /// redirect.
+    probe: reqwest::Client,
+    /// Hosts whose token service was checked.
+    vetted: Mutex<std::collections::HashSet<String>>,
     /// Blobs known to be in some repository of a registry (`HOST` → digest → repository), so
     /// another repository can mount them instead of uploading them again.
     known: Mutex<HashMap<(String, String), String>>,
@@ -134,6 +142,15 @@ impl Registry {
             }
             certificates.push(Certificate { encoding: CertificateEncoding::Pem, data });
         }
+        let mut probe = reqwest::Client::builder()
+            .user_agent(options.user_agent)
+            .connect_timeout(Duration::from_secs(20))
+            .timeout(Duration::from_secs(60))
+            .redirect(reqwest::redirect::Policy::none());
+        for certificate in &certificates {
+            probe = probe.add_root_certificate(reqwest::Certificate::from_pem(&certificate.data)?);
+        }
+        let plain = options.plain_http.clone();
         let config = Config { plain: options.plain_http, chunked, certificates, user_agent: options.user_agent };
         let auths = options
             .credentials
@@ -145,6 +162,9 @@ impl Registry {
             open: config.client()?,
             auths,
             credentials_hint: options.credentials_hint,
+            plain,
+            probe: probe.build()?,
+            vetted: Mutex::default(),
             known: Mutex::default(),
         })
     }
@@ -166,6 +186,7 @@ impl Registry {
             RegistryOperation::Push => "sign in to push to",
             RegistryOperation::Pull => "sign in to",
         };
+        self.vet_realm(reference).await?;
         self.client
             .auth(reference, self.auth(reference), operation)
             .await
@@ -175,6 +196,7 @@ impl Registry {
 
     /// The digest a tag points at, or `None` when there is no such tag.
     pub async fn digest(&self, reference: &Reference) -> anyhow::Result<Option<String>> {
+        self.vet_realm(reference).await?;
         match self.client.fetch_manifest_digest(reference, self.auth(reference)).await {
             Ok(d) => Ok(Some(d)),
             Err(e) if is_absent(&e) => Ok(None),
@@ -185,6 +207,7 @@ impl Registry {
     /// The manifest `reference` names, its bytes checked against its digest (and against the
     /// reference's digest when it has one).
     pub async fn manifest(&self, reference: &Reference) -> anyhow::Result<Manifest> {
+        self.vet_realm(reference).await?;
         let (bytes, digest) = self
             .client
             .pull_manifest_raw(reference, self.auth(reference), &MANIFEST_TYPES)
@@ -220,6 +243,7 @@ impl Registry {
     /// follow. A registry that grants an anonymous reader no token gets a client that never
     /// asks for one (the shared client would ask again before every request).
     pub async fn session(&self, repository: &Reference, operation: RegistryOperation) -> anyhow::Result<Session<'_>> {
+        self.vet_realm(repository).await?;
         let auth = self.auth(repository);
         let token = self.client.auth(repository, auth, operation).await.map_err(|e| {
             let what = if operation == RegistryOperation::Push { "sign in to push to" } else { "sign in to" };

@@ -106,8 +106,12 @@ impl GitHub {
     pub fn new(settings: &Settings, token: &str) -> anyhow::Result<GitHub> {
         let (owner, repo) = settings.repository.split_once('/').context("repository is owner/repo")?;
         check_url(&settings.api_url)?;
-        let octo = Octocrab::builder()
-            .personal_token(token.to_owned())
+        let mut builder = Octocrab::builder();
+        // Anonymous without a token: reads of a public repository need none.
+        if !token.trim().is_empty() {
+            builder = builder.personal_token(token.trim().to_owned());
+        }
+        let octo = builder
             .base_uri(settings.api_url.as_str())
             .map_err(|e| format_err!("GitHub API URL `{}`: {e}", settings.api_url))?
             .set_connect_timeout(Some(Duration::from_secs(20)))

@@ -1,10 +1,11 @@
 """A registry token server in the style of ghcr.io/token, for tests, on 127.0.0.1.
 
-usage: token_server.py SIGNER_KEY SIGNER_CERT SERVICE ISSUER USER:PASSWORD
+usage: token_server.py SIGNER_KEY SIGNER_CERT SERVICE ISSUER USER:PASSWORD [LOG]
 Prints its port on the first line of stdout, then serves GET /token until killed. Basic
 credentials must match USER:PASSWORD (else 401); without credentials callers are anonymous and
 get `pull` only. Tokens are RS256 JWTs whose x5c header carries the signer certificate, which the
-registry trusts as its `rootcertbundle`.
+registry trusts as its `rootcertbundle`. With LOG, the Authorization header of every request
+(empty when there is none) is appended to that file, one line each.
 """
 import base64
 import http.server
@@ -19,6 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 key_path, cert_path, service, issuer, user_pass = sys.argv[1:6]
+LOG = sys.argv[6] if len(sys.argv) > 6 else None
 with open(key_path, "rb") as f:
     KEY = serialization.load_pem_private_key(f.read(), password=None)
 with open(cert_path, "rb") as f:
@@ -33,6 +35,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         user = ""
         header = self.headers.get("Authorization", "")
+        if LOG:
+            with open(LOG, "a") as log:
+                log.write(header + "\n")
         if header.startswith("Basic "):
             given = base64.b64decode(header[6:]).decode()
             if given != user_pass:

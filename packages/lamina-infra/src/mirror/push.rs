@@ -42,7 +42,7 @@ pub fn push(dir: &Path, registry: &str, version: Option<&str>, json: bool) -> an
         bail!("`--registry {registry}` is not HOST/NAMESPACE, e.g. `--registry registry.example.com/lamina`");
     }
     let tags = releases(dir, version)?;
-    let client = Registry::new([host])?;
+    let client = Registry::new([host], Some(host))?;
     let (mut pushed, mut failed) = (Vec::new(), Vec::new());
     for tag in &tags {
         for (kind, prefix) in [("images", ""), ("charts", "charts/")] {

@@ -56,7 +56,9 @@ pub fn check(source: &Source, version: &str, report: &mut Checks) -> anyhow::Res
         }
         for t in &image.tags {
             let reference = format!("{}:{t}", image.repository);
-            let verdict = registry.digest(&reference).map_err(|e| format!("{e:#}"));
+            // One line: the error, then what to do about it.
+            let verdict =
+                registry.digest(&reference).map_err(|e| lamina_remote::hint::render(&e).replace("\n\n", "; "));
             let verdict = verdict.and_then(|found| image_tag(t, &manifest.version, recorded, found.as_deref()));
             report.push(Check::of(format!("image {} {reference}", image.name), verdict));
         }

@@ -207,6 +207,8 @@ pub fn run_lamina_infra(api: &str, args: &[&str], env: &[(&str, &std::ffi::OsStr
         .env_remove("LAMINA_INFRA_MIRROR")
         .env_remove("LAMINA_REGISTRY_USERNAME")
         .env_remove("LAMINA_REGISTRY_PASSWORD")
+        // No credentials of the machine's own `docker login`.
+        .env("DOCKER_CONFIG", "/nonexistent/lamina-infra-tests")
         .envs(env.iter().copied())
         .output()
         .unwrap();

@@ -208,7 +208,7 @@ fn mirror_writes_verified_assets_a_helm_index_and_layouts_skopeo_reads() {
     let fake = github(&[("0.1.0", assets("0.1.0", &registry.host(), &published.image)), ("0.2.0", release.clone())]);
     // The registry seam resolves a tag to the digest the release records (what `verify` checks).
     let host = registry.host();
-    let seam = lamina_infra::registry::Registry::new([host.as_str()]).unwrap();
+    let seam = lamina_infra::registry::Registry::new([host.as_str()], None).unwrap();
     assert_eq!(seam.digest(&format!("{host}/acme/hello:0.2.0")).unwrap(), Some(published.image.clone()));
     assert_eq!(seam.digest(&format!("{host}/acme/hello:9.9.9")).unwrap(), None, "no such tag");
     let dir = tempfile::tempdir().unwrap();

@@ -357,3 +357,60 @@ fn image_tags_are_read_through_the_bearer_token_exchange() {
     assert!(ours.iter().any(|l| l.contains("authorized request")), "then read with the token: {log}");
     drop((fake, registry));
 }
+
+/// Two registries, each with its own credentials in Docker's `config.json` (and
+/// `LAMINA_REGISTRY_*` set, which are for `mirror push` alone): each host gets only its own. The
+/// second registry's token service logs every `Authorization` header it is sent.
+#[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
+fn each_registry_is_sent_only_its_own_credentials() {
+    use base64::Engine;
+    let peers = peers("the token server");
+    let first = xtask_dev::registry::LocalRegistry::start(&[("alice", "pw-alice-canary")]).expect(PEERS);
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let python = peers.join("venv/bin/python");
+    let second = xtask_dev::registry::TokenRegistry::start_logged(&python, "bob:pw-bob-canary", Some(log.path()));
+    let second = second.expect(PEERS);
+    let layout = tempfile::tempdir().unwrap();
+    let digest = image_layout(layout.path(), "0.2.0", "hello\n");
+    let mut images = Vec::new();
+    for (name, registry, creds) in [("hello", &first, "alice:pw-alice-canary"), ("copy", &second, "bob:pw-bob-canary")]
+    {
+        let repository = format!("{}/acme/hello", registry.host());
+        let out = Command::new("skopeo")
+            .args(["copy", "--preserve-digests", "--dest-tls-verify=false", "--dest-creds", creds])
+            .arg(format!("oci:{}:0.2.0", layout.path().display()))
+            .arg(format!("docker://{repository}:0.2.0"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "skopeo copy: {}", String::from_utf8_lossy(&out.stderr));
+        images.push(lamina_release_format::manifest::Image { name: name.into(), ..hello(&repository, &digest) });
+    }
+    let fake = start_fake();
+    seed(&fake, "0.2.0", assets("0.2.0", images, bundle_archive("0.2.0")));
+    let docker = tempfile::tempdir().unwrap();
+    let alice = base64::engine::general_purpose::STANDARD.encode("alice:pw-alice-canary");
+    let config = serde_json::json!({"auths": {first.host(): {"auth": alice}}});
+    std::fs::write(docker.path().join("config.json"), config.to_string()).unwrap();
+    let env = [
+        ("DOCKER_CONFIG", docker.path().as_os_str()),
+        ("LAMINA_REGISTRY_USERNAME", std::ffi::OsStr::new("alice")),
+        ("LAMINA_REGISTRY_PASSWORD", std::ffi::OsStr::new("pw-alice-canary")),
+    ];
+    // What the token service was sent from here on: the pushes above signed in as bob.
+    let pushed = std::fs::read_to_string(log.path()).unwrap().len();
+    let run = run_lamina_infra(&fake.api_url(), &["verify", "0.2.0"], &env);
+    for (name, registry) in [("hello", &first), ("copy", &second)] {
+        let line = format!("ok   image {name} {}/acme/hello:0.2.0  points at {digest}", registry.host());
+        assert!(run.stdout.contains(&line), "{line}\n{run}");
+    }
+    let sent = std::fs::read_to_string(log.path()).unwrap()[pushed..].to_owned();
+    assert!(!sent.is_empty(), "the token service was asked");
+    assert!(!sent.contains(&alice) && !sent.contains("Basic"), "the second registry saw credentials: {sent}");
+    assert!(!format!("{run}").contains("pw-alice-canary"), "a password was printed");
+
+    // Without Docker's entry the first registry is read anonymously, and says how to sign in.
+    let anonymous = run_lamina_infra(&fake.api_url(), &["verify", "0.2.0"], &env[1..]);
+    assert!(anonymous.stdout.contains("FAIL image hello"), "{anonymous}");
+    assert!(anonymous.stdout.contains("docker login"), "{anonymous}");
+}

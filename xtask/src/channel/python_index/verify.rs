@@ -2,7 +2,7 @@
 //! the index and downloaded, against `SHA256SUMS`.
 
 use crate::channel::{Check, bad, equal};
-use crate::manifest::ReleaseManifest;
+use crate::manifest::{ComponentKind, ReleaseManifest};
 use lamina_remote::digest::sha256_hex;
 
 /// Each wheel of the manifest, and its project's sdist, read back from the Python index: the
@@ -17,7 +17,7 @@ pub async fn files(
     let client = crate::channel::python_index::PyIndex::new(index)?;
     let mut checks = Vec::new();
     let wheels: Vec<&crate::manifest::Component> =
-        manifest.components.iter().filter(|c| c.kind == crate::manifest::ComponentKind::Wheel).collect();
+        manifest.components.iter().filter(|c| c.kind == ComponentKind::Wheel).collect();
     let mut projects: Vec<&str> = Vec::new();
     for wheel in &wheels {
         if !projects.contains(&wheel.name.as_str()) {
@@ -25,11 +25,15 @@ pub async fn files(
         }
     }
     for project in projects {
-        // The sdist is named as maturin names it (a pre-release's version in Python's spelling):
-        // the one `{dist}-*.tar.gz` asset that is no component of the manifest.
+        // The manifest's sdist component; before format version 2, the one `{dist}-*.tar.gz`
+        // asset that is no component (named as maturin names it: a pre-release's version in
+        // Python's spelling).
         let prefix = format!("{}-", lamina_release_format::names::dist_name(project));
-        let sdist = sums.keys().find(|k| {
-            k.starts_with(&prefix) && k.ends_with(".tar.gz") && !manifest.components.iter().any(|c| c.file == **k)
+        let recorded = manifest.components.iter().find(|c| c.kind == ComponentKind::Sdist && c.name == project);
+        let sdist = recorded.map(|c| &c.file).or_else(|| {
+            sums.keys().find(|k| {
+                k.starts_with(&prefix) && k.ends_with(".tar.gz") && !manifest.components.iter().any(|c| c.file == **k)
+            })
         });
         let Some(sdist) = sdist else { continue };
         let listed = client.listed(project).await?;

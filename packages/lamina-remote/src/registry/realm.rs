@@ -1,0 +1,100 @@
+//! Where a registry sends credentials: the token service its `WWW-Authenticate: Bearer` challenge
+//! names (distribution's "Token Authentication Specification"). oci-client sends the Basic
+//! credentials there, so before any are sent, the realm must be https, or plain HTTP on
+//! loopback; a host is asked once.
+
+use super::{Reference, Registry};
+use anyhow::Context;
+use oci_client::secrets::RegistryAuth;
+use std::sync::PoisonError;
+
+impl Registry {
+    /// Checks that credentials for `reference`'s host would go only to an https (or loopback)
+    /// token service; nothing to check for a host read anonymously.
+    pub(super) async fn vet_realm(&self, reference: &Reference) -> anyhow::Result<()> {
+        let host = reference.registry();
+        let vetted = || self.vetted.lock().unwrap_or_else(PoisonError::into_inner).contains(host);
+        if matches!(self.auth(reference), RegistryAuth::Anonymous) || vetted() {
+            return Ok(());
+        }
+        let scheme = if self.plain.iter().any(|h| h == host) { "http" } else { "https" };
+        let response = self.probe.get(format!("{scheme}://{host}/v2/")).send().await;
+        let response = response.with_context(|| format!("cannot reach the registry {host}"))?;
+        let challenge = response.headers().get(http::header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok());
+        if let Some(realm) = challenge.and_then(bearer_realm) {
+            crate::loopback::check_url(&realm).map_err(|why| {
+                crate::hint::fail(
+                    format!("the registry {host} asks for its credentials at `{realm}`: {why:#}; they were not sent"),
+                    "a token service must be https; check the registry's address",
+                )
+            })?;
+        }
+        self.vetted.lock().unwrap_or_else(PoisonError::into_inner).insert(host.to_owned());
+        Ok(())
+    }
+}
+
+/// The `realm` of a `Bearer` challenge.
+fn bearer_realm(challenge: &str) -> Option<String> {
+    let (scheme, params) = challenge.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let at = params.find("realm=")? + "realm=".len();
+    let rest = &params[at..];
+    match rest.strip_prefix('"') {
+        Some(quoted) => quoted.split('"').next().map(str::to_owned),
+        None => rest.split(',').next().map(|r| r.trim().to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::{Credentials, Options, parse};
+    use std::io::{Read, Write};
+
+    #[test]
+    fn the_realm_is_read_from_a_bearer_challenge() {
+        let challenge = r#"Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:a/b:pull""#;
+        assert_eq!(bearer_realm(challenge).as_deref(), Some("https://ghcr.io/token"));
+        assert_eq!(
+            bearer_realm("bearer realm=http://127.0.0.1:1/t,service=x").as_deref(),
+            Some("http://127.0.0.1:1/t")
+        );
+        assert_eq!(bearer_realm(r#"Basic realm="registry""#), None);
+    }
+
+    /// A registry on loopback whose challenge names a plain-http token service elsewhere: the
+    /// credentials are refused there, and the registry itself never sees them either.
+    #[test]
+    fn credentials_are_not_sent_to_a_plain_http_realm() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let host = listener.local_addr().unwrap().to_string();
+        let seen = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut request = vec![0; 4096];
+            let n = conn.read(&mut request).unwrap();
+            let challenge = "WWW-Authenticate: Bearer realm=\"http://token.example/token\",service=\"r\"";
+            let answer =
+                format!("HTTP/1.1 401 Unauthorized\r\n{challenge}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            conn.write_all(answer.as_bytes()).unwrap();
+            String::from_utf8_lossy(&request[..n]).into_owned()
+        });
+        let credentials = Credentials { username: "u".into(), password: "canary-pw".into() };
+        let options = Options {
+            plain_http: vec![host.clone()],
+            credentials: vec![(host.clone(), credentials)],
+            user_agent: "test",
+            ..Options::default()
+        };
+        let registry = Registry::new([host.as_str()], options).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let refused = runtime.block_on(registry.digest(&parse(&format!("{host}/acme/x:1")).unwrap())).unwrap_err();
+        let shown = crate::hint::render(&refused);
+        assert!(shown.contains("asks for its credentials at `http://token.example/token`"), "{shown}");
+        assert!(shown.contains("they were not sent"), "{shown}");
+        let request = seen.join().unwrap();
+        assert!(!request.to_ascii_lowercase().contains("authorization"), "{request}");
+    }
+}
