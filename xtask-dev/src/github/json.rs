@@ -12,7 +12,7 @@ const ACTOR: &str = "lamina-bot";
 impl State {
     /// `{api_url}/repos/{owner}/{repo}`.
     pub fn repo_api(&self) -> String {
-        format!("{}/repos/{}/{}", self.api_url, self.owner, self.repo)
+        format!("{}{}/repos/{}/{}", self.api_url, self.prefixes.0, self.owner, self.repo)
     }
 
     /// `{api_url}/{owner}/{repo}`: the web pages and downloads.

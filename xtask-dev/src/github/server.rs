@@ -116,7 +116,7 @@ fn unprefixed(host: &Host, uri: &axum::http::Uri) -> Option<axum::http::Uri> {
     let state = host.shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let prefix = if host.upload { &state.prefixes.1 } else { &state.prefixes.0 };
     let path = uri.path();
-    let download = !host.upload && (path.starts_with("/_storage/") || path.contains("/releases/download/"));
+    let download = path.starts_with("/_storage/") || (!host.upload && path.contains("/releases/download/"));
     if prefix.is_empty() || download {
         return Some(uri.clone());
     }

@@ -266,7 +266,8 @@ fn rebuild_points_each_entry_at_the_release_it_came_from() {
     let repo = TestRepo::fixture("minimal");
     let remote = bare_remote(repo.root.parent().unwrap());
     let files = archives(&repo, &["0.2.1", "0.3.0-rc.1"]);
-    let github = GithubFake::start(Options::default()).unwrap();
+    // Public: Helm reads the archives from the release asset URLs the index names.
+    let github = GithubFake::start(Options { public: true, ..Options::default() }).unwrap();
     for (tag, file) in ["v1.0.0", "v1.1.0"].iter().zip(&files) {
         let name = file.file_name().unwrap().to_string_lossy().into_owned();
         let assets = vec![(name, std::fs::read(file).unwrap())];

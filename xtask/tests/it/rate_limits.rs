@@ -23,7 +23,7 @@ fn no_request_goes_out_before_a_rate_limit_has_passed() {
     world.github.inject(fault("PATCH", "/releases/", after(429), 1));
     world.github.inject(fault("GET", "/releases?", after(429), 1));
     world.github.inject(fault("GET", "/releases?", after(403), 1));
-    world.github.inject(fault("GET", "/releases/download/", after(429), 1));
+    world.github.inject(fault("GET", "/releases/assets/", after(429), 1));
     world.github.inject(fault("GET", "/assets?", FaultKind::RateLimitReset { seconds: 1 }, 1));
     let run = world.release().ok();
     assert!(run.stderr.contains("waiting 1 s before the next request"), "{}", run.stderr);
@@ -39,7 +39,7 @@ fn no_request_goes_out_before_a_rate_limit_has_passed() {
     assert_eq!(count("POST", true, "/assets?name="), 2, "uploads: {limited:#?}");
     assert_eq!(count("PATCH", false, "/releases/"), 2, "publishing: {limited:#?}");
     assert_eq!(count("GET", false, "/releases?"), 2, "listing: {limited:#?}");
-    assert_eq!(count("GET", false, "/releases/download/"), 1, "downloads: {limited:#?}");
+    assert_eq!(count("GET", false, "/releases/assets/"), 1, "downloads: {limited:#?}");
     assert_eq!(count("GET", false, "/assets?"), 1, "asset lists: {limited:#?}");
     assert_eq!(limited.len(), 10, "{limited:#?}");
     for limit in limited {

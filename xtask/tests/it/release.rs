@@ -5,7 +5,7 @@
 
 use crate::support::{RegistryServer, Run, StaticServer, TestRepo, bare_remote, git_in, peers, python, run};
 use std::path::{Path, PathBuf};
-use xtask_dev::github::{Fault, FaultKind, GithubFake, Options, SeedRelease};
+use xtask_dev::github::{Fault, FaultKind, GithubFake, Options, Request, SeedRelease};
 
 const TOKEN: &str = "ghp_canary0000000000000000000000000000";
 
@@ -29,7 +29,9 @@ impl World {
         repo.git(&["tag", "v0.2.0"]);
         let registry_options = xtask_dev::registry::Options { port: registry_port, ..Default::default() };
         let registry = RegistryServer::start_with(tempfile::tempdir().unwrap(), registry_options).unwrap();
-        let github = GithubFake::start(Options { token: TOKEN.to_owned(), ..options }).unwrap();
+        // The fixture's repository is public: Helm reads its chart archives from the release
+        // asset URLs the index on Pages names, which a private repository does not serve.
+        let github = GithubFake::start(Options { token: TOKEN.to_owned(), public: true, ..options }).unwrap();
         let pages = bare_remote(repo.root.parent().unwrap());
         World { repo, registry, github, pages }
     }
@@ -495,10 +497,12 @@ fn github_enterprise_server_paths_need_only_the_api_url() {
     world.xtask(&["release", "--builder", "buildah"], &[("GITHUB_API_URL", api.as_str())]).ok();
     assert_assets_match_build(&world);
     let requests = world.github.requests();
+    // Downloads land on the storage host the asset API redirects to, which has no prefix.
+    let uploads = |r: &&Request| r.upload_host && !r.path_and_query.starts_with("/_storage/");
     let unprefixed: Vec<_> = requests
         .iter()
         .filter(|r| {
-            r.path_and_query.starts_with("/repos/") || (r.upload_host && !r.path_and_query.starts_with("/api/uploads/"))
+            r.path_and_query.starts_with("/repos/") || (uploads(r) && !r.path_and_query.starts_with("/api/uploads/"))
         })
         .collect();
     assert!(unprefixed.is_empty(), "{unprefixed:#?}");
