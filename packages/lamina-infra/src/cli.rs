@@ -34,6 +34,19 @@ pub struct Source {
     /// comes from LAMINA_INFRA_MIRROR only)
     #[arg(long, global = true, value_name = "DIR", env = "LAMINA_INFRA_MIRROR", hide_env_values = true)]
     pub from: Option<std::path::PathBuf>,
+    /// The SHA-256 the release's SHA256SUMS must have, as you recorded it (`show` prints it): a
+    /// release whose SHA256SUMS hashes otherwise is refused, from GitHub or a mirror alike
+    #[arg(long, global = true, value_name = "HEX", value_parser = sha256)]
+    pub sums_sha256: Option<String>,
+}
+
+/// 64 hex digits, lowercased.
+fn sha256(text: &str) -> Result<String, String> {
+    let hex = text.trim().to_ascii_lowercase();
+    match hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        true => Ok(hex),
+        false => Err(format!("`{text}` is not a SHA-256: give 64 hex digits, as `lamina-infra show` prints them")),
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -21,6 +21,8 @@ pub struct GitHub {
     repo: String,
     /// Whether a token was given.
     signed_in: bool,
+    /// `--sums-sha256`.
+    pub pinned: Option<String>,
 }
 
 impl GitHub {
@@ -37,7 +39,7 @@ impl GitHub {
         let signed_in = token.is_some();
         let reader = Reader::new(api_url, token, concat!("lamina-infra/", env!("CARGO_PKG_VERSION")))?;
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        Ok(GitHub { runtime, reader, repo: repo.to_owned(), signed_in })
+        Ok(GitHub { runtime, reader, repo: repo.to_owned(), signed_in, pinned: None })
     }
 
     /// Every published release, newest first (drafts never appear).

@@ -41,7 +41,10 @@ pub struct Pull<'a> {
 /// anything is written.
 pub fn pull(source: &Source, ask: &Pull) -> anyhow::Result<()> {
     let release = source.release(ask.version)?;
-    let Verified { manifest, sums: listed, .. } = verified(source, &release)?;
+    let Verified { manifest, sums: listed, anchor, .. } = verified(source, &release)?;
+    if anchor.is_none() {
+        eprintln!("warning: release {}: {}", release.tag_name, crate::trusted::UNANCHORED);
+    }
     let mut chosen = Vec::new();
     for name in ask.names {
         // A package's wheel and sdist share its name; `pull` takes the archive (pip takes the
@@ -87,7 +90,7 @@ pub fn pull(source: &Source, ask: &Pull) -> anyhow::Result<()> {
         }
         pulled.push(serde_json::json!({
             "name": component.name, "version": manifest.version, "file": component.file,
-            "sha256": component.sha256, "folder": folder, "changed": !same,
+            "sha256": component.sha256, "folder": folder, "changed": !same, "anchored": anchor.is_some(),
         }));
     }
     if ask.json {

@@ -4,7 +4,7 @@
 
 use crate::github::Release;
 use crate::source::Source;
-use crate::trusted::verified;
+use crate::trusted::{Verified, verified};
 use lamina_release_format::manifest::{ComponentKind, ReleaseManifest};
 use lamina_release_format::names;
 use serde::Serialize;
@@ -48,12 +48,18 @@ pub struct Shown {
     pub manifest: ReleaseManifest,
     /// `(component, command)`: how to use it.
     pub usage: Vec<(String, String)>,
+    /// The SHA-256 of the release's `SHA256SUMS`, to record and pin with `--sums-sha256`.
+    pub sums_sha256: String,
+    /// What anchors `SHA256SUMS`: GitHub's digest, `--sums-sha256`, or nothing (null).
+    pub anchored_by: Option<&'static str>,
 }
 
 pub fn release(source: &Source, version: Option<&str>, json: bool) -> anyhow::Result<()> {
     let release = source.release(version)?;
-    let manifest = verified(source, &release)?.manifest;
+    let Verified { manifest, sums_sha256, anchor, .. } = verified(source, &release)?;
     let shown = Shown {
+        sums_sha256,
+        anchored_by: anchor,
         version: release.version().to_owned(),
         tag: release.tag_name.clone(),
         url: release.html_url.clone(),
@@ -163,6 +169,10 @@ pub fn render(s: &Shown) -> String {
         out.push_str(&format!("  {name}: {command}\n"));
     }
     out.push_str("verified: SHA256SUMS and the manifest agree\n");
+    match s.anchored_by {
+        Some(anchor) => out.push_str(&format!("SHA256SUMS sha256 {} (anchored by {anchor})\n", s.sums_sha256)),
+        None => out.push_str(&format!("SHA256SUMS sha256 {} ({})\n", s.sums_sha256, crate::trusted::UNANCHORED)),
+    }
     out
 }
 

@@ -31,9 +31,21 @@ impl Source {
                         mirror.file.repository
                     );
                 }
-                Ok(Source::Mirror(mirror))
+                Ok(Source::Mirror(Mirror { pinned: args.sums_sha256.clone(), ..mirror }))
             }
-            None => Ok(Source::GitHub(GitHub::new(&args.repo, &args.api_url)?)),
+            None => {
+                let mut github = GitHub::new(&args.repo, &args.api_url)?;
+                github.pinned = args.sums_sha256.clone();
+                Ok(Source::GitHub(github))
+            }
+        }
+    }
+
+    /// The SHA-256 `--sums-sha256` pins the release's `SHA256SUMS` to.
+    pub fn pinned(&self) -> Option<&str> {
+        match self {
+            Source::GitHub(g) => g.pinned.as_deref(),
+            Source::Mirror(m) => m.pinned.as_deref(),
         }
     }
 
@@ -87,6 +99,8 @@ impl Source {
 pub struct Mirror {
     pub dir: PathBuf,
     pub file: MirrorFile,
+    /// `--sums-sha256`.
+    pub pinned: Option<String>,
 }
 
 impl Mirror {
@@ -113,7 +127,7 @@ impl Mirror {
         for r in &file.releases {
             plain_name(&r.tag_name, "release tag").with_context(|| format!("`{}` names a release", path.display()))?;
         }
-        Ok(Mirror { dir: dir.to_owned(), file })
+        Ok(Mirror { dir: dir.to_owned(), file, pinned: None })
     }
 
     fn release(&self, version: Option<&str>) -> anyhow::Result<Release> {

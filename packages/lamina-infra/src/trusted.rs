@@ -18,13 +18,27 @@ pub struct Verified {
     pub sums: BTreeMap<String, String>,
     /// The bytes of `SHA256SUMS` and of the manifest, by name.
     pub files: [(&'static str, Vec<u8>); 2],
+    /// The SHA-256 of `SHA256SUMS`: what `--sums-sha256` pins.
+    pub sums_sha256: String,
+    /// What anchors `SHA256SUMS` beyond the release itself: GitHub's digest, `--sums-sha256`,
+    /// or nothing (an older asset GitHub reports no digest for).
+    pub anchor: Option<&'static str>,
 }
+
+/// What the user is told when nothing anchors `SHA256SUMS`.
+pub const UNANCHORED: &str =
+    "not anchored to GitHub's digest: GitHub reports none for its SHA256SUMS; pin it with --sums-sha256";
 
 /// The release's manifest and `SHA256SUMS`, once `SHA256SUMS` matches GitHub's digest (when it
 /// reports one), the manifest matches `SHA256SUMS`, and every component the manifest records is
 /// listed in `SHA256SUMS` with the same SHA-256.
 pub fn verified(source: &Source, release: &Release) -> anyhow::Result<Verified> {
+    if let Some(problem) = release.assets.iter().find_map(|a| a.digest_problem()) {
+        anyhow::bail!("release {}: {problem}; do not use this release", release.tag_name);
+    }
     let sums = download(source, release, SUMS)?;
+    let sums_sha256 = lamina_remote::digest::sha256_hex(&sums);
+    pinned(source, &release.tag_name, &sums_sha256)?;
     let manifest = download(source, release, MANIFEST)?;
     let input = Input {
         tag: &release.tag_name,
@@ -35,7 +49,25 @@ pub fn verified(source: &Source, release: &Release) -> anyhow::Result<Verified> 
         ..Input::default()
     };
     let verified = verify(&input).into_result()?;
-    Ok(Verified { manifest: verified.manifest, sums: verified.sums, files: [(SUMS, sums), (MANIFEST, manifest)] })
+    let anchor = match (source.pinned(), release.asset(SUMS).and_then(|a| a.sha256())) {
+        (Some(_), _) => Some("--sums-sha256"),
+        (None, Some(_)) => Some("GitHub's digest"),
+        (None, None) => None,
+    };
+    let files = [(SUMS, sums), (MANIFEST, manifest)];
+    Ok(Verified { manifest: verified.manifest, sums: verified.sums, files, sums_sha256, anchor })
+}
+
+/// Refuses `SHA256SUMS` of release `tag`, hashing to `sha256`, unless it is what
+/// `--sums-sha256` pins (when given).
+pub fn pinned(source: &Source, tag: &str, sha256: &str) -> anyhow::Result<()> {
+    match source.pinned() {
+        Some(pinned) if pinned != sha256 => Err(lamina_remote::hint::fail(
+            format!("`SHA256SUMS` of release {tag} hashes to {sha256}, not the {pinned} given with --sums-sha256"),
+            "do not use this release; if you recorded the value from another release, give that release's",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The bytes of the release's asset `name`, which a release the pipeline made always has.

@@ -28,8 +28,9 @@ pub fn verify(source: &Source, target: &str, version: Option<&str>, json: bool) 
     }
     let mut report = Checks::default();
     // What was verified (`kind` in JSON), and what to do about a failure.
-    let (kind, fix) = if path.is_dir() && path.join(MIRROR_JSON).exists() {
-        mirror::check(&Mirror::open(path)?, None, &mut report);
+    let (kind, fix): (&str, String) = if path.is_dir() && path.join(MIRROR_JSON).exists() {
+        let pinned = source.pinned().map(str::to_owned);
+        mirror::check(&Mirror { pinned, ..Mirror::open(path)? }, None, &mut report);
         ("mirror", format!("run `lamina-infra mirror VERSION --to {target}` again to repair it"))
     } else if pulled_folder {
         pulled::check(source, path, version, &mut report)?;
@@ -49,12 +50,25 @@ pub fn verify(source: &Source, target: &str, version: Option<&str>, json: bool) 
         );
     };
     let failed = report.failed();
+    let rests_on = match (kind, source.pinned()) {
+        ("release", _) => "GitHub's digest of each asset, and SHA256SUMS",
+        ("pulled-folder", _) => "the published release, checked as `verify VERSION` checks it",
+        (_, Some(_)) => {
+            "--sums-sha256 for SHA256SUMS; otherwise the folder's SHA256SUMS and mirror.json, which vouch only for each other"
+        }
+        _ => {
+            "the folder alone: its SHA256SUMS and mirror.json vouch only for each other; compare a release's SHA256SUMS digest with one you recorded (`show` prints it), or pass --sums-sha256"
+        }
+    };
     if json {
-        let out = serde_json::json!({ "target": target, "kind": kind, "failed": failed, "checks": report });
+        let out = serde_json::json!({
+            "target": target, "kind": kind, "failed": failed, "rests_on": rests_on, "checks": report,
+        });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         print!("{}", render(&report.0, ""));
         println!("{} checks, {} ok, {failed} failed", report.0.len(), report.0.len() - failed);
+        println!("authenticity rests on {rests_on}");
     }
     if failed > 0 {
         bail!("{failed} of {} checks failed for `{target}`; {fix}", report.0.len());
@@ -68,7 +82,7 @@ pub fn verify(source: &Source, target: &str, version: Option<&str>, json: bool) 
 /// not reported again.
 fn assets(
     report: &mut Checks,
-    repository: &str,
+    (repository, pinned): (&str, Option<&str>),
     release: &Release,
     sums: &[u8],
     manifest: Option<&[u8]>,
@@ -92,16 +106,25 @@ fn assets(
             details.push("not checked: the release's SHA256SUMS cannot be read".to_owned());
         }
         let found = read.get(name);
-        if let (Some((_, size)), Some(asset)) = (found, release.asset(name))
+        let asset = release.asset(name);
+        if let (Some((_, size)), Some(asset)) = (found, asset)
             && *size != asset.size
         {
             details.push(format!("{size} bytes, GitHub lists {}", asset.size));
+        }
+        details.extend(asset.and_then(|a| a.digest_problem()));
+        if let (SUMS, Some((sha, _)), Some(pinned)) = (name, found, pinned)
+            && sha != pinned
+        {
+            details.push(format!("changed: --sums-sha256 says {pinned}, the file is {sha}"));
         }
         if details.is_empty() && found.is_none() {
             continue;
         }
         let sha = found.map_or("", |(sha, _)| sha.as_str());
-        report.either(format!("{tag}/{name}"), &details, format!("sha256 {} matches", short(sha)));
+        let unanchored =
+            if asset.and_then(|a| a.sha256()).is_none() { ", not anchored to GitHub's digest" } else { "" };
+        report.either(format!("{tag}/{name}"), &details, format!("sha256 {} matches{unanchored}", short(sha)));
     }
     outcome
 }

@@ -44,6 +44,18 @@ impl Asset {
     pub fn sha256(&self) -> Option<&str> {
         self.digest.as_deref().and_then(|d| d.strip_prefix("sha256:"))
     }
+
+    /// What is wrong with GitHub's digest of the asset: one of another algorithm, or not a
+    /// SHA-256 at all, cannot be checked and is refused rather than skipped.
+    pub fn digest_problem(&self) -> Option<String> {
+        let digest = self.digest.as_deref()?;
+        let hex = self
+            .sha256()
+            .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        hex.is_none().then(|| {
+            format!("GitHub reports the digest `{digest}` for `{}`, which this version cannot check", self.name)
+        })
+    }
 }
 
 #[cfg(test)]

@@ -58,7 +58,8 @@ fn check_release(mirror: &Mirror, release: &Release, report: &mut Checks) {
     }
     let read = |name: &str| files.contains_key(name).then(|| std::fs::read(dir.join(name)).ok()).flatten();
     let sums = read(SUMS).unwrap_or_default();
-    let outcome = assets(report, &mirror.file.repository, release, &sums, read(MANIFEST).as_deref(), &files);
+    let pin = (mirror.file.repository.as_str(), mirror.pinned.as_deref());
+    let outcome = assets(report, pin, release, &sums, read(MANIFEST).as_deref(), &files);
     if let Some(m) = &outcome.manifest {
         index(dir, tag, m, report);
         layouts(dir, tag, m, report);

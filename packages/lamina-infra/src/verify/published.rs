@@ -39,7 +39,7 @@ pub fn check(source: &Source, version: &str, report: &mut Checks) -> anyhow::Res
             .with_context(|| format!("download `{}` of release {tag}", asset.name))?;
         read.insert(&asset.name, found);
     }
-    let outcome = assets(report, source.repository(), &release, &sums, manifest.as_deref(), &read);
+    let outcome = assets(report, (source.repository(), source.pinned()), &release, &sums, manifest.as_deref(), &read);
     let Some(manifest) = outcome.manifest else { return Ok(()) };
     if let Source::GitHub(github) = source {
         pages(github, &manifest, report);

@@ -52,6 +52,68 @@ fn releases_show_and_pull_read_a_mirror_with_github_stopped() {
     assert!(missing.stderr.contains("holds no release 0.2.1 (nearest: 0.2.0"), "{missing}");
 }
 
+/// `SHA256SUMS` is anchored by GitHub's digest, or by the value a user pinned; without either,
+/// every command says so; a digest of an unknown algorithm is refused, not skipped.
+#[test]
+fn what_anchors_sha256sums_is_said_and_a_pin_is_kept() {
+    let (fake, mirror) = mirror();
+    let api = fake.api_url();
+    drop(fake);
+    let from = dir_arg(mirror.path());
+    let shown = lamina_infra(&api, &["show", "0.2.0", "--json", "--from", from], &[]);
+    let shown: Value = serde_json::from_str(&shown.stdout).unwrap();
+    let sums = shown["sums_sha256"].as_str().unwrap().to_owned();
+    assert_eq!(sums, sha(&std::fs::read(mirror.path().join("v0.2.0/SHA256SUMS")).unwrap()));
+    assert_eq!(shown["anchored_by"], "GitHub's digest");
+
+    let pinned = lamina_infra(&api, &["show", "0.2.0", "--from", from, "--sums-sha256", &sums.to_uppercase()], &[]);
+    assert!(pinned.stdout.contains(&format!("SHA256SUMS sha256 {sums} (anchored by --sums-sha256)")), "{pinned}");
+    let other = "0".repeat(64);
+    let (to, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let env = [("LAMINA_INFRA_CACHE", cache.path())];
+    for args in [&["show", "0.2.0"][..], &["pull", "demo-k8s", "--version", "0.2.0", "--to", dir_arg(to.path())]] {
+        let refused = lamina_infra(&api, &[args, &["--from", from, "--sums-sha256", &other]].concat(), &env);
+        assert_eq!(refused.code, 1, "{refused}");
+        let says = format!("`SHA256SUMS` of release v0.2.0 hashes to {sums}, not the {other} given with --sums-sha256");
+        assert!(refused.stderr.contains(&says), "{refused}");
+    }
+    assert_eq!(crate::common::listing(to.path()), Vec::<String>::new());
+    let verified = lamina_infra(&api, &["verify", "0.2.0", "--from", from, "--sums-sha256", &other], &[]);
+    assert!(verified.stdout.contains("FAIL v0.2.0/SHA256SUMS  changed: --sums-sha256 says"), "{verified}");
+    assert!(verified.stdout.contains("authenticity rests on --sums-sha256"), "{verified}");
+    let bad = lamina_infra(&api, &["show", "--sums-sha256", "abc"], &[]);
+    assert_eq!(bad.code, 2, "{bad}");
+
+    // GitHub reported no digest (older assets): said by show, pull and verify.
+    let copied = tempfile::tempdir().unwrap();
+    copy(mirror.path(), copied.path());
+    let edit = |digest: Value| {
+        let path = copied.path().join("mirror.json");
+        let mut held: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        for release in held["releases"].as_array_mut().unwrap() {
+            for asset in release["assets"].as_array_mut().unwrap() {
+                asset["digest"] = digest.clone();
+            }
+        }
+        std::fs::write(&path, serde_json::to_vec(&held).unwrap()).unwrap();
+    };
+    edit(Value::Null);
+    let from = dir_arg(copied.path());
+    let show = lamina_infra(&api, &["show", "0.2.0", "--from", from], &[]);
+    assert!(show.stdout.contains("not anchored to GitHub's digest"), "{show}");
+    let to = tempfile::tempdir().unwrap();
+    let pull = lamina_infra(&api, &["pull", "demo-k8s", "--from", from, "--to", dir_arg(to.path()), "--json"], &env);
+    assert!(pull.stderr.contains("warning: release v0.2.0: not anchored"), "{pull}");
+    assert_eq!(serde_json::from_str::<Value>(&pull.stdout).unwrap()[0]["anchored"], false);
+    let verify = lamina_infra(&api, &["verify", "0.2.0", "--from", from], &[]);
+    assert!(verify.stdout.contains("matches, not anchored to GitHub's digest"), "{verify}");
+
+    edit(Value::from(format!("sha512:{}", "a".repeat(128))));
+    let unknown = lamina_infra(&api, &["show", "0.2.0", "--from", from], &[]);
+    assert_eq!(unknown.code, 1, "{unknown}");
+    assert!(unknown.stderr.contains("which this version cannot check"), "{unknown}");
+}
+
 #[test]
 fn a_folder_that_is_not_a_mirror_or_misses_a_file_says_how_to_make_it_whole() {
     let (fake, mirror) = mirror();
@@ -105,7 +167,9 @@ fn verify_of_a_mirror_passes_and_names_every_damaged_file() {
     assert!(!good.stdout.contains("FAIL"), "{good}");
     assert!(good.stdout.contains("ok   v0.2.0/oci/images/hello/index.json"), "{good}");
     assert!(good.stdout.contains("ok   v0.2.0/index.yaml demo 0.2.0"), "{good}");
-    assert!(good.stdout.lines().last().unwrap().ends_with(", 0 failed"), "{good}");
+    assert!(good.stdout.lines().any(|l| l.ends_with(" checks, 27 ok, 0 failed")), "{good}");
+    let rests = "authenticity rests on the folder alone: its SHA256SUMS and mirror.json vouch only for each other";
+    assert!(good.stdout.lines().last().unwrap().starts_with(rests), "{good}");
     let one = lamina_infra("http://127.0.0.1:9", &["verify", "v0.2.0", "--from", dir_arg(mirror.path())], &[]);
     assert_eq!(one.code, 0, "a version from a mirror is checked there, registry-free: {one}");
     assert!(one.stdout.contains("ok   v0.2.0/oci/images/hello/index.json") && !one.stdout.contains("v0.1.0"), "{one}");
