@@ -76,6 +76,17 @@ pub fn verify(source: &Source, target: &str, version: Option<&str>, json: bool) 
     Ok(())
 }
 
+/// The checks `verify DIR` makes of the releases `only` names in a mirror folder (all when
+/// `None`), for `mirror push` to make first.
+pub fn mirror_folder(mirror: &Mirror, only: &[&Release]) -> Checks {
+    let mut report = Checks::default();
+    match only {
+        [] => mirror::check(mirror, None, &mut report),
+        only => only.iter().for_each(|release| mirror::check(mirror, Some(release), &mut report)),
+    }
+    report
+}
+
 /// Verifies a release of `repository`, its assets each read as `(sha256, size)` by name, with the
 /// release format's one verifier, and reports one line per asset read: its problems, and a size other than GitHub
 /// lists. A problem about an asset of the release that could not be read (already reported) is

@@ -1,16 +1,21 @@
 //! `mirror push`: load a mirror folder's images and OCI charts into another registry with the
-//! same digests: blobs first, then child manifests by digest, then the index, then the tags the
-//! layouts name (`org.opencontainers.image.ref.name`). Image `<name>` goes to
-//! `HOST/NAMESPACE/<name>`, chart `<name>` to `HOST/NAMESPACE/charts/<name>`.
+//! same digests. The folder is checked first as `verify DIR` checks it, and only the images and
+//! charts its manifests list are pushed, at the digests they record: blobs first, then child
+//! manifests by digest, then the index, then the tags the layouts name
+//! (`org.opencontainers.image.ref.name`). Image `<name>` goes to `HOST/NAMESPACE/<name>`, chart
+//! `<name>` to `HOST/NAMESPACE/charts/<name>`.
 //!
 //! A layout mirrored with `--platform` lacks some children of its index. Its blobs and the
 //! platforms it holds are still pushed by digest; the index itself is offered as well, and a
 //! registry that refuses an index with missing children (distribution 2.8 does) gets the index
 //! and tags left out, which is reported as an error naming what was pushed.
 
+use crate::github::Release;
 use crate::registry::{Manifest, Registry};
 use crate::source::Mirror;
 use anyhow::{Context, bail, format_err};
+use lamina_release_format::MANIFEST;
+use lamina_release_format::manifest::ReleaseManifest;
 use lamina_remote::layout::{Descriptor, Layout, Problem, references};
 use serde::Serialize;
 use std::path::Path;
@@ -41,27 +46,42 @@ pub fn push(dir: &Path, registry: &str, version: Option<&str>, json: bool) -> an
     if host.is_empty() || !path_ok || base.contains(['@', ' ']) {
         bail!("`--registry {registry}` is not HOST/NAMESPACE, e.g. `--registry registry.example.com/lamina`");
     }
-    let tags = releases(dir, version)?;
+    let mirror = Mirror::open(dir)?;
+    let releases = releases(&mirror, version)?;
+    // The folder is checked first, as `verify DIR` checks it: nothing is pushed from a folder
+    // that fails, and then only what the (checked) manifests list, at their digests.
+    let checks = crate::verify::mirror_folder(&mirror, &releases);
+    let failures: Vec<String> =
+        checks.0.iter().filter(|c| !c.ok).map(|c| format!("{}: {}", c.what, c.detail)).collect();
+    if let Some(first) = failures.first() {
+        return Err(lamina_remote::hint::fail(
+            format!(
+                "the mirror `{}` fails {} checks (first: {first}); nothing was pushed",
+                dir.display(),
+                failures.len()
+            ),
+            format!("`lamina-infra verify {}` lists them; `lamina-infra mirror` repairs the folder", dir.display()),
+        ));
+    }
     let client = Registry::new([host], Some(host))?;
     let (mut pushed, mut failed) = (Vec::new(), Vec::new());
-    for tag in &tags {
-        for (kind, prefix) in [("images", ""), ("charts", "charts/")] {
-            let folder = dir.join(tag).join("oci").join(kind);
-            let Ok(entries) = std::fs::read_dir(&folder) else { continue };
-            let mut names: Vec<String> = entries.flatten().filter_map(|e| e.file_name().into_string().ok()).collect();
-            names.sort();
-            for name in names.iter().filter(|n| !n.starts_with('.')) {
-                let target = format!("{base}/{prefix}{name}");
-                match push_layout(&client, &Layout::new(folder.join(name)), &target) {
-                    Ok(p) => {
-                        let tags = p.tags.join(", ");
-                        eprintln!("pushed {}@{} ({} blobs uploaded; tags: {tags})", p.target, p.digest, p.uploaded);
-                        pushed.push(p);
-                    }
-                    Err(e) => {
-                        eprintln!("error: {e:#}");
-                        failed.push(Failed { target, error: format!("{e:#}") });
-                    }
+    for release in &releases {
+        let folder = dir.join(&release.tag_name);
+        let manifest: ReleaseManifest = serde_json::from_slice(&std::fs::read(folder.join(MANIFEST))?)?;
+        let images = manifest.images.iter().filter_map(|i| Some(("images", "", &i.name, Some(i.digest.as_deref()?))));
+        let charts = manifest.charts.iter().filter(|c| c.oci.is_some()).map(|c| ("charts", "charts/", &c.name, None));
+        for (kind, prefix, name, digest) in images.chain(charts) {
+            let target = format!("{base}/{prefix}{name}");
+            let layout = Layout::new(folder.join("oci").join(kind).join(name));
+            match push_layout(&client, &layout, &target, digest) {
+                Ok(p) => {
+                    let tags = p.tags.join(", ");
+                    eprintln!("pushed {}@{} ({} blobs uploaded; tags: {tags})", p.target, p.digest, p.uploaded);
+                    pushed.push(p);
+                }
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    failed.push(Failed { target, error: format!("{e:#}") });
                 }
             }
         }
@@ -77,26 +97,32 @@ pub fn push(dir: &Path, registry: &str, version: Option<&str>, json: bool) -> an
     Ok(())
 }
 
-/// The release tags to push: all that `mirror.json` lists, or the one of `version`.
-fn releases(dir: &Path, version: Option<&str>) -> anyhow::Result<Vec<String>> {
-    let mirror = Mirror::open(dir)?;
-    let tags: Vec<String> = mirror.file.releases.iter().map(|r| r.tag_name.clone()).collect();
-    let Some(version) = version else { return Ok(tags) };
+/// The releases to push: all that `mirror.json` lists, or the one of `version`.
+fn releases<'a>(mirror: &'a Mirror, version: Option<&str>) -> anyhow::Result<Vec<&'a Release>> {
+    let all = mirror.file.releases.iter();
+    let Some(version) = version else { return Ok(all.collect()) };
     let wanted = version.trim_start_matches('v');
-    match tags.iter().find(|t| lamina_release_format::names::version(t) == wanted) {
-        Some(tag) => Ok(vec![tag.clone()]),
-        None => bail!("`{}` holds no release {wanted}; it holds: {}", dir.display(), tags.join(", ")),
+    match mirror.file.releases.iter().find(|r| r.version() == wanted) {
+        Some(release) => Ok(vec![release]),
+        None => {
+            let held: Vec<&str> = all.map(|r| r.tag_name.as_str()).collect();
+            bail!("`{}` holds no release {wanted}; it holds: {}", mirror.dir.display(), held.join(", "))
+        }
     }
 }
 
-/// Pushes one layout to `target` (`HOST/NAME`).
-fn push_layout(client: &Registry, layout: &Layout, target: &str) -> anyhow::Result<Pushed> {
+/// Pushes one layout to `target` (`HOST/NAME`); its root must be `digest` when the manifest
+/// records one.
+fn push_layout(client: &Registry, layout: &Layout, target: &str, digest: Option<&str>) -> anyhow::Result<Pushed> {
     let index = layout.index()?;
     let root_digest = match index.first() {
         Some(d) if index.iter().all(|o| o.digest == d.digest) => d.digest.clone(),
         Some(_) => bail!("`{}` points at several manifests; a mirror layout holds one", layout.root.display()),
         None => bail!("`{}` points at no manifest", layout.root.display()),
     };
+    if let Some(recorded) = digest.filter(|d| *d != root_digest) {
+        bail!("`{}` holds {root_digest}, the manifest records {recorded}; refusing it", layout.root.display());
+    }
     let root = stored(layout, &root_digest)?;
     // Every manifest present (children before parents), the index's children it lacks (a mirror
     // made with --platform), and the blobs; anything else missing or damaged stops the push.

@@ -40,9 +40,13 @@ pub fn check(dir: &Path, what: &str, expect: &Expect, report: &mut Checks) {
         report.either(at("index.json"), &wrong, format!("points at {} as the manifest records", short(recorded)));
     }
     let walk = &checked.walk;
-    if walk.problems.is_empty() {
+    if walk.problems.len() == checked.absent_platforms.len() {
         let blobs = walk.manifests.len() + walk.blobs.len();
-        report.ok(what, format!("{blobs} blobs, each present and matching its digest"));
+        let absent = match checked.absent_platforms.as_slice() {
+            [] => String::new(),
+            absent => format!("; platforms not mirrored (--platform): {}", absent.join(", ")),
+        };
+        report.ok(what, format!("{blobs} blobs, each present and matching its digest{absent}"));
     }
     if let Expect::Chart(chart) = expect {
         let archive = format!("sha256:{}", chart.digest);

@@ -321,6 +321,29 @@ fn mirror_push_loads_every_layout_into_another_registry_with_the_same_digests() 
     );
 
     let credentials = [("LAMINA_REGISTRY_USERNAME", "lamina"), ("LAMINA_REGISTRY_PASSWORD", password)];
+    // A layout the manifest does not list, then a blob changed in place: the folder is checked
+    // first, and nothing at all is pushed from it.
+    let stray = dir.path().join("v0.2.0/oci/images/stray");
+    std::fs::create_dir_all(&stray).unwrap();
+    let before = target.requests("PUT", "/");
+    let refused = lamina_infra(&fake, &["mirror", "push", to, "--registry", &base], &credentials);
+    assert_eq!(refused.code, 1, "{refused}");
+    assert!(refused.stderr.contains("v0.2.0/oci/images/stray: extra"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("nothing was pushed"), "{}", refused.stderr);
+    std::fs::remove_dir(&stray).unwrap();
+    let hello = dir.path().join("v0.2.0/oci/images/hello/blobs/sha256");
+    let blobs = std::fs::read_dir(&hello).unwrap().map(|e| e.unwrap().path());
+    let blob = blobs.max_by_key(|p| std::fs::metadata(p).unwrap().len()).unwrap();
+    let original = std::fs::read(&blob).unwrap();
+    let mut changed = original.clone();
+    changed[0] ^= 1;
+    std::fs::write(&blob, &changed).unwrap();
+    let damaged = lamina_infra(&fake, &["mirror", "push", to, "--registry", &base], &credentials);
+    assert_eq!(damaged.code, 1, "{damaged}");
+    assert!(damaged.stderr.contains("changed: hashes to"), "{}", damaged.stderr);
+    assert_eq!(target.requests("PUT", "/"), before, "nothing was pushed");
+    std::fs::write(&blob, &original).unwrap();
+
     let pushed = lamina_infra(&fake, &["mirror", "push", to, "--registry", &base, "--version", "0.2.0"], &credentials);
     assert_eq!(pushed.code, 0, "{}", pushed.stderr);
     assert!(!pushed.stderr.contains(password) && !refused.stderr.contains(password));
@@ -384,6 +407,10 @@ fn a_platform_subset_is_mirrored_with_the_index_as_published() {
 
     let target = LocalRegistry::start(&[]).unwrap();
     let base = format!("{}/lamina", target.host());
+    // The folder checks out: the platforms left out are named, not found wrong.
+    let verified = lamina_infra(&fake, &["verify", to], &[]);
+    assert_eq!(verified.code, 0, "{verified}");
+    assert!(verified.stdout.contains("platforms not mirrored (--platform): linux/arm64"), "{verified}");
     let pushed = lamina_infra(&fake, &["mirror", "push", to, "--registry", &base, "--json"], &[]);
     let report: serde_json::Value = serde_json::from_str(&pushed.stdout).unwrap();
     assert_eq!(report["failed"][0]["target"], format!("{base}/hello"), "{report}");

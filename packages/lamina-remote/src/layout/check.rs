@@ -1,6 +1,7 @@
 //! Whether a layout is whole: its marker, an `index.json` with descriptors, every blob reachable
 //! from them present and hashing to its digest and size, and nothing else in the folder. Each
-//! finding names the path inside the layout it is about.
+//! finding names the path inside the layout it is about. An index's platform manifests may be
+//! absent (a mirror of some platforms); they are listed, not found wrong.
 
 use super::{Descriptor, Layout, MOST_BLOBS, Problem, Walk};
 use crate::fs::names;
@@ -22,6 +23,9 @@ pub struct Checked {
     /// The walk from them.
     pub walk: Walk,
     pub findings: Vec<Finding>,
+    /// The platforms of an index whose manifests the layout does not hold: a mirror made with
+    /// `--platform` keeps the index whole and only some of its platforms. Not a finding.
+    pub absent_platforms: Vec<String>,
 }
 
 impl Layout {
@@ -44,6 +48,12 @@ impl Layout {
         let walk = self.walk(&index);
         let mut reached: BTreeSet<String> = walk.reached().map(|d| hex(d).to_owned()).collect();
         for problem in &walk.problems {
+            if let Problem::Missing(d) = problem
+                && let Some(platform) = d.platform.as_ref().filter(|_| is_manifest(&d.media_type))
+            {
+                checked.absent_platforms.push(platform.clone());
+                continue;
+            }
             let (at, detail) = match problem {
                 Problem::Digest(d) => ("index.json".to_owned(), format!("`{}` is not a sha256 digest", d.digest)),
                 Problem::Missing(d) => (blob(d), "missing: a descriptor refers to it".to_owned()),
@@ -88,6 +98,11 @@ impl Layout {
         checked.findings.push(Finding { at: at.to_owned(), detail: detail.to_owned() });
         checked
     }
+}
+
+/// Whether a descriptor names an image manifest (a platform's, when it has a platform).
+fn is_manifest(media_type: &str) -> bool {
+    [crate::registry::OCI_MANIFEST, crate::registry::DOCKER_MANIFEST].contains(&media_type)
 }
 
 fn hex(digest: &str) -> &str {
