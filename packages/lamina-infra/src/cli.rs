@@ -5,7 +5,12 @@ use lamina_release_format::archive::Limits;
 
 /// Find, verify and fetch Lamina OS infrastructure releases.
 #[derive(Debug, Parser)]
-#[command(name = "lamina-infra", version)]
+#[command(
+    name = "lamina-infra",
+    version,
+    after_help = "Exit codes: 0 success; 1 a check failed, or the input was refused; 2 a usage error; 3 a remote \
+                  (GitHub, a registry) could not be read; 4 a remote refused the credentials, or wants some."
+)]
 pub struct Cli {
     #[command(flatten)]
     pub source: Source,

@@ -169,7 +169,7 @@ impl Reader {
     fn unreachable(&self, url: &url::Url, e: &reqwest::Error, attempt: u32) -> Failure {
         let host = &url[url::Position::BeforeHost..url::Position::AfterPort];
         let cause = anyhow::Chain::new(e).last().map(ToString::to_string).unwrap_or_default();
-        let error = format_err!("cannot reach {host}: {cause}");
+        let error = crate::hint::classify(format_err!("cannot reach {host}: {cause}"), crate::hint::Kind::Remote);
         let verdict = if e.is_connect() && attempt > 1 { Verdict::Fatal } else { Verdict::Transient(cause) };
         Failure { verdict, error }
     }

@@ -34,6 +34,49 @@ pub fn fail(message: impl fmt::Display, hint: impl Into<String>) -> anyhow::Erro
     hinted(anyhow::format_err!("{message}"), hint)
 }
 
+/// What kind of failure an error is, for an exit code a script can tell apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A remote (GitHub, a registry, a token service) could not be read.
+    Remote,
+    /// A remote refused the credentials given, or wants some (401, 403).
+    Auth,
+}
+
+/// An error marked with its [`Kind`]; its `Display` is the error's own.
+#[derive(Debug)]
+struct Classified {
+    error: anyhow::Error,
+    kind: Kind,
+}
+
+impl fmt::Display for Classified {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.error)
+    }
+}
+
+impl std::error::Error for Classified {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.error.chain().nth(1)
+    }
+}
+
+/// `error`, marked as `kind`.
+pub fn classify(error: anyhow::Error, kind: Kind) -> anyhow::Error {
+    anyhow::Error::new(Classified { error, kind })
+}
+
+/// The kind an error along the chain was marked with, also inside hinted errors.
+pub fn kind(error: &anyhow::Error) -> Option<Kind> {
+    error.chain().find_map(|e| {
+        if let Some(classified) = e.downcast_ref::<Classified>() {
+            return Some(classified.kind);
+        }
+        e.downcast_ref::<Hinted>().and_then(|h| kind(&h.error))
+    })
+}
+
 /// Adds a hint to the error of a result.
 pub trait WithHint<T> {
     fn hint(self, hint: impl Into<String>) -> anyhow::Result<T>;

@@ -186,7 +186,7 @@ fn a_private_repository_is_read_with_a_token_through_the_asset_api() {
     };
 
     let anonymous = run(&pull, &[]);
-    assert_eq!(anonymous.code, 1, "{anonymous}");
+    assert_eq!(anonymous.code, 3, "{anonymous}");
     assert!(anonymous.stderr.contains("`acme/infra-demo` was not found (404)"), "{anonymous}");
     assert!(anonymous.stderr.contains("set GH_TOKEN (or GITHUB_TOKEN)"), "{anonymous}");
 
@@ -237,6 +237,30 @@ fn a_rollback_or_a_release_of_another_repository_is_refused() {
         assert!(verified.stdout.contains(&format!("FAIL v{version}/release-manifest.json")), "{verified}");
     }
     assert_eq!(listing(to.path()), Vec::<String>::new(), "nothing written");
+}
+
+/// Scripts tell failures apart by the exit code `--help` documents.
+#[test]
+fn exit_codes_tell_a_failed_check_a_usage_error_an_unreadable_remote_and_a_refusal_apart() {
+    let fake = published();
+    let token = [("GH_TOKEN", std::ffi::OsStr::new("ghp_wrong"))];
+    let cases: [(&str, Run); 5] = [
+        ("a failed check", lamina_infra(&fake, &["verify", "0.2.0"])),
+        ("a usage error", lamina_infra(&fake, &["pull"])),
+        ("no such release", lamina_infra(&fake, &["show", "9.9.9"])),
+        ("an unreachable GitHub", run_lamina_infra("http://127.0.0.1:9", &["releases"], &[])),
+        ("a refused token", run_lamina_infra(&fake.api_url(), &["releases"], &token)),
+    ];
+    let codes: Vec<(&str, i32)> = cases.iter().map(|(what, run)| (*what, run.code)).collect();
+    let expected = [
+        ("a failed check", 1),
+        ("a usage error", 2),
+        ("no such release", 1),
+        ("an unreachable GitHub", 3),
+        ("a refused token", 4),
+    ];
+    assert_eq!(codes, expected, "{}", cases.iter().map(|(w, r)| format!("{w}: {r}\n")).collect::<String>());
+    assert!(lamina_infra(&fake, &["--help"]).stdout.contains("Exit codes: 0 success; 1 a check failed"));
 }
 
 #[test]
@@ -392,7 +416,7 @@ fn a_used_up_rate_limit_is_reported_with_its_reset_time_and_unreachable_hosts_by
         times: 1,
     });
     let run = lamina_infra(&fake, &["releases"]);
-    assert_eq!(run.code, 1);
+    assert_eq!(run.code, 3, "a remote that cannot be read now, not a refusal: {run}");
     // An RFC 3339 time about an hour from now, and the way out.
     let reset = run.stderr.split("used up until ").nth(1).unwrap_or_default();
     assert!(reset.get(..4).is_some_and(|y| y.chars().all(|c| c.is_ascii_digit())), "{}", run.stderr);

@@ -54,6 +54,12 @@ pub fn is_server_error(e: &OciDistributionError) -> bool {
 /// `what` (`read the manifest`, `upload`) of `reference` failed with `e`. `credentials` says which
 /// credentials to set when the registry refused the ones given (or none).
 pub fn explain(e: OciDistributionError, what: &str, reference: &str, credentials: &str) -> anyhow::Error {
+    use crate::hint::{Kind, classify};
+    let kind = if matches!(status(&e), Some(401 | 403)) { Kind::Auth } else { Kind::Remote };
+    classify(explained(e, what, reference, credentials), kind)
+}
+
+fn explained(e: OciDistributionError, what: &str, reference: &str, credentials: &str) -> anyhow::Error {
     let host = reference.split('/').next().unwrap_or(reference);
     let fail = crate::hint::fail;
     match (status(&e), &e) {

@@ -23,10 +23,11 @@ impl Registry {
         let challenge = response.headers().get(http::header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok());
         if let Some(realm) = challenge.and_then(bearer_realm) {
             crate::loopback::check_url(&realm).map_err(|why| {
-                crate::hint::fail(
+                let refused = crate::hint::fail(
                     format!("the registry {host} asks for its credentials at `{realm}`: {why:#}; they were not sent"),
                     "a token service must be https; check the registry's address",
-                )
+                );
+                crate::hint::classify(refused, crate::hint::Kind::Auth)
             })?;
         }
         self.vetted.lock().unwrap_or_else(PoisonError::into_inner).insert(host.to_owned());
