@@ -4,34 +4,25 @@
 
 use std::fmt;
 
-/// An error with a hint. Its `Display` is the error's own message, so the chain reads as before;
-/// [`render`] prints every hint of a chain after it.
+/// An error with a hint, or a [`Kind`], or both. Its `Display` is the error's own message, so
+/// the chain reads as before; [`render`] prints every hint of a chain after it.
 #[derive(Debug)]
-pub struct Hinted {
+struct Annotated {
     error: anyhow::Error,
-    hint: String,
+    hint: Option<String>,
+    kind: Option<Kind>,
 }
 
-impl fmt::Display for Hinted {
+impl fmt::Display for Annotated {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.error)
     }
 }
 
-impl std::error::Error for Hinted {
+impl std::error::Error for Annotated {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         self.error.chain().nth(1)
     }
-}
-
-/// `error`, carrying `hint`.
-pub fn hinted(error: impl Into<anyhow::Error>, hint: impl Into<String>) -> anyhow::Error {
-    anyhow::Error::new(Hinted { error: error.into(), hint: hint.into() })
-}
-
-/// An error with this message and hint.
-pub fn fail(message: impl fmt::Display, hint: impl Into<String>) -> anyhow::Error {
-    hinted(anyhow::format_err!("{message}"), hint)
 }
 
 /// What kind of failure an error is, for an exit code a script can tell apart.
@@ -43,38 +34,19 @@ pub enum Kind {
     Auth,
 }
 
-/// An error marked with its [`Kind`]; its `Display` is the error's own.
-#[derive(Debug)]
-struct Classified {
-    error: anyhow::Error,
-    kind: Kind,
-}
-
-impl fmt::Display for Classified {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.error)
-    }
-}
-
-impl std::error::Error for Classified {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.error.chain().nth(1)
-    }
+/// `error`, carrying `hint`.
+pub fn hinted(error: impl Into<anyhow::Error>, hint: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(Annotated { error: error.into(), hint: Some(hint.into()), kind: None })
 }
 
 /// `error`, marked as `kind`.
 pub fn classify(error: anyhow::Error, kind: Kind) -> anyhow::Error {
-    anyhow::Error::new(Classified { error, kind })
+    anyhow::Error::new(Annotated { error, hint: None, kind: Some(kind) })
 }
 
-/// The kind an error along the chain was marked with, also inside hinted errors.
-pub fn kind(error: &anyhow::Error) -> Option<Kind> {
-    error.chain().find_map(|e| {
-        if let Some(classified) = e.downcast_ref::<Classified>() {
-            return Some(classified.kind);
-        }
-        e.downcast_ref::<Hinted>().and_then(|h| kind(&h.error))
-    })
+/// An error with this message and hint.
+pub fn fail(message: impl fmt::Display, hint: impl Into<String>) -> anyhow::Error {
+    hinted(anyhow::format_err!("{message}"), hint)
 }
 
 /// Adds a hint to the error of a result.
@@ -88,20 +60,38 @@ impl<T, E: Into<anyhow::Error>> WithHint<T> for Result<T, E> {
     }
 }
 
-/// The first `T` along the chain (an error or a context value), also inside hinted errors.
+/// The first `T` along the chain (an error or a context value), also inside annotated errors.
 pub fn find<T: std::error::Error + Send + Sync + 'static>(error: &anyhow::Error) -> Option<&T> {
     if let Some(found) = error.downcast_ref::<T>() {
         return Some(found);
     }
-    error.chain().find_map(|e| match e.downcast_ref::<Hinted>() {
-        Some(hinted) => find(&hinted.error),
+    error.chain().find_map(|e| match e.downcast_ref::<Annotated>() {
+        Some(annotated) => find(&annotated.error),
         None => e.downcast_ref::<T>(),
     })
 }
 
+/// Every annotation along the chain, outermost first (an annotated error's own chain is read
+/// through it).
+fn annotations(error: &anyhow::Error) -> Vec<&Annotated> {
+    for e in error.chain() {
+        if let Some(annotated) = e.downcast_ref::<Annotated>() {
+            let mut out = vec![annotated];
+            out.extend(annotations(&annotated.error));
+            return out;
+        }
+    }
+    Vec::new()
+}
+
 /// Every hint along the chain, outermost first.
 pub fn hints(error: &anyhow::Error) -> Vec<&str> {
-    error.chain().filter_map(|e| e.downcast_ref::<Hinted>()).map(|h| h.hint.as_str()).collect()
+    annotations(error).into_iter().filter_map(|a| a.hint.as_deref()).collect()
+}
+
+/// The kind an error along the chain was marked with.
+pub fn kind(error: &anyhow::Error) -> Option<Kind> {
+    annotations(error).into_iter().find_map(|a| a.kind)
 }
 
 /// The error as people read it: the chain, `: `-joined, then each hint on its own line.

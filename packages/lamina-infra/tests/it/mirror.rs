@@ -443,13 +443,13 @@ fn a_tampered_blob_a_wrong_digest_or_no_registry_is_refused_with_nothing_left() 
 
     let dir = tempfile::tempdir().unwrap();
     let missing = lamina_infra(&fake, &["mirror", "0.3.0", "--to", dir.path().to_str().unwrap()], &[]);
-    assert_eq!(missing.code, 1);
+    assert_eq!(missing.code, 3, "the registry could not give it");
     let reference = format!("{}/acme/hello@{wrong}", registry.host());
     assert!(missing.stderr.contains(&reference) && missing.stderr.contains("(404)"), "{}", missing.stderr);
     assert_eq!(listing(dir.path()), Vec::<String>::new(), "nothing written");
 
     let closed = lamina_infra(&fake, &["mirror", "0.4.0", "--to", dir.path().to_str().unwrap()], &[]);
-    assert_eq!(closed.code, 1);
+    assert_eq!(closed.code, 3, "a registry out of reach");
     assert!(closed.stderr.contains("cannot reach the registry 127.0.0.1:1"), "{}", closed.stderr);
     assert_eq!(listing(dir.path()), Vec::<String>::new(), "nothing written");
 

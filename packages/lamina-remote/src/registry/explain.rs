@@ -55,8 +55,17 @@ pub fn is_server_error(e: &OciDistributionError) -> bool {
 /// credentials to set when the registry refused the ones given (or none).
 pub fn explain(e: OciDistributionError, what: &str, reference: &str, credentials: &str) -> anyhow::Error {
     use crate::hint::{Kind, classify};
-    let kind = if matches!(status(&e), Some(401 | 403)) { Kind::Auth } else { Kind::Remote };
-    classify(explained(e, what, reference, credentials), kind)
+    // Content that does not match its digest is a failed check, not a remote out of reach.
+    let kind = match (status(&e), &e) {
+        (_, OciDistributionError::DigestError(_)) => None,
+        (Some(401 | 403), _) => Some(Kind::Auth),
+        _ => Some(Kind::Remote),
+    };
+    let explained = explained(e, what, reference, credentials);
+    match kind {
+        Some(kind) => classify(explained, kind),
+        None => explained,
+    }
 }
 
 fn explained(e: OciDistributionError, what: &str, reference: &str, credentials: &str) -> anyhow::Error {
