@@ -54,9 +54,15 @@ pub fn deploy(source: &Source, opts: &Deploy) -> anyhow::Result<()> {
     }
     let program = tool.command()?;
 
-    let unmet: Vec<String> = crate::compat::check(&manifest, opts.kube_version.as_deref(), &crate::compat::installed)
-        .into_iter()
-        .filter(|r| r.ok == Some(false) && concerns(&r.component, component, &target))
+    let rows = crate::compat::check(&manifest, opts.kube_version.as_deref(), &crate::compat::installed);
+    let ours: Vec<_> = rows.into_iter().filter(|r| concerns(&r.component, component, &target)).collect();
+    // A requirement that could not be checked is said, not passed over in silence.
+    for r in ours.iter().filter(|r| r.ok.is_none()) {
+        eprintln!("warning: {}: {} was not checked: {}", r.component, r.requirement, r.found);
+    }
+    let unmet: Vec<String> = ours
+        .iter()
+        .filter(|r| r.ok == Some(false))
         .map(|r| format!("{}: needs {}, found {}", r.component, r.requirement, r.found))
         .collect();
     if !unmet.is_empty() {
@@ -168,7 +174,7 @@ pub fn shell_words(words: &[String]) -> String {
 
 /// Writes the files, then runs the commands in order, stopping at the first failure.
 fn run(plan: &Plan, component: &str, auto_approve: bool, quiet_stdout: bool) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&plan.workdir).with_context(|| format!("create `{}`", plan.workdir.display()))?;
+    private_folder(&plan.workdir)?;
     let marker = plan.workdir.join(MARKER);
     std::fs::write(&marker, format!("{component}\n")).with_context(|| format!("write `{}`", marker.display()))?;
     for staged in &plan.staged {
@@ -183,9 +189,38 @@ fn run(plan: &Plan, component: &str, auto_approve: bool, quiet_stdout: bool) -> 
         if plan.confirm == Some(i) && !auto_approve && !confirmed(command)? {
             bail!("not applied: the plan was not approved; run again with --auto-approve to apply without asking");
         }
-        crate::tools::run_attached(command, quiet_stdout)?;
+        let ran = crate::tools::run_attached(command, quiet_stdout);
+        private_files(&plan.workdir);
+        ran?;
     }
     Ok(())
+}
+
+/// The working folder, made readable by its owner only (mode 0700): Terraform keeps its state
+/// there, and a plan file holds every value given.
+fn private_folder(workdir: &Path) -> anyhow::Result<()> {
+    let create = || format!("create `{}`", workdir.display());
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(workdir).with_context(create)?;
+    #[cfg(unix)]
+    std::fs::set_permissions(workdir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).with_context(create)?;
+    Ok(())
+}
+
+/// Terraform's state and the saved plan, readable by their owner only (mode 0600).
+fn private_files(workdir: &Path) {
+    #[cfg(unix)]
+    for name in ["terraform.tfstate", "terraform.tfstate.backup", "lamina.tfplan"] {
+        let path = workdir.join(name);
+        if path.symlink_metadata().is_ok_and(|m| m.is_file()) {
+            let _ = std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = workdir;
 }
 
 /// The file naming the component a working folder belongs to.

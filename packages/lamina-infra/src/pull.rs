@@ -53,6 +53,9 @@ pub fn pull(source: &Source, ask: &Pull) -> anyhow::Result<()> {
         let named = || manifest.components.iter().filter(|c| c.name == *name && !python(c));
         let found = named().find(|c| c.target.as_deref().is_some_and(runs_here)).or_else(|| named().next());
         let Some(component) = found else {
+            if semver::Version::parse(name.trim_start_matches('v')).is_ok() {
+                bail!("`{name}` is a version, not a component; did you mean `--version {name}`?");
+            }
             let mut near: Vec<&str> = manifest.components.iter().map(|c| c.name.as_str()).collect();
             near.sort_by_key(|n| strsim::levenshtein(n, name));
             bail!("release {} has no component `{name}`; it has: {}", release.tag_name, near.join(", "));

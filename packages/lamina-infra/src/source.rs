@@ -65,9 +65,11 @@ impl Source {
         }
     }
 
-    /// The release of `version`, with the nearest versions when it is missing; `None`: the
-    /// latest (from GitHub: as GitHub marks it; from a mirror: its newest non-prerelease).
+    /// The release of `version`, with the nearest versions when it is missing; `None` or
+    /// `latest`: the latest (from GitHub: as GitHub marks it; from a mirror: its newest non-prerelease).
     pub fn release(&self, version: Option<&str>) -> anyhow::Result<Release> {
+        // `latest` names the latest wherever a version is asked for.
+        let version = version.filter(|v| !v.trim().eq_ignore_ascii_case("latest"));
         match (self, version) {
             (Source::GitHub(g), None) => g.latest(),
             (Source::GitHub(g), Some(version)) => {

@@ -94,10 +94,9 @@ fn json_field(text: &str, path: &[&str]) -> Option<String> {
     value.as_str().map(str::to_owned)
 }
 
+/// Whether `program` is on PATH, found as the shell finds it (with `.exe` on Windows).
 fn on_path(program: &str) -> bool {
-    #[allow(clippy::disallowed_methods)] // PATH is where the user's tools are
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path).any(|dir| dir.join(program).is_file())
+    which::which(program).is_ok()
 }
 
 /// Runs `words` (program, then arguments) to its end, capturing its output.

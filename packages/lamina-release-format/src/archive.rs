@@ -156,7 +156,7 @@ fn entries<R: Read>(archive: &mut tar::Archive<R>, top: Option<&str>, limits: &L
                     tar::EntryType::Char => "a character device".to_owned(),
                     tar::EntryType::Block => "a block device".to_owned(),
                     tar::EntryType::Fifo => "a FIFO".to_owned(),
-                    other => format!("a {other:?} entry"),
+                    other => format!("an entry of tar type `{}`", other.as_byte() as char),
                 };
                 return Err(refuse(&format!("is {kind}; only files, folders and symlinks are accepted")));
             }

@@ -101,7 +101,8 @@ impl Index {
             problems.push(format!("digest {digest}, the release's archive is {}", chart.digest));
         }
         if !entry.urls.contains(&chart.url) {
-            problems.push(format!("urls {:?} do not name the release asset {}", entry.urls, chart.url));
+            let urls = if entry.urls.is_empty() { "(none)".to_owned() } else { entry.urls.join(", ") };
+            problems.push(format!("its urls ({urls}) do not name the release asset {}", chart.url));
         }
         problems
     }

@@ -11,7 +11,7 @@ pub fn render(sums: &[(String, String)]) -> String {
 /// A line of a checksum file that is not `<64 lowercase hex>  <name>`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SumsError {
-    #[error("SHA256SUMS line {line}: expected `<sha256>  <file name>`, found {text:?}")]
+    #[error("SHA256SUMS line {line}: expected `<sha256>  <file name>`, found `{}`", text.escape_debug())]
     Malformed { line: usize, text: String },
     #[error("SHA256SUMS line {line}: `{name}` is listed twice (first on line {first})")]
     Duplicate { line: usize, first: usize, name: String },

@@ -122,6 +122,16 @@ fn a_missing_version_names_the_nearest_ones() {
     assert!(run.stderr.contains("`acme/infra-demo` has no published release 0.2.1 (nearest: 0.2.0"), "{}", run.stderr);
     let drafted = lamina_infra(&fake, &["show", "0.4.0"]);
     assert!(drafted.stderr.contains("has no published release 0.4.0"), "a draft is never shown: {}", drafted.stderr);
+    // `latest` stands for the latest wherever a version is asked for.
+    let latest = lamina_infra(&fake, &["show", "latest"]);
+    assert!(latest.stdout.starts_with("release 0.2.0 of acme/infra-demo"), "{latest}");
+    // A version given where a component goes is pointed at `--version`.
+    let to = tempfile::tempdir().unwrap();
+    let swapped = lamina_infra(&fake, &["pull", "demo-k8s", "0.2.0", "--to", to.path().to_str().unwrap()]);
+    assert!(
+        swapped.stderr.contains("`0.2.0` is a version, not a component; did you mean `--version 0.2.0`?"),
+        "{swapped}"
+    );
 }
 
 #[test]

@@ -200,6 +200,14 @@ fn terraform_applies_the_released_module_and_a_second_deployment_changes_nothing
 
     // A working folder belongs to one component, and a folder of other files is never used.
     assert_eq!(std::fs::read_to_string(work.join(".lamina-deploy")).unwrap(), "demo-terraform/values\n");
+    // Only its owner reads the folder, the state and the plan; the provider lock file stays.
+    let mode = |p: &std::path::Path| {
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(p).unwrap().permissions()) & 0o777
+    };
+    assert_eq!(mode(&work), 0o700);
+    for file in ["terraform.tfstate", "lamina.tfplan"] {
+        assert_eq!(mode(&work.join(file)), 0o600, "{file}");
+    }
     let theirs = dir.path().join("theirs");
     std::fs::create_dir_all(theirs.join("module")).unwrap();
     let in_theirs = |d: &str| {
@@ -340,6 +348,12 @@ fn helm_renders_the_released_chart_with_the_image_pinned_to_its_digest() {
     assert_eq!(malformed.code, 1, "{malformed}");
     assert!(malformed.stderr.contains("broken.yaml:3: not valid YAML"), "{malformed}");
 
+    // Without kubectl the cluster's version is unknown: said, not passed over.
+    let unchecked = lamina_infra(&fake, &["deploy", "demo", "--dry-run"], &path);
+    assert!(
+        unchecked.stderr.contains("warning: chart demo 0.2.0") && unchecked.stderr.contains("was not checked"),
+        "{unchecked}"
+    );
     let old = lamina_infra(&fake, &["deploy", "demo", "--kube-version", "1.26.0", "--dry-run"], &path);
     assert_eq!(old.code, 1, "{old}");
     assert!(old.stderr.contains("chart demo 0.2.0: needs kubernetes >=1.27.0-0, found 1.26.0"), "{old}");
