@@ -131,6 +131,9 @@ pub enum FaultKind {
     LandThen502,
     /// Uploads only: an empty asset in state `starter` is stored, then 502 is answered.
     Starter502,
+    /// 200 with these bytes instead of the stored ones: something on the way (a proxy, a
+    /// mirror) altered a download.
+    Altered(Vec<u8>),
     /// No answer until the fake stops (the client is expected to be killed meanwhile); logged
     /// with status 0 as it arrives, so [`GithubFake::wait_for`] sees it.
     Hang,

@@ -35,10 +35,9 @@ pub struct Source {
     )]
     pub api_url: String,
     /// Read releases from this mirror folder (made by `lamina-infra mirror`) instead of GitHub,
-    /// with no network at all. With `compat --to B`, the release upgraded from (then the mirror
-    /// comes from LAMINA_INFRA_MIRROR only)
+    /// with no network at all
     #[arg(long, global = true, value_name = "DIR", env = "LAMINA_INFRA_MIRROR", hide_env_values = true)]
-    pub from: Option<std::path::PathBuf>,
+    pub mirror: Option<std::path::PathBuf>,
     /// The SHA-256 the release's SHA256SUMS must have, as you recorded it (`show` prints it): a
     /// release whose SHA256SUMS hashes otherwise is refused, from GitHub or a mirror alike
     #[arg(long, global = true, value_name = "HEX", value_parser = sha256)]
@@ -116,8 +115,11 @@ pub enum Command {
         /// The cluster's Kubernetes version [default: asked of `kubectl version`]
         #[arg(long, value_name = "V")]
         kube_version: Option<String>,
+        /// The release upgraded from, with `--to`
+        #[arg(long, value_name = "VERSION", requires = "to")]
+        from: Option<String>,
         /// List what upgrading to this release changes, from the release `--from` names
-        #[arg(long, value_name = "VERSION", conflicts_with_all = ["version", "kube_version"])]
+        #[arg(long, value_name = "VERSION", requires = "from", conflicts_with_all = ["version", "kube_version"])]
         to: Option<String>,
         /// Print the table as JSON
         #[arg(long)]
@@ -226,9 +228,13 @@ pub struct Deploy {
     /// Print the files it would write and the commands it would run, and touch nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// Apply a Terraform plan without asking
-    #[arg(long)]
-    pub auto_approve: bool,
+    /// Go ahead without asking: install a chart into the kube context shown, or apply a
+    /// Terraform plan. Without a terminal to ask on, it is required
+    #[arg(long, short = 'y', visible_alias = "auto-approve")]
+    pub yes: bool,
+    /// The kube context helm and kubectl use [default: the current one of your kubeconfig]
+    #[arg(long, value_name = "CONTEXT")]
+    pub kube_context: Option<String>,
     #[command(flatten)]
     pub unpack: Unpack,
     /// Print the plan (with --dry-run) or what was done as JSON; the tool's own output goes

@@ -52,7 +52,12 @@ pub fn compat(source: &Source, version: Option<&str>, kube_version: Option<&str>
 
 /// The version of `tool` installed here, or why it is unknown.
 pub fn installed(tool: Tool) -> Result<String, String> {
-    tool.version().map_err(|e| format!("{e:#}"))
+    installed_in(tool, None)
+}
+
+/// As [`installed`], the cluster's version asked of kube context `context` (when given).
+pub fn installed_in(tool: Tool, context: Option<&str>) -> Result<String, String> {
+    tool.version(context).map_err(|e| format!("{e:#}"))
 }
 
 /// The rows for `manifest`, with `found` telling each tool's version (or why it is unknown).

@@ -31,9 +31,10 @@ pub struct Plan {
     pub workdir: PathBuf,
     pub staged: Vec<Staged>,
     pub commands: Vec<Vec<String>>,
-    /// The command (by index) that changes real infrastructure after a plan was shown; it asks
-    /// first unless `--auto-approve`.
+    /// The command (by index) that changes real infrastructure; it asks first unless `--yes`.
     pub confirm: Option<usize>,
+    /// What that command changes, said before it runs (a chart: kube context, namespace, release).
+    pub target: Option<String>,
 }
 
 /// Runs `deploy`.
@@ -54,7 +55,9 @@ pub fn deploy(source: &Source, opts: &Deploy) -> anyhow::Result<()> {
     }
     let program = tool.command()?;
 
-    let rows = crate::compat::check(&manifest, opts.kube_version.as_deref(), &crate::compat::installed);
+    let context = opts.kube_context.as_deref();
+    let found = |tool| crate::compat::installed_in(tool, context);
+    let rows = crate::compat::check(&manifest, opts.kube_version.as_deref(), &found);
     let ours: Vec<_> = rows.into_iter().filter(|r| concerns(&r.component, component, &target)).collect();
     // A requirement that could not be checked is said, not passed over in silence.
     for r in ours.iter().filter(|r| r.ok.is_none()) {
@@ -97,7 +100,7 @@ pub fn deploy(source: &Source, opts: &Deploy) -> anyhow::Result<()> {
         }
     };
     if !opts.dry_run {
-        run(&plan, component, opts.auto_approve, opts.json)?;
+        run(&plan, component, opts.yes, opts.json)?;
     }
     if opts.json {
         let files: Vec<String> = plan
@@ -112,6 +115,7 @@ pub fn deploy(source: &Source, opts: &Deploy) -> anyhow::Result<()> {
             "version": manifest.version,
             "dryRun": opts.dry_run,
             "workdir": plan.workdir,
+            "target": plan.target,
             "files": files,
             "commands": plan.commands,
         });
@@ -136,6 +140,9 @@ fn concerns(row: &str, component: &str, target: &Target<'_>) -> bool {
 /// The plan as `--dry-run` prints it: every file, then every command, exactly.
 pub fn render(plan: &Plan) -> String {
     let mut out = format!("working folder: {}\n", plan.workdir.display());
+    if let Some(target) = &plan.target {
+        out.push_str(&format!("target: {target}\n"));
+    }
     for staged in &plan.staged {
         match staged {
             Staged::File { path, bytes, shown } => {
@@ -154,7 +161,7 @@ pub fn render(plan: &Plan) -> String {
         }
     }
     for (i, command) in plan.commands.iter().enumerate() {
-        let ask = if plan.confirm == Some(i) { "  (after asking, unless --auto-approve)" } else { "" };
+        let ask = if plan.confirm == Some(i) { "  (after asking, unless --yes)" } else { "" };
         out.push_str(&format!("would run: {}{ask}\n", shell_words(command)));
     }
     out
@@ -173,7 +180,11 @@ pub fn shell_words(words: &[String]) -> String {
 }
 
 /// Writes the files, then runs the commands in order, stopping at the first failure.
-fn run(plan: &Plan, component: &str, auto_approve: bool, quiet_stdout: bool) -> anyhow::Result<()> {
+fn run(plan: &Plan, component: &str, yes: bool, quiet_stdout: bool) -> anyhow::Result<()> {
+    // A first command is asked about before anything is written.
+    if plan.confirm == Some(0) {
+        approve(plan, yes)?;
+    }
     private_folder(&plan.workdir)?;
     let marker = plan.workdir.join(MARKER);
     std::fs::write(&marker, format!("{component}\n")).with_context(|| format!("write `{}`", marker.display()))?;
@@ -186,12 +197,24 @@ fn run(plan: &Plan, component: &str, auto_approve: bool, quiet_stdout: bool) -> 
         }
     }
     for (i, command) in plan.commands.iter().enumerate() {
-        if plan.confirm == Some(i) && !auto_approve && !confirmed(command)? {
-            bail!("not applied: the plan was not approved; run again with --auto-approve to apply without asking");
+        if i > 0 && plan.confirm == Some(i) {
+            approve(plan, yes)?;
         }
         let ran = crate::tools::run_attached(command, quiet_stdout);
         private_files(&plan.workdir);
         ran?;
+    }
+    Ok(())
+}
+
+/// Says what the plan's confirmed command changes, then asks (unless `yes`).
+fn approve(plan: &Plan, yes: bool) -> anyhow::Result<()> {
+    let command = plan.confirm.and_then(|i| plan.commands.get(i)).context("no command to approve")?;
+    if let Some(target) = &plan.target {
+        eprintln!("target: {target}");
+    }
+    if !yes && !confirmed(command, plan.target.as_deref())? {
+        bail!("nothing was changed: the answer was not `yes`; run again with --yes to go ahead without asking");
     }
     Ok(())
 }
@@ -255,15 +278,16 @@ fn write_tree(tree: &Tree, take: Option<&str>, to: &Path) -> anyhow::Result<()> 
     std::fs::rename(&new, to).with_context(|| format!("move `{}` into place", to.display()))
 }
 
-/// Asks on the terminal whether to run `command`.
-fn confirmed(command: &[String]) -> anyhow::Result<bool> {
+/// Asks on the terminal whether to run `command`, which changes `target` (when known).
+fn confirmed(command: &[String], target: Option<&str>) -> anyhow::Result<bool> {
+    let shown = shell_words(command);
     if !std::io::stdin().is_terminal() {
-        bail!(
-            "`{}` needs approval, and there is no terminal to ask; run again with --auto-approve",
-            shell_words(command)
-        );
+        bail!("`{shown}` needs approval, and there is no terminal to ask; run again with --yes");
     }
-    eprint!("Apply this plan (`{}`)? Only `yes` applies: ", shell_words(command));
+    match target {
+        Some(target) => eprint!("Deploy to {target} (`{shown}`)? Only `yes` goes ahead: "),
+        None => eprint!("Apply this plan (`{shown}`)? Only `yes` applies: "),
+    }
     std::io::stderr().flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;

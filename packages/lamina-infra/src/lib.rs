@@ -37,10 +37,9 @@ pub fn progress_mode() -> lamina_remote::progress::Mode {
 }
 
 /// Runs one command.
-pub fn run(mut cli: Cli) -> anyhow::Result<()> {
-    if let Command::Compat { to: Some(to), json, .. } = &cli.command {
-        let from = upgrade_from(&mut cli.source)?;
-        return compat::upgrade(&source::Source::new(&cli.source)?, &from, to, *json);
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Compat { from: Some(from), to: Some(to), json, .. } = &cli.command {
+        return compat::upgrade(&source::Source::new(&cli.source)?, from, to, *json);
     }
     let source = source::Source::new(&cli.source)?;
     match cli.command {
@@ -58,7 +57,7 @@ pub fn run(mut cli: Cli) -> anyhow::Result<()> {
             let to = to.ok_or_else(|| anyhow::format_err!("`mirror` needs `--to DIR`"))?;
             if let source::Source::Mirror(m) = &source {
                 anyhow::bail!(
-                    "`mirror` reads a release from GitHub and its registry, not from the mirror `{}`; copy that folder instead (its images are already OCI layouts), or unset --from / LAMINA_INFRA_MIRROR",
+                    "`mirror` reads a release from GitHub and its registry, not from the mirror `{}`; copy that folder instead (its images are already OCI layouts), or unset --mirror / LAMINA_INFRA_MIRROR",
                     m.dir.display()
                 );
             }
@@ -72,20 +71,5 @@ pub fn run(mut cli: Cli) -> anyhow::Result<()> {
         Command::Compat { version, kube_version, json, .. } => {
             compat::compat(&source, version.as_deref(), kube_version.as_deref(), json)
         }
-    }
-}
-
-/// In `compat --from A --to B`, `--from` names the release upgraded from, not a mirror folder:
-/// takes it out of `source`, whose mirror is then LAMINA_INFRA_MIRROR's alone.
-fn upgrade_from(source: &mut cli::Source) -> anyhow::Result<String> {
-    #[allow(clippy::disallowed_methods)] // the mirror's variable, once `--from` is taken
-    let mirror = std::env::var_os("LAMINA_INFRA_MIRROR").filter(|m| !m.is_empty()).map(std::path::PathBuf::from);
-    let given = source.from.take().filter(|from| Some(from) != mirror.as_ref());
-    source.from = mirror;
-    match given {
-        Some(from) => Ok(from.to_string_lossy().into_owned()),
-        None => anyhow::bail!(
-            "`compat --to B` needs `--from A`, the release you upgrade from, e.g. `compat --from 0.1.0 --to 0.2.0`"
-        ),
     }
 }

@@ -1,4 +1,4 @@
-//! Where releases are read from: GitHub's Releases API, or a mirror folder (`--from DIR`) read
+//! Where releases are read from: GitHub's Releases API, or a mirror folder (`--mirror DIR`) read
 //! with no network at all. Both give the same [`Release`] records, so every check made on a
 //! download (`SHA256SUMS`, the manifest, GitHub's `digest`) is made the same way on either.
 //!
@@ -18,9 +18,9 @@ pub enum Source {
 }
 
 impl Source {
-    /// A mirror when `--from` (or `LAMINA_INFRA_MIRROR`) names one, else GitHub.
+    /// A mirror when `--mirror` (or `LAMINA_INFRA_MIRROR`) names one, else GitHub.
     pub fn new(args: &crate::cli::Source) -> anyhow::Result<Source> {
-        match args.from.as_deref().filter(|d| !d.as_os_str().is_empty()) {
+        match args.mirror.as_deref().filter(|d| !d.as_os_str().is_empty()) {
             Some(dir) => {
                 let mirror = Mirror::open(dir)?;
                 let asked = args.repo.trim();

@@ -58,7 +58,8 @@ impl Tool {
     }
 
     /// The tool's version (`1.11.4`, `v4.0.1`); an error when it is missing or does not say.
-    pub fn version(self) -> anyhow::Result<String> {
+    /// kubectl's is the cluster's, of kube context `context` when given.
+    pub fn version(self, context: Option<&str>) -> anyhow::Result<String> {
         let mut command = self.command()?;
         let args: &[&str] = match self {
             Tool::Helm => &["version", "--template", "{{.Version}}"],
@@ -67,6 +68,9 @@ impl Tool {
             Tool::Kubectl => &["version", "-o", "json"],
         };
         command.extend(args.iter().map(|a| a.to_string()));
+        if let (Tool::Kubectl, Some(context)) = (self, context) {
+            command.extend(["--context".to_owned(), context.to_owned()]);
+        }
         let words: Vec<&str> = command.iter().map(String::as_str).collect();
         let out = run(&words)?;
         let text = String::from_utf8_lossy(&out.stdout).trim().to_owned();

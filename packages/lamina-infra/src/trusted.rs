@@ -103,13 +103,15 @@ pub fn asset(
     let bytes = lamina_remote::progress::read_all(crate::progress_mode(), &asset.name, asset.size, reader)
         .with_context(|| format!("download `{}` of release {}", asset.name, release.tag_name))?;
     let got = sha256(&bytes);
-    let github = asset.sha256().filter(|d| *d != got).map(|d| format!(", GitHub's digest is {d}")).unwrap_or_default();
-    if got != expected || !github.is_empty() {
-        anyhow::bail!(
-            "`{}` of release {} does not match its recorded digest (SHA256SUMS and the manifest say {expected}, downloaded {got}{github}); nothing was written; do not use this release",
-            asset.name,
-            release.tag_name,
-        );
+    let (name, tag) = (&asset.name, &release.tag_name);
+    match asset.sha256().filter(|d| *d != got) {
+        // GitHub holds other bytes than those that arrived: the download is to blame.
+        Some(github) => anyhow::bail!(
+            "the download of `{name}` of release {tag} is not what GitHub holds (GitHub's digest is {github}, downloaded {got}); nothing was written; run again, and if it persists, check what sits between you and GitHub (a proxy, a mirror)"
+        ),
+        None if got != expected => anyhow::bail!(
+            "`{name}` of release {tag} does not match its recorded digest (SHA256SUMS and the manifest say {expected}, downloaded {got}); nothing was written; do not use this release"
+        ),
+        None => Ok(bytes),
     }
-    Ok(bytes)
 }

@@ -161,6 +161,7 @@ fn respond(host: &Host, conn: &Conn, logged: Logged, incoming: &Incoming) -> Opt
             .doc("https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-primary-rate-limits")
             .header("x-ratelimit-remaining", "0".to_owned())
             .header("x-ratelimit-reset", (state::now() + seconds).to_string()),
+        Some(FaultKind::Altered(bytes)) => Answer::bytes(bytes),
         Some(FaultKind::Cut) => {
             conn.0.store(true, Ordering::SeqCst);
             state.log.push(logged.entry(0, true));

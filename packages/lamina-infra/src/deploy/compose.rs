@@ -28,5 +28,6 @@ pub fn plan(
         staged: vec![Staged::Tree { tree, take: None, to: project }],
         commands: vec![command],
         confirm: None,
+        target: None,
     }
 }

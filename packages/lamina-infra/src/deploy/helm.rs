@@ -1,6 +1,7 @@
 //! A chart's deployment: `helm upgrade --install` of the verified archive with a values file
 //! pinning every image the chart deploys to the release's digest, then the user's values files,
 //! which may point the images elsewhere (a mirror holding the same digests) and so come last.
+//! The cluster it goes to (kube context, namespace, release) is said before, and asked about.
 
 use super::{Plan, Staged};
 use crate::cli::Deploy;
@@ -22,6 +23,9 @@ pub fn plan(
     command.extend(["upgrade", "--install", &name].map(str::to_owned));
     command.push(archive_path.display().to_string());
     command.extend(["--namespace", &opts.namespace, "--create-namespace"].map(str::to_owned));
+    if let Some(context) = &opts.kube_context {
+        command.extend(["--kube-context".to_owned(), context.clone()]);
+    }
     let mut staged = vec![Staged::File { path: archive_path, bytes: archive, shown: false }];
     if let Some(pinned) = pinned(chart)? {
         let path = workdir.join("pinned-values.yaml");
@@ -31,7 +35,28 @@ pub fn plan(
     for file in values {
         command.extend(["-f".to_owned(), file.display().to_string()]);
     }
-    Ok(Plan { workdir, staged, commands: vec![command], confirm: None })
+    let context = match &opts.kube_context {
+        Some(given) => format!("`{given}`"),
+        None => current_context().map_or_else(|| "(none set in your kubeconfig)".to_owned(), |c| format!("`{c}`")),
+    };
+    let target = format!("kube context {context}, namespace `{}`, release `{name}`", opts.namespace);
+    Ok(Plan { workdir, staged, commands: vec![command], confirm: Some(0), target: Some(target) })
+}
+
+/// The kube context Helm and kubectl use when none is given: the `current-context` of the first
+/// kubeconfig file that sets one, in `KUBECONFIG`'s order (else `~/.kube/config`), as kubectl
+/// merges them.
+fn current_context() -> Option<String> {
+    #[allow(clippy::disallowed_methods)] // KUBECONFIG names the files, as for helm and kubectl
+    let files: Vec<PathBuf> = match std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
+        Some(list) => std::env::split_paths(&list).collect(),
+        None => dirs::home_dir().map(|home| home.join(".kube").join("config")).into_iter().collect(),
+    };
+    files.iter().find_map(|file| {
+        let text = std::fs::read_to_string(file).ok()?;
+        let config: Value = serde_norway::from_str(&text).ok()?;
+        config.get("current-context")?.as_str().filter(|c| !c.is_empty()).map(str::to_owned)
+    })
 }
 
 /// The values that pin the chart's images to the release's digests (`None`: nothing to pin).

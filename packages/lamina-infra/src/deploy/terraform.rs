@@ -35,7 +35,7 @@ pub fn plan(
     plan.extend(var_files.iter().map(|f| format!("-var-file={}", f.display())));
     let commands =
         vec![terraform(&["init", "-input=false"]), plan, terraform(&["apply", "-input=false", "lamina.tfplan"])];
-    Ok(Plan { workdir, staged, commands, confirm: Some(2) })
+    Ok(Plan { workdir, staged, commands, confirm: Some(2), target: None })
 }
 
 /// `variables.tf.json` and `main.tf.json` of the root module calling `./module`.

@@ -6,7 +6,7 @@ use super::{Diagnostic, nearest};
 use crate::tftype;
 use lamina_release_format::manifest::TerraformModule;
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Every problem of `files` (name, text) as var files of `module`; `preset` names variables
 /// already set in the environment (`TF_VAR_name`).
@@ -18,8 +18,12 @@ pub fn check(module: &TerraformModule, files: &[(String, String)], preset: &BTre
         let (values, found) = parse(file, text);
         unreadable |= found.iter().any(|p| p.message.starts_with("not valid"));
         problems.extend(found);
+        let json = file.ends_with(".json").then(|| json_key_lines(text));
         for (name, value) in values {
-            let line = line_of(text, &name);
+            let line = match &json {
+                Some(lines) => lines.get(&name).copied(),
+                None => line_of(text, &name),
+            };
             let Some(variable) = module.variables.iter().find(|v| v.name == name) else {
                 let known = module.variables.iter().map(|v| v.name.as_str());
                 let help = match nearest(&name, known) {
@@ -160,6 +164,52 @@ pub fn line_of(text: &str, key: &str) -> Option<usize> {
             rest.is_some_and(|r| r.trim_start().starts_with(['=', ':', '{']))
         })
         .map(|i| i + 1)
+}
+
+/// The line of each key of a JSON object's top level, as Terraform reports a `.tfvars.json`
+/// value's place; a key written twice, its first line.
+fn json_key_lines(text: &str) -> BTreeMap<String, usize> {
+    let (mut depth, mut line, mut lines) = (0usize, 1usize, BTreeMap::new());
+    // A string just read at the top level, with its line: a key when a `:` follows.
+    let mut key: Option<(String, usize)> = None;
+    let mut chars = text.char_indices();
+    while let Some((start, c)) = chars.next() {
+        match c {
+            '"' => {
+                let at = line;
+                let mut end = text.len();
+                while let Some((i, c)) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => {
+                            end = i + 1;
+                            break;
+                        }
+                        '\n' => line += 1,
+                        _ => {}
+                    }
+                }
+                let top = depth == 1;
+                key = top.then(|| serde_json::from_str::<String>(&text[start..end]).ok().map(|k| (k, at))).flatten();
+                continue;
+            }
+            ':' => {
+                if let Some((name, at)) = key.take() {
+                    lines.entry(name).or_insert(at);
+                }
+            }
+            '\n' => line += 1,
+            '{' | '[' => depth += 1,
+            '}' | ']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if !c.is_whitespace() {
+            key = None;
+        }
+    }
+    lines
 }
 
 #[cfg(test)]

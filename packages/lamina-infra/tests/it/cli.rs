@@ -5,7 +5,7 @@ use crate::common::{Run, run_lamina_infra};
 use lamina_release_format::MANIFEST;
 use lamina_release_format::manifest::Image;
 use std::process::Command;
-use xtask_dev::github::{GithubFake, Options, SeedRelease};
+use xtask_dev::github::{Fault, FaultKind, GithubFake, Options, SeedRelease};
 
 fn lamina_infra(fake: &GithubFake, args: &[&str]) -> Run {
     lamina_infra_env(fake, args, &[])
@@ -390,6 +390,28 @@ fn a_replaced_asset_is_refused_and_nothing_is_written() {
         "{}",
         run.stderr
     );
+    assert_eq!(listing(to.path()), Vec::<String>::new(), "nothing written");
+}
+
+#[test]
+fn a_download_other_than_github_holds_is_blamed_on_the_way_it_came() {
+    let fake = GithubFake::start(Options { public: true, can_push: false, ..Options::default() }).unwrap();
+    let served = assets("0.2.0");
+    let id = fake.seed(SeedRelease { tag_name: "v0.2.0".into(), draft: false, assets: served, starter_assets: Vec::new() });
+    let asset = fake.releases().into_iter().find(|r| r.id == id).unwrap().assets;
+    let asset = asset.iter().find(|a| a.name == "demo-k8s-0.2.0.tar.gz").unwrap().id;
+    let altered = targz(&[("demo-k8s-0.2.0/namespace.yaml", "name: altered\n")]);
+    let path_contains = format!("/_storage/assets/{asset}");
+    fake.inject(Fault { method: "GET".into(), path_contains, kind: FaultKind::Altered(altered), times: 1 });
+    let (to, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let run = pull(&fake, cache.path(), &["demo-k8s", "--to", to.path().to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("the download of `demo-k8s-0.2.0.tar.gz` of release v0.2.0 is not what GitHub holds"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("SHA256SUMS and the manifest say"), "SHA256SUMS is not blamed: {}", run.stderr);
     assert_eq!(listing(to.path()), Vec::<String>::new(), "nothing written");
 }
 

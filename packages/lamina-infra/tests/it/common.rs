@@ -209,6 +209,8 @@ pub fn run_lamina_infra(api: &str, args: &[&str], env: &[(&str, &std::ffi::OsStr
         .env_remove("LAMINA_REGISTRY_PASSWORD")
         // No credentials of the machine's own `docker login`.
         .env("DOCKER_CONFIG", "/nonexistent/lamina-infra-tests")
+        // Nor the machine's own kube context.
+        .env("KUBECONFIG", "/nonexistent/lamina-infra-tests/kubeconfig")
         .envs(env.iter().copied())
         .output()
         .unwrap();

@@ -184,12 +184,16 @@ fn terraform_applies_the_released_module_and_a_second_deployment_changes_nothing
     }
     assert!(dry.stdout.contains("\"environment\": \"${var.environment}\""), "{dry}");
 
-    let first = deploy(&["--auto-approve"], &path_env());
+    let first = deploy(&["--yes"], &path_env());
     assert_eq!(first.code, 0, "{first}");
     assert!(first.stdout.contains("Resources: 1 added, 0 changed, 0 destroyed"), "{first}");
     let state = std::fs::read_to_string(work.join("terraform.tfstate")).unwrap();
     assert!(state.contains("\"environment\"") && state.contains("\"dev\""), "{state}");
 
+    // A provider lock file in the working folder stays as it is (no provider here: Terraform
+    // would otherwise rewrite it with the same pins).
+    let lock = "# This file is maintained automatically by \"terraform init\".\n# Manual edits may be lost in future updates.\n";
+    std::fs::write(work.join(".terraform.lock.hcl"), lock).unwrap();
     let again = deploy(&["--auto-approve", "--json"], &path_env());
     assert_eq!(again.code, 0, "{again}");
     assert!(again.stderr.contains("No changes."), "terraform's output goes to stderr: {again}");
@@ -197,6 +201,7 @@ fn terraform_applies_the_released_module_and_a_second_deployment_changes_nothing
     let done: serde_json::Value = serde_json::from_str(&again.stdout).unwrap();
     assert_eq!((done["component"].as_str(), done["dryRun"].as_bool()), (Some("demo-terraform/values"), Some(false)));
     assert_eq!(done["commands"].as_array().unwrap().len(), 3, "{done}");
+    assert_eq!(std::fs::read_to_string(work.join(".terraform.lock.hcl")).unwrap(), lock, "the lock file is kept");
 
     // A working folder belongs to one component, and a folder of other files is never used.
     assert_eq!(std::fs::read_to_string(work.join(".lamina-deploy")).unwrap(), "demo-terraform/values\n");
@@ -211,7 +216,7 @@ fn terraform_applies_the_released_module_and_a_second_deployment_changes_nothing
     let theirs = dir.path().join("theirs");
     std::fs::create_dir_all(theirs.join("module")).unwrap();
     let in_theirs = |d: &str| {
-        let args = ["deploy", "demo-terraform/values", "--var-file", &vars, "--auto-approve", "--workdir", d];
+        let args = ["deploy", "demo-terraform/values", "--var-file", &vars, "--yes", "--workdir", d];
         lamina_infra(&fake, &args, &path_env())
     };
     let refused = in_theirs(theirs.to_str().unwrap());
@@ -225,7 +230,7 @@ fn terraform_applies_the_released_module_and_a_second_deployment_changes_nothing
     // Without approval and without a terminal to ask on, nothing is applied.
     let unapproved = deploy(&[], &path_env());
     assert_eq!(unapproved.code, 1, "{unapproved}");
-    assert!(unapproved.stderr.contains("run again with --auto-approve"), "{unapproved}");
+    assert!(unapproved.stderr.contains("there is no terminal to ask; run again with --yes"), "{unapproved}");
 
     let before = std::fs::read_to_string(work.join("terraform.tfstate")).unwrap();
     let bad = write(dir.path(), "bad.tfvars", "replicas = \"many\"\n");
@@ -320,8 +325,19 @@ fn helm_renders_the_released_chart_with_the_image_pinned_to_its_digest() {
     );
     assert!(dry.stdout.contains(&command), "{dry}");
 
-    let deployed = run(args(&[]));
+    // Where it goes is said, and asked about: without a terminal, only --yes goes ahead.
+    let target = "target: kube context (none set in your kubeconfig), namespace `lamina`, release `demo`";
+    assert!(run(args(&["--dry-run"])).stdout.contains(target), "{target}");
+    let unasked = run(args(&[]));
+    assert_eq!(unasked.code, 1, "{unasked}");
+    assert!(unasked.stderr.contains(target), "{unasked}");
+    assert!(unasked.stderr.contains("there is no terminal to ask; run again with --yes"), "{unasked}");
+    assert!(!unasked.stdout.contains("has been rendered"), "helm did not start: {unasked}");
+    assert!(!work.exists(), "nothing was written before asking");
+
+    let deployed = run(args(&["--yes"]));
     assert_eq!(deployed.code, 0, "{deployed}");
+    assert!(deployed.stdout.contains("in namespace \"lamina\" of kube context \"(current)\""), "{deployed}");
     assert!(deployed.stdout.contains(&format!("image: \"registry.example/acme/hello@{DIGEST}\"")), "{deployed}");
     assert!(deployed.stdout.contains("replicas: 2"), "{deployed}");
 
@@ -347,6 +363,25 @@ fn helm_renders_the_released_chart_with_the_image_pinned_to_its_digest() {
     let malformed = lamina_infra(&fake, &["deploy", "demo", "--values", &broken, "--kube-version", "1.30.0"], &path);
     assert_eq!(malformed.code, 1, "{malformed}");
     assert!(malformed.stderr.contains("broken.yaml:3: not valid YAML"), "{malformed}");
+
+    // The kube context is the kubeconfig's current one, or the one given, which helm and
+    // kubectl are both told. (This kubectl stands in for a cluster: it answers for `staging` only.)
+    let kubeconfig = write(dir.path(), "kubeconfig", "apiVersion: v1\nkind: Config\ncurrent-context: prod-eu\n");
+    let env = [("PATH", OsStr::new(&path)), ("KUBECONFIG", OsStr::new(&kubeconfig))];
+    let current = run_lamina_infra(&fake.api_url(), &["deploy", "demo", "--kube-version", "1.30.0", "--dry-run"], &env);
+    assert!(current.stdout.contains("target: kube context `prod-eu`, namespace `lamina`"), "{current}");
+    let kubectl = write(
+        &dir.path().join("bin"),
+        "kubectl",
+        "#!/bin/sh\n[ \"$*\" = 'version -o json --context staging' ] || exit 1\necho '{\"serverVersion\":{\"gitVersion\":\"v1.30.2\"}}'\n",
+    );
+    std::fs::set_permissions(&kubectl, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let given = run_lamina_infra(&fake.api_url(), &["deploy", "demo", "--kube-context", "staging", "--yes", "--workdir", work_arg], &env);
+    assert_eq!(given.code, 0, "{given}");
+    assert!(given.stderr.contains("target: kube context `staging`, namespace `lamina`"), "{given}");
+    assert!(given.stdout.contains("of kube context \"staging\""), "{given}");
+    assert!(!given.stderr.contains("was not checked"), "kubectl was asked in `staging`: {given}");
+    std::fs::remove_file(&kubectl).unwrap();
 
     // Without kubectl the cluster's version is unknown: said, not passed over.
     let unchecked = lamina_infra(&fake, &["deploy", "demo", "--dry-run"], &path);

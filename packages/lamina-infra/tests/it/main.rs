@@ -19,5 +19,5 @@ mod hostile;
 mod mirror;
 /// `validate` agrees with `terraform plan` and real Helm on the files of `tests/corpus/`.
 mod validate;
-/// `--from DIR` with every server stopped, and `verify` of mirrors, pulled folders and releases.
+/// `--mirror DIR` with every server stopped, and `verify` of mirrors, pulled folders and releases.
 mod verify;

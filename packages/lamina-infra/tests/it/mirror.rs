@@ -501,11 +501,11 @@ fn mirror_needs_a_folder_and_push_a_registry() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--registry <HOST/NAMESPACE>"));
     let out = run(&["mirror", "push", "/nonexistent", "--registry", "127.0.0.1:1/x"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("mirror.json` is missing"));
-    // A mirror is not mirrored again from itself: that would need the network `--from` forbids.
+    // A mirror is not mirrored again from itself: that would need the network `--mirror` forbids.
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("mirror.json"), r#"{"repository": "acme/infra-demo", "releases": []}"#).unwrap();
     let from = dir.path().to_str().unwrap();
-    let out = run(&["--from", from, "mirror", "0.2.0", "--to", from]);
+    let out = run(&["--mirror", from, "mirror", "0.2.0", "--to", from]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && stderr.contains("copy that folder instead"), "{stderr}");
 }

@@ -1,4 +1,4 @@
-//! `--from DIR` and `verify`: a mirror folder read with every server stopped, `verify` of a
+//! `--mirror DIR` and `verify`: a mirror folder read with every server stopped, `verify` of a
 //! mirror, of a pulled folder and of a published release (the GitHub fake, and a real registry for
 //! image tags, a static site for the Helm index on Pages), each damage named by its file.
 
@@ -28,7 +28,7 @@ fn releases_show_and_pull_read_a_mirror_with_github_stopped() {
     let api = fake.api_url();
     drop(fake);
     let from = dir_arg(mirror.path());
-    let releases = lamina_infra(&api, &["releases", "--from", from], &[]);
+    let releases = lamina_infra(&api, &["releases", "--mirror", from], &[]);
     assert_eq!(releases.code, 0, "{releases}");
     let versions: Vec<&str> = releases.stdout.lines().filter_map(|l| l.split_whitespace().next()).collect();
     assert_eq!(versions, ["0.3.0-rc.1", "0.2.0", "0.1.0"]);
@@ -36,19 +36,19 @@ fn releases_show_and_pull_read_a_mirror_with_github_stopped() {
     let show = lamina_infra(&api, &["show"], &[("LAMINA_INFRA_MIRROR", mirror.path())]);
     assert_eq!(show.code, 0, "{show}");
     assert!(show.stdout.starts_with("release 0.2.0 of acme/infra-demo"), "latest = newest non-prerelease: {show}");
-    let json = lamina_infra(&api, &["show", "0.1.0", "--json", "--from", from], &[]);
+    let json = lamina_infra(&api, &["show", "0.1.0", "--json", "--mirror", from], &[]);
     let shown: Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(shown["manifest"]["version"], "0.1.0");
 
     let (to, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let env = [("LAMINA_INFRA_CACHE", cache.path())];
-    let pull = lamina_infra(&api, &["pull", "demo-k8s", "--from", from, "--to", dir_arg(to.path())], &env);
+    let pull = lamina_infra(&api, &["pull", "demo-k8s", "--mirror", from, "--to", dir_arg(to.path())], &env);
     assert_eq!(pull.code, 0, "{pull}");
     assert!(pull.stderr.contains("downloading demo-k8s-0.2.0.tar.gz"), "plain lines off a terminal: {pull}");
     let pulled = std::fs::read_to_string(to.path().join("demo-k8s-0.2.0/namespace.yaml")).unwrap();
     assert_eq!(pulled, "name: demo-0.2.0\n");
 
-    let missing = lamina_infra(&api, &["show", "0.2.1", "--from", from], &[]);
+    let missing = lamina_infra(&api, &["show", "0.2.1", "--mirror", from], &[]);
     assert!(missing.stderr.contains("holds no release 0.2.1 (nearest: 0.2.0"), "{missing}");
 }
 
@@ -60,25 +60,25 @@ fn what_anchors_sha256sums_is_said_and_a_pin_is_kept() {
     let api = fake.api_url();
     drop(fake);
     let from = dir_arg(mirror.path());
-    let shown = lamina_infra(&api, &["show", "0.2.0", "--json", "--from", from], &[]);
+    let shown = lamina_infra(&api, &["show", "0.2.0", "--json", "--mirror", from], &[]);
     let shown: Value = serde_json::from_str(&shown.stdout).unwrap();
     let sums = shown["sums_sha256"].as_str().unwrap().to_owned();
     assert_eq!(sums, sha(&std::fs::read(mirror.path().join("v0.2.0/SHA256SUMS")).unwrap()));
     assert_eq!(shown["anchored_by"], "GitHub's digest");
 
-    let pinned = lamina_infra(&api, &["show", "0.2.0", "--from", from, "--sums-sha256", &sums.to_uppercase()], &[]);
+    let pinned = lamina_infra(&api, &["show", "0.2.0", "--mirror", from, "--sums-sha256", &sums.to_uppercase()], &[]);
     assert!(pinned.stdout.contains(&format!("SHA256SUMS sha256 {sums} (anchored by --sums-sha256)")), "{pinned}");
     let other = "0".repeat(64);
     let (to, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let env = [("LAMINA_INFRA_CACHE", cache.path())];
     for args in [&["show", "0.2.0"][..], &["pull", "demo-k8s", "--version", "0.2.0", "--to", dir_arg(to.path())]] {
-        let refused = lamina_infra(&api, &[args, &["--from", from, "--sums-sha256", &other]].concat(), &env);
+        let refused = lamina_infra(&api, &[args, &["--mirror", from, "--sums-sha256", &other]].concat(), &env);
         assert_eq!(refused.code, 1, "{refused}");
         let says = format!("`SHA256SUMS` of release v0.2.0 hashes to {sums}, not the {other} given with --sums-sha256");
         assert!(refused.stderr.contains(&says), "{refused}");
     }
     assert_eq!(crate::common::listing(to.path()), Vec::<String>::new());
-    let verified = lamina_infra(&api, &["verify", "0.2.0", "--from", from, "--sums-sha256", &other], &[]);
+    let verified = lamina_infra(&api, &["verify", "0.2.0", "--mirror", from, "--sums-sha256", &other], &[]);
     assert!(verified.stdout.contains("FAIL v0.2.0/SHA256SUMS  changed: --sums-sha256 says"), "{verified}");
     assert!(verified.stdout.contains("authenticity rests on --sums-sha256"), "{verified}");
     let bad = lamina_infra(&api, &["show", "--sums-sha256", "abc"], &[]);
@@ -99,17 +99,17 @@ fn what_anchors_sha256sums_is_said_and_a_pin_is_kept() {
     };
     edit(Value::Null);
     let from = dir_arg(copied.path());
-    let show = lamina_infra(&api, &["show", "0.2.0", "--from", from], &[]);
+    let show = lamina_infra(&api, &["show", "0.2.0", "--mirror", from], &[]);
     assert!(show.stdout.contains("not anchored to GitHub's digest"), "{show}");
     let to = tempfile::tempdir().unwrap();
-    let pull = lamina_infra(&api, &["pull", "demo-k8s", "--from", from, "--to", dir_arg(to.path()), "--json"], &env);
+    let pull = lamina_infra(&api, &["pull", "demo-k8s", "--mirror", from, "--to", dir_arg(to.path()), "--json"], &env);
     assert!(pull.stderr.contains("warning: release v0.2.0: not anchored"), "{pull}");
     assert_eq!(serde_json::from_str::<Value>(&pull.stdout).unwrap()[0]["anchored"], false);
-    let verify = lamina_infra(&api, &["verify", "0.2.0", "--from", from], &[]);
+    let verify = lamina_infra(&api, &["verify", "0.2.0", "--mirror", from], &[]);
     assert!(verify.stdout.contains("matches, not anchored to GitHub's digest"), "{verify}");
 
     edit(Value::from(format!("sha512:{}", "a".repeat(128))));
-    let unknown = lamina_infra(&api, &["show", "0.2.0", "--from", from], &[]);
+    let unknown = lamina_infra(&api, &["show", "0.2.0", "--mirror", from], &[]);
     assert_eq!(unknown.code, 1, "{unknown}");
     assert!(unknown.stderr.contains("which this version cannot check"), "{unknown}");
 }
@@ -120,18 +120,18 @@ fn a_folder_that_is_not_a_mirror_or_misses_a_file_says_how_to_make_it_whole() {
     let api = fake.api_url();
     drop(fake);
     let empty = tempfile::tempdir().unwrap();
-    let run = lamina_infra(&api, &["releases", "--from", dir_arg(empty.path())], &[]);
+    let run = lamina_infra(&api, &["releases", "--mirror", dir_arg(empty.path())], &[]);
     assert_eq!(run.code, 1);
     let expected = format!("`{}` is missing", empty.path().join("mirror.json").display());
     assert!(run.stderr.contains(&expected) && run.stderr.contains("lamina-infra mirror"), "{run}");
 
-    let other = lamina_infra(&api, &["releases", "--from", dir_arg(mirror.path()), "--repo", "acme/other"], &[]);
+    let other = lamina_infra(&api, &["releases", "--mirror", dir_arg(mirror.path()), "--repo", "acme/other"], &[]);
     assert!(other.stderr.contains("holds releases of `acme/infra-demo`, not `acme/other`"), "{other}");
 
     let bundle = mirror.path().join("v0.2.0/demo-k8s-0.2.0.tar.gz");
     std::fs::remove_file(&bundle).unwrap();
     let (to, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let args = ["pull", "demo-k8s", "--from", dir_arg(mirror.path()), "--to", dir_arg(to.path())];
+    let args = ["pull", "demo-k8s", "--mirror", dir_arg(mirror.path()), "--to", dir_arg(to.path())];
     let run = lamina_infra(&api, &args, &[("LAMINA_INFRA_CACHE", cache.path())]);
     assert_eq!(run.code, 1);
     let expected = format!("`{}` is missing from the mirror; run `lamina-infra mirror 0.2.0 --to", bundle.display());
@@ -170,7 +170,7 @@ fn verify_of_a_mirror_passes_and_names_every_damaged_file() {
     assert!(good.stdout.lines().any(|l| l.ends_with(" checks, 27 ok, 0 failed")), "{good}");
     let rests = "authenticity rests on the folder alone: its SHA256SUMS and mirror.json vouch only for each other";
     assert!(good.stdout.lines().last().unwrap().starts_with(rests), "{good}");
-    let one = lamina_infra("http://127.0.0.1:9", &["verify", "v0.2.0", "--from", dir_arg(mirror.path())], &[]);
+    let one = lamina_infra("http://127.0.0.1:9", &["verify", "v0.2.0", "--mirror", dir_arg(mirror.path())], &[]);
     assert_eq!(one.code, 0, "a version from a mirror is checked there, registry-free: {one}");
     assert!(one.stdout.contains("ok   v0.2.0/oci/images/hello/index.json") && !one.stdout.contains("v0.1.0"), "{one}");
 

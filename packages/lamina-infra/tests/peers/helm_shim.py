@@ -1,7 +1,8 @@
 """A `helm` front end over real Helm v4 (helm-python-sdk), for the commands `lamina-infra` runs.
 
   helm version --template {{.Version}}     prints the SDK's Helm version
-  helm upgrade --install NAME CHART [--namespace NS] [--create-namespace] [-f FILE]...
+  helm upgrade --install NAME CHART [--namespace NS] [--create-namespace] [--kube-context CTX]
+                                          [-f FILE]...
                                           renders CHART with the values files merged in order
                                           (as `helm template` does: defaults coalesced, the
                                           values.schema.json checked) and prints the manifests;
@@ -31,7 +32,7 @@ def main(args):
     if args[:2] != ["upgrade", "--install"]:
         print(f"helm shim: `{' '.join(args)}` is not supported", file=sys.stderr)
         return 2
-    rest, positional, values, namespace = args[2:], [], {}, "default"
+    rest, positional, values, namespace, context = args[2:], [], {}, "default", "(current)"
     while rest:
         arg = rest.pop(0)
         if arg in ("-f", "--values"):
@@ -39,6 +40,8 @@ def main(args):
                 merge(values, helm.values_from_yaml(f.read()) or {})
         elif arg in ("-n", "--namespace"):
             namespace = rest.pop(0)
+        elif arg == "--kube-context":
+            context = rest.pop(0)
         elif arg == "--create-namespace":
             pass
         else:
@@ -56,7 +59,7 @@ def main(args):
     for path in sorted(rendered):
         if rendered[path].strip():
             print(f"---\n# Source: {path}\n{rendered[path].strip()}")
-    print(f'Release "{name}" has been rendered in namespace "{namespace}" (no cluster contacted)')
+    print(f'Release "{name}" has been rendered in namespace "{namespace}" of kube context "{context}" (no cluster contacted)')
     return 0
 
 

@@ -71,3 +71,17 @@ fn every_problem_is_named_with_its_line_and_fix() {
         problems(&[("x.tfvars.json", "{\n  \"environment\": \n}")])[0].starts_with("x.tfvars.json:3: not valid JSON")
     );
 }
+
+#[test]
+fn a_json_var_file_problem_carries_its_line_wherever_the_key_is_written() {
+    let one_line = r#"{"environment": "dev", "replicas": "many"}"#;
+    assert_eq!(
+        problems(&[("one.tfvars.json", one_line)]),
+        ["one.tfvars.json:1: `replicas`: expected number, found a string\n  help: give a value of type number"]
+    );
+    let spread = "{\n  \"environment\": \"a \\\"quoted\\\" {value}\",\n  \"extra_labels\": {\"replicas\": 1},\n  \"replicas\":\n    [1]\n}\n";
+    assert_eq!(
+        problems(&[("spread.tfvars.json", spread)]),
+        ["spread.tfvars.json:4: `replicas`: expected number, found a list\n  help: give a value of type number"]
+    );
+}
