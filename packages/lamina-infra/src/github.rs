@@ -96,6 +96,7 @@ impl GitHub {
         let Some(answered) = find::<Answered>(&error) else { return error };
         let hint = match answered.status {
             401 => "GitHub did not accept the token (401); check GITHUB_TOKEN or GH_TOKEN, or unset them to read a public repository anonymously".to_owned(),
+            403 => "GitHub refused the request (403); if the organization enforces SAML single sign-on, authorize the token for it, and if it keeps an IP allow list, run from an address on it".to_owned(),
             404 if !self.signed_in => format!(
                 "`{}` was not found (404); check `--repo`; a private repository needs a token: set GH_TOKEN (or GITHUB_TOKEN)",
                 self.repo

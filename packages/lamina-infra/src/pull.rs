@@ -40,6 +40,9 @@ pub struct Pull<'a> {
 /// every target folder decided (new, already the same, or replaced with `--clobber`), before
 /// anything is written.
 pub fn pull(source: &Source, ask: &Pull) -> anyhow::Result<()> {
+    if ask.to.symlink_metadata().is_ok_and(|m| !m.is_dir()) {
+        bail!("`{}` is not a folder; give a folder with --to (a missing one is made)", ask.to.display());
+    }
     let release = source.release(ask.version)?;
     let Verified { manifest, sums: listed, anchor, .. } = verified(source, &release)?;
     if anchor.is_none() {

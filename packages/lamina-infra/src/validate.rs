@@ -51,7 +51,7 @@ pub fn target<'a>(manifest: &'a ReleaseManifest, name: &str) -> anyhow::Result<T
     let near =
         nearest(name, names.iter().map(String::as_str)).map(|n| format!("did you mean `{n}`? ")).unwrap_or_default();
     bail!(
-        "release {} has no component `{name}` that `validate` checks; {near}it has: {}",
+        "release {} has no chart, Terraform module or Compose bundle `{name}`; {near}it has: {}",
         manifest.version,
         names.join(", ")
     )
@@ -128,10 +128,9 @@ pub fn check(
         Target::Chart(chart) => {
             let (_, tree) = crate::pull::archive(source, release, manifest, &chart.name, &Default::default())?;
             let (schema, defaults) = values::from_archive(&tree)?;
-            match schema {
-                Some(schema) => values::check(&schema, &defaults, files)?,
-                None => Vec::new(),
-            }
+            // Without a schema, any values are the chart's to take; the files must still be YAML.
+            let schema = schema.unwrap_or(serde_json::Value::Bool(true));
+            values::check(&schema, &defaults, files)?
         }
     })
 }

@@ -94,10 +94,15 @@ pub fn kind(error: &anyhow::Error) -> Option<Kind> {
     annotations(error).into_iter().find_map(|a| a.kind)
 }
 
-/// The error as people read it: the chain, `: `-joined, then each hint on its own line.
+/// The error as people read it: the chain, `: `-joined, then each hint on its own line (but a
+/// hint an outer one already says).
 pub fn render(error: &anyhow::Error) -> String {
     let mut out = format!("{error:#}");
-    for hint in hints(error) {
+    let hints = hints(error);
+    for (i, hint) in hints.iter().enumerate() {
+        if hints[..i].iter().any(|outer| outer.contains(hint)) {
+            continue;
+        }
         out.push_str("\n\nhint: ");
         out.push_str(hint);
     }
@@ -131,5 +136,7 @@ mod tests {
             render(&outer),
             "push image `hello`: connection refused\n\nhint: run the command again\n\nhint: start the registry"
         );
+        let said = Err::<(), _>(fail("rate limited", "run again later")).hint("set a token, or run again later");
+        assert_eq!(render(&said.unwrap_err()), "rate limited\n\nhint: set a token, or run again later");
     }
 }

@@ -44,7 +44,7 @@ fn targz(files: &[(&str, &str)]) -> Vec<u8> {
 }
 
 /// A release's assets as the pipeline makes them: a chart, a bundle, the manifest and the sums.
-fn assets(version: &str) -> Vec<(String, Vec<u8>)> {
+pub fn assets(version: &str) -> Vec<(String, Vec<u8>)> {
     let files = [(format!("demo-k8s-{version}/namespace.yaml"), format!("name: demo-{version}\n"))];
     let files: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
     assets_with(version, targz(&files))
@@ -65,7 +65,7 @@ fn assets_with(version: &str, bundle: Vec<u8>) -> Vec<(String, Vec<u8>)> {
 }
 
 /// A public repository with releases 0.1.0, 0.2.0, a 0.3.0-rc.1 pre-release and a 0.4.0 draft.
-fn published() -> GithubFake {
+pub fn published() -> GithubFake {
     let fake = GithubFake::start(Options { public: true, can_push: false, ..Options::default() }).unwrap();
     for (version, draft) in [("0.1.0", false), ("0.2.0", false), ("0.3.0-rc.1", false), ("0.4.0", true)] {
         let seed =
