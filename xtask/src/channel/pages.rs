@@ -246,11 +246,11 @@ struct Scratch<'a> {
 impl<'a> Scratch<'a> {
     fn new(sh: &'a Shell) -> anyhow::Result<Scratch<'a>> {
         let dir = tempfile::tempdir()?;
-        let id = std::process::id();
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+        // The scratch folder's name is unique while it exists, and so is the ref named after it.
+        let unique = dir.path().file_name().map(|n| n.to_string_lossy().trim_start_matches('.').to_owned());
         Ok(Scratch {
             sh,
-            tip_ref: format!("refs/lamina/pages-{id}-{nanos}"),
+            tip_ref: format!("refs/lamina/pages-{}", unique.unwrap_or_default()),
             index_file: dir.path().join("index"),
             _dir: dir,
         })
