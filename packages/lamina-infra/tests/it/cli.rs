@@ -397,7 +397,8 @@ fn a_replaced_asset_is_refused_and_nothing_is_written() {
 fn a_download_other_than_github_holds_is_blamed_on_the_way_it_came() {
     let fake = GithubFake::start(Options { public: true, can_push: false, ..Options::default() }).unwrap();
     let served = assets("0.2.0");
-    let id = fake.seed(SeedRelease { tag_name: "v0.2.0".into(), draft: false, assets: served, starter_assets: Vec::new() });
+    let id =
+        fake.seed(SeedRelease { tag_name: "v0.2.0".into(), draft: false, assets: served, starter_assets: Vec::new() });
     let asset = fake.releases().into_iter().find(|r| r.id == id).unwrap().assets;
     let asset = asset.iter().find(|a| a.name == "demo-k8s-0.2.0.tar.gz").unwrap().id;
     let altered = targz(&[("demo-k8s-0.2.0/namespace.yaml", "name: altered\n")]);

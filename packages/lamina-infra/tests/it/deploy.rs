@@ -376,7 +376,11 @@ fn helm_renders_the_released_chart_with_the_image_pinned_to_its_digest() {
         "#!/bin/sh\n[ \"$*\" = 'version -o json --context staging' ] || exit 1\necho '{\"serverVersion\":{\"gitVersion\":\"v1.30.2\"}}'\n",
     );
     std::fs::set_permissions(&kubectl, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let given = run_lamina_infra(&fake.api_url(), &["deploy", "demo", "--kube-context", "staging", "--yes", "--workdir", work_arg], &env);
+    let given = run_lamina_infra(
+        &fake.api_url(),
+        &["deploy", "demo", "--kube-context", "staging", "--yes", "--workdir", work_arg],
+        &env,
+    );
     assert_eq!(given.code, 0, "{given}");
     assert!(given.stderr.contains("target: kube context `staging`, namespace `lamina`"), "{given}");
     assert!(given.stdout.contains("of kube context \"staging\""), "{given}");

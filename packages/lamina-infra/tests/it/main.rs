@@ -11,10 +11,10 @@ mod common;
 
 /// The release list, `show` with its files verified, `pull`, and the errors people meet.
 mod cli;
-/// The errors of every command, as people read them, snapshotted.
-mod errors;
 /// `deploy` with real Terraform, Helm and `docker-compose config`; a bad configuration stops first.
 mod deploy;
+/// The errors of every command, as people read them, snapshotted.
+mod errors;
 /// Hostile archives a compromised pipeline could publish, refused by `pull` and `deploy`.
 mod hostile;
 /// `mirror` and `mirror push` against a real registry, with the digests unchanged.
