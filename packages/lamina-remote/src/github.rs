@@ -165,10 +165,20 @@ impl Reader {
     }
 
     /// A transport failure: a cut connection is retried under the policy; a host that cannot be
-    /// reached at all (refused, unresolved) gets one quick retry, then the error.
+    /// reached at all (refused, unresolved) gets one quick retry, then the error; a refused
+    /// redirect is not retried.
     fn unreachable(&self, url: &url::Url, e: &reqwest::Error, attempt: u32) -> Failure {
         let host = &url[url::Position::BeforeHost..url::Position::AfterPort];
         let cause = anyhow::Chain::new(e).last().map(ToString::to_string).unwrap_or_default();
+        // A redirect refused by the policy (plain http, too many) is the answer; asking again
+        // gets the same.
+        if e.is_redirect() {
+            let error = crate::hint::classify(
+                format_err!("{host} answered with a redirect: {cause}"),
+                crate::hint::Kind::Remote,
+            );
+            return Failure { verdict: Verdict::Fatal, error };
+        }
         let error = crate::hint::classify(format_err!("cannot reach {host}: {cause}"), crate::hint::Kind::Remote);
         let verdict = if e.is_connect() && attempt > 1 { Verdict::Fatal } else { Verdict::Transient(cause) };
         Failure { verdict, error }
@@ -221,5 +231,29 @@ mod tests {
         assert!(Reader::new("http://127.0.0.1:9/", None, "t").is_ok());
         let reader = Reader::new("https://api.github.com", Some("  ".into()), "t").unwrap();
         assert!(reader.authorization().unwrap().is_none(), "a blank token is no token");
+    }
+
+    /// An API on loopback whose asset redirects to plain HTTP elsewhere: refused before any
+    /// connection there, and the redirect is the one request made.
+    #[test]
+    fn a_redirect_to_plain_http_is_refused() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let api = format!("http://{}", listener.local_addr().unwrap());
+        let served = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut request = vec![0; 4096];
+            let _ = conn.read(&mut request).unwrap();
+            let to = "location: http://storage.example/asset";
+            let answer = format!("HTTP/1.1 302 Found\r\n{to}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            conn.write_all(answer.as_bytes()).unwrap();
+        });
+        let reader = Reader::new(&api, Some("ghp_canary".into()), "test").unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let url = format!("{api}/repos/acme/x/releases/assets/1");
+        let refused = runtime.block_on(reader.get(&url, "download the asset", Accept::Bytes)).unwrap_err();
+        served.join().unwrap();
+        let shown = format!("{refused:#}");
+        assert!(shown.contains("a redirect to plain http `http://storage.example/asset` was refused"), "{shown}");
     }
 }
