@@ -49,17 +49,7 @@ impl Reader {
         let http = reqwest::Client::builder()
             .user_agent(user_agent)
             .connect_timeout(Duration::from_secs(20))
-            .redirect(reqwest::redirect::Policy::custom(|attempt| {
-                let plain = attempt.url().scheme() != "https" && !crate::loopback::is_loopback_url(attempt.url());
-                if plain {
-                    let url = attempt.url().to_string();
-                    attempt.error(format_err!("a redirect to plain http `{url}` was refused"))
-                } else if attempt.previous().len() > 10 {
-                    attempt.error(format_err!("more than 10 redirects"))
-                } else {
-                    attempt.follow()
-                }
-            }))
+            .redirect(crate::loopback::redirects())
             .build()?;
         Ok(Reader { http, api, token: token.filter(|t| !t.trim().is_empty()), gate: Gate::default() })
     }

@@ -42,6 +42,22 @@ pub fn check_url(text: &str) -> anyhow::Result<Url> {
     ))
 }
 
+/// The redirects every client follows: at most 10, never to plain HTTP off this machine (a
+/// redirect would otherwise carry a download, or the request's cookies, in clear). reqwest
+/// drops `Authorization` on a redirect to another host.
+pub fn redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        if attempt.url().scheme() != "https" && !is_loopback_url(attempt.url()) {
+            let url = attempt.url().to_string();
+            attempt.error(anyhow::format_err!("a redirect to plain http `{url}` was refused"))
+        } else if attempt.previous().len() > 10 {
+            attempt.error(anyhow::format_err!("more than 10 redirects"))
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

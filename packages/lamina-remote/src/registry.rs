@@ -8,6 +8,7 @@
 mod explain;
 mod manifest;
 mod parts;
+mod read;
 mod realm;
 mod session;
 mod tree;
@@ -89,6 +90,12 @@ pub struct Registry {
     /// A plain client that asks a registry where it would send credentials, following no
     /// redirect.
     probe: reqwest::Client,
+    /// The client blobs are downloaded with: registries redirect them to storage, and oci-client
+    /// follows any redirect, plain HTTP included; this one follows [`crate::loopback::redirects`].
+    fetch: reqwest::Client,
+    /// Each repository's pull token (`HOST/NAME` → token, `None` for a registry without), for
+    /// the reads this crate makes itself.
+    tokens: Mutex<HashMap<String, Option<String>>>,
     /// Hosts whose token service was checked.
     vetted: Mutex<std::collections::HashSet<String>>,
     /// Blobs known to be in some repository of a registry (`HOST` → digest → repository), so
@@ -147,8 +154,14 @@ impl Registry {
             .connect_timeout(Duration::from_secs(20))
             .timeout(Duration::from_secs(60))
             .redirect(reqwest::redirect::Policy::none());
+        let mut fetch = reqwest::Client::builder()
+            .user_agent(options.user_agent)
+            .connect_timeout(Duration::from_secs(20))
+            .read_timeout(Duration::from_secs(120))
+            .redirect(crate::loopback::redirects());
         for certificate in &certificates {
             probe = probe.add_root_certificate(reqwest::Certificate::from_pem(&certificate.data)?);
+            fetch = fetch.add_root_certificate(reqwest::Certificate::from_pem(&certificate.data)?);
         }
         let plain = options.plain_http.clone();
         let config = Config { plain: options.plain_http, chunked, certificates, user_agent: options.user_agent };
@@ -164,6 +177,8 @@ impl Registry {
             credentials_hint: options.credentials_hint,
             plain,
             probe: probe.build()?,
+            fetch: fetch.build()?,
+            tokens: Mutex::default(),
             vetted: Mutex::default(),
             known: Mutex::default(),
         })
@@ -194,27 +209,34 @@ impl Registry {
         Ok(())
     }
 
-    /// The digest a tag points at, or `None` when there is no such tag.
+    /// The digest a tag points at (the registry's `Docker-Content-Digest`, else the manifest's
+    /// own), or `None` when there is no such tag.
     pub async fn digest(&self, reference: &Reference) -> anyhow::Result<Option<String>> {
-        self.vet_realm(reference).await?;
-        match self.client.fetch_manifest_digest(reference, self.auth(reference)).await {
-            Ok(d) => Ok(Some(d)),
-            Err(e) if is_absent(&e) => Ok(None),
-            Err(e) => Err(self.explain(e, "read the digest of", reference)),
+        let path = format!("manifests/{}", reference.digest().or(reference.tag()).unwrap_or("latest"));
+        let accept = MANIFEST_TYPES.join(", ");
+        let response = self.answer(reference, &path, Some(&accept), read::Method::Head).await?;
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let response = self.success(response, "read the digest of", reference).await?;
+        let header = response.headers().get("docker-content-digest").and_then(|v| v.to_str().ok());
+        match header {
+            Some(digest) => Ok(Some(digest.trim().to_owned())),
+            None => Ok(Some(self.manifest(reference).await?.digest)),
         }
     }
 
     /// The manifest `reference` names, its bytes checked against its digest (and against the
     /// reference's digest when it has one).
     pub async fn manifest(&self, reference: &Reference) -> anyhow::Result<Manifest> {
-        self.vet_realm(reference).await?;
-        let (bytes, digest) = self
-            .client
-            .pull_manifest_raw(reference, self.auth(reference), &MANIFEST_TYPES)
-            .await
-            .map_err(|e| self.explain(e, "read the manifest", reference))?;
+        let path = format!("manifests/{}", reference.digest().or(reference.tag()).unwrap_or("latest"));
+        let accept = MANIFEST_TYPES.join(", ");
+        let response = self.read(reference, &path, Some(&accept), read::Method::Get, "read the manifest").await?;
         let shown = reference.whole();
-        let manifest = Manifest::new(bytes.to_vec(), &digest).with_context(|| format!("`{shown}`"))?;
+        let cut = |e: reqwest::Error| format_err!("`{shown}`: the manifest was cut short: {e}");
+        let bytes = response.bytes().await.map_err(cut)?.to_vec();
+        let digest = crate::digest::sha256(&bytes);
+        let manifest = Manifest::new(bytes, &digest).with_context(|| format!("`{shown}`"))?;
         if let Some(wanted) = reference.digest()
             && wanted != manifest.digest
         {

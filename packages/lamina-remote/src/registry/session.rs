@@ -6,7 +6,8 @@ use super::{Blob, Reference, Transfer, is_server_error};
 use anyhow::{Context, bail, format_err};
 use futures_util::{StreamExt, TryStreamExt};
 use oci_client::Client;
-use oci_client::errors::{DigestError, OciDistributionError};
+use oci_client::errors::OciDistributionError;
+use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::PoisonError;
@@ -67,7 +68,8 @@ impl Session<'_> {
     }
 
     /// Streams the blob `digest` of `size` bytes into `to`, checking its size as it comes and
-    /// its digest at the end; `advance` is told of every chunk.
+    /// its digest at the end; `advance` is told of every chunk. Registries redirect blobs to
+    /// their storage: the read follows the one redirect rule.
     pub async fn download(
         &self,
         digest: &str,
@@ -76,28 +78,28 @@ impl Session<'_> {
         advance: &(dyn Fn(u64) + Sync),
     ) -> anyhow::Result<()> {
         let at = self.at(digest);
-        let mut stream = self
-            .client
-            .pull_blob_stream(&at, digest)
-            .await
-            .map_err(|e| self.registry.explain(e, "download", &at))?
-            .stream;
+        let path = format!("blobs/{digest}");
+        let mut response = self.registry.read(&at, &path, None, super::read::Method::Get, "download").await?;
         let mut file = std::io::BufWriter::new(std::fs::File::create(to)?);
+        let mut hasher = Sha256::new();
         let mut written = 0u64;
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| match e.get_ref().and_then(|i| i.downcast_ref::<DigestError>()) {
-                Some(d) => format_err!("the content does not match its digest ({d}); refusing it"),
-                None => format_err!("the download was cut: {e}"),
-            })?;
+        while let Some(chunk) =
+            response.chunk().await.map_err(|e| format_err!("the download was cut: {}", cause(&e)))?
+        {
             written += chunk.len() as u64;
             if written > size {
                 bail!("the registry sent more than the {size} bytes its descriptor records; refusing it");
             }
+            hasher.update(&chunk);
             file.write_all(&chunk)?;
             advance(chunk.len() as u64);
         }
         if written != size {
             bail!("the registry sent {written} bytes, the descriptor records {size}; refusing it");
+        }
+        let got = format!("sha256:{}", hex::encode(hasher.finalize()));
+        if got != digest {
+            bail!("the content does not match its digest ({digest} expected, {got} received); refusing it");
         }
         file.flush()?;
         Ok(())
@@ -139,6 +141,11 @@ impl Session<'_> {
     }
 }
 
+/// The innermost cause of a transport error (the refused redirect, the reset connection).
+fn cause(e: &reqwest::Error) -> String {
+    anyhow::Chain::new(e).last().map(ToString::to_string).unwrap_or_default()
+}
+
 /// A file as a stream of 1 MiB chunks, so a large blob is never held in memory whole.
 fn chunks(
     file: std::fs::File,
@@ -155,4 +162,52 @@ fn chunks(
             Err(e) => Some((Err(e.into()), None)),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::registry::{Options, Registry, RegistryOperation, parse};
+    use std::io::{BufRead, BufReader, Write};
+
+    /// A registry on loopback that sends a blob to plain-HTTP storage elsewhere: the redirect is
+    /// refused, and nothing is fetched there. Serves until asked for `/stop`; every request line
+    /// it saw is returned.
+    #[test]
+    fn a_blob_redirected_to_plain_http_is_refused() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let host = listener.local_addr().unwrap().to_string();
+        let served = std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            for _ in 0..10 {
+                let (conn, _) = listener.accept().unwrap();
+                let mut line = String::new();
+                BufReader::new(&conn).read_line(&mut line).unwrap();
+                let answer = match line.split(' ').nth(1).unwrap_or_default() {
+                    "/stop" => break,
+                    "/v2/" => "200 OK\r\n".to_owned(),
+                    _ => "307 Temporary Redirect\r\nlocation: http://blobs.example/blob\r\n".to_owned(),
+                };
+                seen.push(line.trim().to_owned());
+                let mut conn = conn;
+                conn.write_all(format!("HTTP/1.1 {answer}content-length: 0\r\nconnection: close\r\n\r\n").as_bytes())
+                    .unwrap();
+            }
+            seen
+        });
+        let options = Options { plain_http: vec![host.clone()], user_agent: "test", ..Options::default() };
+        let registry = Registry::new([host.as_str()], options).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        let digest = format!("sha256:{}", "a".repeat(64));
+        let refused = runtime.block_on(async {
+            let session =
+                registry.session(&parse(&format!("{host}/acme/x:1")).unwrap(), RegistryOperation::Pull).await?;
+            session.download(&digest, 4, &scratch.path().join("blob"), &|_| {}).await
+        });
+        std::net::TcpStream::connect(&host).unwrap().write_all(b"GET /stop HTTP/1.1\r\n\r\n").unwrap();
+        let seen = served.join().unwrap();
+        let shown = format!("{:#}", refused.unwrap_err());
+        assert!(shown.contains("a redirect to plain http `http://blobs.example/blob` was refused"), "{shown}");
+        assert_eq!(seen.last().map(String::as_str), Some(&*format!("GET /v2/acme/x/blobs/{digest} HTTP/1.1")));
+    }
 }
