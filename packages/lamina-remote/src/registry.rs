@@ -262,15 +262,17 @@ impl Registry {
     }
 
     /// Signs in to `repository`'s repository once for `operation`, for the blob transfers that
-    /// follow. A registry that grants an anonymous reader no token gets a client that never
-    /// asks for one (the shared client would ask again before every request).
+    /// follow (a download asks the token service itself, in `read.rs`). A registry that grants an
+    /// anonymous reader no token gets a client that never asks for one (the shared client would
+    /// ask again before every request).
     pub async fn session(&self, repository: &Reference, operation: RegistryOperation) -> anyhow::Result<Session<'_>> {
         self.vet_realm(repository).await?;
         let auth = self.auth(repository);
-        let token = self.client.auth(repository, auth, operation).await.map_err(|e| {
-            let what = if operation == RegistryOperation::Push { "sign in to push to" } else { "sign in to" };
-            self.explain(e, what, repository)
-        })?;
+        let token = match operation {
+            RegistryOperation::Pull => self.token(repository, false).await?,
+            RegistryOperation::Push => (self.client.auth(repository, auth, operation).await)
+                .map_err(|e| self.explain(e, "sign in to push to", repository))?,
+        };
         let open = token.is_none() && matches!(auth, RegistryAuth::Anonymous);
         let client = if open { &self.open } else { &self.client };
         let (host, name) = (repository.registry().to_owned(), repository.repository().to_owned());

@@ -1,12 +1,11 @@
 //! Registry reads made with this crate's own HTTP client, under the one redirect rule
 //! ([`crate::loopback::redirects`]; oci-client would follow a redirect to plain HTTP): manifests
 //! by tag or digest, and blobs, which registries redirect to their storage. Each repository's
-//! token is asked of oci-client once (the token exchange) and again when the registry answers 401;
-//! a registry without tokens gets the host's Basic credentials, or none.
+//! pull token is asked of the registry's token service once, and again when the registry answers
+//! 401; a registry without tokens gets the host's Basic credentials, or none.
 
 use super::{Reference, Registry};
 use anyhow::format_err;
-use oci_client::RegistryOperation;
 use oci_client::errors::OciDistributionError;
 use oci_client::secrets::RegistryAuth;
 use std::sync::PoisonError;
@@ -91,25 +90,58 @@ impl Registry {
             (None, RegistryAuth::Basic(user, password)) => request.basic_auth(user, Some(password)),
             _ => request,
         };
-        request.send().await.map_err(|e| {
-            let host = reference.registry();
-            let cause = anyhow::Chain::new(&e).last().map(ToString::to_string).unwrap_or_default();
-            let what = if e.is_redirect() { "the registry redirected a read" } else { "cannot reach the registry" };
-            crate::hint::classify(format_err!("{what} {host}: {cause}"), crate::hint::Kind::Remote)
-        })
+        request.send().await.map_err(|e| unreachable(reference.registry(), &e))
     }
 
     /// The pull token of `reference`'s repository (`None`: the registry uses none), asked for
     /// once, and again when `fresh`.
-    async fn token(&self, reference: &Reference, fresh: bool) -> anyhow::Result<Option<String>> {
+    pub(super) async fn token(&self, reference: &Reference, fresh: bool) -> anyhow::Result<Option<String>> {
         let key = format!("{}/{}", reference.registry(), reference.repository());
         let known = self.tokens.lock().unwrap_or_else(PoisonError::into_inner).get(&key).cloned();
         if let Some(token) = known.filter(|_| !fresh) {
             return Ok(token);
         }
-        let asked = self.client.auth(reference, self.auth(reference), RegistryOperation::Pull).await;
-        let token = asked.map_err(|e| self.explain(e, "sign in to", reference))?;
+        let token = self.exchange(reference).await?;
         self.tokens.lock().unwrap_or_else(PoisonError::into_inner).insert(key, token.clone());
         Ok(token)
     }
+
+    /// A pull token for `reference`'s repository from the token service the registry's `Bearer`
+    /// challenge names (distribution's "Token Authentication Specification"), with the host's
+    /// Basic credentials when it has some; `None` for a registry that asks for no token.
+    async fn exchange(&self, reference: &Reference) -> anyhow::Result<Option<String>> {
+        let host = reference.registry();
+        let scheme = if self.plain.iter().any(|h| h == host) { "http" } else { "https" };
+        let challenged = self.fetch.get(format!("{scheme}://{host}/v2/")).send().await;
+        let challenged = challenged.map_err(|e| unreachable(host, &e))?;
+        let challenge = challenged.headers().get(reqwest::header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok());
+        let Some(realm) = challenge.and_then(|c| super::realm::bearer_param(c, "realm")) else { return Ok(None) };
+        let service = challenge.and_then(|c| super::realm::bearer_param(c, "service"));
+        let realm = crate::loopback::check_url(&realm)
+            .map_err(|why| format_err!("the registry {host} names the token service `{realm}`: {why:#}"))?;
+        let mut query = vec![("scope", format!("repository:{}:pull", reference.repository()))];
+        query.extend(service.map(|s| ("service", s)));
+        let mut request = self.fetch.get(realm).query(&query);
+        if let RegistryAuth::Basic(user, password) = self.auth(reference) {
+            request = request.basic_auth(user, Some(password));
+        }
+        let response = request.send().await.map_err(|e| unreachable(host, &e))?;
+        let response = self.success(response, "sign in to", reference).await?;
+        #[derive(serde::Deserialize)]
+        struct Granted {
+            token: Option<String>,
+            access_token: Option<String>,
+        }
+        let granted: Granted =
+            response.json().await.map_err(|e| format_err!("the token service of {host} answered no token: {e}"))?;
+        let token = granted.token.or(granted.access_token).filter(|t| !t.is_empty());
+        token.map(Some).ok_or_else(|| format_err!("the token service of {host} answered no token"))
+    }
+}
+
+/// A request to `host` that got no answer: a refused redirect, or a host out of reach.
+fn unreachable(host: &str, e: &reqwest::Error) -> anyhow::Error {
+    let cause = anyhow::Chain::new(e).last().map(ToString::to_string).unwrap_or_default();
+    let what = if e.is_redirect() { "the registry redirected a read" } else { "cannot reach the registry" };
+    crate::hint::classify(format_err!("{what} {host}: {cause}"), crate::hint::Kind::Remote)
 }

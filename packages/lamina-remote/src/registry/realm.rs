@@ -37,11 +37,18 @@ impl Registry {
 
 /// The `realm` of a `Bearer` challenge.
 fn bearer_realm(challenge: &str) -> Option<String> {
+    bearer_param(challenge, "realm")
+}
+
+/// The parameter `name` (`realm`, `service`) of a `Bearer` challenge; `None` for another scheme.
+pub(super) fn bearer_param(challenge: &str, name: &str) -> Option<String> {
     let (scheme, params) = challenge.trim().split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("bearer") {
         return None;
     }
-    let at = params.find("realm=")? + "realm=".len();
+    let key = format!("{name}=");
+    let at =
+        params.match_indices(&key).map(|(i, _)| i).find(|&i| i == 0 || params[..i].ends_with([',', ' ']))? + key.len();
     let rest = &params[at..];
     match rest.strip_prefix('"') {
         Some(quoted) => quoted.split('"').next().map(str::to_owned),
@@ -64,6 +71,8 @@ mod tests {
             Some("http://127.0.0.1:1/t")
         );
         assert_eq!(bearer_realm(r#"Basic realm="registry""#), None);
+        assert_eq!(bearer_param(challenge, "service").as_deref(), Some("ghcr.io"));
+        assert_eq!(bearer_param(r#"Bearer xrealm="a",realm="b""#, "realm").as_deref(), Some("b"));
     }
 
     /// A registry on loopback whose challenge names a plain-http token service elsewhere: the
