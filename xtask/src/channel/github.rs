@@ -121,6 +121,7 @@ impl GitHub {
         let http = reqwest::Client::builder()
             .user_agent(concat!("lamina-xtask/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(20))
+            .redirect(lamina_remote::loopback::redirects())
             .build()?;
         Ok(GitHub {
             octo,

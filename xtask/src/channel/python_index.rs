@@ -21,7 +21,8 @@ use std::time::Duration;
 
 /// The index's HTTP clients and where it is.
 pub struct PyIndex {
-    /// Reads: redirects followed (a server may send a project page elsewhere).
+    /// Reads: redirects followed (a server may send a project page elsewhere), never to plain
+    /// HTTP off this machine.
     http: reqwest::Client,
     /// Uploads: no redirect is followed, a POST would lose its body (twine refuses them too).
     upload: reqwest::Client,
@@ -123,7 +124,7 @@ impl PyIndex {
                 .timeout(Duration::from_secs(600))
         };
         Ok(PyIndex {
-            http: builder().build()?,
+            http: builder().redirect(lamina_remote::loopback::redirects()).build()?,
             upload: builder().redirect(reqwest::redirect::Policy::none()).build()?,
             index: index.clone(),
         })
