@@ -3,7 +3,8 @@
 //! hostile input ([`archive`]), `release-manifest.json`
 //! ([`manifest`]), `SHA256SUMS` ([`sums`]), the one verifier of a release's own files
 //! ([`verify`]) and its report ([`checks`]), a chart's entry of a Helm repository index ([`helm_index`]), a release as GitHub
-//! lists it ([`listing`]) and a mirror folder's `mirror.json` ([`mirror`]). No IO: the callers
+//! lists it ([`listing`]), a mirror folder's `mirror.json` ([`mirror`]) and the release's provenance
+//! statement ([`provenance`]). No IO: the callers
 //! read and write, these decide.
 
 pub mod archive;
@@ -13,6 +14,7 @@ pub mod listing;
 pub mod manifest;
 pub mod mirror;
 pub mod names;
+pub mod provenance;
 pub mod sums;
 pub mod verify;
 
