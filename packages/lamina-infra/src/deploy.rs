@@ -55,8 +55,12 @@ pub fn deploy(source: &Source, opts: &Deploy) -> anyhow::Result<()> {
     }
     let program = tool.command()?;
 
-    let context = opts.kube_context.as_deref();
-    let found = |tool| crate::compat::installed_in(tool, context);
+    // A chart's kube context is decided once, and given to kubectl here and to helm below.
+    let context = match &target {
+        Target::Chart(_) => helm::context(opts.kube_context.as_deref()),
+        _ => opts.kube_context.clone(),
+    };
+    let found = |tool| crate::compat::installed_in(tool, context.as_deref());
     let rows = crate::compat::check(&manifest, opts.kube_version.as_deref(), &found);
     let ours: Vec<_> = rows.into_iter().filter(|r| concerns(&r.component, component, &target)).collect();
     // A requirement that could not be checked is said, not passed over in silence.
@@ -88,7 +92,7 @@ pub fn deploy(source: &Source, opts: &Deploy) -> anyhow::Result<()> {
     let plan = match &target {
         Target::Chart(chart) => {
             let (archive, _) = crate::pull::archive(source, &release, &manifest, &chart.name, &opts.unpack.limits())?;
-            helm::plan(program, chart, archive, &files, opts, workdir)?
+            helm::plan(program, chart, archive, &files, opts, context.as_deref(), workdir)?
         }
         Target::Compose(bundle, project) => {
             let (_, tree) = crate::pull::archive(source, &release, &manifest, bundle, &opts.unpack.limits())?;

@@ -104,14 +104,20 @@ pub fn asset(
         .with_context(|| format!("download `{}` of release {}", asset.name, release.tag_name))?;
     let got = sha256(&bytes);
     let (name, tag) = (&asset.name, &release.tag_name);
-    match asset.sha256().filter(|d| *d != got) {
-        // GitHub holds other bytes than those that arrived: the download is to blame.
-        Some(github) => anyhow::bail!(
+    let github = asset.sha256();
+    if got == expected && github.is_none_or(|g| g == got) {
+        return Ok(bytes);
+    }
+    match github {
+        // GitHub holds what SHA256SUMS records, and other bytes arrived: the download is to blame.
+        Some(github) if github == expected => anyhow::bail!(
             "the download of `{name}` of release {tag} is not what GitHub holds (GitHub's digest is {github}, downloaded {got}); nothing was written; run again, and if it persists, check what sits between you and GitHub (a proxy, a mirror)"
         ),
-        None if got != expected => anyhow::bail!(
+        Some(github) if github != got => anyhow::bail!(
+            "`{name}` of release {tag}: SHA256SUMS and the manifest say {expected}, GitHub's digest is {github}, downloaded {got}; they must agree; nothing was written; do not use this release"
+        ),
+        _ => anyhow::bail!(
             "`{name}` of release {tag} does not match its recorded digest (SHA256SUMS and the manifest say {expected}, downloaded {got}); nothing was written; do not use this release"
         ),
-        None => Ok(bytes),
     }
 }

@@ -233,8 +233,7 @@ impl Registry {
         let accept = MANIFEST_TYPES.join(", ");
         let response = self.read(reference, &path, Some(&accept), read::Method::Get, "read the manifest").await?;
         let shown = reference.whole();
-        let cut = |e: reqwest::Error| format_err!("`{shown}`: the manifest was cut short: {e}");
-        let bytes = response.bytes().await.map_err(cut)?.to_vec();
+        let bytes = read::capped(response, read::MOST_MANIFEST).await.with_context(|| format!("`{shown}`"))?;
         let digest = crate::digest::sha256(&bytes);
         let manifest = Manifest::new(bytes, &digest).with_context(|| format!("`{shown}`"))?;
         if let Some(wanted) = reference.digest()

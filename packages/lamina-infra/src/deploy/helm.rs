@@ -15,6 +15,7 @@ pub fn plan(
     archive: Vec<u8>,
     values: &[PathBuf],
     opts: &Deploy,
+    context: Option<&str>,
     workdir: PathBuf,
 ) -> anyhow::Result<Plan> {
     let archive_path = workdir.join(&chart.file);
@@ -23,8 +24,8 @@ pub fn plan(
     command.extend(["upgrade", "--install", &name].map(str::to_owned));
     command.push(archive_path.display().to_string());
     command.extend(["--namespace", &opts.namespace, "--create-namespace"].map(str::to_owned));
-    if let Some(context) = &opts.kube_context {
-        command.extend(["--kube-context".to_owned(), context.clone()]);
+    if let Some(context) = context {
+        command.extend(["--kube-context".to_owned(), context.to_owned()]);
     }
     let mut staged = vec![Staged::File { path: archive_path, bytes: archive, shown: false }];
     if let Some(pinned) = pinned(chart)? {
@@ -35,17 +36,28 @@ pub fn plan(
     for file in values {
         command.extend(["-f".to_owned(), file.display().to_string()]);
     }
-    let context = match &opts.kube_context {
-        Some(given) => format!("`{given}`"),
-        None => current_context().map_or_else(|| "(none set in your kubeconfig)".to_owned(), |c| format!("`{c}`")),
-    };
+    let context = context.map_or_else(|| "(none set in your kubeconfig)".to_owned(), |c| format!("`{c}`"));
     let target = format!("kube context {context}, namespace `{}`, release `{name}`", opts.namespace);
     Ok(Plan { workdir, staged, commands: vec![command], confirm: Some(0), target: Some(target) })
 }
 
-/// The kube context Helm and kubectl use when none is given: the `current-context` of the first
-/// kubeconfig file that sets one, in `KUBECONFIG`'s order (else `~/.kube/config`), as kubectl
-/// merges them.
+/// The kube context a chart goes to, as helm picks it: `--kube-context`, else
+/// `HELM_KUBECONTEXT`, else the kubeconfig's current one. It is then given to helm and kubectl
+/// alike, so both reach the cluster the user was shown. Helm's own variables that point it at
+/// another API server are said.
+#[allow(clippy::disallowed_methods)] // helm's variables, as helm reads them
+pub fn context(given: Option<&str>) -> Option<String> {
+    for name in ["HELM_KUBEAPISERVER", "HELM_KUBETOKEN"] {
+        if std::env::var_os(name).is_some_and(|v| !v.is_empty()) {
+            eprintln!("warning: {name} is set: helm uses it, whatever the kube context shown");
+        }
+    }
+    let helm = std::env::var("HELM_KUBECONTEXT").ok().filter(|c| !c.is_empty());
+    given.map(str::to_owned).or(helm).or_else(current_context)
+}
+
+/// The `current-context` of the first kubeconfig file that sets one, in `KUBECONFIG`'s order
+/// (else `~/.kube/config`), as kubectl merges them.
 fn current_context() -> Option<String> {
     #[allow(clippy::disallowed_methods)] // KUBECONFIG names the files, as for helm and kubectl
     let files: Vec<PathBuf> = match std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {

@@ -370,6 +370,17 @@ fn helm_renders_the_released_chart_with_the_image_pinned_to_its_digest() {
     let env = [("PATH", OsStr::new(&path)), ("KUBECONFIG", OsStr::new(&kubeconfig))];
     let current = run_lamina_infra(&fake.api_url(), &["deploy", "demo", "--kube-version", "1.30.0", "--dry-run"], &env);
     assert!(current.stdout.contains("target: kube context `prod-eu`, namespace `lamina`"), "{current}");
+    assert!(current.stdout.contains("--create-namespace --kube-context prod-eu"), "helm is told: {current}");
+    // Helm's own variable wins over the kubeconfig, as in helm; another API server is said.
+    let helm_env = [
+        &env[..],
+        &[("HELM_KUBECONTEXT", OsStr::new("from-helm")), ("HELM_KUBEAPISERVER", OsStr::new("https://10.0.0.1"))],
+    ]
+    .concat();
+    let from_helm =
+        run_lamina_infra(&fake.api_url(), &["deploy", "demo", "--kube-version", "1.30.0", "--dry-run"], &helm_env);
+    assert!(from_helm.stdout.contains("target: kube context `from-helm`"), "{from_helm}");
+    assert!(from_helm.stderr.contains("warning: HELM_KUBEAPISERVER is set"), "{from_helm}");
     let kubectl = write(
         &dir.path().join("bin"),
         "kubectl",

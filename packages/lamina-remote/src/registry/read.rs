@@ -9,6 +9,17 @@ use anyhow::format_err;
 use oci_client::errors::OciDistributionError;
 use oci_client::secrets::RegistryAuth;
 use std::sync::PoisonError;
+use std::time::Duration;
+
+/// The largest manifest read: the distribution specification lets a registry refuse more.
+pub(super) const MOST_MANIFEST: usize = 4 << 20;
+/// The largest token service answer read.
+const MOST_TOKEN: usize = 64 << 10;
+/// How much of a refusal's body is read, and how much of it is shown.
+const MOST_ERROR: usize = 8 << 10;
+const SHOWN_ERROR: usize = 300;
+/// The longest a manifest or token read may take, whole; a blob has only the read timeout.
+const WHOLE_READ: Duration = Duration::from_secs(120);
 
 /// A read's HTTP method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,11 +56,12 @@ impl Registry {
         let host = reference.registry();
         let scheme = if self.plain.iter().any(|h| h == host) { "http" } else { "https" };
         let url = format!("{scheme}://{host}/v2/{}/{path}", reference.repository());
-        let response = self.send(reference, &url, accept, method, false).await?;
+        let bounded = !path.starts_with("blobs/");
+        let response = self.send(reference, &url, accept, method, false, bounded).await?;
         if response.status() != reqwest::StatusCode::UNAUTHORIZED {
             return Ok(response);
         }
-        self.send(reference, &url, accept, method, true).await
+        self.send(reference, &url, accept, method, true, bounded).await
     }
 
     /// `response` when it is a success, else its status explained for `what`.
@@ -64,7 +76,8 @@ impl Registry {
             return Ok(response);
         }
         let url = response.url().to_string();
-        let message = response.text().await.unwrap_or_default();
+        let body = capped(response, MOST_ERROR).await.unwrap_or_default();
+        let message = shown(&String::from_utf8_lossy(&body));
         Err(self.explain(OciDistributionError::ServerError { code: status.as_u16(), url, message }, what, reference))
     }
 
@@ -76,12 +89,16 @@ impl Registry {
         accept: Option<&str>,
         method: Method,
         fresh: bool,
+        bounded: bool,
     ) -> anyhow::Result<reqwest::Response> {
         let token = self.token(reference, fresh).await?;
         let mut request = match method {
             Method::Get => self.fetch.get(url),
             Method::Head => self.fetch.head(url),
         };
+        if bounded {
+            request = request.timeout(WHOLE_READ);
+        }
         if let Some(accept) = accept {
             request = request.header(reqwest::header::ACCEPT, accept);
         }
@@ -117,11 +134,10 @@ impl Registry {
         let challenge = challenged.headers().get(reqwest::header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok());
         let Some(realm) = challenge.and_then(|c| super::realm::bearer_param(c, "realm")) else { return Ok(None) };
         let service = challenge.and_then(|c| super::realm::bearer_param(c, "service"));
-        let realm = crate::loopback::check_url(&realm)
-            .map_err(|why| format_err!("the registry {host} names the token service `{realm}`: {why:#}"))?;
+        let realm = super::realm::token_service(host, &realm)?;
         let mut query = vec![("scope", format!("repository:{}:pull", reference.repository()))];
         query.extend(service.map(|s| ("service", s)));
-        let mut request = self.fetch.get(realm).query(&query);
+        let mut request = self.fetch.get(realm).query(&query).timeout(WHOLE_READ);
         if let RegistryAuth::Basic(user, password) = self.auth(reference) {
             request = request.basic_auth(user, Some(password));
         }
@@ -132,8 +148,9 @@ impl Registry {
             token: Option<String>,
             access_token: Option<String>,
         }
-        let granted: Granted =
-            response.json().await.map_err(|e| format_err!("the token service of {host} answered no token: {e}"))?;
+        let body = capped(response, MOST_TOKEN).await.map_err(|e| format_err!("the token service of {host}: {e}"))?;
+        let granted: Granted = serde_json::from_slice(&body)
+            .map_err(|e| format_err!("the token service of {host} answered no token: {e}"))?;
         let token = granted.token.or(granted.access_token).filter(|t| !t.is_empty());
         token.map(Some).ok_or_else(|| format_err!("the token service of {host} answered no token"))
     }
@@ -144,4 +161,37 @@ fn unreachable(host: &str, e: &reqwest::Error) -> anyhow::Error {
     let cause = anyhow::Chain::new(e).last().map(ToString::to_string).unwrap_or_default();
     let what = if e.is_redirect() { "the registry redirected a read" } else { "cannot reach the registry" };
     crate::hint::classify(format_err!("{what} {host}: {cause}"), crate::hint::Kind::Remote)
+}
+
+/// The body of `response`, refused past `most` bytes (a registry's manifest, token or refusal
+/// is small; a hostile one could stream without end).
+pub(super) async fn capped(mut response: reqwest::Response, most: usize) -> anyhow::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| format_err!("the answer was cut: {e}"))? {
+        if body.len() + chunk.len() > most {
+            anyhow::bail!("the answer is over {most} bytes; refusing it");
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// A remote's own words, fit to print: control characters (a terminal's escapes) dropped, and
+/// cut at [`SHOWN_ERROR`] characters.
+fn shown(text: &str) -> String {
+    let clean: String = text.chars().filter(|c| !c.is_control() || *c == ' ').take(SHOWN_ERROR + 1).collect();
+    match clean.chars().count() > SHOWN_ERROR {
+        true => clean.chars().take(SHOWN_ERROR).collect::<String>() + "…",
+        false => clean,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_remote_s_words_are_shown_without_escapes_and_cut() {
+        assert_eq!(super::shown("denied\u{1b}[31m\nhint: fake"), "denied[31mhint: fake");
+        let long = "x".repeat(1000);
+        assert_eq!(super::shown(&long).chars().count(), super::SHOWN_ERROR + 1);
+    }
 }

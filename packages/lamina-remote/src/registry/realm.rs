@@ -22,7 +22,7 @@ impl Registry {
         let response = response.with_context(|| format!("cannot reach the registry {host}"))?;
         let challenge = response.headers().get(http::header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok());
         if let Some(realm) = challenge.and_then(bearer_realm) {
-            crate::loopback::check_url(&realm).map_err(|why| {
+            token_service(host, &realm).map_err(|why| {
                 let refused = crate::hint::fail(
                     format!("the registry {host} asks for its credentials at `{realm}`: {why:#}; they were not sent"),
                     "a token service must be https; check the registry's address",
@@ -33,6 +33,17 @@ impl Registry {
         self.vetted.lock().unwrap_or_else(PoisonError::into_inner).insert(host.to_owned());
         Ok(())
     }
+}
+
+/// The token service `realm` the registry `host` names, if credentials may go there: https, or
+/// plain HTTP on loopback; and on this machine only for a registry on this machine (a remote
+/// registry must not steer requests to a local service).
+pub(super) fn token_service(host: &str, realm: &str) -> anyhow::Result<url::Url> {
+    let url = crate::loopback::check_url(realm)?;
+    if crate::loopback::is_loopback_url(&url) && !crate::loopback::is_loopback_host(host) {
+        anyhow::bail!("`{realm}` is on this machine, and the registry {host} is not");
+    }
+    Ok(url)
 }
 
 /// The `realm` of a `Bearer` challenge.
@@ -71,6 +82,11 @@ mod tests {
             Some("http://127.0.0.1:1/t")
         );
         assert_eq!(bearer_realm(r#"Basic realm="registry""#), None);
+        assert!(token_service("ghcr.io", "https://ghcr.io/token").is_ok());
+        assert!(token_service("127.0.0.1:5000", "http://127.0.0.1:5001/token").is_ok());
+        assert!(token_service("ghcr.io", "http://ghcr.io/token").is_err(), "plain http off loopback");
+        let local = token_service("ghcr.io", "https://127.0.0.1:8443/token").unwrap_err();
+        assert!(local.to_string().contains("is on this machine, and the registry ghcr.io is not"), "{local}");
         assert_eq!(bearer_param(challenge, "service").as_deref(), Some("ghcr.io"));
         assert_eq!(bearer_param(r#"Bearer xrealm="a",realm="b""#, "realm").as_deref(), Some("b"));
     }
