@@ -11,5 +11,6 @@ pub mod github;
 pub mod peers;
 pub mod pypi;
 pub mod registry;
+pub mod sigstore;
 pub mod site;
 pub mod test;

@@ -1,7 +1,7 @@
 //! The real programs the tests run against, and how to get them on a fresh machine:
 //! Debian packages (registry, buildah, skopeo, umoci, htpasswd, docker-compose), a Python venv under
-//! `target/peers/` with the Helm v4 SDK, maturin and pypiserver, npm packages under `target/peers/npm` (prism and GitHub's
-//! OpenAPI description, trimmed to the release endpoints), and `terraform` from `PATH`.
+//! `target/peers/` with the Helm v4 SDK, maturin, pypiserver and sigstore, npm packages under `target/peers/npm` (prism and GitHub's
+//! OpenAPI description, trimmed to the release endpoints; `@sigstore/mock`), and `terraform` from `PATH`.
 
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
@@ -17,11 +17,15 @@ pub const PYTHON_PACKAGES: &[&str] = &[
     "check-jsonschema==0.39.0",
     "pypiserver==2.4.2",
     "passlib==1.7.4",
+    // The independent Sigstore verifier.
+    "sigstore==4.5.1",
 ];
 
 /// npm packages under `target/peers/npm`, pinned: prism validates the GitHub fake against GitHub's
-/// own OpenAPI description.
-pub const NPM_PACKAGES: &[&str] = &["@stoplight/prism-cli@5.14.2", "@octokit/openapi@23.0.2"];
+/// own OpenAPI description; `@sigstore/mock` (with the ASN.1 libraries it is built on) is the
+/// loopback Sigstore.
+pub const NPM_PACKAGES: &[&str] =
+    &["@stoplight/prism-cli@5.14.2", "@octokit/openapi@23.0.2", "@sigstore/mock@0.12.1", "pkijs@3.4.3", "asn1js@3.1.0"];
 
 /// GitHub's description trimmed to `GET /repos/{owner}/{repo}` and the release endpoints, in
 /// `target/peers/npm` (prism starts in about 5 s with it, against 11 s with every path).
