@@ -78,6 +78,26 @@ function adaptFulcio(req, raw, fulcioSan) {
   return JSON.stringify(json);
 }
 
+// Rekor: a DSSE entry is proposed with its envelope and verifiers; Rekor stores, signs and proves
+// its canonical form (the envelope's and payload's SHA-256 and the signatures with their
+// verifiers), which verifiers compare the bundle against. The handler logs what it is given.
+function adaptRekor(raw) {
+  const entry = JSON.parse(raw.toString('utf8'));
+  const content = entry.kind === 'dsse' && entry.spec && entry.spec.proposedContent;
+  if (!content) return raw.toString('utf8');
+  const envelope = JSON.parse(content.envelope);
+  const sha256hex = (b) => crypto.createHash('sha256').update(b).digest('hex');
+  return JSON.stringify({
+    apiVersion: entry.apiVersion,
+    kind: 'dsse',
+    spec: {
+      envelopeHash: { algorithm: 'sha256', value: sha256hex(content.envelope) },
+      payloadHash: { algorithm: 'sha256', value: sha256hex(Buffer.from(envelope.payload, 'base64')) },
+      signatures: envelope.signatures.map((s, i) => ({ signature: s.sig, verifier: content.verifiers[i] || content.verifiers[0] })),
+    },
+  });
+}
+
 // TSA: clients send a DER RFC 3161 TimeStampReq (application/timestamp-query);
 // the mock wants {artifactHash, hashAlgorithm, nonce, certificates}.
 const HASH_OIDS = {
@@ -123,6 +143,8 @@ async function main() {
   let tsa = null, tsaH = null, pendingNonceHex = null;
   if (args.tsa) {
     tsa = await initializeTSA(keys.tsa);
+    // DER's GeneralizedTime as strict parsers read it: whole seconds, no fraction.
+    tsa.getCurrentTime = () => new Date(Math.floor(Date.now() / 1000) * 1000);
     // Preserve the client's arbitrary-size nonce (mock only takes a JS number).
     const origTstInfo = tsa.tstInfo.bind(tsa);
     tsa.tstInfo = (r) => {
@@ -135,7 +157,7 @@ async function main() {
 
   const routes = {
     [fulcio.path]: async (req, raw) => fulcio.fn(adaptFulcio(req, raw, args.fulcioGithubSan)),
-    [rekor.path]: async (req, raw) => rekor.fn(raw.toString('utf8')),
+    [rekor.path]: async (req, raw) => rekor.fn(adaptRekor(raw)),
   };
   if (tsaH) {
     routes[tsaH.path] = async (req, raw) => {

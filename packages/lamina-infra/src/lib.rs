@@ -20,6 +20,7 @@ pub mod mirror;
 pub mod pull;
 pub mod registry;
 pub mod show;
+pub mod signature;
 pub mod source;
 pub mod tftype;
 pub mod tools;

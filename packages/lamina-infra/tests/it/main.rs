@@ -19,6 +19,8 @@ mod errors;
 mod hostile;
 /// `mirror` and `mirror push` against a real registry, with the digests unchanged.
 mod mirror;
+/// A release's provenance bundle, made against the loopback Sigstore, verified offline.
+mod signature;
 /// `validate` agrees with `terraform plan` and real Helm on the files of `tests/corpus/`.
 mod validate;
 /// `--mirror DIR` with every server stopped, and `verify` of mirrors, pulled folders and releases.

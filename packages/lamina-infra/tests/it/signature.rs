@@ -1,0 +1,90 @@
+//! A release's provenance bundle, made by the independent signer (PyPI `sigstore attest`) against
+//! the loopback Sigstore, verified offline by lamina-infra's verifier for the release workflow of
+//! the repository and tag asked for; another repository, tag or `SHA256SUMS`, a changed bundle,
+//! or another trusted root, refused.
+
+use lamina_infra::signature;
+use lamina_release_format::provenance::{self, Run};
+use std::path::PathBuf;
+use xtask_dev::sigstore::{Sigstore, github_token};
+
+fn run(repository: &str, tag: &str) -> Run {
+    Run {
+        server: "https://github.com".into(),
+        repository: repository.into(),
+        git_ref: format!("refs/tags/{tag}"),
+        workflow: ".github/workflows/release.yml".into(),
+        commit: "0123456789abcdef0123456789abcdef01234567".into(),
+    }
+}
+
+#[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
+fn a_provenance_bundle_verifies_offline_for_the_workflow_and_tag_asked_for() {
+    let peers = PathBuf::from(std::env::var_os("LAMINA_TEST_PEERS").expect("LAMINA_TEST_PEERS"));
+    let sigstore = Sigstore::start(&peers).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let sums_path = work.path().join("SHA256SUMS");
+    let sums = format!("{}  demo-0.2.0.tgz\n", "a".repeat(64));
+    std::fs::write(&sums_path, &sums).unwrap();
+    let made = run("acme/infra-demo", "v0.2.0");
+    let predicate = serde_json::to_vec(&provenance::statement(&made, &[], &[]).predicate).unwrap();
+    std::fs::write(work.path().join("predicate.json"), predicate).unwrap();
+    let bundle_path = work.path().join(provenance::ASSET);
+    let token = github_token(&made.repository, &made.workflow, &made.git_ref, &made.commit);
+    let out = std::process::Command::new(peers.join("venv/bin/sigstore"))
+        .arg("--trust-config")
+        .arg(&sigstore.trust_config)
+        .args(["attest", "--predicate-type", provenance::PREDICATE_TYPE, "--identity-token", &token])
+        .arg("--predicate")
+        .arg(work.path().join("predicate.json"))
+        .arg("--bundle")
+        .arg(&bundle_path)
+        .arg(&sums_path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stderr), sigstore.log());
+    let bundle = std::fs::read(&bundle_path).unwrap();
+    std::fs::copy(&sigstore.trust_config, work.path().join("trust-config.json")).unwrap();
+    let root = signature::trusted_root(&sigstore.trust_config).unwrap();
+    drop(sigstore); // offline from here on
+
+    // The independent verifier accepts the bundle for the same identity.
+    let identity = made.identity();
+    let checked = std::process::Command::new(peers.join("venv/bin/sigstore"))
+        .arg("--trust-config")
+        .arg(work.path().join("trust-config.json"))
+        .args(["verify", "identity", "--cert-identity", &identity, "--cert-oidc-issuer", signature::ISSUER])
+        .arg("--bundle")
+        .arg(&bundle_path)
+        .arg(&sums_path)
+        .output()
+        .unwrap();
+    assert!(checked.status.success(), "{}", String::from_utf8_lossy(&checked.stderr));
+
+    let signed = signature::verify(&bundle, sums.as_bytes(), &made, &root).unwrap();
+    assert_eq!(signed.identity, "https://github.com/acme/infra-demo/.github/workflows/release.yml@refs/tags/v0.2.0");
+    assert!(signed.statement.covers("SHA256SUMS", &lamina_remote::digest::sha256_hex(sums.as_bytes())));
+
+    let refused = |bundle: &[u8], sums: &str, expected: &Run| {
+        format!("{:#}", signature::verify(bundle, sums.as_bytes(), expected, &root).unwrap_err())
+    };
+    let other_repository = refused(&bundle, &sums, &run("evil/infra-demo", "v0.2.0"));
+    assert!(other_repository.contains("does not verify for https://github.com/evil/infra-demo/"), "{other_repository}");
+    let other_tag = refused(&bundle, &sums, &run("acme/infra-demo", "v0.3.0"));
+    assert!(other_tag.contains("does not verify for"), "{other_tag}");
+    let other_sums = refused(&bundle, &sums.replace('a', "b"), &made);
+    assert!(other_sums.contains("does not name `SHA256SUMS`"), "{other_sums}");
+    // One byte of the signature changed.
+    let mut json: serde_json::Value = serde_json::from_slice(&bundle).unwrap();
+    let sig = json["dsseEnvelope"]["signatures"][0]["sig"].as_str().unwrap().to_owned();
+    let flipped = if sig.starts_with('M') { sig.replacen('M', "N", 1) } else { sig.replacen(&sig[..1], "M", 1) };
+    json["dsseEnvelope"]["signatures"][0]["sig"] = flipped.into();
+    let changed = refused(&serde_json::to_vec(&json).unwrap(), &sums, &made);
+    assert!(changed.contains("does not verify"), "{changed}");
+    // Another Sigstore's trusted root (fresh keys) does not vouch for it.
+    let other = Sigstore::start(&peers).unwrap();
+    let other_root = signature::trusted_root(&other.trust_config).unwrap();
+    let foreign = format!("{:#}", signature::verify(&bundle, sums.as_bytes(), &made, &other_root).unwrap_err());
+    assert!(foreign.contains("does not verify"), "{foreign}");
+}
