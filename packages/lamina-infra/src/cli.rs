@@ -42,6 +42,10 @@ pub struct Source {
     /// release whose SHA256SUMS hashes otherwise is refused, from GitHub or a mirror alike
     #[arg(long, global = true, value_name = "HEX", value_parser = sha256)]
     pub sums_sha256: Option<String>,
+    /// The Sigstore trust config (a ClientTrustConfig, or a bare trusted root) that a release's
+    /// signature is verified against [default: Sigstore's public-good instance, embedded]
+    #[arg(long, global = true, value_name = "FILE", env = "LAMINA_SIGSTORE_TRUST_CONFIG", hide_env_values = true)]
+    pub trust_config: Option<std::path::PathBuf>,
 }
 
 /// 64 hex digits, lowercased.

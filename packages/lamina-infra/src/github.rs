@@ -23,6 +23,8 @@ pub struct GitHub {
     signed_in: bool,
     /// `--sums-sha256`.
     pub pinned: Option<String>,
+    /// `--trust-config`: what release signatures are verified against.
+    pub trust_config: Option<std::path::PathBuf>,
 }
 
 impl GitHub {
@@ -39,7 +41,7 @@ impl GitHub {
         let signed_in = token.is_some();
         let reader = Reader::new(api_url, token, concat!("lamina-infra/", env!("CARGO_PKG_VERSION")))?;
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        Ok(GitHub { runtime, reader, repo: repo.to_owned(), signed_in, pinned: None })
+        Ok(GitHub { runtime, reader, repo: repo.to_owned(), signed_in, pinned: None, trust_config: None })
     }
 
     /// Every published release, newest first (drafts never appear).
@@ -81,6 +83,11 @@ impl GitHub {
 
     pub fn repo(&self) -> &str {
         &self.repo
+    }
+
+    /// The API base, without a trailing `/`.
+    pub fn api(&self) -> &str {
+        self.reader.api()
     }
 
     /// Runs a read to its end, with what to do about a failure.

@@ -52,14 +52,17 @@ pub struct Shown {
     pub sums_sha256: String,
     /// What anchors `SHA256SUMS`: GitHub's digest, `--sums-sha256`, or nothing (null).
     pub anchored_by: Option<&'static str>,
+    /// The identity whose signature of `SHA256SUMS` was verified; null: the release is unsigned.
+    pub signed_by: Option<String>,
 }
 
 pub fn release(source: &Source, version: Option<&str>, json: bool) -> anyhow::Result<()> {
     let release = source.release(version)?;
-    let Verified { manifest, sums_sha256, anchor, .. } = verified(source, &release)?;
+    let Verified { manifest, sums_sha256, anchor, signed_by, .. } = verified(source, &release)?;
     let shown = Shown {
         sums_sha256,
         anchored_by: anchor,
+        signed_by,
         version: release.version().to_owned(),
         tag: release.tag_name.clone(),
         url: release.html_url.clone(),
@@ -172,6 +175,10 @@ pub fn render(s: &Shown) -> String {
     match s.anchored_by {
         Some(anchor) => out.push_str(&format!("SHA256SUMS sha256 {} (anchored by {anchor})\n", s.sums_sha256)),
         None => out.push_str(&format!("SHA256SUMS sha256 {} ({})\n", s.sums_sha256, crate::trusted::UNANCHORED)),
+    }
+    match &s.signed_by {
+        Some(identity) => out.push_str(&format!("signed by {identity} (verified)\n")),
+        None => out.push_str("unsigned: the release has no provenance.sigstore.json\n"),
     }
     out
 }

@@ -33,6 +33,12 @@ pub fn trusted_root(path: &Path) -> anyhow::Result<TrustedRoot> {
         .map_err(|e| anyhow::format_err!("`{shown}` holds no Sigstore trusted root: {e}"))
 }
 
+/// Sigstore's public-good trusted root, as embedded in this build.
+pub fn public_good() -> anyhow::Result<TrustedRoot> {
+    TrustedRoot::from_json(sigstore_verify::trust_root::SIGSTORE_PRODUCTION_TRUSTED_ROOT)
+        .map_err(|e| anyhow::format_err!("the embedded Sigstore trusted root: {e}"))
+}
+
 /// Verifies `bundle` (the bytes of `provenance.sigstore.json`) as the signature of `sums` (the
 /// bytes of `SHA256SUMS`) made by the workflow of `expected` (its repository, workflow and tag,
 /// from the user's side), against `root`.

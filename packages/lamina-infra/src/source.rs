@@ -31,11 +31,13 @@ impl Source {
                         mirror.file.repository
                     );
                 }
-                Ok(Source::Mirror(Mirror { pinned: args.sums_sha256.clone(), ..mirror }))
+                let (pinned, trust_config) = (args.sums_sha256.clone(), args.trust_config.clone());
+                Ok(Source::Mirror(Mirror { pinned, trust_config, ..mirror }))
             }
             None => {
                 let mut github = GitHub::new(&args.repo, &args.api_url)?;
                 github.pinned = args.sums_sha256.clone();
+                github.trust_config = args.trust_config.clone();
                 Ok(Source::GitHub(github))
             }
         }
@@ -46,6 +48,27 @@ impl Source {
         match self {
             Source::GitHub(g) => g.pinned.as_deref(),
             Source::Mirror(m) => m.pinned.as_deref(),
+        }
+    }
+
+    /// `--trust-config`: the Sigstore trust config signatures are verified against.
+    pub fn trust_config(&self) -> Option<&Path> {
+        match self {
+            Source::GitHub(g) => g.trust_config.as_deref(),
+            Source::Mirror(m) => m.trust_config.as_deref(),
+        }
+    }
+
+    /// GitHub's web origin, as Fulcio names a workflow of it: `https://github.com`, or a GitHub
+    /// Enterprise Server's (its API at `https://HOST/api/v3`); a mirror was read from github.com
+    /// unless its API said otherwise.
+    pub fn server(&self) -> String {
+        match self {
+            Source::GitHub(g) => match g.api().strip_suffix("/api/v3") {
+                Some(server) => server.to_owned(),
+                None => "https://github.com".to_owned(),
+            },
+            Source::Mirror(_) => "https://github.com".to_owned(),
         }
     }
 
@@ -103,6 +126,7 @@ pub struct Mirror {
     pub file: MirrorFile,
     /// `--sums-sha256`.
     pub pinned: Option<String>,
+    pub trust_config: Option<PathBuf>,
 }
 
 impl Mirror {
@@ -129,7 +153,7 @@ impl Mirror {
         for r in &file.releases {
             plain_name(&r.tag_name, "release tag").with_context(|| format!("`{}` names a release", path.display()))?;
         }
-        Ok(Mirror { dir: dir.to_owned(), file, pinned: None })
+        Ok(Mirror { dir: dir.to_owned(), file, pinned: None, trust_config: None })
     }
 
     fn release(&self, version: Option<&str>) -> anyhow::Result<Release> {

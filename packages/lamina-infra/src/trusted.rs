@@ -7,6 +7,7 @@ use crate::github::Release;
 use crate::source::Source;
 use anyhow::Context;
 use lamina_release_format::manifest::ReleaseManifest;
+use lamina_release_format::provenance;
 use lamina_release_format::verify::{Input, verify};
 use lamina_release_format::{MANIFEST, SUMS};
 use std::collections::BTreeMap;
@@ -16,13 +17,16 @@ pub struct Verified {
     pub manifest: ReleaseManifest,
     /// `SHA256SUMS`: file name → SHA-256.
     pub sums: BTreeMap<String, String>,
-    /// The bytes of `SHA256SUMS` and of the manifest, by name.
-    pub files: [(&'static str, Vec<u8>); 2],
+    /// The bytes of `SHA256SUMS`, of the manifest and of the provenance bundle (when the release
+    /// has one), by name.
+    pub files: Vec<(&'static str, Vec<u8>)>,
     /// The SHA-256 of `SHA256SUMS`: what `--sums-sha256` pins.
     pub sums_sha256: String,
     /// What anchors `SHA256SUMS` beyond the release itself: GitHub's digest, `--sums-sha256`,
     /// or nothing (an older asset GitHub reports no digest for).
     pub anchor: Option<&'static str>,
+    /// Who signed it, verified: the release workflow's identity; `None`: the release is unsigned.
+    pub signed_by: Option<String>,
 }
 
 /// What the user is told when nothing anchors `SHA256SUMS`.
@@ -54,8 +58,39 @@ pub fn verified(source: &Source, release: &Release) -> anyhow::Result<Verified> 
         (None, Some(_)) => Some("GitHub's digest"),
         (None, None) => None,
     };
-    let files = [(SUMS, sums), (MANIFEST, manifest)];
-    Ok(Verified { manifest: verified.manifest, sums: verified.sums, files, sums_sha256, anchor })
+    let mut files = vec![(SUMS, sums), (MANIFEST, manifest)];
+    let signed_by = match release.asset(provenance::ASSET) {
+        Some(_) => {
+            let bundle = download(source, release, provenance::ASSET)?;
+            let identity = signed(source, release, &verified.manifest.commit, &files[0].1, &bundle)?;
+            files.push((provenance::ASSET, bundle));
+            Some(identity)
+        }
+        None => None,
+    };
+    Ok(Verified { manifest: verified.manifest, sums: verified.sums, files, sums_sha256, anchor, signed_by })
+}
+
+/// The identity that signed `release`'s `SHA256SUMS` (`sums`) in its provenance `bundle`, checked
+/// against the release workflow of the repository read and the release's tag, and against the
+/// trusted root `--trust-config` names (else Sigstore's public-good one).
+fn signed(source: &Source, release: &Release, commit: &str, sums: &[u8], bundle: &[u8]) -> anyhow::Result<String> {
+    let tag = &release.tag_name;
+    let root = match source.trust_config() {
+        Some(path) => crate::signature::trusted_root(path)?,
+        None => crate::signature::public_good()?,
+    };
+    let expected = provenance::Run {
+        server: source.server(),
+        repository: source.repository().to_owned(),
+        git_ref: format!("refs/tags/{tag}"),
+        workflow: provenance::WORKFLOW.to_owned(),
+        commit: commit.to_owned(),
+    };
+    let signed = crate::signature::verify(bundle, sums, &expected, &root)
+        .with_context(|| format!("`{}` of release {tag}", provenance::ASSET))
+        .map_err(|e| lamina_remote::hint::hinted(e, "do not use this release; if you sign with your own Sigstore, give its trust config with --trust-config"))?;
+    Ok(signed.identity)
 }
 
 /// Refuses `SHA256SUMS` of release `tag`, hashing to `sha256`, unless it is what

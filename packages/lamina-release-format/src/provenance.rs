@@ -15,8 +15,11 @@ pub const PREDICATE_TYPE: &str = "https://slsa.dev/provenance/v1";
 pub const PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 /// What the build is, so a verifier knows how to read its parameters (`docs/provenance.md`).
 pub const BUILD_TYPE: &str = "https://github.com/lamina-os/lamina-infra/blob/main/docs/provenance.md#release-v1";
-/// The release asset holding the signed statement, as a Sigstore bundle.
+/// The release asset holding the signed statement, as a Sigstore bundle. `SHA256SUMS` does not
+/// list it: it vouches for `SHA256SUMS`, by its signature.
 pub const ASSET: &str = "provenance.sigstore.json";
+/// The workflow that makes releases, whose identity signs them.
+pub const WORKFLOW: &str = ".github/workflows/release.yml";
 
 /// The workflow run a release comes from, as GitHub Actions names it.
 #[derive(Debug, Clone, PartialEq, Eq)]

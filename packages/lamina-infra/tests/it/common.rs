@@ -211,6 +211,7 @@ pub fn run_lamina_infra(api: &str, args: &[&str], env: &[(&str, &std::ffi::OsStr
         .env("DOCKER_CONFIG", "/nonexistent/lamina-infra-tests")
         // Nor the machine's own kube context.
         .env("KUBECONFIG", "/nonexistent/lamina-infra-tests/kubeconfig")
+        .env_remove("LAMINA_SIGSTORE_TRUST_CONFIG")
         .env_remove("HELM_KUBECONTEXT")
         .env_remove("HELM_KUBEAPISERVER")
         .env_remove("HELM_KUBETOKEN")

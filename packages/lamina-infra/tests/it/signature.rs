@@ -1,8 +1,10 @@
 //! A release's provenance bundle, made by the independent signer (PyPI `sigstore attest`) against
 //! the loopback Sigstore, verified offline by lamina-infra's verifier for the release workflow of
 //! the repository and tag asked for; another repository, tag or `SHA256SUMS`, a changed bundle,
-//! or another trusted root, refused.
+//! or another trusted root, refused. A signed release published on GitHub is shown as signed by
+//! its workflow, and refused when its bundle does not verify.
 
+use crate::common::run_lamina_infra;
 use lamina_infra::signature;
 use lamina_release_format::provenance::{self, Run};
 use std::path::PathBuf;
@@ -87,4 +89,76 @@ fn a_provenance_bundle_verifies_offline_for_the_workflow_and_tag_asked_for() {
     let other_root = signature::trusted_root(&other.trust_config).unwrap();
     let foreign = format!("{:#}", signature::verify(&bundle, sums.as_bytes(), &made, &other_root).unwrap_err());
     assert!(foreign.contains("does not verify"), "{foreign}");
+}
+
+/// `sums` signed by the release workflow of acme/infra-demo at `tag`, as a provenance bundle.
+fn attested(peers: &std::path::Path, sigstore: &Sigstore, sums: &[u8], tag: &str) -> Vec<u8> {
+    let work = tempfile::tempdir().unwrap();
+    let sums_path = work.path().join("SHA256SUMS");
+    std::fs::write(&sums_path, sums).unwrap();
+    let made = run("acme/infra-demo", tag);
+    let predicate = work.path().join("predicate.json");
+    std::fs::write(&predicate, serde_json::to_vec(&provenance::statement(&made, &[], &[]).predicate).unwrap()).unwrap();
+    let bundle = work.path().join(provenance::ASSET);
+    let token = github_token(&made.repository, &made.workflow, &made.git_ref, &made.commit);
+    let out = std::process::Command::new(peers.join("venv/bin/sigstore"))
+        .arg("--trust-config")
+        .arg(&sigstore.trust_config)
+        .args(["attest", "--predicate-type", provenance::PREDICATE_TYPE, "--identity-token", &token])
+        .arg("--predicate")
+        .arg(&predicate)
+        .arg("--bundle")
+        .arg(&bundle)
+        .arg(&sums_path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stderr), sigstore.log());
+    std::fs::read(&bundle).unwrap()
+}
+
+#[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
+fn a_signed_release_is_shown_signed_by_its_workflow_and_a_bundle_that_fails_is_refused() {
+    use xtask_dev::github::{GithubFake, Options, SeedRelease};
+    let peers = PathBuf::from(std::env::var_os("LAMINA_TEST_PEERS").expect("LAMINA_TEST_PEERS"));
+    let sigstore = Sigstore::start(&peers).unwrap();
+    let mut assets = crate::cli::assets("0.2.0");
+    let sums = assets.iter().find(|(n, _)| n == "SHA256SUMS").unwrap().1.clone();
+    let bundle = attested(&peers, &sigstore, &sums, "v0.2.0");
+    // Release 0.1.0 carries a bundle made for another tag: a replay.
+    let mut replayed = crate::cli::assets("0.1.0");
+    let sums_0_1 = replayed.iter().find(|(n, _)| n == "SHA256SUMS").unwrap().1.clone();
+    replayed.push((provenance::ASSET.to_owned(), attested(&peers, &sigstore, &sums_0_1, "v0.2.0")));
+    assets.push((provenance::ASSET.to_owned(), bundle));
+    let fake = GithubFake::start(Options { public: true, can_push: false, ..Options::default() }).unwrap();
+    for (tag, assets) in [("v0.1.0", replayed), ("v0.2.0", assets)] {
+        fake.seed(SeedRelease { tag_name: tag.into(), draft: false, assets, starter_assets: Vec::new() });
+    }
+    let trust = [("LAMINA_SIGSTORE_TRUST_CONFIG", sigstore.trust_config.as_os_str())];
+
+    let shown = run_lamina_infra(&fake.api_url(), &["show", "0.2.0"], &trust);
+    assert_eq!(shown.code, 0, "{shown}");
+    let identity = "https://github.com/acme/infra-demo/.github/workflows/release.yml@refs/tags/v0.2.0";
+    assert!(shown.stdout.contains(&format!("signed by {identity} (verified)")), "{shown}");
+    let json = run_lamina_infra(&fake.api_url(), &["show", "0.2.0", "--json"], &trust);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(json["signed_by"], identity);
+    let to = tempfile::tempdir().unwrap();
+    let pulled = run_lamina_infra(&fake.api_url(), &["pull", "demo-k8s", "--to", to.path().to_str().unwrap()], &trust);
+    assert_eq!(pulled.code, 0, "{pulled}");
+
+    // A bundle signed for v0.2.0 on release v0.1.0, any bundle checked against Sigstore's
+    // public-good root, or against another Sigstore: refused, naming the bundle.
+    let replay = run_lamina_infra(&fake.api_url(), &["show", "0.1.0"], &trust);
+    assert_eq!(replay.code, 1, "{replay}");
+    assert!(replay.stderr.contains("`provenance.sigstore.json` of release v0.1.0"), "{replay}");
+    let public_good = run_lamina_infra(&fake.api_url(), &["show", "0.2.0"], &[]);
+    assert_eq!(public_good.code, 1, "{public_good}");
+    assert!(public_good.stderr.contains("--trust-config"), "{public_good}");
+    let other = Sigstore::start(&peers).unwrap();
+    let other_trust = [("LAMINA_SIGSTORE_TRUST_CONFIG", other.trust_config.as_os_str())];
+    let foreign =
+        run_lamina_infra(&fake.api_url(), &["pull", "demo-k8s", "--to", to.path().to_str().unwrap()], &other_trust);
+    assert_eq!(foreign.code, 1, "{foreign}");
+    assert!(foreign.stderr.contains("does not verify"), "{foreign}");
 }
