@@ -71,18 +71,37 @@ pub fn verified(source: &Source, release: &Release) -> anyhow::Result<Verified> 
     Ok(Verified { manifest: verified.manifest, sums: verified.sums, files, sums_sha256, anchor, signed_by })
 }
 
+/// Whose signature a release must carry, from the user's side: the release workflow of
+/// `repository` on `server`, checked against the trusted root at `trust_config` (else Sigstore's
+/// public-good one).
+pub struct Signer<'a> {
+    pub server: String,
+    pub repository: &'a str,
+    pub trust_config: Option<&'a std::path::Path>,
+}
+
+impl Signer<'_> {
+    pub fn of(source: &Source) -> Signer<'_> {
+        Signer { server: source.server(), repository: source.repository(), trust_config: source.trust_config() }
+    }
+}
+
 /// The identity that signed `release`'s `SHA256SUMS` (`sums`) in its provenance `bundle`, checked
 /// against the release workflow of the repository read and the release's tag, and against the
 /// trusted root `--trust-config` names (else Sigstore's public-good one).
 fn signed(source: &Source, release: &Release, commit: &str, sums: &[u8], bundle: &[u8]) -> anyhow::Result<String> {
-    let tag = &release.tag_name;
-    let root = match source.trust_config() {
+    signed_by(&Signer::of(source), &release.tag_name, commit, sums, bundle)
+}
+
+/// [`signed`], for the release tagged `tag` of `signer`'s repository.
+pub fn signed_by(signer: &Signer, tag: &str, commit: &str, sums: &[u8], bundle: &[u8]) -> anyhow::Result<String> {
+    let root = match signer.trust_config {
         Some(path) => crate::signature::trusted_root(path)?,
         None => crate::signature::public_good()?,
     };
     let expected = provenance::Run {
-        server: source.server(),
-        repository: source.repository().to_owned(),
+        server: signer.server.clone(),
+        repository: signer.repository.to_owned(),
         git_ref: format!("refs/tags/{tag}"),
         workflow: provenance::WORKFLOW.to_owned(),
         commit: commit.to_owned(),

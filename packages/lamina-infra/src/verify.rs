@@ -13,6 +13,7 @@ use anyhow::bail;
 use lamina_release_format::SUMS;
 use lamina_release_format::checks::{Checks, render};
 use lamina_release_format::mirror::MIRROR_JSON;
+use lamina_release_format::provenance;
 use lamina_release_format::verify::{self as format, Input, Outcome, Problem};
 use lamina_remote::digest::short;
 use std::collections::BTreeMap;
@@ -30,7 +31,8 @@ pub fn verify(source: &Source, target: &str, version: Option<&str>, json: bool) 
     // What was verified (`kind` in JSON), and what to do about a failure.
     let (kind, fix): (&str, String) = if path.is_dir() && path.join(MIRROR_JSON).exists() {
         let pinned = source.pinned().map(str::to_owned);
-        mirror::check(&Mirror { pinned, ..Mirror::open(path)? }, None, &mut report);
+        let trust_config = source.trust_config().map(Path::to_owned);
+        mirror::check(&Mirror { pinned, trust_config, ..Mirror::open(path)? }, None, &mut report);
         ("mirror", format!("run `lamina-infra mirror VERSION --to {target}` again to repair it"))
     } else if pulled_folder {
         pulled::check(source, path, version, &mut report)?;
@@ -132,10 +134,32 @@ fn assets(
         if details.is_empty() && found.is_none() {
             continue;
         }
+        // The provenance bundle gets its own line: who signed the release (see `signature`).
+        if name == provenance::ASSET && details.is_empty() {
+            continue;
+        }
         let sha = found.map_or("", |(sha, _)| sha.as_str());
         let unanchored =
             if asset.and_then(|a| a.sha256()).is_none() { ", not anchored to GitHub's digest" } else { "" };
         report.either(format!("{tag}/{name}"), &details, format!("sha256 {} matches{unanchored}", short(sha)));
     }
     outcome
+}
+
+/// The line of a release's provenance bundle (`bundle`, when it has one): who signed its
+/// `SHA256SUMS` (`sums`), verified for `signer`'s release workflow at the release's tag.
+fn signature(
+    report: &mut Checks,
+    signer: &crate::trusted::Signer,
+    release: &Release,
+    commit: &str,
+    sums: &[u8],
+    bundle: Option<Vec<u8>>,
+) {
+    let Some(bundle) = bundle else { return };
+    let tag = &release.tag_name;
+    let verdict = crate::trusted::signed_by(signer, tag, commit, sums, &bundle)
+        .map(|identity| format!("signed by {identity} (verified)"))
+        .map_err(|e| format!("{e:#}"));
+    report.push(lamina_release_format::checks::Check::of(format!("{tag}/{}", provenance::ASSET), verdict));
 }

@@ -39,14 +39,20 @@ struct Failed {
 
 /// Pushes every layout of the releases in `dir` (only `version` when given) to `registry`
 /// (`HOST[/NAMESPACE]`); `json` prints what was pushed and what failed as JSON.
-pub fn push(dir: &Path, registry: &str, version: Option<&str>, json: bool) -> anyhow::Result<()> {
+pub fn push(
+    dir: &Path,
+    registry: &str,
+    version: Option<&str>,
+    trust_config: Option<&Path>,
+    json: bool,
+) -> anyhow::Result<()> {
     let base = registry.trim_end_matches('/');
     let host = base.split('/').next().unwrap_or(base);
     let path_ok = base.split('/').skip(1).all(|p| !p.is_empty() && !p.contains(':'));
     if host.is_empty() || !path_ok || base.contains(['@', ' ']) {
         bail!("`--registry {registry}` is not HOST/NAMESPACE, e.g. `--registry registry.example.com/lamina`");
     }
-    let mirror = Mirror::open(dir)?;
+    let mirror = Mirror { trust_config: trust_config.map(Path::to_owned), ..Mirror::open(dir)? };
     let releases = releases(&mirror, version)?;
     // The folder is checked first, as `verify DIR` checks it: nothing is pushed from a folder
     // that fails, and then only what the (checked) manifests list, at their digests.

@@ -3,14 +3,14 @@
 //! against the chart archives; every OCI layout; and anything in the folder that belongs to none
 //! of these.
 
-use super::{assets, layout};
+use super::{assets, layout, signature};
 use crate::github::Release;
 use crate::source::{Mirror, plain_name};
 use lamina_release_format::checks::Checks;
 use lamina_release_format::helm_index::Index;
 use lamina_release_format::manifest::ReleaseManifest;
 use lamina_release_format::mirror::MIRROR_JSON;
-use lamina_release_format::{MANIFEST, SUMS};
+use lamina_release_format::{MANIFEST, SUMS, provenance};
 use lamina_remote::digest::{sha256_if_present, short};
 use lamina_remote::fs::names;
 use std::collections::{BTreeMap, BTreeSet};
@@ -61,6 +61,12 @@ fn check_release(mirror: &Mirror, release: &Release, report: &mut Checks) {
     let pin = (mirror.file.repository.as_str(), mirror.pinned.as_deref());
     let outcome = assets(report, pin, release, &sums, read(MANIFEST).as_deref(), &files);
     if let Some(m) = &outcome.manifest {
+        let signer = crate::trusted::Signer {
+            server: "https://github.com".to_owned(),
+            repository: &mirror.file.repository,
+            trust_config: mirror.trust_config.as_deref(),
+        };
+        signature(report, &signer, release, &m.commit, &sums, read(provenance::ASSET));
         index(dir, tag, m, report);
         layouts(dir, tag, m, report);
     }

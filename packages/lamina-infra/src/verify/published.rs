@@ -3,7 +3,7 @@
 //! registry against the manifest's digest; and every chart's entry in the Helm repository index
 //! on Pages against the archive released.
 
-use super::assets;
+use super::{assets, signature};
 use crate::github::GitHub;
 use crate::source::Source;
 use crate::trusted;
@@ -12,7 +12,7 @@ use lamina_release_format::checks::Checks;
 use lamina_release_format::checks::{Check, image_tag};
 use lamina_release_format::helm_index::Index;
 use lamina_release_format::manifest::{Chart, ReleaseManifest};
-use lamina_release_format::{MANIFEST, SUMS};
+use lamina_release_format::{MANIFEST, SUMS, provenance};
 use lamina_remote::digest::{sha256_hex, sha256_reader, short};
 use std::collections::BTreeMap;
 
@@ -41,6 +41,11 @@ pub fn check(source: &Source, version: &str, report: &mut Checks) -> anyhow::Res
     }
     let outcome = assets(report, (source.repository(), source.pinned()), &release, &sums, manifest.as_deref(), &read);
     let Some(manifest) = outcome.manifest else { return Ok(()) };
+    let bundle = match release.asset(provenance::ASSET) {
+        Some(asset) => Some(source.download(&release, asset)?),
+        None => None,
+    };
+    signature(report, &crate::trusted::Signer::of(source), &release, &manifest.commit, &sums, bundle);
     if let Source::GitHub(github) = source {
         pages(github, &manifest, report);
     }

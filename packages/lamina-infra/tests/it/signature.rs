@@ -146,6 +146,12 @@ fn a_signed_release_is_shown_signed_by_its_workflow_and_a_bundle_that_fails_is_r
     let to = tempfile::tempdir().unwrap();
     let pulled = run_lamina_infra(&fake.api_url(), &["pull", "demo-k8s", "--to", to.path().to_str().unwrap()], &trust);
     assert_eq!(pulled.code, 0, "{pulled}");
+    // `verify VERSION` gives the bundle its own line (its images' registry is out of reach here).
+    let verified = run_lamina_infra(&fake.api_url(), &["verify", "0.2.0"], &trust);
+    let line = verified.stdout.lines().find(|l| l.contains("v0.2.0/provenance.sigstore.json")).unwrap_or_default();
+    assert!(line.contains(&format!("signed by {identity} (verified)")) && !line.contains("FAIL"), "{verified}");
+    let replayed = run_lamina_infra(&fake.api_url(), &["verify", "0.1.0"], &trust);
+    assert!(replayed.stdout.contains("FAIL v0.1.0/provenance.sigstore.json"), "{replayed}");
 
     // A bundle signed for v0.2.0 on release v0.1.0, any bundle checked against Sigstore's
     // public-good root, or against another Sigstore: refused, naming the bundle.
