@@ -159,7 +159,7 @@ impl Reader {
     /// redirect is not retried.
     fn unreachable(&self, url: &url::Url, e: &reqwest::Error, attempt: u32) -> Failure {
         let host = &url[url::Position::BeforeHost..url::Position::AfterPort];
-        let cause = anyhow::Chain::new(e).last().map(ToString::to_string).unwrap_or_default();
+        let cause = crate::hint::cause(e);
         // A redirect refused by the policy (plain http, too many) is the answer; asking again
         // gets the same.
         if e.is_redirect() {

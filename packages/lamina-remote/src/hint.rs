@@ -49,6 +49,12 @@ pub fn fail(message: impl fmt::Display, hint: impl Into<String>) -> anyhow::Erro
     hinted(anyhow::format_err!("{message}"), hint)
 }
 
+/// The innermost cause of `e`, the words of the layer that failed (a refused redirect, a reset
+/// connection, an unknown host), without the request wrapped around it.
+pub fn cause(e: &(dyn std::error::Error + 'static)) -> String {
+    anyhow::Chain::new(e).last().map(ToString::to_string).unwrap_or_default()
+}
+
 /// Adds a hint to the error of a result.
 pub trait WithHint<T> {
     fn hint(self, hint: impl Into<String>) -> anyhow::Result<T>;

@@ -184,6 +184,13 @@ impl Registry {
         })
     }
 
+    /// `SCHEME://HOST/v2`, the distribution API of `host`: plain HTTP for the loopback hosts
+    /// named so, else https.
+    fn v2(&self, host: &str) -> String {
+        let scheme = if self.plain.iter().any(|h| h == host) { "http" } else { "https" };
+        format!("{scheme}://{host}/v2")
+    }
+
     /// The credentials for `reference`'s host: its own, or none.
     fn auth(&self, reference: &Reference) -> &RegistryAuth {
         self.auths.get(reference.registry()).unwrap_or(&RegistryAuth::Anonymous)

@@ -82,7 +82,7 @@ fn explained(e: OciDistributionError, what: &str, reference: &str, credentials: 
             "check the name and digest, or that it was published",
         ),
         (_, OciDistributionError::RequestError(r)) if r.status().is_none() => {
-            let cause = anyhow::Chain::new(r).last().map(ToString::to_string).unwrap_or_default();
+            let cause = crate::hint::cause(r);
             fail(
                 format!("{what} `{reference}`: cannot reach the registry {host}: {cause}"),
                 "check the registry's address and the network; for a private CA, point SSL_CERT_FILE at its certificate",

@@ -53,9 +53,7 @@ impl Registry {
         method: Method,
     ) -> anyhow::Result<reqwest::Response> {
         self.vet_realm(reference).await?;
-        let host = reference.registry();
-        let scheme = if self.plain.iter().any(|h| h == host) { "http" } else { "https" };
-        let url = format!("{scheme}://{host}/v2/{}/{path}", reference.repository());
+        let url = format!("{}/{}/{path}", self.v2(reference.registry()), reference.repository());
         let bounded = !path.starts_with("blobs/");
         let response = self.send(reference, &url, accept, method, false, bounded).await?;
         if response.status() != reqwest::StatusCode::UNAUTHORIZED {
@@ -128,8 +126,7 @@ impl Registry {
     /// Basic credentials when it has some; `None` for a registry that asks for no token.
     async fn exchange(&self, reference: &Reference) -> anyhow::Result<Option<String>> {
         let host = reference.registry();
-        let scheme = if self.plain.iter().any(|h| h == host) { "http" } else { "https" };
-        let challenged = self.fetch.get(format!("{scheme}://{host}/v2/")).send().await;
+        let challenged = self.fetch.get(format!("{}/", self.v2(host))).send().await;
         let challenged = challenged.map_err(|e| unreachable(host, &e))?;
         let challenge = challenged.headers().get(reqwest::header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok());
         let Some(realm) = challenge.and_then(|c| super::realm::bearer_param(c, "realm")) else { return Ok(None) };
@@ -158,7 +155,7 @@ impl Registry {
 
 /// A request to `host` that got no answer: a refused redirect, or a host out of reach.
 fn unreachable(host: &str, e: &reqwest::Error) -> anyhow::Error {
-    let cause = anyhow::Chain::new(e).last().map(ToString::to_string).unwrap_or_default();
+    let cause = crate::hint::cause(e);
     let what = if e.is_redirect() { "the registry redirected a read" } else { "cannot reach the registry" };
     crate::hint::classify(format_err!("{what} {host}: {cause}"), crate::hint::Kind::Remote)
 }

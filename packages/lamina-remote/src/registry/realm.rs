@@ -17,8 +17,7 @@ impl Registry {
         if matches!(self.auth(reference), RegistryAuth::Anonymous) || vetted() {
             return Ok(());
         }
-        let scheme = if self.plain.iter().any(|h| h == host) { "http" } else { "https" };
-        let response = self.probe.get(format!("{scheme}://{host}/v2/")).send().await;
+        let response = self.probe.get(format!("{}/", self.v2(host))).send().await;
         let response = response.with_context(|| format!("cannot reach the registry {host}"))?;
         let challenge = response.headers().get(http::header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok());
         if let Some(realm) = challenge.and_then(bearer_realm) {

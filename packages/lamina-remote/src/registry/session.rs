@@ -84,7 +84,7 @@ impl Session<'_> {
         let mut hasher = Sha256::new();
         let mut written = 0u64;
         while let Some(chunk) =
-            response.chunk().await.map_err(|e| format_err!("the download was cut: {}", cause(&e)))?
+            response.chunk().await.map_err(|e| format_err!("the download was cut: {}", crate::hint::cause(&e)))?
         {
             written += chunk.len() as u64;
             if written > size {
@@ -139,11 +139,6 @@ impl Session<'_> {
         });
         futures_util::stream::iter(downloads).buffer_unordered(AT_ONCE).try_collect().await
     }
-}
-
-/// The innermost cause of a transport error (the refused redirect, the reset connection).
-fn cause(e: &reqwest::Error) -> String {
-    anyhow::Chain::new(e).last().map(ToString::to_string).unwrap_or_default()
 }
 
 /// A file as a stream of 1 MiB chunks, so a large blob is never held in memory whole.
