@@ -11,6 +11,9 @@ use lamina_remote::retry::TooLong;
 /// The repository whose releases this package reads unless `--repo` says otherwise.
 pub const REPOSITORY: &str = "lamina-os/lamina-infra";
 
+/// github.com's web origin.
+pub const SERVER: &str = "https://github.com";
+
 /// A release and its assets as the API lists them: plain records of the release format.
 pub use lamina_release_format::listing::{Asset, Release};
 
@@ -85,9 +88,10 @@ impl GitHub {
         &self.repo
     }
 
-    /// The API base, without a trailing `/`.
-    pub fn api(&self) -> &str {
-        self.reader.api()
+    /// GitHub's web origin, as Fulcio names a workflow of it: [`SERVER`], or a GitHub Enterprise
+    /// Server's (its API at `https://HOST/api/v3`).
+    pub fn server(&self) -> String {
+        self.reader.api().strip_suffix("/api/v3").unwrap_or(SERVER).to_owned()
     }
 
     /// Runs a read to its end, with what to do about a failure.

@@ -5,7 +5,7 @@
 //! for (never against what the bundle says), and `SHA256SUMS` among the statement's subjects.
 
 use anyhow::Context;
-use lamina_release_format::provenance::{Run, Statement};
+use lamina_release_format::provenance::Statement;
 use sigstore_verify::trust_root::TrustedRoot;
 use sigstore_verify::types::{Bundle, SignatureContent};
 use std::path::Path;
@@ -40,18 +40,16 @@ pub fn public_good() -> anyhow::Result<TrustedRoot> {
 }
 
 /// Verifies `bundle` (the bytes of `provenance.sigstore.json`) as the signature of `sums` (the
-/// bytes of `SHA256SUMS`) made by the workflow of `expected` (its repository, workflow and tag,
-/// from the user's side), against `root`.
-pub fn verify(bundle: &[u8], sums: &[u8], expected: &Run, root: &TrustedRoot) -> anyhow::Result<Signed> {
+/// bytes of `SHA256SUMS`) made by `identity` (a workflow at a tag, from the user's side, see
+/// [`provenance::identity`](lamina_release_format::provenance::identity)), against `root`.
+pub fn verify(bundle: &[u8], sums: &[u8], identity: &str, root: &TrustedRoot) -> anyhow::Result<Signed> {
     let text = std::str::from_utf8(bundle).context("the provenance bundle is not UTF-8 JSON")?;
     let parsed = Bundle::from_json(text).map_err(|e| anyhow::format_err!("the provenance bundle is not one: {e}"))?;
     let SignatureContent::DsseEnvelope(envelope) = &parsed.content else {
         anyhow::bail!("the provenance bundle signs no in-toto statement (a message signature)");
     };
     let statement = Statement::parse(envelope.payload.as_bytes()).map_err(|e| anyhow::format_err!("{e}"))?;
-    let identity = expected.identity();
-    let policy =
-        sigstore_verify::VerificationPolicy::any_identity().require_identity(identity.as_str()).require_issuer(ISSUER);
+    let policy = sigstore_verify::VerificationPolicy::any_identity().require_identity(identity).require_issuer(ISSUER);
     // The statement must name SHA256SUMS by name, and the verifier binds its bytes to a subject.
     let sha256 = lamina_remote::digest::sha256_hex(sums);
     if !statement.covers(lamina_release_format::SUMS, &sha256) {
@@ -59,5 +57,5 @@ pub fn verify(bundle: &[u8], sums: &[u8], expected: &Run, root: &TrustedRoot) ->
     }
     sigstore_verify::verify(sums, &parsed, &policy, root)
         .map_err(|e| anyhow::format_err!("the provenance bundle does not verify for {identity}: {e}"))?;
-    Ok(Signed { identity, statement })
+    Ok(Signed { identity: identity.to_owned(), statement })
 }

@@ -59,19 +59,6 @@ impl Source {
         }
     }
 
-    /// GitHub's web origin, as Fulcio names a workflow of it: `https://github.com`, or a GitHub
-    /// Enterprise Server's (its API at `https://HOST/api/v3`); a mirror was read from github.com
-    /// unless its API said otherwise.
-    pub fn server(&self) -> String {
-        match self {
-            Source::GitHub(g) => match g.api().strip_suffix("/api/v3") {
-                Some(server) => server.to_owned(),
-                None => "https://github.com".to_owned(),
-            },
-            Source::Mirror(_) => "https://github.com".to_owned(),
-        }
-    }
-
     /// The repository (`OWNER/NAME`) whose releases these are.
     pub fn repository(&self) -> &str {
         match self {

@@ -58,16 +58,11 @@ pub fn verified(source: &Source, release: &Release) -> anyhow::Result<Verified> 
         (None, Some(_)) => Some("GitHub's digest"),
         (None, None) => None,
     };
+    let bundle = release.asset(provenance::ASSET).map(|_| download(source, release, provenance::ASSET)).transpose()?;
+    let signer = Signer::of(source);
+    let signed_by = bundle.as_ref().map(|b| signed_by(&signer, &release.tag_name, &sums, b)).transpose()?;
     let mut files = vec![(SUMS, sums), (MANIFEST, manifest)];
-    let signed_by = match release.asset(provenance::ASSET) {
-        Some(_) => {
-            let bundle = download(source, release, provenance::ASSET)?;
-            let identity = signed(source, release, &verified.manifest.commit, &files[0].1, &bundle)?;
-            files.push((provenance::ASSET, bundle));
-            Some(identity)
-        }
-        None => None,
-    };
+    files.extend(bundle.map(|b| (provenance::ASSET, b)));
     Ok(Verified { manifest: verified.manifest, sums: verified.sums, files, sums_sha256, anchor, signed_by })
 }
 
@@ -81,32 +76,35 @@ pub struct Signer<'a> {
 }
 
 impl Signer<'_> {
+    /// The release workflow of the repository `source` reads.
     pub fn of(source: &Source) -> Signer<'_> {
-        Signer { server: source.server(), repository: source.repository(), trust_config: source.trust_config() }
+        match source {
+            Source::GitHub(g) => {
+                Signer { server: g.server(), repository: g.repo(), trust_config: g.trust_config.as_deref() }
+            }
+            Source::Mirror(m) => Signer::of_mirror(m),
+        }
+    }
+
+    /// The release workflow of a mirror folder's repository, on github.com (a mirror records no
+    /// other server).
+    pub fn of_mirror(mirror: &crate::source::Mirror) -> Signer<'_> {
+        let (repository, trust_config) = (mirror.file.repository.as_str(), mirror.trust_config.as_deref());
+        Signer { server: crate::github::SERVER.to_owned(), repository, trust_config }
     }
 }
 
-/// The identity that signed `release`'s `SHA256SUMS` (`sums`) in its provenance `bundle`, checked
-/// against the release workflow of the repository read and the release's tag, and against the
+/// The identity that signed the `SHA256SUMS` (`sums`) of the release tagged `tag` in its
+/// provenance `bundle`, checked to be `signer`'s release workflow at that tag, against the
 /// trusted root `--trust-config` names (else Sigstore's public-good one).
-fn signed(source: &Source, release: &Release, commit: &str, sums: &[u8], bundle: &[u8]) -> anyhow::Result<String> {
-    signed_by(&Signer::of(source), &release.tag_name, commit, sums, bundle)
-}
-
-/// [`signed`], for the release tagged `tag` of `signer`'s repository.
-pub fn signed_by(signer: &Signer, tag: &str, commit: &str, sums: &[u8], bundle: &[u8]) -> anyhow::Result<String> {
+pub fn signed_by(signer: &Signer, tag: &str, sums: &[u8], bundle: &[u8]) -> anyhow::Result<String> {
     let root = match signer.trust_config {
         Some(path) => crate::signature::trusted_root(path)?,
         None => crate::signature::public_good()?,
     };
-    let expected = provenance::Run {
-        server: signer.server.clone(),
-        repository: signer.repository.to_owned(),
-        git_ref: format!("refs/tags/{tag}"),
-        workflow: provenance::WORKFLOW.to_owned(),
-        commit: commit.to_owned(),
-    };
-    let signed = crate::signature::verify(bundle, sums, &expected, &root)
+    let git_ref = format!("refs/tags/{tag}");
+    let identity = provenance::identity(&signer.server, signer.repository, provenance::WORKFLOW, &git_ref);
+    let signed = crate::signature::verify(bundle, sums, &identity, &root)
         .with_context(|| format!("`{}` of release {tag}", provenance::ASSET))
         .map_err(|e| lamina_remote::hint::hinted(e, "do not use this release; if you sign with your own Sigstore, give its trust config with --trust-config"))?;
     Ok(signed.identity)

@@ -152,13 +152,12 @@ fn signature(
     report: &mut Checks,
     signer: &crate::trusted::Signer,
     release: &Release,
-    commit: &str,
     sums: &[u8],
     bundle: Option<Vec<u8>>,
 ) {
     let Some(bundle) = bundle else { return };
     let tag = &release.tag_name;
-    let verdict = crate::trusted::signed_by(signer, tag, commit, sums, &bundle)
+    let verdict = crate::trusted::signed_by(signer, tag, sums, &bundle)
         .map(|identity| format!("signed by {identity} (verified)"))
         .map_err(|e| format!("{e:#}"));
     report.push(lamina_release_format::checks::Check::of(format!("{tag}/{}", provenance::ASSET), verdict));

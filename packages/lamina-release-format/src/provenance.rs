@@ -40,8 +40,14 @@ impl Run {
     /// The workflow at the ref, as Fulcio writes it into the certificate's SAN and SLSA's
     /// `builder.id`: `https://github.com/OWNER/NAME/.github/workflows/release.yml@refs/tags/v0.2.0`.
     pub fn identity(&self) -> String {
-        format!("{}/{}/{}@{}", self.server.trim_end_matches('/'), self.repository, self.workflow, self.git_ref)
+        identity(&self.server, &self.repository, &self.workflow, &self.git_ref)
     }
+}
+
+/// The identity of `workflow` of `repository` on `server` at `git_ref`, as Fulcio writes it into
+/// a GitHub Actions job's certificate (its SAN) and SLSA's `builder.id` names the builder.
+pub fn identity(server: &str, repository: &str, workflow: &str, git_ref: &str) -> String {
+    format!("{}/{repository}/{workflow}@{git_ref}", server.trim_end_matches('/'))
 }
 
 /// An in-toto Statement v1.

@@ -61,12 +61,8 @@ fn check_release(mirror: &Mirror, release: &Release, report: &mut Checks) {
     let pin = (mirror.file.repository.as_str(), mirror.pinned.as_deref());
     let outcome = assets(report, pin, release, &sums, read(MANIFEST).as_deref(), &files);
     if let Some(m) = &outcome.manifest {
-        let signer = crate::trusted::Signer {
-            server: "https://github.com".to_owned(),
-            repository: &mirror.file.repository,
-            trust_config: mirror.trust_config.as_deref(),
-        };
-        signature(report, &signer, release, &m.commit, &sums, read(provenance::ASSET));
+        let signer = crate::trusted::Signer::of_mirror(mirror);
+        signature(report, &signer, release, &sums, read(provenance::ASSET));
         index(dir, tag, m, report);
         layouts(dir, tag, m, report);
     }

@@ -20,16 +20,15 @@ pub fn check(source: &Source, version: &str, report: &mut Checks) -> anyhow::Res
     let release = source.release(Some(version))?;
     let tag = &release.tag_name;
     let sums = trusted::download(source, &release, SUMS)?;
-    let manifest = match release.asset(MANIFEST) {
-        Some(asset) => Some(source.download(&release, asset)?),
-        None => None,
-    };
-    // What each asset hashes to and its size: the two files above from their bytes, every other
-    // asset streamed.
+    let whole = |name| release.asset(name).map(|asset| source.download(&release, asset)).transpose();
+    let (manifest, bundle) = (whole(MANIFEST)?, whole(provenance::ASSET)?);
+    // What each asset hashes to and its size: the files above from their bytes, every other asset
+    // streamed.
     let mut read: BTreeMap<&str, (String, u64)> = BTreeMap::new();
-    read.insert(SUMS, (sha256_hex(&sums), sums.len() as u64));
-    if let Some(bytes) = &manifest {
-        read.insert(MANIFEST, (sha256_hex(bytes), bytes.len() as u64));
+    for (name, bytes) in [(SUMS, Some(&sums)), (MANIFEST, manifest.as_ref()), (provenance::ASSET, bundle.as_ref())] {
+        if let Some(bytes) = bytes {
+            read.insert(name, (sha256_hex(bytes), bytes.len() as u64));
+        }
     }
     for asset in &release.assets {
         if read.contains_key(asset.name.as_str()) {
@@ -41,11 +40,7 @@ pub fn check(source: &Source, version: &str, report: &mut Checks) -> anyhow::Res
     }
     let outcome = assets(report, (source.repository(), source.pinned()), &release, &sums, manifest.as_deref(), &read);
     let Some(manifest) = outcome.manifest else { return Ok(()) };
-    let bundle = match release.asset(provenance::ASSET) {
-        Some(asset) => Some(source.download(&release, asset)?),
-        None => None,
-    };
-    signature(report, &crate::trusted::Signer::of(source), &release, &manifest.commit, &sums, bundle);
+    signature(report, &crate::trusted::Signer::of(source), &release, &sums, bundle);
     if let Source::GitHub(github) = source {
         pages(github, &manifest, report);
     }

@@ -50,12 +50,12 @@ fn a_provenance_bundle_verifies_offline_for_the_workflow_and_tag_asked_for() {
         .unwrap();
     assert!(checked.status.success(), "{}", String::from_utf8_lossy(&checked.stderr));
 
-    let signed = signature::verify(&bundle, sums.as_bytes(), &made, &root).unwrap();
+    let signed = signature::verify(&bundle, sums.as_bytes(), &made.identity(), &root).unwrap();
     assert_eq!(signed.identity, "https://github.com/acme/infra-demo/.github/workflows/release.yml@refs/tags/v0.2.0");
     assert!(signed.statement.covers("SHA256SUMS", &lamina_remote::digest::sha256_hex(sums.as_bytes())));
 
     let refused = |bundle: &[u8], sums: &str, expected: &Run| {
-        format!("{:#}", signature::verify(bundle, sums.as_bytes(), expected, &root).unwrap_err())
+        format!("{:#}", signature::verify(bundle, sums.as_bytes(), &expected.identity(), &root).unwrap_err())
     };
     let other_repository = refused(&bundle, &sums, &run("evil/infra-demo", "v0.2.0"));
     assert!(other_repository.contains("does not verify for https://github.com/evil/infra-demo/"), "{other_repository}");
@@ -73,7 +73,8 @@ fn a_provenance_bundle_verifies_offline_for_the_workflow_and_tag_asked_for() {
     // Another Sigstore's trusted root (fresh keys) does not vouch for it.
     let other = Sigstore::start(&peers).unwrap();
     let other_root = signature::trusted_root(&other.trust_config).unwrap();
-    let foreign = format!("{:#}", signature::verify(&bundle, sums.as_bytes(), &made, &other_root).unwrap_err());
+    let foreign =
+        format!("{:#}", signature::verify(&bundle, sums.as_bytes(), &made.identity(), &other_root).unwrap_err());
     assert!(foreign.contains("does not verify"), "{foreign}");
 }
 
