@@ -196,7 +196,7 @@ impl Case {
         let vars: String = self.env.iter().map(|(k, v)| format!("{k}={v:?} ")).collect();
         let transcript = format!("$ {vars}cargo xtask {command}\n[exit {}]\n{}", first.code, first.stderr);
         let mut settings = snapshot_settings(Some(&repo));
-        settings.add_filter(&regex_escape(&repo.root.parent().unwrap().display().to_string()), "[tmp]");
+        settings.add_filter(&regex::escape(&repo.root.parent().unwrap().display().to_string()), "[tmp]");
         settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[port]");
         settings.add_filter(r"\b[0-9a-f]{64}\b", "[sha256]");
         settings.add_filter(r"\b[0-9a-f]{40}\b", "[sha1]");
@@ -245,10 +245,6 @@ pub(super) fn replace(repo: &TestRepo, file: &str, from: &str, to: &str) {
 pub(super) fn append(repo: &TestRepo, file: &str, text: &str) {
     let old = repo.read(file);
     repo.write(file, &format!("{old}{text}"));
-}
-
-fn regex_escape(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '/' { c.to_string() } else { format!("\\{c}") }).collect()
 }
 
 #[test]

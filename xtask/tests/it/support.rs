@@ -250,13 +250,9 @@ pub fn snapshot_settings(repo: Option<&TestRepo>) -> insta::Settings {
     s.set_prepend_module_to_snapshot(false);
     s.set_snapshot_path("snapshots");
     if let Some(repo) = repo {
-        s.add_filter(&regex_escape(&repo.root.display().to_string()), "[repo]");
+        s.add_filter(&regex::escape(&repo.root.display().to_string()), "[repo]");
     }
     s
-}
-
-fn regex_escape(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '/' { c.to_string() } else { format!("\\{c}") }).collect()
 }
 
 /// A committed copy of this workspace's tracked files (as they are in the working tree), so tests

@@ -123,20 +123,10 @@ fn the_errors_people_meet_name_the_object_and_the_fix() {
     assert!(!all.contains("Some(") && !all.contains("Os {"), "no debug output: {all}");
     let mut s = insta::Settings::clone_current();
     s.set_prepend_module_to_snapshot(false);
-    s.add_filter(&regex_escape(tmp.path().to_str().unwrap()), "[tmp]");
+    s.add_filter(&regex::escape(tmp.path().to_str().unwrap()), "[tmp]");
     s.add_filter(r"http://127\.0\.0\.1:\d{4,5}", "[api]");
     s.add_filter(r"retrying in \d+ ms", "retrying in [ms]");
     s.add_filter(r"wait \d+ s, longer", "wait [s] s, longer");
     s.add_filter(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", "[time]");
     s.bind(|| insta::assert_snapshot!("errors", all));
-}
-
-fn regex_escape(text: &str) -> String {
-    text.chars().fold(String::new(), |mut out, c| {
-        if "\\.+*?()|[]{}^$".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-        out
-    })
 }
