@@ -88,6 +88,9 @@ pub struct DryRunArgs {
     /// Assemble from the job graph's build folders in DIR instead of building images and packages.
     #[arg(long, value_name = "DIR")]
     pub prebuilt: Option<std::path::PathBuf>,
+    /// Preview a release without a signature, as `release --unsigned` makes it.
+    #[arg(long)]
+    pub unsigned: bool,
     #[command(flatten)]
     pub remote: RemoteArgs,
 }
@@ -105,6 +108,11 @@ pub struct ReleaseArgs {
     /// Every folder is checked against the plan before anything is published.
     #[arg(long, value_name = "DIR")]
     pub prebuilt: Option<std::path::PathBuf>,
+    /// Publish without a signature: a maintainer's release made outside the release workflow,
+    /// which cannot get GitHub Actions' OIDC token. lamina-infra refuses an unsigned release
+    /// unless its user passes `--allow-unsigned`.
+    #[arg(long)]
+    pub unsigned: bool,
     #[command(flatten)]
     pub remote: RemoteArgs,
 }

@@ -27,7 +27,7 @@ pub struct Prepared {
 
 /// Load, validate, resolve settings, plan. Fails with [`Diagnostics`] listing every problem.
 pub fn prepare(sh: &Shell, root: &Path, args: &RemoteArgs, builder: BuilderChoice) -> anyhow::Result<Prepared> {
-    prepare_plan(sh, root, args, builder, false)
+    prepare_plan(sh, root, args, builder, false, false)
 }
 
 /// [`prepare`], planning the job graph when `graph` is on (see [`plan::Inputs::graph`]).
@@ -37,10 +37,14 @@ pub fn prepare_plan(
     args: &RemoteArgs,
     builder: BuilderChoice,
     graph: bool,
+    unsigned: bool,
 ) -> anyhow::Result<Prepared> {
     let ws = Workspace::load(sh, root)?;
     let mut diags = validate::check(&ws);
-    let settings = Settings::resolve(args, &ws.config)?;
+    let mut settings = Settings::resolve(args, &ws.config)?;
+    if unsigned {
+        settings.signing.waive();
+    }
     let builder = match builder {
         BuilderChoice::Auto => plan::BuilderPick::Auto(workspace::detect_builder(sh)),
         BuilderChoice::Buildx => plan::BuilderPick::Forced(Some(plan::Builder::Buildx)),
@@ -91,7 +95,7 @@ pub fn validate(sh: &Shell, root: &Path) -> anyhow::Result<ExitCode> {
 }
 
 pub fn dry_run(sh: &Shell, root: &Path, args: DryRunArgs) -> anyhow::Result<ExitCode> {
-    let mut p = prepare_plan(sh, root, &args.remote, args.builder, args.prebuilt.is_some())?;
+    let mut p = prepare_plan(sh, root, &args.remote, args.builder, args.prebuilt.is_some(), args.unsigned)?;
     let prebuilt = args.prebuilt.as_deref().map(|dir| jobs::prebuilt(dir, &p.plan)).transpose()?;
     let token = crate::env::var(crate::env::GITHUB_TOKEN);
     // With credentials, floating tags and "latest" are decided as `release` would decide them.

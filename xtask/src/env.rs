@@ -48,6 +48,10 @@ pub const LAMINA_PYTHON_INDEX_USERNAME: &str = "LAMINA_PYTHON_INDEX_USERNAME";
 pub const ACTIONS_ID_TOKEN_REQUEST_URL: &str = "ACTIONS_ID_TOKEN_REQUEST_URL";
 /// Set by GitHub Actions with the URL above: the bearer token for that request. Never printed.
 pub const ACTIONS_ID_TOKEN_REQUEST_TOKEN: &str = "ACTIONS_ID_TOKEN_REQUEST_TOKEN";
+/// A Sigstore ClientTrustConfig JSON: the instance (Fulcio, Rekor, timestamp authority) a release
+/// is signed with, and the trusted root its signature is checked against. Default: Sigstore's
+/// public-good instance.
+pub const LAMINA_SIGSTORE_TRUST_CONFIG: &str = "LAMINA_SIGSTORE_TRUST_CONFIG";
 /// Fixed timestamp for every archive entry; defaults to the commit time of HEAD.
 pub const SOURCE_DATE_EPOCH: &str = "SOURCE_DATE_EPOCH";
 /// A PEM file of extra CA certificates trusted for the registry (e.g. a private CA).

@@ -25,6 +25,7 @@ pub mod commands;
 pub mod config;
 pub mod env;
 pub mod helm;
+pub mod oidc;
 pub mod layout;
 pub mod workspace;
 /// The release format, shared with the tools that read a release.
@@ -35,6 +36,7 @@ pub mod reference;
 pub mod repo;
 pub mod report;
 pub mod settings;
+pub mod sign;
 pub mod shell;
 pub mod timestamp;
 pub mod validate;

@@ -34,7 +34,7 @@ pub use floating::{FloatingTag, TagAction};
 pub use render::render_human;
 pub use select::Entry;
 
-use lamina_release_format::names;
+use lamina_release_format::{names, provenance};
 pub use lamina_release_format::{MANIFEST, SUMS};
 
 /// Everything the planner reads, gathered beforehand by `workspace`.
@@ -107,7 +107,31 @@ pub struct Plan {
     /// The Python package channel; `None` without `[python-index]` or without a wheel.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub python_index: Option<PythonIndexPlan>,
+    pub signing: SigningPlan,
     pub steps: Vec<Step>,
+}
+
+/// How the release is signed: one provenance statement over every asset, image and OCI chart
+/// (docs/provenance.md), signed keylessly in the release workflow and attached as the asset
+/// `provenance.sigstore.json` and as an OCI referrer of every image and chart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SigningPlan {
+    /// Why the release goes out unsigned; `None`: the `Sign` step signs it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unsigned: Option<String>,
+    /// The certificate identity the signature must carry, and lamina-infra expects: the
+    /// release workflow at the release's tag.
+    pub identity: String,
+    pub issuer: String,
+    /// Where Fulcio, Rekor and the timestamp authority are: a ClientTrustConfig file, or
+    /// Sigstore's public-good instance.
+    pub sigstore: String,
+}
+
+impl SigningPlan {
+    pub fn signs(&self) -> bool {
+        self.unsigned.is_none()
+    }
 }
 
 /// Where the packages' wheels and sdists are uploaded, and which files (names as planned; the
@@ -252,6 +276,9 @@ pub enum Step {
     },
     WriteManifest,
     WriteSums,
+    /// Sign the provenance statement over every asset, image and OCI chart (or reuse a bundle
+    /// signed for exactly these subjects): after every build, before the first publish.
+    Sign,
     /// Blobs and manifests by digest; no tag.
     PushImage {
         image: usize,
@@ -260,6 +287,9 @@ pub enum Step {
     PushChart {
         chart: usize,
     },
+    /// The provenance bundle as an OCI referrer of every image and OCI chart, listed under the
+    /// referrers tag schema's `sha256-{hex}` tag too.
+    AttachProvenance,
     /// The version tag and the floating tags that move, once every image and chart is pushed.
     MoveTags {
         image: usize,
@@ -399,6 +429,15 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
         assets.extend(python.files.iter().filter(|f| !f.ends_with(".whl")).cloned());
     }
     assets.extend([MANIFEST.to_owned(), SUMS.to_owned()]);
+    let signing = SigningPlan {
+        unsigned: settings.signing.unsigned.clone(),
+        identity: provenance::identity(&settings.server_url, &settings.repository, provenance::WORKFLOW, &format!("refs/tags/{tag}")),
+        issuer: provenance::ISSUER.to_owned(),
+        sigstore: settings.signing.trust_config.clone().unwrap_or_else(|| "Sigstore's public-good instance".to_owned()),
+    };
+    if signing.signs() {
+        assets.push(provenance::ASSET.to_owned());
+    }
     let download_base = download_base(&settings.server_url, &settings.repository, &tag);
     let index = IndexPlan {
         target: PagesTarget::of(config, settings),
@@ -422,9 +461,15 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
     steps.extend((0..bundles.len()).map(|bundle| Step::WriteBundle { bundle }));
     steps.extend((0..packages.len()).map(|package| Step::BuildPackage { package }));
     steps.extend([Step::WriteManifest, Step::WriteSums]);
+    if signing.signs() {
+        steps.push(Step::Sign);
+    }
     steps.extend((0..images.len()).map(|image| Step::PushImage { image }));
     let oci_charts: Vec<usize> = charts.iter().enumerate().filter(|(_, c)| c.oci.is_some()).map(|(i, _)| i).collect();
     steps.extend(oci_charts.iter().map(|&chart| Step::PushChart { chart }));
+    if signing.signs() && !(images.is_empty() && oci_charts.is_empty()) {
+        steps.push(Step::AttachProvenance);
+    }
     steps.extend((0..images.len()).map(|image| Step::MoveTags { image }));
     steps.extend(oci_charts.iter().map(|&chart| Step::TagChart { chart }));
     steps.extend([Step::DraftRelease, Step::UploadAssets, Step::ReadBack, Step::PublishRelease]);
@@ -456,6 +501,7 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
         graph: *graph,
         index,
         python_index,
+        signing,
         steps,
     })
 }

@@ -1,5 +1,6 @@
 //! Preflight checks that need no remote: a clean checkout, the tag `v{version}` on HEAD, the
-//! GitHub Actions variables agreeing with both, and a token present. Every problem is listed at
+//! GitHub Actions variables agreeing with both, a token present, and the job's OIDC token when
+//! the release is signed. Every problem is listed at
 //! once, before anything is built or written.
 
 use crate::env;
@@ -13,6 +14,8 @@ pub struct RunEnv {
     pub ref_name: Option<String>,
     pub sha: Option<String>,
     pub token_present: bool,
+    /// GitHub Actions can give this job an OIDC token (`id-token: write`).
+    pub job_token: bool,
 }
 
 impl RunEnv {
@@ -21,6 +24,8 @@ impl RunEnv {
             ref_name: env::var(env::GITHUB_REF_NAME),
             sha: env::var(env::GITHUB_SHA),
             token_present: env::var(env::GITHUB_TOKEN).is_some(),
+            job_token: env::var(env::ACTIONS_ID_TOKEN_REQUEST_URL).is_some()
+                && env::var(env::ACTIONS_ID_TOKEN_REQUEST_TOKEN).is_some(),
         }
     }
 }
@@ -84,6 +89,9 @@ pub fn local(sh: &Shell, plan: &Plan, run: &RunEnv) -> Result<(), Failed> {
             "{} is not set: a release needs a token that can write releases and packages",
             env::GITHUB_TOKEN
         ));
+    }
+    if plan.signing.signs() && !run.job_token {
+        problems.push(lamina_remote::hint::render(&crate::sign::no_job_token()));
     }
     if problems.is_empty() { Ok(()) } else { Err(Failed(problems)) }
 }

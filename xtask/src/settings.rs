@@ -47,6 +47,41 @@ pub struct Settings {
     /// `[python-index]` with its URLs overridden from the environment; `None` without the table.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub python_index: Option<PythonIndex>,
+    pub signing: Signing,
+}
+
+/// Whether the release is signed, and with which Sigstore instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Signing {
+    /// Why the release goes out unsigned; `None`: it is signed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unsigned: Option<String>,
+    /// `[signing] required`.
+    pub required: bool,
+    /// `LAMINA_SIGSTORE_TRUST_CONFIG`; `None`: Sigstore's public-good instance.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trust_config: Option<String>,
+}
+
+impl Signing {
+    /// Signed when `[signing] required` says so (preflight then refuses a run that cannot get
+    /// the job's OIDC token) or when this job can get one (GitHub Actions with `id-token: write`).
+    fn resolve(config: &ReleaseConfig) -> Signing {
+        let job_token = env::var(env::ACTIONS_ID_TOKEN_REQUEST_URL).is_some();
+        Signing {
+            unsigned: (!config.signing_required && !job_token).then(|| {
+                "`[signing] required` is off and this job cannot get an OIDC token (GitHub Actions' `id-token: write`)"
+                    .to_owned()
+            }),
+            required: config.signing_required,
+            trust_config: env::var(env::LAMINA_SIGSTORE_TRUST_CONFIG),
+        }
+    }
+
+    /// `--unsigned`: a maintainer's release made outside the release workflow.
+    pub fn waive(&mut self) {
+        self.unsigned = Some("--unsigned".to_owned());
+    }
 }
 
 /// Where the Python packages go, resolved (no credentials: those are read when used).
@@ -136,6 +171,7 @@ impl Settings {
             pages_url: trim(&pages_url),
             source_date_epoch: args.source_date_epoch,
             python_index: config.python_index.as_ref().map(PythonIndex::resolve).transpose()?,
+            signing: Signing::resolve(config),
         };
         let urls = [
             (&settings.api_url, "--api-url or GITHUB_API_URL"),

@@ -105,6 +105,7 @@ pub fn signed_by(signer: &Signer, tag: &str, sums: &[u8], bundle: &[u8]) -> anyh
     let git_ref = format!("refs/tags/{tag}");
     let identity = provenance::identity(&signer.server, signer.repository, provenance::WORKFLOW, &git_ref);
     let signed = crate::signature::verify(bundle, sums, &identity, &root)
+        .map_err(|e| anyhow::format_err!("{e}"))
         .with_context(|| format!("`{}` of release {tag}", provenance::ASSET))
         .map_err(|e| lamina_remote::hint::hinted(e, "do not use this release; if you sign with your own Sigstore, give its trust config with --trust-config"))?;
     Ok(signed.identity)

@@ -15,6 +15,7 @@ pub mod manifest;
 pub mod mirror;
 pub mod names;
 pub mod provenance;
+pub mod signature;
 pub mod sums;
 pub mod verify;
 

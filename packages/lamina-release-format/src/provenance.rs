@@ -18,6 +18,8 @@ pub const BUILD_TYPE: &str = "https://github.com/lamina-os/lamina-infra/blob/mai
 /// The release asset holding the signed statement, as a Sigstore bundle. `SHA256SUMS` does not
 /// list it: it vouches for `SHA256SUMS`, by its signature.
 pub const ASSET: &str = "provenance.sigstore.json";
+/// GitHub Actions' OIDC issuer: the only issuer a release's certificate may name.
+pub const ISSUER: &str = "https://token.actions.githubusercontent.com";
 /// The workflow that makes releases, whose identity signs them.
 pub const WORKFLOW: &str = ".github/workflows/release.yml";
 

@@ -5,6 +5,7 @@
 //! first; tags move only after every image and chart is pushed.
 
 pub mod compare;
+pub mod referrer;
 pub mod verify;
 
 use crate::config::RegistryBase;
@@ -216,6 +217,44 @@ impl Registry {
             moved.push(tag.clone());
         }
         Ok(moved)
+    }
+}
+
+impl Registry {
+    /// Attaches `bundle` to `subject` in `reference`'s repository as an OCI referrer (see
+    /// [`referrer`]): its blobs, its manifest by digest, then the `sha256-{hex}` tag's index
+    /// with it listed. `true` when anything was written; the same bundle again writes nothing.
+    pub async fn attach_bundle(
+        &self,
+        reference: &Reference,
+        subject: referrer::Subject<'_>,
+        bundle: &[u8],
+        created: &str,
+    ) -> anyhow::Result<bool> {
+        let session = self.inner.session(reference, RegistryOperation::Push).await?;
+        let manifest = referrer::manifest(subject, bundle, created);
+        let fallback = Reference::with_tag(
+            reference.registry().to_owned(),
+            reference.repository().to_owned(),
+            referrer::fallback_tag(subject.digest),
+        );
+        let existing = match self.tag_digest(&fallback).await? {
+            Some(_) => Some(self.inner.manifest(&fallback).await?.bytes),
+            None => None,
+        };
+        let Some(index) = referrer::listed(existing.as_deref(), &manifest, created)
+            .map_err(|e| anyhow::format_err!("the referrers tag `{}`: {e}", fallback.whole()))?
+        else {
+            return Ok(false);
+        };
+        let bundle_digest = lamina_remote::digest::sha256(bundle);
+        let empty_digest = lamina_remote::digest::sha256(referrer::EMPTY);
+        for (digest, bytes) in [(&empty_digest, referrer::EMPTY), (&bundle_digest, bundle)] {
+            session.transfer(digest, Blob::Bytes(bytes)).await?;
+        }
+        self.inner.put_manifest(&session.at(&manifest.digest), &manifest).await?;
+        self.inner.put_manifest(&fallback, &index).await?;
+        Ok(true)
     }
 }
 

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 pub fn plan(sh: &Shell, root: &Path, args: PlanArgs) -> anyhow::Result<ExitCode> {
-    let Prepared { plan, .. } = prepare_plan(sh, root, &args.remote, BuilderChoice::None, true)?;
+    let Prepared { plan, .. } = prepare_plan(sh, root, &args.remote, BuilderChoice::None, true, false)?;
     let jobs = planned::jobs(&plan)?;
     if args.ci {
         println!("{}", planned::render_ci(&jobs));
@@ -26,7 +26,7 @@ pub fn plan(sh: &Shell, root: &Path, args: PlanArgs) -> anyhow::Result<ExitCode>
 }
 
 pub fn build(sh: &Shell, root: &Path, args: BuildArgs) -> anyhow::Result<ExitCode> {
-    let Prepared { plan, .. } = prepare_plan(sh, root, &args.remote, args.builder, true)?;
+    let Prepared { plan, .. } = prepare_plan(sh, root, &args.remote, args.builder, true, false)?;
     let jobs = planned::jobs(&plan)?;
     let work = match (args.image, args.platform, args.package, args.target) {
         (Some(image), Some(platform), ..) => planned::Work::Image { image, platform },

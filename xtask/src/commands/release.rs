@@ -67,7 +67,7 @@ impl Done {
 
 pub fn release(sh: &Shell, root: &Path, args: ReleaseArgs) -> anyhow::Result<ExitCode> {
     let Prepared { settings, mut plan, .. } =
-        super::prepare_plan(sh, root, &args.remote, args.builder, args.prebuilt.is_some())?;
+        super::prepare_plan(sh, root, &args.remote, args.builder, args.prebuilt.is_some(), args.unsigned)?;
     preflight::local(sh, &plan, &preflight::RunEnv::read())?;
     // The job graph's folders are checked whole before anything is built or published.
     let prebuilt = args.prebuilt.as_deref().map(|dir| super::jobs::prebuilt(dir, &plan)).transpose()?;
@@ -103,6 +103,8 @@ pub fn release(sh: &Shell, root: &Path, args: ReleaseArgs) -> anyhow::Result<Exi
         sh,
         plan: &plan,
         built: &built,
+        assets: built.assets.clone(),
+        bundle: None,
         out: &out,
         github: &github,
         registry: &registry,

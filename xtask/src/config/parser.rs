@@ -35,7 +35,7 @@ impl<'a> Parser<'a> {
         for section in schema::SECTIONS {
             tables.push(self.section(root, section));
         }
-        let [release, registry, pages, charts, images, bundles, packages, python] = tables.try_into().ok()?;
+        let [release, registry, pages, charts, images, bundles, packages, python, signing] = tables.try_into().ok()?;
         let release = release.into_iter().next();
         let registry = registry.into_iter().next();
         let pages = pages.into_iter().next();
@@ -54,6 +54,7 @@ impl<'a> Parser<'a> {
         let packages: Vec<_> = packages.iter().filter_map(|t| self.package(t)).collect();
         self.duplicates(&charts, &images, &bundles, &packages);
         let python_index = python.first().and_then(|t| self.python_index(t));
+        let signing_required = signing.first().and_then(|t| self.bool(t, "required")).unwrap_or(false);
 
         let lines = Lines {
             version: release.as_ref().map_or(1, |r| self.key_line(r, "version").unwrap_or(r.line)),
@@ -72,6 +73,7 @@ impl<'a> Parser<'a> {
             bundles,
             packages,
             python_index,
+            signing_required,
             lines,
         })
     }

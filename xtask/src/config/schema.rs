@@ -127,4 +127,11 @@ pub const SECTIONS: &[Section] = &[
             field("token-exchange-url", Str, false, "\"https://pypi.org\""),
         ],
     },
+    Section {
+        name: "signing",
+        header: "[signing]",
+        many: false,
+        required: false,
+        fields: &[field("required", Bool, false, "true")],
+    },
 ];

@@ -3,6 +3,7 @@
 use super::{Plan, Step};
 use crate::config::ImageSource;
 use crate::timestamp::rfc3339;
+use lamina_release_format::provenance;
 use std::fmt::Write;
 
 /// The human table printed by `dry-run` (and by `release` before it starts).
@@ -16,6 +17,14 @@ pub fn render_human(plan: &Plan) -> String {
         plan.repository,
         rfc3339(plan.source_date_epoch)
     );
+    match &plan.signing.unsigned {
+        None => {
+            let _ = writeln!(out, "signed by {} with {}", plan.signing.identity, plan.signing.sigstore);
+        }
+        Some(why) => {
+            let _ = writeln!(out, "unsigned: {why}");
+        }
+    }
     if !plan.changed.is_empty() {
         let _ = writeln!(
             out,
@@ -88,7 +97,22 @@ fn describe(plan: &Plan, step: Step) -> (&'static str, String, String) {
             ("write", super::MANIFEST.to_owned(), "every component, image and chart with its digest".to_owned())
         }
         Step::WriteSums => {
-            ("write", super::SUMS.to_owned(), format!("over {}", plural(plan.release.assets.len() - 1, "asset")))
+            let listed = plan.release.assets.iter().filter(|a| ![super::SUMS, provenance::ASSET].contains(&a.as_str()));
+            ("write", super::SUMS.to_owned(), format!("over {}", plural(listed.count(), "asset")))
+        }
+        Step::Sign => {
+            let images = plan.images.len() + plan.charts.iter().filter(|c| c.oci.is_some()).count();
+            let detail = format!(
+                "provenance over {} and {}; needs the job's OIDC token (`id-token: write`)",
+                plural(plan.release.assets.len() - 1, "asset"),
+                plural(images, "image and chart digest"),
+            );
+            ("sign", provenance::ASSET.to_owned(), detail)
+        }
+        Step::AttachProvenance => {
+            let images = plan.images.len() + plan.charts.iter().filter(|c| c.oci.is_some()).count();
+            let detail = "an OCI referrer of each, and its `sha256-<digest>` tag".to_owned();
+            ("attach provenance", plural(images, "image and chart"), detail)
         }
         Step::PushImage { image } => {
             let i = &plan.images[image];

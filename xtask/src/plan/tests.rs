@@ -217,3 +217,26 @@ fn python_index_uploads_wheel_and_sdist_after_the_helm_index() {
         package.replace("path = \"packages/lamina-infra\"", "path = \"packages/lamina-infra\"\nwheel = false");
     assert_eq!(run(&format!("{CONFIG}{no_wheel}{index}"), &repo(default_files())).unwrap().python_index, None);
 }
+
+/// A signed release signs after every build and before the first push, attaches its bundle to
+/// the images and charts once they are pushed and before any tag moves, and uploads it.
+#[test]
+fn a_signed_release_signs_between_the_build_and_the_first_publish() {
+    let plan = run(&format!("{CONFIG}\n[signing]\nrequired = true\n"), &repo(default_files())).unwrap();
+    assert!(plan.signing.signs());
+    let at = |step: Step| plan.steps.iter().position(|s| *s == step).unwrap();
+    let first_remote = plan.steps.iter().position(|s| !s.is_local()).unwrap();
+    assert_eq!(plan.steps[first_remote], Step::Sign, "{:?}", plan.steps);
+    assert_eq!(at(Step::Sign), at(Step::WriteSums) + 1);
+    let last_push = plan.steps.iter().rposition(|s| matches!(s, Step::PushImage { .. } | Step::PushChart { .. }));
+    assert_eq!(at(Step::AttachProvenance), last_push.unwrap() + 1);
+    assert_eq!(plan.release.assets.last().map(String::as_str), Some("provenance.sigstore.json"));
+    let table = render_human(&plan);
+    assert!(
+        table.contains(
+            "signed by https://github.com/lamina-os/lamina-infra/.github/workflows/release.yml@refs/tags/v1.2.0 with Sigstore's public-good instance"
+        ),
+        "{table}"
+    );
+    assert!(table.contains("sign (remote)"), "{table}");
+}

@@ -42,7 +42,7 @@ fn a_provenance_bundle_verifies_offline_for_the_workflow_and_tag_asked_for() {
     let checked = std::process::Command::new(peers.join("venv/bin/sigstore"))
         .arg("--trust-config")
         .arg(work.path().join("trust-config.json"))
-        .args(["verify", "identity", "--cert-identity", &identity, "--cert-oidc-issuer", signature::ISSUER])
+        .args(["verify", "identity", "--cert-identity", &identity, "--cert-oidc-issuer", provenance::ISSUER])
         .arg("--bundle")
         .arg(&bundle_path)
         .arg(&sums_path)

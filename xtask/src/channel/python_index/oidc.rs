@@ -40,22 +40,7 @@ pub async fn exchange(
         status => anyhow::bail!("{audience_url} answered {status}"),
     };
 
-    let mut url = reqwest::Url::parse(request_url).context("ACTIONS_ID_TOKEN_REQUEST_URL is not a URL")?;
-    url.query_pairs_mut().append_pair("audience", &audience);
-    let answer = http
-        .get(url)
-        .header("authorization", format!("bearer {request_token}"))
-        .send()
-        .await
-        .context("request the job's OIDC token from GitHub Actions")?;
-    if !answer.status().is_success() {
-        return Err(lamina_remote::hint::fail(
-            format!("GitHub Actions answered {} to the request for the job's OIDC token", answer.status()),
-            "give the release job `permissions: id-token: write`",
-        ));
-    }
-    let value: serde_json::Value = answer.json().await.context("the OIDC token answer is not JSON")?;
-    let jwt = value["value"].as_str().context("the OIDC token answer has no `value`")?.to_owned();
+    let jwt = crate::oidc::job_token(http, request_url, request_token, &audience).await?;
 
     let mint_url = format!("{base}/_/oidc/mint-token");
     let answer = http

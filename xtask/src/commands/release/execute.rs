@@ -2,6 +2,7 @@
 //! [`Step`], each converging on what is already there. What `dry-run` prints is what runs here.
 
 mod python;
+mod sign;
 
 use super::{Done, Effect, Outcome};
 use crate::build::Built;
@@ -27,6 +28,10 @@ pub struct Executor<'a> {
     pub sh: &'a Shell,
     pub plan: &'a Plan,
     pub built: &'a Built,
+    /// The build's assets, then the provenance bundle once the `Sign` step made or kept it.
+    pub assets: Vec<crate::build::Asset>,
+    /// The provenance bundle's bytes, once signed (or kept from an earlier run).
+    pub bundle: Option<Vec<u8>>,
     pub out: &'a Path,
     pub github: &'a GitHub,
     pub registry: &'a Registry,
@@ -119,12 +124,14 @@ impl Executor<'_> {
                     self.note(format!("release {} (draft)", plan.tag), Done::Created);
                 }
             }
+            Step::Sign => self.sign().await?,
+            Step::AttachProvenance => self.attach_provenance().await?,
             Step::UploadAssets => self.upload_assets().await?,
             Step::ReadBack => {
                 let release = self.current()?;
                 let release = self.github.fill_digests(self.github.reload(release.id).await?).await?;
                 let stage = Stage { draft: release.draft, immutable: release.immutable };
-                let wrong: Vec<String> = assets::decide(&self.built.assets, &release.assets, stage, &plan.tag)
+                let wrong: Vec<String> = assets::decide(&self.assets, &release.assets, stage, &plan.tag)
                     .into_iter()
                     .filter(|d| d.action != Action::Keep)
                     .map(|d| d.name)
@@ -193,11 +200,11 @@ impl Executor<'_> {
     /// Uploads, replaces and removes assets until the release holds exactly the build's, reading
     /// the list again after every round (an upload can land and still answer an error).
     async fn upload_assets(&mut self) -> anyhow::Result<()> {
-        let (plan, built) = (self.plan, self.built);
+        let plan = self.plan;
         for round in 1..=ASSET_ROUNDS {
             let release = self.github.fill_digests(self.current()?.clone()).await?;
             let stage = Stage { draft: release.draft, immutable: release.immutable };
-            let decisions = assets::decide(&built.assets, &release.assets, stage, &plan.tag);
+            let decisions = assets::decide(&self.assets, &release.assets, stage, &plan.tag);
             if let Some(refusal) =
                 decisions.iter().find_map(|d| if let Action::Refuse(r) = &d.action { Some(r) } else { None })
             {
@@ -219,7 +226,8 @@ impl Executor<'_> {
                     "run `cargo xtask release` again; it continues where this run stopped",
                 ));
             }
-            let size = |name: &str| built.assets.iter().find(|a| a.name == name).map_or(0, |a| a.size);
+            let sizes: BTreeMap<String, u64> = self.assets.iter().map(|a| (a.name.clone(), a.size)).collect();
+            let size = |name: &str| sizes.get(name).copied().unwrap_or(0);
             let total = pending.iter().map(|d| size(&d.name)).sum();
             let progress = Progress::start(crate::report::progress_mode(), "assets", total, Units::Bytes);
             for d in pending {

@@ -1,0 +1,65 @@
+//! Who made a release: its provenance bundle (`provenance.sigstore.json`, a Sigstore bundle of a
+//! DSSE-signed in-toto statement) verified offline against a trusted root (the signature, the
+//! certificate chain, the transparency log's inclusion proof carried in the bundle, the SCT), the
+//! certificate's identity against the release workflow of the repository and tag the verifier
+//! names (never against what the bundle says), and `SHA256SUMS` among the statement's subjects.
+//! The producer checks what it signed with this, before publishing; the consumer, before use.
+
+use crate::provenance::{ISSUER, Statement};
+use sigstore_verify::trust_root::TrustedRoot;
+use sigstore_verify::types::{Bundle, SignatureContent};
+
+/// A release's signature, verified.
+#[derive(Debug)]
+pub struct Signed {
+    /// The certificate's identity: the workflow at the release's tag.
+    pub identity: String,
+    pub statement: Statement,
+}
+
+/// The trusted root in a ClientTrustConfig (or a bare trusted root) JSON text.
+pub fn trusted_root(text: &str) -> Result<TrustedRoot, String> {
+    let json: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("not JSON ({e}); give a Sigstore ClientTrustConfig"))?;
+    // A ClientTrustConfig holds the trusted root beside the signing config.
+    let root = json.get("trustedRoot").unwrap_or(&json);
+    TrustedRoot::from_json(&root.to_string()).map_err(|e| format!("no Sigstore trusted root: {e}"))
+}
+
+/// Sigstore's public-good trusted root, as embedded in this build.
+pub fn public_good() -> Result<TrustedRoot, String> {
+    TrustedRoot::from_json(sigstore_verify::trust_root::SIGSTORE_PRODUCTION_TRUSTED_ROOT)
+        .map_err(|e| format!("the embedded Sigstore trusted root: {e}"))
+}
+
+/// The statement a bundle signs, unverified: to compare subjects before deciding to sign again.
+pub fn statement(bundle: &[u8]) -> Result<Statement, String> {
+    let (_, statement) = parse(bundle)?;
+    Ok(statement)
+}
+
+fn parse(bundle: &[u8]) -> Result<(Bundle, Statement), String> {
+    let text = std::str::from_utf8(bundle).map_err(|_| "the provenance bundle is not UTF-8 JSON".to_owned())?;
+    let parsed = Bundle::from_json(text).map_err(|e| format!("the provenance bundle is not one: {e}"))?;
+    let SignatureContent::DsseEnvelope(envelope) = &parsed.content else {
+        return Err("the provenance bundle signs no in-toto statement (a message signature)".to_owned());
+    };
+    let statement = Statement::parse(envelope.payload.as_bytes())?;
+    Ok((parsed, statement))
+}
+
+/// Verifies `bundle` (the bytes of `provenance.sigstore.json`) as the signature of `sums` (the
+/// bytes of `SHA256SUMS`) made by `identity` (a workflow at a tag, from the verifier's side, see
+/// [`provenance::identity`](crate::provenance::identity)), against `root`.
+pub fn verify(bundle: &[u8], sums: &[u8], identity: &str, root: &TrustedRoot) -> Result<Signed, String> {
+    let (parsed, statement) = parse(bundle)?;
+    let policy = sigstore_verify::VerificationPolicy::any_identity().require_identity(identity).require_issuer(ISSUER);
+    // The statement must name SHA256SUMS by name, and the verifier binds its bytes to a subject.
+    let sha256 = crate::verify::sha256_hex(sums);
+    if !statement.covers(crate::SUMS, &sha256) {
+        return Err(format!("the provenance statement does not name `SHA256SUMS` with SHA-256 {sha256}"));
+    }
+    sigstore_verify::verify(sums, &parsed, &policy, root)
+        .map_err(|e| format!("the provenance bundle does not verify for {identity}: {e}"))?;
+    Ok(Signed { identity: identity.to_owned(), statement })
+}
