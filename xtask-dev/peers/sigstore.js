@@ -80,7 +80,14 @@ function adaptFulcio(req, raw, fulcioSan) {
 
 // Rekor: a DSSE entry is proposed with its envelope and verifiers; Rekor stores, signs and proves
 // its canonical form (the envelope's and payload's SHA-256 and the signatures with their
-// verifiers), which verifiers compare the bundle against. The handler logs what it is given.
+// verifiers, each re-encoded as Go's PEM encoder writes it: 64-column lines, a final newline),
+// which verifiers compare the bundle against. The handler logs what it is given.
+function canonicalPem(verifier) {
+  const pem = Buffer.from(verifier, 'base64').toString('utf8');
+  const der = pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '');
+  const body = der.match(/.{1,64}/g).join('\n');
+  return Buffer.from(`-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`).toString('base64');
+}
 function adaptRekor(raw) {
   const entry = JSON.parse(raw.toString('utf8'));
   const content = entry.kind === 'dsse' && entry.spec && entry.spec.proposedContent;
@@ -93,7 +100,7 @@ function adaptRekor(raw) {
     spec: {
       envelopeHash: { algorithm: 'sha256', value: sha256hex(content.envelope) },
       payloadHash: { algorithm: 'sha256', value: sha256hex(Buffer.from(envelope.payload, 'base64')) },
-      signatures: envelope.signatures.map((s, i) => ({ signature: s.sig, verifier: content.verifiers[i] || content.verifiers[0] })),
+      signatures: envelope.signatures.map((s, i) => ({ signature: s.sig, verifier: canonicalPem(content.verifiers[i] || content.verifiers[0]) })),
     },
   });
 }

@@ -25,8 +25,8 @@ pub mod commands;
 pub mod config;
 pub mod env;
 pub mod helm;
-pub mod oidc;
 pub mod layout;
+pub mod oidc;
 pub mod workspace;
 /// The release format, shared with the tools that read a release.
 pub use lamina_release_format::manifest;
@@ -36,8 +36,8 @@ pub mod reference;
 pub mod repo;
 pub mod report;
 pub mod settings;
-pub mod sign;
 pub mod shell;
+pub mod sign;
 pub mod timestamp;
 pub mod validate;
 

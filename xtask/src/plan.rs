@@ -34,8 +34,8 @@ pub use floating::{FloatingTag, TagAction};
 pub use render::render_human;
 pub use select::Entry;
 
-use lamina_release_format::{names, provenance};
 pub use lamina_release_format::{MANIFEST, SUMS};
+use lamina_release_format::{names, provenance};
 
 /// Everything the planner reads, gathered beforehand by `workspace`.
 #[derive(Debug)]
@@ -431,7 +431,12 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
     assets.extend([MANIFEST.to_owned(), SUMS.to_owned()]);
     let signing = SigningPlan {
         unsigned: settings.signing.unsigned.clone(),
-        identity: provenance::identity(&settings.server_url, &settings.repository, provenance::WORKFLOW, &format!("refs/tags/{tag}")),
+        identity: provenance::identity(
+            &provenance::web_origin(&settings.api_url),
+            &settings.repository,
+            provenance::WORKFLOW,
+            &format!("refs/tags/{tag}"),
+        ),
         issuer: provenance::ISSUER.to_owned(),
         sigstore: settings.signing.trust_config.clone().unwrap_or_else(|| "Sigstore's public-good instance".to_owned()),
     };

@@ -36,7 +36,7 @@ pub fn statement(plan: &Plan, built: &Built, settings: &Settings, out: &Path) ->
         artifacts.push((chart_repository(chart), artifact.manifest_digest));
     }
     let run = Run {
-        server: settings.server_url.clone(),
+        server: provenance::web_origin(&settings.api_url),
         repository: plan.repository.clone(),
         git_ref: format!("refs/tags/{}", plan.tag),
         workflow: provenance::WORKFLOW.to_owned(),
@@ -81,9 +81,8 @@ impl Sigstore {
             .with_context(|| format!("read the Sigstore trust config `{path}`"))
             .map_err(|e| lamina_remote::hint::hinted(e, &fix))?;
         let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-        let config = SigningConfig::from_json(&json["signingConfig"].to_string()).map_err(|e| {
-            lamina_remote::hint::fail(format!("`{path}` holds no Sigstore signing config: {e}"), &fix)
-        })?;
+        let config = SigningConfig::from_json(&json["signingConfig"].to_string())
+            .map_err(|e| lamina_remote::hint::fail(format!("`{path}` holds no Sigstore signing config: {e}"), &fix))?;
         let services = SigningServices::from_signing_config(&config)
             .map_err(|e| lamina_remote::hint::fail(format!("`{path}`: {e}"), &fix))?;
         let urls = [services.fulcio_url(), services.rekor_url()].into_iter().chain(services.tsa_url());

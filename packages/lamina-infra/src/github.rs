@@ -91,7 +91,7 @@ impl GitHub {
     /// GitHub's web origin, as Fulcio names a workflow of it: [`SERVER`], or a GitHub Enterprise
     /// Server's (its API at `https://HOST/api/v3`).
     pub fn server(&self) -> String {
-        self.reader.api().strip_suffix("/api/v3").unwrap_or(SERVER).to_owned()
+        lamina_release_format::provenance::web_origin(self.reader.api())
     }
 
     /// Runs a read to its end, with what to do about a failure.

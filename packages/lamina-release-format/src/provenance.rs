@@ -52,6 +52,12 @@ pub fn identity(server: &str, repository: &str, workflow: &str, git_ref: &str) -
     format!("{}/{repository}/{workflow}@{git_ref}", server.trim_end_matches('/'))
 }
 
+/// GitHub's web origin, as Fulcio names a workflow of it, from the REST API root `api_url`: a
+/// GitHub Enterprise Server's (its API at `https://HOST/api/v3`), else github.com's.
+pub fn web_origin(api_url: &str) -> String {
+    api_url.trim_end_matches('/').strip_suffix("/api/v3").unwrap_or("https://github.com").to_owned()
+}
+
 /// An in-toto Statement v1.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

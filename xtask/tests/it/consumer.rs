@@ -9,9 +9,11 @@
 use crate::packages::path_with_maturin;
 use crate::release::World;
 use crate::support::{RegistryServer, TestRepo, git_in, run, workspace_root};
+use lamina_release_format::provenance;
 use std::path::Path;
 use xtask_dev::github::Options;
-use xtask_dev::pypi::PypiServer;
+use xtask_dev::pypi::{Exchange, PypiServer, TokenExchange};
+use xtask_dev::sigstore::{GITHUB_ISSUER, Sigstore, github_token};
 
 /// Copies the consumer, the release format crate and the remote layer into `repo` as a workspace of their own
 /// (at the fixture's version, without test-only dependencies), names it in `release.toml` and
@@ -108,12 +110,13 @@ fn consumer_fails(program: &Path, args: &[&str], env: &[(&str, &str)]) -> String
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    // The report (stdout), then the error (stderr).
+    String::from_utf8_lossy(&[out.stdout, out.stderr].concat()).into_owned()
 }
 
 /// Release 0.3.0 of the fixture: a new chart version, a rebuilt image, the module's
 /// `app_version` retyped and a required `region` added, and a required Compose variable.
-fn upgrade(world: &World) {
+fn upgrade(world: &World, env: &[(&str, &str)]) {
     let repo = &world.repo;
     // The consumer is already installed: this release does not build it again.
     let config = repo.read("release.toml");
@@ -131,7 +134,35 @@ fn upgrade(world: &World) {
     world.xtask(&["bump", "0.3.0"], &[]).ok();
     repo.commit("release 0.3.0");
     repo.git(&["tag", "-f", "v0.3.0"]);
-    world.release().ok();
+    world.xtask(&["release", "--builder", "buildah"], env).ok();
+}
+
+/// The bytes of the release asset `name`.
+fn asset(release: &xtask_dev::github::FakeRelease, name: &str) -> Vec<u8> {
+    release.assets.iter().find(|a| a.name == name).unwrap_or_else(|| panic!("no asset `{name}`")).bytes.clone()
+}
+
+/// GitHub Actions' OIDC token endpoint for a job of the fixture's release workflow at `tag`.
+fn job_tokens(world: &World, tag: &str) -> TokenExchange {
+    let commit = world.repo.git(&["rev-parse", "HEAD"]).trim().to_owned();
+    let git_ref = format!("refs/tags/{tag}");
+    TokenExchange::start(Exchange {
+        audience: "sigstore".into(),
+        request_token: "actions-request-canary".into(),
+        jwt: github_token("acme/infra-demo", provenance::WORKFLOW, &git_ref, &commit),
+        minted: String::new(),
+        publisher_matches: true,
+    })
+    .unwrap()
+}
+
+/// The environment of a release job with `id-token: write`, signing with the stand-in.
+fn signing_env<'a>(request_url: &'a str, trust: &'a str) -> Vec<(&'static str, &'a str)> {
+    vec![
+        ("ACTIONS_ID_TOKEN_REQUEST_URL", request_url),
+        ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "actions-request-canary"),
+        ("LAMINA_SIGSTORE_TRUST_CONFIG", trust),
+    ]
 }
 
 /// `line` with every digest shortened to `sha256:…`.
@@ -168,14 +199,79 @@ fn a_user_installs_the_released_wheel_and_pulls_mirrors_and_verifies_the_release
             index.simple_url()
         ),
     );
-    world.repo.commit("publish lamina-infra to a Python index");
+    // Signed in "GitHub Actions": the job's OIDC token from a stand-in of its endpoint, Fulcio,
+    // Rekor and the timestamp authority from the loopback Sigstore.
+    let config = world.repo.read("release.toml");
+    world.repo.write("release.toml", &format!("{config}\n[signing]\nrequired = true\n"));
+    world.repo.commit("publish lamina-infra to a Python index, signed");
     world.repo.git(&["tag", "-f", "v0.2.0"]);
+    let peers = crate::support::peers("the Sigstore stand-in");
+    let sigstore = Sigstore::start(&peers).unwrap();
+    let trust = sigstore.trust_config.to_str().unwrap().to_owned();
+    let tokens = job_tokens(&world, "v0.2.0");
+    let request_url = tokens.request_url();
     let credentials = [("LAMINA_PYTHON_INDEX_USERNAME", "lamina"), ("LAMINA_PYTHON_INDEX_TOKEN", "index-secret")];
     let path = path_with_maturin();
     let mut env = vec![("PATH", path.as_str())];
     env.extend(credentials);
-    world.xtask(&["release", "--builder", "buildah"], &env).ok();
+    // Without the job's OIDC token, a release that must be signed stops in preflight.
+    let before = world.writes();
+    let refused = world.xtask(&["release", "--builder", "buildah"], &env).fails();
+    assert!(refused.stderr.contains("id-token: write") && refused.stderr.contains("--unsigned"), "{}", refused.stderr);
+    assert_eq!(world.writes(), before, "nothing was written anywhere");
+    env.extend(signing_env(&request_url, &trust));
+    let signed = world.xtask(&["release", "--builder", "buildah"], &env).ok();
     let release = crate::release::only_release(&world);
+    let identity = "https://github.com/acme/infra-demo/.github/workflows/release.yml@refs/tags/v0.2.0";
+    assert!(signed.stderr.contains(&format!("signed the provenance of v0.2.0 as {identity}")), "{}", signed.stderr);
+    assert!(!format!("{}{}", signed.stdout, signed.stderr).contains("actions-request-canary"), "a secret was printed");
+    let bundle = asset(&release, provenance::ASSET);
+    // The independent verifier (PyPI `sigstore`) accepts the bundle for SHA256SUMS, as the
+    // release workflow at the tag, and refuses it for another repository.
+    let work = tempfile::tempdir().unwrap();
+    let (sums, bundle_file) = (work.path().join("SHA256SUMS"), work.path().join("provenance.sigstore.json"));
+    std::fs::write(&sums, asset(&release, "SHA256SUMS")).unwrap();
+    std::fs::write(&bundle_file, &bundle).unwrap();
+    let python_verify = |identity: &str| {
+        std::process::Command::new(peers.join("venv/bin/sigstore"))
+            .args(["--trust-config", &trust, "verify", "identity", "--bundle", bundle_file.to_str().unwrap()])
+            .args(["--cert-identity", identity, "--cert-oidc-issuer", GITHUB_ISSUER, sums.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
+    let verified = python_verify(identity);
+    assert!(verified.status.success(), "{}", String::from_utf8_lossy(&verified.stderr));
+    assert!(!python_verify(&identity.replace("acme/", "evil/")).status.success(), "another repository's identity");
+    // Each image and OCI chart lists the bundle under its referrers tag (the tag schema:
+    // neither ghcr.io nor this registry serves the referrers API).
+    let image = format!("{}/acme/hello", world.registry.host());
+    let image_digest = skopeo_digest(&format!("docker://{image}:0.2.0"));
+    let tags = run(
+        Path::new("skopeo"),
+        &["list-tags", "--tls-verify=false", &format!("docker://{image}")],
+        Path::new("/"),
+        &[],
+    );
+    let fallback = image_digest.replace(':', "-");
+    assert!(tags.contains(&fallback), "{tags}");
+    let referrers = run(
+        Path::new("skopeo"),
+        &["inspect", "--raw", "--tls-verify=false", &format!("docker://{image}:{fallback}")],
+        Path::new("/"),
+        &[],
+    );
+    let referrers: serde_json::Value = serde_json::from_str(&referrers).unwrap();
+    assert_eq!(referrers["manifests"][0]["artifactType"], "application/vnd.dev.sigstore.bundle.v0.3+json");
+    let referrer = referrers["manifests"][0]["digest"].as_str().unwrap();
+    let referrer = run(
+        Path::new("skopeo"),
+        &["inspect", "--raw", "--tls-verify=false", &format!("docker://{image}@{referrer}")],
+        Path::new("/"),
+        &[],
+    );
+    let referrer: serde_json::Value = serde_json::from_str(&referrer).unwrap();
+    assert_eq!(referrer["subject"]["digest"], image_digest.as_str());
+    assert_eq!(referrer["layers"][0]["digest"], format!("sha256:{}", xtask::build::sha256_hex(&bundle)));
     let wheel = release.assets.iter().find(|a| a.name.ends_with(".whl")).expect("a wheel asset").name.clone();
     assert_eq!(index.files(), [wheel.clone(), "lamina_infra-0.2.0.tar.gz".to_owned()]);
 
@@ -194,8 +290,16 @@ fn a_user_installs_the_released_wheel_and_pulls_mirrors_and_verifies_the_release
     assert_eq!(version.trim(), "lamina-infra 0.2.0");
     // A rerun uploads nothing to the index.
     let stamps = index.stamps();
-    world.xtask(&["release", "--builder", "buildah"], &env).ok();
+    let rerun = world.xtask(&["release", "--builder", "buildah"], &env).ok();
     assert_eq!(index.stamps(), stamps);
+    // It signs nothing again: the bundle signs exactly these subjects, so it is kept.
+    let release = crate::release::only_release(&world);
+    assert_eq!(asset(&release, provenance::ASSET), bundle, "{}", rerun.stdout);
+    assert!(
+        rerun.stdout.contains("provenance provenance.sigstore.json") && rerun.stdout.contains("kept"),
+        "{}",
+        rerun.stdout
+    );
 
     // pip installs the wheel straight from the release's asset URL.
     let home = tempfile::tempdir().unwrap();
@@ -206,12 +310,22 @@ fn a_user_installs_the_released_wheel_and_pulls_mirrors_and_verifies_the_release
     let program = venv.join("bin/lamina-infra");
     let api = world.github.api_url();
     let cache = home.path().join("cache");
-    let env = [("GITHUB_API_URL", api.as_str()), ("LAMINA_INFRA_CACHE", cache.to_str().unwrap())];
+    // The user trusts the stand-in's root as they would Sigstore's public-good one; a copy, so it
+    // outlives the stand-in for the offline part.
+    let user_trust = home.path().join("trust-config.json");
+    std::fs::copy(&trust, &user_trust).unwrap();
+    let user_trust = user_trust.to_str().unwrap();
+    let env = [
+        ("GITHUB_API_URL", api.as_str()),
+        ("LAMINA_INFRA_CACHE", cache.to_str().unwrap()),
+        ("LAMINA_SIGSTORE_TRUST_CONFIG", user_trust),
+    ];
 
     let listed = consumer(&program, &["releases"], &env);
     assert!(listed.starts_with("0.2.0"), "{listed}");
     let shown = consumer(&program, &["show", "0.2.0"], &env);
     assert!(shown.contains("demo-k8s") && shown.contains("verified"), "{shown}");
+    assert!(shown.contains(&format!("signed by {identity} (verified)")), "{shown}");
 
     // Every bundle, pulled and extracted, holds the repository's tracked files.
     let pulled = home.path().join("pulled");
@@ -241,6 +355,11 @@ fn a_user_installs_the_released_wheel_and_pulls_mirrors_and_verifies_the_release
     let mirror = home.path().join("mirror");
     let mirror_arg = mirror.to_str().unwrap();
     consumer(&program, &["mirror", "0.2.0", "--to", mirror_arg], &env);
+    assert_eq!(
+        std::fs::read(mirror.join("v0.2.0").join(provenance::ASSET)).unwrap(),
+        bundle,
+        "the mirror holds the bundle"
+    );
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(mirror.join("v0.2.0/release-manifest.json")).unwrap()).unwrap();
     let digest = manifest["images"][0]["digest"].as_str().unwrap().to_owned();
@@ -281,7 +400,11 @@ fn a_user_installs_the_released_wheel_and_pulls_mirrors_and_verifies_the_release
 
     // A second release changes the chart, the image, the module's variables and a Compose
     // variable; `compat --from --to` names exactly those.
-    upgrade(&world);
+    let tokens = job_tokens(&world, "v0.3.0");
+    let (request_url, path) = (tokens.request_url(), path_with_maturin());
+    let mut release_env = signing_env(&request_url, &trust);
+    release_env.push(("PATH", &path));
+    upgrade(&world, &release_env);
     let changes = consumer(&program, &["compat", "--from", "0.2.0", "--to", "0.3.0", "--json"], &env);
     let changes: serde_json::Value = serde_json::from_str(&changes).unwrap();
     let listed: Vec<String> = changes["changes"]
@@ -307,10 +430,25 @@ fn a_user_installs_the_released_wheel_and_pulls_mirrors_and_verifies_the_release
     // With every server stopped, the mirror alone serves the release.
     drop(second);
     drop(world);
-    let offline = [("GITHUB_API_URL", "http://127.0.0.1:9"), ("LAMINA_INFRA_MIRROR", mirror_arg)];
+    drop(sigstore);
+    let offline = [
+        ("GITHUB_API_URL", "http://127.0.0.1:9"),
+        ("LAMINA_INFRA_MIRROR", mirror_arg),
+        ("LAMINA_SIGSTORE_TRUST_CONFIG", user_trust),
+    ];
     assert!(consumer(&program, &["releases"], &offline).starts_with("0.2.0"));
     let again = home.path().join("offline");
     consumer(&program, &["pull", "demo-k8s", "--to", again.to_str().unwrap()], &offline);
     assert_eq!(files(&again.join("demo-k8s-0.2.0")), files(&pulled.join("demo-k8s-0.2.0")));
-    consumer(&program, &["verify", mirror_arg], &offline);
+    let verified = consumer(&program, &["verify", mirror_arg], &offline);
+    assert!(verified.contains(&format!("signed by {identity}")), "{verified}");
+    // One byte of the bundle changed, the mirror no longer verifies, and says why.
+    let copied = mirror.join("v0.2.0").join(provenance::ASSET);
+    let mut altered = std::fs::read(&copied).unwrap();
+    let at = altered.iter().rposition(|b| b.is_ascii_digit()).unwrap();
+    altered[at] = if altered[at] == b'0' { b'1' } else { b'0' };
+    std::fs::write(&copied, altered).unwrap();
+    let refused = consumer_fails(&program, &["verify", mirror_arg], &offline);
+    let refusal = |l: &&str| l.starts_with("FAIL") && l.contains(provenance::ASSET) && l.contains("does not verify");
+    assert!(refused.lines().any(|l| refusal(&l)), "{refused}");
 }

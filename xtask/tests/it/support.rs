@@ -30,6 +30,7 @@ const CLEARED: &[&str] = &[
     "LAMINA_PYTHON_INDEX_USERNAME",
     "ACTIONS_ID_TOKEN_REQUEST_URL",
     "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "LAMINA_SIGSTORE_TRUST_CONFIG",
 ];
 
 /// Fixed identity and dates, so commit ids are the same on every machine.
