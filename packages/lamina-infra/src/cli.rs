@@ -46,6 +46,25 @@ pub struct Source {
     /// signature is verified against [default: Sigstore's public-good instance, embedded]
     #[arg(long, global = true, value_name = "FILE", env = "LAMINA_SIGSTORE_TRUST_CONFIG", hide_env_values = true)]
     pub trust_config: Option<std::path::PathBuf>,
+    /// The workflow whose signature a release must carry, as a path in the repository; its
+    /// identity is that workflow at the release's tag
+    #[arg(long, global = true, value_name = "PATH", default_value = lamina_release_format::provenance::WORKFLOW)]
+    pub signer_workflow: String,
+    /// Use a release that carries no signature, so who made it cannot be checked (a warning is
+    /// printed); without it, only `show` reads an unsigned release
+    #[arg(long, global = true, env = "LAMINA_INFRA_ALLOW_UNSIGNED", hide_env_values = true)]
+    pub allow_unsigned: bool,
+}
+
+impl Source {
+    /// The user's signature policy.
+    pub fn trust(&self) -> crate::trusted::Trust {
+        crate::trusted::Trust {
+            config: self.trust_config.clone(),
+            workflow: self.signer_workflow.trim_start_matches("./").to_owned(),
+            allow_unsigned: self.allow_unsigned,
+        }
+    }
 }
 
 /// 64 hex digits, lowercased.

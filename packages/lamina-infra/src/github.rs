@@ -26,8 +26,8 @@ pub struct GitHub {
     signed_in: bool,
     /// `--sums-sha256`.
     pub pinned: Option<String>,
-    /// `--trust-config`: what release signatures are verified against.
-    pub trust_config: Option<std::path::PathBuf>,
+    /// What a release's signature is checked against.
+    pub trust: crate::trusted::Trust,
 }
 
 impl GitHub {
@@ -44,7 +44,7 @@ impl GitHub {
         let signed_in = token.is_some();
         let reader = Reader::new(api_url, token, concat!("lamina-infra/", env!("CARGO_PKG_VERSION")))?;
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        Ok(GitHub { runtime, reader, repo: repo.to_owned(), signed_in, pinned: None, trust_config: None })
+        Ok(GitHub { runtime, reader, repo: repo.to_owned(), signed_in, pinned: None, trust: Default::default() })
     }
 
     /// Every published release, newest first (drafts never appear).

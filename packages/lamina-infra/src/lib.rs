@@ -52,7 +52,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             pull::pull(&source, &ask)
         }
         Command::Mirror(Mirror { push: Some(MirrorPush::Push { dir, registry, version, json }), .. }) => {
-            mirror::push::push(&dir, &registry, version.as_deref(), cli.source.trust_config.as_deref(), json)
+            mirror::push::push(&dir, &registry, version.as_deref(), cli.source.trust(), json)
         }
         Command::Mirror(Mirror { version, to, platforms, json, .. }) => {
             let to = to.ok_or_else(|| anyhow::format_err!("`mirror` needs `--to DIR`"))?;

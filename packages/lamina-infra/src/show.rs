@@ -4,7 +4,7 @@
 
 use crate::github::Release;
 use crate::source::Source;
-use crate::trusted::{Verified, verified};
+use crate::trusted::{Verified, checked};
 use lamina_release_format::manifest::{ComponentKind, ReleaseManifest};
 use lamina_release_format::names;
 use serde::Serialize;
@@ -58,7 +58,7 @@ pub struct Shown {
 
 pub fn release(source: &Source, version: Option<&str>, json: bool) -> anyhow::Result<()> {
     let release = source.release(version)?;
-    let Verified { manifest, sums_sha256, anchor, signed_by, .. } = verified(source, &release)?;
+    let Verified { manifest, sums_sha256, anchor, signed_by, .. } = checked(source, &release)?;
     let shown = Shown {
         sums_sha256,
         anchored_by: anchor,

@@ -31,13 +31,13 @@ impl Source {
                         mirror.file.repository
                     );
                 }
-                let (pinned, trust_config) = (args.sums_sha256.clone(), args.trust_config.clone());
-                Ok(Source::Mirror(Mirror { pinned, trust_config, ..mirror }))
+                let (pinned, trust) = (args.sums_sha256.clone(), args.trust());
+                Ok(Source::Mirror(Mirror { pinned, trust, ..mirror }))
             }
             None => {
                 let mut github = GitHub::new(&args.repo, &args.api_url)?;
                 github.pinned = args.sums_sha256.clone();
-                github.trust_config = args.trust_config.clone();
+                github.trust = args.trust();
                 Ok(Source::GitHub(github))
             }
         }
@@ -51,11 +51,11 @@ impl Source {
         }
     }
 
-    /// `--trust-config`: the Sigstore trust config signatures are verified against.
-    pub fn trust_config(&self) -> Option<&Path> {
+    /// What a release's signature is checked against.
+    pub fn trust(&self) -> &crate::trusted::Trust {
         match self {
-            Source::GitHub(g) => g.trust_config.as_deref(),
-            Source::Mirror(m) => m.trust_config.as_deref(),
+            Source::GitHub(g) => &g.trust,
+            Source::Mirror(m) => &m.trust,
         }
     }
 
@@ -113,7 +113,8 @@ pub struct Mirror {
     pub file: MirrorFile,
     /// `--sums-sha256`.
     pub pinned: Option<String>,
-    pub trust_config: Option<PathBuf>,
+    /// What a release's signature is checked against.
+    pub trust: crate::trusted::Trust,
 }
 
 impl Mirror {
@@ -140,7 +141,7 @@ impl Mirror {
         for r in &file.releases {
             plain_name(&r.tag_name, "release tag").with_context(|| format!("`{}` names a release", path.display()))?;
         }
-        Ok(Mirror { dir: dir.to_owned(), file, pinned: None, trust_config: None })
+        Ok(Mirror { dir: dir.to_owned(), file, pinned: None, trust: Default::default() })
     }
 
     fn release(&self, version: Option<&str>) -> anyhow::Result<Release> {

@@ -8,6 +8,7 @@ use crate::source::Source;
 use anyhow::Context;
 use lamina_release_format::manifest::ReleaseManifest;
 use lamina_release_format::provenance;
+use lamina_release_format::signature::Signed;
 use lamina_release_format::verify::{Input, verify};
 use lamina_release_format::{MANIFEST, SUMS};
 use std::collections::BTreeMap;
@@ -34,9 +35,19 @@ pub const UNANCHORED: &str =
     "not anchored to GitHub's digest: GitHub reports none for its SHA256SUMS; pin it with --sums-sha256";
 
 /// The release's manifest and `SHA256SUMS`, once `SHA256SUMS` matches GitHub's digest (when it
-/// reports one), the manifest matches `SHA256SUMS`, and every component the manifest records is
-/// listed in `SHA256SUMS` with the same SHA-256.
+/// reports one), the manifest matches `SHA256SUMS`, every component the manifest records is
+/// listed in `SHA256SUMS` with the same SHA-256, and its signature verifies; an unsigned release
+/// only with `--allow-unsigned`.
 pub fn verified(source: &Source, release: &Release) -> anyhow::Result<Verified> {
+    let verified = checked(source, release)?;
+    if verified.signed_by.is_none() {
+        source.trust().unsigned(&release.tag_name)?;
+    }
+    Ok(verified)
+}
+
+/// [`verified`], letting an unsigned release through (`signed_by` says so): what `show` reports.
+pub fn checked(source: &Source, release: &Release) -> anyhow::Result<Verified> {
     if let Some(problem) = release.assets.iter().find_map(|a| a.digest_problem()) {
         anyhow::bail!("release {}: {problem}; do not use this release", release.tag_name);
     }
@@ -60,55 +71,82 @@ pub fn verified(source: &Source, release: &Release) -> anyhow::Result<Verified> 
     };
     let bundle = release.asset(provenance::ASSET).map(|_| download(source, release, provenance::ASSET)).transpose()?;
     let signer = Signer::of(source);
-    let signed_by = bundle.as_ref().map(|b| signed_by(&signer, &release.tag_name, &sums, b)).transpose()?;
+    let signed_by =
+        bundle.as_ref().map(|b| signed_by(&signer, &release.tag_name, &sums, b)).transpose()?.map(|s| s.identity);
     let mut files = vec![(SUMS, sums), (MANIFEST, manifest)];
     files.extend(bundle.map(|b| (provenance::ASSET, b)));
     Ok(Verified { manifest: verified.manifest, sums: verified.sums, files, sums_sha256, anchor, signed_by })
 }
 
-/// Whose signature a release must carry, from the user's side: the release workflow of
-/// `repository` on `server`, checked against the trusted root at `trust_config` (else Sigstore's
-/// public-good one).
+/// The user's signature policy, from the command line: the trust root, the workflow whose
+/// signature a release must carry, and whether an unsigned release may be used.
+#[derive(Debug, Clone, Default)]
+pub struct Trust {
+    /// `--trust-config`; `None`: Sigstore's public-good trusted root, embedded.
+    pub config: Option<std::path::PathBuf>,
+    /// `--signer-workflow`, e.g. `.github/workflows/release.yml`.
+    pub workflow: String,
+    /// `--allow-unsigned`.
+    pub allow_unsigned: bool,
+}
+
+impl Trust {
+    /// Lets an unsigned release `tag` through with a warning when `--allow-unsigned` says so,
+    /// else refuses it.
+    pub fn unsigned(&self, tag: &str) -> anyhow::Result<()> {
+        if self.allow_unsigned {
+            eprintln!("warning: release {tag} is unsigned, so who made it is not checked; using it (--allow-unsigned)");
+            return Ok(());
+        }
+        Err(lamina_remote::hint::fail(
+            format!("release {tag} is unsigned (it has no {}), so who made it cannot be checked", provenance::ASSET),
+            "use a signed release; to use this one anyway, pass --allow-unsigned",
+        ))
+    }
+}
+
+/// Whose signature a release must carry, from the user's side: the workflow `--signer-workflow`
+/// names (the release workflow by default) of `repository` on `server`, checked against the
+/// trusted root `--trust-config` names (else Sigstore's public-good one).
 pub struct Signer<'a> {
     pub server: String,
     pub repository: &'a str,
-    pub trust_config: Option<&'a std::path::Path>,
+    pub trust: &'a Trust,
 }
 
 impl Signer<'_> {
-    /// The release workflow of the repository `source` reads.
+    /// The signing workflow of the repository `source` reads.
     pub fn of(source: &Source) -> Signer<'_> {
         match source {
-            Source::GitHub(g) => {
-                Signer { server: g.server(), repository: g.repo(), trust_config: g.trust_config.as_deref() }
-            }
+            Source::GitHub(g) => Signer { server: g.server(), repository: g.repo(), trust: &g.trust },
             Source::Mirror(m) => Signer::of_mirror(m),
         }
     }
 
-    /// The release workflow of a mirror folder's repository, on github.com (a mirror records no
+    /// The signing workflow of a mirror folder's repository, on github.com (a mirror records no
     /// other server).
     pub fn of_mirror(mirror: &crate::source::Mirror) -> Signer<'_> {
-        let (repository, trust_config) = (mirror.file.repository.as_str(), mirror.trust_config.as_deref());
-        Signer { server: crate::github::SERVER.to_owned(), repository, trust_config }
+        let repository = mirror.file.repository.as_str();
+        Signer { server: crate::github::SERVER.to_owned(), repository, trust: &mirror.trust }
     }
 }
 
 /// The identity that signed the `SHA256SUMS` (`sums`) of the release tagged `tag` in its
-/// provenance `bundle`, checked to be `signer`'s release workflow at that tag, against the
-/// trusted root `--trust-config` names (else Sigstore's public-good one).
-pub fn signed_by(signer: &Signer, tag: &str, sums: &[u8], bundle: &[u8]) -> anyhow::Result<String> {
-    let root = match signer.trust_config {
+/// provenance `bundle`, checked to be `signer`'s workflow at that tag, against the trusted root
+/// `--trust-config` names (else Sigstore's public-good one).
+pub fn signed_by(signer: &Signer, tag: &str, sums: &[u8], bundle: &[u8]) -> anyhow::Result<Signed> {
+    let root = match &signer.trust.config {
         Some(path) => crate::signature::trusted_root(path)?,
         None => crate::signature::public_good()?,
     };
     let git_ref = format!("refs/tags/{tag}");
-    let identity = provenance::identity(&signer.server, signer.repository, provenance::WORKFLOW, &git_ref);
+    let workflow = if signer.trust.workflow.is_empty() { provenance::WORKFLOW } else { &signer.trust.workflow };
+    let identity = provenance::identity(&signer.server, signer.repository, workflow, &git_ref);
     let signed = crate::signature::verify(bundle, sums, &identity, &root)
         .map_err(|e| anyhow::format_err!("{e}"))
         .with_context(|| format!("`{}` of release {tag}", provenance::ASSET))
         .map_err(|e| lamina_remote::hint::hinted(e, "do not use this release; if you sign with your own Sigstore, give its trust config with --trust-config"))?;
-    Ok(signed.identity)
+    Ok(signed)
 }
 
 /// Refuses `SHA256SUMS` of release `tag`, hashing to `sha256`, unless it is what

@@ -31,8 +31,8 @@ pub fn verify(source: &Source, target: &str, version: Option<&str>, json: bool) 
     // What was verified (`kind` in JSON), and what to do about a failure.
     let (kind, fix): (&str, String) = if path.is_dir() && path.join(MIRROR_JSON).exists() {
         let pinned = source.pinned().map(str::to_owned);
-        let trust_config = source.trust_config().map(Path::to_owned);
-        mirror::check(&Mirror { pinned, trust_config, ..Mirror::open(path)? }, None, &mut report);
+        let trust = source.trust().clone();
+        mirror::check(&Mirror { pinned, trust, ..Mirror::open(path)? }, None, &mut report);
         ("mirror", format!("run `lamina-infra mirror VERSION --to {target}` again to repair it"))
     } else if pulled_folder {
         pulled::check(source, path, version, &mut report)?;
@@ -146,19 +146,33 @@ fn assets(
     outcome
 }
 
-/// The line of a release's provenance bundle (`bundle`, when it has one): who signed its
-/// `SHA256SUMS` (`sums`), verified for `signer`'s release workflow at the release's tag.
+/// The line of a release's provenance bundle: who signed its `SHA256SUMS` (`sums`), verified for
+/// `signer`'s workflow at the release's tag; a release without one fails, unless
+/// `--allow-unsigned`. Returns the signed statement, to check what else it names.
 fn signature(
     report: &mut Checks,
     signer: &crate::trusted::Signer,
     release: &Release,
     sums: &[u8],
     bundle: Option<Vec<u8>>,
-) {
-    let Some(bundle) = bundle else { return };
+) -> Option<lamina_release_format::provenance::Statement> {
     let tag = &release.tag_name;
-    let verdict = crate::trusted::signed_by(signer, tag, sums, &bundle)
-        .map(|identity| format!("signed by {identity} (verified)"))
-        .map_err(|e| format!("{e:#}"));
+    let mut statement = None;
+    let verdict = match bundle {
+        Some(bundle) => crate::trusted::signed_by(signer, tag, sums, &bundle)
+            .map(|signed| {
+                statement = Some(signed.statement);
+                format!("signed by {} (verified)", signed.identity)
+            })
+            .map_err(|e| format!("{e:#}")),
+        None if signer.trust.allow_unsigned => {
+            Ok("unsigned: who made the release is not checked (--allow-unsigned)".into())
+        }
+        None => Err(
+            "missing: the release is unsigned, so who made it cannot be checked; pass --allow-unsigned to accept it"
+                .into(),
+        ),
+    };
     report.push(lamina_release_format::checks::Check::of(format!("{tag}/{}", provenance::ASSET), verdict));
+    statement
 }

@@ -43,7 +43,7 @@ pub fn push(
     dir: &Path,
     registry: &str,
     version: Option<&str>,
-    trust_config: Option<&Path>,
+    trust: crate::trusted::Trust,
     json: bool,
 ) -> anyhow::Result<()> {
     let base = registry.trim_end_matches('/');
@@ -52,7 +52,7 @@ pub fn push(
     if host.is_empty() || !path_ok || base.contains(['@', ' ']) {
         bail!("`--registry {registry}` is not HOST/NAMESPACE, e.g. `--registry registry.example.com/lamina`");
     }
-    let mirror = Mirror { trust_config: trust_config.map(Path::to_owned), ..Mirror::open(dir)? };
+    let mirror = Mirror { trust, ..Mirror::open(dir)? };
     let releases = releases(&mirror, version)?;
     // The folder is checked first, as `verify DIR` checks it: nothing is pushed from a folder
     // that fails, and then only what the (checked) manifests list, at their digests.

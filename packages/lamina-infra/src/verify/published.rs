@@ -40,7 +40,7 @@ pub fn check(source: &Source, version: &str, report: &mut Checks) -> anyhow::Res
     }
     let outcome = assets(report, (source.repository(), source.pinned()), &release, &sums, manifest.as_deref(), &read);
     let Some(manifest) = outcome.manifest else { return Ok(()) };
-    signature(report, &crate::trusted::Signer::of(source), &release, &sums, bundle);
+    let statement = signature(report, &crate::trusted::Signer::of(source), &release, &sums, bundle);
     if let Source::GitHub(github) = source {
         pages(github, &manifest, report);
     }
@@ -63,7 +63,39 @@ pub fn check(source: &Source, version: &str, report: &mut Checks) -> anyhow::Res
             report.push(Check::of(format!("image {} {reference}", image.name), verdict));
         }
     }
+    if let Some(statement) = statement {
+        subjects(&registry, &manifest, &statement, report);
+    }
     Ok(())
+}
+
+/// Every image and OCI chart the registry serves for this release, by its version tag, is a
+/// subject of the signed provenance: the signature vouches for the registry's bytes too.
+fn subjects(
+    registry: &crate::registry::Registry,
+    manifest: &ReleaseManifest,
+    statement: &lamina_release_format::provenance::Statement,
+    report: &mut Checks,
+) {
+    let version_tag = lamina_release_format::names::oci_tag(&manifest.version);
+    let images = manifest.images.iter().filter(|i| i.digest.is_some());
+    let mut served: Vec<(String, String)> =
+        images.map(|i| (i.repository.clone(), format!("{}:{version_tag}", i.repository))).collect();
+    for oci in manifest.charts.iter().filter_map(|c| c.oci.as_deref()) {
+        let repository = oci.rsplit_once(':').map_or(oci, |(r, _)| r);
+        served.push((repository.to_owned(), oci.to_owned()));
+    }
+    for (repository, reference) in served {
+        let verdict = match registry.digest(&reference) {
+            Ok(Some(digest)) if statement.covers(&repository, &digest) => {
+                Ok(format!("{} is a subject of the signed provenance", short(&digest)))
+            }
+            Ok(Some(digest)) => Err(format!("the registry serves {digest}, which the signed provenance does not name")),
+            Ok(None) => Err("missing from the registry".to_owned()),
+            Err(e) => Err(lamina_remote::hint::render(&e).replace("\n\n", "; ")),
+        };
+        report.push(Check::of(format!("provenance {reference}"), verdict));
+    }
 }
 
 /// Each chart's entry in the Helm repository index it names (its `repository`, on Pages): there,

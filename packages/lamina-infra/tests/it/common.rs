@@ -196,7 +196,8 @@ impl std::fmt::Display for Run {
 }
 
 /// `lamina-infra --repo acme/infra-demo ARGS` against `api` (a GitHub fake, or an address nothing
-/// listens on), anonymously, with no mirror and no registry credentials unless `env` sets them.
+/// listens on), anonymously, with no mirror and no registry credentials unless `env` sets them,
+/// accepting unsigned releases unless `env` sets `LAMINA_INFRA_ALLOW_UNSIGNED=false`.
 pub fn run_lamina_infra(api: &str, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Run {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_lamina-infra"))
         .args(["--repo", "acme/infra-demo"])
@@ -212,6 +213,9 @@ pub fn run_lamina_infra(api: &str, args: &[&str], env: &[(&str, &std::ffi::OsStr
         // Nor the machine's own kube context.
         .env("KUBECONFIG", "/nonexistent/lamina-infra-tests/kubeconfig")
         .env_remove("LAMINA_SIGSTORE_TRUST_CONFIG")
+        // The releases tests make are unsigned, but for the tests of signatures (which set it
+        // to `false`).
+        .env("LAMINA_INFRA_ALLOW_UNSIGNED", "true")
         .env_remove("HELM_KUBECONTEXT")
         .env_remove("HELM_KUBEAPISERVER")
         .env_remove("HELM_KUBETOKEN")

@@ -167,7 +167,7 @@ fn verify_of_a_mirror_passes_and_names_every_damaged_file() {
     assert!(!good.stdout.contains("FAIL"), "{good}");
     assert!(good.stdout.contains("ok   v0.2.0/oci/images/hello/index.json"), "{good}");
     assert!(good.stdout.contains("ok   v0.2.0/index.yaml demo 0.2.0"), "{good}");
-    assert!(good.stdout.lines().any(|l| l.ends_with(" checks, 27 ok, 0 failed")), "{good}");
+    assert!(good.stdout.lines().any(|l| l.ends_with(" checks, 30 ok, 0 failed")), "{good}");
     let rests = "authenticity rests on the folder alone: its SHA256SUMS and mirror.json vouch only for each other";
     assert!(good.stdout.lines().last().unwrap().starts_with(rests), "{good}");
     let one = lamina_infra("http://127.0.0.1:9", &["verify", "v0.2.0", "--mirror", dir_arg(mirror.path())], &[]);
@@ -309,7 +309,7 @@ fn verify_of_a_release_checks_every_asset_against_sha256sums_and_github() {
     let bad = lamina_infra(&replaced.api_url(), &["verify", "v0.2.0"], &[]);
     assert_eq!(bad.code, 1, "{bad}");
     assert!(bad.stdout.contains("FAIL v0.2.0/demo-k8s-0.2.0.tar.gz  changed: SHA256SUMS says"), "{bad}");
-    assert!(bad.stderr.contains("1 of 4 checks failed for `v0.2.0`; do not use this release"), "{bad}");
+    assert!(bad.stderr.contains("1 of 5 checks failed for `v0.2.0`; do not use this release"), "{bad}");
 }
 
 #[test]
