@@ -17,8 +17,9 @@ pub const PYTHON_PACKAGES: &[&str] = &[
     "check-jsonschema==0.39.0",
     "pypiserver==2.4.2",
     "passlib==1.7.4",
-    // The independent Sigstore verifier.
+    // The independent Sigstore verifier, and PEP 740's (PyPI's attestations).
     "sigstore==4.5.1",
+    "pypi-attestations==0.0.31",
 ];
 
 /// npm packages under `target/peers/npm`, pinned: prism validates the GitHub fake against GitHub's

@@ -101,6 +101,11 @@ impl Sigstore {
     /// `sigstore`, a Fulcio certificate for it, the DSSE signature logged in Rekor and
     /// timestamped. [`check`](Self::check) then verifies it as lamina-infra will.
     pub async fn sign(&self, statement: &Statement) -> anyhow::Result<Vec<u8>> {
+        self.sign_raw(&serde_json::to_vec(statement)?).await
+    }
+
+    /// [`sign`](Self::sign) for a statement's JSON bytes, of any predicate.
+    pub async fn sign_raw(&self, statement: &[u8]) -> anyhow::Result<Vec<u8>> {
         let (Some(request_url), Some(request_token)) =
             (env::var(env::ACTIONS_ID_TOKEN_REQUEST_URL), env::var(env::ACTIONS_ID_TOKEN_REQUEST_TOKEN))
         else {
@@ -109,11 +114,10 @@ impl Sigstore {
         let jwt = oidc::job_token(&reqwest_client()?, &request_url, &request_token, "sigstore").await?;
         let token = sigstore_sign::oidc::IdentityToken::from_jwt(&jwt)
             .map_err(|e| anyhow::format_err!("GitHub Actions' OIDC token is not a JWT: {e}"))?;
-        let bytes = serde_json::to_vec(statement)?;
         let bundle = self
             .context
             .signer(token)
-            .sign_raw_statement(&bytes)
+            .sign_raw_statement(statement)
             .await
             .map_err(|e| anyhow::format_err!("sign the provenance with {}: {e}", self.name))?;
         let json = bundle.to_json_pretty().map_err(|e| anyhow::format_err!("write the bundle: {e}"))?;

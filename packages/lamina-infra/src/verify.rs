@@ -11,7 +11,7 @@ use crate::github::Release;
 use crate::source::{Mirror, Source};
 use anyhow::bail;
 use lamina_release_format::SUMS;
-use lamina_release_format::checks::{Checks, render};
+use lamina_release_format::checks::{Check, Checks, render};
 use lamina_release_format::mirror::MIRROR_JSON;
 use lamina_release_format::provenance;
 use lamina_release_format::verify::{self as format, Input, Outcome, Problem};
@@ -52,7 +52,13 @@ pub fn verify(source: &Source, target: &str, version: Option<&str>, json: bool) 
         );
     };
     let failed = report.failed();
+    // Every release checked carries a signature that verified: that is what vouches for it.
+    let signatures: Vec<&Check> = report.0.iter().filter(|c| c.what.ends_with(provenance::ASSET)).collect();
+    let signed = !signatures.is_empty() && signatures.iter().all(|c| c.ok && c.detail.starts_with("signed by"));
     let rests_on = match (kind, source.pinned()) {
+        ("release" | "mirror", _) if signed => {
+            "the release workflow's signature of SHA256SUMS, verified against the Sigstore trusted root"
+        }
         ("release", _) => "GitHub's digest of each asset, and SHA256SUMS",
         ("pulled-folder", _) => "the published release, checked as `verify VERSION` checks it",
         (_, Some(_)) => {

@@ -3,6 +3,7 @@
 //! (`__token__` and a token from the environment, or one minted by trusted publishing in
 //! GitHub Actions, [`oidc`]), files downloaded for `verify`. Credentials are never printed.
 
+pub mod attestation;
 pub mod compare;
 pub mod oidc;
 pub mod rules;
@@ -199,7 +200,11 @@ impl PyIndex {
     pub async fn upload(&self, credentials: &Credentials, dir: &Path, file: &DistFile) -> anyhow::Result<()> {
         let bytes = std::fs::read(dir.join(&file.name)).with_context(|| format!("read `{}`", file.name))?;
         let metadata = dist::read(&file.name, &bytes)?;
-        let fields = form::fields(&file.name, &file.sha256, &metadata)?;
+        let mut fields = form::fields(&file.name, &file.sha256, &metadata)?;
+        // PEP 740: the file's attestation, when the release is signed.
+        if let Ok(attestation) = std::fs::read_to_string(dir.join(attestation::file_name(&file.name))) {
+            fields.push(("attestations".to_owned(), format!("[{}]", attestation.trim())));
+        }
         let answer = self
             .upload
             .post(&self.index.upload_url)

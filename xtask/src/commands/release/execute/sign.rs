@@ -1,10 +1,11 @@
 //! The executor's `Sign` and `AttachProvenance` steps: the provenance bundle made (or kept from
 //! an earlier run of the same release, when it signs exactly these subjects), checked as
-//! lamina-infra checks it, written beside the build and added to the assets; then attached to
-//! every image and OCI chart as a referrer.
+//! lamina-infra checks it, written beside the build and added to the assets, with a PEP 740
+//! attestation of each Python file; then attached to every image and OCI chart as a referrer.
 
 use super::{Done, Executor};
 use crate::build::Asset;
+use crate::channel::python_index::{self, attestation};
 use crate::channel::registry::referrer::Subject;
 use crate::sign::{self, Sigstore};
 use anyhow::Context;
@@ -41,6 +42,27 @@ impl Executor<'_> {
         });
         self.bundle = Some(bundle);
         self.note(format!("provenance {ASSET}"), done);
+        if plan.python_index.is_some() {
+            self.attest_python(&sigstore).await?;
+        }
+        Ok(())
+    }
+
+    /// PEP 740: each wheel and sdist's publish attestation, signed as the release is (or kept
+    /// from an earlier run), written beside it for its upload.
+    async fn attest_python(&mut self, sigstore: &Sigstore) -> anyhow::Result<()> {
+        for file in python_index::files(self.plan, self.built) {
+            let path = self.out.join(attestation::file_name(&file.name));
+            let what = format!("attestation {}", attestation::file_name(&file.name));
+            if std::fs::read(&path).is_ok_and(|a| attestation::attests(&a, &file)) {
+                self.note(what, Done::Kept);
+                continue;
+            }
+            let bundle = sigstore.sign_raw(&serde_json::to_vec(&attestation::statement(&file))?).await?;
+            let object = attestation::from_bundle(&bundle)?;
+            lamina_remote::fs::write_atomic(&path, &serde_json::to_vec(&object)?)?;
+            self.note(what, Done::Created);
+        }
         Ok(())
     }
 
