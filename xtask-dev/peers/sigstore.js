@@ -3,7 +3,10 @@
 // (POST /api/v1/log/entries) and an RFC 3161 timestamp authority (POST /api/v1/timestamp), from
 // npm @sigstore/mock, with fresh keys, on 127.0.0.1 (a port the system picks).
 //
-// Usage: node sigstore.js TRUST_CONFIG_OUT
+// Usage: node sigstore.js [--late-timestamps] TRUST_CONFIG_OUT
+//
+// --late-timestamps: the TSA dates its timestamps an hour late, after the certificates Fulcio
+// issues (valid ten minutes) expire: a signature made with an expired certificate's key.
 //
 // Writes a ClientTrustConfig (application/vnd.dev.sigstore.clienttrustconfig.v0.1+json: the
 // trusted root and a v0.2 signing config naming these services) to TRUST_CONFIG_OUT, then prints
@@ -31,8 +34,10 @@ const {
 } = require('@sigstore/mock');
 
 function parseArgs(argv) {
-  if (argv.length !== 1) throw new Error('usage: sigstore.js TRUST_CONFIG_OUT');
-  return { trustConfig: argv[0], tsa: true, fulcioGithubSan: true, exitOnStdinClose: true };
+  const late = argv[0] === '--late-timestamps';
+  const rest = late ? argv.slice(1) : argv;
+  if (rest.length !== 1) throw new Error('usage: sigstore.js [--late-timestamps] TRUST_CONFIG_OUT');
+  return { trustConfig: rest[0], tsa: true, fulcioGithubSan: true, exitOnStdinClose: true, lateMs: late ? 3600 * 1000 : 0 };
 }
 
 const ecKey = () => crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
@@ -151,7 +156,7 @@ async function main() {
   if (args.tsa) {
     tsa = await initializeTSA(keys.tsa);
     // DER's GeneralizedTime as strict parsers read it: whole seconds, no fraction.
-    tsa.getCurrentTime = () => new Date(Math.floor(Date.now() / 1000) * 1000);
+    tsa.getCurrentTime = () => new Date(Math.floor(Date.now() / 1000) * 1000 + args.lateMs);
     // Preserve the client's arbitrary-size nonce (mock only takes a JS number).
     const origTstInfo = tsa.tstInfo.bind(tsa);
     tsa.tstInfo = (r) => {

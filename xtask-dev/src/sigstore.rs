@@ -27,6 +27,17 @@ pub struct Sigstore {
 impl Sigstore {
     /// Starts the stand-in with node and the npm packages of `peers` (`target/peers`).
     pub fn start(peers: &Path) -> anyhow::Result<Sigstore> {
+        Sigstore::spawn(peers, &[])
+    }
+
+    /// As [`Sigstore::start`], but its timestamp authority dates every timestamp an hour late:
+    /// after the certificate Fulcio issued (valid ten minutes) expired, as a signature made with
+    /// an expired certificate's key would be.
+    pub fn start_with_late_timestamps(peers: &Path) -> anyhow::Result<Sigstore> {
+        Sigstore::spawn(peers, &["--late-timestamps"])
+    }
+
+    fn spawn(peers: &Path, options: &[&str]) -> anyhow::Result<Sigstore> {
         let dir = tempfile::tempdir()?;
         let trust_config = dir.path().join("trust-config.json");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("peers/sigstore.js");
@@ -35,6 +46,7 @@ impl Sigstore {
         #[allow(clippy::disallowed_methods)] // the one process this runner starts
         let mut child = std::process::Command::new(node)
             .arg(&script)
+            .args(options)
             .arg(&trust_config)
             .env("NODE_PATH", peers.join("npm/node_modules"))
             // Its standard input closing (this process gone) stops it too.
@@ -78,11 +90,23 @@ impl Drop for Sigstore {
 /// of `repository` at `git_ref`, for the audience `sigstore`, valid ten minutes. Unsigned
 /// (`alg: none`): the stand-in's Fulcio reads the claims and checks no signature.
 pub fn github_token(repository: &str, workflow: &str, git_ref: &str, commit: &str) -> String {
+    token(GITHUB_ISSUER, repository, workflow, git_ref, commit)
+}
+
+/// [`github_token`]'s claims as another OIDC provider, `issuer`, would issue them, its subject
+/// the workflow's URL: the stand-in's Fulcio certifies the same identity (the SAN) for that
+/// issuer, as a Fulcio trusting that provider would.
+pub fn token(issuer: &str, repository: &str, workflow: &str, git_ref: &str, commit: &str) -> String {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let job = format!("{repository}/{workflow}@{git_ref}");
+    let sub = if issuer == GITHUB_ISSUER {
+        format!("repo:{repository}:ref:{git_ref}")
+    } else {
+        format!("https://github.com/{job}")
+    };
     let claims = serde_json::json!({
-        "iss": GITHUB_ISSUER,
-        "sub": format!("repo:{repository}:ref:{git_ref}"),
+        "iss": issuer,
+        "sub": sub,
         "aud": "sigstore",
         "iat": now, "nbf": now - 5, "exp": now + 600,
         "repository": repository,

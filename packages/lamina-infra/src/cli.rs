@@ -58,8 +58,8 @@ pub struct Source {
 
 impl Source {
     /// The user's signature policy.
-    pub fn trust(&self) -> crate::trusted::Trust {
-        crate::trusted::Trust {
+    pub fn trust(&self) -> crate::trust::Trust {
+        crate::trust::Trust {
             config: self.trust_config.clone(),
             workflow: self.signer_workflow.trim_start_matches("./").to_owned(),
             allow_unsigned: self.allow_unsigned,

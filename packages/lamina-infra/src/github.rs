@@ -27,7 +27,7 @@ pub struct GitHub {
     /// `--sums-sha256`.
     pub pinned: Option<String>,
     /// What a release's signature is checked against.
-    pub trust: crate::trusted::Trust,
+    pub trust: crate::trust::Trust,
 }
 
 impl GitHub {

@@ -24,6 +24,7 @@ pub mod signature;
 pub mod source;
 pub mod tftype;
 pub mod tools;
+pub mod trust;
 pub mod trusted;
 pub mod validate;
 pub mod verify;

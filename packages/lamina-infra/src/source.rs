@@ -52,7 +52,7 @@ impl Source {
     }
 
     /// What a release's signature is checked against.
-    pub fn trust(&self) -> &crate::trusted::Trust {
+    pub fn trust(&self) -> &crate::trust::Trust {
         match self {
             Source::GitHub(g) => &g.trust,
             Source::Mirror(m) => &m.trust,
@@ -114,7 +114,7 @@ pub struct Mirror {
     /// `--sums-sha256`.
     pub pinned: Option<String>,
     /// What a release's signature is checked against.
-    pub trust: crate::trusted::Trust,
+    pub trust: crate::trust::Trust,
 }
 
 impl Mirror {

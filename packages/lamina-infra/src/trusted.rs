@@ -78,40 +78,13 @@ pub fn checked(source: &Source, release: &Release) -> anyhow::Result<Verified> {
     Ok(Verified { manifest: verified.manifest, sums: verified.sums, files, sums_sha256, anchor, signed_by })
 }
 
-/// The user's signature policy, from the command line: the trust root, the workflow whose
-/// signature a release must carry, and whether an unsigned release may be used.
-#[derive(Debug, Clone, Default)]
-pub struct Trust {
-    /// `--trust-config`; `None`: Sigstore's public-good trusted root, embedded.
-    pub config: Option<std::path::PathBuf>,
-    /// `--signer-workflow`, e.g. `.github/workflows/release.yml`.
-    pub workflow: String,
-    /// `--allow-unsigned`.
-    pub allow_unsigned: bool,
-}
-
-impl Trust {
-    /// Lets an unsigned release `tag` through with a warning when `--allow-unsigned` says so,
-    /// else refuses it.
-    pub fn unsigned(&self, tag: &str) -> anyhow::Result<()> {
-        if self.allow_unsigned {
-            eprintln!("warning: release {tag} is unsigned, so who made it is not checked; using it (--allow-unsigned)");
-            return Ok(());
-        }
-        Err(lamina_remote::hint::fail(
-            format!("release {tag} is unsigned (it has no {}), so who made it cannot be checked", provenance::ASSET),
-            "use a signed release; to use this one anyway, pass --allow-unsigned",
-        ))
-    }
-}
-
 /// Whose signature a release must carry, from the user's side: the workflow `--signer-workflow`
 /// names (the release workflow by default) of `repository` on `server`, checked against the
 /// trusted root `--trust-config` names (else Sigstore's public-good one).
 pub struct Signer<'a> {
     pub server: String,
     pub repository: &'a str,
-    pub trust: &'a Trust,
+    pub trust: &'a crate::trust::Trust,
 }
 
 impl Signer<'_> {

@@ -4,6 +4,7 @@
 //! certificate's identity against the release workflow of the repository and tag the verifier
 //! names (never against what the bundle says), and `SHA256SUMS` among the statement's subjects.
 //! The producer checks what it signed with this, before publishing; the consumer, before use.
+//! [`verify_artifact`] is the Sigstore part alone, for any bundle over any artifact.
 
 use crate::provenance::{ISSUER, Statement};
 use sigstore_verify::trust_root::TrustedRoot;
@@ -34,32 +35,49 @@ pub fn public_good() -> Result<TrustedRoot, String> {
 
 /// The statement a bundle signs, unverified: to compare subjects before deciding to sign again.
 pub fn statement(bundle: &[u8]) -> Result<Statement, String> {
-    let (_, statement) = parse(bundle)?;
-    Ok(statement)
+    statement_of(&parse(bundle)?)
 }
 
-fn parse(bundle: &[u8]) -> Result<(Bundle, Statement), String> {
-    let text = std::str::from_utf8(bundle).map_err(|_| "the provenance bundle is not UTF-8 JSON".to_owned())?;
-    let parsed = Bundle::from_json(text).map_err(|e| format!("the provenance bundle is not one: {e}"))?;
+fn parse(bundle: &[u8]) -> Result<Bundle, String> {
+    let text = std::str::from_utf8(bundle).map_err(|_| "the bundle is not UTF-8 JSON".to_owned())?;
+    Bundle::from_json(text).map_err(|e| format!("the bundle is not a Sigstore bundle: {e}"))
+}
+
+fn statement_of(parsed: &Bundle) -> Result<Statement, String> {
     let SignatureContent::DsseEnvelope(envelope) = &parsed.content else {
-        return Err("the provenance bundle signs no in-toto statement (a message signature)".to_owned());
+        return Err("the bundle signs no in-toto statement (a message signature)".to_owned());
     };
-    let statement = Statement::parse(envelope.payload.as_bytes())?;
-    Ok((parsed, statement))
+    Statement::parse(envelope.payload.as_bytes())
 }
 
 /// Verifies `bundle` (the bytes of `provenance.sigstore.json`) as the signature of `sums` (the
 /// bytes of `SHA256SUMS`) made by `identity` (a workflow at a tag, from the verifier's side, see
 /// [`provenance::identity`](crate::provenance::identity)), against `root`.
 pub fn verify(bundle: &[u8], sums: &[u8], identity: &str, root: &TrustedRoot) -> Result<Signed, String> {
-    let (parsed, statement) = parse(bundle)?;
-    let policy = sigstore_verify::VerificationPolicy::any_identity().require_identity(identity).require_issuer(ISSUER);
+    let statement = statement_of(&parse(bundle)?)?;
     // The statement must name SHA256SUMS by name, and the verifier binds its bytes to a subject.
     let sha256 = crate::verify::sha256_hex(sums);
     if !statement.covers(crate::SUMS, &sha256) {
         return Err(format!("the provenance statement does not name `SHA256SUMS` with SHA-256 {sha256}"));
     }
-    sigstore_verify::verify(sums, &parsed, &policy, root)
-        .map_err(|e| format!("the provenance bundle does not verify for {identity}: {e}"))?;
+    verify_artifact(bundle, sums, identity, ISSUER, root)?;
     Ok(Signed { identity: identity.to_owned(), statement })
+}
+
+/// The Sigstore part of [`verify`] alone: `bundle` verifies as the signature of `artifact` (for an
+/// in-toto statement, one of its subjects) by a certificate for `identity` from the OIDC `issuer`,
+/// chained to `root` and valid at every verified signing time, with its SCT, and the
+/// transparency log's inclusion proof and entry matching the bundle. No statement is required.
+pub fn verify_artifact(
+    bundle: &[u8],
+    artifact: &[u8],
+    identity: &str,
+    issuer: &str,
+    root: &TrustedRoot,
+) -> Result<(), String> {
+    let parsed = parse(bundle)?;
+    let policy = sigstore_verify::VerificationPolicy::new(identity, issuer);
+    sigstore_verify::verify(artifact, &parsed, &policy, root)
+        .map(drop)
+        .map_err(|e| format!("the bundle does not verify for {identity}: {e}"))
 }

@@ -276,7 +276,7 @@ fn workflows_pass_zizmor_and_the_workflow_schema() {
 
 /// The release workflow is the job graph: `plan` → a `build` matrix over its output → one
 /// `release` job that consumes every build; nothing may write by default, and only the release
-/// job can write (and mint the package index's OIDC token).
+/// job can write (and mint the job's OIDC token, to sign and to publish to the package index).
 #[test]
 fn the_release_workflow_is_the_job_graph_with_least_privilege() {
     let text = std::fs::read_to_string(workspace_root().join(".github/workflows/release.yml")).unwrap();
@@ -301,7 +301,10 @@ fn the_release_workflow_is_the_job_graph_with_least_privilege() {
     for name in ["plan", "build"] {
         assert_eq!(job(name)["permissions"], yaml("contents: read"), "{name}");
     }
-    assert_eq!(job("release")["permissions"], yaml("{contents: write, packages: write, id-token: write}"));
+    assert_eq!(
+        job("release")["permissions"],
+        yaml("{contents: write, packages: write, id-token: write, attestations: write}")
+    );
 
     // What each job passes on: the matrix, the build folders as artifacts, consumed whole.
     assert!(any_step("plan", "cargo xtask plan --ci") && any_step("plan", "GITHUB_OUTPUT"));
@@ -314,5 +317,11 @@ fn the_release_workflow_is_the_job_graph_with_least_privilege() {
     assert!(any_step("release", "actions/download-artifact@") && any_step("release", "path: prebuilt"));
     assert!(any_step("release", "cargo xtask release --prebuilt prebuilt"));
     assert!(!any_step("release", "cargo xtask build"), "the release job builds nothing itself");
+    // The release is signed by `cargo xtask release` (Sigstore), and its assets also go to
+    // GitHub's attestation store, after the release, from the checksums it published.
+    let release_steps = steps("release");
+    let at = |needle: &str| release_steps.iter().position(|s| s.contains(needle)).unwrap();
+    assert!(at("actions/attest@") > at("cargo xtask release --prebuilt"));
+    assert!(any_step("release", "subject-checksums: target/release/${{ github.ref_name }}/SHA256SUMS"));
     assert_eq!(workflow["concurrency"]["cancel-in-progress"], yaml("false"));
 }

@@ -43,7 +43,7 @@ pub fn push(
     dir: &Path,
     registry: &str,
     version: Option<&str>,
-    trust: crate::trusted::Trust,
+    trust: crate::trust::Trust,
     json: bool,
 ) -> anyhow::Result<()> {
     let base = registry.trim_end_matches('/');

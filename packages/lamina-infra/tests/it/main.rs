@@ -19,6 +19,12 @@ mod errors;
 mod hostile;
 /// `mirror` and `mirror push` against a real registry, with the digests unchanged.
 mod mirror;
+/// An unsigned release is used only with `--allow-unsigned`; `--signer-workflow` names another
+/// signing workflow.
+mod policy;
+/// What the signature verifier refuses: another issuer, a swapped log entry, an expired
+/// certificate, a statement without `SHA256SUMS`, and sigstore-conformance's failing bundles.
+mod refusals;
 /// A release's provenance bundle, made against the loopback Sigstore, verified offline.
 mod signature;
 /// `validate` agrees with `terraform plan` and real Helm on the files of `tests/corpus/`.

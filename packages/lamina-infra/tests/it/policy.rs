@@ -10,17 +10,16 @@ use std::path::PathBuf;
 use xtask_dev::github::{GithubFake, Options, SeedRelease};
 use xtask_dev::sigstore::{Sigstore, github_token};
 
-fn fake_with(releases: Vec<(&str, Vec<(String, Vec<u8>)>)>) -> GithubFake {
+/// A public repository's fake with release `tag` holding `assets`.
+fn fake_with(tag: &str, assets: Vec<(String, Vec<u8>)>) -> GithubFake {
     let fake = GithubFake::start(Options { public: true, can_push: false, ..Options::default() }).unwrap();
-    for (tag, assets) in releases {
-        fake.seed(SeedRelease { tag_name: tag.into(), draft: false, assets, starter_assets: Vec::new() });
-    }
+    fake.seed(SeedRelease { tag_name: tag.into(), draft: false, assets, starter_assets: Vec::new() });
     fake
 }
 
 #[test]
 fn an_unsigned_release_is_refused_unless_allowed() {
-    let fake = fake_with(vec![("v0.2.0", crate::cli::assets("0.2.0"))]);
+    let fake = fake_with("v0.2.0", crate::cli::assets("0.2.0"));
     let strict = [("LAMINA_INFRA_ALLOW_UNSIGNED", OsStr::new("false"))];
     let api = fake.api_url();
 
@@ -76,7 +75,7 @@ fn another_workflow_s_signature_is_accepted_only_when_named() {
     let token = github_token(&made.repository, &made.workflow, &made.git_ref, &made.commit);
     let bundle = crate::signature::attest(&peers, &sigstore, &token, &made, "SHA256SUMS", &sums);
     assets.push((provenance::ASSET.to_owned(), bundle));
-    let fake = fake_with(vec![("v0.2.0", assets)]);
+    let fake = fake_with("v0.2.0", assets);
     let env = [
         ("LAMINA_SIGSTORE_TRUST_CONFIG", sigstore.trust_config.as_os_str()),
         ("LAMINA_INFRA_ALLOW_UNSIGNED", OsStr::new("false")),

@@ -6,11 +6,12 @@
 
 use crate::common::run_lamina_infra;
 use lamina_infra::signature;
+use lamina_release_format::SUMS;
 use lamina_release_format::provenance::{self, Run};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use xtask_dev::sigstore::{Sigstore, github_token};
 
-fn run(repository: &str, tag: &str) -> Run {
+pub(crate) fn run(repository: &str, tag: &str) -> Run {
     Run {
         server: "https://github.com".into(),
         repository: repository.into(),
@@ -79,24 +80,30 @@ fn a_provenance_bundle_verifies_offline_for_the_workflow_and_tag_asked_for() {
 }
 
 /// `sums` signed by the release workflow of acme/infra-demo at `tag`, as a provenance bundle.
-fn attested(peers: &std::path::Path, sigstore: &Sigstore, sums: &[u8], tag: &str) -> Vec<u8> {
-    let work = tempfile::tempdir().unwrap();
-    let sums_path = work.path().join("SHA256SUMS");
-    std::fs::write(&sums_path, sums).unwrap();
+pub(crate) fn attested(peers: &Path, sigstore: &Sigstore, sums: &[u8], tag: &str) -> Vec<u8> {
     let made = run("acme/infra-demo", tag);
-    let predicate = work.path().join("predicate.json");
-    std::fs::write(&predicate, serde_json::to_vec(&provenance::statement(&made, &[], &[]).predicate).unwrap()).unwrap();
-    let bundle = work.path().join(provenance::ASSET);
     let token = github_token(&made.repository, &made.workflow, &made.git_ref, &made.commit);
+    attest(peers, sigstore, &token, &made, SUMS, sums)
+}
+
+/// `bytes`, the statement's subject `name`, attested with the provenance of `made` by PyPI
+/// `sigstore attest` with the OIDC `token`, as a bundle.
+pub(crate) fn attest(peers: &Path, sigstore: &Sigstore, token: &str, made: &Run, name: &str, bytes: &[u8]) -> Vec<u8> {
+    let work = tempfile::tempdir().unwrap();
+    let subject = work.path().join(name);
+    std::fs::write(&subject, bytes).unwrap();
+    let predicate = work.path().join("predicate.json");
+    std::fs::write(&predicate, serde_json::to_vec(&provenance::statement(made, &[], &[]).predicate).unwrap()).unwrap();
+    let bundle = work.path().join(provenance::ASSET);
     let out = std::process::Command::new(peers.join("venv/bin/sigstore"))
         .arg("--trust-config")
         .arg(&sigstore.trust_config)
-        .args(["attest", "--predicate-type", provenance::PREDICATE_TYPE, "--identity-token", &token])
+        .args(["attest", "--predicate-type", provenance::PREDICATE_TYPE, "--identity-token", token])
         .arg("--predicate")
         .arg(&predicate)
         .arg("--bundle")
         .arg(&bundle)
-        .arg(&sums_path)
+        .arg(&subject)
         .output()
         .unwrap();
     assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stderr), sigstore.log());

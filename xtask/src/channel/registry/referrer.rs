@@ -1,6 +1,6 @@
 //! A release's provenance bundle as an OCI 1.1 referrer of an image or chart, laid out as the
-//! Cosign Bundle Specification (sigstore/cosign, `specs/BUNDLE_SPEC.md`) lays out Sigstore
-//! bundles, so `cosign verify-attestation` and `cosign download attestation` find it: an image
+//! Cosign Bundle Specification (sigstore/cosign) lays out Sigstore bundles, so
+//! `cosign verify-attestation` and `cosign download attestation` find it: an image
 //! manifest whose `artifactType` and one layer are the bundle, with the empty config and the
 //! artifact as its `subject`. Registries without the referrers API (ghcr.io, distribution's)
 //! list it under the OCI Distribution Specification's "Referrers Tag Schema": the tag
