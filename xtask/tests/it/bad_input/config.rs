@@ -69,8 +69,8 @@ fn unknown_keys_and_tables_are_errors() {
     check_all([
         Case::new("misspelt_key", toml("oci = true", "ocii = true"))
             .expect(&["release.toml:15: unknown key `ocii` in [[chart]]", "did you mean `oci`?"]),
-        Case::new("unknown_table", |r| append(r, "release.toml", "\n[signing]\nkey = \"x\"\n"))
-            .expect(&["release.toml:38: unknown key `signing` at the top level", "valid keys at the top level"]),
+        Case::new("unknown_table", |r| append(r, "release.toml", "\n[notary]\nkey = \"x\"\n"))
+            .expect(&["release.toml:38: unknown key `notary` at the top level", "valid keys at the top level"]),
     ]);
 }
 
