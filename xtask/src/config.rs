@@ -37,6 +37,9 @@ pub struct ReleaseConfig {
     /// `[python-index]`: where the packages' wheels and sdists are published; `None` publishes none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub python_index: Option<PythonIndexConfig>,
+    /// `[signing]` is present: a release is signed when it can be (a public transparency log
+    /// records the repository, commit and digests, so a private repository opts in).
+    pub signing_enabled: bool,
     /// `[signing] required`: a release without a signature is refused unless `--unsigned`.
     pub signing_required: bool,
     /// Lines of the keys later checks report against, for messages that point into the file.

@@ -35,6 +35,7 @@ pub mod preflight;
 pub mod reference;
 pub mod repo;
 pub mod report;
+pub mod sbom;
 pub mod settings;
 pub mod shell;
 pub mod sign;

@@ -12,6 +12,12 @@ pub async fn job_token(
     request_token: &str,
     audience: &str,
 ) -> anyhow::Result<String> {
+    if let Some(problem) = crate::config::web_url_problem(request_url) {
+        return Err(lamina_remote::hint::fail(
+            format!("ACTIONS_ID_TOKEN_REQUEST_URL: {problem}"),
+            "run in GitHub Actions, which sets it to an https:// URL",
+        ));
+    }
     let mut url = reqwest::Url::parse(request_url).context("ACTIONS_ID_TOKEN_REQUEST_URL is not a URL")?;
     url.query_pairs_mut().append_pair("audience", audience);
     let answer = http

@@ -442,6 +442,10 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
     };
     if signing.signs() {
         assets.push(provenance::ASSET.to_owned());
+        for image in &images {
+            assets.extend(image.platforms.iter().map(|p| provenance::image_sbom(&image.name, &version, p)));
+        }
+        assets.extend(packages.iter().map(|p| provenance::package_sbom(&p.file)));
     }
     let download_base = download_base(&settings.server_url, &settings.repository, &tag);
     let index = IndexPlan {

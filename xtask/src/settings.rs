@@ -64,15 +64,20 @@ pub struct Signing {
 }
 
 impl Signing {
-    /// Signed when `[signing] required` says so (preflight then refuses a run that cannot get
-    /// the job's OIDC token) or when this job can get one (GitHub Actions with `id-token: write`).
+    /// Signed, with `[signing]`, when `required` says so (preflight then refuses a run that
+    /// cannot get the job's OIDC token) or when this job can get one (GitHub Actions with
+    /// `id-token: write`).
     fn resolve(config: &ReleaseConfig) -> Signing {
         let job_token = env::var(env::ACTIONS_ID_TOKEN_REQUEST_URL).is_some();
+        let unsigned = if !config.signing_enabled {
+            Some("release.toml has no [signing] table".to_owned())
+        } else if !config.signing_required && !job_token {
+            Some("this job cannot get an OIDC token (GitHub Actions' `id-token: write`), and `[signing] required` is off".to_owned())
+        } else {
+            None
+        };
         Signing {
-            unsigned: (!config.signing_required && !job_token).then(|| {
-                "`[signing] required` is off and this job cannot get an OIDC token (GitHub Actions' `id-token: write`)"
-                    .to_owned()
-            }),
+            unsigned,
             required: config.signing_required,
             trust_config: env::var(env::LAMINA_SIGSTORE_TRUST_CONFIG),
         }

@@ -57,6 +57,16 @@ pub fn signs_the_same(bundle: &[u8], statement: &Statement) -> bool {
     signature::statement(bundle).is_ok_and(|signed| signed.subject == statement.subject)
 }
 
+/// The in-toto statement a bundle signs, as JSON, unverified: to keep a bundle from an earlier
+/// run that says the same of the same subjects.
+pub fn signed_statement(bundle: &[u8]) -> Option<serde_json::Value> {
+    use base64::Engine;
+    let bundle: serde_json::Value = serde_json::from_slice(bundle).ok()?;
+    let payload = bundle["dsseEnvelope"]["payload"].as_str()?;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(payload).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
 /// The Sigstore instance a release is signed with, and the root its signature is checked against.
 pub struct Sigstore {
     context: SigningContext,
@@ -69,7 +79,7 @@ impl Sigstore {
     /// `LAMINA_SIGSTORE_TRUST_CONFIG`'s instance, else Sigstore's public-good one (its signing
     /// config and trusted root as embedded in this build).
     pub fn of(signing: &Signing) -> anyhow::Result<Sigstore> {
-        let http = reqwest_client()?;
+        let http = reqwest_client(false)?;
         let Some(path) = &signing.trust_config else {
             let context = SigningContext::from_embedded(SigstoreInstance::PublicGood)
                 .map_err(|e| anyhow::format_err!("Sigstore's public-good signing config: {e}"))?;
@@ -100,18 +110,27 @@ impl Sigstore {
     /// Signs `statement` as the job's identity: GitHub Actions' OIDC token for the audience
     /// `sigstore`, a Fulcio certificate for it, the DSSE signature logged in Rekor and
     /// timestamped. [`check`](Self::check) then verifies it as lamina-infra will.
-    pub async fn sign(&self, statement: &Statement) -> anyhow::Result<Vec<u8>> {
-        self.sign_raw(&serde_json::to_vec(statement)?).await
+    pub async fn sign(&self, statement: &Statement, identity: &str) -> anyhow::Result<Vec<u8>> {
+        self.sign_raw(&serde_json::to_vec(statement)?, identity).await
     }
 
-    /// [`sign`](Self::sign) for a statement's JSON bytes, of any predicate.
-    pub async fn sign_raw(&self, statement: &[u8]) -> anyhow::Result<Vec<u8>> {
+    /// [`sign`](Self::sign) for a statement's JSON bytes, of any predicate. The job's token must
+    /// name the workflow of `identity`: another workflow's is refused before anything is logged.
+    pub async fn sign_raw(&self, statement: &[u8], identity: &str) -> anyhow::Result<Vec<u8>> {
         let (Some(request_url), Some(request_token)) =
             (env::var(env::ACTIONS_ID_TOKEN_REQUEST_URL), env::var(env::ACTIONS_ID_TOKEN_REQUEST_TOKEN))
         else {
             return Err(no_job_token());
         };
-        let jwt = oidc::job_token(&reqwest_client()?, &request_url, &request_token, "sigstore").await?;
+        let jwt = oidc::job_token(&reqwest_client(true)?, &request_url, &request_token, "sigstore").await?;
+        if let Some(job) = job_workflow(&jwt)
+            && !identity.ends_with(&format!("/{job}"))
+        {
+            return Err(lamina_remote::hint::fail(
+                format!("this job runs `{job}`, but the release must be signed by {identity}"),
+                format!("release from `{}` on the tag push, or pass --unsigned", provenance::WORKFLOW),
+            ));
+        }
         let token = sigstore_sign::oidc::IdentityToken::from_jwt(&jwt)
             .map_err(|e| anyhow::format_err!("GitHub Actions' OIDC token is not a JWT: {e}"))?;
         let bundle = self
@@ -150,13 +169,26 @@ pub fn no_job_token() -> anyhow::Error {
     )
 }
 
-/// The HTTP client for Fulcio, Rekor, the timestamp authority and the OIDC token: bounded in
-/// time, and never redirected to plain HTTP off this machine.
-fn reqwest_client() -> anyhow::Result<reqwest::Client> {
+/// The workflow a GitHub Actions OIDC token was issued to (`job_workflow_ref`, e.g.
+/// `OWNER/NAME/.github/workflows/release.yml@refs/tags/v1.0.0`), read without verifying it: only
+/// to refuse early what Fulcio would certify as another identity.
+fn job_workflow(jwt: &str) -> Option<String> {
+    use base64::Engine;
+    let claims = jwt.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(claims.trim_end_matches('=')).ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    claims["job_workflow_ref"].as_str().map(str::to_owned)
+}
+
+/// The HTTP client for the OIDC token (`redirects`: under the loopback rule) and for Fulcio,
+/// Rekor and the timestamp authority (no redirect at all: a redirected request would carry the
+/// token to another host): bounded in time.
+fn reqwest_client(redirects: bool) -> anyhow::Result<reqwest::Client> {
+    let policy = if redirects { lamina_remote::loopback::redirects() } else { reqwest::redirect::Policy::none() };
     Ok(reqwest::Client::builder()
         .user_agent(concat!("lamina-xtask/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(20))
         .timeout(Duration::from_secs(120))
-        .redirect(lamina_remote::loopback::redirects())
+        .redirect(policy)
         .build()?)
 }

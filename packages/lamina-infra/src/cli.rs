@@ -48,7 +48,7 @@ pub struct Source {
     pub trust_config: Option<std::path::PathBuf>,
     /// The workflow whose signature a release must carry, as a path in the repository; its
     /// identity is that workflow at the release's tag
-    #[arg(long, global = true, value_name = "PATH", default_value = lamina_release_format::provenance::WORKFLOW)]
+    #[arg(long, global = true, value_name = "PATH", default_value = lamina_release_format::provenance::WORKFLOW, value_parser = workflow)]
     pub signer_workflow: String,
     /// Use a release that carries no signature, so who made it cannot be checked (a warning is
     /// printed); without it, only `show` reads an unsigned release
@@ -60,10 +60,23 @@ impl Source {
     /// The user's signature policy.
     pub fn trust(&self) -> crate::trust::Trust {
         crate::trust::Trust {
+            repository: self.repo.trim().to_owned(),
             config: self.trust_config.clone(),
-            workflow: self.signer_workflow.trim_start_matches("./").to_owned(),
+            workflow: self.signer_workflow.clone(),
             allow_unsigned: self.allow_unsigned,
         }
+    }
+}
+
+/// A workflow file of the repository: `.github/workflows/NAME.yml` (or `.yaml`), as GitHub
+/// Actions names it in a certificate.
+fn workflow(text: &str) -> Result<String, String> {
+    let path = text.trim().trim_start_matches("./");
+    let name = path.strip_prefix(".github/workflows/").unwrap_or_default();
+    let yaml = name.ends_with(".yml") || name.ends_with(".yaml");
+    match yaml && !name.contains(['/', '@', '\\']) {
+        true => Ok(path.to_owned()),
+        false => Err(format!("`{text}` is not a workflow file: give `.github/workflows/NAME.yml`")),
     }
 }
 

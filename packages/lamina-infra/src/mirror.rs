@@ -18,6 +18,7 @@ use crate::source::{Source, plain_name};
 use crate::trusted::{Verified, verified};
 use anyhow::{Context, bail};
 use lamina_release_format::mirror::{MIRROR_JSON, MirrorFile};
+use lamina_release_format::provenance;
 use lamina_remote::fs::write_atomic;
 use lamina_remote::layout::{self, Layout};
 use serde::Serialize;
@@ -186,6 +187,15 @@ fn asset_bytes(
 ) -> anyhow::Result<Vec<u8>> {
     if let Some((_, bytes)) = verified.files.iter().find(|(name, _)| *name == asset.name) {
         return Ok(bytes.clone());
+    }
+    // A signed SBOM: mirrored once its signature verifies, about what it says it is about.
+    if let Some(Some(digest)) = provenance::signed_assets(&verified.manifest).get(&asset.name) {
+        let bundle = source.download(release, asset)?;
+        let signer = crate::trusted::Signer::of(source);
+        let (root, identity) = (signer.root()?, signer.identity(&release.tag_name));
+        crate::verify::sbom_signed(&bundle, digest, &identity, &root)
+            .map_err(|e| anyhow::format_err!("`{}` of release {}: {e}", asset.name, release.tag_name))?;
+        return Ok(bundle);
     }
     let Some(expected) = verified.sums.get(&asset.name) else {
         bail!(

@@ -54,6 +54,8 @@ pub struct Shown {
     pub anchored_by: Option<&'static str>,
     /// The identity whose signature of `SHA256SUMS` was verified; null: the release is unsigned.
     pub signed_by: Option<String>,
+    /// The signed SBOMs the release carries (assets), each checked by `verify VERSION`.
+    pub sboms: Vec<String>,
 }
 
 pub fn release(source: &Source, version: Option<&str>, json: bool) -> anyhow::Result<()> {
@@ -67,6 +69,7 @@ pub fn release(source: &Source, version: Option<&str>, json: bool) -> anyhow::Re
         tag: release.tag_name.clone(),
         url: release.html_url.clone(),
         usage: usage(&manifest, &release),
+        sboms: release.assets.iter().map(|a| a.name.clone()).filter(|n| crate::verify::is_sbom(n)).collect(),
         manifest,
     };
     if json {
@@ -179,6 +182,12 @@ pub fn render(s: &Shown) -> String {
     match &s.signed_by {
         Some(identity) => out.push_str(&format!("signed by {identity} (verified)\n")),
         None => out.push_str("unsigned: the release has no provenance.sigstore.json\n"),
+    }
+    if !s.sboms.is_empty() {
+        out.push_str("SBOMs (signed; `lamina-infra verify VERSION` checks them):\n");
+        for name in &s.sboms {
+            out.push_str(&format!("  {name}\n"));
+        }
     }
     out
 }

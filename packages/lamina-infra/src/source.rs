@@ -21,19 +21,7 @@ impl Source {
     /// A mirror when `--mirror` (or `LAMINA_INFRA_MIRROR`) names one, else GitHub.
     pub fn new(args: &crate::cli::Source) -> anyhow::Result<Source> {
         match args.mirror.as_deref().filter(|d| !d.as_os_str().is_empty()) {
-            Some(dir) => {
-                let mirror = Mirror::open(dir)?;
-                let asked = args.repo.trim();
-                if asked != crate::github::REPOSITORY && asked != mirror.file.repository {
-                    bail!(
-                        "the mirror `{}` holds releases of `{}`, not `{asked}`; drop `--repo`, or give the mirror of `{asked}`",
-                        dir.display(),
-                        mirror.file.repository
-                    );
-                }
-                let (pinned, trust) = (args.sums_sha256.clone(), args.trust());
-                Ok(Source::Mirror(Mirror { pinned, trust, ..mirror }))
-            }
+            Some(dir) => Ok(Source::Mirror(Mirror::open_as(dir, args.trust(), args.sums_sha256.clone())?)),
             None => {
                 let mut github = GitHub::new(&args.repo, &args.api_url)?;
                 github.pinned = args.sums_sha256.clone();
@@ -118,6 +106,21 @@ pub struct Mirror {
 }
 
 impl Mirror {
+    /// Opens `dir` as a mirror of the repository `trust` names (`--repo`), refusing another's:
+    /// whose releases they are is the user's to say, never the folder's, and their signatures are
+    /// checked against that repository's release workflow.
+    pub fn open_as(dir: &Path, trust: crate::trust::Trust, pinned: Option<String>) -> anyhow::Result<Mirror> {
+        let mirror = Mirror::open(dir)?;
+        let (asked, held) = (trust.repository.as_str(), mirror.file.repository.as_str());
+        if !asked.eq_ignore_ascii_case(held) {
+            bail!(
+                "the mirror `{}` holds releases of `{held}`, not of `{asked}`; give the mirror of `{asked}`, or pass `--repo {held}` if you mean that repository",
+                dir.display()
+            );
+        }
+        Ok(Mirror { pinned, trust, ..mirror })
+    }
+
     /// Reads `DIR/mirror.json`.
     pub fn open(dir: &Path) -> anyhow::Result<Mirror> {
         let path = dir.join(MIRROR_JSON);

@@ -6,6 +6,8 @@ use lamina_release_format::provenance;
 /// The policy `--trust-config`, `--signer-workflow` and `--allow-unsigned` set.
 #[derive(Debug, Clone, Default)]
 pub struct Trust {
+    /// `--repo`: the repository whose release workflow must have signed a release.
+    pub repository: String,
     /// `--trust-config`; `None`: Sigstore's public-good trusted root, embedded.
     pub config: Option<std::path::PathBuf>,
     /// `--signer-workflow`, e.g. `.github/workflows/release.yml`.

@@ -96,10 +96,24 @@ impl Signer<'_> {
         }
     }
 
-    /// The signing workflow of a mirror folder's repository, on github.com (a mirror records no
-    /// other server).
+    /// The identity a signature of release `tag` must carry: the workflow at the tag.
+    pub fn identity(&self, tag: &str) -> String {
+        let workflow = if self.trust.workflow.is_empty() { provenance::WORKFLOW } else { &self.trust.workflow };
+        provenance::identity(&self.server, self.repository, workflow, &format!("refs/tags/{tag}"))
+    }
+
+    /// The trusted root `--trust-config` names, else Sigstore's public-good one.
+    pub fn root(&self) -> anyhow::Result<sigstore_verify::trust_root::TrustedRoot> {
+        match &self.trust.config {
+            Some(path) => crate::signature::trusted_root(path),
+            None => crate::signature::public_good(),
+        }
+    }
+
+    /// The signing workflow, on github.com (a mirror records no other server), of the repository
+    /// `--repo` names: never the one the folder's `mirror.json` names.
     pub fn of_mirror(mirror: &crate::source::Mirror) -> Signer<'_> {
-        let repository = mirror.file.repository.as_str();
+        let repository = mirror.trust.repository.as_str();
         Signer { server: crate::github::SERVER.to_owned(), repository, trust: &mirror.trust }
     }
 }
@@ -108,13 +122,7 @@ impl Signer<'_> {
 /// provenance `bundle`, checked to be `signer`'s workflow at that tag, against the trusted root
 /// `--trust-config` names (else Sigstore's public-good one).
 pub fn signed_by(signer: &Signer, tag: &str, sums: &[u8], bundle: &[u8]) -> anyhow::Result<Signed> {
-    let root = match &signer.trust.config {
-        Some(path) => crate::signature::trusted_root(path)?,
-        None => crate::signature::public_good()?,
-    };
-    let git_ref = format!("refs/tags/{tag}");
-    let workflow = if signer.trust.workflow.is_empty() { provenance::WORKFLOW } else { &signer.trust.workflow };
-    let identity = provenance::identity(&signer.server, signer.repository, workflow, &git_ref);
+    let (root, identity) = (signer.root()?, signer.identity(tag));
     let signed = crate::signature::verify(bundle, sums, &identity, &root)
         .map_err(|e| anyhow::format_err!("{e}"))
         .with_context(|| format!("`{}` of release {tag}", provenance::ASSET))

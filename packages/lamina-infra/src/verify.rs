@@ -19,6 +19,49 @@ use lamina_remote::digest::short;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+/// A line for each signed SBOM among the release's assets (`bytes` reads one): an SPDX or
+/// CycloneDX statement by the release's signer about the image digest or binary archive its name
+/// says, as the manifest records them. An SBOM of anything else fails.
+fn sboms(
+    report: &mut Checks,
+    signer: &crate::trusted::Signer,
+    release: &Release,
+    manifest: &lamina_release_format::manifest::ReleaseManifest,
+    bytes: impl Fn(&str) -> anyhow::Result<Option<Vec<u8>>>,
+) -> anyhow::Result<()> {
+    let tag = &release.tag_name;
+    let signed = provenance::signed_assets(manifest);
+    let (root, identity) = (signer.root()?, signer.identity(tag));
+    for name in release.assets.iter().map(|a| a.name.as_str()).filter(|n| is_sbom(n)) {
+        let verdict = match (signed.get(name), bytes(name)) {
+            (Some(Some(digest)), Ok(Some(bundle))) => sbom_signed(&bundle, digest, &identity, &root)
+                .map(|kind| format!("{kind} about {}, signed by {identity} (verified)", short(digest))),
+            // The provenance (never named like an SBOM), or an SBOM the folder does not hold.
+            (Some(None), _) | (Some(_), Ok(None)) => continue,
+            (Some(_), Err(e)) => Err(format!("{e:#}")),
+            (None, _) => Err("names no image platform or binary archive of the release".to_owned()),
+        };
+        report.push(Check::of(format!("{tag}/{name}"), verdict));
+    }
+    Ok(())
+}
+
+/// `bundle` verified as an SBOM (SPDX or CycloneDX) by `identity` about the SHA-256 `digest`.
+pub fn sbom_signed(
+    bundle: &[u8],
+    digest: &str,
+    identity: &str,
+    root: &sigstore_verify::trust_root::TrustedRoot,
+) -> Result<String, String> {
+    let kinds = [provenance::SPDX, provenance::CYCLONEDX];
+    lamina_release_format::signature::verify_about(bundle, digest, &kinds, identity, root)
+}
+
+/// Whether a release asset is a signed SBOM: an image's SPDX or a binary's CycloneDX.
+pub fn is_sbom(name: &str) -> bool {
+    [".spdx", ".cdx"].iter().any(|kind| name.ends_with(&format!("{kind}{}", provenance::SIGNED)))
+}
+
 /// Runs `verify` and prints its report.
 pub fn verify(source: &Source, target: &str, version: Option<&str>, json: bool) -> anyhow::Result<()> {
     let path = Path::new(target);
@@ -32,7 +75,7 @@ pub fn verify(source: &Source, target: &str, version: Option<&str>, json: bool) 
     let (kind, fix): (&str, String) = if path.is_dir() && path.join(MIRROR_JSON).exists() {
         let pinned = source.pinned().map(str::to_owned);
         let trust = source.trust().clone();
-        mirror::check(&Mirror { pinned, trust, ..Mirror::open(path)? }, None, &mut report);
+        mirror::check(&Mirror::open_as(path, trust, pinned)?, None, &mut report);
         ("mirror", format!("run `lamina-infra mirror VERSION --to {target}` again to repair it"))
     } else if pulled_folder {
         pulled::check(source, path, version, &mut report)?;

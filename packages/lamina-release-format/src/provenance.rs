@@ -18,6 +18,40 @@ pub const BUILD_TYPE: &str = "https://github.com/lamina-os/lamina-infra/blob/mai
 /// The release asset holding the signed statement, as a Sigstore bundle. `SHA256SUMS` does not
 /// list it: it vouches for `SHA256SUMS`, by its signature.
 pub const ASSET: &str = "provenance.sigstore.json";
+/// What every signed statement a release attaches ends with: the provenance and the SBOMs. Such
+/// an asset is vouched for by its signature, not by `SHA256SUMS`.
+pub const SIGNED: &str = ".sigstore.json";
+/// The predicate type of an SPDX document (in-toto Attestation Framework, "SPDX").
+pub const SPDX: &str = "https://spdx.dev/Document";
+/// The predicate type of a CycloneDX document (in-toto Attestation Framework, "CycloneDX").
+pub const CYCLONEDX: &str = "https://cyclonedx.org/bom";
+/// An image's SPDX SBOM, signed: `{image}-{version}-{os}-{arch}[-{variant}].spdx.sigstore.json`.
+pub fn image_sbom(image: &str, version: &str, platform: &str) -> String {
+    format!("{image}-{version}-{}.spdx{SIGNED}", platform.replace('/', "-"))
+}
+/// A package binary's CycloneDX SBOM, signed: its archive's name with `.cdx.sigstore.json` for
+/// `.tar.gz`.
+pub fn package_sbom(archive: &str) -> String {
+    format!("{}.cdx{SIGNED}", archive.strip_suffix(".tar.gz").unwrap_or(archive))
+}
+
+/// The signed statements a release made by the pipeline may carry, by asset name, each with the
+/// SHA-256 of what it is about: the provenance (`None`: it is about `SHA256SUMS`, by name), an
+/// SPDX SBOM of each image platform (the image's digest) and a CycloneDX SBOM of each binary
+/// archive (its SHA-256). Only these names may be absent from `SHA256SUMS`.
+pub fn signed_assets(manifest: &crate::manifest::ReleaseManifest) -> BTreeMap<String, Option<String>> {
+    let mut signed = BTreeMap::from([(ASSET.to_owned(), None)]);
+    for image in &manifest.images {
+        let Some(digest) = &image.digest else { continue };
+        for platform in &image.platforms {
+            signed.insert(image_sbom(&image.name, &manifest.version, platform), Some(digest.clone()));
+        }
+    }
+    let binaries = manifest.components.iter().filter(|c| c.kind == crate::manifest::ComponentKind::Binary);
+    signed.extend(binaries.map(|c| (package_sbom(&c.file), Some(c.sha256.clone()))));
+    signed
+}
+
 /// GitHub Actions' OIDC issuer: the only issuer a release's certificate may name.
 pub const ISSUER: &str = "https://token.actions.githubusercontent.com";
 /// The workflow that makes releases, whose identity signs them.

@@ -64,6 +64,35 @@ pub fn verify(bundle: &[u8], sums: &[u8], identity: &str, root: &TrustedRoot) ->
     Ok(Signed { identity: identity.to_owned(), statement })
 }
 
+/// Verifies `bundle` as a statement by `identity` about the artifact whose SHA-256 is `hex` (an
+/// image or chart digest, an archive's), of one of `predicate_types`: an SBOM. Returns the
+/// statement's predicate type.
+pub fn verify_about(
+    bundle: &[u8],
+    hex: &str,
+    predicate_types: &[&str],
+    identity: &str,
+    root: &TrustedRoot,
+) -> Result<String, String> {
+    let parsed = parse(bundle)?;
+    let SignatureContent::DsseEnvelope(envelope) = &parsed.content else {
+        return Err("the bundle signs no in-toto statement (a message signature)".to_owned());
+    };
+    let statement: serde_json::Value = serde_json::from_slice(envelope.payload.as_bytes())
+        .map_err(|e| format!("the bundle's statement is not JSON: {e}"))?;
+    let predicate_type = statement["predicateType"].as_str().unwrap_or_default().to_owned();
+    if !predicate_types.contains(&predicate_type.as_str()) {
+        return Err(format!("the statement is a `{predicate_type}`, not one of {predicate_types:?}"));
+    }
+    let hex = hex.strip_prefix("sha256:").unwrap_or(hex);
+    let digest =
+        sigstore_verify::types::Sha256Hash::from_hex(hex).map_err(|e| format!("`{hex}` is no SHA-256: {e}"))?;
+    let policy = sigstore_verify::VerificationPolicy::new(identity, ISSUER);
+    sigstore_verify::verify(digest, &parsed, &policy, root)
+        .map_err(|e| format!("the bundle does not verify for {identity} about sha256:{hex}: {e}"))?;
+    Ok(predicate_type)
+}
+
 /// The Sigstore part of [`verify`] alone: `bundle` verifies as the signature of `artifact` (for an
 /// in-toto statement, one of its subjects) by a certificate for `identity` from the OIDC `issuer`,
 /// chained to `root` and valid at every verified signing time, with its SCT, and the

@@ -177,7 +177,7 @@ pub fn verify(input: &Input) -> Outcome {
     let mut manifest = None;
     match (input.manifest, &manifest_sha) {
         (Some(bytes), Some(sha)) => {
-            one_asset(input, &sums, MANIFEST, sha, &mut problems);
+            one_asset(input, &sums, &BTreeMap::new(), MANIFEST, sha, &mut problems);
             match serde_json::from_slice::<ReleaseManifest>(bytes).map_err(|e| e.to_string()) {
                 Ok(m) => match m.check_paths() {
                     Err(error) => problems.push(Problem::Manifest { tag: tag.clone(), error }),
@@ -204,8 +204,9 @@ pub fn verify(input: &Input) -> Outcome {
             problems.push(Problem::Recorded { tag: tag.clone(), asset, recorded, listed });
         }
     }
+    let signed = manifest.as_ref().map(crate::provenance::signed_assets).unwrap_or_default();
     for (name, sha) in input.read.iter().filter(|(n, _)| ![SUMS, MANIFEST].contains(n)) {
-        one_asset(input, &sums, name, sha, &mut problems);
+        one_asset(input, &sums, &signed, name, sha, &mut problems);
     }
     if let Some(assets) = &input.assets {
         let by_sums = sums.keys().map(|n| (n.as_str(), Lister::Sums));
@@ -217,16 +218,25 @@ pub fn verify(input: &Input) -> Outcome {
     Outcome { sums: Some(sums), manifest, problems }
 }
 
-/// One asset read: against GitHub's digest and, but for `SHA256SUMS` itself, `SHA256SUMS`.
-fn one_asset(input: &Input, sums: &BTreeMap<String, String>, name: &str, sha: &str, problems: &mut Vec<Problem>) {
+/// One asset read: against GitHub's digest and, but for `SHA256SUMS` itself and the release's
+/// signed statements (`signed`, vouched for by their signatures), `SHA256SUMS`.
+fn one_asset(
+    input: &Input,
+    sums: &BTreeMap<String, String>,
+    signed: &BTreeMap<String, Option<String>>,
+    name: &str,
+    sha: &str,
+    problems: &mut Vec<Problem>,
+) {
     github_digest(input, name, sha, problems);
     let (tag, asset) = (input.tag.to_owned(), name.to_owned());
     match sums.get(name) {
         Some(listed) if listed != sha => {
             problems.push(Problem::Changed { tag, asset, listed: listed.clone(), read: sha.to_owned() });
         }
-        // The provenance bundle vouches for SHA256SUMS by its signature, not the other way round.
-        None if name != SUMS && name != crate::provenance::ASSET => problems.push(Problem::NotListed { tag, asset }),
+        None if name != SUMS && name != crate::provenance::ASSET && !signed.contains_key(name) => {
+            problems.push(Problem::NotListed { tag, asset })
+        }
         _ => {}
     }
 }

@@ -197,12 +197,19 @@ impl PyIndex {
     }
 
     /// Uploads the built file `file` from `dir` with its metadata, as one form POST.
-    pub async fn upload(&self, credentials: &Credentials, dir: &Path, file: &DistFile) -> anyhow::Result<()> {
+    /// `attest`: the release is signed, so the file's PEP 740 attestation goes with it.
+    pub async fn upload(
+        &self,
+        credentials: &Credentials,
+        dir: &Path,
+        file: &DistFile,
+        attest: bool,
+    ) -> anyhow::Result<()> {
         let bytes = std::fs::read(dir.join(&file.name)).with_context(|| format!("read `{}`", file.name))?;
         let metadata = dist::read(&file.name, &bytes)?;
         let mut fields = form::fields(&file.name, &file.sha256, &metadata)?;
         // PEP 740: the file's attestation, when the release is signed.
-        if let Ok(attestation) = std::fs::read_to_string(dir.join(attestation::file_name(&file.name))) {
+        if attest && let Ok(attestation) = std::fs::read_to_string(dir.join(attestation::file_name(&file.name))) {
             fields.push(("attestations".to_owned(), format!("[{}]", attestation.trim())));
         }
         let answer = self

@@ -223,16 +223,17 @@ impl Registry {
 impl Registry {
     /// Attaches `bundle` to `subject` in `reference`'s repository as an OCI referrer (see
     /// [`referrer`]): its blobs, its manifest by digest, then the `sha256-{hex}` tag's index
-    /// with it listed. `true` when anything was written; the same bundle again writes nothing.
+    /// with it listed. `true` when the index changed; the same bundle again changes nothing.
     pub async fn attach_bundle(
         &self,
         reference: &Reference,
         subject: referrer::Subject<'_>,
-        bundle: &[u8],
+        signed: referrer::Signed<'_>,
         created: &str,
     ) -> anyhow::Result<bool> {
+        let bundle = signed.bundle;
         let session = self.inner.session(reference, RegistryOperation::Push).await?;
-        let manifest = referrer::manifest(subject, bundle, created);
+        let manifest = referrer::manifest(subject, signed, created);
         let fallback = Reference::with_tag(
             reference.registry().to_owned(),
             reference.repository().to_owned(),
@@ -242,17 +243,16 @@ impl Registry {
             Some(_) => Some(self.inner.manifest(&fallback).await?.bytes),
             None => None,
         };
-        let Some(index) = referrer::listed(existing.as_deref(), &manifest, created)
-            .map_err(|e| anyhow::format_err!("the referrers tag `{}`: {e}", fallback.whole()))?
-        else {
-            return Ok(false);
-        };
+        let listed = referrer::listed(existing.as_deref(), &manifest, signed.predicate_type, created)
+            .map_err(|e| anyhow::format_err!("the referrers tag `{}`: {e}", fallback.whole()))?;
+        // The referrer itself, whatever the index says (both writes are the same every time).
         let bundle_digest = lamina_remote::digest::sha256(bundle);
         let empty_digest = lamina_remote::digest::sha256(referrer::EMPTY);
         for (digest, bytes) in [(&empty_digest, referrer::EMPTY), (&bundle_digest, bundle)] {
             session.transfer(digest, Blob::Bytes(bytes)).await?;
         }
         self.inner.put_manifest(&session.at(&manifest.digest), &manifest).await?;
+        let Some(index) = listed else { return Ok(false) };
         self.inner.put_manifest(&fallback, &index).await?;
         Ok(true)
     }

@@ -69,6 +69,10 @@ pub fn release(sh: &Shell, root: &Path, args: ReleaseArgs) -> anyhow::Result<Exi
     let Prepared { settings, mut plan, .. } =
         super::prepare_plan(sh, root, &args.remote, args.builder, args.prebuilt.is_some(), args.unsigned)?;
     preflight::local(sh, &plan, &preflight::RunEnv::read())?;
+    // The Sigstore instance is read before the build: a wrong trust config stops the run here.
+    if plan.signing.signs() {
+        crate::sign::Sigstore::of(&settings.signing)?;
+    }
     // The job graph's folders are checked whole before anything is built or published.
     let prebuilt = args.prebuilt.as_deref().map(|dir| super::jobs::prebuilt(dir, &plan)).transpose()?;
     let token = env::var(env::GITHUB_TOKEN).context("GITHUB_TOKEN is checked in preflight")?;
@@ -105,6 +109,7 @@ pub fn release(sh: &Shell, root: &Path, args: ReleaseArgs) -> anyhow::Result<Exi
         built: &built,
         assets: built.assets.clone(),
         bundle: None,
+        sboms: Vec::new(),
         out: &out,
         github: &github,
         registry: &registry,

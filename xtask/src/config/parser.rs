@@ -54,6 +54,7 @@ impl<'a> Parser<'a> {
         let packages: Vec<_> = packages.iter().filter_map(|t| self.package(t)).collect();
         self.duplicates(&charts, &images, &bundles, &packages);
         let python_index = python.first().and_then(|t| self.python_index(t));
+        let signing_enabled = !signing.is_empty();
         let signing_required = signing.first().and_then(|t| self.bool(t, "required")).unwrap_or(false);
 
         let lines = Lines {
@@ -73,6 +74,7 @@ impl<'a> Parser<'a> {
             bundles,
             packages,
             python_index,
+            signing_enabled,
             signing_required,
             lines,
         })

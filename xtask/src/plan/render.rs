@@ -61,6 +61,12 @@ fn row(plan: &Plan, n: usize, step: Step) -> [String; 4] {
     [n.to_string(), format!("{action} ({place})"), object, detail]
 }
 
+/// The assets `SHA256SUMS` lists: all but itself and the signed statements.
+fn listed(plan: &Plan) -> usize {
+    let signed = |a: &String| a == super::SUMS || a.ends_with(provenance::SIGNED);
+    plan.release.assets.iter().filter(|a| !signed(a)).count()
+}
+
 fn describe(plan: &Plan, step: Step) -> (&'static str, String, String) {
     let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
     match step {
@@ -96,16 +102,15 @@ fn describe(plan: &Plan, step: Step) -> (&'static str, String, String) {
         Step::WriteManifest => {
             ("write", super::MANIFEST.to_owned(), "every component, image and chart with its digest".to_owned())
         }
-        Step::WriteSums => {
-            let listed = plan.release.assets.iter().filter(|a| ![super::SUMS, provenance::ASSET].contains(&a.as_str()));
-            ("write", super::SUMS.to_owned(), format!("over {}", plural(listed.count(), "asset")))
-        }
+        Step::WriteSums => ("write", super::SUMS.to_owned(), format!("over {}", plural(listed(plan), "asset"))),
         Step::Sign => {
             let images = plan.images.len() + plan.charts.iter().filter(|c| c.oci.is_some()).count();
+            let sboms = plan.release.assets.iter().filter(|a| a.ends_with(provenance::SIGNED)).count() - 1;
             let detail = format!(
-                "provenance over {} and {}; needs the job's OIDC token (`id-token: write`)",
-                plural(plan.release.assets.len() - 1, "asset"),
+                "provenance over {} and {}, {}; needs the job's OIDC token (`id-token: write`)",
+                plural(listed(plan) + 1, "asset"),
                 plural(images, "image and chart digest"),
+                plural(sboms, "SBOM"),
             );
             ("sign", provenance::ASSET.to_owned(), detail)
         }

@@ -230,7 +230,10 @@ fn a_signed_release_signs_between_the_build_and_the_first_publish() {
     assert_eq!(at(Step::Sign), at(Step::WriteSums) + 1);
     let last_push = plan.steps.iter().rposition(|s| matches!(s, Step::PushImage { .. } | Step::PushChart { .. }));
     assert_eq!(at(Step::AttachProvenance), last_push.unwrap() + 1);
-    assert_eq!(plan.release.assets.last().map(String::as_str), Some("provenance.sigstore.json"));
+    let signed: Vec<&str> =
+        plan.release.assets.iter().map(String::as_str).filter(|a| a.ends_with(".sigstore.json")).collect();
+    assert_eq!(signed[0], "provenance.sigstore.json");
+    assert!(signed.len() > 1, "and an SBOM of each image platform and package: {signed:?}");
     let table = render_human(&plan);
     assert!(
         table.contains(

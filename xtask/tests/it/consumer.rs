@@ -120,7 +120,11 @@ fn upgrade(world: &World, env: &[(&str, &str)]) {
     let repo = &world.repo;
     // The consumer is already installed: this release does not build it again.
     let config = repo.read("release.toml");
-    repo.write("release.toml", &(config.split("\n[[package]]").next().unwrap().to_owned() + "\n"));
+    // (and it is signed as 0.2.0 is).
+    repo.write(
+        "release.toml",
+        &(config.split("\n[[package]]").next().unwrap().to_owned() + "\n[signing]\nrequired = true\n"),
+    );
     repo.write("docker/hello/hello.txt", "hello again\n");
     repo.write(
         "terraform/modules/values/variables.tf",
@@ -272,6 +276,33 @@ fn a_user_installs_the_released_wheel_and_pulls_mirrors_and_verifies_the_release
     let referrer: serde_json::Value = serde_json::from_str(&referrer).unwrap();
     assert_eq!(referrer["subject"]["digest"], image_digest.as_str());
     assert_eq!(referrer["layers"][0]["digest"], format!("sha256:{}", xtask::build::sha256_hex(&bundle)));
+    // Beside it, each platform's SPDX SBOM (syft), also an asset.
+    let predicates: Vec<&str> = referrers["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["annotations"]["dev.sigstore.bundle.predicateType"].as_str().unwrap())
+        .collect();
+    let spdx_type = "https://spdx.dev/Document";
+    assert_eq!(predicates, ["https://slsa.dev/provenance/v1", spdx_type, spdx_type], "{referrers}");
+    let spdx = asset(&release, "hello-0.2.0-linux-arm64.spdx.sigstore.json");
+    let statement = xtask::sign::signed_statement(&spdx).unwrap();
+    assert_eq!(statement["predicate"]["spdxVersion"], "SPDX-2.3");
+    assert_eq!(statement["subject"][0]["digest"]["sha256"], image_digest.trim_start_matches("sha256:"));
+    // And the binary's CycloneDX SBOM, about its archive, which PyPI `sigstore` verifies.
+    let is_archive = |name: &str| name.starts_with("lamina-infra-0.2.0-") && name.ends_with(".tar.gz");
+    let archive = release.assets.iter().find(|a| is_archive(&a.name)).unwrap();
+    let cdx = asset(&release, &archive.name.replace(".tar.gz", ".cdx.sigstore.json"));
+    let statement = xtask::sign::signed_statement(&cdx).unwrap();
+    assert_eq!(statement["predicateType"], "https://cyclonedx.org/bom");
+    let linked: Vec<&str> =
+        statement["predicate"]["components"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert!(linked.contains(&"serde") && linked.contains(&"lamina-release-format"), "{linked:?}");
+    assert!(!linked.contains(&"insta"), "no dev-dependency: {linked:?}");
+    std::fs::write(&sums, &archive.bytes).unwrap();
+    std::fs::write(&bundle_file, &cdx).unwrap();
+    let verified = python_verify(identity);
+    assert!(verified.status.success(), "{}", String::from_utf8_lossy(&verified.stderr));
     let wheel = release.assets.iter().find(|a| a.name.ends_with(".whl")).expect("a wheel asset").name.clone();
     assert_eq!(index.files(), [wheel.clone(), "lamina_infra-0.2.0.tar.gz".to_owned()]);
     // Each Python file carries its PEP 740 publish attestation, which `pypi-attestations`
@@ -315,11 +346,8 @@ fn a_user_installs_the_released_wheel_and_pulls_mirrors_and_verifies_the_release
     // It signs nothing again: the bundle signs exactly these subjects, so it is kept.
     let release = crate::release::only_release(&world);
     assert_eq!(asset(&release, provenance::ASSET), bundle, "{}", rerun.stdout);
-    assert!(
-        rerun.stdout.contains("provenance provenance.sigstore.json") && rerun.stdout.contains("kept"),
-        "{}",
-        rerun.stdout
-    );
+    let kept = rerun.stdout.lines().any(|l| l.contains("signed provenance.sigstore.json") && l.contains("kept"));
+    assert!(kept, "{}", rerun.stdout);
 
     // pip installs the wheel straight from the release's asset URL.
     let home = tempfile::tempdir().unwrap();
@@ -353,6 +381,11 @@ fn a_user_installs_the_released_wheel_and_pulls_mirrors_and_verifies_the_release
     let subjects: Vec<&str> =
         verified.lines().filter(|l| l.contains("is a subject of the signed provenance")).collect();
     assert_eq!(subjects.len(), 2, "the image and the chart: {verified}");
+    let sbom_lines: Vec<&str> =
+        verified.lines().filter(|l| l.contains(".sigstore.json") && l.contains(" about ")).collect();
+    assert_eq!(sbom_lines.len(), 3, "the image's two SBOMs and the binary's: {verified}");
+    assert!(sbom_lines.iter().all(|l| l.starts_with("ok ")), "{verified}");
+    assert!(shown.contains("hello-0.2.0-linux-amd64.spdx.sigstore.json"), "show lists the SBOMs: {shown}");
 
     // Every bundle, pulled and extracted, holds the repository's tracked files.
     let pulled = home.path().join("pulled");

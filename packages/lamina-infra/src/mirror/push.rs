@@ -52,7 +52,7 @@ pub fn push(
     if host.is_empty() || !path_ok || base.contains(['@', ' ']) {
         bail!("`--registry {registry}` is not HOST/NAMESPACE, e.g. `--registry registry.example.com/lamina`");
     }
-    let mirror = Mirror { trust, ..Mirror::open(dir)? };
+    let mirror = Mirror::open_as(dir, trust, None)?;
     let releases = releases(&mirror, version)?;
     // The folder is checked first, as `verify DIR` checks it: nothing is pushed from a folder
     // that fails, and then only what the (checked) manifests list, at their digests.

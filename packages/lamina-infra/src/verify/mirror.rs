@@ -62,7 +62,11 @@ fn check_release(mirror: &Mirror, release: &Release, report: &mut Checks) {
     let outcome = assets(report, pin, release, &sums, read(MANIFEST).as_deref(), &files);
     if let Some(m) = &outcome.manifest {
         let signer = crate::trusted::Signer::of_mirror(mirror);
-        signature(report, &signer, release, &sums, read(provenance::ASSET));
+        if signature(report, &signer, release, &sums, read(provenance::ASSET)).is_some()
+            && let Err(e) = super::sboms(report, &signer, release, m, |name| Ok(read(name)))
+        {
+            report.fail(tag, format!("{e:#}"));
+        }
         index(dir, tag, m, report);
         layouts(dir, tag, m, report);
     }

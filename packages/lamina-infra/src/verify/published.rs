@@ -40,7 +40,8 @@ pub fn check(source: &Source, version: &str, report: &mut Checks) -> anyhow::Res
     }
     let outcome = assets(report, (source.repository(), source.pinned()), &release, &sums, manifest.as_deref(), &read);
     let Some(manifest) = outcome.manifest else { return Ok(()) };
-    let statement = signature(report, &crate::trusted::Signer::of(source), &release, &sums, bundle);
+    let signer = crate::trusted::Signer::of(source);
+    let statement = signature(report, &signer, &release, &sums, bundle);
     if let Source::GitHub(github) = source {
         pages(github, &manifest, report);
     }
@@ -65,6 +66,11 @@ pub fn check(source: &Source, version: &str, report: &mut Checks) -> anyhow::Res
     }
     if let Some(statement) = statement {
         subjects(&registry, &manifest, &statement, report);
+        let bytes = |name: &str| match release.asset(name) {
+            Some(asset) => source.download(&release, asset).map(Some),
+            None => Ok(None),
+        };
+        super::sboms(report, &signer, &release, &manifest, bytes)?;
     }
     Ok(())
 }

@@ -93,4 +93,9 @@ fn another_workflow_s_signature_is_accepted_only_when_named() {
     assert_eq!(named.code, 0, "{named}");
     let identity = "https://github.com/acme/infra-demo/.github/workflows/publish.yml@refs/tags/v0.2.0";
     assert!(named.stdout.contains(&format!("signed by {identity} (verified)")), "{named}");
+    for wrong in ["../release.yml", ".github/workflows/x.yml@refs/heads/main", "release.yml"] {
+        let refused = run_lamina_infra(&fake.api_url(), &["show", "0.2.0", "--signer-workflow", wrong], &env);
+        assert_eq!(refused.code, 2, "{refused}");
+        assert!(refused.stderr.contains("is not a workflow file: give `.github/workflows/NAME.yml`"), "{refused}");
+    }
 }

@@ -126,7 +126,7 @@ fn a_folder_that_is_not_a_mirror_or_misses_a_file_says_how_to_make_it_whole() {
     assert!(run.stderr.contains(&expected) && run.stderr.contains("lamina-infra mirror"), "{run}");
 
     let other = lamina_infra(&api, &["releases", "--mirror", dir_arg(mirror.path()), "--repo", "acme/other"], &[]);
-    assert!(other.stderr.contains("holds releases of `acme/infra-demo`, not `acme/other`"), "{other}");
+    assert!(other.stderr.contains("holds releases of `acme/infra-demo`, not of `acme/other`"), "{other}");
 
     let bundle = mirror.path().join("v0.2.0/demo-k8s-0.2.0.tar.gz");
     std::fs::remove_file(&bundle).unwrap();

@@ -24,18 +24,26 @@ pub struct Subject<'a> {
     pub size: usize,
 }
 
+/// A bundle to attach: its bytes and the predicate type of the statement it signs.
+#[derive(Debug, Clone, Copy)]
+pub struct Signed<'a> {
+    pub bundle: &'a [u8],
+    pub predicate_type: &'a str,
+}
+
 /// The annotations a bundle's referrer carries, in its manifest and in the fallback index.
-fn annotations(created: &str) -> Value {
+fn annotations(predicate_type: &str, created: &str) -> Value {
     json!({
         "dev.sigstore.bundle.content": "dsse-envelope",
-        "dev.sigstore.bundle.predicateType": lamina_release_format::provenance::PREDICATE_TYPE,
+        "dev.sigstore.bundle.predicateType": predicate_type,
         "org.opencontainers.image.created": created,
     })
 }
 
 /// The referrer manifest of `bundle` for `subject`, created at `created` (RFC 3339; the release's
 /// source time, so a rerun makes the same bytes).
-pub fn manifest(subject: Subject, bundle: &[u8], created: &str) -> Manifest {
+pub fn manifest(subject: Subject, signed: Signed, created: &str) -> Manifest {
+    let bundle = signed.bundle;
     let hex = lamina_remote::digest::sha256_hex(bundle);
     let document = json!({
         "schemaVersion": 2,
@@ -49,7 +57,7 @@ pub fn manifest(subject: Subject, bundle: &[u8], created: &str) -> Manifest {
             "annotations": { "org.opencontainers.image.title": format!("sha256-{hex}.sigstore.json") },
         }],
         "subject": { "mediaType": subject.media_type, "digest": subject.digest, "size": subject.size },
-        "annotations": annotations(created),
+        "annotations": annotations(signed.predicate_type, created),
     });
     let bytes = serde_json::to_vec(&document).expect("a JSON value serialises");
     Manifest { digest: lamina_remote::digest::sha256(&bytes), media_type: OCI_MANIFEST.to_owned(), bytes }
@@ -63,12 +71,18 @@ pub fn fallback_tag(digest: &str) -> String {
 /// The referrers index at the fallback tag with `referrer` listed: `existing` (the index the tag
 /// holds, if any) with it added, or `None` when it is listed already. An index that is not one
 /// is refused rather than replaced: the tag is not ours to overwrite.
-pub fn listed(existing: Option<&[u8]>, referrer: &Manifest, created: &str) -> anyhow::Result<Option<Manifest>> {
+pub fn listed(
+    existing: Option<&[u8]>,
+    referrer: &Manifest,
+    predicate_type: &str,
+    created: &str,
+) -> anyhow::Result<Option<Manifest>> {
     let mut index = match existing {
         Some(bytes) => {
             let index: Value = serde_json::from_slice(bytes)?;
-            if !index["manifests"].is_array() {
-                anyhow::bail!("it holds no image index");
+            let typed = index["mediaType"].as_str().is_none_or(|t| t == OCI_INDEX);
+            if !index["manifests"].is_array() || !typed {
+                anyhow::bail!("it holds no OCI image index");
             }
             index
         }
@@ -83,7 +97,7 @@ pub fn listed(existing: Option<&[u8]>, referrer: &Manifest, created: &str) -> an
         "digest": referrer.digest,
         "size": referrer.bytes.len(),
         "artifactType": BUNDLE_TYPE,
-        "annotations": annotations(created),
+        "annotations": annotations(predicate_type, created),
     }));
     let bytes = serde_json::to_vec(&index)?;
     Ok(Some(Manifest { digest: lamina_remote::digest::sha256(&bytes), media_type: OCI_INDEX.to_owned(), bytes }))
@@ -92,6 +106,7 @@ pub fn listed(existing: Option<&[u8]>, referrer: &Manifest, created: &str) -> an
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lamina_release_format::provenance::PREDICATE_TYPE;
 
     fn subject(digest: &str) -> Subject<'_> {
         Subject { media_type: OCI_INDEX, digest, size: 300 }
@@ -100,7 +115,8 @@ mod tests {
     #[test]
     fn the_referrer_names_its_subject_and_carries_the_bundle() {
         let image = format!("sha256:{}", "a".repeat(64));
-        let made = manifest(subject(&image), b"{\"bundle\":1}", "2026-01-02T03:04:05Z");
+        let signed = Signed { bundle: b"{\"bundle\":1}", predicate_type: PREDICATE_TYPE };
+        let made = manifest(subject(&image), signed, "2026-01-02T03:04:05Z");
         let json: Value = serde_json::from_slice(&made.bytes).unwrap();
         assert_eq!(json["artifactType"], BUNDLE_TYPE);
         assert_eq!(json["subject"]["digest"], image.as_str());
@@ -113,17 +129,24 @@ mod tests {
 
     #[test]
     fn the_fallback_index_lists_each_referrer_once_and_keeps_others() {
+        let docker = br#"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.list.v2+json","manifests":[]}"#;
+        let some = manifest(subject("sha256:aa"), Signed { bundle: b"{}", predicate_type: PREDICATE_TYPE }, "t");
+        assert!(listed(Some(docker), &some, PREDICATE_TYPE, "t").is_err(), "not an OCI index");
         let image = format!("sha256:{}", "a".repeat(64));
-        let ours = manifest(subject(&image), b"{}", "2026-01-02T03:04:05Z");
-        let first = listed(None, &ours, "t").unwrap().unwrap();
+        let ours = manifest(subject(&image), Signed { bundle: b"{}", predicate_type: PREDICATE_TYPE }, "t");
+        let first = listed(None, &ours, PREDICATE_TYPE, "t").unwrap().unwrap();
         assert_eq!(first.media_type, OCI_INDEX);
-        assert_eq!(listed(Some(&first.bytes), &ours, "t").unwrap(), None, "listed already: nothing to write");
+        let again = listed(Some(&first.bytes), &ours, PREDICATE_TYPE, "t").unwrap();
+        assert_eq!(again, None, "listed already: nothing to write");
         let other = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"digest":"sha256:bb"}]}"#;
-        let both = listed(Some(other), &ours, "t").unwrap().unwrap();
+        let both = listed(Some(other), &ours, PREDICATE_TYPE, "t").unwrap().unwrap();
         let json: Value = serde_json::from_slice(&both.bytes).unwrap();
         assert_eq!(json["manifests"][0]["digest"], "sha256:bb", "another tool's referrer stays");
         assert_eq!(json["manifests"][1]["digest"], ours.digest.as_str());
         assert_eq!(json["manifests"][1]["artifactType"], BUNDLE_TYPE);
-        assert!(listed(Some(br#"{"schemaVersion":2,"config":{}}"#), &ours, "t").is_err(), "not an index");
+        assert!(
+            listed(Some(br#"{"schemaVersion":2,"config":{}}"#), &ours, PREDICATE_TYPE, "t").is_err(),
+            "not an index"
+        );
     }
 }

@@ -32,6 +32,8 @@ pub struct Executor<'a> {
     pub assets: Vec<crate::build::Asset>,
     /// The provenance bundle's bytes, once signed (or kept from an earlier run).
     pub bundle: Option<Vec<u8>>,
+    /// Each image's SBOM bundles (one per platform), by image, once signed.
+    pub sboms: Vec<(usize, Vec<u8>)>,
     pub out: &'a Path,
     pub github: &'a GitHub,
     pub registry: &'a Registry,

@@ -33,7 +33,8 @@ impl Executor<'_> {
                         }
                         let creds = credentials.as_ref().context("credentials were just read")?;
                         eprintln!("uploading {} to {}", file.name, index.index.upload_url);
-                        if let Err(e) = index.upload(creds, self.out, &file).await {
+                        let attest = self.plan.signing.signs();
+                        if let Err(e) = index.upload(creds, self.out, &file, attest).await {
                             let again = index.listed(&project).await?;
                             let landed = decide(std::slice::from_ref(&file), &again);
                             if !matches!(landed.first(), Some((_, Decision::Keep))) {
