@@ -289,6 +289,15 @@ fn a_user_installs_the_released_wheel_and_pulls_mirrors_and_verifies_the_release
     let statement = xtask::sign::signed_statement(&spdx).unwrap();
     assert_eq!(statement["predicate"]["spdxVersion"], "SPDX-2.3");
     assert_eq!(statement["subject"][0]["digest"]["sha256"], image_digest.trim_start_matches("sha256:"));
+    // PyPI `sigstore` verifies it about the image's digest, as the release workflow.
+    let spdx_file = work.path().join("spdx.sigstore.json");
+    std::fs::write(&spdx_file, &spdx).unwrap();
+    let about_image = std::process::Command::new(peers.join("venv/bin/sigstore"))
+        .args(["--trust-config", &trust, "verify", "identity", "--bundle", spdx_file.to_str().unwrap()])
+        .args(["--cert-identity", identity, "--cert-oidc-issuer", GITHUB_ISSUER, &image_digest])
+        .output()
+        .unwrap();
+    assert!(about_image.status.success(), "{}", String::from_utf8_lossy(&about_image.stderr));
     // And the binary's CycloneDX SBOM, about its archive, which PyPI `sigstore` verifies.
     let is_archive = |name: &str| name.starts_with("lamina-infra-0.2.0-") && name.ends_with(".tar.gz");
     let archive = release.assets.iter().find(|a| is_archive(&a.name)).unwrap();

@@ -505,7 +505,7 @@ fn mirror_needs_a_folder_and_push_a_registry() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("mirror.json"), r#"{"repository": "acme/infra-demo", "releases": []}"#).unwrap();
     let from = dir.path().to_str().unwrap();
-    let out = run(&["--mirror", from, "mirror", "0.2.0", "--to", from]);
+    let out = run(&["--repo", "acme/infra-demo", "--mirror", from, "mirror", "0.2.0", "--to", from]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && stderr.contains("copy that folder instead"), "{stderr}");
 }

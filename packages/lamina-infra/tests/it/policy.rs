@@ -37,7 +37,8 @@ fn an_unsigned_release_is_refused_unless_allowed() {
     assert!(refused.stderr.contains("release v0.2.0 is unsigned"), "{refused}");
     assert!(refused.stderr.contains("pass --allow-unsigned"), "{refused}");
     assert!(!target.exists(), "nothing was written");
-    for args in [&["compat", "0.2.0"][..], &["mirror", "0.2.0", "--to", target.to_str().unwrap()]] {
+    let deploy = ["deploy", "demo", "--dry-run"];
+    for args in [&["compat", "0.2.0"][..], &deploy, &["mirror", "0.2.0", "--to", target.to_str().unwrap()]] {
         let refused = run_lamina_infra(&api, args, &strict);
         assert_eq!(refused.code, 1, "{args:?}: {refused}");
         assert!(refused.stderr.contains("is unsigned"), "{args:?}: {refused}");
@@ -93,6 +94,14 @@ fn another_workflow_s_signature_is_accepted_only_when_named() {
     assert_eq!(named.code, 0, "{named}");
     let identity = "https://github.com/acme/infra-demo/.github/workflows/publish.yml@refs/tags/v0.2.0";
     assert!(named.stdout.contains(&format!("signed by {identity} (verified)")), "{named}");
+    // `deploy` gets past the signature to its tools (none here).
+    let no_tools = tempfile::tempdir().unwrap();
+    let mut deploy_env = env.to_vec();
+    deploy_env.push(("PATH", no_tools.path().as_os_str()));
+    let workflow = ["--signer-workflow", ".github/workflows/publish.yml"];
+    let deploy =
+        run_lamina_infra(&fake.api_url(), &[&["deploy", "demo", "--dry-run"][..], &workflow].concat(), &deploy_env);
+    assert!(deploy.stderr.contains("`helm` is not installed here"), "{deploy}");
     for wrong in ["../release.yml", ".github/workflows/x.yml@refs/heads/main", "release.yml"] {
         let refused = run_lamina_infra(&fake.api_url(), &["show", "0.2.0", "--signer-workflow", wrong], &env);
         assert_eq!(refused.code, 2, "{refused}");
