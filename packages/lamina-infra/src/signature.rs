@@ -1,7 +1,9 @@
 //! The trust roots a release's signature is checked against: the user's ClientTrustConfig
-//! (`--trust-config`, `LAMINA_SIGSTORE_TRUST_CONFIG`) or Sigstore's public-good root embedded in
-//! this build. The verification itself is the release format's
-//! ([`lamina_release_format::signature`]), which the producer runs too.
+//! (`--trust-config`, `LAMINA_SIGSTORE_TRUST_CONFIG`) or Sigstore's public-good root, refreshed
+//! over TUF ([`tuf`]) from the one embedded in this build. The verification itself is the
+//! release format's ([`lamina_release_format::signature`]), which the producer runs too.
+
+pub mod tuf;
 
 use anyhow::Context;
 pub use lamina_release_format::signature::verify;
@@ -15,7 +17,8 @@ pub fn trusted_root(path: &Path) -> anyhow::Result<TrustedRoot> {
     lamina_release_format::signature::trusted_root(&text).map_err(|e| anyhow::format_err!("`{shown}`: {e}"))
 }
 
-/// Sigstore's public-good trusted root, as embedded in this build.
+/// Sigstore's public-good trusted root, as embedded in this build: what a failed refresh over TUF
+/// falls back to when nothing is cached.
 pub fn public_good() -> anyhow::Result<TrustedRoot> {
     lamina_release_format::signature::public_good().map_err(|e| anyhow::format_err!("{e}"))
 }

@@ -85,13 +85,15 @@ pub struct Signer<'a> {
     pub server: String,
     pub repository: &'a str,
     pub trust: &'a crate::trust::Trust,
+    /// Whether Sigstore's trusted root may be refreshed over the network: not for a mirror folder.
+    pub online: bool,
 }
 
 impl Signer<'_> {
     /// The signing workflow of the repository `source` reads.
     pub fn of(source: &Source) -> Signer<'_> {
         match source {
-            Source::GitHub(g) => Signer { server: g.server(), repository: g.repo(), trust: &g.trust },
+            Source::GitHub(g) => Signer { server: g.server(), repository: g.repo(), trust: &g.trust, online: true },
             Source::Mirror(m) => Signer::of_mirror(m),
         }
     }
@@ -102,11 +104,12 @@ impl Signer<'_> {
         provenance::identity(&self.server, self.repository, workflow, &format!("refs/tags/{tag}"))
     }
 
-    /// The trusted root `--trust-config` names, else Sigstore's public-good one.
+    /// The trusted root `--trust-config` names, else Sigstore's public-good one: refreshed over
+    /// TUF, but for a mirror folder, which is read with no request ([`crate::signature::tuf`]).
     pub fn root(&self) -> anyhow::Result<sigstore_verify::trust_root::TrustedRoot> {
         match &self.trust.config {
             Some(path) => crate::signature::trusted_root(path),
-            None => crate::signature::public_good(),
+            None => crate::signature::tuf::public_good(self.online),
         }
     }
 
@@ -114,7 +117,7 @@ impl Signer<'_> {
     /// `--repo` names: never the one the folder's `mirror.json` names.
     pub fn of_mirror(mirror: &crate::source::Mirror) -> Signer<'_> {
         let repository = mirror.trust.repository.as_str();
-        Signer { server: crate::github::SERVER.to_owned(), repository, trust: &mirror.trust }
+        Signer { server: crate::github::SERVER.to_owned(), repository, trust: &mirror.trust, online: false }
     }
 }
 

@@ -196,8 +196,9 @@ impl std::fmt::Display for Run {
 }
 
 /// `lamina-infra --repo acme/infra-demo ARGS` against `api` (a GitHub fake, or an address nothing
-/// listens on), anonymously, with no mirror and no registry credentials unless `env` sets them,
-/// accepting unsigned releases unless `env` sets `LAMINA_INFRA_ALLOW_UNSIGNED=false`.
+/// listens on), anonymously, with no mirror, no registry credentials and no Sigstore TUF
+/// repository (a loopback port nothing listens on) unless `env` sets them, accepting unsigned
+/// releases unless `env` sets `LAMINA_INFRA_ALLOW_UNSIGNED=false`.
 pub fn run_lamina_infra(api: &str, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Run {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_lamina-infra"))
         .args(["--repo", "acme/infra-demo"])
@@ -213,6 +214,10 @@ pub fn run_lamina_infra(api: &str, args: &[&str], env: &[(&str, &std::ffi::OsStr
         // Nor the machine's own kube context.
         .env("KUBECONFIG", "/nonexistent/lamina-infra-tests/kubeconfig")
         .env_remove("LAMINA_SIGSTORE_TRUST_CONFIG")
+        // Sigstore's TUF repository: a loopback port nothing listens on, so no test reaches the
+        // internet (a request fails at once); a test of TUF names its own.
+        .env("LAMINA_SIGSTORE_TUF_URL", "http://127.0.0.1:9")
+        .env_remove("LAMINA_SIGSTORE_TUF_ROOT")
         // The releases tests make are unsigned, but for the tests of signatures (which set it
         // to `false`).
         .env("LAMINA_INFRA_ALLOW_UNSIGNED", "true")

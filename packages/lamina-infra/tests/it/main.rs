@@ -27,6 +27,9 @@ mod policy;
 mod refusals;
 /// A release's provenance bundle, made against the loopback Sigstore, verified offline.
 mod signature;
+/// Sigstore's trusted root refreshed over TUF from a real repository, cached, and refused when
+/// what it serves does not verify; no request for an unsigned release or a mirror folder.
+mod tuf;
 /// `validate` agrees with `terraform plan` and real Helm on the files of `tests/corpus/`.
 mod validate;
 /// `--mirror DIR` with every server stopped, and `verify` of mirrors, pulled folders and releases.
