@@ -148,12 +148,17 @@ fn asset(release: &xtask_dev::github::FakeRelease, name: &str) -> Vec<u8> {
 
 /// GitHub Actions' OIDC token endpoint for a job of the fixture's release workflow at `tag`.
 fn job_tokens(world: &World, tag: &str) -> TokenExchange {
+    job_tokens_of(world, provenance::WORKFLOW, tag)
+}
+
+/// [`job_tokens`] for a job of `workflow`.
+fn job_tokens_of(world: &World, workflow: &str, tag: &str) -> TokenExchange {
     let commit = world.repo.git(&["rev-parse", "HEAD"]).trim().to_owned();
     let git_ref = format!("refs/tags/{tag}");
     TokenExchange::start(Exchange {
         audience: "sigstore".into(),
         request_token: "actions-request-canary".into(),
-        jwt: github_token("acme/infra-demo", provenance::WORKFLOW, &git_ref, &commit),
+        jwt: github_token("acme/infra-demo", workflow, &git_ref, &commit),
         minted: String::new(),
         publisher_matches: true,
     })
@@ -223,6 +228,19 @@ fn a_user_installs_the_released_wheel_and_pulls_mirrors_and_verifies_the_release
     let refused = world.xtask(&["release", "--builder", "buildah"], &env).fails();
     assert!(refused.stderr.contains("id-token: write") && refused.stderr.contains("--unsigned"), "{}", refused.stderr);
     assert_eq!(world.writes(), before, "nothing was written anywhere");
+    // A job of another workflow cannot sign as the release workflow: the signing step stops the
+    // run before anything is published.
+    let other = job_tokens_of(&world, ".github/workflows/ci.yml", "v0.2.0");
+    let other_url = other.request_url();
+    let mut other_env = env.clone();
+    other_env.extend(signing_env(&other_url, &trust));
+    let refused = world.xtask(&["release", "--builder", "buildah"], &other_env).fails();
+    assert!(
+        refused.stderr.contains("this job runs `acme/infra-demo/.github/workflows/ci.yml@refs/tags/v0.2.0`"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(world.writes(), before, "nothing was published");
     env.extend(signing_env(&request_url, &trust));
     let signed = world.xtask(&["release", "--builder", "buildah"], &env).ok();
     let release = crate::release::only_release(&world);
@@ -419,6 +437,12 @@ fn a_user_installs_the_released_wheel_and_pulls_mirrors_and_verifies_the_release
         }
     }
     consumer(&program, &["verify", pulled_arg], &env);
+    // `deploy` accepts the signed release and goes on to the user's tools (none here).
+    let no_tools = home.path().join("no-tools");
+    std::fs::create_dir(&no_tools).unwrap();
+    let deploy_env = [&env[..], &[("PATH", no_tools.to_str().unwrap())]].concat();
+    let deploy = consumer_fails(&program, &["deploy", "demo", "--dry-run"], &deploy_env);
+    assert!(deploy.contains("`helm` is not installed here"), "{deploy}");
 
     // The mirror holds every image with the registry's digests, as skopeo reads them.
     let mirror = home.path().join("mirror");
