@@ -191,6 +191,36 @@ pub enum Command {
     /// Helm repository index of its charts, and its images and OCI charts as OCI image layouts
     /// with the registry's exact bytes. `mirror push` loads those into another registry.
     Mirror(Mirror),
+    /// Print the completion script for your shell, e.g. `lamina-infra completions bash >
+    /// ~/.local/share/bash-completion/completions/lamina-infra`, or, in zsh,
+    /// `lamina-infra completions zsh > "${fpath[1]}/_lamina-infra"`.
+    Completions {
+        /// bash, zsh, fish, powershell or elvish
+        shell: clap_complete::Shell,
+    },
+    /// Print lamina-infra's man page (roff), e.g. `lamina-infra man | man -l -`, or
+    /// `lamina-infra man > ~/.local/share/man/man1/lamina-infra.1`.
+    Man,
+}
+
+/// The completion script for `shell`, from the same definitions as `--help`.
+pub fn completions(shell: clap_complete::Shell, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    use clap::CommandFactory;
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "lamina-infra", &mut script);
+    let mut script = String::from_utf8_lossy(&script).into_owned();
+    if shell == clap_complete::Shell::Bash {
+        // clap_complete spells a hyphenated program's subcommand states two ways, so nothing
+        // completes after a subcommand (clap-rs/clap issue 6421): one spelling for both.
+        script = script.replace("lamina__subcmd__infra", "lamina__infra");
+    }
+    out.write_all(script.as_bytes())
+}
+
+/// The man page (section 1, roff), from the same definitions as `--help`.
+pub fn man(out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    use clap::CommandFactory;
+    clap_mangen::Man::new(Cli::command()).render(out)
 }
 
 /// `mirror [VERSION] --to DIR`, or `mirror push DIR --registry HOST/NAMESPACE`.

@@ -30,6 +30,7 @@ pub mod trusted;
 pub mod validate;
 pub mod verify;
 
+use anyhow::Context;
 use cli::{Cli, Command, Mirror, MirrorPush};
 
 /// How progress shows: bars on a terminal, plain lines elsewhere, no colour with `NO_COLOR`.
@@ -41,6 +42,14 @@ pub fn progress_mode() -> lamina_remote::progress::Mode {
 
 /// Runs one command.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    // What reads no release comes first: no source is needed.
+    match cli.command {
+        Command::Completions { shell } => {
+            return cli::completions(shell, &mut std::io::stdout()).context("write the completion script");
+        }
+        Command::Man => return cli::man(&mut std::io::stdout()).context("write the man page"),
+        _ => {}
+    }
     if let Command::Compat { from: Some(from), to: Some(to), json, .. } = &cli.command {
         return compat::upgrade(&source::Source::new(&cli.source)?, from, to, *json);
     }
@@ -74,5 +83,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Compat { version, kube_version, json, .. } => {
             compat::compat(&source, version.as_deref(), kube_version.as_deref(), json)
         }
+        Command::Completions { .. } | Command::Man => unreachable!("answered above"),
     }
 }

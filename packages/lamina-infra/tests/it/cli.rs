@@ -287,6 +287,8 @@ fn help_of_every_command() {
         &["compat", "--help"],
         &["validate", "--help"],
         &["deploy", "--help"],
+        &["completions", "--help"],
+        &["man", "--help"],
     ] {
         let out =
             Command::new(env!("CARGO_BIN_EXE_lamina-infra")).args(args).env_remove("GITHUB_API_URL").output().unwrap();
@@ -464,4 +466,58 @@ fn a_used_up_rate_limit_is_reported_with_its_reset_time_and_unreachable_hosts_by
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && stderr.contains("cannot reach 127.0.0.1:9"), "{stderr}");
+}
+
+/// The completion scripts and the man page come from the same definitions as `--help`: bash
+/// completes subcommands, their flags and their values; every shell's script names every
+/// command; the man page renders (groff) with every global flag and command.
+#[test]
+fn completions_and_the_man_page_come_from_the_command_line_definitions() {
+    let completions = |shell: &str| run_lamina_infra("http://127.0.0.1:9", &["completions", shell], &[]);
+    let bash = completions("bash");
+    assert_eq!(bash.code, 0, "{bash}");
+    let script = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(script.path(), &bash.stdout).unwrap();
+    let complete = |words: &[&str]| {
+        let (current, previous) = (words[words.len() - 1], words[words.len() - 2]);
+        let program = format!(
+            "source {}; COMP_WORDS=({}); COMP_CWORD={}; _lamina__infra lamina-infra '{current}' '{previous}'; echo \"${{COMPREPLY[@]}}\"",
+            script.path().display(),
+            words.iter().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(" "),
+            words.len() - 1,
+        );
+        let out = std::process::Command::new("bash").args(["-c", &program]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    assert_eq!(complete(&["lamina-infra", "mi"]), "mirror");
+    assert_eq!(complete(&["lamina-infra", "show", "--allow-u"]), "--allow-unsigned", "a subcommand's flags");
+    assert!(complete(&["lamina-infra", "completions", "z"]).contains("zsh"), "a value's choices");
+    for (shell, marker) in [
+        ("zsh", "#compdef lamina-infra"),
+        ("fish", "complete -c lamina-infra"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let out = completions(shell);
+        assert_eq!(out.code, 0, "{out}");
+        assert!(out.stdout.contains(marker), "{shell}: {}", &out.stdout[..out.stdout.len().min(300)]);
+        for command in ["releases", "show", "pull", "verify", "compat", "validate", "deploy", "mirror"] {
+            assert!(out.stdout.contains(command), "{shell} completes `{command}`");
+        }
+    }
+    let refused = completions("tcsh");
+    assert_eq!(refused.code, 2, "{refused}");
+
+    let man = run_lamina_infra("http://127.0.0.1:9", &["man"], &[]);
+    assert_eq!(man.code, 0, "{man}");
+    let page = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(page.path(), &man.stdout).unwrap();
+    let rendered =
+        std::process::Command::new("groff").args(["-man", "-Tascii", "-P-cbou"]).arg(page.path()).output().unwrap();
+    assert!(rendered.status.success(), "{}", String::from_utf8_lossy(&rendered.stderr));
+    let text = String::from_utf8_lossy(&rendered.stdout);
+    assert!(text.contains("lamina-infra - Find, verify and fetch Lamina OS infrastructure releases"), "{text}");
+    for flag in ["--repo", "--mirror", "--trust-config", "--signer-workflow", "--allow-unsigned"] {
+        assert!(text.contains(flag), "the man page names {flag}");
+    }
+    assert!(text.contains("lamina-infra-mirror(1)"), "and the commands: {text}");
 }
