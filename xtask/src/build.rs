@@ -43,6 +43,13 @@ pub struct Built {
     pub notes: Vec<String>,
 }
 
+impl Built {
+    /// The index digest of the image `name`, when it was built.
+    pub fn image_digest(&self, name: &str) -> Option<&str> {
+        self.images.iter().find(|b| b.name == name).and_then(|b| b.digest.as_deref())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Asset {
     pub name: String,
@@ -198,7 +205,7 @@ pub fn run(
 fn pinned_images(plan: &Plan, built: &mut Built, bundle: &str) -> Vec<pin::Pinned> {
     let mut pinned = Vec::new();
     for image in &plan.images {
-        match built.images.iter().find(|b| b.name == image.name).and_then(|b| b.digest.clone()) {
+        match built.image_digest(&image.name).map(str::to_owned) {
             Some(digest) => pinned.push(pin::Pinned {
                 repository: image.repository.clone(),
                 aliases: image.aliases.clone(),
@@ -261,7 +268,7 @@ pub fn record(plan: &Plan, built: &Built) -> anyhow::Result<ReleaseManifest> {
             repository: i.repository.clone(),
             tags: plan.pushed_tags(i),
             platforms: i.platforms.clone(),
-            digest: built.images.iter().find(|b| b.name == i.name).and_then(|b| b.digest.clone()),
+            digest: built.image_digest(&i.name).map(str::to_owned),
         })
         .collect();
     let known: Vec<requires::Known> = plan

@@ -27,9 +27,9 @@ pub fn statement(plan: &Plan, built: &Built, settings: &Settings, out: &Path) ->
         .collect();
     let mut artifacts = Vec::new();
     for image in &plan.images {
-        let digest = built.images.iter().find(|b| b.name == image.name).and_then(|b| b.digest.clone());
+        let digest = built.image_digest(&image.name);
         let digest = digest.with_context(|| format!("image `{}` was not built, so it cannot be signed", image.name))?;
-        artifacts.push((image.repository.clone(), digest));
+        artifacts.push((image.repository.clone(), digest.to_owned()));
     }
     for chart in plan.charts.iter().filter(|c| c.oci.is_some()) {
         let (_, artifact) = crate::helm::archive::oci_artifact(&out.join(&chart.file))?;
@@ -51,14 +51,14 @@ pub fn chart_repository(chart: &crate::plan::ChartPlan) -> String {
     oci.rsplit_once(':').map_or(oci, |(repository, _)| repository).to_owned()
 }
 
-/// Whether `bundle` signs a statement with exactly `statement`'s subjects: a bundle from an
-/// earlier run of this release that can be kept.
-pub fn signs_the_same(bundle: &[u8], statement: &Statement) -> bool {
-    signature::statement(bundle).is_ok_and(|signed| signed.subject == statement.subject)
+/// Whether `bundle`, from an earlier run, signs a statement of `wanted`'s predicate type about
+/// exactly `wanted`'s subjects: then it is kept, never signed again.
+pub fn says_the_same(bundle: &[u8], wanted: &serde_json::Value) -> bool {
+    signed_statement(bundle)
+        .is_some_and(|s| s["subject"] == wanted["subject"] && s["predicateType"] == wanted["predicateType"])
 }
 
-/// The in-toto statement a bundle signs, as JSON, unverified: to keep a bundle from an earlier
-/// run that says the same of the same subjects.
+/// The in-toto statement a bundle signs, as JSON, unverified.
 pub fn signed_statement(bundle: &[u8]) -> Option<serde_json::Value> {
     use base64::Engine;
     let bundle: serde_json::Value = serde_json::from_slice(bundle).ok()?;

@@ -33,11 +33,6 @@ pub fn public_good() -> Result<TrustedRoot, String> {
         .map_err(|e| format!("the embedded Sigstore trusted root: {e}"))
 }
 
-/// The statement a bundle signs, unverified: to compare subjects before deciding to sign again.
-pub fn statement(bundle: &[u8]) -> Result<Statement, String> {
-    statement_of(&parse(bundle)?)
-}
-
 fn parse(bundle: &[u8]) -> Result<Bundle, String> {
     let text = std::str::from_utf8(bundle).map_err(|_| "the bundle is not UTF-8 JSON".to_owned())?;
     Bundle::from_json(text).map_err(|e| format!("the bundle is not a Sigstore bundle: {e}"))

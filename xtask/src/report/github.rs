@@ -20,8 +20,7 @@ pub fn summary(plan: &Plan, built: &Built, heading: &str, release_url: Option<&s
     if !plan.images.is_empty() {
         out.push_str("\n| image | tags | digest |\n|---|---|---|\n");
         for image in &plan.images {
-            let built = built.images.iter().find(|b| b.name == image.name);
-            let digest = match built.and_then(|b| b.digest.as_deref()) {
+            let digest = match built.image_digest(&image.name) {
                 Some(d) => format!("`{d}`"),
                 None => "not built here".to_owned(),
             };

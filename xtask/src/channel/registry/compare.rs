@@ -23,7 +23,7 @@ pub async fn tags(plan: &Plan, built: &Built, settings: &Settings) -> anyhow::Re
         Comparison { what, action, detail }
     };
     for image in &plan.images {
-        let digest = built.images.iter().find(|b| b.name == image.name).and_then(|b| b.digest.clone());
+        let digest = built.image_digest(&image.name).map(str::to_owned);
         for kept in plan.floating.iter().filter(|f| f.action == crate::plan::TagAction::Keep) {
             let what = format!("image tag {}:{}", image.repository, kept.tag);
             out.push(Comparison { what, action: Action::Keep, detail: format!("not moved: {}", kept.reason) });

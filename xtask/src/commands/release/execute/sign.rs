@@ -23,7 +23,8 @@ impl Executor<'_> {
         let statement = sign::statement(plan, self.built, self.settings, self.out)?;
         let sums = std::fs::read(self.out.join(SUMS)).with_context(|| format!("read `{SUMS}`"))?;
         let sigstore = Sigstore::of(&self.settings.signing)?;
-        let kept = self.earlier(ASSET).await?.into_iter().find(|b| sign::signs_the_same(b, &statement));
+        let wanted = serde_json::to_value(&statement)?;
+        let kept = self.earlier(ASSET).await?.into_iter().find(|b| sign::says_the_same(b, &wanted));
         let (bundle, done) = match kept {
             Some(bundle) => (bundle, Done::Kept),
             None => (sigstore.sign(&statement, &plan.signing.identity).await?, Done::Created),
@@ -71,11 +72,7 @@ impl Executor<'_> {
         document: impl FnOnce() -> anyhow::Result<Value>,
     ) -> anyhow::Result<Vec<u8>> {
         let wanted = sbom::statement(predicate_type, Value::Null, subject.0, subject.1);
-        let same = |b: &Vec<u8>| {
-            sign::signed_statement(b)
-                .is_some_and(|s| s["subject"] == wanted["subject"] && s["predicateType"] == wanted["predicateType"])
-        };
-        if let Some(bundle) = self.earlier(name).await?.into_iter().find(same) {
+        if let Some(bundle) = self.earlier(name).await?.into_iter().find(|b| sign::says_the_same(b, &wanted)) {
             self.attach_asset(name, &bundle, Done::Kept)?;
             return Ok(bundle);
         }
@@ -90,8 +87,8 @@ impl Executor<'_> {
     async fn sign_sboms(&mut self, sigstore: &Sigstore) -> anyhow::Result<()> {
         let plan = self.plan;
         for (i, image) in plan.images.iter().enumerate() {
-            let built = self.built.images.iter().find(|b| b.name == image.name).and_then(|b| b.digest.clone());
-            let digest = built.with_context(|| format!("image `{}` was not built", image.name))?;
+            let digest = self.built.image_digest(&image.name).map(str::to_owned);
+            let digest = digest.with_context(|| format!("image `{}` was not built", image.name))?;
             let layout = self.out.join("images").join(&image.name);
             for platform in &image.platforms {
                 let name = provenance::image_sbom(&image.name, &plan.version, platform);
