@@ -3,7 +3,8 @@
 //! as they stream, a missing blob mounted from another repository of the same registry or
 //! uploaded from its file, tags read and moved. Credentials are per host and never sent to
 //! another; plain HTTP only for loopback hosts; blobs go up in chunks where the registry caps a
-//! request (ghcr.io).
+//! request (ghcr.io). Reads and manifest puts are asked again after a transient failure, under
+//! the one retry policy; other writes never are.
 
 mod explain;
 mod manifest;
@@ -217,15 +218,18 @@ impl Registry {
     }
 
     /// The digest a tag points at (the registry's `Docker-Content-Digest`, else the manifest's
-    /// own), or `None` when there is no such tag.
+    /// own), or `None` when there is no such tag (a 404, taken at once). A read is asked again
+    /// under the one retry policy when the registry failed (500, 502, 503, 504) or the request was
+    /// cut, as a registry may while another client moves its tags (`read.rs`).
     pub async fn digest(&self, reference: &Reference) -> anyhow::Result<Option<String>> {
         let path = format!("manifests/{}", reference.digest().or(reference.tag()).unwrap_or("latest"));
         let accept = MANIFEST_TYPES.join(", ");
-        let response = self.answer(reference, &path, Some(&accept), read::Method::Head).await?;
+        let what = "read the digest of";
+        let response = self.answer(reference, &path, Some(&accept), read::Method::Head, what).await?;
         if response.status() == reqwest::StatusCode::NOT_FOUND {
             return Ok(None);
         }
-        let response = self.success(response, "read the digest of", reference).await?;
+        let response = self.success(response, what, reference).await?;
         let header = response.headers().get("docker-content-digest").and_then(|v| v.to_str().ok());
         match header {
             Some(digest) => Ok(Some(digest.trim().to_owned())),
@@ -234,7 +238,8 @@ impl Registry {
     }
 
     /// The manifest `reference` names, its bytes checked against its digest (and against the
-    /// reference's digest when it has one).
+    /// reference's digest when it has one); read as [`digest`](Self::digest) reads, a transient
+    /// failure asked again.
     pub async fn manifest(&self, reference: &Reference) -> anyhow::Result<Manifest> {
         let path = format!("manifests/{}", reference.digest().or(reference.tag()).unwrap_or("latest"));
         let accept = MANIFEST_TYPES.join(", ");

@@ -18,12 +18,17 @@ pub const ATTEMPTS: usize = 6;
 /// The longest single wait accepted; a rate limit asking for more stops the run with a hint.
 pub const LONGEST_WAIT: Duration = Duration::from_secs(15 * 60);
 
+/// The unit of the policy's waits, a millisecond. The crate's own tests wait a microsecond
+/// instead, so a test of the retries against a server on loopback takes milliseconds: the
+/// attempts and the shape of the waits stay the same.
+const UNIT: Duration = if cfg!(test) { Duration::from_micros(1) } else { Duration::from_millis(1) };
+
 /// Backoff after a transient failure: 0.5 s doubling to at most 8 s, with jitter so jobs that
 /// failed together do not retry together; [`ATTEMPTS`] in all.
 pub fn backoff() -> ExponentialBuilder {
     ExponentialBuilder::new()
-        .with_min_delay(Duration::from_millis(500))
-        .with_max_delay(Duration::from_secs(8))
+        .with_min_delay(UNIT * 500)
+        .with_max_delay(UNIT * 8000)
         .with_max_times(ATTEMPTS - 1)
         .with_jitter()
 }
@@ -31,7 +36,7 @@ pub fn backoff() -> ExponentialBuilder {
 /// Backoff between pushes of a branch other jobs keep moving: shorter steps, since the next push
 /// usually lands at once, and a few more of them (8 pushes in all), since many jobs may race.
 pub fn push_backoff() -> ExponentialBuilder {
-    backoff().with_min_delay(Duration::from_millis(250)).with_max_times(7)
+    backoff().with_min_delay(UNIT * 250).with_max_times(7)
 }
 
 /// Whole seconds, rounded up (a wait of 0.4 s is told as 1 s, never as 0 s).
@@ -94,11 +99,22 @@ impl Failure {
     }
 }
 
-/// Runs `attempt` (given its number, from 1) with the one retry policy  until
+/// Runs `attempt` (given its number, from 1) with the one retry policy until
 /// it succeeds, a failure is fatal, a rate limit asks for more than [`LONGEST_WAIT`], or the
 /// attempts run out; tells the user about every retry on standard error. A rate limit's own wait
 /// is kept by the client's gate before its next request, so the loop adds none.
-pub async fn retry<T, F, Fut>(what: &str, mut attempt: F) -> anyhow::Result<T>
+pub async fn retry<T, F, Fut>(what: &str, attempt: F) -> anyhow::Result<T>
+where
+    F: FnMut(u32) -> Fut,
+    Fut: Future<Output = Result<T, Failure>>,
+{
+    retry_on("GitHub", what, attempt).await
+}
+
+/// [`retry`] of the requests to another remote, `remote` (`the registry ghcr.io`) as retries are
+/// told. An attempt answers [`Verdict::Limited`] only after its client's [`Gate`] recorded the
+/// limit, and passes that gate before each request: the loop itself does not wait for a limit.
+pub async fn retry_on<T, F, Fut>(remote: &str, what: &str, mut attempt: F) -> anyhow::Result<T>
 where
     F: FnMut(u32) -> Fut,
     Fut: Future<Output = Result<T, Failure>>,
@@ -111,7 +127,7 @@ where
     .retry(backoff())
     .sleep(tokio::time::sleep)
     .adjust(|failure: &Failure, planned| next_wait(&failure.verdict, planned))
-    .notify(|failure: &Failure, wait| tell(what, tried.get(), failure, wait))
+    .notify(|failure: &Failure, wait| tell(remote, what, tried.get(), failure, wait))
     .await;
     result.map_err(|failure| give_up(what, tried.get(), failure))
 }
@@ -128,13 +144,13 @@ fn next_wait(verdict: &Verdict, planned: Option<Duration>) -> Option<Duration> {
     }
 }
 
-fn tell(what: &str, n: u32, failure: &Failure, wait: Duration) {
+fn tell(remote: &str, what: &str, n: u32, failure: &Failure, wait: Duration) {
     match &failure.verdict {
         Verdict::Limited(_, why) => {
-            eprintln!("GitHub: {why} on {what}; trying again after the wait (attempt {n} of {ATTEMPTS})")
+            eprintln!("{remote}: {why} on {what}; trying again after the wait (attempt {n} of {ATTEMPTS})")
         }
         Verdict::Transient(why) => {
-            eprintln!("GitHub: {why} on {what}; retrying in {} ms (attempt {n} of {ATTEMPTS})", wait.as_millis())
+            eprintln!("{remote}: {why} on {what}; retrying in {} ms (attempt {n} of {ATTEMPTS})", wait.as_millis())
         }
         Verdict::Fatal => {}
     }
@@ -240,7 +256,7 @@ mod tests {
         let waits: Vec<Duration> = backoff().build().collect();
         assert_eq!(waits.len(), ATTEMPTS - 1);
         // Jitter adds at most the base delay on top of each step.
-        assert!(waits.iter().all(|w| *w <= Duration::from_secs(16)), "{waits:?}");
+        assert!(waits.iter().all(|w| *w <= UNIT * 16_000), "{waits:?}");
     }
 
     fn headers(pairs: &[(&'static str, &str)]) -> http::HeaderMap {
