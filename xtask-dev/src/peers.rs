@@ -1,7 +1,7 @@
 //! The real programs the tests run against, and how to get them on a fresh machine:
-//! Debian packages (registry, buildah, skopeo, umoci, htpasswd, docker-compose), a Python venv under
+//! Debian packages (registry, buildah, skopeo, umoci, htpasswd, docker-compose, chromium), a Python venv under
 //! `target/peers/` with the Helm v4 SDK, maturin, pypiserver and sigstore, npm packages under `target/peers/npm` (prism and GitHub's
-//! OpenAPI description, trimmed to the release endpoints; `@sigstore/mock`), and `terraform` from `PATH`.
+//! OpenAPI description, trimmed to the release endpoints; `@sigstore/mock`; playwright-core and axe-core), and `terraform` from `PATH`.
 
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
@@ -27,9 +27,17 @@ pub const PYTHON_PACKAGES: &[&str] = &[
 
 /// npm packages under `target/peers/npm`, pinned: prism validates the GitHub fake against GitHub's
 /// own OpenAPI description; `@sigstore/mock` (with the ASN.1 libraries it is built on) is the
-/// loopback Sigstore.
-pub const NPM_PACKAGES: &[&str] =
-    &["@stoplight/prism-cli@5.14.2", "@octokit/openapi@23.0.2", "@sigstore/mock@0.12.1", "pkijs@3.4.3", "asn1js@3.1.0"];
+/// loopback Sigstore; `playwright-core` drives Debian's chromium (no browser download) and
+/// `axe-core` checks pages' accessibility in it (`browser.rs`).
+pub const NPM_PACKAGES: &[&str] = &[
+    "@stoplight/prism-cli@5.14.2",
+    "@octokit/openapi@23.0.2",
+    "@sigstore/mock@0.12.1",
+    "pkijs@3.4.3",
+    "asn1js@3.1.0",
+    "playwright-core@1.65.2",
+    "axe-core@4.14.1",
+];
 
 /// GitHub's description trimmed to `GET /repos/{owner}/{repo}` and the release endpoints, in
 /// `target/peers/npm` (prism starts in about 5 s with it, against 11 s with every path).
@@ -44,6 +52,7 @@ pub const DEBIAN: &[(&str, &str)] = &[
     ("htpasswd", "apache2-utils"),
     ("openssl", "openssl"),
     ("docker-compose", "docker-compose"),
+    ("chromium", "chromium"), // the browser of `browser.rs`
 ];
 
 /// Where the peers live once provisioned.

@@ -131,6 +131,10 @@ pub fn dry_run(sh: &Shell, root: &Path, args: DryRunArgs) -> anyhow::Result<Exit
         reproducible = Some(true);
     }
     report::github::write(plan, &built, "dry run", None)?;
+    let catalog = plan.steps.contains(&plan::Step::MergeIndex);
+    if catalog {
+        index::preview(plan, &p.settings, &out, &out.join("site"))?;
+    }
     // With credentials present, read (never write) what is published and compare.
     let remote = token.map(|token| {
         crate::channel::compare(sh, plan, &built, &p.settings, Some(&token))
@@ -159,6 +163,9 @@ pub fn dry_run(sh: &Shell, root: &Path, args: DryRunArgs) -> anyhow::Result<Exit
                 "reproducible: a second build in a separate folder is byte-identical ({images} image digest{} compared)",
                 if images == 1 { "" } else { "s" }
             );
+        }
+        if catalog {
+            println!("catalog preview: {}/site/index.html", plan.out_dir);
         }
         println!("dry run: nothing was published");
     }

@@ -30,6 +30,10 @@ pub struct ReleaseConfig {
     pub registry: String,
     pub pages_branch: String,
     pub pages_url: Option<String>,
+    /// `[pages] terraform-registry`: the site also serves Terraform's module registry protocol
+    /// at its host root, for OpenTofu (`None`: only the module pages).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub terraform_registry: Option<TerraformRegistry>,
     pub charts: Vec<ChartConfig>,
     pub images: Vec<ImageConfig>,
     pub bundles: Vec<BundleConfig>,
@@ -52,6 +56,13 @@ pub struct ReleaseConfig {
 pub struct Lines {
     pub version: usize,
     pub notes: usize,
+}
+
+/// A module registry's address below its host: `{host}/{namespace}/{module}/{system}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TerraformRegistry {
+    pub namespace: String,
+    pub system: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

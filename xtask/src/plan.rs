@@ -232,6 +232,9 @@ pub struct PagesTarget {
     pub remote: Option<String>,
     pub branch: String,
     pub pages_url: String,
+    /// Where the site serves the module registry protocol, if it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub terraform_registry: Option<crate::config::TerraformRegistry>,
 }
 
 impl PagesTarget {
@@ -240,6 +243,7 @@ impl PagesTarget {
             remote: settings.pages_remote.clone(),
             branch: config.pages_branch.clone(),
             pages_url: settings.pages_url.clone(),
+            terraform_registry: config.terraform_registry.clone(),
         }
     }
 
@@ -482,7 +486,8 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
     steps.extend((0..images.len()).map(|image| Step::MoveTags { image }));
     steps.extend(oci_charts.iter().map(|&chart| Step::TagChart { chart }));
     steps.extend([Step::DraftRelease, Step::UploadAssets, Step::ReadBack, Step::PublishRelease]);
-    if !charts.is_empty() {
+    // The catalog on the Pages branch shows the charts and the Terraform modules.
+    if !charts.is_empty() || bundles.iter().any(|b| b.kind == BundleKind::Terraform) {
         steps.push(Step::MergeIndex);
     }
     if python_index.is_some() {

@@ -188,6 +188,17 @@ impl Settings {
                 return Err(lamina_remote::hint::fail(problem.to_string(), format!("fix {fix}")));
             }
         }
+        if config.terraform_registry.is_some()
+            && settings.pages_url.splitn(4, '/').nth(3).is_some_and(|p| !p.is_empty())
+        {
+            return Err(lamina_remote::hint::fail(
+                format!(
+                    "pages.terraform-registry needs the site at a host root, and `{}` has a path",
+                    settings.pages_url
+                ),
+                "serve Pages from an organisation site or a custom domain and set pages.url to it, or remove pages.terraform-registry (the module pages work at any URL)",
+            ));
+        }
         if let Some(epoch) = settings.source_date_epoch
             && !(0..=LAST_EPOCH).contains(&epoch)
         {

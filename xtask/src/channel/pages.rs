@@ -8,6 +8,7 @@
 //! to the process and removed afterwards; the working tree is never touched.
 
 pub mod compare;
+pub mod site;
 pub mod verify;
 
 use crate::helm::index::Index;
@@ -51,10 +52,59 @@ pub struct Updated {
     pub attempts: u32,
 }
 
-/// What a change wants written: the new index and the commit message.
+/// What a change wants written: the new index, the catalog's files, and the commit message.
+/// A change that leaves the tree as it was pushes nothing.
 pub struct Change {
     pub index: Index,
+    pub files: Vec<site::File>,
     pub message: String,
+}
+
+/// The branch as an update found it: its tip commit and the index there.
+pub struct Tip<'p> {
+    sh: &'p Shell,
+    commit: Option<String>,
+    pub index: Option<String>,
+}
+
+impl Tip<'_> {
+    /// The release manifests the catalog keeps on the branch. One that does not parse is left
+    /// out of the front page, with a note; it never stops a release.
+    pub fn manifests(&self) -> anyhow::Result<Vec<crate::manifest::ReleaseManifest>> {
+        let Some(tip) = &self.commit else { return Ok(Vec::new()) };
+        let sh = self.sh;
+        let dir = site::MANIFESTS;
+        let listed = cmd!(sh, "git ls-tree -r --name-only {tip} -- {dir}").quiet().read()?;
+        let paths: Vec<&str> = listed
+            .lines()
+            .filter(|p| {
+                p.strip_prefix(dir)
+                    .and_then(|r| r.strip_suffix("/release-manifest.json"))
+                    .is_some_and(|v| v.matches('/').count() == 1)
+            })
+            .collect();
+        if paths.is_empty() {
+            return Ok(Vec::new());
+        }
+        let names: String = paths.iter().map(|p| format!("{tip}:{p}\n")).collect();
+        let batch = cmd!(sh, "git cat-file --batch").quiet().stdin(names).output()?.stdout;
+        let mut out = Vec::new();
+        let mut rest = batch.as_slice();
+        for path in paths {
+            let header_end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+            let header = String::from_utf8_lossy(&rest[..header_end]).into_owned();
+            let size: usize = header.split(' ').nth(2).and_then(|n| n.parse().ok()).unwrap_or(0);
+            let body = rest.get(header_end + 1..header_end + 1 + size).unwrap_or_default();
+            rest = rest.get(header_end + 2 + size..).unwrap_or_default();
+            match serde_json::from_slice(body) {
+                Ok(manifest) => out.push(manifest),
+                Err(e) => eprintln!(
+                    "note: `{path}` on the Pages branch is not a release manifest ({e}); the catalog leaves it out"
+                ),
+            }
+        }
+        Ok(out)
+    }
 }
 
 impl Pages<'_> {
@@ -65,25 +115,25 @@ impl Pages<'_> {
         tip.map(|t| self.index_at(&t)).transpose().map(Option::flatten)
     }
 
-    /// Applies `change` to the current index until a push lands. `change` gets the index text at
-    /// the tip (or `None`) and returns `None` when nothing needs to change.
-    pub fn update(
-        &self,
-        mut change: impl FnMut(Option<&str>) -> anyhow::Result<Option<Change>>,
-    ) -> anyhow::Result<Updated> {
+    /// Applies `change` to the branch until a push lands. `change` gets the tip and returns
+    /// `None` when nothing needs to change.
+    pub fn update(&self, mut change: impl FnMut(&Tip) -> anyhow::Result<Option<Change>>) -> anyhow::Result<Updated> {
         let scratch = Scratch::new(self.sh)?;
         let tried = Cell::new(0u32);
         let attempt = || -> Result<Updated, Attempt> {
             tried.set(tried.get() + 1);
             let tip = self.fetch(&scratch)?;
-            let current = match &tip {
+            let index = match &tip {
                 Some(t) => self.index_at(t)?,
                 None => None,
             };
-            let Some(Change { index, message }) = change(current.as_deref())? else {
-                return Ok(Updated { commit: None, attempts: tried.get() - 1 });
+            let unchanged = Ok(Updated { commit: None, attempts: tried.get() - 1 });
+            let Some(change) = change(&Tip { sh: self.sh, commit: tip.clone(), index })? else {
+                return unchanged;
             };
-            let commit = self.commit(&scratch, tip.as_deref(), &index, &message)?;
+            let Some(commit) = self.commit(&scratch, tip.as_deref(), &change)? else {
+                return unchanged;
+            };
             match self.push(&commit)? {
                 Push::Landed => Ok(Updated { commit: Some(commit), attempts: tried.get() }),
                 Push::Behind(reason) => Err(Attempt::Behind(reason)),
@@ -154,26 +204,32 @@ impl Pages<'_> {
         Ok(out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned()))
     }
 
-    /// A commit on `tip` (or a root commit) with `index.yaml`, `index.html` and `.nojekyll`.
-    fn commit(&self, scratch: &Scratch, tip: Option<&str>, index: &Index, message: &str) -> anyhow::Result<String> {
+    /// A commit on `tip` (or a root commit) with `index.yaml`, `.nojekyll` and the catalog's
+    /// files; `None` when the tree is the tip's.
+    fn commit(&self, scratch: &Scratch, tip: Option<&str>, change: &Change) -> anyhow::Result<Option<String>> {
         let sh = self.sh;
         let _env = sh.push_env("GIT_INDEX_FILE", &scratch.index_file);
         match tip {
             Some(tip) => cmd!(sh, "git read-tree {tip}").quiet().run()?,
             None => cmd!(sh, "git read-tree --empty").quiet().run()?,
         }
-        let files = [
-            ("index.yaml", index.to_string()),
-            ("index.html", front_page(index, &self.url)),
-            (".nojekyll", String::new()),
-        ];
-        for (name, content) in files {
+        let fixed =
+            [("index.yaml".to_owned(), change.index.to_string().into_bytes()), (".nojekyll".to_owned(), Vec::new())];
+        let mut infos = String::new();
+        for (name, content) in fixed.iter().chain(&change.files) {
             let blob = cmd!(sh, "git hash-object -w --stdin").quiet().stdin(content).read()?;
-            let info = format!("100644,{},{name}", blob.trim());
-            cmd!(sh, "git update-index --add --cacheinfo {info}").quiet().run()?;
+            infos.push_str(&format!("100644 {}\t{name}\n", blob.trim()));
         }
+        cmd!(sh, "git update-index --add --index-info").quiet().stdin(infos).run()?;
         let tree = cmd!(sh, "git write-tree").quiet().read()?;
         let tree = tree.trim();
+        if let Some(tip) = tip {
+            let tip_tree = format!("{tip}^{{tree}}");
+            if cmd!(sh, "git rev-parse {tip_tree}").quiet().read()?.trim() == tree {
+                return Ok(None);
+            }
+        }
+        let message = &change.message;
         let parents: Vec<String> = tip.map(|t| vec!["-p".to_owned(), t.to_owned()]).unwrap_or_default();
         let date = format!("@{} +0000", self.time);
         let identity = identity(sh);
@@ -187,7 +243,7 @@ impl Pages<'_> {
             .quiet()
             .read()
             .context("commit the Pages index")?;
-        Ok(commit.trim().to_owned())
+        Ok(Some(commit.trim().to_owned()))
     }
 
     /// Pushes without force. A rejection because the remote moved is `Behind`; a refusal by the
@@ -308,22 +364,6 @@ pub fn redact(text: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-/// The site's front page: every chart and version, and how to add the repository.
-pub fn front_page(index: &Index, url: &str) -> String {
-    let mut rows = String::new();
-    for (name, versions) in index.charts() {
-        rows.push_str(&format!("      <tr><td>{}</td><td>{}</td></tr>\n", escape(&name), escape(&versions.join(", "))));
-    }
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n  <head>\n    <meta charset=\"utf-8\">\n    <title>Lamina OS Helm charts</title>\n  </head>\n  <body>\n    <h1>Lamina OS Helm charts</h1>\n    <pre><code>helm repo add lamina {url}\nhelm repo update\nhelm install lamina-core lamina/lamina-core</code></pre>\n    <table>\n      <tr><th>chart</th><th>versions</th></tr>\n{rows}    </table>\n    <p>The index is <a href=\"index.yaml\">index.yaml</a>.</p>\n  </body>\n</html>\n",
-        url = escape(url)
-    )
 }
 
 #[cfg(test)]

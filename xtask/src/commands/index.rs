@@ -1,11 +1,13 @@
 //! `cargo xtask index add` and `index rebuild`: maintain the Helm index on the Pages branch from
 //! chart archives, with the same merge and push loop `release` uses.
 
-use crate::channel::pages::{Change, Pages, redact};
+use crate::channel::pages::site::Site;
+use crate::channel::pages::{Change, Pages, Tip, redact};
 use crate::helm::{
     archive,
     index::{Index, Merged, NewEntry},
 };
+use crate::manifest::ReleaseManifest;
 use crate::plan::{PagesTarget, download_base, rfc3339};
 use crate::settings::{RemoteArgs, Settings};
 use crate::shell::{Shell, cmd};
@@ -33,7 +35,8 @@ pub fn add(
 ) -> anyhow::Result<ExitCode> {
     let (config, settings) = super::load(root, args)?;
     let entries = entries(archives, &settings)?;
-    let pages = pages(sh, &PagesTarget::of(&config, &settings), &entries);
+    let target = PagesTarget::of(&config, &settings);
+    let pages = pages(sh, &target, &entries);
     if dry_run {
         let current = pages.read()?;
         let (index, merged) = merged_index(current.as_deref(), &pages, &entries)?;
@@ -41,28 +44,65 @@ pub fn add(
         print!("{}", diff(sh, current.as_deref().unwrap_or(""), &index.to_string())?);
         return Ok(ExitCode::SUCCESS);
     }
-    let (merged, commit) = merge(&pages, &entries)?;
+    let (merged, commit) = merge(&pages, &site(&target, &settings), &entries, None)?;
     report(&merged);
     finish(&pages, &commit);
     Ok(ExitCode::SUCCESS)
 }
 
-/// Merges `archives` into the index on the Pages branch with the push loop; returns what each
-/// entry became and the commit pushed (`None`: nothing to change). `release` calls this too.
+/// Merges `archives` into the index on the Pages branch, and `release` into its catalog, with the
+/// push loop; returns what each entry became and the commit pushed (`None`: nothing to change).
+/// `release` calls this.
 pub fn merge_archives(
     sh: &Shell,
     target: &PagesTarget,
     settings: &Settings,
     archives: &[Archive],
+    release: &ReleaseManifest,
 ) -> anyhow::Result<(Vec<Merged>, Option<String>)> {
     let entries = entries(archives, settings)?;
-    merge(&pages(sh, target, &entries), &entries)
+    let mut pages = pages(sh, target, &entries);
+    pages.time = pages.time.max(release.source_date_epoch);
+    merge(&pages, &site(target, settings), &entries, Some(release))
 }
 
-fn merge(pages: &Pages, entries: &[NewEntry]) -> anyhow::Result<(Vec<Merged>, Option<String>)> {
+/// Writes the catalog this release would add, alone, into `into` (for `dry-run`'s preview); the
+/// release's chart archives and manifest are read from `out`.
+pub fn preview(plan: &crate::plan::Plan, settings: &Settings, out: &Path, into: &Path) -> anyhow::Result<()> {
+    let archives: Vec<Archive> =
+        plan.charts.iter().map(|c| Archive { path: out.join(&c.file), tag: Some(plan.tag.clone()) }).collect();
+    let entries = entries(&archives, settings)?;
+    let index = Index::of(&entries, &latest(&entries)).map_err(|e| anyhow::format_err!("{e}"))?;
+    let manifest_file = out.join(names::MANIFEST);
+    let manifest: ReleaseManifest = serde_json::from_slice(&std::fs::read(&manifest_file)?)
+        .with_context(|| format!("read `{}`", manifest_file.display()))?;
+    if into.exists() {
+        std::fs::remove_dir_all(into).with_context(|| format!("remove the earlier preview `{}`", into.display()))?;
+    }
+    let mut files = site(&plan.index.target, settings).files(&index, &[], Some(&manifest))?;
+    files.push(("index.yaml".to_owned(), index.to_string().into_bytes()));
+    for (path, bytes) in files {
+        let file = into.join(&path);
+        std::fs::create_dir_all(file.parent().unwrap_or(into))?;
+        std::fs::write(&file, bytes).with_context(|| format!("write `{}`", file.display()))?;
+    }
+    Ok(())
+}
+
+/// The catalog the Pages branch serves.
+fn site<'a>(target: &'a PagesTarget, settings: &'a Settings) -> Site<'a> {
+    Site { url: &target.pages_url, server_url: &settings.server_url, registry: target.terraform_registry.as_ref() }
+}
+
+fn merge(
+    pages: &Pages,
+    site: &Site,
+    entries: &[NewEntry],
+    release: Option<&ReleaseManifest>,
+) -> anyhow::Result<(Vec<Merged>, Option<String>)> {
     let mut outcome = Vec::new();
-    let updated = pages.update(|current| {
-        let (index, merged) = merged_index(current, pages, entries)?;
+    let updated = pages.update(|tip| {
+        let (index, merged) = merged_index(tip.index.as_deref(), pages, entries)?;
         let added: Vec<String> = merged
             .iter()
             .filter_map(|m| match m {
@@ -71,10 +111,24 @@ fn merge(pages: &Pages, entries: &[NewEntry]) -> anyhow::Result<(Vec<Merged>, Op
             })
             .collect();
         outcome = merged;
-        Ok((!added.is_empty())
-            .then(|| Change { index, message: format!("Add {} to the Helm index", added.join(", ")) }))
+        let message = match (added.is_empty(), release) {
+            (false, _) => format!("Add {} to the Helm index", added.join(", ")),
+            (true, Some(r)) => format!("Add release {} to the catalog", r.version),
+            (true, None) => "Update the catalog".to_owned(),
+        };
+        Ok(Some(Change { files: catalog(site, tip, &index, release)?, index, message }))
     })?;
     Ok((outcome, updated.commit))
+}
+
+/// The catalog's files for `index` and the manifests kept at `tip`, with `release` added.
+fn catalog(
+    site: &Site,
+    tip: &Tip,
+    index: &Index,
+    release: Option<&ReleaseManifest>,
+) -> anyhow::Result<Vec<crate::channel::pages::site::File>> {
+    site.files(index, &tip.manifests()?, release)
 }
 
 /// The index at `current` with `entries` merged in.
@@ -111,7 +165,9 @@ pub fn rebuild(
         ));
     }
     let entries = entries(&archives, &settings)?;
-    let pages = pages(sh, &PagesTarget::of(&config, &settings), &entries);
+    let target = PagesTarget::of(&config, &settings);
+    let site = site(&target, &settings);
+    let pages = pages(sh, &target, &entries);
     let generated = latest(&entries);
     let rebuilt = |current: Option<&str>| -> anyhow::Result<Index> {
         let mut index = Index::of(&entries, &generated).map_err(|e| anyhow::format_err!("{e}"))?;
@@ -127,10 +183,10 @@ pub fn rebuild(
         print!("{}", if text.is_empty() { "the rebuilt index equals the published one\n".to_owned() } else { text });
         return Ok(ExitCode::SUCCESS);
     }
-    let updated = pages.update(|current| {
-        let index = rebuilt(current)?;
-        let unchanged = current == Some(index.to_string().as_str());
-        Ok((!unchanged).then(|| Change {
+    let updated = pages.update(|tip| {
+        let index = rebuilt(tip.index.as_deref())?;
+        Ok(Some(Change {
+            files: catalog(&site, tip, &index, None)?,
             index,
             message: format!("Rebuild the Helm index from {} chart archives", entries.len()),
         }))

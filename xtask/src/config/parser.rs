@@ -47,6 +47,7 @@ impl<'a> Parser<'a> {
         let registry_base = registry.as_ref().and_then(|r| self.registry(r));
         let pages_branch = pages.as_ref().and_then(|p| self.string(p, "branch"));
         let pages_url = pages.as_ref().and_then(|p| self.url(p, "url"));
+        let terraform_registry = pages.as_ref().and_then(|p| self.terraform_registry(p));
 
         let charts: Vec<_> = charts.iter().filter_map(|t| self.chart(t)).collect();
         let images: Vec<_> = images.iter().filter_map(|t| self.image(t)).collect();
@@ -69,6 +70,7 @@ impl<'a> Parser<'a> {
             registry: registry_base?,
             pages_branch: pages_branch.unwrap_or_else(|| "gh-pages".to_owned()),
             pages_url,
+            terraform_registry,
             charts,
             images,
             bundles,
@@ -251,6 +253,34 @@ impl<'a> Parser<'a> {
             return None;
         }
         Some(text.trim_end_matches('/').to_owned())
+    }
+
+    /// `pages.terraform-registry`: `NAMESPACE/SYSTEM` of the module registry the site serves.
+    fn terraform_registry(&mut self, f: &Fields) -> Option<TerraformRegistry> {
+        let (value, line) = self.value(f, "terraform-registry")?;
+        let text = value.as_str()?;
+        let part = |p: &str| {
+            p.len() <= 64
+                && p.starts_with(|c: char| c.is_ascii_alphanumeric())
+                && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        };
+        match text.split_once('/') {
+            Some((namespace, system))
+                if part(namespace)
+                    && part(system)
+                    && system.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()) =>
+            {
+                Some(TerraformRegistry { namespace: namespace.to_owned(), system: system.to_owned() })
+            }
+            _ => {
+                self.error(
+                    Some(line),
+                    format!("pages.terraform-registry `{text}` is not `NAMESPACE/SYSTEM`"),
+                    "write the registry namespace and the modules' target system, e.g. \"lamina-os/kubernetes\" (letters, digits, `-` and `_`; the system in lowercase)",
+                );
+                None
+            }
+        }
     }
 
     /// A repository-relative path; absolute paths and paths leaving the repository are errors.

@@ -63,6 +63,7 @@ pub const SECTIONS: &[Section] = &[
         fields: &[
             field("branch", Str, false, "\"gh-pages\""),
             field("url", Str, false, "\"https://lamina-os.github.io/lamina-infra\""),
+            field("terraform-registry", Str, false, "\"lamina-os/kubernetes\""),
         ],
     },
     Section {

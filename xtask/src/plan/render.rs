@@ -165,7 +165,10 @@ fn describe(plan: &Plan, step: Step) -> (&'static str, String, String) {
             let remote = plan.index.target.remote();
             let entries: Vec<String> =
                 plan.index.entries.iter().map(|e| format!("{} {}", e.chart, e.version)).collect();
-            ("merge index", format!("{remote} {}:index.yaml", plan.index.target.branch), entries.join(", "))
+            let mut detail = entries.join(", ");
+            detail.push_str(if detail.is_empty() { "" } else { "; " });
+            detail.push_str(&format!("catalog releases/{}/", plan.version));
+            ("merge index", format!("{remote} {}:index.yaml", plan.index.target.branch), detail)
         }
         Step::UploadPython => {
             let python = plan.python_index.as_ref();

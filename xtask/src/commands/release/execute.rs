@@ -302,8 +302,11 @@ impl Executor<'_> {
             .iter()
             .map(|c| crate::commands::index::Archive { path: self.out.join(&c.file), tag: Some(plan.tag.clone()) })
             .collect();
+        let manifest_file = self.out.join(lamina_release_format::names::MANIFEST);
+        let manifest: crate::manifest::ReleaseManifest = serde_json::from_slice(&std::fs::read(&manifest_file)?)
+            .with_context(|| format!("read `{}`", manifest_file.display()))?;
         let (merged, commit) =
-            crate::commands::index::merge_archives(self.sh, &plan.index.target, self.settings, &archives)
+            crate::commands::index::merge_archives(self.sh, &plan.index.target, self.settings, &archives, &manifest)
                 .with_context(|| {
                     format!("the release `{}` is published, but its charts are not in the Helm index yet", plan.tag)
                 })

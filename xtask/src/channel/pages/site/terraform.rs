@@ -1,0 +1,62 @@
+//! A static module registry for OpenTofu (which reads the download endpoint's JSON `location`
+//! body; HashiCorp Terraform needs an `X-Terraform-Get` header that a static site cannot set, so
+//! it uses the module pages instead): service discovery at `/.well-known/terraform.json`, each
+//! module's version list, and each version's download answer, as the module registry protocol
+//! documents them.
+
+use super::view::{Release, module_name};
+use super::{File, Site};
+use crate::manifest::{ComponentKind, ReleaseManifest};
+use serde_json::json;
+use std::collections::BTreeMap;
+
+/// Where the protocol's module endpoints live on the site.
+pub const MODULES_V1: &str = "v1/modules";
+
+/// The registry's files: discovery, every module's versions over `releases`, and `new`'s
+/// download answers. Nothing when the site serves no registry.
+pub fn registry(
+    site: &Site,
+    releases: &[&ReleaseManifest],
+    new: Option<&ReleaseManifest>,
+) -> anyhow::Result<Vec<File>> {
+    let Some(registry) = site.registry else { return Ok(Vec::new()) };
+    let at = |name: &str| format!("{MODULES_V1}/{}/{name}/{}", registry.namespace, registry.system);
+    let mut out =
+        vec![(".well-known/terraform.json".to_owned(), json(&json!({ "modules.v1": format!("/{MODULES_V1}/") }))?)];
+    let mut versions: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for release in releases {
+        for module in terraform_modules(release) {
+            versions.entry(module.to_owned()).or_default().push(&release.version);
+        }
+    }
+    for (name, list) in &versions {
+        let body =
+            json!({ "modules": [{ "versions": list.iter().map(|v| json!({ "version": v })).collect::<Vec<_>>() }] });
+        out.push((format!("{}/versions", at(name)), json(&body)?));
+    }
+    if let Some(new) = new {
+        let view = Release::of(site, new, &crate::helm::index::Index::empty());
+        for module in &view.modules {
+            out.push((
+                format!("{}/{}/download", at(&module.name), new.version),
+                json(&json!({ "location": module.get }))?,
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn terraform_modules(release: &ReleaseManifest) -> impl Iterator<Item = &str> {
+    release
+        .components
+        .iter()
+        .filter(|c| c.kind == ComponentKind::Terraform)
+        .flat_map(|c| c.modules.iter().map(|m| module_name(&m.path)))
+}
+
+fn json(value: &serde_json::Value) -> anyhow::Result<Vec<u8>> {
+    let mut bytes = serde_json::to_vec_pretty(value)?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
