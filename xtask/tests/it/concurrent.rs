@@ -1,7 +1,7 @@
 //! Two releases at once: v0.2.0 and v0.3.0, each from its own checkout of the same history,
 //! started together against one registry, one GitHub fake and one Pages remote. Both finish,
 //! GitHub holds both published with the build's bytes, every version tag holds its image, and the
-//! index on the Pages branch holds both chart versions; where `latest` ends up is reported.
+//! index on the Pages branch holds both chart versions and its catalog both releases; where `latest` ends up is reported.
 
 use crate::github_fake::{block_on, send};
 use crate::kill::{RUN, Running, assert_indexed, manifest, tag_digest};
@@ -80,6 +80,13 @@ fn two_releases_at_once_both_publish_and_both_charts_are_indexed() {
         });
         assert_published_as_built(release, &checkout.join(format!("target/release/v{version}")));
         assert_indexed(&world, checkout, version);
+    }
+    // The catalog: both releases have their page, and the front page lists both, newest first.
+    let front = git_in(&world.pages, &["show", "gh-pages:index.html"]);
+    let (at_new, at_old) = (front.find("releases/0.3.0/index.html"), front.find("releases/0.2.0/index.html"));
+    assert!(at_new.is_some() && at_old.is_some() && at_new < at_old, "{front}");
+    for version in ["0.2.0", "0.3.0"] {
+        git_in(&world.pages, &["show", &format!("gh-pages:releases/{version}/index.html")]);
     }
 
     // The registry: each version's own tags hold its image; the shared floating tags hold one of them.

@@ -19,9 +19,15 @@ fn plan_and_artifacts_of_the_fixture() {
             "demo-compose-0.2.0.tar.gz",
             "demo-k8s-0.2.0.tar.gz",
             "demo-terraform-0.2.0.tar.gz",
-            "release-manifest.json"
+            "release-manifest.json",
+            "site"
         ]
     );
+    // The catalog this release would add to Pages, for a preview in a browser.
+    for page in ["index.html", "index.yaml", "releases/0.2.0/index.html", "modules/values/0.2.0/index.html"] {
+        assert!(out.join("site").join(page).is_file(), "no preview of {page}");
+    }
+    assert!(run.stdout.contains("catalog preview: target/release/v0.2.0/site/index.html"), "{}", run.stdout);
     // One uber-snapshot: what the user reads, and what each archive holds.
     let mut all = format!("==== stdout ====\n{}\n", run.stdout);
     for name in &files {

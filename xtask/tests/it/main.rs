@@ -14,6 +14,8 @@ mod backports;
 mod bad_input;
 /// `bump` moves every version and keeps formatting.
 mod bump;
+/// The catalog on Pages in chromium, its module pages through terraform, its module registry.
+mod catalog;
 /// Exit codes, `--help` of every command, the repository's own configuration.
 mod cli;
 /// Two releases of different versions at once against the same registry, GitHub and Pages remote.

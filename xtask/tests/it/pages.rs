@@ -45,7 +45,7 @@ fn first_add_creates_the_branch_and_a_rerun_pushes_nothing() {
     let run = add(&repo, &remote, &files, &[]).ok();
     assert!(run.stderr.contains("pushed"), "{}", run.stderr);
     let tree = git_in(&remote, &["ls-tree", "--name-only", "gh-pages"]);
-    assert_eq!(tree.lines().collect::<Vec<_>>(), [".nojekyll", "index.html", "index.yaml"]);
+    assert_eq!(tree.lines().collect::<Vec<_>>(), [".nojekyll", "assets", "index.html", "index.yaml"]);
     let before = tip(&remote);
     let rerun = add(&repo, &remote, &files, &[]).ok();
     assert!(rerun.stderr.contains("nothing to push"), "{}", rerun.stderr);

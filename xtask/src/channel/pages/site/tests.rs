@@ -63,7 +63,12 @@ fn text(files: &[super::File], path: &str) -> String {
 
 /// What a browser shows of `html`'s text: its character references decoded.
 fn shown(html: &str) -> String {
-    html.replace("&#x2f;", "/").replace("&quot;", "\"").replace("&#x27;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    html.replace("&#x2f;", "/")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }
 
 fn names(files: &[super::File]) -> Vec<&str> {

@@ -148,7 +148,8 @@ impl Release {
                 let page = format!("modules/{name}/{}", manifest.version);
                 let mut sources = vec![format!("source = \"{}/{page}\"", site.url)];
                 if let Some(r) = site.registry {
-                    let host = site.url.split_once("://").map_or(site.url, |(_, h)| h).split('/').next().unwrap_or_default();
+                    let host =
+                        site.url.split_once("://").map_or(site.url, |(_, h)| h).split('/').next().unwrap_or_default();
                     sources.push(format!(
                         "source = \"{host}/{}/{name}/{}\"\nversion = \"{}\"",
                         r.namespace, r.system, manifest.version
