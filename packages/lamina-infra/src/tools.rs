@@ -103,21 +103,27 @@ fn on_path(program: &str) -> bool {
     which::which(program).is_ok()
 }
 
-/// Runs `words` (program, then arguments) to its end, capturing its output.
+/// The program `name` as the shell would start it: its path on PATH (on Windows with the
+/// extensions PATHEXT lists, so `helm` is `helm.exe` and a `.cmd` shim is found too), else the
+/// name itself, for the error to name.
 #[allow(clippy::disallowed_methods)] // this module is where lamina-infra runs other programs
+fn program(name: &str) -> Command {
+    Command::new(which::which(name).map_or_else(|_| name.into(), std::ffi::OsString::from))
+}
+
+/// Runs `words` (program, then arguments) to its end, capturing its output.
 pub fn run(words: &[&str]) -> anyhow::Result<Output> {
-    let (program, args) = words.split_first().context("no program to run")?;
-    Command::new(program).args(args).output().with_context(|| format!("run `{}`", words.join(" ")))
+    let (name, args) = words.split_first().context("no program to run")?;
+    program(name).args(args).output().with_context(|| format!("run `{}`", words.join(" ")))
 }
 
 /// Runs `words` with `input` on its standard input, capturing its output.
-#[allow(clippy::disallowed_methods)] // this module is where lamina-infra runs other programs
 pub fn run_with_input(words: &[&str], input: &[u8]) -> anyhow::Result<Output> {
     use std::process::Stdio;
-    let (program, args) = words.split_first().context("no program to run")?;
+    let (name, args) = words.split_first().context("no program to run")?;
     let shown = || format!("run `{}`", words.join(" "));
     let piped = || Stdio::piped();
-    let spawned = Command::new(program).args(args).stdin(piped()).stdout(piped()).stderr(piped()).spawn();
+    let spawned = program(name).args(args).stdin(piped()).stdout(piped()).stderr(piped()).spawn();
     let mut child = spawned.map_err(|e| anyhow::format_err!("{}: {e}", shown()))?;
     std::io::Write::write_all(&mut child.stdin.take().context("no stdin")?, input).with_context(shown)?;
     child.wait_with_output().with_context(shown)
@@ -125,10 +131,9 @@ pub fn run_with_input(words: &[&str], input: &[u8]) -> anyhow::Result<Output> {
 
 /// Runs `words` with the terminal handed over (its output is the user's to read; on stderr when
 /// `quiet_stdout`, which keeps stdout for JSON); an error naming the command when it fails.
-#[allow(clippy::disallowed_methods)] // this module is where lamina-infra runs other programs
 pub fn run_attached(words: &[String], quiet_stdout: bool) -> anyhow::Result<()> {
-    let (program, args) = words.split_first().context("no program to run")?;
-    let mut command = Command::new(program);
+    let (name, args) = words.split_first().context("no program to run")?;
+    let mut command = program(name);
     command.args(args);
     if quiet_stdout {
         command.stdout(std::io::stderr());

@@ -73,7 +73,7 @@ impl Site<'_> {
                 "release.html",
                 &format!("{MANIFESTS}/{}/index.html", new.version),
                 minijinja::context! {
-                    site => self.url, release => data(view), root => "../../",
+                    site => self.url, release => data(view), root => up(2),
                 },
             )?);
             let json = serde_json::to_vec_pretty(new).context("serialise the release manifest")?;
@@ -84,7 +84,7 @@ impl Site<'_> {
                     "module.html",
                     &format!("{}/index.html", module.page),
                     minijinja::context! {
-                        site => self.url, release => data(view), module => data(module), root => "../../../",
+                        site => self.url, release => data(view), module => data(module), root => up(3),
                     },
                 )?);
             }
@@ -133,6 +133,11 @@ fn escape_html(text: &str) -> String {
         }
     }
     out
+}
+
+/// The way from a page `depth` folders down back to the site's root.
+fn up(depth: usize) -> String {
+    std::iter::repeat_n("..", depth).map(|up| format!("{up}/")).collect()
 }
 
 /// A value the templates read, from anything serde serialises.
