@@ -112,6 +112,10 @@ pub struct PackageConfig {
     pub name: String,
     pub path: String,
     pub wheel: bool,
+    /// The archive ships the program's shell completions (`PROGRAM completions SHELL`).
+    pub completions: bool,
+    /// The archive ships the program's man page (`PROGRAM man`).
+    pub man: bool,
     /// The Rust targets the job graph builds it for (`release --prebuilt`); empty: this
     /// machine's only. A one-machine build always builds for this machine.
     pub targets: Vec<String>,

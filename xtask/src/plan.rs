@@ -183,6 +183,12 @@ pub struct PackagePlan {
     pub file: String,
     /// A wheel is built too (its file name is maturin's, known once built).
     pub wheel: bool,
+    /// The archive holds `completions/`, from the built program's `completions SHELL`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub completions: bool,
+    /// The archive holds `man/man1/{name}.1`, from the built program's `man`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub man: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -415,6 +421,8 @@ pub fn plan(inputs: &Inputs) -> Result<Plan, Diagnostics> {
                 target: target.clone(),
                 file: names::package_file(&p.name, &version, target),
                 wheel: p.wheel,
+                completions: p.completions,
+                man: p.man,
             })
         })
         .collect();

@@ -60,7 +60,7 @@ pub fn build(
     let exe = if package.target.contains("-windows-") { format!("{name}.exe") } else { name.clone() };
     let program = cross.get(1).map_or_else(|| target_dir.clone(), |t| target_dir.join(t)).join("release").join(&exe);
     let folder = lamina_release_format::names::package_folder(name, version, &package.target);
-    let entries = [
+    let mut entries = vec![
         Entry { name: folder.clone(), mode: 0o755, kind: EntryKind::Dir },
         Entry {
             name: format!("{folder}/{exe}"),
@@ -68,9 +68,69 @@ pub fn build(
             kind: EntryKind::File { source: program.to_string_lossy().into_owned() },
         },
     ];
+    let generated = tempfile::tempdir()?;
+    if package.completions || package.man {
+        if !cross.is_empty() {
+            bail!(
+                "package `{name}`: its completions and man page come from running it, and this machine cannot run a `{}` program; build it on its native runner (`cargo xtask build --target {}` there)",
+                package.target,
+                package.target
+            );
+        }
+        entries.extend(documents(sh, &program, package, generated.path())?.into_iter().map(|(path, source)| {
+            let kind = match source {
+                Some(source) => EntryKind::File { source: source.to_string_lossy().into_owned() },
+                None => EntryKind::Dir,
+            };
+            Entry { name: format!("{folder}/{path}"), mode: if kind == EntryKind::Dir { 0o755 } else { 0o644 }, kind }
+        }));
+    }
     super::archive::write_tar_gz(root, &entries, epoch, &out.join(&package.file), &|_, data| Ok(data))
         .with_context(|| format!("write `{}`", package.file))?;
     Ok(Made { archive: package.file.clone(), wheel })
+}
+
+/// The shells a package's completions are made for, and each file's name as the shell's own
+/// completion folders expect it (`{}` is the program's name).
+pub const SHELLS: &[(&str, &str)] =
+    &[("bash", "{}.bash"), ("zsh", "_{}"), ("fish", "{}.fish"), ("powershell", "_{}.ps1"), ("elvish", "{}.elv")];
+
+/// Runs the built `program` for its completions and man page, written under `scratch`; returns
+/// each archive path (below the package's folder) with its file, `None` for a folder.
+fn documents(
+    sh: &Shell,
+    program: &Path,
+    package: &PackagePlan,
+    scratch: &Path,
+) -> anyhow::Result<Vec<(String, Option<PathBuf>)>> {
+    let name = &package.name;
+    let mut out = Vec::new();
+    let mut write = |path: String, args: &[&str]| -> anyhow::Result<()> {
+        let text = run_captured(cmd!(sh, "{program} {args...}"))
+            .with_context(|| format!("package `{name}`: run `{name} {}`", args.join(" ")))?;
+        if text.trim().is_empty() {
+            bail!("package `{name}`: `{name} {}` printed nothing", args.join(" "));
+        }
+        let file = scratch.join(path.replace('/', "-"));
+        std::fs::write(&file, text)?;
+        out.push((path, Some(file)));
+        Ok(())
+    };
+    if package.completions {
+        for (shell, file) in SHELLS {
+            write(format!("completions/{}", file.replace("{}", name)), &["completions", shell])?;
+        }
+    }
+    if package.man {
+        write(format!("man/man1/{name}.1"), &["man"])?;
+    }
+    let folders = ["completions", "man", "man/man1"]
+        .into_iter()
+        .filter(|f| out.iter().any(|(p, _)| p.starts_with(&format!("{f}/"))));
+    let mut all: Vec<(String, Option<PathBuf>)> = folders.map(|f| (f.to_owned(), None)).collect();
+    all.extend(out);
+    all.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(all)
 }
 
 /// Packages build in their own folder so their flags never invalidate other builds.

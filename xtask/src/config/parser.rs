@@ -443,6 +443,8 @@ impl<'a> Parser<'a> {
             self.name(f, "package", paths::check_asset_name, "use the Cargo package's name, e.g. \"lamina-infra\"");
         let path = self.path(f, "path");
         let wheel = self.bool(f, "wheel").unwrap_or(true);
+        let completions = self.bool(f, "completions").unwrap_or(false);
+        let man = self.bool(f, "man").unwrap_or(false);
         let mut targets = Vec::new();
         for (t, line) in self.strings(f, "targets") {
             if super::runners::for_target(&t).is_none() {
@@ -454,7 +456,7 @@ impl<'a> Parser<'a> {
                 targets.push(t);
             }
         }
-        Some(PackageConfig { name: name?, path: path?, wheel, targets, line: f.line })
+        Some(PackageConfig { name: name?, path: path?, wheel, completions, man, targets, line: f.line })
     }
 
     /// `[python-index]`: two index URLs (https, or http to loopback) and how to authenticate.

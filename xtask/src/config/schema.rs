@@ -113,6 +113,8 @@ pub const SECTIONS: &[Section] = &[
             field("name", Str, true, "\"lamina-infra\""),
             field("path", Str, true, "\"packages/lamina-infra\""),
             field("wheel", Bool, false, "true"),
+            field("completions", Bool, false, "true"),
+            field("man", Bool, false, "true"),
             field("targets", StrList, false, "[\"x86_64-unknown-linux-gnu\", \"aarch64-apple-darwin\"]"),
         ],
     },

@@ -60,6 +60,43 @@ pub(crate) fn wheel_in(dir: &Path) -> PathBuf {
 }
 
 #[test]
+fn the_archive_ships_the_completions_and_man_page_the_built_program_prints() {
+    let repo = TestRepo::fixture("minimal");
+    add_package(&repo, "0.2.0");
+    let main = "fn main() {\n    let args: Vec<String> = std::env::args().skip(1).collect();\n    match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {\n        [\"completions\", shell] => println!(\"# {shell} completions\"),\n        [\"man\"] => println!(\".TH HELLO-TOOL 1\"),\n        _ => println!(\"hello from the tool\"),\n    }\n}\n";
+    repo.write(&format!("tools/{TOOL}/src/main.rs"), main);
+    let config = repo.read("release.toml").replace(
+        "path = \"tools/hello-tool\"\n",
+        "path = \"tools/hello-tool\"\nwheel = false\ncompletions = true\nman = true\n",
+    );
+    repo.write("release.toml", &config);
+    repo.commit("completions and a man page");
+    repo.xtask(&["dry-run", "--builder", "none"]).ok();
+    let target = host_target();
+    let archive = repo.out("0.2.0").join(format!("{TOOL}-0.2.0-{target}.tar.gz"));
+    let folder = format!("{TOOL}-0.2.0-{target}");
+    let expected: Vec<String> = [
+        "",
+        TOOL,
+        "completions/",
+        "completions/_hello-tool",
+        "completions/_hello-tool.ps1",
+        "completions/hello-tool.bash",
+        "completions/hello-tool.elv",
+        "completions/hello-tool.fish",
+        "man/",
+        "man/man1/",
+        "man/man1/hello-tool.1",
+    ]
+    .iter()
+    .map(|p| if p.is_empty() { format!("{folder}/") } else { format!("{folder}/{p}") })
+    .collect();
+    assert_eq!(crate::support::tar_names(&archive), expected);
+    assert_eq!(crate::support::tar_text(&archive, "completions/hello-tool.fish"), "# fish completions\n");
+    assert_eq!(crate::support::tar_text(&archive, "man/man1/hello-tool.1"), ".TH HELLO-TOOL 1\n");
+}
+
+#[test]
 #[ignore = "needs the test peers: run `cargo xtask test`"]
 fn a_package_ships_as_an_archive_and_a_wheel_that_pip_installs() {
     let repo = TestRepo::fixture("minimal");
