@@ -25,6 +25,20 @@ fn runs_here(target: &str) -> bool {
     target.starts_with(std::env::consts::ARCH) && target.contains(os)
 }
 
+/// How well a program built for `target` fits this machine, best first: `0` the same C library as
+/// this program's, `1` a static musl program on a glibc machine (it runs anywhere on Linux);
+/// `None`: it does not run here (another architecture or OS, or a glibc program where this
+/// program is musl, on Alpine say).
+fn fit(target: &str) -> Option<u8> {
+    let musl_here = cfg!(target_env = "musl");
+    match (runs_here(target), target.ends_with("-musl")) {
+        (false, _) => None,
+        (true, musl) if musl == musl_here => Some(0),
+        (true, true) => Some(1),
+        (true, false) => None,
+    }
+}
+
 /// What `pull` is asked to do.
 pub struct Pull<'a> {
     pub names: &'a [String],
@@ -54,7 +68,8 @@ pub fn pull(source: &Source, ask: &Pull) -> anyhow::Result<()> {
         // others), the one built for this machine when the release has one per target.
         let python = |c: &Component| matches!(c.kind, ComponentKind::Wheel | ComponentKind::Sdist);
         let named = || manifest.components.iter().filter(|c| c.name == *name && !python(c));
-        let found = named().find(|c| c.target.as_deref().is_some_and(runs_here)).or_else(|| named().next());
+        let for_here = named().filter_map(|c| Some((fit(c.target.as_deref()?)?, c))).min_by_key(|(rank, _)| *rank);
+        let found = for_here.map(|(_, c)| c).or_else(|| named().next());
         let Some(component) = found else {
             if semver::Version::parse(name.trim_start_matches('v')).is_ok() {
                 bail!("`{name}` is a version, not a component; did you mean `--version {name}`?");
@@ -205,5 +220,17 @@ mod target_tests {
         let other_arch = if arch == "aarch64" { "x86_64" } else { "aarch64" };
         assert!(!super::runs_here(&here.replacen(arch, other_arch, 1)));
         assert!(!super::runs_here(&format!("{arch}-unknown-freebsd")));
+    }
+
+    #[test]
+    fn the_archive_for_this_machine_is_its_own_c_library_then_static_musl() {
+        let arch = std::env::consts::ARCH;
+        if std::env::consts::OS != "linux" || cfg!(target_env = "musl") {
+            return;
+        }
+        assert_eq!(super::fit(&format!("{arch}-unknown-linux-gnu")), Some(0));
+        assert_eq!(super::fit(&format!("{arch}-unknown-linux-musl")), Some(1));
+        assert_eq!(super::fit(&format!("{arch}-apple-darwin")), None);
+        assert_eq!(super::fit("riscv64gc-unknown-linux-gnu"), None);
     }
 }
