@@ -303,7 +303,7 @@ pub fn record(plan: &Plan, built: &Built) -> anyhow::Result<ReleaseManifest> {
             images: chart_images,
         });
     }
-    Ok(ReleaseManifest {
+    let manifest = ReleaseManifest {
         schema_version: manifest::SCHEMA_VERSION,
         repository: plan.repository.clone(),
         version: plan.version.clone(),
@@ -313,7 +313,14 @@ pub fn record(plan: &Plan, built: &Built) -> anyhow::Result<ReleaseManifest> {
         components,
         images,
         charts,
-    })
+    };
+    manifest.check_paths().map_err(|e| {
+        lamina_remote::hint::fail(
+            format!("the release manifest would name {e}"),
+            "rename the file or folder: letters, digits, `.`, `_`, `+` and `-`, not starting with `.`",
+        )
+    })?;
+    Ok(manifest)
 }
 
 fn component(name: &str, kind: manifest::ComponentKind, version: &str, a: &Asset) -> manifest::Component {

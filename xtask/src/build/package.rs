@@ -70,7 +70,7 @@ pub fn build(
     ];
     let generated = tempfile::tempdir()?;
     if package.completions || package.man {
-        if !cross.is_empty() {
+        if !cross.is_empty() && !runs_on(rustc("host: ").as_deref().unwrap_or_default(), &package.target) {
             bail!(
                 "package `{name}`: its completions and man page come from running it, and this machine cannot run a `{}` program; build it on its native runner (`cargo xtask build --target {}` there)",
                 package.target,
@@ -88,6 +88,13 @@ pub fn build(
     super::archive::write_tar_gz(root, &entries, epoch, &out.join(&package.file), &|_, data| Ok(data))
         .with_context(|| format!("write `{}`", package.file))?;
     Ok(Made { archive: package.file.clone(), wheel })
+}
+
+/// Whether a program built for `target` runs on `host`: the same target, or a static musl
+/// program on a Linux host of its architecture.
+fn runs_on(host: &str, target: &str) -> bool {
+    let arch = |t: &str| t.split('-').next().unwrap_or_default().to_owned();
+    host == target || (target.ends_with("-linux-musl") && host.contains("-linux-") && arch(host) == arch(target))
 }
 
 /// The shells a package's completions are made for, and each file's name as the shell's own

@@ -9,7 +9,10 @@
 
 pub mod compare;
 pub mod site;
+mod tip;
 pub mod verify;
+
+pub use tip::Tip;
 
 use crate::helm::index::Index;
 use crate::shell::{Shell, cmd};
@@ -60,53 +63,6 @@ pub struct Change {
     pub message: String,
 }
 
-/// The branch as an update found it: its tip commit and the index there.
-pub struct Tip<'p> {
-    sh: &'p Shell,
-    commit: Option<String>,
-    pub index: Option<String>,
-}
-
-impl Tip<'_> {
-    /// The release manifests the catalog keeps on the branch. One that does not parse is left
-    /// out of the front page, with a note; it never stops a release.
-    pub fn manifests(&self) -> anyhow::Result<Vec<crate::manifest::ReleaseManifest>> {
-        let Some(tip) = &self.commit else { return Ok(Vec::new()) };
-        let sh = self.sh;
-        let dir = site::MANIFESTS;
-        let listed = cmd!(sh, "git ls-tree -r --name-only {tip} -- {dir}").quiet().read()?;
-        let paths: Vec<&str> = listed
-            .lines()
-            .filter(|p| {
-                p.strip_prefix(dir)
-                    .and_then(|r| r.strip_suffix("/release-manifest.json"))
-                    .is_some_and(|v| v.matches('/').count() == 1)
-            })
-            .collect();
-        if paths.is_empty() {
-            return Ok(Vec::new());
-        }
-        let names: String = paths.iter().map(|p| format!("{tip}:{p}\n")).collect();
-        let batch = cmd!(sh, "git cat-file --batch").quiet().stdin(names).output()?.stdout;
-        let mut out = Vec::new();
-        let mut rest = batch.as_slice();
-        for path in paths {
-            let header_end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
-            let header = String::from_utf8_lossy(&rest[..header_end]).into_owned();
-            let size: usize = header.split(' ').nth(2).and_then(|n| n.parse().ok()).unwrap_or(0);
-            let body = rest.get(header_end + 1..header_end + 1 + size).unwrap_or_default();
-            rest = rest.get(header_end + 2 + size..).unwrap_or_default();
-            match serde_json::from_slice(body) {
-                Ok(manifest) => out.push(manifest),
-                Err(e) => eprintln!(
-                    "note: `{path}` on the Pages branch is not a release manifest ({e}); the catalog leaves it out"
-                ),
-            }
-        }
-        Ok(out)
-    }
-}
-
 impl Pages<'_> {
     /// The index at the tip of the branch (`None`: no branch, or no index on it).
     pub fn read(&self) -> anyhow::Result<Option<String>> {
@@ -128,7 +84,7 @@ impl Pages<'_> {
                 None => None,
             };
             let unchanged = Ok(Updated { commit: None, attempts: tried.get() - 1 });
-            let Some(change) = change(&Tip { sh: self.sh, commit: tip.clone(), index })? else {
+            let Some(change) = change(&Tip::new(self.sh, tip.clone(), index))? else {
                 return unchanged;
             };
             let Some(commit) = self.commit(&scratch, tip.as_deref(), &change)? else {
@@ -217,10 +173,13 @@ impl Pages<'_> {
             [("index.yaml".to_owned(), change.index.to_string().into_bytes()), (".nojekyll".to_owned(), Vec::new())];
         let mut infos = String::new();
         for (name, content) in fixed.iter().chain(&change.files) {
+            if !is_site_path(name) {
+                bail!("the Pages branch cannot hold a file named `{}`", name.escape_debug());
+            }
             let blob = cmd!(sh, "git hash-object -w --stdin").quiet().stdin(content).read()?;
-            infos.push_str(&format!("100644 {}\t{name}\n", blob.trim()));
+            infos.push_str(&format!("100644 {}\t{name}\0", blob.trim()));
         }
-        cmd!(sh, "git update-index --add --index-info").quiet().stdin(infos).run()?;
+        cmd!(sh, "git update-index -z --add --index-info").quiet().stdin(infos).run()?;
         let tree = cmd!(sh, "git write-tree").quiet().read()?;
         let tree = tree.trim();
         if let Some(tip) = tip {
@@ -265,6 +224,18 @@ impl Pages<'_> {
             _ => Err(format_err!("push to the Pages remote `{shown}` failed: {}", last_line(&out.stderr))),
         }
     }
+}
+
+/// A path the site may hold: `/`-separated names of printable characters, none empty, `.`,
+/// `..` or `.git` (git would drop such a path, or it would leave the branch).
+fn is_site_path(path: &str) -> bool {
+    path.split('/').all(|part| {
+        !part.is_empty()
+            && part != "."
+            && part != ".."
+            && !part.eq_ignore_ascii_case(".git")
+            && part.chars().all(|c| !c.is_control())
+    })
 }
 
 /// Rejections that mean another writer got there first: `[rejected]` (fetch first,

@@ -91,7 +91,12 @@ pub fn preview(plan: &crate::plan::Plan, settings: &Settings, out: &Path, into: 
 
 /// The catalog the Pages branch serves.
 fn site<'a>(target: &'a PagesTarget, settings: &'a Settings) -> Site<'a> {
-    Site { url: &target.pages_url, server_url: &settings.server_url, registry: target.terraform_registry.as_ref() }
+    Site {
+        url: &target.pages_url,
+        server_url: &settings.server_url,
+        repository: &settings.repository,
+        registry: target.terraform_registry.as_ref(),
+    }
 }
 
 fn merge(
@@ -128,7 +133,7 @@ fn catalog(
     index: &Index,
     release: Option<&ReleaseManifest>,
 ) -> anyhow::Result<Vec<crate::channel::pages::site::File>> {
-    site.files(index, &tip.manifests()?, release)
+    site.files(index, &tip.manifests(site.repository)?, release)
 }
 
 /// The index at `current` with `entries` merged in.

@@ -1,5 +1,6 @@
 //! The GitHub-hosted runner each build of the job graph runs on: an image platform or a Rust
-//! target, always on a native machine (no emulation, no cross-compiling).
+//! target, always on a machine of its architecture and OS (no emulation); a musl target is built
+//! on the Linux runner of its architecture.
 
 /// `(platform, runner)` for image builds.
 const PLATFORMS: &[(&str, &str)] = &[("linux/amd64", "ubuntu-24.04"), ("linux/arm64", "ubuntu-24.04-arm")];
@@ -8,6 +9,9 @@ const PLATFORMS: &[(&str, &str)] = &[("linux/amd64", "ubuntu-24.04"), ("linux/ar
 const TARGETS: &[(&str, &str)] = &[
     ("x86_64-unknown-linux-gnu", "ubuntu-24.04"),
     ("aarch64-unknown-linux-gnu", "ubuntu-24.04-arm"),
+    // Static musl programs, built on the Linux runner of their architecture.
+    ("x86_64-unknown-linux-musl", "ubuntu-24.04"),
+    ("aarch64-unknown-linux-musl", "ubuntu-24.04-arm"),
     ("x86_64-apple-darwin", "macos-15-intel"),
     ("aarch64-apple-darwin", "macos-15"),
     ("x86_64-pc-windows-msvc", "windows-2022"),

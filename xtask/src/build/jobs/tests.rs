@@ -36,6 +36,8 @@ fn a_package_jobs_record_lists_exactly_the_planned_files() {
         target: "x86_64-unknown-linux-gnu".into(),
         file: "tool-0.2.0-x86_64-unknown-linux-gnu.tar.gz".into(),
         wheel: true,
+        completions: false,
+        man: false,
     };
     let archive = "tool-0.2.0-x86_64-unknown-linux-gnu.tar.gz";
     let wheel = "tool-0.2.0-py3-none-manylinux_2_17_x86_64.whl";

@@ -27,6 +27,8 @@ pub struct Site<'a> {
     pub url: &'a str,
     /// GitHub's web root, for release asset URLs.
     pub server_url: &'a str,
+    /// The GitHub repository whose releases the catalog shows (`owner/name`).
+    pub repository: &'a str,
     /// Set when the site also serves the module registry protocol.
     pub registry: Option<&'a TerraformRegistry>,
 }
@@ -45,12 +47,10 @@ impl Site<'_> {
         new: Option<&ReleaseManifest>,
     ) -> anyhow::Result<Vec<File>> {
         let env = environment();
-        let mut all: Vec<&ReleaseManifest> = releases.iter().collect();
-        if let Some(new) = new
-            && !all.iter().any(|r| r.version == new.version)
-        {
-            all.push(new);
-        }
+        // The new release's own manifest wins over one kept on the branch under its version.
+        let mut all: Vec<&ReleaseManifest> =
+            releases.iter().filter(|r| new.is_none_or(|n| n.version != r.version)).collect();
+        all.extend(new);
         view::newest_first(&mut all);
         let views: Vec<view::Release> = all.iter().map(|r| view::Release::of(self, r, index)).collect();
         let charts = view::charts(index);
@@ -68,6 +68,7 @@ impl Site<'_> {
         ];
         if let Some(new) = new {
             let view = views.iter().find(|v| v.version == new.version).context("the new release is in the list")?;
+            self.check_modules(view)?;
             out.push(page(
                 &env,
                 "release.html",
@@ -89,8 +90,38 @@ impl Site<'_> {
                 )?);
             }
         }
-        out.extend(terraform::registry(self, &all, new)?);
+        out.extend(terraform::registry(self, &all)?);
         Ok(out)
+    }
+}
+
+impl Site<'_> {
+    /// Each module of a release has a name of its own, usable in a URL path (and in the
+    /// registry's addresses).
+    fn check_modules(&self, release: &view::Release) -> anyhow::Result<()> {
+        let mut seen: Vec<&view::Module> = Vec::new();
+        for module in &release.modules {
+            if let Some(other) = seen.iter().find(|m| m.name == module.name) {
+                return Err(lamina_remote::hint::fail(
+                    format!(
+                        "the Terraform modules `{}` of `{}` and `{}` of `{}` would both be published as `{}`",
+                        other.folder, other.bundle, module.folder, module.bundle, module.name
+                    ),
+                    "the catalog names a module after its folder: rename one of the folders",
+                ));
+            }
+            if !is_module_name(&module.name) {
+                return Err(lamina_remote::hint::fail(
+                    format!(
+                        "the Terraform module folder `{}` of `{}` is not a name the catalog can publish",
+                        module.folder, module.bundle
+                    ),
+                    "name module folders with letters, digits, `-` and `_`, starting and ending with a letter or digit",
+                ));
+            }
+            seen.push(module);
+        }
+        Ok(())
     }
 }
 
@@ -117,6 +148,16 @@ fn environment() -> Environment<'static> {
         env.add_template(name, text).expect("the catalog's templates parse");
     }
     env
+}
+
+/// A module name the registry protocol accepts: letters, digits, `-` and `_`, starting and
+/// ending with a letter or digit, at most 64 characters.
+fn is_module_name(name: &str) -> bool {
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    name.len() <= 64
+        && edge(name.chars().next())
+        && edge(name.chars().last())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// `text` with `& < > " '` replaced by character references.

@@ -4,30 +4,30 @@
 //! module's version list, and each version's download answer, as the module registry protocol
 //! documents them.
 
-use super::view::{Release, module_name};
+use super::view::Release;
 use super::{File, Site};
-use crate::manifest::{ComponentKind, ReleaseManifest};
+use crate::manifest::ReleaseManifest;
 use serde_json::json;
 use std::collections::BTreeMap;
 
 /// Where the protocol's module endpoints live on the site.
 pub const MODULES_V1: &str = "v1/modules";
 
-/// The registry's files: discovery, every module's versions over `releases`, and `new`'s
-/// download answers. Nothing when the site serves no registry.
-pub fn registry(
-    site: &Site,
-    releases: &[&ReleaseManifest],
-    new: Option<&ReleaseManifest>,
-) -> anyhow::Result<Vec<File>> {
+/// The registry's files: discovery, and each module's version list and download answers over
+/// `releases` (so releases from before the registry was turned on are served too; answers that
+/// did not change are rewritten with the same bytes). Nothing when the site serves no registry.
+pub fn registry(site: &Site, releases: &[&ReleaseManifest]) -> anyhow::Result<Vec<File>> {
     let Some(registry) = site.registry else { return Ok(Vec::new()) };
     let at = |name: &str| format!("{MODULES_V1}/{}/{name}/{}", registry.namespace, registry.system);
     let mut out =
         vec![(".well-known/terraform.json".to_owned(), json(&json!({ "modules.v1": format!("/{MODULES_V1}/") }))?)];
     let mut versions: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for release in releases {
-        for module in terraform_modules(release) {
-            versions.entry(module.to_owned()).or_default().push(&release.version);
+        let view = Release::of(site, release, &crate::helm::index::Index::empty());
+        for module in view.modules.iter().filter(|m| super::is_module_name(&m.name)) {
+            versions.entry(module.name.clone()).or_default().push(&release.version);
+            let answer = json(&json!({ "location": module.get }))?;
+            out.push((format!("{}/{}/download", at(&module.name), release.version), answer));
         }
     }
     for (name, list) in &versions {
@@ -35,24 +35,7 @@ pub fn registry(
             json!({ "modules": [{ "versions": list.iter().map(|v| json!({ "version": v })).collect::<Vec<_>>() }] });
         out.push((format!("{}/versions", at(name)), json(&body)?));
     }
-    if let Some(new) = new {
-        let view = Release::of(site, new, &crate::helm::index::Index::empty());
-        for module in &view.modules {
-            out.push((
-                format!("{}/{}/download", at(&module.name), new.version),
-                json(&json!({ "location": module.get }))?,
-            ));
-        }
-    }
     Ok(out)
-}
-
-fn terraform_modules(release: &ReleaseManifest) -> impl Iterator<Item = &str> {
-    release
-        .components
-        .iter()
-        .filter(|c| c.kind == ComponentKind::Terraform)
-        .flat_map(|c| c.modules.iter().map(|m| module_name(&m.path)))
 }
 
 fn json(value: &serde_json::Value) -> anyhow::Result<Vec<u8>> {

@@ -52,7 +52,7 @@ fn hostile_index(versions: &[&str]) -> Index {
 fn site(registry: Option<&TerraformRegistry>) -> Site<'_> {
     // A registry is served only from a host root.
     let url = if registry.is_some() { "https://infra.acme.dev" } else { "https://acme.github.io/infra-demo" };
-    Site { url, server_url: "https://github.com", registry }
+    Site { url, server_url: "https://github.com", repository: "acme/infra-demo", registry }
 }
 
 fn text(files: &[super::File], path: &str) -> String {
@@ -154,4 +154,33 @@ fn the_same_input_renders_the_same_bytes() {
     let new = manifest("0.2.0");
     let render = || site(None).files(&hostile_index(&["0.2.0"]), &[manifest("0.1.0")], Some(&new)).unwrap();
     assert_eq!(render(), render());
+}
+
+#[test]
+fn the_new_release_wins_over_a_manifest_kept_under_its_version() {
+    let mut planted = manifest("0.2.0");
+    planted.components[0].sha256 = "00".repeat(32);
+    let new = manifest("0.2.0");
+    let files = site(None).files(&Index::empty(), &[planted], Some(&new)).unwrap();
+    let module = text(&files, "modules/values/0.2.0/index.html");
+    assert!(module.contains(&"9d".repeat(32)) && !module.contains(&"00".repeat(32)), "{module}");
+}
+
+#[test]
+fn modules_are_named_after_their_folder_or_bundle_and_must_differ() {
+    let mut new = manifest("0.2.0");
+    new.components[0].modules[0].path = ".".into();
+    let files = site(None).files(&Index::empty(), &[], Some(&new)).unwrap();
+    let module = shown(&text(&files, "modules/demo-terraform/0.2.0/index.html"));
+    assert!(module.contains("demo-terraform-0.2.0.tar.gz//demo-terraform-0.2.0?archive=tar.gz"), "{module}");
+
+    let mut twice = manifest("0.2.0");
+    let mut other = twice.components[0].modules[0].clone();
+    other.path = "nested/values".into();
+    twice.components[0].modules.push(other);
+    let error = site(None).files(&Index::empty(), &[], Some(&twice)).unwrap_err();
+    assert_eq!(
+        lamina_remote::hint::render(&error),
+        "the Terraform modules `demo-terraform-0.2.0/values` of `demo-terraform` and `demo-terraform-0.2.0/nested/values` of `demo-terraform` would both be published as `values`\n\nhint: the catalog names a module after its folder: rename one of the folders"
+    );
 }

@@ -79,9 +79,13 @@ pub fn newest_first(releases: &mut [&ReleaseManifest]) {
     releases.sort_by(|a, b| key(b).cmp(&key(a)).then_with(|| b.version.cmp(&a.version)));
 }
 
-/// The name a module is published under: its folder's last component.
-pub fn module_name(path: &str) -> &str {
-    path.rsplit('/').next().unwrap_or(path)
+/// The name a module is published under: its folder's last component, or the bundle's name for
+/// a module at the bundle's top.
+pub fn module_name<'a>(bundle: &'a str, path: &'a str) -> &'a str {
+    match path {
+        "." => bundle,
+        path => path.rsplit('/').next().unwrap_or(path),
+    }
 }
 
 impl Release {
@@ -143,7 +147,7 @@ impl Release {
             .filter(|c| c.kind == ComponentKind::Terraform)
             .flat_map(|c| c.modules.iter().map(move |m| (c, m)))
             .map(|(c, m)| {
-                let name = module_name(&m.path).to_owned();
+                let name = module_name(&c.name, &m.path).to_owned();
                 let top = c.file.trim_end_matches(".tar.gz");
                 let page = format!("modules/{name}/{}", manifest.version);
                 let mut sources = vec![format!("source = \"{}/{page}\"", site.url)];
@@ -155,7 +159,7 @@ impl Release {
                         r.namespace, r.system, manifest.version
                     ));
                 }
-                let folder = format!("{top}/{}", m.path);
+                let folder = if m.path == "." { top.to_owned() } else { format!("{top}/{}", m.path) };
                 Module {
                     get: format!("{base}/{}//{folder}?archive=tar.gz&checksum=sha256:{}", c.file, c.sha256),
                     archive: format!("{base}/{}", c.file),
