@@ -15,7 +15,7 @@ use lamina_remote::diagnostic::{Diagnostic, Diagnostics, line_of};
 use serde::Serialize;
 use toml_edit::Document;
 
-pub use paths::{RegistryBase, normalize_path, parse_registry_base, web_url_problem};
+pub use paths::{RegistryBase, is_host_root, normalize_path, parse_registry_base, web_url_problem};
 
 /// The file the configuration lives in, relative to the repository root.
 pub const FILE: &str = "release.toml";

@@ -188,12 +188,10 @@ impl Settings {
                 return Err(lamina_remote::hint::fail(problem.to_string(), format!("fix {fix}")));
             }
         }
-        if config.terraform_registry.is_some()
-            && settings.pages_url.splitn(4, '/').nth(3).is_some_and(|p| !p.is_empty())
-        {
+        if config.terraform_registry.is_some() && !crate::config::is_host_root(&settings.pages_url) {
             return Err(lamina_remote::hint::fail(
                 format!(
-                    "pages.terraform-registry needs the site at a host root, and `{}` has a path",
+                    "pages.terraform-registry needs the site at a host root, and `{}` is not one (it has a path, query or user)",
                     settings.pages_url
                 ),
                 "serve Pages from an organisation site or a custom domain and set pages.url to it, or remove pages.terraform-registry (the module pages work at any URL)",

@@ -48,6 +48,17 @@ impl<'a> Parser<'a> {
         let pages_branch = pages.as_ref().and_then(|p| self.string(p, "branch"));
         let pages_url = pages.as_ref().and_then(|p| self.url(p, "url"));
         let terraform_registry = pages.as_ref().and_then(|p| self.terraform_registry(p));
+        if let (Some(p), Some(_)) = (&pages, &terraform_registry)
+            && !pages_url.as_deref().is_some_and(paths::is_host_root)
+        {
+            let line = self.key_line(p, "terraform-registry");
+            let url = pages_url.as_deref().unwrap_or("https://{owner}.github.io/{repo}, the default,");
+            self.error(
+                line,
+                format!("pages.terraform-registry needs the site at a host root, and pages.url {url} is not one"),
+                "set pages.url to an organisation site or a custom domain (`https://infra.example.org`), or remove pages.terraform-registry (the module pages work at any URL)",
+            );
+        }
 
         let charts: Vec<_> = charts.iter().filter_map(|t| self.chart(t)).collect();
         let images: Vec<_> = images.iter().filter_map(|t| self.image(t)).collect();

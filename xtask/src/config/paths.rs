@@ -151,3 +151,11 @@ pub fn web_url_problem(url: &str) -> Option<String> {
         None => Some(format!("`{url}` is not an https:// URL")),
     }
 }
+
+/// Whether `url` is a site's host root: a scheme and a host, with no path, query, fragment or
+/// user (`https://infra.example.org`, a trailing `/` dropped).
+pub fn is_host_root(url: &str) -> bool {
+    url.trim_end_matches('/')
+        .split_once("://")
+        .is_some_and(|(_, rest)| !rest.is_empty() && !rest.contains(['/', '?', '#', '@']))
+}

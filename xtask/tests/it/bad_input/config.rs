@@ -1,6 +1,6 @@
 //! Bad `release.toml`: syntax, types, missing sections and keys, invalid values, bad entries.
 
-use super::{Case, append, check_all, replace};
+use super::{Case, Stage, append, check_all, replace};
 use crate::support::TestRepo;
 
 /// Replaces a line of `release.toml`.
@@ -150,6 +150,25 @@ fn registry_and_pages_addresses_are_checked() {
             toml("url = \"https://acme.github.io/infra-demo\"", "url = \"ftp://acme.github.io/infra-demo\""),
         )
         .expect(&["release.toml:11: pages.url `ftp://acme.github.io/infra-demo` is not an http(s) URL"]),
+        Case::new("terraform_registry_malformed", toml("[pages]\n", "[pages]\nterraform-registry = \"acme\"\n"))
+            .expect(&["release.toml:11: pages.terraform-registry `acme` is not `NAMESPACE/SYSTEM`"]),
+        Case::new(
+            "terraform_registry_needs_a_host_root",
+            toml("[pages]\n", "[pages]\nterraform-registry = \"acme/kubernetes\"\n"),
+        )
+        .expect(&[
+            "release.toml:11: pages.terraform-registry needs the site at a host root, and pages.url https://acme.github.io/infra-demo is not one",
+        ]),
+        Case::new(
+            "pages_url_override_not_a_host_root",
+            toml("url = \"https://acme.github.io/infra-demo\"\n", "url = \"https://infra.acme.dev\"\nterraform-registry = \"acme/kubernetes\"\n"),
+        )
+        .stage(Stage::Settings)
+        .env("LAMINA_PAGES_URL", "https://acme.github.io/infra-demo")
+        .expect(&[
+            "pages.terraform-registry needs the site at a host root, and `https://acme.github.io/infra-demo` is not one",
+            "hint: serve Pages from an organisation site",
+        ]),
     ]);
 }
 
