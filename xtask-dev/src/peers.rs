@@ -13,6 +13,8 @@ pub const PYTHON_PACKAGES: &[&str] = &[
     "pyjwt==2.15.1",
     "cryptography==50.0.2",
     "maturin==1.16.0",
+    "ziglang==0.17.1", // the linker of Linux programs (glibc 2.17, static musl), through maturin's `--zig`
+    "auditwheel==6.8.2", // checks that each Linux wheel's platform tag holds
     "zizmor==1.32.0",
     "check-jsonschema==0.39.0",
     "pypiserver==2.4.2",

@@ -318,8 +318,10 @@ pub fn wheel_fits(wheel: &str, target: &str) -> bool {
         "aarch64" => &["aarch64", "arm64", "universal2"],
         other => return platform.ends_with(other),
     };
-    let os_fits = if target.contains("-linux-") {
-        ["manylinux", "musllinux", "linux_"].iter().any(|p| platform.starts_with(p))
+    let os_fits = if target.ends_with("-linux-musl") {
+        platform.split('.').all(|tag| tag.starts_with("musllinux_"))
+    } else if target.contains("-linux-") {
+        platform.split('.').all(|tag| tag.starts_with("manylinux") || tag.starts_with("linux_"))
     } else if target.contains("-apple-darwin") {
         platform.starts_with("macosx_")
     } else if target.contains("-windows-") {

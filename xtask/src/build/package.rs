@@ -3,8 +3,10 @@
 //! in a `{name}-{version}-{target}.tar.gz` and, when maturin is here, in a Python wheel
 //! (`bindings = "bin"`) whose entry times come from `SOURCE_DATE_EPOCH`.
 //!
-//! maturin compiles first; the plain `cargo build` after it then finds everything fresh, so the
-//! archive and the wheel hold the same bytes.
+//! A Linux program is compiled once by maturin with zig as its linker, against glibc 2.17
+//! (`manylinux_2_17`) or statically against musl (`musllinux_1_2`), and the archive takes that
+//! binary. Elsewhere maturin compiles first and the plain `cargo build` after it finds everything
+//! fresh. Either way the archive and the wheel hold the same bytes.
 
 use crate::plan::{Entry, PackagePlan, select::EntryKind};
 use crate::shell::{self, Shell, cmd, run_captured};
@@ -13,6 +15,9 @@ use std::path::{Path, PathBuf};
 
 /// The maturin release wheels are built with; another version may pack other bytes.
 pub const MATURIN: &str = "1.16.0";
+
+/// The zig (PyPI `ziglang`) Linux programs are linked with; another version may link other bytes.
+pub const ZIGLANG: &str = "0.17.1";
 
 /// What one package build made, in the output folder.
 #[derive(Debug)]
@@ -43,22 +48,56 @@ pub fn build(
         true => Vec::new(),
         false => vec!["--target".to_owned(), package.target.clone()],
     };
-    let wheel = match package.wheel {
-        false => Err("not asked for (`wheel = false`)".to_owned()),
-        true => match maturin(sh) {
-            Ok(maturin) => Ok(wheel(sh, &env, &maturin, (&manifest, &cross), &target_dir, out)?),
-            Err(why) => Err(why),
-        },
-    };
+    // A Linux program is linked by zig against glibc 2.17, or statically against musl, so its one
+    // archive and wheel run on every mainstream distribution; maturin builds both from one
+    // compilation then. Elsewhere, maturin builds the wheel and cargo then finds everything fresh.
+    let maturin = maturin(sh);
+    let portable = portable(&package.target).map(|tag| match &maturin {
+        Ok(_) => zig(sh).map(|()| tag),
+        Err(why) => Err(why.clone()),
+    });
     let name = &package.name;
-    let cross_args = &cross;
-    let cargo = cmd!(
-        sh,
-        "cargo build --release --locked --manifest-path {manifest} --bin {name} --target-dir {target_dir} {cross_args...}"
-    );
-    run_captured(cargo.envs(env.iter().cloned())).with_context(|| format!("build package `{name}`"))?;
     let exe = if package.target.contains("-windows-") { format!("{name}.exe") } else { name.clone() };
-    let program = cross.get(1).map_or_else(|| target_dir.clone(), |t| target_dir.join(t)).join("release").join(&exe);
+    let (wheel, program) = match (&maturin, &portable) {
+        (Ok(maturin), Some(Ok(tag))) => {
+            let target = package.target.clone();
+            let args = [
+                "--target".to_owned(),
+                target.clone(),
+                "--zig".to_owned(),
+                "--compatibility".to_owned(),
+                tag.to_string(),
+            ];
+            let built = wheel(sh, &env, maturin, (&manifest, &args), &target_dir, out)?;
+            let wheel = match package.wheel {
+                true => Ok(built),
+                false => {
+                    std::fs::remove_file(out.join(&built))?;
+                    Err("not asked for (`wheel = false`)".to_owned())
+                }
+            };
+            (wheel, target_dir.join(&target).join("release").join(&exe))
+        }
+        _ => {
+            let wheel = match (package.wheel, &maturin, &portable) {
+                (false, _, _) => Err("not asked for (`wheel = false`)".to_owned()),
+                (true, _, Some(Err(why))) | (true, Err(why), _) => Err(why.clone()),
+                (true, Ok(maturin), _) => Ok(wheel(sh, &env, maturin, (&manifest, &cross), &target_dir, out)?),
+            };
+            if let Some(Err(why)) = &portable {
+                eprintln!(
+                    "note: package `{name}` is linked against this machine's C library, not built to run everywhere: {why}"
+                );
+            }
+            let cross_args = &cross;
+            let cargo = cmd!(
+                sh,
+                "cargo build --release --locked --manifest-path {manifest} --bin {name} --target-dir {target_dir} {cross_args...}"
+            );
+            run_captured(cargo.envs(env.iter().cloned())).with_context(|| format!("build package `{name}`"))?;
+            (wheel, cross.get(1).map_or_else(|| target_dir.clone(), |t| target_dir.join(t)).join("release").join(&exe))
+        }
+    };
     let folder = lamina_release_format::names::package_folder(name, version, &package.target);
     let mut entries = vec![
         Entry { name: folder.clone(), mode: 0o755, kind: EntryKind::Dir },
@@ -181,6 +220,25 @@ fn environment(
         ("CARGO_PROFILE_RELEASE_DEBUG", "false".to_owned()),
         ("SOURCE_DATE_EPOCH", epoch.to_string()),
     ])
+}
+
+/// The wheel tag a Linux target is built for: `manylinux2014` (glibc 2.17, `manylinux_2_17`) or
+/// `musllinux_1_2` (static); `None` elsewhere.
+fn portable(target: &str) -> Option<&'static str> {
+    match target {
+        t if t.ends_with("-linux-gnu") => Some("manylinux2014"),
+        t if t.ends_with("-linux-musl") => Some("musllinux_1_2"),
+        _ => None,
+    }
+}
+
+/// The zig toolchain maturin's `--zig` links with is here (`zig` on PATH, or PyPI's `ziglang`
+/// for `python3`), or why not.
+fn zig(sh: &Shell) -> Result<(), String> {
+    if shell::which("zig").is_some() || cmd!(sh, "python3 -m ziglang version").quiet().ignore_stderr().read().is_ok() {
+        return Ok(());
+    }
+    Err(format!("zig is not here; install it with `pip install ziglang=={ZIGLANG}` beside maturin"))
 }
 
 /// maturin at the pinned version, or why it cannot be used.

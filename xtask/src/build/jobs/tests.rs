@@ -64,7 +64,7 @@ fn a_wheel_fits_the_target_its_platform_tag_names() {
     let fits = [
         ("lamina_infra-0.2.0-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl", "x86_64-unknown-linux-gnu"),
         ("lamina_infra-0.2.0-py3-none-manylinux_2_39_aarch64.whl", "aarch64-unknown-linux-gnu"),
-        ("lamina_infra-0.2.0-py3-none-musllinux_1_2_x86_64.whl", "x86_64-unknown-linux-gnu"),
+        ("lamina_infra-0.2.0-py3-none-musllinux_1_2_x86_64.whl", "x86_64-unknown-linux-musl"),
         ("lamina_infra-0.2.0-py3-none-macosx_11_0_arm64.whl", "aarch64-apple-darwin"),
         ("lamina_infra-0.2.0-py3-none-macosx_10_12_x86_64.whl", "x86_64-apple-darwin"),
         ("lamina_infra-0.2.0-py3-none-win_amd64.whl", "x86_64-pc-windows-msvc"),
@@ -77,6 +77,8 @@ fn a_wheel_fits_the_target_its_platform_tag_names() {
         ("lamina_infra-0.2.0-py3-none-win_amd64.whl", "x86_64-unknown-linux-gnu"),
         ("lamina_infra-0.2.0-py3-none-macosx_11_0_arm64.whl", "x86_64-apple-darwin"),
         ("lamina_infra-0.2.0-py3-none-manylinux_2_17_x86_64.whl", "x86_64-pc-windows-msvc"),
+        ("lamina_infra-0.2.0-py3-none-musllinux_1_2_x86_64.whl", "x86_64-unknown-linux-gnu"),
+        ("lamina_infra-0.2.0-py3-none-manylinux_2_17_x86_64.whl", "x86_64-unknown-linux-musl"),
         ("lamina_infra-0.2.0.tar.gz", "x86_64-unknown-linux-gnu"),
     ];
     for (wheel, target) in misfits {
