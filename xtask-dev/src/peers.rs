@@ -1,7 +1,8 @@
 //! The real programs the tests run against, and how to get them on a fresh machine:
 //! Debian packages (registry, buildah, skopeo, umoci, htpasswd, docker-compose, chromium), a Python venv under
 //! `target/peers/` with the Helm v4 SDK, maturin, pypiserver and sigstore, npm packages under `target/peers/npm` (prism and GitHub's
-//! OpenAPI description, trimmed to the release endpoints; `@sigstore/mock`; playwright-core and axe-core), and `terraform` from `PATH`.
+//! OpenAPI description, trimmed to the release endpoints; `@sigstore/mock`; playwright-core and axe-core), `terraform` from `PATH`,
+//! and the musl target added with rustup (static Linux packages).
 
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
@@ -91,10 +92,30 @@ pub fn provision(sh: &Shell, root: &Path, strict: bool) -> anyhow::Result<Peers>
     if shell::which("git").is_none() {
         missing.push("git".to_owned());
     }
+    if let Err(e) = musl_target(sh) {
+        missing.push(format!("the Rust standard library for {} ({e:#})", musl()));
+    }
     if strict && !missing.is_empty() {
         bail!("test peers are missing under CI=true, where none may be skipped:\n  {}", missing.join("\n  "));
     }
     Ok(Peers { dir, missing })
+}
+
+/// The musl target of this machine's architecture, which a static Linux package is built for.
+pub fn musl() -> String {
+    format!("{}-unknown-linux-musl", std::env::consts::ARCH)
+}
+
+/// Adds the musl standard library to the toolchain with rustup, unless it is there.
+fn musl_target(sh: &Shell) -> anyhow::Result<()> {
+    let target = musl();
+    let installed = cmd!(sh, "rustup target list --installed").quiet().read().context("rustup is not on PATH")?;
+    if installed.lines().any(|l| l.trim() == target) {
+        return Ok(());
+    }
+    eprintln!("adding the Rust target {target} with rustup");
+    cmd!(sh, "rustup target add {target}").quiet().ignore_stdout().run().context("rustup target add")?;
+    Ok(())
 }
 
 fn apt_install(sh: &Shell, packages: &[&str]) -> anyhow::Result<()> {

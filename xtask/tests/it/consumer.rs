@@ -56,7 +56,9 @@ fn add_consumer(repo: &TestRepo, version: &str) {
     let config = repo.read("release.toml");
     repo.write(
         "release.toml",
-        &format!("{config}\n[[package]]\nname = \"lamina-infra\"\npath = \"packages/lamina-infra\"\n"),
+        &format!(
+            "{config}\n[[package]]\nname = \"lamina-infra\"\npath = \"packages/lamina-infra\"\ncompletions = true\nman = true\n"
+        ),
     );
     repo.commit("ship lamina-infra");
 }

@@ -96,6 +96,48 @@ fn the_archive_ships_the_completions_and_man_page_the_built_program_prints() {
     assert_eq!(crate::support::tar_text(&archive, "man/man1/hello-tool.1"), ".TH HELLO-TOOL 1\n");
 }
 
+/// The job graph's build of a musl target: a static program, in a `musllinux_1_2` wheel that
+/// auditwheel finds consistent with its tag, and the same bytes in the archive.
+#[test]
+#[ignore = "needs the test peers (maturin, zig, auditwheel, the musl target): run `cargo xtask test`"]
+fn a_musl_build_is_static_and_its_wheel_is_musllinux() {
+    let repo = TestRepo::fixture("minimal");
+    add_package(&repo, "0.2.0");
+    let musl = xtask_dev::peers::musl();
+    let config = repo.read("release.toml");
+    repo.write("release.toml", &format!("{config}targets = [\"{}\", \"{musl}\"]\n", host_target()));
+    repo.commit("a musl target");
+    let path = path_with_maturin();
+    let out = repo.path("build");
+    let out_arg = out.to_str().unwrap();
+    repo.xtask_env(&["build", "--package", TOOL, "--target", &musl, "--out", out_arg], &[("PATH", &path)]).ok();
+    let wheel = wheel_in(&out);
+    let wheel_name = wheel.file_name().unwrap().to_str().unwrap().to_owned();
+    let arch = std::env::consts::ARCH;
+    assert!(wheel_name.ends_with(&format!("-py3-none-musllinux_1_2_{arch}.whl")), "{wheel_name}");
+    let auditwheel = peers("auditwheel").join("venv/bin/auditwheel");
+    let shown = run(&auditwheel, &["show", wheel.to_str().unwrap()], &out, &[]);
+    let consistent = shown.split("consistent with the following platform tag:").nth(1).unwrap_or_default();
+    assert!(consistent.trim_start().starts_with(&format!("\"musllinux_1_2_{arch}\"")), "{shown}");
+    let archive = out.join(format!("{TOOL}-0.2.0-{musl}.tar.gz"));
+    let unpacked = tempfile::tempdir().unwrap();
+    let file = std::fs::File::open(&archive).unwrap();
+    tar::Archive::new(flate2::read::GzDecoder::new(file)).unpack(unpacked.path()).unwrap();
+    let program = unpacked.path().join(format!("{TOOL}-0.2.0-{musl}/{TOOL}"));
+    let dynamic = run(Path::new("readelf"), &["--dynamic", "--program-headers", program.to_str().unwrap()], &out, &[]);
+    assert!(!dynamic.contains("NEEDED") && !dynamic.contains("INTERP"), "not static:\n{dynamic}");
+    assert_eq!(run(&program, &[], unpacked.path(), &[]).trim(), "hello from the tool");
+    let in_wheel = zip::ZipArchive::new(std::fs::File::open(&wheel).unwrap())
+        .unwrap()
+        .by_name(&format!("hello_tool-0.2.0.data/scripts/{TOOL}"))
+        .map(|mut f| {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut f, &mut bytes).unwrap();
+            bytes
+        });
+    assert_eq!(in_wheel.unwrap(), std::fs::read(&program).unwrap(), "wheel and archive differ");
+}
+
 #[test]
 #[ignore = "needs the test peers: run `cargo xtask test`"]
 fn a_package_ships_as_an_archive_and_a_wheel_that_pip_installs() {
