@@ -65,7 +65,11 @@ fn the_catalog_shows_the_release_in_a_browser_and_terraform_fetches_its_modules(
         .read("charts/demo/Chart.yaml")
         .replace("description: A small demo application", &format!("description: '{}'", HOSTILE.replace('\'', "''")));
     repo.write("charts/demo/Chart.yaml", &chart);
-    let config = repo.read("release.toml").replace("[pages]\n", "[pages]\nterraform-registry = \"acme/kubernetes\"\n");
+    // The registry needs the site at a host root; the test's own site is given by LAMINA_PAGES_URL.
+    let config = repo.read("release.toml").replace(
+        "url = \"https://acme.github.io/infra-demo\"\n",
+        "url = \"https://infra.acme.dev\"\nterraform-registry = \"acme/kubernetes\"\n",
+    );
     repo.write("release.toml", &config);
     repo.commit("a hostile chart description; a module registry");
     repo.git(&["tag", "-f", "v0.2.0"]);
