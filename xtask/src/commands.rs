@@ -131,10 +131,7 @@ pub fn dry_run(sh: &Shell, root: &Path, args: DryRunArgs) -> anyhow::Result<Exit
         reproducible = Some(true);
     }
     report::github::write(plan, &built, "dry run", None)?;
-    let catalog = plan.steps.contains(&plan::Step::MergeIndex);
-    if catalog {
-        index::preview(plan, &p.settings, &out, &out.join("site"))?;
-    }
+    let catalog = index::preview(plan, &p.settings, &out, &out.join("site"))?;
     // With credentials present, read (never write) what is published and compare.
     let remote = token.map(|token| {
         crate::channel::compare(sh, plan, &built, &p.settings, Some(&token))

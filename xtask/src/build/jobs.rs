@@ -353,10 +353,7 @@ pub fn copy_package(prebuilt: &BuiltJobs, p: &crate::plan::PackagePlan, out: &Pa
             .with_context(|| format!("copy `{}`", file.name))?;
     }
     let wheel = record.files.iter().find(|f| f.name.ends_with(".whl")).map(|f| f.name.clone());
-    Ok(package::Made {
-        archive: p.file.clone(),
-        wheel: wheel.ok_or_else(|| "not asked for (`wheel = false`)".to_owned()),
-    })
+    Ok(package::Made { archive: p.file.clone(), wheel: wheel.ok_or_else(|| super::package::NO_WHEEL.to_owned()) })
 }
 
 #[cfg(test)]

@@ -19,6 +19,9 @@ pub const MATURIN: &str = "1.16.0";
 /// The zig (PyPI `ziglang`) Linux programs are linked with; another version may link other bytes.
 pub const ZIGLANG: &str = "0.17.1";
 
+/// Why a package has no wheel when its `[[package]]` says `wheel = false`.
+pub const NO_WHEEL: &str = "not asked for (`wheel = false`)";
+
 /// What one package build made, in the output folder.
 #[derive(Debug)]
 pub struct Made {
@@ -73,14 +76,14 @@ pub fn build(
                 true => Ok(built),
                 false => {
                     std::fs::remove_file(out.join(&built))?;
-                    Err("not asked for (`wheel = false`)".to_owned())
+                    Err(NO_WHEEL.to_owned())
                 }
             };
             (wheel, target_dir.join(&target).join("release").join(&exe))
         }
         _ => {
             let wheel = match (package.wheel, &maturin, &portable) {
-                (false, _, _) => Err("not asked for (`wheel = false`)".to_owned()),
+                (false, _, _) => Err(NO_WHEEL.to_owned()),
                 (true, _, Some(Err(why))) | (true, Err(why), _) => Err(why.clone()),
                 (true, Ok(maturin), _) => Ok(wheel(sh, &env, maturin, (&manifest, &cross), &target_dir, out)?),
             };

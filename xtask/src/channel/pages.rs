@@ -26,8 +26,6 @@ pub struct Pages<'a> {
     /// Git URL, path, or remote name.
     pub remote: String,
     pub branch: String,
-    /// Public URL of the site, for the front page.
-    pub url: String,
     /// Author and committer time of the commits made here (the release's commit time, so a
     /// rerun that has to commit makes the same commit).
     pub time: i64,
@@ -36,13 +34,7 @@ pub struct Pages<'a> {
 impl<'a> Pages<'a> {
     /// The index at `target`; commits made here are dated `time`.
     pub fn new(sh: &'a Shell, target: &crate::plan::PagesTarget, time: i64) -> Pages<'a> {
-        Pages {
-            sh,
-            remote: target.remote().to_owned(),
-            branch: target.branch.clone(),
-            url: target.pages_url.clone(),
-            time,
-        }
+        Pages { sh, remote: target.remote().to_owned(), branch: target.branch.clone(), time }
     }
 }
 

@@ -66,9 +66,13 @@ pub fn merge_archives(
     merge(&pages, &site(target, settings), &entries, Some(release))
 }
 
-/// Writes the catalog this release would add, alone, into `into` (for `dry-run`'s preview); the
-/// release's chart archives and manifest are read from `out`.
-pub fn preview(plan: &crate::plan::Plan, settings: &Settings, out: &Path, into: &Path) -> anyhow::Result<()> {
+/// Writes the catalog this release would add, alone, into `into` (`dry-run`'s preview, and
+/// `release`'s check before any write); the release's chart archives and manifest are read from
+/// `out`. `false`: the plan publishes no catalog (no chart and no Terraform module).
+pub fn preview(plan: &crate::plan::Plan, settings: &Settings, out: &Path, into: &Path) -> anyhow::Result<bool> {
+    if !plan.steps.contains(&crate::plan::Step::MergeIndex) {
+        return Ok(false);
+    }
     let archives: Vec<Archive> =
         plan.charts.iter().map(|c| Archive { path: out.join(&c.file), tag: Some(plan.tag.clone()) }).collect();
     let entries = entries(&archives, settings)?;
@@ -86,7 +90,7 @@ pub fn preview(plan: &crate::plan::Plan, settings: &Settings, out: &Path, into: 
         std::fs::create_dir_all(file.parent().unwrap_or(into))?;
         std::fs::write(&file, bytes).with_context(|| format!("write `{}`", file.display()))?;
     }
-    Ok(())
+    Ok(true)
 }
 
 /// The catalog the Pages branch serves.

@@ -93,9 +93,7 @@ pub fn release(sh: &Shell, root: &Path, args: ReleaseArgs) -> anyhow::Result<Exi
     let built = build::run(sh, root, &plan, &out, ImageFailure::Stop, prebuilt.as_ref())?;
     // The catalog's pages are made once here, before any write, so a module it cannot publish
     // stops the run now rather than after the release is out.
-    if plan.steps.contains(&crate::plan::Step::MergeIndex) {
-        super::index::preview(&plan, &settings, &out, &out.join("site"))?;
-    }
+    super::index::preview(&plan, &settings, &out, &out.join("site"))?;
     let registry = Registry::from_env(&settings.registry)?;
 
     // The registry tags and the Pages index, read as `dry-run` reads them (the release itself is

@@ -49,6 +49,28 @@ pub(crate) fn host_target() -> String {
     text.lines().find_map(|l| l.strip_prefix("host: ")).unwrap().trim().to_owned()
 }
 
+/// The platform tag `auditwheel show` finds `wheel` consistent with, quotes included.
+pub(crate) fn auditwheel_tag(wheel: &Path) -> String {
+    let auditwheel = peers("auditwheel").join("venv/bin/auditwheel");
+    let shown = run(&auditwheel, &["show", wheel.to_str().unwrap()], Path::new("/"), &[]);
+    // auditwheel wraps its lines where the names make them long.
+    let shown = shown.split_whitespace().collect::<Vec<_>>().join(" ");
+    let consistent = shown.split("consistent with the following platform tag: ").nth(1);
+    consistent
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{shown}"))
+        .trim_end_matches('.')
+        .to_owned()
+}
+
+/// `archive` (a `.tar.gz`) unpacked into a fresh folder.
+pub(crate) fn unpacked(archive: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let file = std::fs::File::open(archive).unwrap();
+    tar::Archive::new(flate2::read::GzDecoder::new(file)).unpack(dir.path()).unwrap();
+    dir
+}
+
 pub(crate) fn wheel_in(dir: &Path) -> PathBuf {
     let wheels: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
@@ -115,16 +137,9 @@ fn a_musl_build_is_static_and_its_wheel_is_musllinux() {
     let wheel_name = wheel.file_name().unwrap().to_str().unwrap().to_owned();
     let arch = std::env::consts::ARCH;
     assert!(wheel_name.ends_with(&format!("-py3-none-musllinux_1_2_{arch}.whl")), "{wheel_name}");
-    let auditwheel = peers("auditwheel").join("venv/bin/auditwheel");
-    let shown = run(&auditwheel, &["show", wheel.to_str().unwrap()], &out, &[]);
-    // auditwheel wraps its lines where the names make them long.
-    let shown = shown.split_whitespace().collect::<Vec<_>>().join(" ");
-    let consistent = shown.split("consistent with the following platform tag:").nth(1).unwrap_or_default();
-    assert!(consistent.trim_start().starts_with(&format!("\"musllinux_1_2_{arch}\"")), "{shown}");
+    assert_eq!(auditwheel_tag(&wheel), format!("\"musllinux_1_2_{arch}\""));
     let archive = out.join(format!("{TOOL}-0.2.0-{musl}.tar.gz"));
-    let unpacked = tempfile::tempdir().unwrap();
-    let file = std::fs::File::open(&archive).unwrap();
-    tar::Archive::new(flate2::read::GzDecoder::new(file)).unpack(unpacked.path()).unwrap();
+    let unpacked = unpacked(&archive);
     let program = unpacked.path().join(format!("{TOOL}-0.2.0-{musl}/{TOOL}"));
     let dynamic = run(Path::new("readelf"), &["--dynamic", "--program-headers", program.to_str().unwrap()], &out, &[]);
     assert!(!dynamic.contains("NEEDED") && !dynamic.contains("INTERP"), "not static:\n{dynamic}");
@@ -182,9 +197,7 @@ fn a_package_ships_as_an_archive_and_a_wheel_that_pip_installs() {
     // The archive holds `{name}-{version}-{target}/{name}`, executable; it runs.
     let names = crate::support::tar_names(&out.join(&archive));
     assert_eq!(names, [format!("{TOOL}-0.2.0-{target}/"), format!("{TOOL}-0.2.0-{target}/{TOOL}")]);
-    let unpacked = tempfile::tempdir().unwrap();
-    let file = std::fs::File::open(out.join(&archive)).unwrap();
-    tar::Archive::new(flate2::read::GzDecoder::new(file)).unpack(unpacked.path()).unwrap();
+    let unpacked = unpacked(&out.join(&archive));
     let program = unpacked.path().join(format!("{TOOL}-0.2.0-{target}/{TOOL}"));
     assert_eq!(run(&program, &[], unpacked.path(), &[]).trim(), "hello from the tool");
 

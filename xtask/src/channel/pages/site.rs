@@ -90,7 +90,7 @@ impl Site<'_> {
                 )?);
             }
         }
-        out.extend(terraform::registry(self, &all)?);
+        out.extend(terraform::registry(self, &views)?);
         Ok(out)
     }
 }

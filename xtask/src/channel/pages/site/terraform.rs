@@ -6,7 +6,6 @@
 
 use super::view::Release;
 use super::{File, Site};
-use crate::manifest::ReleaseManifest;
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -14,17 +13,16 @@ use std::collections::BTreeMap;
 pub const MODULES_V1: &str = "v1/modules";
 
 /// The registry's files: discovery, and each module's version list and download answers over
-/// `releases` (so releases from before the registry was turned on are served too; answers that
+/// `releases`, the catalog's views of them (so releases from before the registry was turned on are served too; answers that
 /// did not change are rewritten with the same bytes). Nothing when the site serves no registry.
-pub fn registry(site: &Site, releases: &[&ReleaseManifest]) -> anyhow::Result<Vec<File>> {
+pub fn registry(site: &Site, releases: &[Release]) -> anyhow::Result<Vec<File>> {
     let Some(registry) = site.registry else { return Ok(Vec::new()) };
     let at = |name: &str| format!("{MODULES_V1}/{}/{name}/{}", registry.namespace, registry.system);
     let mut out =
         vec![(".well-known/terraform.json".to_owned(), json(&json!({ "modules.v1": format!("/{MODULES_V1}/") }))?)];
     let mut versions: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for release in releases {
-        let view = Release::of(site, release, &crate::helm::index::Index::empty());
-        for module in view.modules.iter().filter(|m| super::is_module_name(&m.name)) {
+        for module in release.modules.iter().filter(|m| super::is_module_name(&m.name)) {
             versions.entry(module.name.clone()).or_default().push(&release.version);
             let answer = json(&json!({ "location": module.get }))?;
             out.push((format!("{}/{}/download", at(&module.name), release.version), answer));
