@@ -69,11 +69,12 @@ pub struct BuiltImage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BuiltPackage {
     pub name: String,
-    /// The binary archive's file name.
-    pub archive: String,
+    /// The binary archive's file name, when built.
+    pub archive: Option<String>,
     /// The wheel's file name, when built.
     pub wheel: Option<String>,
-    /// Why the wheel was not built, when it was asked for and not built.
+    /// Why the wheel (and, without an archive, the whole package) was not built, when it was
+    /// asked for and not built.
     pub not_built: Option<String>,
     /// The sdist's file name, when built (for the Python index channel).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -148,9 +149,21 @@ pub fn run(
             }
             Step::BuildPackage { package } => {
                 let p = &plan.packages[package];
-                let made = match prebuilt {
-                    Some(jobs) => jobs::copy_package(jobs, p, out)?,
-                    None => package::build(sh, root, p, &plan.version, epoch, out)?,
+                let made = match (prebuilt, package::unbuildable(sh, p)) {
+                    (Some(jobs), _) => jobs::copy_package(jobs, p, out)?,
+                    (None, Some(why)) if on_image_failure == ImageFailure::Report => {
+                        let name = p.name.clone();
+                        built.packages.push(BuiltPackage {
+                            name,
+                            archive: None,
+                            wheel: None,
+                            not_built: Some(why),
+                            sdist: None,
+                        });
+                        continue;
+                    }
+                    (None, Some(why)) => anyhow::bail!("the wheel of package `{}` cannot be built here: {why}", p.name),
+                    (None, None) => package::build(sh, root, p, &plan.version, epoch, out)?,
                 };
                 built.assets.push(asset(out, &made.archive)?);
                 let (wheel, not_built) = match made.wheel {
@@ -175,7 +188,7 @@ pub fn run(
                 };
                 built.packages.push(BuiltPackage {
                     name: p.name.clone(),
-                    archive: made.archive,
+                    archive: Some(made.archive),
                     wheel,
                     not_built,
                     sdist,
@@ -250,7 +263,7 @@ pub fn record(plan: &Plan, built: &Built) -> anyhow::Result<ReleaseManifest> {
     }
     for (p, b) in plan.packages.iter().zip(&built.packages) {
         use manifest::ComponentKind::{Binary, Sdist, Wheel};
-        let files = [(Binary, Some(&b.archive)), (Wheel, b.wheel.as_ref()), (Sdist, b.sdist.as_ref())];
+        let files = [(Binary, b.archive.as_ref()), (Wheel, b.wheel.as_ref()), (Sdist, b.sdist.as_ref())];
         for (kind, file) in files {
             // Every asset once: the sdist is one per package, whatever the number of targets.
             if let Some(a) = file.and_then(|f| find(f)).filter(|a| !components.iter().any(|c| c.file == a.name)) {

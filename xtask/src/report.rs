@@ -45,8 +45,10 @@ pub fn built(built: &Built, out_dir: &str) -> String {
         }
     }
     for p in &built.packages {
-        if let Some(reason) = &p.not_built {
-            out.push_str(&format!("  wheel of {}  not built here: {reason}\n", p.name));
+        match (&p.archive, &p.not_built) {
+            (None, Some(reason)) => out.push_str(&format!("  package {}  not built here: {reason}\n", p.name)),
+            (Some(_), Some(reason)) => out.push_str(&format!("  wheel of {}  not built here: {reason}\n", p.name)),
+            (_, None) => {}
         }
     }
     for note in &built.notes {

@@ -71,6 +71,9 @@ pub fn run(sh: &Shell, root: &Path, plan: &Plan, job: &Job, out: &Path) -> anyho
                 .iter()
                 .find(|p| &p.name == package && &p.target == target)
                 .context("the job's package is planned")?;
+            if let Some(why) = package::unbuildable(sh, p) {
+                anyhow::bail!("the wheel of package `{package}` cannot be built here: {why}");
+            }
             let made = package::build(sh, root, p, &plan.version, plan.source_date_epoch, out)?;
             record.files.push(asset(out, &made.archive)?);
             match made.wheel {

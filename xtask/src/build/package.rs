@@ -31,6 +31,21 @@ pub struct Made {
     pub wheel: Result<String, String>,
 }
 
+/// Why the release's build of `package` cannot run on this machine, when it cannot: its wheel
+/// needs maturin, and a Linux program zig as well. `dry-run` then reports the package as not
+/// built here rather than compiling a program the release would not publish; `release` and a
+/// build job stop before compiling anything.
+pub fn unbuildable(sh: &Shell, package: &PackagePlan) -> Option<String> {
+    if !package.wheel {
+        return None;
+    }
+    match (maturin(sh), portable(&package.target)) {
+        (Err(why), _) => Some(why),
+        (Ok(_), Some(_)) => zig(sh).err(),
+        (Ok(_), None) => None,
+    }
+}
+
 /// Builds `package` at `version` into `out`.
 pub fn build(
     sh: &Shell,
