@@ -222,6 +222,53 @@ fn the_release_binary_links_no_test_tooling() {
     }
 }
 
+/// `cargo xtask` (the `xtask` binary), `xtask-dev` (which `cargo xtask test` runs) and
+/// `cargo test --workspace` turn on the same features in every dependency they share, so a fresh
+/// clone compiles the dependency tree once for all three (cargo unifies features per command;
+/// xtask/Cargo.toml lists the ones the others add).
+#[test]
+fn one_dependency_build_serves_every_command() {
+    let features = |selection: &[&str]| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let out = std::process::Command::new(cargo)
+            .args(["tree", "--offline", "--locked", "--prefix", "none", "-f", "{p}|{f}"])
+            .args(selection)
+            .current_dir(workspace_root())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let mut crates = std::collections::BTreeMap::<String, std::collections::BTreeSet<String>>::new();
+        for line in String::from_utf8(out.stdout).unwrap().lines() {
+            let Some((package, list)) =
+                line.replace(" (*)", "").split_once('|').map(|(p, f)| (p.to_owned(), f.to_owned()))
+            else {
+                continue;
+            };
+            let names = list.split(',').map(str::trim).filter(|f| !f.is_empty()).map(str::to_owned);
+            crates.entry(package.trim().to_owned()).or_default().extend(names);
+        }
+        crates
+    };
+    let tests = features(&["--workspace", "-e", "features"]);
+    for (member, selection) in [("xtask", ["-p", "xtask"]), ("xtask-dev", ["-p", "xtask-dev"])] {
+        let built = features(&[&selection[..], &["-e", "normal,build,features"]].concat());
+        let differ: Vec<String> = built
+            .iter()
+            .filter(|(package, _)| !package.starts_with("xtask") && !package.starts_with("lamina-"))
+            .filter_map(|(package, on)| {
+                let wanted = tests.get(package)?;
+                (wanted != on).then(|| format!("{package}: {:?}", wanted.difference(on).collect::<Vec<_>>()))
+            })
+            .collect();
+        assert!(
+            differ.is_empty(),
+            "`{member}` compiles these dependencies with fewer features than the tests; add them to \
+             xtask/Cargo.toml's list:\n{}",
+            differ.join("\n")
+        );
+    }
+}
+
 /// Every test `docs/reliability.md` names as proof of a guarantee exists.
 #[test]
 fn every_test_named_in_the_guarantees_exists() {
