@@ -1,51 +1,54 @@
 //! `cargo xtask bench`: the pipeline against the real peers, side by side in one run, as whole
-//! processes, with the median of several runs and the ratio.
+//! processes, with the median of several runs. Each row has its peer (another program doing the
+//! same work, or the goal where none exists), its limit where one is measured (the least the
+//! work can take: the same bytes through git or curl and nothing else), both ratios, the goal
+//! and whether it was met. `--json` prints the rows and the machine (cores, load average at the
+//! start and the end); `--readme FILE` writes that JSON into README.md's Performance table
+//! (`bench/table.rs`).
 //!
-//! - index: add one chart to an index of 10,000 versions on a Pages branch (ours: `xtask index
-//!   add`, through git) against Helm's `repo index --merge` of the same index (Helm v4 SDK).
-//!   Helm's merge is quadratic in the number of versions (each old entry is looked up in the new
-//!   index by semver constraint), so at this size it takes minutes: it runs once, ours five times.
+//! | row | ours | peer | limit | goal |
+//! |---|---|---|---|---|
+//! | `index` (`bench/index.rs`) | `index add` onto a 10,000-version index | Helm `repo index --merge`, one run | `git fetch` + commit + `git push` | ≥ 100x Helm, within 2x of the limit |
+//! | `images` (`bench/images.rs`) | push 3 images sharing a 32 MiB layer | `skopeo copy` ×3 | curl, monolithic uploads over one connection | ≥ 2.5x skopeo, within 1.5x of the limit |
+//! | `rerun` (`bench/rerun.rs`) | no-op rerun of a finished release, with its sequential round trips | the goal | - | under 0.25 s |
+//! | `pull` (`bench/consumer.rs`) | `lamina-infra pull` of three 4 MiB bundles | `curl` + `sha256sum -c` | - | within 1.2x of the peer |
+//! | `mirror` (`bench/consumer.rs`) | `lamina-infra mirror`, three two-platform images | `skopeo copy --all` ×3 | - | ≥ 2.5x skopeo |
+//! | `cold-dry-run` (`bench/cold.rs`) | `cargo xtask dry-run` on a fresh clone, one run | the goal | - | 200 s or less |
+//! | `cold-test` (`bench/cold.rs`) | `cargo xtask test` on a fresh clone, peers provisioned, one run | the goal | - | 400 s or less |
 //!
-//! - images: push three images that share a base layer (built by buildah, FROM scratch) to a fresh
-//!   registry (ours: the registry channel, blobs checked, shared ones mounted, uploads in
-//!   parallel) against `skopeo copy` of the same layouts one after the other; then a rerun of
-//!   ours, which must upload nothing.
-//!
-//! - rerun: the no-op rerun of a finished release (`bench/rerun.rs`); goal under 2 s, zero
-//!   writes.
-//!
-//! - pull: `lamina-infra pull` of three 4 MiB bundles from the GitHub fake, downloaded into an
-//!   empty cache, verified and extracted, against `curl` once per file (the three bundles and
-//!   `SHA256SUMS`) and `sha256sum -c --ignore-missing` (`bench/consumer.rs`); goal: within 1.2x
-//!   of the peer (measured 1.05–1.10x on an idle machine, 140 ms against 150 ms).
-//!
-//! - mirror: `lamina-infra mirror` of a release listing three two-platform images (42 MiB of
-//!   layers in a local registry; its assets are tiny) into OCI layouts, against `skopeo copy
-//!   --all` of each image by digest, one after the other (`bench/consumer.rs`); goal: 1.5x
-//!   faster (measured 1.56–1.60x on an idle machine, 0.39 s against 0.62 s; 1.9–2.1x loaded).
-//!
-//! The timed binaries are release builds of the pipeline and of `lamina-infra`, built first.
+//! The cold rows take minutes each: they run only when named or with `--cold`. The timed binaries
+//! are release builds of the pipeline and of `lamina-infra`, built first.
 
+mod cold;
 mod consumer;
+mod images;
+mod index;
+mod proxy;
+mod report;
 mod rerun;
+mod table;
 
 use super::peers;
 use anyhow::{Context, bail};
-use std::path::Path;
+use report::{Goal, Machine, Report, Row, Side, Work};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use xtask::cli::{BENCHMARKS, BenchArgs};
 use xtask::shell::{Shell, cmd};
 
+/// Runs of ours (and of the limit) where a run takes about a second.
 const RUNS: usize = 5;
 
 /// The release pipeline's binary beside this one: the program the benchmarks time.
-pub fn pipeline() -> anyhow::Result<std::path::PathBuf> {
+pub fn pipeline() -> anyhow::Result<PathBuf> {
     Ok(std::env::current_exe()?.with_file_name("xtask"))
 }
-const PEER_RUNS: usize = 1;
-const VERSIONS: usize = 10_000;
 
-pub fn run(sh: &Shell, root: &Path, only: Option<&str>) -> anyhow::Result<ExitCode> {
+pub fn run(sh: &Shell, root: &Path, args: BenchArgs) -> anyhow::Result<ExitCode> {
+    if let Some(file) = &args.readme {
+        return readme(root, file);
+    }
     // Timings of a debug build say nothing: build the pipeline and this tooling for release, and
     // run the benchmarks from there (the release `xtask-dev` times the release `xtask`).
     if cfg!(debug_assertions) {
@@ -54,70 +57,88 @@ pub fn run(sh: &Shell, root: &Path, only: Option<&str>) -> anyhow::Result<ExitCo
             .run()
             .context("build the release binaries")?;
         let release = root.join("target/release/xtask-dev");
-        let only = only.map(str::to_owned);
-        cmd!(sh, "{release} -C {root} bench {only...}").run()?;
+        cmd!(sh, "{release} -C {root} bench {args...}").run()?;
         return Ok(ExitCode::SUCCESS);
     }
-    if let Some(name) = only.filter(|o| !BENCHMARKS.contains(o)) {
-        bail!("there is no benchmark `{name}`; pick one of {}, or none for all", BENCHMARKS.join(", "));
+    let selected: Vec<&str> = match args.only.as_deref() {
+        Some(only) => vec![only],
+        None => BENCHMARKS.into_iter().filter(|b| args.cold || !b.starts_with("cold-")).collect(),
+    };
+    let mut machine = Machine::now();
+    let mut rows = Vec::new();
+    for name in selected {
+        rows.push(bench(sh, root, name).with_context(|| format!("benchmark `{name}`"))?);
     }
-    let wanted = |name: &str| only.is_none_or(|o| o == name);
-    let mut rows: Vec<Row> = Vec::new();
-    if wanted("index") {
-        // Only the Helm comparison needs the venv; the others need programs on PATH.
-        let peers = peers::provision(sh, root, false)?;
-        let python = peers.dir.join("venv/bin/python");
-        if !python.exists() {
-            bail!("the Helm SDK venv is missing: run `cargo xtask test --peers-only` first");
-        }
-        let (name, ours, peer) = index_add(sh, root, &python)?;
-        rows.push(Row { name: name.to_owned(), ours, peer, goal: None });
-    }
-    if wanted("images") {
-        let (name, ours, peer) = images(sh)?;
-        rows.push(Row { name: name.to_owned(), ours, peer, goal: None });
-    }
-    if wanted("rerun") {
-        let ours = rerun::no_op_rerun(sh, root, RUNS)?;
-        let name = "release: no-op rerun, 0 writes (peer column: the goal)".to_owned();
-        rows.push(Row { name, ours, peer: rerun::GOAL, goal: Some(("under the goal", 1.0)) });
-    }
-    if wanted("pull") {
-        require(&[("curl", "curl"), ("sha256sum", "coreutils")])?;
-        let (name, ours, peer) = consumer::pull(sh)?;
-        rows.push(Row { name, ours, peer, goal: Some(("ours within 1.2x of peer", 1.0 / 1.2)) });
-    }
-    if wanted("mirror") {
-        require(&[("skopeo", "skopeo"), ("docker-registry", "docker-registry")])?;
-        let (name, ours, peer) = consumer::mirror(sh)?;
-        rows.push(Row { name, ours, peer, goal: Some(("1.5x faster", 1.5)) });
-    }
-    let width = rows.iter().map(|r| r.name.chars().count()).max().unwrap_or(0).max(18);
-    println!("{:<width$} {:>10} {:>10} {:>8}  goal", "benchmark (median)", "ours", "peer", "ratio");
-    for Row { name, ours, peer, goal } in rows {
-        let ratio = peer.as_secs_f64() / ours.as_secs_f64();
-        let goal = match goal {
-            Some((text, min)) => format!("{text}: {}", if ratio >= min { "met" } else { "MISSED" }),
-            None => "-".to_owned(),
-        };
-        println!(
-            "{name:<width$} {:>8.0}ms {:>8.0}ms {ratio:>7.2}x  {goal}",
-            ours.as_secs_f64() * 1e3,
-            peer.as_secs_f64() * 1e3
-        );
+    machine.end();
+    let report = Report { machine, commit: commit(sh, root), rows };
+    if args.json {
+        eprint!("{}", table::text(&report));
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", table::text(&report));
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// The benchmarks, in the order they run.
-const BENCHMARKS: [&str; 5] = ["index", "images", "rerun", "pull", "mirror"];
+fn bench(sh: &Shell, root: &Path, name: &str) -> anyhow::Result<Row> {
+    match name {
+        "index" => index::index_add(sh, root, &helm_python(sh, root)?),
+        "images" => images::images(sh),
+        "rerun" => rerun::no_op_rerun(sh, root, RUNS),
+        "pull" => {
+            require(&[("curl", "curl"), ("sha256sum", "coreutils")])?;
+            let (work, ours, peer) = consumer::pull(sh)?;
+            let work = Work { name, work, peer_short: "curl", goal: &[Goal::WithinPeer(1.2)] };
+            let peer = Side::new("`curl` once per file, then `sha256sum -c`; no extraction", peer, consumer::RUNS);
+            Ok(Row::new(work, ours, consumer::RUNS, peer, None))
+        }
+        "mirror" => {
+            require(&[("skopeo", "skopeo"), ("docker-registry", "docker-registry")])?;
+            let (work, ours, peer) = consumer::mirror(sh)?;
+            let work = Work { name, work, peer_short: "skopeo copy --all", goal: &[Goal::Faster(2.5)] };
+            let peer = Side::new("`skopeo copy --all` of each image, one after the other", peer, consumer::RUNS);
+            Ok(Row::new(work, ours, consumer::RUNS, peer, None))
+        }
+        "cold-dry-run" => cold::dry_run(sh, root),
+        "cold-test" => cold::test(sh, root),
+        _ => bail!("there is no benchmark `{name}`; pick one of {}, or none for all", BENCHMARKS.join(", ")),
+    }
+}
 
-/// One line of the table; `ratio` is peer over ours, and a goal is its least acceptable value.
-struct Row {
-    name: String,
-    ours: Duration,
-    peer: Duration,
-    goal: Option<(&'static str, f64)>,
+/// `--readme FILE`: README.md's Performance table, rewritten from `bench --json`'s output.
+fn readme(root: &Path, file: &Path) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("read `{}`", file.display()))?;
+    let report: Report = serde_json::from_str(&text)
+        .with_context(|| format!("`{}` is not the output of `cargo xtask bench --json`", file.display()))?;
+    let path = root.join("README.md");
+    let readme = std::fs::read_to_string(&path).context("read README.md")?;
+    std::fs::write(&path, table::splice(&readme, &table::markdown(&report))?).context("write README.md")?;
+    eprintln!("README.md: the Performance table now shows {} rows from `{}`", report.rows.len(), file.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The Python of the Helm SDK's venv: in `LAMINA_TEST_PEERS` when it is set (peers provisioned
+/// elsewhere), else in the peers this checkout provisions.
+fn helm_python(sh: &Shell, root: &Path) -> anyhow::Result<PathBuf> {
+    let dir = match xtask::env::var(xtask::env::LAMINA_TEST_PEERS) {
+        Some(dir) => PathBuf::from(dir),
+        None => peers::provision(sh, root, false)?.dir,
+    };
+    let python = dir.join("venv/bin/python");
+    if !python.exists() {
+        bail!("the Helm SDK venv is missing in `{}`: run `cargo xtask test --peers-only` first", dir.display());
+    }
+    Ok(python)
+}
+
+/// `HEAD`, short, with `+` when tracked files have local changes (the build measured has them).
+fn commit(sh: &Shell, root: &Path) -> String {
+    let head = cmd!(sh, "git -C {root} rev-parse --short HEAD").quiet().read().unwrap_or_default();
+    let dirty = cmd!(sh, "git -C {root} status --porcelain --untracked-files=no")
+        .quiet()
+        .read()
+        .is_ok_and(|s| !s.trim().is_empty());
+    format!("{}{}", head.trim(), if dirty { "+" } else { "" })
 }
 
 /// Fails naming the first of `programs` (`(program, Debian package)`) that is not on `PATH`.
@@ -130,188 +151,8 @@ fn require(programs: &[(&str, &str)]) -> anyhow::Result<()> {
     }
 }
 
-/// Ours: `index add` of one archive onto a Pages branch holding 10,000 versions.
-/// Peer: Helm's `repo index --merge` of the same index with the same archive.
-fn index_add(sh: &Shell, root: &Path, python: &Path) -> anyhow::Result<(&'static str, Duration, Duration)> {
-    let tmp = tempfile::tempdir()?;
-    let t = tmp.path();
-    // One real archive, from the repository's own dry-run.
-    let xtask = pipeline()?;
-    cmd!(sh, "{xtask} -C {root} dry-run --builder none")
-        .quiet()
-        .ignore_stdout()
-        .ignore_stderr()
-        .run()
-        .context("build the charts")?;
-    let text = std::fs::read_to_string(root.join(xtask::config::FILE))?;
-    let version = xtask::config::parse(&text)?.version;
-    let out = root.join(format!("target/release/v{version}"));
-    let archive = std::fs::read_dir(&out)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| p.extension().is_some_and(|x| x == "tgz"))
-        .context("no chart archive")?;
-
-    // A Pages branch with a 10,000-version index of another chart.
-    let index = big_index();
-    let remote = t.join("pages.git");
-    cmd!(sh, "git init -q --bare {remote}").quiet().run()?;
-    let seed = t.join("seed");
-    cmd!(sh, "git init -q -b gh-pages {seed}").quiet().run()?;
-    std::fs::write(seed.join("index.yaml"), &index)?;
-    {
-        let _d = sh.push_dir(&seed);
-        cmd!(sh, "git add index.yaml").quiet().run()?;
-        cmd!(sh, "git -c user.name=bench -c user.email=bench@example.com commit -q -m seed").quiet().run()?;
-        cmd!(sh, "git push -q {remote} gh-pages").quiet().run()?;
-    }
-    let seed_tip = cmd!(sh, "git -C {remote} rev-parse gh-pages").quiet().read()?;
-    let seed_tip = seed_tip.trim();
-
-    let ours = median(RUNS, || {
-        cmd!(sh, "git -C {remote} update-ref refs/heads/gh-pages {seed_tip}").quiet().run()?;
-        let start = Instant::now();
-        cmd!(sh, "{xtask} -C {root} index add {archive}")
-            .env(xtask::env::LAMINA_PAGES_REMOTE, &remote)
-            .quiet()
-            .ignore_stderr()
-            .run()?;
-        Ok(start.elapsed())
-    })?;
-    let merged = cmd!(sh, "git -C {remote} show gh-pages:index.yaml").quiet().read()?;
-
-    // Helm: the same archive in a folder, merged into the same index.
-    let dir = t.join("helm");
-    std::fs::create_dir_all(&dir)?;
-    std::fs::copy(&archive, dir.join(archive.file_name().unwrap_or_default()))?;
-    let merge_file = t.join("index.yaml");
-    std::fs::write(&merge_file, &index)?;
-    let script = root.join("xtask/tests/peers/helm_merge.py");
-    let peer = median(PEER_RUNS, || {
-        let start = Instant::now();
-        cmd!(sh, "{python} {script} {dir} {merge_file} https://example.com").quiet().ignore_stdout().run()?;
-        Ok(start.elapsed())
-    })?;
-
-    // Helm loads what we wrote, over HTTP, as `helm repo add` would.
-    let site = t.join("site");
-    std::fs::create_dir_all(&site)?;
-    std::fs::write(site.join("index.yaml"), merged)?;
-    let count = with_server(sh, &site, |url| {
-        let load = root.join("xtask/tests/peers/helm_load.py");
-        Ok(cmd!(sh, "{python} {load} {url}").quiet().read()?)
-    })?;
-    if count.trim() != (VERSIONS + 1).to_string() {
-        bail!("Helm read {} versions from our index, expected {}", count.trim(), VERSIONS + 1);
-    }
-    Ok(("index: add 1 chart to 10,000 versions", ours, peer))
-}
-
-fn median(runs: usize, mut f: impl FnMut() -> anyhow::Result<Duration>) -> anyhow::Result<Duration> {
-    let mut times = (0..runs).map(|_| f()).collect::<anyhow::Result<Vec<_>>>()?;
+/// The median of `times`.
+fn median_of(mut times: Vec<Duration>) -> Duration {
     times.sort();
-    Ok(times[runs / 2])
-}
-
-/// Runs `f` with `dir` served by `python3 -m http.server` on a free loopback port.
-fn with_server<T>(sh: &Shell, dir: &Path, f: impl FnOnce(&str) -> anyhow::Result<T>) -> anyhow::Result<T> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port().to_string();
-    let mut server = xtask::shell::spawn(cmd!(sh, "python3 -m http.server {port} --bind 127.0.0.1 --directory {dir}"))?;
-    let url = format!("http://127.0.0.1:{port}");
-    let ready = (0..100).any(|_| {
-        std::thread::sleep(Duration::from_millis(50));
-        std::net::TcpStream::connect(("127.0.0.1", port.parse().unwrap_or(0))).is_ok()
-    });
-    let result = if ready { f(&url) } else { Err(anyhow::format_err!("http.server did not start on port {port}")) };
-    let _ = server.kill();
-    let _ = server.wait();
-    result
-}
-
-/// An index of one chart with 10,000 versions, in Helm's layout.
-fn big_index() -> String {
-    let mut out = String::from("apiVersion: v1\nentries:\n  legacy-app:\n");
-    for i in (0..VERSIONS).rev() {
-        let version = format!("1.{}.{}", i / 100, i % 100);
-        out.push_str(&format!(
-            "  - apiVersion: v2\n    appVersion: {version}\n    created: \"2025-01-01T00:00:00Z\"\n    description: A legacy application\n    digest: {:064x}\n    name: legacy-app\n    type: application\n    urls:\n    - https://example.com/legacy-app-{version}.tgz\n    version: {version}\n",
-            i
-        ));
-    }
-    out.push_str("generated: \"2025-01-01T00:00:00Z\"\n");
-    out
-}
-
-/// Ours: three images pushed to a fresh registry; peer: `skopeo copy` of each, in turn.
-fn images(sh: &Shell) -> anyhow::Result<(&'static str, Duration, Duration)> {
-    use xtask::channel::registry::Registry;
-    use xtask::config::parse_registry_base;
-    let tmp = tempfile::tempdir()?;
-    let t = tmp.path();
-    // A 32 MiB base file shared by all three, and a small file of each image's own.
-    let base: Vec<u8> = (0..32u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
-    let flags = xtask::build::image::buildah_storage(&t.join("buildah"));
-    let flags = flags.as_slice();
-    let mut layouts = Vec::new();
-    for name in ["alpha", "beta", "gamma"] {
-        let ctx = t.join(name);
-        std::fs::create_dir_all(&ctx)?;
-        std::fs::write(ctx.join("base.bin"), &base)?;
-        std::fs::write(ctx.join("own.txt"), name)?;
-        std::fs::write(ctx.join("Dockerfile"), "FROM scratch\nCOPY base.bin /base.bin\nCOPY own.txt /own.txt\n")?;
-        let tag = format!("localhost/bench/{name}:1");
-        cmd!(
-            sh,
-            "buildah {flags...} build --quiet --layers --isolation chroot --format oci --timestamp 0 -t {tag} {ctx}"
-        )
-        .quiet()
-        .ignore_stdout()
-        .run()?;
-        let layout = t.join(format!("{name}.layout"));
-        let dest = format!("oci:{}:1", layout.display());
-        cmd!(sh, "buildah {flags...} push --quiet {tag} {dest}").quiet().ignore_stdout().run()?;
-        layouts.push((name, layout));
-    }
-    let images: Vec<_> =
-        layouts.iter().map(|(n, l)| Ok((*n, xtask::layout::read(l)?))).collect::<anyhow::Result<_>>()?;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let tags = vec!["1".to_owned()];
-    let mut rerun_uploads = 0;
-    let ours = median(RUNS, || {
-        let registry = super::registry::LocalRegistry::start(&[])?;
-        let client = Registry::new(
-            &parse_registry_base(&format!("http://{}/ours", registry.host())).map_err(anyhow::Error::msg)?,
-            None,
-        );
-        let start = Instant::now();
-        for (name, image) in &images {
-            let pushed = runtime.block_on(client.push_image(name, image, &tags, "1"))?;
-            if xtask::env::flag("LAMINA_BENCH_TRACE") {
-                eprintln!(
-                    "  pushed {name} at {:?}: {} uploaded, {} mounted",
-                    start.elapsed(),
-                    pushed.uploaded,
-                    pushed.mounted
-                );
-            }
-        }
-        let elapsed = start.elapsed();
-        for (name, image) in &images {
-            rerun_uploads += runtime.block_on(client.push_image(name, image, &tags, "1"))?.uploaded;
-        }
-        Ok(elapsed)
-    })?;
-    if rerun_uploads != 0 {
-        bail!("a rerun uploaded {rerun_uploads} blobs; it must upload none");
-    }
-    let peer = median(RUNS, || {
-        let registry = super::registry::LocalRegistry::start(&[])?;
-        let start = Instant::now();
-        for (name, layout) in &layouts {
-            let (src, dest) =
-                (format!("oci:{}:1", layout.display()), format!("docker://{}/skopeo/{name}:1", registry.host()));
-            cmd!(sh, "skopeo copy --quiet --dest-tls-verify=false {src} {dest}").quiet().run()?;
-        }
-        Ok(start.elapsed())
-    })?;
-    Ok(("images: push 3 sharing a 32 MiB layer (rerun: 0 uploads)", ours, peer))
+    times.get(times.len() / 2).copied().unwrap_or_default()
 }

@@ -210,6 +210,13 @@ impl GithubFake {
         self.state().log.clone()
     }
 
+    /// `(arrived, answered)` of every answered request so far, in order, from the `from`th on
+    /// (`requests().len()` taken earlier): what `cargo xtask bench rerun` counts round trips from.
+    pub fn intervals(&self, from: usize) -> Vec<(std::time::Instant, std::time::Instant)> {
+        let state = self.state();
+        state.log.iter().skip(from).filter_map(|r| Some((r.arrived, r.answered?))).collect()
+    }
+
     /// Blocks until a logged request satisfies `wanted`, at most `timeout`; false on timeout.
     pub fn wait_for(&self, wanted: impl Fn(&Request) -> bool, timeout: std::time::Duration) -> bool {
         let (state, _) = self

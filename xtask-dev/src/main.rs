@@ -17,7 +17,7 @@ struct Cli {
 #[derive(Debug, clap::Subcommand)]
 enum Command {
     Test(xtask::cli::TestArgs),
-    Bench { only: Option<String> },
+    Bench(xtask::cli::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -27,7 +27,7 @@ fn main() -> ExitCode {
         let sh = xtask::shell::at(&root)?;
         match cli.command {
             Command::Test(args) => xtask_dev::test::run(&sh, &root, args),
-            Command::Bench { only } => xtask_dev::bench::run(&sh, &root, only.as_deref()),
+            Command::Bench(args) => xtask_dev::bench::run(&sh, &root, args),
         }
     };
     match run() {

@@ -54,9 +54,9 @@ pub enum Command {
     Test(TestArgs),
     /// Compare the pipeline's speed with the real peers and print a table of ratios.
     Bench {
-        /// Run one benchmark only: `index`, `images`, `rerun`, `pull` or `mirror`.
-        #[arg(value_parser = ["index", "images", "rerun", "pull", "mirror"])]
-        only: Option<String>,
+        /// Named `only` for the forwarding to `xtask-dev`, which takes it as its arguments.
+        #[command(flatten)]
+        only: BenchArgs,
     },
 }
 
@@ -214,6 +214,45 @@ pub enum IndexCommand {
         #[command(flatten)]
         remote: RemoteArgs,
     },
+}
+
+/// The benchmarks of `cargo xtask bench`, in the order they run; the last two (`cold-…`), which
+/// take minutes each, only when named or with `--cold`.
+pub const BENCHMARKS: [&str; 7] = ["index", "images", "rerun", "pull", "mirror", "cold-dry-run", "cold-test"];
+
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct BenchArgs {
+    /// Run one benchmark only; `cold-dry-run` and `cold-test` (a fresh clone built from nothing)
+    /// run only when named or with `--cold`.
+    #[arg(value_parser = BENCHMARKS)]
+    pub only: Option<String>,
+    /// Print the rows as JSON on stdout (the table goes to stderr).
+    #[arg(long)]
+    pub json: bool,
+    /// Also run the cold benchmarks, `cold-dry-run` and `cold-test`, after the others.
+    #[arg(long)]
+    pub cold: bool,
+    /// Rewrite README.md's Performance table from FILE, the output of `bench --json`; runs nothing.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["only", "json", "cold"])]
+    pub readme: Option<std::path::PathBuf>,
+}
+
+/// The arguments that give `xtask-dev bench` the same request.
+impl IntoIterator for BenchArgs {
+    type Item = String;
+    type IntoIter = std::vec::IntoIter<String>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        let BenchArgs { only, json, cold, readme } = self;
+        let mut args: Vec<String> = only.into_iter().collect();
+        args.extend(json.then(|| "--json".to_owned()));
+        args.extend(cold.then(|| "--cold".to_owned()));
+        if let Some(file) = readme {
+            let file = std::path::absolute(&file).unwrap_or(file);
+            args.extend(["--readme".to_owned(), file.display().to_string()]);
+        }
+        args.into_iter()
+    }
 }
 
 #[derive(Debug, clap::Args)]

@@ -31,7 +31,7 @@ const OCI_LAYER: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
 
 /// Runs of each side: these take a fraction of a second, so more of them than elsewhere.
-const RUNS: usize = 9;
+pub const RUNS: usize = 9;
 
 /// `target/release/lamina-infra`, beside this binary.
 fn consumer() -> anyhow::Result<PathBuf> {
