@@ -2,7 +2,11 @@
 //!
 //! The test binaries learn where the peers are from `LAMINA_TEST_PEERS`. Tests that need a peer
 //! are `#[ignore]`d, so plain `cargo test` lists them as ignored; here they run
-//! (`--include-ignored`), and a missing peer fails them: none is ever skipped silently.
+//! (`--include-ignored`), and a missing peer fails them: none is ever skipped silently. The
+//! whole suite runs in two lanes at once (`test/lanes.rs`); arguments for `cargo test` (a filter,
+//! `-p`) run it as `cargo test` does.
+
+mod lanes;
 
 use super::peers;
 use std::path::Path;
@@ -31,6 +35,10 @@ pub fn run(sh: &Shell, root: &Path, args: TestArgs) -> anyhow::Result<ExitCode> 
         cmd!(sh, "{cargo} fetch --locked").run()?;
     }
     let _s = xtask::shell::Section::new("cargo test");
+    if args.cargo_args.is_empty() {
+        lanes::run(&cargo, root, &[(env::LAMINA_TEST_PEERS, &peers.dir)])?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let args = with_ignored(&args.cargo_args);
     cmd!(sh, "{cargo} test --workspace --locked {args...}").env(env::LAMINA_TEST_PEERS, &peers.dir).run()?;
     Ok(ExitCode::SUCCESS)
