@@ -223,7 +223,10 @@ fn a_user_installs_the_released_wheel_and_pulls_mirrors_and_verifies_the_release
     let request_url = tokens.request_url();
     let credentials = [("LAMINA_PYTHON_INDEX_USERNAME", "lamina"), ("LAMINA_PYTHON_INDEX_TOKEN", "index-secret")];
     let path = path_with_maturin();
-    let mut env = vec![("PATH", path.as_str())];
+    // The program is compiled unoptimised: nothing this test proves depends on the optimiser, and
+    // a cold optimised build of it is most of the suite's time on a small machine. Release
+    // profile builds are proven reproducible and portable by `packages` and `recorded`.
+    let mut env = vec![("PATH", path.as_str()), ("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0")];
     env.extend(credentials);
     // Without the job's OIDC token, a release that must be signed stops in preflight.
     let before = world.writes();
