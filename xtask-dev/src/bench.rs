@@ -88,6 +88,7 @@ fn bench(sh: &Shell, root: &Path, name: &str) -> anyhow::Result<Row> {
         "pull" => {
             require(&[("curl", "curl"), ("sha256sum", "coreutils")])?;
             let (work, ours, peer) = consumer::pull(sh)?;
+            let work = work.strip_prefix("pull: ").unwrap_or(&work).to_owned();
             let work = Work { name, work, peer_short: "curl", goal: &[Goal::WithinPeer(1.2)] };
             let peer = Side::new("`curl` once per file, then `sha256sum -c`; no extraction", peer, consumer::RUNS);
             Ok(Row::new(work, ours, consumer::RUNS, peer, None))
@@ -95,6 +96,7 @@ fn bench(sh: &Shell, root: &Path, name: &str) -> anyhow::Result<Row> {
         "mirror" => {
             require(&[("skopeo", "skopeo"), ("docker-registry", "docker-registry")])?;
             let (work, ours, peer) = consumer::mirror(sh)?;
+            let work = work.strip_prefix("mirror: ").unwrap_or(&work).to_owned();
             let work = Work { name, work, peer_short: "skopeo copy --all", goal: &[Goal::Faster(2.5)] };
             let peer = Side::new("`skopeo copy --all` of each image, one after the other", peer, consumer::RUNS);
             Ok(Row::new(work, ours, consumer::RUNS, peer, None))

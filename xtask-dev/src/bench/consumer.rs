@@ -2,7 +2,8 @@
 //! loopback: `pull` (bundles of a release from the GitHub fake) against `curl` and `sha256sum -c`,
 //! and `mirror` (the images of a release from a CNCF distribution registry into OCI layouts)
 //! against `skopeo copy --all` once per image. Each run starts from empty folders (and an empty
-//! download cache), so every run downloads everything.
+//! download cache), so every run downloads everything. The releases here carry no signature (the
+//! peers check none either), so `lamina-infra` runs with `--allow-unsigned`.
 
 use crate::github::{GithubFake, Options, SeedRelease};
 use crate::registry::LocalRegistry;
@@ -75,15 +76,18 @@ pub fn pull(sh: &Shell) -> anyhow::Result<(String, Duration, Duration)> {
         let run = tempfile::tempdir_in(tmp.path())?;
         let (cache, to) = (run.path().join("cache"), run.path().join("pulled"));
         let start = Instant::now();
-        cmd!(sh, "{lamina_infra} --repo acme/infra-demo pull {names...} --version {VERSION} --to {to}")
-            .env("GITHUB_API_URL", &api)
-            .env("LAMINA_INFRA_CACHE", &cache)
-            .env_remove("GITHUB_TOKEN")
-            .env_remove("GH_TOKEN")
-            .quiet()
-            .ignore_stderr()
-            .run()
-            .context("lamina-infra pull")?;
+        cmd!(
+            sh,
+            "{lamina_infra} --repo acme/infra-demo --allow-unsigned pull {names...} --version {VERSION} --to {to}"
+        )
+        .env("GITHUB_API_URL", &api)
+        .env("LAMINA_INFRA_CACHE", &cache)
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GH_TOKEN")
+        .quiet()
+        .ignore_stderr()
+        .run()
+        .context("lamina-infra pull")?;
         let elapsed = start.elapsed();
         for (name, _) in BUNDLES {
             let payload = to.join(format!("{name}-{VERSION}/payload.bin"));
@@ -149,7 +153,7 @@ pub fn mirror(sh: &Shell) -> anyhow::Result<(String, Duration, Duration)> {
         let run = tempfile::tempdir_in(tmp.path())?;
         let to = run.path().join("mirror");
         let start = Instant::now();
-        cmd!(sh, "{lamina_infra} --repo acme/infra-demo mirror {VERSION} --to {to}")
+        cmd!(sh, "{lamina_infra} --repo acme/infra-demo --allow-unsigned mirror {VERSION} --to {to}")
             .env("GITHUB_API_URL", &api)
             .env("LAMINA_INFRA_CACHE", run.path().join("cache"))
             .env_remove("GITHUB_TOKEN")

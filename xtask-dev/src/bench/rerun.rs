@@ -92,7 +92,9 @@ pub fn no_op_rerun(sh: &Shell, root: &Path, runs: usize) -> anyhow::Result<Row> 
         let (rounds, trips) = chain(&mut requests);
         if xtask::env::flag("LAMINA_BENCH_TRACE") {
             let logged = registry.log().lines().filter(|l| l.contains("response completed")).count();
-            eprintln!("  rerun in {time:?}: {rounds} rounds, {trips:?}; the registry's log has {logged} requests in all");
+            eprintln!(
+                "  rerun in {time:?}: {rounds} rounds, {trips:?}; the registry's log has {logged} requests in all"
+            );
         }
         measured.push((time, rounds, trips));
     }
