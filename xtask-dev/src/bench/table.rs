@@ -92,10 +92,14 @@ pub fn splice(readme: &str, table: &str) -> anyhow::Result<String> {
 
 fn machine(report: &Report) -> String {
     let m = &report.machine;
+    let commit = match report.commit.strip_suffix('+') {
+        Some(head) => format!("`{head}` with local changes"),
+        None => format!("`{}`", report.commit),
+    };
     format!(
-        "Measured at commit `{}` on {} cores, load average {:.2} at the start and {:.2} at the end; \
+        "Measured at commit {commit} on {} cores, load average {:.2} at the start and {:.2} at the end; \
          each time is the median of the runs shown.",
-        report.commit, m.cores, m.load_start[0], m.load_end[0]
+        m.cores, m.load_start[0], m.load_end[0]
     )
 }
 
