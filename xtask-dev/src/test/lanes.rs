@@ -10,6 +10,7 @@
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use xtask::shell::{Shell, cmd};
 
 /// The test binary that gets the first lane: the pipeline's integration suite.
 const LONG: (&str, &str) = ("xtask", "it");
@@ -31,13 +32,10 @@ pub struct Binary {
 
 /// Builds every test binary of the workspace and runs them in two lanes; `cargo` is the cargo to
 /// build with, `env` what every test gets on top of this process's environment.
-pub fn run(cargo: &str, root: &Path, env: &[(&str, &Path)]) -> anyhow::Result<()> {
-    let built = Command::new(cargo)
-        .args(["test", "--workspace", "--locked", "--no-run", "--message-format=json-render-diagnostics"])
-        .current_dir(root)
-        .stderr(Stdio::inherit())
-        .output()
-        .context("run `cargo test --no-run`")?;
+pub fn run(sh: &Shell, cargo: &str, root: &Path, env: &[(&str, &Path)]) -> anyhow::Result<()> {
+    let mut build: Command =
+        cmd!(sh, "{cargo} test --workspace --locked --no-run --message-format=json-render-diagnostics").into();
+    let built = build.current_dir(root).stderr(Stdio::inherit()).output().context("run `cargo test --no-run`")?;
     if !built.status.success() {
         bail!("the tests did not build");
     }
@@ -45,46 +43,37 @@ pub fn run(cargo: &str, root: &Path, env: &[(&str, &Path)]) -> anyhow::Result<()
     let (long, short): (Vec<Binary>, Vec<Binary>) =
         binaries.into_iter().partition(|b| (b.package.as_str(), b.target.as_str()) == LONG);
     let test = |b: &Binary, extra: &[String]| {
-        let mut cmd = Command::new(&b.executable);
-        cmd.arg("--include-ignored").args(extra).current_dir(&b.dir);
-        cmd.env("CARGO", cargo).env("CARGO_MANIFEST_DIR", &b.dir);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        cmd
+        let exe = &b.executable;
+        let mut test: Command = cmd!(sh, "{exe} --include-ignored {extra...}").into();
+        test.current_dir(&b.dir).env("CARGO", cargo).env("CARGO_MANIFEST_DIR", &b.dir);
+        test.envs(env.iter().copied());
+        test
     };
+    let threads = [format!("--test-threads={}", long_threads())];
+    let long: Vec<(String, Command)> = long.iter().map(|b| (b.name(), test(b, &threads))).collect();
+    let short: Vec<(String, Command)> = short.iter().map(|b| (b.name(), test(b, &[]))).collect();
+    let mut doc: Command = cmd!(sh, "{cargo} test --workspace --locked --doc --quiet").into();
+    doc.current_dir(root);
     let failed = std::thread::scope(|scope| {
-        let beside = scope.spawn(|| {
+        let beside = scope.spawn(move || {
             let mut failed = Vec::new();
-            for b in &short {
+            for (name, mut test) in short.into_iter().chain([("doc tests".to_owned(), doc)]) {
                 // Captured, then shown whole, so the lanes' lines never interleave.
-                let out = test(b, &[]).output();
-                let ok = out.as_ref().is_ok_and(|o| o.status.success());
+                let out = test.output();
                 if let Ok(o) = &out {
                     print!("{}", String::from_utf8_lossy(&o.stdout));
                     eprint!("{}", String::from_utf8_lossy(&o.stderr));
                 }
-                if !ok {
-                    failed.push(format!("{} ({})", b.target, b.package));
+                if !out.is_ok_and(|o| o.status.success()) {
+                    failed.push(name);
                 }
-            }
-            let doc = Command::new(cargo)
-                .args(["test", "--workspace", "--locked", "--doc", "--quiet"])
-                .current_dir(root)
-                .output();
-            if !doc.as_ref().is_ok_and(|o| o.status.success()) {
-                if let Ok(o) = &doc {
-                    eprint!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-                }
-                failed.push("doc tests".to_owned());
             }
             failed
         });
         let mut failed = Vec::new();
-        for b in &long {
-            let threads = format!("--test-threads={}", long_threads());
-            if !test(b, &[threads]).status().is_ok_and(|s| s.success()) {
-                failed.push(format!("{} ({})", b.target, b.package));
+        for (name, mut test) in long {
+            if !test.status().is_ok_and(|s| s.success()) {
+                failed.push(name);
             }
         }
         failed.extend(beside.join().unwrap_or_else(|_| vec!["the second lane".to_owned()]));
@@ -94,6 +83,12 @@ pub fn run(cargo: &str, root: &Path, env: &[(&str, &Path)]) -> anyhow::Result<()
         bail!("tests failed in: {}", failed.join(", "));
     }
     Ok(())
+}
+
+impl Binary {
+    fn name(&self) -> String {
+        format!("{} ({})", self.target, self.package)
+    }
 }
 
 /// The test binaries named in cargo's JSON messages, in the order cargo built them.
