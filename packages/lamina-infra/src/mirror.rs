@@ -10,6 +10,7 @@
 //! ```
 
 mod helm;
+mod layouts;
 pub mod push;
 
 use crate::github::Release;
@@ -17,10 +18,12 @@ use crate::registry::Registry;
 use crate::source::{Source, plain_name};
 use crate::trusted::{Verified, verified};
 use anyhow::{Context, bail};
+use lamina_release_format::manifest::{Chart, ReleaseManifest};
 use lamina_release_format::mirror::{MIRROR_JSON, MirrorFile};
 use lamina_release_format::provenance;
 use lamina_remote::fs::write_atomic;
-use lamina_remote::layout::{self, Layout};
+use lamina_remote::layout;
+use layouts::Wanted;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -33,7 +36,10 @@ pub struct Mirrored {
     /// The layout folder, relative to the release folder.
     pub layout: String,
     pub platforms: Vec<String>,
+    /// Its config and layer blobs.
     pub blobs: usize,
+    /// Those the layout lacked, now written: downloaded, or copied from another layout of the
+    /// folder that holds or downloaded them (each blob is downloaded once).
     pub downloaded: usize,
 }
 
@@ -97,7 +103,8 @@ pub fn mirror(
     Ok(())
 }
 
-/// Writes the assets, `index.yaml` and the layouts into `work`.
+/// Writes the assets, `index.yaml` and the layouts into `work`. The registries are read while
+/// the assets download: their trees do not depend on them.
 fn fill(
     source: &Source,
     release: &Release,
@@ -106,6 +113,44 @@ fn fill(
     platforms: &[String],
 ) -> anyhow::Result<Report> {
     let manifest = &verified.manifest;
+    let (wanted, oci) = wanted(manifest, platforms)?;
+    let (assets, resolved) = std::thread::scope(|scope| {
+        let resolved = scope.spawn(|| {
+            let registry = Registry::of(manifest)?;
+            let trees = layouts::resolve(&registry, work, &wanted)?;
+            anyhow::Ok((registry, trees))
+        });
+        let assets = assets(source, release, verified, work);
+        (assets, resolved.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    });
+    let (assets, (registry, trees)) = (assets?, resolved?);
+    // The artifact must carry exactly the archive the release lists: checked before any download.
+    let first_chart = wanted.len() - oci.len();
+    for ((at, chart), tree) in oci.iter().zip(&trees[first_chart..]) {
+        let root = &tree.manifests[0];
+        let archive = format!("sha256:{}", chart.digest);
+        if !layout::references(root)?.iter().any(|d| d.digest == archive) {
+            bail!(
+                "`{at}` ({}) does not carry the chart archive `{}` ({archive}) the release lists; refusing it",
+                root.digest,
+                chart.file
+            );
+        }
+    }
+    let mut images = layouts::fill(&registry, work, &wanted, trees)?;
+    let charts = images.split_off(first_chart);
+    Ok(Report {
+        version: manifest.version.clone(),
+        tag: release.tag_name.clone(),
+        folder: work.to_path_buf(),
+        assets,
+        images,
+        charts,
+    })
+}
+
+/// Writes the assets and `index.yaml` into `work`; the assets' names.
+fn assets(source: &Source, release: &Release, verified: &Verified, work: &Path) -> anyhow::Result<Vec<String>> {
     let mut assets = Vec::new();
     for asset in &release.assets {
         let name = plain_name(&asset.name, "asset name")?;
@@ -116,6 +161,7 @@ fn fill(
         write_atomic(&work.join(name), &bytes)?;
         assets.push(name.to_owned());
     }
+    let manifest = &verified.manifest;
     let mut charts = Vec::new();
     for chart in &manifest.charts {
         let path = work.join(&chart.file);
@@ -124,9 +170,16 @@ fn fill(
         charts.push((chart.file.clone(), bytes));
     }
     write_atomic(&work.join("index.yaml"), helm::index(&charts, manifest.source_date_epoch)?.as_bytes())?;
+    Ok(assets)
+}
 
-    let registry = Registry::of(manifest)?;
-    let mut images = Vec::new();
+/// An OCI chart of the release: its reference as the release lists it, and the chart.
+type OciChart<'a> = (&'a str, &'a Chart);
+
+/// The release's images, then its OCI charts, to mirror; each OCI chart with its reference as the
+/// release lists it.
+fn wanted<'a>(manifest: &'a ReleaseManifest, platforms: &[String]) -> anyhow::Result<(Vec<Wanted>, Vec<OciChart<'a>>)> {
+    let mut wanted = Vec::new();
     for image in &manifest.images {
         let name = plain_name(&image.name, "image name")?;
         let reference = match &image.digest {
@@ -137,42 +190,24 @@ fn fill(
                 format!("{}:{tag}", image.repository)
             }
         };
-        let layout = format!("oci/images/{name}");
         let mut tags = image.tags.clone();
         if tags.is_empty() {
             tags.push(manifest.version.clone());
         }
-        let mirrored = one(&registry, &image.repository, &reference, name, &work.join(&layout), &tags, platforms)?;
-        images.push(Mirrored { layout, ..mirrored });
+        let (name, repository, layout) = (name.to_owned(), image.repository.clone(), format!("oci/images/{name}"));
+        wanted.push(Wanted { name, repository, reference, layout, tags, platforms: platforms.to_vec() });
     }
-    let mut oci_charts = Vec::new();
+    let mut oci = Vec::new();
     for chart in &manifest.charts {
-        let Some(oci) = &chart.oci else { continue };
+        let Some(at) = &chart.oci else { continue };
         let name = plain_name(&chart.name, "chart name")?;
-        let (repository, tag) = oci.rsplit_once(':').filter(|(r, _)| r.contains('/')).unwrap_or((oci, &chart.version));
-        let layout = format!("oci/charts/{name}");
-        let reference = format!("{repository}:{tag}");
-        let mirrored = one(&registry, repository, &reference, name, &work.join(&layout), &[tag.to_owned()], &[])?;
-        // The artifact must carry exactly the archive the release lists.
-        let root = Layout::new(work.join(&layout)).manifest(&mirrored.digest)?.context("the chart's manifest")?;
-        let archive = format!("sha256:{}", chart.digest);
-        if !layout::references(&root)?.iter().any(|d| d.digest == archive) {
-            bail!(
-                "`{oci}` ({}) does not carry the chart archive `{}` ({archive}) the release lists; refusing it",
-                mirrored.digest,
-                chart.file
-            );
-        }
-        oci_charts.push(Mirrored { layout, ..mirrored });
+        let (repository, tag) = at.rsplit_once(':').filter(|(r, _)| r.contains('/')).unwrap_or((at, &chart.version));
+        let (reference, layout) = (format!("{repository}:{tag}"), format!("oci/charts/{name}"));
+        let (name, repository, tags) = (name.to_owned(), repository.to_owned(), vec![tag.to_owned()]);
+        wanted.push(Wanted { name, repository, reference, layout, tags, platforms: Vec::new() });
+        oci.push((at.as_str(), chart));
     }
-    Ok(Report {
-        version: manifest.version.clone(),
-        tag: release.tag_name.clone(),
-        folder: work.to_path_buf(),
-        assets,
-        images,
-        charts: oci_charts,
-    })
+    Ok((wanted, oci))
 }
 
 /// An asset's bytes: `SHA256SUMS` and the manifest as verified; any other the copy already in
@@ -205,39 +240,6 @@ fn asset_bytes(
         );
     };
     crate::trusted::asset(source, release, asset, expected, Some(path))
-}
-
-/// Mirrors `reference` of `repository` into the layout at `dir`, tagged `tags`.
-fn one(
-    registry: &Registry,
-    repository: &str,
-    reference: &str,
-    name: &str,
-    dir: &Path,
-    tags: &[String],
-    platforms: &[String],
-) -> anyhow::Result<Mirrored> {
-    let layout = Layout::new(dir.to_path_buf());
-    let held = |digest: &str| layout.manifest(digest).ok().flatten();
-    let root = match reference.rsplit_once('@').and_then(|(_, digest)| held(digest)) {
-        Some(root) => root,
-        None => registry.manifest(reference)?,
-    };
-    let tree = registry.tree(repository, root.clone(), platforms, &held)?;
-    for m in &tree.manifests {
-        layout.put_manifest(m)?;
-    }
-    let downloaded = registry.blobs_into(repository, &tree.blobs, &layout.blobs())?;
-    layout.finish(&root, tags)?;
-    Ok(Mirrored {
-        name: name.to_owned(),
-        source: repository.to_owned(),
-        digest: root.digest,
-        layout: String::new(),
-        platforms: tree.platforms,
-        blobs: tree.blobs.len(),
-        downloaded,
-    })
 }
 
 /// Adds `release` to `to/mirror.json`, written atomically.

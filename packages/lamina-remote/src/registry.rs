@@ -28,7 +28,7 @@ use oci_client::errors::OciDistributionError;
 use oci_client::secrets::RegistryAuth;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 /// A user and password (or token) for one registry host; the password is never printed.
@@ -80,10 +80,13 @@ pub enum Transfer {
 
 /// A client for the registries of a set of hosts.
 pub struct Registry {
-    client: Client,
+    /// oci-client's client, for sign-ins and writes; this and `open` are made on first use
+    /// ([`oci`](Self::oci)): each reads the system's CA certificates, and reads need neither.
+    client: OnceLock<Client>,
     /// A client that never asks for a token, for blobs of registries that want no credentials:
     /// `client` would ask again before every request, since there is no token to remember.
-    open: Client,
+    open: OnceLock<Client>,
+    config: Config,
     auths: HashMap<String, RegistryAuth>,
     credentials_hint: String,
     /// Hosts spoken to in plain HTTP (loopback only).
@@ -172,8 +175,9 @@ impl Registry {
             .map(|(host, c)| (host, RegistryAuth::Basic(c.username, c.password)))
             .collect();
         Ok(Registry {
-            client: config.client()?,
-            open: config.client()?,
+            client: OnceLock::new(),
+            open: OnceLock::new(),
+            config,
             auths,
             credentials_hint: options.credentials_hint,
             plain,
@@ -190,6 +194,16 @@ impl Registry {
     fn v2(&self, host: &str) -> String {
         let scheme = if self.plain.iter().any(|h| h == host) { "http" } else { "https" };
         format!("{scheme}://{host}/v2")
+    }
+
+    /// oci-client's client (`open`: the one that never asks for a token), made on first use.
+    fn oci(&self, open: bool) -> anyhow::Result<&Client> {
+        let made = if open { &self.open } else { &self.client };
+        if let Some(client) = made.get() {
+            return Ok(client);
+        }
+        let client = self.config.client()?;
+        Ok(made.get_or_init(|| client))
     }
 
     /// The credentials for `reference`'s host: its own, or none.
@@ -210,7 +224,7 @@ impl Registry {
             RegistryOperation::Pull => "sign in to",
         };
         self.vet_realm(reference).await?;
-        self.client
+        self.oci(false)?
             .auth(reference, self.auth(reference), operation)
             .await
             .map_err(|e| self.explain(e, what, reference))?;
@@ -263,7 +277,8 @@ impl Registry {
     pub async fn put_manifest(&self, reference: &Reference, manifest: &Manifest) -> anyhow::Result<()> {
         use backon::Retryable;
         let content_type: http::HeaderValue = manifest.media_type.parse().context("the media type as a header")?;
-        let put = || self.client.push_manifest_raw(reference, manifest.bytes.clone(), content_type.clone());
+        let client = self.oci(false)?;
+        let put = || client.push_manifest_raw(reference, manifest.bytes.clone(), content_type.clone());
         put.retry(crate::retry::backoff())
             .sleep(tokio::time::sleep)
             .when(|e| is_server_error(e) || names_unknown_blob(e))
@@ -281,13 +296,12 @@ impl Registry {
         let auth = self.auth(repository);
         let token = match operation {
             RegistryOperation::Pull => self.token(repository, false).await?,
-            RegistryOperation::Push => (self.client.auth(repository, auth, operation).await)
+            RegistryOperation::Push => (self.oci(false)?.auth(repository, auth, operation).await)
                 .map_err(|e| self.explain(e, "sign in to push to", repository))?,
         };
         let open = token.is_none() && matches!(auth, RegistryAuth::Anonymous);
-        let client = if open { &self.open } else { &self.client };
         let (host, name) = (repository.registry().to_owned(), repository.repository().to_owned());
-        Ok(Session { registry: self, client, host, repository: name })
+        Ok(Session { registry: self, open, host, repository: name })
     }
 }
 

@@ -306,7 +306,9 @@ fn mirror_push_loads_every_layout_into_another_registry_with_the_same_digests() 
     assert_eq!(run.code, 0, "{}", run.stderr);
     // Off a terminal, progress is one plain line per transfer.
     assert!(run.stderr.contains("downloading demo-0.2.0.tgz ("), "{}", run.stderr);
-    assert!(run.stderr.contains(&format!(" blobs of {}/acme/hello (", source.host())), "{}", run.stderr);
+    let host = source.host();
+    let blobs = format!(" blobs of {host}/acme/hello, {host}/acme/charts/demo (");
+    assert!(run.stderr.contains(&blobs), "one line for the downloads of every image and chart: {}", run.stderr);
     drop(source);
 
     let password = "s3cret-canary";
@@ -386,6 +388,63 @@ fn mirror_push_loads_every_layout_into_another_registry_with_the_same_digests() 
         pushed,
         [(hello.as_str(), published.image.as_str(), 0), (chart.as_str(), published.chart_manifest.as_str(), 0)]
     );
+}
+
+#[test]
+#[ignore = "needs the test peers: run `cargo xtask test`"]
+fn a_blob_two_images_share_is_downloaded_once_and_copied() {
+    let registry = LocalRegistry::start(&[]).unwrap();
+    let published = publish(&registry);
+    let host = registry.host();
+    let (from, to) = (format!("docker://{host}/acme/hello:0.2.0"), format!("docker://{host}/acme/twin:0.2.0"));
+    skopeo(&["copy", "--all", "--quiet", "--src-tls-verify=false", "--dest-tls-verify=false", &from, &to]);
+    let image = |name: &str| Image {
+        name: name.into(),
+        repository: format!("{host}/acme/{name}"),
+        tags: vec!["0.2.0".into()],
+        platforms: vec!["linux/amd64".into(), "linux/arm64".into()],
+        digest: Some(published.image.clone()),
+    };
+    let release = crate::common::release_assets(
+        "0.2.0",
+        chart_archive(),
+        gzip(&tar(&[("demo-k8s/ns.yaml", "kind: Namespace\n")])),
+        vec![image("hello"), image("twin")],
+        Some(format!("{host}/acme/charts/demo:0.2.0")),
+        None,
+    );
+    let fake = github(&[("0.2.0", release)]);
+    let dir = tempfile::tempdir().unwrap();
+    let to = dir.path().to_str().unwrap();
+    let before = registry.requests("GET", "/blobs/");
+    let run = lamina_infra(&fake, &["mirror", "--to", to, "--json"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(registry.requests("GET", "/blobs/") - before, 6, "two configs and two layers once, the chart's two");
+    let (hello, twin) = (dir.path().join("v0.2.0/oci/images/hello"), dir.path().join("v0.2.0/oci/images/twin"));
+    let sorted = |layout: &Path| {
+        let mut blobs = blobs_intact(layout);
+        blobs.sort();
+        blobs
+    };
+    let held = (sorted(&hello), sorted(&twin));
+    assert_eq!(held.0.len(), 7, "{held:?}");
+    assert_eq!(held.0, held.1, "each layout holds every blob of its own");
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    for image in report["images"].as_array().unwrap() {
+        assert_eq!((&image["blobs"], &image["downloaded"]), (&json!(4), &json!(4)), "{image}");
+    }
+
+    // A blob one layout lacks and another holds intact is copied from there, not downloaded.
+    let layer = &published.children[0].2;
+    std::fs::remove_file(twin.join("blobs/sha256").join(layer.trim_start_matches("sha256:"))).unwrap();
+    let before = registry.requests("GET", "/blobs/");
+    let again = lamina_infra(&fake, &["mirror", "--to", to, "--json"], &[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(registry.requests("GET", "/blobs/"), before, "nothing downloaded");
+    assert_eq!(blobs_intact(&twin).len(), 7);
+    let report: Value = serde_json::from_str(&again.stdout).unwrap();
+    let downloaded: Vec<&Value> = report["images"].as_array().unwrap().iter().map(|i| &i["downloaded"]).collect();
+    assert_eq!(downloaded, [&json!(0), &json!(1)]);
 }
 
 #[test]

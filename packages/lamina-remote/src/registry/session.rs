@@ -1,11 +1,10 @@
 //! Blob transfers with one repository of a registry, signed in once: a blob mounted or uploaded
-//! when the repository lacks it, downloaded with its size and digest checked as it streams, and
-//! many of either at once.
+//! when the repository lacks it (many at once), or downloaded with its size and digest checked as
+//! it streams, into its folder under a temporary name.
 
 use super::{Blob, Reference, Transfer, is_server_error};
 use anyhow::{Context, bail, format_err};
 use futures_util::{StreamExt, TryStreamExt};
-use oci_client::Client;
 use oci_client::errors::OciDistributionError;
 use sha2::{Digest, Sha256};
 use std::io::Write;
@@ -14,11 +13,16 @@ use std::sync::PoisonError;
 
 /// Transfers running at once, as go-containerregistry bounds them.
 pub const AT_ONCE: usize = 4;
+/// Chunks of a download received and not yet hashed and written, at most.
+const IN_FLIGHT: usize = 16;
+/// What a download's writes are gathered into (a write per chunk costs a system call each).
+const WRITE_BUFFER: usize = 256 << 10;
 
 /// Blob transfers with one repository, signed in once.
 pub struct Session<'a> {
     pub(super) registry: &'a super::Registry,
-    pub(super) client: &'a Client,
+    /// Whether uploads go through the client that never asks for a token.
+    pub(super) open: bool,
     pub(super) host: String,
     pub(super) repository: String,
 }
@@ -33,14 +37,14 @@ impl Session<'_> {
     /// mount when another repository of the registry has it, else an upload of `blob`. A refused
     /// mount (a registry may answer 202 and start an upload instead) falls back to uploading.
     pub async fn transfer(&self, digest: &str, blob: Blob<'_>) -> anyhow::Result<Transfer> {
-        let at = self.at(digest);
+        let (at, client) = (self.at(digest), self.registry.oci(self.open)?);
         let key = (self.host.clone(), digest.to_owned());
         let known = &self.registry.known;
         let remember = |transfer| {
             known.lock().unwrap_or_else(PoisonError::into_inner).insert(key.clone(), self.repository.clone());
             Ok(transfer)
         };
-        match self.client.blob_exists(&at, digest).await {
+        match client.blob_exists(&at, digest).await {
             Ok(true) => return remember(Transfer::Present),
             Ok(false) => {}
             // A registry that died mid-write can fail to answer for a half-stored blob; pushing
@@ -51,7 +55,7 @@ impl Session<'_> {
         let source = known.lock().unwrap_or_else(PoisonError::into_inner).get(&key).cloned();
         if let Some(source) = source.filter(|s| *s != self.repository) {
             let from = Reference::with_digest(self.host.clone(), source, digest.to_owned());
-            if self.client.mount_blob(&at, &from, digest).await.is_ok() {
+            if client.mount_blob(&at, &from, digest).await.is_ok() {
                 return remember(Transfer::Mounted);
             }
         }
@@ -59,29 +63,40 @@ impl Session<'_> {
             Blob::File(file) => {
                 let opened = std::fs::File::open(file).with_context(|| format!("read blob {digest}"))?;
                 let size = opened.metadata()?.len();
-                self.client.push_blob_stream(&at, chunks(opened), digest, Some(size)).await
+                client.push_blob_stream(&at, chunks(opened), digest, Some(size)).await
             }
-            Blob::Bytes(bytes) => self.client.push_blob(&at, bytes.to_vec(), digest).await,
+            Blob::Bytes(bytes) => client.push_blob(&at, bytes.to_vec(), digest).await,
         };
         pushed.map_err(|e| self.registry.explain(e, "upload", &at))?;
         remember(Transfer::Uploaded)
     }
 
-    /// Streams the blob `digest` of `size` bytes into `to`, checking its size as it comes and
-    /// its digest at the end; `advance` is told of every chunk. Registries redirect blobs to
-    /// their storage: the read follows the one redirect rule.
+    /// Streams the blob `digest` of `size` bytes into the file `to`, checking its size as it
+    /// comes and its digest at the end; `advance` is told of every chunk as it arrives. Registries redirect
+    /// blobs to their storage: the read follows the one redirect rule.
     pub async fn download(
         &self,
         digest: &str,
         size: u64,
-        to: &Path,
+        to: &std::fs::File,
         advance: &(dyn Fn(u64) + Sync),
     ) -> anyhow::Result<()> {
         let at = self.at(digest);
         let path = format!("blobs/{digest}");
         let mut response = self.registry.read(&at, &path, None, super::read::Method::Get, "download").await?;
-        let mut file = std::io::BufWriter::new(std::fs::File::create(to)?);
-        let mut hasher = Sha256::new();
+        // Hashed and written on a thread of its own while the next chunks arrive: the two cores
+        // share a download's work.
+        let (chunks, mut arrived) = tokio::sync::mpsc::channel::<bytes::Bytes>(IN_FLIGHT);
+        let mut file = std::io::BufWriter::with_capacity(WRITE_BUFFER, to.try_clone()?);
+        let sink = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
+            let mut hasher = Sha256::new();
+            while let Some(chunk) = arrived.blocking_recv() {
+                hasher.update(&chunk);
+                file.write_all(&chunk)?;
+            }
+            file.flush()?;
+            Ok(format!("sha256:{}", hex::encode(hasher.finalize())))
+        });
         let mut written = 0u64;
         while let Some(chunk) =
             response.chunk().await.map_err(|e| format_err!("the download was cut: {}", crate::hint::cause(&e)))?
@@ -90,18 +105,19 @@ impl Session<'_> {
             if written > size {
                 bail!("the registry sent more than the {size} bytes its descriptor records; refusing it");
             }
-            hasher.update(&chunk);
-            file.write_all(&chunk)?;
             advance(chunk.len() as u64);
+            if chunks.send(chunk).await.is_err() {
+                break; // the writer stopped: its error is the one to show
+            }
         }
+        drop(chunks);
+        let got = sink.await.context("write the blob")?.context("write the blob")?;
         if written != size {
             bail!("the registry sent {written} bytes, the descriptor records {size}; refusing it");
         }
-        let got = format!("sha256:{}", hex::encode(hasher.finalize()));
         if got != digest {
             bail!("the content does not match its digest ({digest} expected, {got} received); refusing it");
         }
-        file.flush()?;
         Ok(())
     }
 
@@ -120,24 +136,22 @@ impl Session<'_> {
         futures_util::stream::iter(transfers).buffer_unordered(AT_ONCE).try_collect().await
     }
 
-    /// [`download`](Self::download)s each blob of `blobs` (digest, size) into `dir/<hex>`,
-    /// [`AT_ONCE`] at a time, each under a temporary name renamed into place once it checks out.
+    /// [`download`](Self::download)s the blob `digest` into `dir/<hex>` (a folder that exists),
+    /// under a temporary name renamed into place once it checks out.
     pub async fn download_into(
         &self,
-        blobs: &[(String, u64)],
+        digest: &str,
+        size: u64,
         dir: &Path,
         advance: &(dyn Fn(u64) + Sync),
     ) -> anyhow::Result<()> {
-        std::fs::create_dir_all(dir).with_context(|| format!("create `{}`", dir.display()))?;
-        let downloads = blobs.iter().map(|(digest, size)| async move {
+        let done = async {
             let path = dir.join(crate::digest::hex_of(digest)?);
             let partial = tempfile::Builder::new().prefix(".partial-").tempfile_in(dir)?;
-            self.download(digest, *size, partial.path(), advance)
-                .await
-                .and_then(|()| partial.persist(&path).map(drop).context("rename"))
-                .with_context(|| format!("blob `{}/{}@{digest}`", self.host, self.repository))
-        });
-        futures_util::stream::iter(downloads).buffer_unordered(AT_ONCE).try_collect().await
+            self.download(digest, size, partial.as_file(), advance).await?;
+            partial.persist(&path).map(drop).context("rename")
+        };
+        done.await.with_context(|| format!("blob `{}/{}@{digest}`", self.host, self.repository))
     }
 }
 
@@ -197,7 +211,7 @@ mod tests {
         let refused = runtime.block_on(async {
             let session =
                 registry.session(&parse(&format!("{host}/acme/x:1")).unwrap(), RegistryOperation::Pull).await?;
-            session.download(&digest, 4, &scratch.path().join("blob"), &|_| {}).await
+            session.download(&digest, 4, &std::fs::File::create(scratch.path().join("blob"))?, &|_| {}).await
         });
         std::net::TcpStream::connect(&host).unwrap().write_all(b"GET /stop HTTP/1.1\r\n\r\n").unwrap();
         let seen = served.join().unwrap();
