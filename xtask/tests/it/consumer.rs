@@ -226,7 +226,13 @@ fn a_user_installs_the_released_wheel_and_pulls_mirrors_and_verifies_the_release
     // The program is compiled unoptimised: nothing this test proves depends on the optimiser, and
     // a cold optimised build of it is most of the suite's time on a small machine. Release
     // profile builds are proven reproducible and portable by `packages` and `recorded`.
-    let mut env = vec![("PATH", path.as_str()), ("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0")];
+    // Its own build folder: the other tests' package builds never wait on this long one.
+    let target = workspace_root().join("target/it-consumer");
+    let mut env = vec![
+        ("PATH", path.as_str()),
+        ("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0"),
+        ("CARGO_TARGET_DIR", target.to_str().unwrap()),
+    ];
     env.extend(credentials);
     // Without the job's OIDC token, a release that must be signed stops in preflight.
     let before = world.writes();
