@@ -53,11 +53,7 @@ pub enum Command {
     /// Install and start the test peers this machine lacks, then run the whole test suite.
     Test(TestArgs),
     /// Compare the pipeline's speed with the real peers and print a table of ratios.
-    Bench {
-        /// Named `only` for the forwarding to `xtask-dev`, which takes it as its arguments.
-        #[command(flatten)]
-        only: BenchArgs,
-    },
+    Bench(BenchArgs),
 }
 
 /// Which program builds the images.

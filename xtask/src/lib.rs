@@ -79,8 +79,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             commands::run_xtask_dev(&sh, &root, &forwarded)
         }
-        Command::Bench { only } => {
-            commands::run_xtask_dev(&sh, &root, &[vec!["bench".to_owned()], only.into_iter().collect()].concat())
+        Command::Bench(args) => {
+            commands::run_xtask_dev(&sh, &root, &[vec!["bench".to_owned()], args.into_iter().collect()].concat())
         }
     }
 }
