@@ -149,21 +149,25 @@ pub fn run(
             }
             Step::BuildPackage { package } => {
                 let p = &plan.packages[package];
-                let made = match (prebuilt, package::unbuildable(sh, p)) {
-                    (Some(jobs), _) => jobs::copy_package(jobs, p, out)?,
-                    (None, Some(why)) if on_image_failure == ImageFailure::Report => {
-                        let name = p.name.clone();
-                        built.packages.push(BuiltPackage {
-                            name,
-                            archive: None,
-                            wheel: None,
-                            not_built: Some(why),
-                            sdist: None,
-                        });
-                        continue;
+                let made = match prebuilt {
+                    Some(jobs) => jobs::copy_package(jobs, p, out)?,
+                    None => {
+                        let tools = package::Tools::find(sh, p);
+                        match tools.missing(p) {
+                            Some(why) if on_image_failure == ImageFailure::Report => {
+                                built.packages.push(BuiltPackage {
+                                    name: p.name.clone(),
+                                    archive: None,
+                                    wheel: None,
+                                    not_built: Some(why.to_owned()),
+                                    sdist: None,
+                                });
+                                continue;
+                            }
+                            Some(why) => return Err(package::cannot_build(&p.name, why)),
+                            None => package::build(sh, root, p, &tools, &plan.version, epoch, out)?,
+                        }
                     }
-                    (None, Some(why)) => anyhow::bail!("the wheel of package `{}` cannot be built here: {why}", p.name),
-                    (None, None) => package::build(sh, root, p, &plan.version, epoch, out)?,
                 };
                 built.assets.push(asset(out, &made.archive)?);
                 let (wheel, not_built) = match made.wheel {
@@ -173,7 +177,7 @@ pub fn run(
                     }
                     Err(_) if !p.wheel => (None, None),
                     Err(why) if on_image_failure == ImageFailure::Report => (None, Some(why)),
-                    Err(why) => anyhow::bail!("the wheel of package `{}` cannot be built here: {why}", p.name),
+                    Err(why) => return Err(package::cannot_build(&p.name, &why)),
                 };
                 // The Python index gets an sdist besides the wheel (`maturin sdist`), built here
                 // once per package (it holds the sources, whatever the target).

@@ -71,14 +71,15 @@ pub fn run(sh: &Shell, root: &Path, plan: &Plan, job: &Job, out: &Path) -> anyho
                 .iter()
                 .find(|p| &p.name == package && &p.target == target)
                 .context("the job's package is planned")?;
-            if let Some(why) = package::unbuildable(sh, p) {
-                anyhow::bail!("the wheel of package `{package}` cannot be built here: {why}");
+            let tools = package::Tools::find(sh, p);
+            if let Some(why) = tools.missing(p) {
+                return Err(package::cannot_build(package, why));
             }
-            let made = package::build(sh, root, p, &plan.version, plan.source_date_epoch, out)?;
+            let made = package::build(sh, root, p, &tools, &plan.version, plan.source_date_epoch, out)?;
             record.files.push(asset(out, &made.archive)?);
             match made.wheel {
                 Ok(wheel) => record.files.push(asset(out, &wheel)?),
-                Err(why) if p.wheel => anyhow::bail!("the wheel of package `{package}` cannot be built here: {why}"),
+                Err(why) if p.wheel => return Err(package::cannot_build(package, &why)),
                 Err(_) => {}
             }
         }

@@ -31,19 +31,42 @@ pub struct Made {
     pub wheel: Result<String, String>,
 }
 
-/// Why the release's build of `package` cannot run on this machine, when it cannot: its wheel
-/// needs maturin, and a Linux program zig as well. `dry-run` then reports the package as not
-/// built here rather than compiling a program the release would not publish; `release` and a
-/// build job stop before compiling anything.
-pub fn unbuildable(sh: &Shell, package: &PackagePlan) -> Option<String> {
-    if !package.wheel {
-        return None;
+/// The tools a package's release build needs, looked up once: maturin, and for a Linux target
+/// zig (a Linux program is linked by zig against glibc 2.17, or statically against musl, so its
+/// one archive and wheel run on every mainstream distribution).
+pub struct Tools {
+    maturin: Result<PathBuf, String>,
+    /// A Linux target's wheel tag, or why it cannot be built (no zig, or no maturin); `None`
+    /// for other targets.
+    portable: Option<Result<&'static str, String>>,
+}
+
+impl Tools {
+    pub fn find(sh: &Shell, package: &PackagePlan) -> Tools {
+        let maturin = maturin(sh);
+        let portable = portable(&package.target).map(|tag| match &maturin {
+            Ok(_) => zig(sh).map(|()| tag),
+            Err(why) => Err(why.clone()),
+        });
+        Tools { maturin, portable }
     }
-    match (maturin(sh), portable(&package.target)) {
-        (Err(why), _) => Some(why),
-        (Ok(_), Some(_)) => zig(sh).err(),
-        (Ok(_), None) => None,
+
+    /// Why the release's build of `package` cannot run on this machine, when it cannot: its
+    /// wheel needs maturin, and a Linux program zig as well. `dry-run` then reports the package
+    /// as not built here rather than compiling a program the release would not publish;
+    /// `release` and a build job stop before compiling anything ([`cannot_build`]).
+    pub fn missing(&self, package: &PackagePlan) -> Option<&str> {
+        match (&self.maturin, &self.portable) {
+            _ if !package.wheel => None,
+            (Err(why), _) | (Ok(_), Some(Err(why))) => Some(why),
+            _ => None,
+        }
     }
+}
+
+/// The error of a package whose wheel cannot be built here, for the reason `why`.
+pub fn cannot_build(name: &str, why: &str) -> anyhow::Error {
+    anyhow::format_err!("the wheel of package `{name}` cannot be built here: {why}")
 }
 
 /// Builds `package` at `version` into `out`.
@@ -51,6 +74,7 @@ pub fn build(
     sh: &Shell,
     root: &Path,
     package: &PackagePlan,
+    tools: &Tools,
     version: &str,
     epoch: i64,
     out: &Path,
@@ -66,17 +90,12 @@ pub fn build(
         true => Vec::new(),
         false => vec!["--target".to_owned(), package.target.clone()],
     };
-    // A Linux program is linked by zig against glibc 2.17, or statically against musl, so its one
-    // archive and wheel run on every mainstream distribution; maturin builds both from one
-    // compilation then. Elsewhere, maturin builds the wheel and cargo then finds everything fresh.
-    let maturin = maturin(sh);
-    let portable = portable(&package.target).map(|tag| match &maturin {
-        Ok(_) => zig(sh).map(|()| tag),
-        Err(why) => Err(why.clone()),
-    });
+    // A Linux program: maturin builds the archive's binary and the wheel from one compilation.
+    // Elsewhere, maturin builds the wheel and cargo then finds everything fresh.
+    let (maturin, portable) = (&tools.maturin, &tools.portable);
     let name = &package.name;
     let exe = if package.target.contains("-windows-") { format!("{name}.exe") } else { name.clone() };
-    let (wheel, program) = match (&maturin, &portable) {
+    let (wheel, program) = match (maturin, portable) {
         (Ok(maturin), Some(Ok(tag))) => {
             let target = package.target.clone();
             let args = [
@@ -97,7 +116,7 @@ pub fn build(
             (wheel, target_dir.join(&target).join("release").join(&exe))
         }
         _ => {
-            let wheel = match (package.wheel, &maturin, &portable) {
+            let wheel = match (package.wheel, maturin, portable) {
                 (false, _, _) => Err(NO_WHEEL.to_owned()),
                 (true, _, Some(Err(why))) | (true, Err(why), _) => Err(why.clone()),
                 (true, Ok(maturin), _) => Ok(wheel(sh, &env, maturin, (&manifest, &cross), &target_dir, out)?),
