@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod package;
 pub mod pin;
 pub mod requires;
+mod reuse;
 
 use crate::manifest::{self, ReleaseManifest};
 use crate::plan::{Plan, Step};
@@ -31,8 +32,17 @@ pub enum ImageFailure {
     Report,
 }
 
+/// Whether a build recorded in the output folder may be taken back (`build/reuse.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reuse {
+    /// A whole build of the same plan by the same xtask is taken back; a new one is recorded.
+    Recorded,
+    /// Always built anew, and not recorded (the second build of `--check-reproducible`).
+    Never,
+}
+
 /// The outcome of a local build.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Built {
     pub out_dir: PathBuf,
     /// Every asset in upload order, with size and hex SHA-256.
@@ -57,7 +67,7 @@ pub struct Asset {
     pub sha256: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct BuiltImage {
     pub name: String,
     /// Index digest of the local layout, when built.
@@ -66,7 +76,7 @@ pub struct BuiltImage {
     pub not_built: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct BuiltPackage {
     pub name: String,
     /// The binary archive's file name, when built.
@@ -83,7 +93,8 @@ pub struct BuiltPackage {
 
 /// Runs the plan's local steps into `out` (created; stale files of an earlier build removed).
 /// With `prebuilt` (the job graph's checked folders), Dockerfile images are joined from their
-/// per-platform layouts and packages copied from their jobs instead of being built here.
+/// per-platform layouts and packages copied from their jobs instead of being built here. With
+/// [`Reuse::Recorded`], the same plan's whole build already in `out` is taken back instead.
 pub fn run(
     sh: &Shell,
     root: &Path,
@@ -91,7 +102,14 @@ pub fn run(
     out: &Path,
     on_image_failure: ImageFailure,
     prebuilt: Option<&jobs::BuiltJobs>,
+    reuse: Reuse,
 ) -> anyhow::Result<Built> {
+    let reuse = reuse == Reuse::Recorded && prebuilt.is_none();
+    if reuse && let Some(built) = reuse::take_back(plan, out) {
+        eprintln!("reusing the build in `{}`: same plan, commit and xtask, every file as it was built", out.display());
+        return Ok(built);
+    }
+    reuse::forget(out);
     reset_dir(out)?;
     let epoch = plan.source_date_epoch;
     let mut built = Built {
@@ -214,6 +232,9 @@ pub fn run(
             }
             _ => unreachable!("only local steps are built"),
         }
+    }
+    if reuse {
+        reuse::record(plan, &built, out)?;
     }
     Ok(built)
 }

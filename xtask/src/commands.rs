@@ -115,11 +115,11 @@ pub fn dry_run(sh: &Shell, root: &Path, args: DryRunArgs) -> anyhow::Result<Exit
         print!("{}", plan::render_human(plan));
     }
     let out = root.join(&plan.out_dir);
-    let built = build::run(sh, root, plan, &out, ImageFailure::Report, prebuilt.as_ref())?;
+    let built = build::run(sh, root, plan, &out, ImageFailure::Report, prebuilt.as_ref(), build::Reuse::Recorded)?;
     let mut reproducible = None;
     if args.check_reproducible {
         let second = root.join(format!("{}.check", plan.out_dir));
-        let again = build::run(sh, root, plan, &second, ImageFailure::Report, prebuilt.as_ref())?;
+        let again = build::run(sh, root, plan, &second, ImageFailure::Report, prebuilt.as_ref(), build::Reuse::Never)?;
         let differ = build::differences(&built, &again)?;
         std::fs::remove_dir_all(&second)?;
         if !differ.is_empty() {

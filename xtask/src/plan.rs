@@ -19,7 +19,7 @@ pub mod jobs;
 mod render;
 pub mod select;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use crate::config::Builder;
 use crate::config::{BundleKind, ImageSource, ReleaseConfig};

@@ -90,7 +90,7 @@ pub fn release(sh: &Shell, root: &Path, args: ReleaseArgs) -> anyhow::Result<Exi
         Err(e) => Some(e.context("read the published releases")),
     };
     let out = root.join(&plan.out_dir);
-    let built = build::run(sh, root, &plan, &out, ImageFailure::Stop, prebuilt.as_ref())?;
+    let built = build::run(sh, root, &plan, &out, ImageFailure::Stop, prebuilt.as_ref(), build::Reuse::Recorded)?;
     // The catalog's pages are made once here, before any write, so a module it cannot publish
     // stops the run now rather than after the release is out.
     super::index::preview(&plan, &settings, &out, &out.join("site"))?;

@@ -81,6 +81,11 @@ fn run(config_text: &str, repo: &RepoState) -> Result<Plan, Diagnostics> {
     })
 }
 
+/// A whole plan (chart, two-platform image, bundle) for other modules' tests.
+pub(crate) fn sample() -> Plan {
+    run(CONFIG, &repo(default_files())).unwrap()
+}
+
 #[test]
 fn plan_as_json() {
     let plan = run(CONFIG, &repo(default_files())).unwrap();

@@ -49,3 +49,31 @@ fn entry_times_come_from_source_date_epoch_or_the_commit() {
     let gz = std::fs::read(repo.out("0.2.0").join("demo-k8s-0.2.0.tar.gz")).unwrap();
     assert_eq!(&gz[3..8], &[0, 0, 0, 0, 0], "gzip header: no flags (no name), mtime 0");
 }
+
+/// A rerun of the same plan takes the whole build back instead of building it again; a file
+/// changed since, or another plan, is built anew, and files written after the build are gone.
+#[test]
+fn a_rerun_takes_back_the_same_plans_build_while_it_is_unchanged() {
+    let repo = TestRepo::fixture("minimal");
+    let out = repo.out("0.2.0");
+    let dry_run = |env: &[(&str, &str)]| repo.xtask_env(&["dry-run", "--builder", "buildah"], env).ok().stderr;
+    let reused = "reusing the build in";
+    assert!(!dry_run(&[]).contains(reused));
+    let bundle = out.join("demo-k8s-0.2.0.tar.gz");
+    let built = std::fs::read(&bundle).unwrap();
+    assert!(out.join("site").is_dir(), "the catalog preview is written after the build");
+
+    assert!(dry_run(&[]).contains(reused));
+    std::fs::write(&bundle, b"changed").unwrap();
+    assert!(!dry_run(&[]).contains(reused), "a changed file is built again");
+    assert_eq!(std::fs::read(&bundle).unwrap(), built);
+
+    std::fs::write(out.join("stray"), b"left over").unwrap();
+    assert!(dry_run(&[]).contains(reused));
+    assert!(!out.join("stray").exists(), "a file the build did not write is removed");
+
+    assert!(!dry_run(&[("SOURCE_DATE_EPOCH", "1000000000")]).contains(reused), "another plan");
+    // Without an image builder the build is not whole, and is never recorded.
+    repo.xtask(&["dry-run", "--builder", "none"]).ok();
+    assert!(!repo.xtask(&["dry-run", "--builder", "none"]).ok().stderr.contains(reused));
+}
