@@ -185,7 +185,7 @@ fn job_workflow(jwt: &str) -> Option<String> {
 /// token to another host): bounded in time.
 fn reqwest_client(redirects: bool) -> anyhow::Result<reqwest::Client> {
     let policy = if redirects { lamina_remote::loopback::redirects() } else { reqwest::redirect::Policy::none() };
-    Ok(reqwest::Client::builder()
+    Ok(lamina_remote::tls::client_builder()
         .user_agent(concat!("lamina-xtask/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(20))
         .timeout(Duration::from_secs(120))

@@ -46,7 +46,7 @@ impl Reader {
     /// A reader of the API at `api` (`https://api.github.com`, or plain HTTP on loopback).
     pub fn new(api: &str, token: Option<String>, user_agent: &'static str) -> anyhow::Result<Reader> {
         let api = crate::loopback::check_url(api.trim_end_matches('/'))?;
-        let http = reqwest::Client::builder()
+        let http = crate::tls::client_builder()
             .user_agent(user_agent)
             .connect_timeout(Duration::from_secs(20))
             .redirect(crate::loopback::redirects())

@@ -14,3 +14,4 @@ pub mod loopback;
 pub mod progress;
 pub mod registry;
 pub mod retry;
+pub mod tls;

@@ -120,6 +120,7 @@ impl Config {
         let config = ClientConfig {
             protocol: ClientProtocol::HttpsExcept(self.plain.clone()),
             use_monolithic_push: !self.chunked,
+            tls_certs_only: crate::tls::oci_roots(),
             extra_root_certificates: self.certificates.clone(),
             connect_timeout: Some(Duration::from_secs(20)),
             read_timeout: Some(Duration::from_secs(120)),
@@ -153,12 +154,12 @@ impl Registry {
             }
             certificates.push(Certificate { encoding: CertificateEncoding::Pem, data });
         }
-        let mut probe = reqwest::Client::builder()
+        let mut probe = crate::tls::client_builder()
             .user_agent(options.user_agent)
             .connect_timeout(Duration::from_secs(20))
             .timeout(Duration::from_secs(60))
             .redirect(reqwest::redirect::Policy::none());
-        let mut fetch = reqwest::Client::builder()
+        let mut fetch = crate::tls::client_builder()
             .user_agent(options.user_agent)
             .connect_timeout(Duration::from_secs(20))
             .read_timeout(Duration::from_secs(120))

@@ -118,7 +118,7 @@ impl GitHub {
             .set_read_timeout(Some(REQUEST_TIMEOUT))
             .build()
             .context("create the GitHub client")?;
-        let http = reqwest::Client::builder()
+        let http = lamina_remote::tls::client_builder()
             .user_agent(concat!("lamina-xtask/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(20))
             .redirect(lamina_remote::loopback::redirects())

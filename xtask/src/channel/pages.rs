@@ -59,8 +59,7 @@ impl Pages<'_> {
     /// The index at the tip of the branch (`None`: no branch, or no index on it).
     pub fn read(&self) -> anyhow::Result<Option<String>> {
         let scratch = Scratch::new(self.sh)?;
-        let tip = self.fetch(&scratch)?;
-        tip.map(|t| self.index_at(&t)).transpose().map(Option::flatten)
+        Ok(self.fetch(&scratch)?.and_then(|(_, index)| index))
     }
 
     /// Applies `change` to the branch until a push lands. `change` gets the tip and returns
@@ -70,11 +69,8 @@ impl Pages<'_> {
         let tried = Cell::new(0u32);
         let attempt = || -> Result<Updated, Attempt> {
             tried.set(tried.get() + 1);
-            let tip = self.fetch(&scratch)?;
-            let index = match &tip {
-                Some(t) => self.index_at(t)?,
-                None => None,
-            };
+            let (tip, index) = self.fetch(&scratch)?.unzip();
+            let index = index.flatten();
             let unchanged = Ok(Updated { commit: None, attempts: tried.get() - 1 });
             let Some(change) = change(&Tip::new(self.sh, tip.clone(), index))? else {
                 return unchanged;
@@ -115,61 +111,79 @@ impl Pages<'_> {
         }
     }
 
-    /// Fetches the branch into the scratch ref; `None` when the remote has no such branch.
-    fn fetch(&self, scratch: &Scratch) -> anyhow::Result<Option<String>> {
+    /// Fetches the branch into the scratch ref: its tip and the `index.yaml` there, `None` when
+    /// the remote has no such branch. One `git fetch` (its messages in English, to tell a
+    /// missing branch) and one `git cat-file --batch` for both objects.
+    fn fetch(&self, scratch: &Scratch) -> anyhow::Result<Option<(String, Option<String>)>> {
         let (sh, remote, branch) = (self.sh, &self.remote, format!("refs/heads/{}", self.branch));
         let shown = redact(remote);
-        let listed = cmd!(sh, "git ls-remote --exit-code {remote} {branch}").quiet().ignore_status().output()?;
-        match listed.status.code() {
-            Some(0) => {}
-            Some(2) => return Ok(None),
-            _ => {
-                return Err(lamina_remote::hint::fail(
-                    format!("cannot read the Pages remote `{shown}`: {}", last_line(&listed.stderr)),
-                    format!(
-                        "check {} (or the checkout's `origin`) and that this machine can reach it",
-                        crate::env::LAMINA_PAGES_REMOTE
-                    ),
-                ));
-            }
-        }
         let refspec = format!("+{branch}:{}", scratch.tip_ref);
-        let fetched = cmd!(sh, "git fetch --quiet --no-tags --no-write-fetch-head {remote} {refspec}")
-            .quiet()
-            .ignore_status()
-            .output()?;
+        let fetched =
+            cmd!(sh, "git fetch --quiet --no-tags --no-write-fetch-head --no-auto-maintenance {remote} {refspec}")
+                .env("LC_ALL", "C")
+                .quiet()
+                .ignore_status()
+                .output()?;
         if !fetched.status.success() {
-            bail!("cannot fetch `{branch}` from `{shown}`: {}", last_line(&fetched.stderr));
+            if String::from_utf8_lossy(&fetched.stderr).contains("couldn't find remote ref") {
+                return Ok(None);
+            }
+            return Err(lamina_remote::hint::fail(
+                format!("cannot read the Pages remote `{shown}`: {}", last_line(&fetched.stderr)),
+                format!(
+                    "check {} (or the checkout's `origin`) and that this machine can reach it",
+                    crate::env::LAMINA_PAGES_REMOTE
+                ),
+            ));
         }
         let tip_ref = &scratch.tip_ref;
-        Ok(Some(cmd!(sh, "git rev-parse {tip_ref}").quiet().read()?.trim().to_owned()))
-    }
-
-    fn index_at(&self, tip: &str) -> anyhow::Result<Option<String>> {
-        let sh = self.sh;
-        let object = format!("{tip}:index.yaml");
-        let out = cmd!(sh, "git cat-file blob {object}").quiet().ignore_status().output()?;
-        Ok(out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned()))
+        let names = format!("{tip_ref}\n{tip_ref}:index.yaml\n");
+        let batch = cmd!(sh, "git cat-file --batch").quiet().stdin(names).output()?;
+        let mut objects = batch_objects(&batch.stdout).into_iter();
+        let tip = match objects.next() {
+            Some(Some((oid, kind, _))) if kind == "commit" => oid,
+            _ => bail!("git cat-file could not read `{tip_ref}` after fetching it"),
+        };
+        let index = match objects.next() {
+            Some(Some((_, kind, body))) if kind == "blob" => Some(String::from_utf8_lossy(&body).into_owned()),
+            _ => None,
+        };
+        Ok(Some((tip, index)))
     }
 
     /// A commit on `tip` (or a root commit) with `index.yaml`, `.nojekyll` and the catalog's
-    /// files; `None` when the tree is the tip's.
+    /// files; `None` when the tip already holds each of them as it is (nothing is written then).
     fn commit(&self, scratch: &Scratch, tip: Option<&str>, change: &Change) -> anyhow::Result<Option<String>> {
         let sh = self.sh;
+        let fixed =
+            [("index.yaml".to_owned(), change.index.to_string().into_bytes()), (".nojekyll".to_owned(), Vec::new())];
+        let files: Vec<&(String, Vec<u8>)> = fixed.iter().chain(&change.files).collect();
+        if let Some((name, _)) = files.iter().find(|(name, _)| !is_site_path(name)) {
+            bail!("the Pages branch cannot hold a file named `{}`", name.escape_debug());
+        }
+        if let Some(tip) = tip
+            && self.holds(tip, &files)?
+        {
+            return Ok(None);
+        }
+        // Every blob in one `git hash-object`, from files in the scratch folder.
+        let mut paths = String::new();
+        for (i, (_, content)) in files.iter().enumerate() {
+            let path = scratch.dir.path().join(format!("blob-{i}"));
+            std::fs::write(&path, content)?;
+            paths.push_str(&format!("{}\n", path.display()));
+        }
+        let blobs = cmd!(sh, "git hash-object -w --no-filters --stdin-paths").quiet().stdin(paths).read()?;
+        let blobs: Vec<&str> = blobs.lines().collect();
+        if blobs.len() != files.len() {
+            bail!("git hash-object wrote {} blobs for {} files", blobs.len(), files.len());
+        }
+        let infos: String =
+            files.iter().zip(&blobs).map(|((name, _), blob)| format!("100644 {blob}\t{name}\0")).collect();
         let _env = sh.push_env("GIT_INDEX_FILE", &scratch.index_file);
         match tip {
             Some(tip) => cmd!(sh, "git read-tree {tip}").quiet().run()?,
             None => cmd!(sh, "git read-tree --empty").quiet().run()?,
-        }
-        let fixed =
-            [("index.yaml".to_owned(), change.index.to_string().into_bytes()), (".nojekyll".to_owned(), Vec::new())];
-        let mut infos = String::new();
-        for (name, content) in fixed.iter().chain(&change.files) {
-            if !is_site_path(name) {
-                bail!("the Pages branch cannot hold a file named `{}`", name.escape_debug());
-            }
-            let blob = cmd!(sh, "git hash-object -w --stdin").quiet().stdin(content).read()?;
-            infos.push_str(&format!("100644 {}\t{name}\0", blob.trim()));
         }
         cmd!(sh, "git update-index -z --add --index-info").quiet().stdin(infos).run()?;
         let tree = cmd!(sh, "git write-tree").quiet().read()?;
@@ -197,6 +211,27 @@ impl Pages<'_> {
         Ok(Some(commit.trim().to_owned()))
     }
 
+    /// Whether the tree of `tip` holds every file of `files` as a regular file with that
+    /// content: one `git ls-tree` of those paths, against their blob ids computed here.
+    fn holds(&self, tip: &str, files: &[&(String, Vec<u8>)]) -> anyhow::Result<bool> {
+        let sh = self.sh;
+        let paths: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
+        let listed = cmd!(sh, "git ls-tree -r -z --full-tree {tip} -- {paths...}")
+            .env("GIT_LITERAL_PATHSPECS", "1")
+            .quiet()
+            .output()?
+            .stdout;
+        let mut found = std::collections::BTreeMap::new();
+        for record in listed.split(|&b| b == 0).filter(|r| !r.is_empty()) {
+            let record = String::from_utf8_lossy(record);
+            if let Some((meta, path)) = record.split_once('\t') {
+                found.insert(path.to_owned(), meta.to_owned());
+            }
+        }
+        Ok(files.iter().all(|(name, content)| {
+            found.get(name).is_some_and(|meta| *meta == format!("100644 blob {}", blob_id(content, tip.len())))
+        }))
+    }
     /// Pushes without force. A rejection because the remote moved is `Behind`; a refusal by the
     /// server (protected branch, hook, permissions) is an error.
     fn push(&self, commit: &str) -> anyhow::Result<Push> {
@@ -216,6 +251,39 @@ impl Pages<'_> {
             _ => Err(format_err!("push to the Pages remote `{shown}` failed: {}", last_line(&out.stderr))),
         }
     }
+}
+
+/// The objects `git cat-file --batch` printed, in order: `(id, type, content)`, or `None` for
+/// a name it answered `missing` (or anything else it could not find).
+fn batch_objects(mut out: &[u8]) -> Vec<Option<(String, String, Vec<u8>)>> {
+    let mut objects = Vec::new();
+    while let Some(end) = out.iter().position(|&b| b == b'\n') {
+        let header = String::from_utf8_lossy(&out[..end]).into_owned();
+        out = &out[end + 1..];
+        match header.split(' ').collect::<Vec<_>>()[..] {
+            [oid, kind, size] if size.parse::<usize>().is_ok_and(|s| out.len() > s) => {
+                let size = size.parse::<usize>().unwrap_or_default();
+                objects.push(Some((oid.to_owned(), kind.to_owned(), out[..size].to_vec())));
+                out = &out[size + 1..];
+            }
+            _ => objects.push(None),
+        }
+    }
+    objects
+}
+
+/// Git's id of a blob holding `content` (what `git hash-object` prints): SHA-1, or SHA-256 in
+/// a repository whose ids are `hex_len` = 64 digits long.
+fn blob_id(content: &[u8], hex_len: usize) -> String {
+    let header = format!("blob {}\0", content.len());
+    if hex_len == 64 {
+        return lamina_remote::digest::sha256_hex(&[header.as_bytes(), content].concat());
+    }
+    use sha1::Digest;
+    let mut hasher = sha1::Sha1::new();
+    hasher.update(header.as_bytes());
+    hasher.update(content);
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A path the site may hold: `/`-separated names of printable characters, none empty, `.`,
@@ -259,7 +327,7 @@ struct Scratch<'a> {
     sh: &'a Shell,
     tip_ref: String,
     index_file: std::path::PathBuf,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl<'a> Scratch<'a> {
@@ -271,7 +339,7 @@ impl<'a> Scratch<'a> {
             sh,
             tip_ref: format!("refs/lamina/pages-{}", unique.unwrap_or_default()),
             index_file: dir.path().join("index"),
-            _dir: dir,
+            dir,
         })
     }
 }
@@ -331,6 +399,26 @@ pub fn redact(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn cat_file_batches_are_split_by_their_headers() {
+        let out = b"abc commit 3\nx\ny\nabc:index.yaml missing\ndef blob 0\n\n";
+        let objects = super::batch_objects(out);
+        assert_eq!(objects.len(), 3);
+        assert_eq!(objects[0], Some(("abc".into(), "commit".into(), b"x\ny".to_vec())));
+        assert_eq!(objects[1], None);
+        assert_eq!(objects[2], Some(("def".into(), "blob".into(), Vec::new())));
+        // A body cut short is not an object.
+        assert_eq!(super::batch_objects(b"abc blob 9\nxy\n"), vec![None, None]);
+    }
+
+    #[test]
+    fn blob_ids_are_gits() {
+        // `printf 'hello\n' | git hash-object --stdin`, and the empty blob in both formats.
+        assert_eq!(super::blob_id(b"hello\n", 40), "ce013625030ba8dba906f756967f9e9ca394464a");
+        assert_eq!(super::blob_id(b"", 40), "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
+        assert_eq!(super::blob_id(b"", 64), "473a0f4c3be8a93681a267e3b1e9a7dcda1185436fe141f7749120a303721813");
+    }
+
     #[test]
     fn credentials_in_urls_are_redacted() {
         assert_eq!(

@@ -119,7 +119,7 @@ fn upload_form(
 impl PyIndex {
     pub fn new(index: &PythonIndex) -> anyhow::Result<PyIndex> {
         let builder = || {
-            reqwest::Client::builder()
+            lamina_remote::tls::client_builder()
                 .user_agent(concat!("lamina-xtask/", env!("CARGO_PKG_VERSION")))
                 .connect_timeout(Duration::from_secs(20))
                 .timeout(Duration::from_secs(600))

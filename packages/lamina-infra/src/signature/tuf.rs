@@ -127,7 +127,7 @@ fn load(online: bool) -> anyhow::Result<TrustedRoot> {
 /// The trusted root the repository serves now, verified from its root.json on; written to the
 /// cache (when there is one) only once all of it verified. The error says why it was not used.
 async fn refresh(repo: &Repository, cache: Option<&Path>) -> Result<TrustedRoot, String> {
-    let http = reqwest::Client::builder()
+    let http = lamina_remote::tls::client_builder()
         .user_agent(concat!("lamina-infra/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(TIMEOUT)
         .timeout(TIMEOUT)
