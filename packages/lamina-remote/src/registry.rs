@@ -100,6 +100,8 @@ pub struct Registry {
     /// Each repository's pull token (`HOST/NAME` → token, `None` for a registry without), for
     /// the reads this crate makes itself.
     tokens: Mutex<HashMap<String, Option<String>>>,
+    /// Each host's answer to `GET /v2/`: the token service its challenge names, or none.
+    challenges: Mutex<HashMap<String, Option<(String, Option<String>)>>>,
     /// Hosts whose token service was checked.
     vetted: Mutex<std::collections::HashSet<String>>,
     /// Blobs known to be in some repository of a registry (`HOST` → digest → repository), so
@@ -185,6 +187,7 @@ impl Registry {
             probe: probe.build()?,
             fetch: fetch.build()?,
             tokens: Mutex::default(),
+            challenges: Mutex::default(),
             vetted: Mutex::default(),
             known: Mutex::default(),
         })

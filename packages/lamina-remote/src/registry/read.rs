@@ -147,7 +147,7 @@ impl Registry {
         if let Some(token) = known.filter(|_| !fresh) {
             return Ok(token);
         }
-        let token = self.exchange(reference, attempt).await?;
+        let token = self.exchange(reference, attempt, fresh).await?;
         self.tokens.lock().unwrap_or_else(PoisonError::into_inner).insert(key, token.clone());
         Ok(token)
     }
@@ -156,13 +156,9 @@ impl Registry {
     /// challenge names (distribution's "Token Authentication Specification"), with the host's
     /// Basic credentials when it has some; `None` for a registry that asks for no token. A cut
     /// request or a transient answer of the token service is worth another attempt.
-    async fn exchange(&self, reference: &Reference, attempt: u32) -> Result<Option<String>, Failure> {
+    async fn exchange(&self, reference: &Reference, attempt: u32, fresh: bool) -> Result<Option<String>, Failure> {
         let host = reference.registry();
-        let challenged = self.fetch.get(format!("{}/", self.v2(host))).send().await;
-        let challenged = challenged.map_err(|e| unreachable(host, &e, attempt))?;
-        let challenge = challenged.headers().get(reqwest::header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok());
-        let Some(realm) = challenge.and_then(|c| super::realm::bearer_param(c, "realm")) else { return Ok(None) };
-        let service = challenge.and_then(|c| super::realm::bearer_param(c, "service"));
+        let Some((realm, service)) = self.challenge(host, attempt, fresh).await? else { return Ok(None) };
         let realm = super::realm::token_service(host, &realm).map_err(Failure::fatal)?;
         let mut query = vec![("scope", format!("repository:{}:pull", reference.repository()))];
         query.extend(service.map(|s| ("service", s)));
@@ -185,6 +181,35 @@ impl Registry {
             .map_err(|e| Failure::fatal(format_err!("the token service of {host} answered no token: {e}")))?;
         let token = granted.token.or(granted.access_token).filter(|t| !t.is_empty());
         token.map(Some).ok_or_else(|| Failure::fatal(format_err!("the token service of {host} answered no token")))
+    }
+}
+
+impl Registry {
+    /// The token service (realm, service) `host`'s `Bearer` challenge to `GET /v2/` names,
+    /// `None` when it asks for no token. A definite answer (200, or 401 with its challenge) is
+    /// kept for the host, so each repository's token costs one request, not two; `fresh` asks
+    /// again.
+    async fn challenge(
+        &self,
+        host: &str,
+        attempt: u32,
+        fresh: bool,
+    ) -> Result<Option<(String, Option<String>)>, Failure> {
+        let known = self.challenges.lock().unwrap_or_else(PoisonError::into_inner).get(host).cloned();
+        if let Some(challenge) = known.filter(|_| !fresh) {
+            return Ok(challenge);
+        }
+        let challenged = self.fetch.get(format!("{}/", self.v2(host))).send().await;
+        let challenged = challenged.map_err(|e| unreachable(host, &e, attempt))?;
+        let header = challenged.headers().get(reqwest::header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok());
+        let challenge = header.and_then(|c| {
+            super::realm::bearer_param(c, "realm").map(|realm| (realm, super::realm::bearer_param(c, "service")))
+        });
+        let status = challenged.status();
+        if status.is_success() || (status == reqwest::StatusCode::UNAUTHORIZED && challenge.is_some()) {
+            self.challenges.lock().unwrap_or_else(PoisonError::into_inner).insert(host.to_owned(), challenge.clone());
+        }
+        Ok(challenge)
     }
 }
 
