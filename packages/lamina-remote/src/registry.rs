@@ -101,7 +101,7 @@ pub struct Registry {
     /// the reads this crate makes itself.
     tokens: Mutex<HashMap<String, Option<String>>>,
     /// Each host's answer to `GET /v2/`: the token service its challenge names, or none.
-    challenges: Mutex<HashMap<String, Option<(String, Option<String>)>>>,
+    challenges: Mutex<HashMap<String, read::Challenge>>,
     /// Hosts whose token service was checked.
     vetted: Mutex<std::collections::HashSet<String>>,
     /// Blobs known to be in some repository of a registry (`HOST` → digest → repository), so

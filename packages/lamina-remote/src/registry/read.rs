@@ -184,17 +184,16 @@ impl Registry {
     }
 }
 
+/// The token service a registry's `Bearer` challenge names: its realm and service; `None` for a
+/// registry that asks for no token.
+pub(super) type Challenge = Option<(String, Option<String>)>;
+
 impl Registry {
     /// The token service (realm, service) `host`'s `Bearer` challenge to `GET /v2/` names,
     /// `None` when it asks for no token. A definite answer (200, or 401 with its challenge) is
     /// kept for the host, so each repository's token costs one request, not two; `fresh` asks
     /// again.
-    async fn challenge(
-        &self,
-        host: &str,
-        attempt: u32,
-        fresh: bool,
-    ) -> Result<Option<(String, Option<String>)>, Failure> {
+    async fn challenge(&self, host: &str, attempt: u32, fresh: bool) -> Result<Challenge, Failure> {
         let known = self.challenges.lock().unwrap_or_else(PoisonError::into_inner).get(host).cloned();
         if let Some(challenge) = known.filter(|_| !fresh) {
             return Ok(challenge);
