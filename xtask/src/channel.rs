@@ -99,14 +99,24 @@ pub async fn verify(ch: &Channels<'_>, tag: &str) -> anyhow::Result<Vec<Check>> 
     let assets = github::verify::assets(ch, tag).await?;
     let manifest = &assets.manifest;
     let mut checks = assets.checks.clone();
-    checks.extend(registry::verify::images(ch, manifest).await);
-    checks.extend(registry::verify::charts(ch, manifest, &assets.archives).await?);
+    // The registry and the Python index are read at once; the Pages branch (git) after them.
+    let python = async {
+        match &ch.settings.python_index {
+            Some(index) => python_index::verify::files(index, manifest, &assets.sums).await,
+            None => Ok(Vec::new()),
+        }
+    };
+    let (images, charts, python) = tokio::join!(
+        registry::verify::images(ch, manifest),
+        registry::verify::charts(ch, manifest, &assets.archives),
+        python
+    );
+    checks.extend(images);
+    checks.extend(charts?);
     if !manifest.charts.is_empty() {
         checks.extend(pages::verify::entries(ch, manifest)?);
     }
-    if let Some(index) = &ch.settings.python_index {
-        checks.extend(python_index::verify::files(index, manifest, &assets.sums).await?);
-    }
+    checks.extend(python?);
     Ok(checks)
 }
 

@@ -160,12 +160,18 @@ async fn remote_preflight(
     unread: Option<anyhow::Error>,
 ) -> anyhow::Result<Option<RemoteRelease>> {
     let mut problems = Vec::new();
-    match github.check_access().await {
+    // The reads that do not wait on each other go out at once.
+    let pushes =
+        futures_util::future::join_all(plan.images.iter().map(|image| async move {
+            registry.check_push(&registry.image_reference(&image.name, &plan.version)).await
+        }));
+    let (access, found, pushes) = tokio::join!(github.check_access(), github.find(&plan.tag), pushes);
+    match access {
         Err(e) => problems.push(lamina_remote::hint::render(&e)),
         // The same cause is not reported twice.
         Ok(()) => problems.extend(unread.map(|e| lamina_remote::hint::render(&e))),
     }
-    let mut existing = match github.find(&plan.tag).await {
+    let mut existing = match found {
         Ok(found) => found,
         Err(e) => {
             problems.push(lamina_remote::hint::render(&e));
@@ -182,11 +188,7 @@ async fn remote_preflight(
             }
         }
     }
-    for image in &plan.images {
-        if let Err(e) = registry.check_push(&registry.image_reference(&image.name, &plan.version)).await {
-            problems.push(lamina_remote::hint::render(&e));
-        }
-    }
+    problems.extend(pushes.into_iter().filter_map(Result::err).map(|e| lamina_remote::hint::render(&e)));
     match compared {
         Ok(comparisons) => {
             // Credentials for the Python index are needed only when a file is to be uploaded;
