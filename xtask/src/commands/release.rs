@@ -160,12 +160,14 @@ async fn remote_preflight(
     unread: Option<anyhow::Error>,
 ) -> anyhow::Result<Option<RemoteRelease>> {
     let mut problems = Vec::new();
-    // The reads that do not wait on each other go out at once.
+    // The registry is read beside GitHub. GitHub's own reads go one after another: after a
+    // rate-limited answer no request may go out before the wait, so none may be in flight.
     let pushes =
         futures_util::future::join_all(plan.images.iter().map(|image| async move {
             registry.check_push(&registry.image_reference(&image.name, &plan.version)).await
         }));
-    let (access, found, pushes) = tokio::join!(github.check_access(), github.find(&plan.tag), pushes);
+    let github_reads = async { (github.check_access().await, github.find(&plan.tag).await) };
+    let ((access, found), pushes) = tokio::join!(github_reads, pushes);
     match access {
         Err(e) => problems.push(lamina_remote::hint::render(&e)),
         // The same cause is not reported twice.

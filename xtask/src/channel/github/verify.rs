@@ -5,7 +5,6 @@ use crate::channel::{Channels, Check, bad, ok};
 use crate::manifest::ReleaseManifest;
 use crate::plan::{MANIFEST, SUMS};
 use anyhow::{Context, bail};
-use futures_util::StreamExt;
 use lamina_release_format::verify::{self, Problem};
 use lamina_remote::digest::sha256_hex;
 use lamina_remote::hint::WithHint;
@@ -20,9 +19,6 @@ pub struct Assets {
     /// The chart archives as downloaded, by file name, for their OCI artifacts' check.
     pub archives: BTreeMap<String, Vec<u8>>,
 }
-
-/// Assets downloaded at once.
-const AT_ONCE: usize = 4;
 
 /// Reads release `tag`'s assets back through the API, as a user with a token gets them (a
 /// private repository's too), and checks them with the release format's verifier:
@@ -40,17 +36,15 @@ pub async fn assets(ch: &Channels<'_>, tag: &str) -> anyhow::Result<Assets> {
             ch.github.download_asset(&url).await.with_context(|| format!("read `{file}` of release `{tag}`"))
         }
     };
-    let (sums_bytes, manifest_bytes) = tokio::join!(download(SUMS), download(MANIFEST));
-    let (sums_bytes, manifest_bytes) = (sums_bytes?, manifest_bytes?);
+    // One after another: after a rate-limited answer no request may go out before the wait, so
+    // none may be in flight when it comes.
+    let sums_bytes = download(SUMS).await?;
+    let manifest_bytes = download(MANIFEST).await?;
     let sums = verify::read_sums(tag, &sums_bytes)?;
-    // Every other file `SHA256SUMS` lists, read back, a few at once; the chart archives kept for
-    // their OCI check.
-    let files: Vec<&String> = sums.keys().filter(|f| *f != MANIFEST).collect();
-    let downloads: Vec<_> =
-        futures_util::stream::iter(files.iter().map(|f| download(f))).buffered(AT_ONCE).collect().await;
+    // Every other file `SHA256SUMS` lists, read back; the chart archives kept for their OCI check.
     let (mut read, mut unread, mut archives) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
-    for (file, downloaded) in files.into_iter().zip(downloads) {
-        match downloaded {
+    for file in sums.keys().filter(|f| *f != MANIFEST) {
+        match download(file).await {
             Ok(bytes) => {
                 read.insert(file.as_str(), sha256_hex(&bytes));
                 if file.ends_with(".tgz") {
