@@ -7,7 +7,6 @@
 //! `-p`) run it as `cargo test` does.
 
 mod lanes;
-mod warm;
 
 use super::peers;
 use std::path::Path;
@@ -37,7 +36,7 @@ pub fn run(sh: &Shell, root: &Path, args: TestArgs) -> anyhow::Result<ExitCode> 
     }
     let _s = xtask::shell::Section::new("cargo test");
     if args.cargo_args.is_empty() {
-        lanes::run(sh, &cargo, root, &peers.dir, &[(env::LAMINA_TEST_PEERS, &peers.dir)])?;
+        lanes::run(sh, &cargo, root, &[(env::LAMINA_TEST_PEERS, &peers.dir)])?;
         return Ok(ExitCode::SUCCESS);
     }
     let args = with_ignored(&args.cargo_args);

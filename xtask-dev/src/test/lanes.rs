@@ -32,8 +32,7 @@ pub struct Binary {
 
 /// Builds every test binary of the workspace and runs them in two lanes; `cargo` is the cargo to
 /// build with, `env` what every test gets on top of this process's environment.
-pub fn run(sh: &Shell, cargo: &str, root: &Path, peers: &Path, env: &[(&str, &Path)]) -> anyhow::Result<()> {
-    let warm = super::warm::start(sh, root, peers);
+pub fn run(sh: &Shell, cargo: &str, root: &Path, env: &[(&str, &Path)]) -> anyhow::Result<()> {
     let mut build: Command =
         cmd!(sh, "{cargo} test --workspace --locked --no-run --message-format=json-render-diagnostics").into();
     let built = build.current_dir(root).stderr(Stdio::inherit()).output().context("run `cargo test --no-run`")?;
@@ -80,10 +79,6 @@ pub fn run(sh: &Shell, cargo: &str, root: &Path, peers: &Path, env: &[(&str, &Pa
         failed.extend(beside.join().unwrap_or_else(|_| vec!["the second lane".to_owned()]));
         failed
     });
-    if let Some(mut warm) = warm {
-        // Long finished by now (the end-to-end test waited on its build folder's lock).
-        warm.wait().ok();
-    }
     if !failed.is_empty() {
         bail!("tests failed in: {}", failed.join(", "));
     }

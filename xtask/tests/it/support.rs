@@ -209,10 +209,29 @@ pub fn python(peers: &Path) -> PathBuf {
     python
 }
 
+/// The output of `command`, whose program may have just been written by this process. Another
+/// test thread forking at that moment holds the file open for writing in its child until the
+/// child's own exec, and the kernel then refuses to run the file (`ETXTBSY`, "text file busy"):
+/// a few more tries, each a little later (as cargo does for the same reason).
+pub fn output_of_new_program(command: &mut Command) -> std::io::Result<std::process::Output> {
+    let mut tries = 1..=20u64;
+    loop {
+        match command.output() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => match tries.next() {
+                Some(n) => std::thread::sleep(std::time::Duration::from_millis(n)),
+                None => return Err(e),
+            },
+            other => return other,
+        }
+    }
+}
+
 /// Runs a program; panics with its output on failure.
 #[track_caller]
 pub fn run(program: &Path, args: &[&str], dir: &Path, env: &[(&str, &str)]) -> String {
-    let out = Command::new(program).args(args).current_dir(dir).envs(env.iter().copied()).output().unwrap();
+    let mut command = Command::new(program);
+    command.args(args).current_dir(dir).envs(env.iter().copied());
+    let out = output_of_new_program(&mut command).unwrap();
     assert!(
         out.status.success(),
         "{} {args:?} failed\nstdout:\n{}\nstderr:\n{}",
