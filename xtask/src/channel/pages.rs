@@ -72,10 +72,11 @@ impl Pages<'_> {
             let (tip, index) = self.fetch(&scratch)?.unzip();
             let index = index.flatten();
             let unchanged = Ok(Updated { commit: None, attempts: tried.get() - 1 });
-            let Some(change) = change(&Tip::new(self.sh, tip.clone(), index))? else {
+            let at = Tip::new(self.sh, tip.clone(), index);
+            let Some(change) = change(&at)? else {
                 return unchanged;
             };
-            let Some(commit) = self.commit(&scratch, tip.as_deref(), &change)? else {
+            let Some(commit) = self.commit(&scratch, tip.as_deref(), at.index.as_deref(), &change)? else {
                 return unchanged;
             };
             match self.push(&commit)? {
@@ -153,7 +154,14 @@ impl Pages<'_> {
 
     /// A commit on `tip` (or a root commit) with `index.yaml`, `.nojekyll` and the catalog's
     /// files; `None` when the tip already holds each of them as it is (nothing is written then).
-    fn commit(&self, scratch: &Scratch, tip: Option<&str>, change: &Change) -> anyhow::Result<Option<String>> {
+    /// `tip_index` is the tip's `index.yaml`: when the new one differs, the tree does too.
+    fn commit(
+        &self,
+        scratch: &Scratch,
+        tip: Option<&str>,
+        tip_index: Option<&str>,
+        change: &Change,
+    ) -> anyhow::Result<Option<String>> {
         let sh = self.sh;
         let fixed =
             [("index.yaml".to_owned(), change.index.to_string().into_bytes()), (".nojekyll".to_owned(), Vec::new())];
@@ -162,6 +170,7 @@ impl Pages<'_> {
             bail!("the Pages branch cannot hold a file named `{}`", name.escape_debug());
         }
         if let Some(tip) = tip
+            && tip_index.map(str::as_bytes) == Some(fixed[0].1.as_slice())
             && self.holds(tip, &files)?
         {
             return Ok(None);
