@@ -263,7 +263,8 @@ impl Pages<'_> {
 }
 
 /// The objects `git cat-file --batch` printed, in order: `(id, type, content)`, or `None` for
-/// a name it answered `missing` (or anything else it could not find).
+/// a name it answered `missing` (or anything else it could not find). The tip's read and the
+/// catalog's manifests (`tip.rs`) both go through it.
 fn batch_objects(mut out: &[u8]) -> Vec<Option<(String, String, Vec<u8>)>> {
     let mut objects = Vec::new();
     while let Some(end) = out.iter().position(|&b| b == b'\n') {

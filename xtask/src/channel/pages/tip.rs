@@ -4,7 +4,7 @@
 
 use crate::manifest::{ReleaseManifest, SCHEMA_VERSION};
 use crate::shell::{Shell, cmd};
-use anyhow::{bail, format_err};
+use anyhow::bail;
 use lamina_release_format::names;
 
 /// The largest manifest read from the branch.
@@ -51,21 +51,14 @@ impl<'p> Tip<'p> {
         }
         let oids: String = wanted.iter().map(|(oid, _, _)| format!("{oid}\n")).collect();
         let batch = cmd!(sh, "git cat-file --batch").quiet().stdin(oids).output()?.stdout;
-        let mut rest = batch.as_slice();
+        let mut objects = super::batch_objects(&batch).into_iter();
         let mut out = Vec::new();
         for (oid, version, path) in wanted {
-            let end = rest.iter().position(|&b| b == b'\n').ok_or_else(|| format_err!("git cat-file ended early"))?;
-            let header = String::from_utf8_lossy(&rest[..end]).into_owned();
-            let size = match header.split(' ').collect::<Vec<_>>()[..] {
-                [o, "blob", size] if o == oid => size.parse::<usize>().ok(),
-                _ => None,
+            let body = match objects.next().flatten() {
+                Some((o, kind, body)) if o == oid && kind == "blob" => body,
+                _ => bail!("git cat-file could not read `{path}` ({oid}) on the Pages branch"),
             };
-            let Some(size) = size.filter(|s| rest.len() > end + 1 + s) else {
-                bail!("git cat-file answered `{header}` for `{path}` on the Pages branch");
-            };
-            let body = &rest[end + 1..end + 1 + size];
-            rest = &rest[end + 2 + size..];
-            match read(body, &version, repository) {
+            match read(&body, &version, repository) {
                 Ok(manifest) => out.push(manifest),
                 Err(Kept::Newer(format)) => bail!(lamina_remote::hint::fail(
                     format!(
