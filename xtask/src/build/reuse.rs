@@ -68,10 +68,10 @@ fn files(out: &Path) -> Option<Vec<(String, u64, String)>> {
 /// an image or package not built here is not recorded.
 pub fn record(plan: &Plan, built: &Built, out: &Path) -> anyhow::Result<()> {
     let whole = built.images.iter().all(|i| i.digest.is_some()) && built.packages.iter().all(|p| p.not_built.is_none());
-    let (Some(key), Some(path)) = (key(plan), stamp_path(out)) else { return Ok(()) };
     if !whole {
         return Ok(());
     }
+    let (Some(key), Some(path)) = (key(plan), stamp_path(out)) else { return Ok(()) };
     let Some(files) = files(out) else { return Ok(()) };
     let stamp = Stamp { key, built: built.clone(), files };
     lamina_remote::fs::write_atomic(&path, serde_json::to_string(&stamp)?.as_bytes())
