@@ -3,8 +3,8 @@
 //! The test binaries learn where the peers are from `LAMINA_TEST_PEERS`. Tests that need a peer
 //! are `#[ignore]`d, so plain `cargo test` lists them as ignored; here they run
 //! (`--include-ignored`), and a missing peer fails them: none is ever skipped silently. The
-//! whole suite runs in two lanes at once (`test/lanes.rs`); arguments for `cargo test` (a filter,
-//! `-p`) run it as `cargo test` does.
+//! whole suite is built while the peers are provisioned, then runs in two lanes at once
+//! (`test/lanes.rs`); arguments for `cargo test` (a filter, `-p`) run it as `cargo test` does.
 
 mod lanes;
 
@@ -17,30 +17,47 @@ use xtask::shell::{Shell, cmd};
 
 pub fn run(sh: &Shell, root: &Path, args: TestArgs) -> anyhow::Result<ExitCode> {
     let strict = env::flag(env::CI);
-    let peers = {
+    let cargo = env::var("CARGO").unwrap_or_else(|| "cargo".to_owned());
+    let provision = || {
         let _s = xtask::shell::Section::new("provision test peers");
-        peers::provision(sh, root, strict)?
+        let peers = peers::provision(sh, root, strict)?;
+        for m in &peers.missing {
+            eprintln!("warning: missing test peer: {m}; tests that need it will fail");
+        }
+        anyhow::Ok(peers)
     };
-    for m in &peers.missing {
-        eprintln!("warning: missing test peer: {m}; tests that need it will fail");
-    }
     if args.peers_only {
+        provision()?;
         return Ok(ExitCode::SUCCESS);
     }
-    let cargo = env::var("CARGO").unwrap_or_else(|| "cargo".to_owned());
     {
         // Tests run cargo offline on copies of this workspace, which needs every locked crate
         // in the local cache, including those of other platforms' targets.
         let _s = xtask::shell::Section::new("fetch every locked crate");
         cmd!(sh, "{cargo} fetch --locked").run()?;
     }
-    let _s = xtask::shell::Section::new("cargo test");
-    if args.cargo_args.is_empty() {
-        lanes::run(sh, &cargo, root, &[(env::LAMINA_TEST_PEERS, &peers.dir)])?;
+    if !args.cargo_args.is_empty() {
+        let peers = provision()?;
+        let _s = xtask::shell::Section::new("cargo test");
+        let args = with_ignored(&args.cargo_args);
+        cmd!(sh, "{cargo} test --workspace --locked {args...}").env(env::LAMINA_TEST_PEERS, &peers.dir).run()?;
         return Ok(ExitCode::SUCCESS);
     }
-    let args = with_ignored(&args.cargo_args);
-    cmd!(sh, "{cargo} test --workspace --locked {args...}").env(env::LAMINA_TEST_PEERS, &peers.dir).run()?;
+    // The test binaries compile while the peers are provisioned: one is the CPU's work, the
+    // other mostly downloads.
+    let build = lanes::build(sh, &cargo, root);
+    let (peers, binaries) = {
+        let _s = xtask::shell::Section::new("build the tests and provision the peers");
+        std::thread::scope(|scope| {
+            let building = scope.spawn(move || lanes::built(build));
+            let peers = provision();
+            let built = building.join().unwrap_or_else(|_| Err(anyhow::format_err!("the test build panicked")));
+            (peers, built)
+        })
+    };
+    let (peers, binaries) = (peers?, binaries?);
+    let _s = xtask::shell::Section::new("cargo test");
+    lanes::run(sh, &cargo, root, binaries, &[(env::LAMINA_TEST_PEERS, &peers.dir)])?;
     Ok(ExitCode::SUCCESS)
 }
 

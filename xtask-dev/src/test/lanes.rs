@@ -30,16 +30,26 @@ pub struct Binary {
     pub dir: PathBuf,
 }
 
-/// Builds every test binary of the workspace and runs them in two lanes; `cargo` is the cargo to
-/// build with, `env` what every test gets on top of this process's environment.
-pub fn run(sh: &Shell, cargo: &str, root: &Path, env: &[(&str, &Path)]) -> anyhow::Result<()> {
+/// The `cargo test --no-run` that builds every test binary of the workspace, for [`built`].
+pub fn build(sh: &Shell, cargo: &str, root: &Path) -> Command {
     let mut build: Command =
         cmd!(sh, "{cargo} test --workspace --locked --no-run --message-format=json-render-diagnostics").into();
-    let built = build.current_dir(root).stderr(Stdio::inherit()).output().context("run `cargo test --no-run`")?;
+    build.current_dir(root).stderr(Stdio::inherit());
+    build
+}
+
+/// Runs the [`build`], and names the test binaries it built.
+pub fn built(mut build: Command) -> anyhow::Result<Vec<Binary>> {
+    let built = build.output().context("run `cargo test --no-run`")?;
     if !built.status.success() {
         bail!("the tests did not build");
     }
-    let binaries = binaries(&String::from_utf8_lossy(&built.stdout))?;
+    binaries(&String::from_utf8_lossy(&built.stdout))
+}
+
+/// Runs the built test `binaries` in two lanes; `cargo` is the cargo the doc tests run with,
+/// `env` what every test gets on top of this process's environment.
+pub fn run(sh: &Shell, cargo: &str, root: &Path, binaries: Vec<Binary>, env: &[(&str, &Path)]) -> anyhow::Result<()> {
     let (long, short): (Vec<Binary>, Vec<Binary>) =
         binaries.into_iter().partition(|b| (b.package.as_str(), b.target.as_str()) == LONG);
     let test = |b: &Binary, extra: &[String]| {
