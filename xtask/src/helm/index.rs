@@ -170,15 +170,17 @@ impl Index {
     /// different digest is a conflict and nothing is changed. Presence is exact string equality
     /// of name and version (Helm's own lookup would match `1.0.0+a` for `1.0.0+b`).
     pub fn merge(&mut self, new: &[NewEntry], generated: &str) -> Result<Vec<Merged>, IndexError> {
-        let mut next = self.clone();
+        // Every conflict is found before anything changes, so a refused merge leaves the index
+        // as it was.
         let mut outcome = Vec::new();
+        let mut added = Vec::new();
         for entry in new {
             let version_entry = entry_from(entry);
             let name = version_entry["name"].as_str().unwrap_or_default().to_owned();
             let version = version_entry["version"].as_str().unwrap_or_default().to_owned();
-            let list = next.entries_mut().entry(name.clone()).or_insert_with(|| Value::Array(Vec::new()));
-            let Value::Array(list) = list else { unreachable!("checked in parse") };
-            match list.iter().find(|v| v.get("version").and_then(Value::as_str) == Some(version.as_str())) {
+            let listed = self.entries().get(&name).and_then(Value::as_array).into_iter().flatten();
+            let pending = added.iter().filter(|(n, _)| *n == name).map(|(_, v)| v);
+            match listed.chain(pending).find(|v| v.get("version").and_then(Value::as_str) == Some(version.as_str())) {
                 Some(existing) => {
                     let published = existing.get("digest").and_then(Value::as_str).unwrap_or_default();
                     if published != entry.digest {
@@ -192,16 +194,28 @@ impl Index {
                     outcome.push(Merged::Kept { name, version });
                 }
                 None => {
-                    list.push(version_entry);
-                    sort_versions(list);
+                    added.push((name.clone(), version_entry));
                     outcome.push(Merged::Added { name, version });
                 }
             }
         }
-        if outcome.iter().any(|m| matches!(m, Merged::Added { .. })) {
-            next.root.insert("generated".into(), generated.into());
-            *self = next;
+        if added.is_empty() {
+            return Ok(outcome);
         }
+        let mut touched = Vec::new();
+        for (name, version_entry) in added {
+            let list = self.entries_mut().entry(name.clone()).or_insert_with(|| Value::Array(Vec::new()));
+            let Value::Array(list) = list else { unreachable!("checked in parse") };
+            list.push(version_entry);
+            touched.push(name);
+        }
+        touched.dedup();
+        for name in touched {
+            if let Some(Value::Array(list)) = self.entries_mut().get_mut(&name) {
+                sort_versions(list);
+            }
+        }
+        self.root.insert("generated".into(), generated.into());
         Ok(outcome)
     }
 
@@ -249,12 +263,10 @@ fn entry_from(new: &NewEntry) -> Value {
 
 /// Newest first by Helm's lenient SemVer; versions Helm cannot read go last; ties keep order.
 fn sort_versions(list: &mut [Value]) {
-    let key = |v: &Value| v.get("version").and_then(Value::as_str).and_then(HelmVersion::parse);
-    list.sort_by(|a, b| match (key(a), key(b)) {
-        (Some(a), Some(b)) => b.cmp(&a),
-        (Some(_), None) => std::cmp::Ordering::Less,
-        (None, Some(_)) => std::cmp::Ordering::Greater,
-        (None, None) => std::cmp::Ordering::Equal,
+    // Each version parsed once; the sort is stable.
+    list.sort_by_cached_key(|v| {
+        let version = v.get("version").and_then(Value::as_str).and_then(HelmVersion::parse);
+        (version.is_none(), version.map(std::cmp::Reverse))
     });
 }
 
