@@ -202,18 +202,11 @@ impl Index {
         if added.is_empty() {
             return Ok(outcome);
         }
-        let mut touched = Vec::new();
         for (name, version_entry) in added {
-            let list = self.entries_mut().entry(name.clone()).or_insert_with(|| Value::Array(Vec::new()));
+            let list = self.entries_mut().entry(name).or_insert_with(|| Value::Array(Vec::new()));
             let Value::Array(list) = list else { unreachable!("checked in parse") };
             list.push(version_entry);
-            touched.push(name);
-        }
-        touched.dedup();
-        for name in touched {
-            if let Some(Value::Array(list)) = self.entries_mut().get_mut(&name) {
-                sort_versions(list);
-            }
+            sort_versions(list);
         }
         self.root.insert("generated".into(), generated.into());
         Ok(outcome)
