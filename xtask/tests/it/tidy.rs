@@ -225,10 +225,12 @@ fn the_release_binary_links_no_test_tooling() {
 /// `cargo xtask` (the `xtask` binary), `xtask-dev` (which `cargo xtask test` runs) and
 /// `cargo test --workspace` turn on the same features in every dependency they share, so a fresh
 /// clone compiles the dependency tree once for all three (cargo unifies features per command;
-/// xtask/Cargo.toml lists the ones the others add).
+/// xtask/Cargo.toml lists the ones the others add). A crate compiled both for build scripts and
+/// for the program is two builds, each with its own features: each must be one the tests make.
 #[test]
 fn one_dependency_build_serves_every_command() {
-    let features = |selection: &[&str]| {
+    type Builds = std::collections::BTreeMap<String, std::collections::BTreeSet<Vec<String>>>;
+    let builds = |selection: &[&str]| -> Builds {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
         let out = std::process::Command::new(cargo)
             .args(["tree", "--offline", "--locked", "--prefix", "none", "-f", "{p}|{f}"])
@@ -237,33 +239,36 @@ fn one_dependency_build_serves_every_command() {
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let mut crates = std::collections::BTreeMap::<String, std::collections::BTreeSet<String>>::new();
+        let mut crates = Builds::new();
         for line in String::from_utf8(out.stdout).unwrap().lines() {
-            let Some((package, list)) =
-                line.replace(" (*)", "").split_once('|').map(|(p, f)| (p.to_owned(), f.to_owned()))
+            let Some((package, list)) = line.replace(" (*)", "").split_once('|').map(|(p, f)| (p.to_owned(), f.to_owned()))
             else {
                 continue;
             };
-            let names = list.split(',').map(str::trim).filter(|f| !f.is_empty()).map(str::to_owned);
-            crates.entry(package.trim().to_owned()).or_default().extend(names);
+            let mut features: Vec<String> =
+                list.split(',').map(str::trim).filter(|f| !f.is_empty()).map(str::to_owned).collect();
+            features.sort();
+            crates.entry(package.trim().to_owned()).or_default().insert(features);
         }
         crates
     };
-    let tests = features(&["--workspace", "-e", "features"]);
+    let tests = builds(&["--workspace", "-e", "normal,build,dev"]);
     for (member, selection) in [("xtask", ["-p", "xtask"]), ("xtask-dev", ["-p", "xtask-dev"])] {
-        let built = features(&[&selection[..], &["-e", "normal,build,features"]].concat());
+        let built = builds(&[&selection[..], &["-e", "normal,build"]].concat());
         let differ: Vec<String> = built
             .iter()
             .filter(|(package, _)| !package.starts_with("xtask") && !package.starts_with("lamina-"))
-            .filter_map(|(package, on)| {
-                let wanted = tests.get(package)?;
-                (wanted != on).then(|| format!("{package}: {:?}", wanted.difference(on).collect::<Vec<_>>()))
+            .flat_map(|(package, sets)| {
+                let wanted = tests.get(package);
+                sets.iter()
+                    .filter(move |on| wanted.is_some_and(|w| !w.contains(*on)))
+                    .map(move |on| format!("{package}: built with [{}], the tests build {:?}", on.join(","), wanted.unwrap()))
             })
             .collect();
         assert!(
             differ.is_empty(),
-            "`{member}` compiles these dependencies with fewer features than the tests; add them to \
-             xtask/Cargo.toml's list:\n{}",
+            "`{member}` compiles these dependencies with other features than the tests; add the \
+             missing ones to xtask/Cargo.toml's list:\n{}",
             differ.join("\n")
         );
     }
