@@ -8,7 +8,7 @@
 
 use crate::packages::path_with_maturin;
 use crate::release::World;
-use crate::support::{RegistryServer, TestRepo, git_in, run, workspace_root};
+use crate::support::{RegistryServer, TestRepo, fresh_venv, git_in, run, workspace_root};
 use lamina_release_format::provenance;
 use std::path::Path;
 use xtask_dev::github::Options;
@@ -367,15 +367,8 @@ fn a_user_installs_the_released_wheel_and_pulls_mirrors_and_verifies_the_release
 
     // pip installs `lamina-infra==0.2.0` from the index into a fresh venv, and it runs.
     let from_index = tempfile::tempdir().unwrap();
-    let venv = from_index.path().join("venv");
-    run(Path::new("python3"), &["-m", "venv", venv.to_str().unwrap()], from_index.path(), &[]);
-    let simple = index.simple_url();
-    run(
-        &venv.join("bin/pip"),
-        &["install", "-q", "lamina-infra==0.2.0", "--index-url", &simple],
-        from_index.path(),
-        &[],
-    );
+    let (venv, pip_install) = fresh_venv(from_index.path());
+    pip_install(&["lamina-infra==0.2.0", "--index-url", &index.simple_url()]);
     let version = run(&venv.join("bin/lamina-infra"), &["--version"], from_index.path(), &[]);
     assert_eq!(version.trim(), "lamina-infra 0.2.0");
     // A rerun uploads nothing to the index.
@@ -390,10 +383,8 @@ fn a_user_installs_the_released_wheel_and_pulls_mirrors_and_verifies_the_release
 
     // pip installs the wheel straight from the release's asset URL.
     let home = tempfile::tempdir().unwrap();
-    let venv = home.path().join("venv");
-    run(Path::new("python3"), &["-m", "venv", venv.to_str().unwrap()], home.path(), &[]);
-    let url = format!("{}/acme/infra-demo/releases/download/v0.2.0/{wheel}", world.github.api_url());
-    run(&venv.join("bin/pip"), &["install", "-q", &url], home.path(), &[]);
+    let (venv, pip_install) = fresh_venv(home.path());
+    pip_install(&[&format!("{}/acme/infra-demo/releases/download/v0.2.0/{wheel}", world.github.api_url())]);
     let program = venv.join("bin/lamina-infra");
     let api = world.github.api_url();
     let cache = home.path().join("cache");

@@ -3,7 +3,7 @@
 //! by pip; without maturin, `dry-run` says how to get it and `release` stops before any write.
 
 use crate::release::World;
-use crate::support::{TestRepo, peers, run, xtask_in};
+use crate::support::{TestRepo, fresh_venv, peers, run, xtask_in};
 use std::path::{Path, PathBuf};
 use xtask_dev::github::Options;
 
@@ -202,10 +202,8 @@ fn a_package_ships_as_an_archive_and_a_wheel_that_pip_installs() {
     assert_eq!(run(&program, &[], unpacked.path(), &[]).trim(), "hello from the tool");
 
     // pip installs the wheel into a fresh venv, which puts the same program on PATH.
-    let venv = unpacked.path().join("venv");
-    run(Path::new("python3"), &["-m", "venv", venv.to_str().unwrap()], unpacked.path(), &[]);
-    let pip = venv.join("bin/pip");
-    run(&pip, &["install", "-q", "--no-index", wheel.to_str().unwrap()], unpacked.path(), &[]);
+    let (venv, pip_install) = fresh_venv(unpacked.path());
+    pip_install(&["--no-index", wheel.to_str().unwrap()]);
     let installed = venv.join("bin").join(TOOL);
     assert_eq!(run(&installed, &[], unpacked.path(), &[]).trim(), "hello from the tool");
     assert_eq!(std::fs::read(&installed).unwrap(), std::fs::read(&program).unwrap(), "wheel and archive differ");

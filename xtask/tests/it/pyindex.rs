@@ -6,8 +6,7 @@
 
 use crate::packages::{add_package, path_with_maturin};
 use crate::release::World;
-use crate::support::{peers, run};
-use std::path::Path;
+use crate::support::{fresh_venv, peers, run};
 use xtask_dev::github::Options;
 use xtask_dev::pypi::{Exchange, PypiServer, TokenExchange};
 
@@ -116,10 +115,8 @@ fn a_release_uploads_wheel_and_sdist_to_the_index_once_and_pip_installs_from_it(
 
     // pip installs the program by version from the index into a fresh venv.
     let home = tempfile::tempdir().unwrap();
-    let venv = home.path().join("venv");
-    run(Path::new("python3"), &["-m", "venv", venv.to_str().unwrap()], home.path(), &[]);
-    let index = server.simple_url();
-    run(&venv.join("bin/pip"), &["install", "-q", "hello-tool==0.2.0", "--index-url", &index], home.path(), &[]);
+    let (venv, pip_install) = fresh_venv(home.path());
+    pip_install(&["hello-tool==0.2.0", "--index-url", &server.simple_url()]);
     assert_eq!(run(&venv.join("bin/hello-tool"), &[], home.path(), &[]).trim(), "hello from the tool");
 
     // A rerun uploads nothing and keeps both files; `verify` reads them back.

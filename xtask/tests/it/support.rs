@@ -242,6 +242,20 @@ pub fn run(program: &Path, args: &[&str], dir: &Path, env: &[(&str, &str)]) -> S
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// A fresh Python venv in `dir/venv`, as a user makes one, and pip for it: the peers' pip
+/// installs into the venv (`pip --python`), so the venv needs no pip of its own (`ensurepip` takes
+/// seconds). Returns the venv and a function that runs `pip install ARGS` in it.
+pub fn fresh_venv(dir: &Path) -> (PathBuf, impl Fn(&[&str]) -> String) {
+    let venv = dir.join("venv");
+    run(Path::new("python3"), &["-m", "venv", "--without-pip", venv.to_str().unwrap()], dir, &[]);
+    let (pip, python, dir) = (peers("pip").join("venv/bin/pip"), venv.join("bin/python"), dir.to_path_buf());
+    let install = move |args: &[&str]| {
+        let args = [&["--python", python.to_str().unwrap(), "install", "-q"][..], args].concat();
+        run(&pip, &args, &dir, &[("PIP_DISABLE_PIP_VERSION_CHECK", "1")])
+    };
+    (venv, install)
+}
+
 /// Entry names of a `.tar.gz`, in archive order.
 pub fn tar_names(path: &Path) -> Vec<String> {
     let file = std::fs::File::open(path).unwrap();
