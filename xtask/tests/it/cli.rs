@@ -119,7 +119,8 @@ fn the_root_is_resolved_when_the_command_runs() {
         if let Some(m) = manifest {
             cmd.env("CARGO_MANIFEST_DIR", m);
         }
-        cmd.output().unwrap()
+        // Just copied: another test's fork may hold it open for writing a moment longer.
+        crate::support::output_of_new_program(&mut cmd).unwrap()
     };
 
     // From a subfolder of the clone, with no `cargo` around: the clone's own git top level.

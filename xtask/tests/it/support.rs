@@ -213,7 +213,7 @@ pub fn python(peers: &Path) -> PathBuf {
 /// test thread forking at that moment holds the file open for writing in its child until the
 /// child's own exec, and the kernel then refuses to run the file (`ETXTBSY`, "text file busy"):
 /// a few more tries, each a little later (as cargo does for the same reason).
-fn output_of_new_program(command: &mut Command) -> std::io::Result<std::process::Output> {
+pub fn output_of_new_program(command: &mut Command) -> std::io::Result<std::process::Output> {
     let mut tries = 1..=20u64;
     loop {
         match command.output() {

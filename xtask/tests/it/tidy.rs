@@ -241,7 +241,8 @@ fn one_dependency_build_serves_every_command() {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let mut crates = Builds::new();
         for line in String::from_utf8(out.stdout).unwrap().lines() {
-            let Some((package, list)) = line.replace(" (*)", "").split_once('|').map(|(p, f)| (p.to_owned(), f.to_owned()))
+            let Some((package, list)) =
+                line.replace(" (*)", "").split_once('|').map(|(p, f)| (p.to_owned(), f.to_owned()))
             else {
                 continue;
             };
@@ -260,9 +261,9 @@ fn one_dependency_build_serves_every_command() {
             .filter(|(package, _)| !package.starts_with("xtask") && !package.starts_with("lamina-"))
             .flat_map(|(package, sets)| {
                 let wanted = tests.get(package);
-                sets.iter()
-                    .filter(move |on| wanted.is_some_and(|w| !w.contains(*on)))
-                    .map(move |on| format!("{package}: built with [{}], the tests build {:?}", on.join(","), wanted.unwrap()))
+                sets.iter().filter(move |on| wanted.is_some_and(|w| !w.contains(*on))).map(move |on| {
+                    format!("{package}: built with [{}], the tests build {:?}", on.join(","), wanted.unwrap())
+                })
             })
             .collect();
         assert!(
