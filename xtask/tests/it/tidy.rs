@@ -259,11 +259,10 @@ fn one_dependency_build_serves_every_command() {
         let differ: Vec<String> = built
             .iter()
             .filter(|(package, _)| !package.starts_with("xtask") && !package.starts_with("lamina-"))
-            .flat_map(|(package, sets)| {
-                let wanted = tests.get(package);
-                sets.iter().filter(move |on| wanted.is_some_and(|w| !w.contains(*on))).map(move |on| {
-                    format!("{package}: built with [{}], the tests build {:?}", on.join(","), wanted.unwrap())
-                })
+            .filter_map(|(package, sets)| Some((package, sets, tests.get(package)?)))
+            .flat_map(|(package, sets, wanted)| {
+                sets.difference(wanted)
+                    .map(move |on| format!("{package}: built with [{}], the tests build {wanted:?}", on.join(",")))
             })
             .collect();
         assert!(
